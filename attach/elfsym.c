@@ -1,0 +1,165 @@
+#include <config.h>
+
+#include "attach/elfsym.h"
+#include "common/xalloc.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct elf_file {
+	int fd;
+	Elf *elf;
+	GElf_Half type;
+	size_t shstrndx;
+};
+
+struct elf_file *elfsym_open(const char *path, struct err *e)
+{
+	struct elf_file *ef;
+	GElf_Ehdr eh;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		err_set(e, SS_EELF, "libelf is unusable: %s", elf_errmsg(-1));
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err_set(e, SS_EELF, "cannot open '%s'", path);
+		return NULL;
+	}
+	ef = xcalloc(1, sizeof(*ef));
+	ef->fd = fd;
+	ef->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF || !gelf_getehdr(ef->elf, &eh) ||
+	    elf_getshdrstrndx(ef->elf, &ef->shstrndx) != 0) {
+		err_set(e, SS_EELF, "'%s' is not a readable ELF file", path);
+		elfsym_free(ef);
+		return NULL;
+	}
+	ef->type = eh.e_type;
+	return ef;
+}
+
+void elfsym_free(struct elf_file *ef)
+{
+	if (!ef)
+		return;
+	if (ef->elf)
+		elf_end(ef->elf);
+	close(ef->fd);
+	free(ef);
+}
+
+static bool lookup_in(const struct elf_file *ef, Elf64_Word type,
+		      const char *name, uint64_t *value, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(ef->elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type ||
+		    sh.sh_entsize == 0)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 1; i < n; i++) {
+			GElf_Sym sym;
+			const char *s;
+
+			if (!gelf_getsym(data, (int)i, &sym) ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			s = elf_strptr(ef->elf, sh.sh_link, sym.st_name);
+			if (s && !strcmp(s, name)) {
+				*value = sym.st_value;
+				if (size)
+					*size = sym.st_size;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool elfsym_lookup(const struct elf_file *ef, const char *name,
+		   uint64_t *value, uint64_t *size)
+{
+	return lookup_in(ef, SHT_SYMTAB, name, value, size) ||
+	       lookup_in(ef, SHT_DYNSYM, name, value, size);
+}
+
+bool elfsym_section(const struct elf_file *ef, const char *name,
+		    uint64_t *addr, uint64_t *size)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(ef->elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *s;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		s = elf_strptr(ef->elf, ef->shstrndx, sh.sh_name);
+		if (s && !strcmp(s, name) && sh.sh_addr != 0) {
+			*addr = sh.sh_addr;
+			*size = sh.sh_size;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool elfsym_is_fixed(const struct elf_file *ef)
+{
+	return ef->type == ET_EXEC;
+}
+
+int elfsym_bias(const struct elf_file *ef, const struct maps *m,
+		const char *mapped_path, uint64_t *bias, struct err *e)
+{
+	size_t nph;
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (ef->type == ET_EXEC) {
+		*bias = 0;
+		return 0;
+	}
+	if (elf_getphdrnum(ef->elf, &nph) != 0)
+		return err_set(e, SS_EELF, "'%s' has no program headers",
+			       mapped_path);
+	/*
+	 * Match a mapping of the file to the PT_LOAD that covers its file
+	 * offset.  Using the segment rather than "the first mapping" keeps
+	 * this right for files rewritten by patchelf, whose first PT_LOAD is
+	 * not the one at file offset 0.
+	 */
+	for (size_t i = 0; i < m->n; i++) {
+		const struct maps_entry *me = &m->e[i];
+
+		if (strcmp(me->path, mapped_path))
+			continue;
+		for (size_t j = 0; j < nph; j++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(ef->elf, (int)j, &ph) ||
+			    ph.p_type != PT_LOAD)
+				continue;
+			if ((ph.p_offset & ~(page - 1)) == me->offset) {
+				*bias = me->lo - (ph.p_vaddr & ~(page - 1));
+				return 0;
+			}
+		}
+	}
+	return err_set(e, SS_EELF, "no mapping of '%s' matches its segments",
+		       mapped_path);
+}

@@ -1,0 +1,50 @@
+/*
+ * elfsym.h - symbols, sections and load bias of an ELF file (libelf).
+ *
+ * Files are opened by the path the caller gives; for a live target that is
+ * /proc/PID/root/<path> (or /proc/PID/map_files/... for a deleted file) so
+ * that a target in another mount namespace resolves.
+ */
+#ifndef SNAKESCOPE_ELFSYM_H
+#define SNAKESCOPE_ELFSYM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attach/maps.h"
+#include "common/err.h"
+
+struct elf_file;
+
+/* Open an ELF file.  Returns NULL (and SS_EELF in *e) if it cannot be
+ * opened or is not ELF.  Free with elfsym_free(). */
+struct elf_file *elfsym_open(const char *path, struct err *e);
+
+void elfsym_free(struct elf_file *ef);
+
+/*
+ * Look up a defined symbol by name in .symtab, then .dynsym.  On success
+ * stores its link-time value (and size if 'size' is not NULL) and returns
+ * true; false when the file does not define it.
+ */
+bool elfsym_lookup(const struct elf_file *ef, const char *name,
+		   uint64_t *value, uint64_t *size);
+
+/* Find a section by name: its link-time address and size.  False when the
+ * file has no such section (or it has no address). */
+bool elfsym_section(const struct elf_file *ef, const char *name,
+		    uint64_t *addr, uint64_t *size);
+
+/* True for ET_EXEC files (their link-time addresses are final). */
+bool elfsym_is_fixed(const struct elf_file *ef);
+
+/*
+ * Load bias of the file in a process: the value to add to link-time
+ * addresses.  'm' is the process map and 'mapped_path' the file's path as
+ * it appears there.  Returns 0 and stores the bias, or SS_EELF when no
+ * mapping of the file matches a PT_LOAD segment.
+ */
+int elfsym_bias(const struct elf_file *ef, const struct maps *m,
+		const char *mapped_path, uint64_t *bias, struct err *e);
+
+#endif

@@ -1,0 +1,224 @@
+#include <config.h>
+
+#include "attach/pause.h"
+#include "attach/proc.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long to wait for one thread to reach its ptrace-stop.  A thread in
+ * uninterruptible sleep (D state) may take long; we do not hang on it. */
+#define STOP_TIMEOUT_NS (2LL * 1000 * 1000 * 1000)
+#define RESCAN_ROUNDS 16
+
+/* The pause the signal handlers must undo.  Written only with the fatal
+ * signals unable to see a half-built entry: a task is added before n is
+ * incremented. */
+static struct pause *volatile guard_pause;
+
+static void detach_all(struct pause *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct pause_task *t = &p->task[i];
+
+		/* Detach needs a stopped tracee; a seized thread that never
+		 * stopped is released by PTRACE_DETACH after its stop, or by
+		 * the kernel when we exit. */
+		ptrace(PTRACE_DETACH, t->tid, NULL,
+		       (void *)(long)t->pending_sig);
+	}
+}
+
+void pause_emergency_resume(void)
+{
+	struct pause *p = guard_pause;
+
+	if (p) {
+		guard_pause = NULL;
+		detach_all(p);
+	}
+}
+
+static void guard_handler(int sig)
+{
+	int saved = errno;
+
+	pause_emergency_resume();
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+void pause_guard_install(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT,
+				    SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = guard_handler;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static bool known(const struct pause *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->task[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Seize and interrupt one thread.  0, 1 if the thread vanished, or an
+ * error. */
+static int seize_one(struct pause *p, pid_t tid, struct err *e)
+{
+	struct pause_task *t;
+
+	if (p->n >= PAUSE_MAX_THREADS)
+		return err_set(e, SS_ELIMIT, "process %d has more than %d "
+			       "threads", (int)p->pid, PAUSE_MAX_THREADS);
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
+		if (errno == ESRCH)
+			return 1;
+		if (errno == EPERM)
+			return err_set(e, SS_EPERM, "cannot attach to process "
+				       "%d: permission denied; %s", (int)p->pid,
+				       proc_permission_hint());
+		return err_set(e, SS_EPTRACE, "cannot attach to thread %d of "
+			       "process %d: %s", (int)tid, (int)p->pid,
+			       strerror(errno));
+	}
+	t = &p->task[p->n];
+	t->tid = tid;
+	t->pending_sig = 0;
+	t->stopped = false;
+	p->n++;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) < 0 && errno != ESRCH)
+		return err_set(e, SS_EPTRACE, "cannot interrupt thread %d: %s",
+			       (int)tid, strerror(errno));
+	return 0;
+}
+
+/* Wait for t's ptrace-stop.  Returns false if the thread exited. */
+static bool wait_stop(struct pause_task *t)
+{
+	long long deadline = now_ns() + STOP_TIMEOUT_NS;
+	long delay_ns = 2000;
+
+	for (;;) {
+		int status;
+		pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
+
+		if (r < 0)
+			return errno == EINTR ? true : false;
+		if (r == 0) {
+			struct timespec ts = { 0, delay_ns };
+
+			if (now_ns() > deadline)
+				return true; /* not stopped; keep going */
+			nanosleep(&ts, NULL);
+			if (delay_ns < 1000000)
+				delay_ns *= 2;
+			continue;
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return false;
+		if (WIFSTOPPED(status)) {
+			int sig = WSTOPSIG(status);
+
+			t->stopped = true;
+			/* A signal-delivery-stop (not our interrupt, not a
+			 * group-stop event) holds a signal for the target:
+			 * give it back at detach. */
+			if ((status >> 16) == 0 && sig != SIGTRAP)
+				t->pending_sig = sig;
+			return true;
+		}
+	}
+}
+
+int pause_target(pid_t pid, struct pause *p, struct err *e)
+{
+	struct proc_info info;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	rc = proc_check(pid, &info, e);
+	if (rc)
+		return rc;
+	if (info.state == 'T' || info.state == 't') {
+		p->already_stopped = true;
+		return 0;
+	}
+	p->task = xcalloc(PAUSE_MAX_THREADS, sizeof(*p->task));
+	guard_pause = p;
+	for (int round = 0; round < RESCAN_ROUNDS; round++) {
+		pid_t *tids;
+		size_t n, added = 0;
+
+		rc = proc_tasks(pid, &tids, &n, e);
+		if (rc)
+			goto fail;
+		for (size_t i = 0; i < n; i++) {
+			if (known(p, tids[i]))
+				continue;
+			rc = seize_one(p, tids[i], e);
+			if (rc < 0) {
+				free(tids);
+				goto fail;
+			}
+			added += rc == 0;
+		}
+		free(tids);
+		if (added == 0)
+			break;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		if (!wait_stop(&p->task[i]))
+			p->task[i].tid = -1; /* exited; nothing to detach */
+	}
+	if (p->n == 0 || kill(pid, 0) < 0) {
+		rc = err_set(e, SS_EEXITED, "process %d exited", (int)pid);
+		goto fail;
+	}
+	return 0;
+fail:
+	pause_resume(p);
+	return rc;
+}
+
+void pause_resume(struct pause *p)
+{
+	if (guard_pause == p)
+		guard_pause = NULL;
+	if (p->task) {
+		for (size_t i = 0; i < p->n; i++)
+			if (p->task[i].tid > 0 && !p->task[i].stopped)
+				wait_stop(&p->task[i]);
+		detach_all(p);
+	}
+	free(p->task);
+	p->task = NULL;
+	p->n = 0;
+}

@@ -1,0 +1,158 @@
+#include <config.h>
+
+#include "attach/proc.h"
+#include "common/xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Read a small /proc file into buf; returns length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
+static long status_field(const char *status, const char *key)
+{
+	const char *p = strstr(status, key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+int proc_check(pid_t pid, struct proc_info *out, struct err *e)
+{
+	char path[64], buf[4096];
+	long tgid;
+	const char *rp;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (pid <= 0 || read_small(path, buf, sizeof(buf)) < 0)
+		return err_set(e, SS_ENOPROC, "no process with PID %d", (int)pid);
+	tgid = status_field(buf, "\nTgid:");
+	if (tgid > 0 && tgid != pid)
+		return err_set(e, SS_ENOPROC, "%d is a thread of process %ld, "
+			       "not a process; use PID %ld", (int)pid, tgid,
+			       tgid);
+	out->ppid = (pid_t)status_field(buf, "\nPPid:");
+	out->uid = (uid_t)status_field(buf, "\nUid:");
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return err_set(e, SS_ENOPROC, "no process with PID %d", (int)pid);
+	/* The comm field may contain spaces and ')': the state follows the
+	 * last ')'. */
+	rp = strrchr(buf, ')');
+	if (!rp || rp[1] != ' ')
+		return err_set(e, SS_EIO, "cannot parse /proc/%d/stat", (int)pid);
+	out->state = rp[2];
+	if (out->state == 'Z' || out->state == 'X')
+		return err_set(e, SS_EZOMBIE, "process %d is a zombie: it has "
+			       "exited and its parent (PID %d) has not reaped "
+			       "it", (int)pid, (int)out->ppid);
+	return 0;
+}
+
+char proc_task_state(pid_t pid, pid_t tid)
+{
+	char path[80], buf[1024];
+	const char *rp;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct err *e)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	size_t cap = 0;
+
+	*tids = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return err_set(e, SS_ENOPROC, "process %d exited", (int)pid);
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		*tids = xgrow(*tids, &cap, *n + 1, sizeof(**tids));
+		(*tids)[(*n)++] = (pid_t)atoi(de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+bool proc_comm(pid_t pid, pid_t tid, char *buf, size_t size)
+{
+	char path[80];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	n = read_small(path, buf, size);
+	if (n <= 0)
+		return false;
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return true;
+}
+
+bool proc_exe(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+char *proc_file_path(pid_t pid, const char *path, bool deleted,
+		     unsigned long long lo, unsigned long long hi)
+{
+	size_t len = strlen(path) + 64;
+	char *p = xmalloc(len);
+
+	if (deleted)
+		snprintf(p, len, "/proc/%d/map_files/%llx-%llx", (int)pid, lo, hi);
+	else
+		snprintf(p, len, "/proc/%d/root%s", (int)pid, path);
+	return p;
+}
+
+const char *proc_permission_hint(void)
+{
+	static char hint[256];
+	char buf[16];
+
+	if (read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) > 0)
+		snprintf(hint, sizeof(hint), "run as root or with CAP_SYS_PTRACE "
+			 "(kernel.yama.ptrace_scope is %c; 0 lets a user "
+			 "inspect its own processes)", buf[0]);
+	else
+		snprintf(hint, sizeof(hint), "run as root, as the target's "
+			 "user, or with CAP_SYS_PTRACE");
+	return hint;
+}

@@ -1,0 +1,55 @@
+/*
+ * proc.h - the target as an OS object: /proc/PID facts.
+ */
+#ifndef SNAKESCOPE_PROC_H
+#define SNAKESCOPE_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+struct proc_info {
+	pid_t pid;
+	char state;  /* /proc/PID/stat state letter: R S D T t Z X ... */
+	pid_t ppid;
+	uid_t uid;   /* real uid */
+};
+
+/*
+ * Check that pid names a live process we may inspect.  Errors:
+ * SS_ENOPROC (no such PID, or it is a thread of another process: the
+ * message names that process), SS_EZOMBIE, SS_EINVAL (kernel thread).
+ */
+int proc_check(pid_t pid, struct proc_info *out, struct err *e);
+
+/* State letter of a task (R, S, D, T, t, Z, ...), or 0 if it is gone. */
+char proc_task_state(pid_t pid, pid_t tid);
+
+/* List the TIDs of pid into a malloc'ed array (*tids, caller frees).
+ * Returns 0, or SS_ENOPROC when the process is gone. */
+int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct err *e);
+
+/* The task's comm (OS thread name), at most size-1 bytes.  Returns false
+ * if it cannot be read. */
+bool proc_comm(pid_t pid, pid_t tid, char *buf, size_t size);
+
+/* readlink(/proc/PID/exe) into buf.  Returns false if unreadable. */
+bool proc_exe(pid_t pid, char *buf, size_t size);
+
+/*
+ * Path under which the inspector can open a file the target has mapped:
+ * /proc/PID/root/<path> (so other mount namespaces work), or for a deleted
+ * file /proc/PID/map_files/<lo>-<hi>.  Returns a malloc'ed string.
+ */
+char *proc_file_path(pid_t pid, const char *path, bool deleted,
+		     unsigned long long lo, unsigned long long hi);
+
+/*
+ * A one-sentence hint explaining how to get ptrace permission on this
+ * system (names CAP_SYS_PTRACE and, when Yama is present, ptrace_scope).
+ */
+const char *proc_permission_hint(void);
+
+#endif

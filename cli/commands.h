@@ -1,0 +1,22 @@
+/*
+ * commands.h - the subcommands.  Each takes argv after the command name
+ * (argv[0] is the command) and returns the process exit status.
+ */
+#ifndef SNAKESCOPE_COMMANDS_H
+#define SNAKESCOPE_COMMANDS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Exit status for bad usage (also SS_EINVAL's). */
+#define EXIT_USAGE 2
+
+int cmd_dump(int argc, char **argv);
+
+/* Parse a PID argument strictly (digits only, 1..INT_MAX). */
+bool parse_pid(const char *s, pid_t *pid);
+
+/* Report an error line "snakescope: msg" on stderr. */
+void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

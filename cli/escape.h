@@ -1,0 +1,26 @@
+/*
+ * escape.h - make target-controlled strings safe to print.
+ *
+ * Names read from the target (thread, function, file names) may contain
+ * terminal control sequences, newlines or invalid UTF-8.  Writers never
+ * print them raw.
+ */
+#ifndef SNAKESCOPE_ESCAPE_H
+#define SNAKESCOPE_ESCAPE_H
+
+#include <stddef.h>
+
+#include "common/strbuf.h"
+
+/* Append s for a terminal: valid UTF-8 passes; C0/C1 controls, DEL and
+ * invalid bytes become \xNN escapes; backslash doubles. */
+void escape_text(struct strbuf *sb, const char *s);
+
+/* Append s as a JSON string literal, quotes included.  Invalid UTF-8
+ * becomes U+FFFD; NULL becomes null. */
+void escape_json(struct strbuf *sb, const char *s);
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+size_t utf8_seq_len(const unsigned char *s);
+
+#endif

@@ -1,0 +1,147 @@
+#include <config.h>
+
+#include "cli/inspect.h"
+#include "attach/maps.h"
+#include "attach/pause.h"
+#include "attach/proc.h"
+#include "common/xalloc.h"
+#include "memreader/mem.h"
+#include "pystructs/locate.h"
+#include "pystructs/pyproc.h"
+#include "pystructs/threads.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Unpaused reads can tear (a frame popped mid-walk): retry a few times. */
+#define UNPAUSED_TRIES 3
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/* A read that failed because the process went away says so. */
+static int check_gone(pid_t pid, int rc, struct err *e)
+{
+	if (rc == SS_EEXITED || rc == SS_ENOPROC)
+		return rc;
+	if (kill(pid, 0) < 0 || proc_task_state(pid, pid) == 'Z' ||
+	    proc_task_state(pid, pid) == 0)
+		return err_set(e, SS_EEXITED, "process %d exited while being "
+			       "read", (int)pid);
+	return rc;
+}
+
+static void fill_comm_names(pid_t pid, struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct snap_thread *t = &s->threads[i];
+		char comm[64];
+
+		if (!t->name && t->native_id > 0 &&
+		    proc_comm(pid, (pid_t)t->native_id, comm, sizeof(comm)))
+			t->name = xstrdup(comm);
+	}
+}
+
+static int read_snapshot(pid_t pid, struct py_proc *py,
+			 const struct inspect_opts *o, struct snapshot *s,
+			 struct err *e)
+{
+	struct pause pz;
+	pid_t *tids = NULL;
+	size_t ntids = 0;
+	int rc;
+
+	if (o->pause) {
+		rc = pause_target(pid, &pz, e);
+		if (rc)
+			return rc;
+		s->paused = true;
+		if (o->hold_ms)
+			sleep_ms(o->hold_ms);
+		/* Nothing changes while paused: cache whole pages. */
+		mem_cache_enable(py->mem, true);
+	}
+	rc = proc_tasks(pid, &tids, &ntids, e);
+	if (!rc)
+		rc = py_read_threads(py, tids, ntids, s, e);
+	if (o->pause) {
+		mem_cache_enable(py->mem, false);
+		pause_resume(&pz);
+	}
+	free(tids);
+	return rc;
+}
+
+int inspect_take(pid_t pid, const struct inspect_opts *o,
+		 struct snapshot **out, struct err *e)
+{
+	struct proc_info info;
+	struct maps maps = { 0 };
+	struct mem_reader *mem = NULL;
+	struct py_runtime_info rt;
+	struct py_proc py;
+	struct snapshot *s = NULL;
+	char exe[4096];
+	bool py_ready = false;
+	int rc;
+
+	*out = NULL;
+	rc = proc_check(pid, &info, e);
+	if (!rc)
+		rc = maps_load(pid, &maps, e);
+	if (rc == SS_EPERM)
+		err_set(e, SS_EPERM, "cannot inspect process %d: permission "
+			"denied; %s", (int)pid, proc_permission_hint());
+	if (rc)
+		goto out;
+	mem = mem_process_new(pid);
+	rc = py_locate(pid, &maps, mem, &rt, e);
+	if (!rc)
+		rc = py_proc_init(&py, mem, &rt, e);
+	if (rc)
+		goto out;
+	py_ready = true;
+
+	for (int attempt = 0; attempt < (o->pause ? 1 : UNPAUSED_TRIES); attempt++) {
+		struct err te;
+
+		err_clear(&te);
+		snap_free(s);
+		s = snap_new();
+		py_proc_forget(&py);
+		rc = read_snapshot(pid, &py, o, s, &te);
+		if (!rc || rc == SS_EPERM || rc == SS_EEXITED || rc == SS_ENOPROC) {
+			if (rc)
+				*e = te;
+			break;
+		}
+		*e = te;
+	}
+	if (rc) {
+		rc = check_gone(pid, rc, e);
+		goto out;
+	}
+	fill_comm_names(pid, s);
+	s->pid = pid;
+	s->version = xstrdup(py.version);
+	s->executable = xstrdup(proc_exe(pid, exe, sizeof(exe)) ? exe : "?");
+	s->libpython = rt.in_libpython ? xstrdup(rt.binary) : NULL;
+	*out = s;
+	s = NULL;
+out:
+	if (py_ready)
+		py_proc_release(&py);
+	snap_free(s);
+	mem_reader_free(mem);
+	maps_release(&maps);
+	return rc;
+}

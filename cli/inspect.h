@@ -1,0 +1,28 @@
+/*
+ * inspect.h - take one snapshot of a process: check it, find its Python
+ * runtime, pause it (unless asked not to), read all threads, resume it.
+ * The glue between attach/ and pystructs/ that every command shares.
+ */
+#ifndef SNAKESCOPE_INSPECT_H
+#define SNAKESCOPE_INSPECT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "pystructs/snapshot.h"
+
+struct inspect_opts {
+	bool pause;        /* stop the target for the read (default) */
+	unsigned hold_ms;  /* test hook: stay paused this long */
+};
+
+/*
+ * Build a snapshot of pid into *out (free with snap_free()).  The target
+ * is resumed before this returns, on every path.  Returns 0 or an SS_E*
+ * code with a message in *e suitable for the user.
+ */
+int inspect_take(pid_t pid, const struct inspect_opts *o,
+		 struct snapshot **out, struct err *e);
+
+#endif

@@ -1,0 +1,50 @@
+#include <config.h>
+
+#include "attach/pause.h"
+#include "cli/commands.h"
+#include "common/xalloc.h"
+#include "pystructs/pyproc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char main_usage[] =
+	"usage: snakescope [--help] [--version] COMMAND [ARGS]\n"
+	"\n"
+	"Look inside a running CPython process from the outside.\n"
+	"\n"
+	"Commands:\n"
+	"  dump PID    print every thread's Python stack\n"
+	"\n"
+	"Run 'snakescope COMMAND --help' for a command's options.\n"
+	"\n"
+	"Exit status: 0 success, 1 other failure, 2 usage error, 3 no such\n"
+	"process (or it exited), 4 permission denied, 5 not a Python process\n"
+	"or an unsupported Python version.\n";
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	pause_guard_install();
+	xalloc_set_fatal_hook(pause_emergency_resume);
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("snakescope %s\nsupported: CPython %s\n", PACKAGE_VERSION,
+		       py_supported_range());
+		return 0;
+	}
+	if (!strcmp(cmd, "dump"))
+		return cmd_dump(argc - 1, argv + 1);
+	report_error("unknown command '%s'; see 'snakescope --help'", cmd);
+	return EXIT_USAGE;
+}

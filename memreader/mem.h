@@ -1,0 +1,95 @@
+/*
+ * mem.h - the only way snakescope reads a target's memory.
+ *
+ * A struct mem_reader wraps a backend (an ops table): a live process
+ * (process_vm_readv, falling back to /proc/PID/mem) or an in-memory image
+ * for tests.  Every failed read becomes an error value, never a crash.
+ *
+ * The reader can keep a page cache.  It is off by default; turn it on only
+ * while the target cannot change (paused, or for a one-shot image) and call
+ * mem_cache_reset() between samples, since addresses are reused.
+ */
+#ifndef SNAKESCOPE_MEM_H
+#define SNAKESCOPE_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+
+struct mem_range {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+};
+
+struct mem_ops {
+	/* Read exactly len bytes at addr into buf: 0, or SS_EREAD /
+	 * SS_EEXITED / SS_EPERM with *e filled. */
+	int (*read)(void *priv, uint64_t addr, void *buf, size_t len,
+		    struct err *e);
+	void (*free)(void *priv);
+};
+
+struct mem_stats {
+	uint64_t reads;      /* backend calls */
+	uint64_t bytes;      /* bytes requested by callers */
+	uint64_t cache_hits; /* requests served from the page cache */
+};
+
+struct mem_cache;
+
+struct mem_reader {
+	const struct mem_ops *ops;
+	void *priv;
+	struct mem_cache *cache; /* NULL when caching is off */
+	struct mem_stats stats;
+};
+
+/* Build a reader over a backend; takes ownership of priv. */
+struct mem_reader *mem_reader_new(const struct mem_ops *ops, void *priv);
+
+/* Free the reader and its backend.  NULL is fine. */
+void mem_reader_free(struct mem_reader *m);
+
+/*
+ * Read len bytes at addr.  Returns 0, or a negative SS_E* code with *e
+ * (optional) describing the failure; buf contents are then unspecified.
+ */
+int mem_read(struct mem_reader *m, uint64_t addr, void *buf, size_t len,
+	     struct err *e);
+
+/* Read several ranges; stops at and returns the first failure. */
+int mem_readv(struct mem_reader *m, struct mem_range *r, size_t n,
+	      struct err *e);
+
+/* Read one 8-byte little-endian word. */
+int mem_read_u64(struct mem_reader *m, uint64_t addr, uint64_t *out,
+		 struct err *e);
+
+/* Turn the page cache on or off (off drops it). */
+void mem_cache_enable(struct mem_reader *m, bool on);
+
+/* Forget cached pages (call between samples). */
+void mem_cache_reset(struct mem_reader *m);
+
+/*
+ * Live-process backend.  Reads with process_vm_readv, or /proc/PID/mem when
+ * the kernel lacks it.  Needs the same permission as ptrace attach.
+ */
+struct mem_reader *mem_process_new(pid_t pid);
+
+/*
+ * In-memory image backend (tests, fuzzing, later core files): a set of
+ * segments; a read must lie entirely inside one segment.
+ */
+struct mem_reader *mem_image_new(void);
+
+/* Add a copy of data as the segment [addr, addr+len).  The reader must have
+ * been made by mem_image_new(). */
+void mem_image_add(struct mem_reader *m, uint64_t addr, const void *data,
+		   size_t len);
+
+#endif

@@ -1,0 +1,168 @@
+#include <config.h>
+
+#include "pystructs/code.h"
+#include "pystructs/object.h"
+#include "common/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_CHARS 4096
+#define LINETABLE_MAX (1u << 20)
+#define CACHE_BUCKETS 1024u
+
+struct code_entry {
+	struct py_code code;
+	struct code_entry *next;
+};
+
+struct code_cache {
+	struct code_entry *bucket[CACHE_BUCKETS];
+};
+
+static size_t bucket_of(uint64_t addr)
+{
+	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ULL >> 54) % CACHE_BUCKETS;
+}
+
+void code_cache_free(struct code_cache *cc)
+{
+	if (!cc)
+		return;
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		struct code_entry *ce = cc->bucket[i];
+
+		while (ce) {
+			struct code_entry *next = ce->next;
+
+			free(ce->code.name);
+			free(ce->code.filename);
+			free(ce->code.linetable);
+			free(ce);
+			ce = next;
+		}
+	}
+	free(cc);
+}
+
+static int read_str_field(struct py_proc *p, const uint8_t *hdr, int off,
+			  char **out, struct err *e)
+{
+	uint64_t obj;
+
+	memcpy(&obj, hdr + off, sizeof(obj));
+	return py_str_read(p, obj, NAME_MAX_CHARS, out, NULL, e);
+}
+
+static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,
+		  struct err *e)
+{
+	const struct py_layout *L = &p->L;
+	uint8_t hdr[512];
+	uint64_t table;
+	int32_t first;
+	int rc;
+
+	if ((size_t)L->code.size > sizeof(hdr))
+		return err_set(e, SS_EBADBUILD, "bad code object layout");
+	if (!p->type_code) {
+		char name[32];
+
+		rc = py_type_name(p, addr, name, sizeof(name), e);
+		if (rc)
+			return rc;
+		if (strcmp(name, "code"))
+			return err_set(e, SS_ECORRUPT, "object at 0x%llx is a "
+				       "%s, not code", (unsigned long long)addr,
+				       name);
+		py_type_of(p, addr, &p->type_code, NULL);
+	} else {
+		uint64_t type;
+
+		rc = py_type_of(p, addr, &type, e);
+		if (rc)
+			return rc;
+		if (type != p->type_code)
+			return err_set(e, SS_ECORRUPT, "object at 0x%llx is not "
+				       "a code object", (unsigned long long)addr);
+	}
+	rc = mem_read(p->mem, addr, hdr, (size_t)L->code.size, e);
+	if (rc)
+		return rc;
+	c->addr = addr;
+	memcpy(&first, hdr + L->code.firstlineno, sizeof(first));
+	c->firstlineno = first;
+	if (L->code.ob_size != LAYOUT_NONE) {
+		int64_t units;
+
+		memcpy(&units, hdr + L->code.ob_size, sizeof(units));
+		c->ncode_units = units > 0 && units < (1 << 28) ? (size_t)units : 0;
+	}
+	rc = read_str_field(p, hdr, L->code.qualname != LAYOUT_NONE ?
+			    L->code.qualname : L->code.name, &c->name, e);
+	if (!rc)
+		rc = read_str_field(p, hdr, L->code.filename, &c->filename, e);
+	if (rc)
+		return rc;
+	memcpy(&table, hdr + L->code.linetable, sizeof(table));
+	/* A missing line table costs the line numbers, not the frame. */
+	if (py_bytes_read(p, table, LINETABLE_MAX, &c->linetable,
+			  &c->linetable_len, NULL)) {
+		c->linetable = NULL;
+		c->linetable_len = 0;
+	}
+	return 0;
+}
+
+const struct py_code *py_code_get(struct py_proc *p, uint64_t addr,
+				  struct err *e)
+{
+	struct code_entry *ce;
+	size_t b = bucket_of(addr);
+
+	if (!p->codes)
+		p->codes = xcalloc(1, sizeof(*p->codes));
+	for (ce = p->codes->bucket[b]; ce; ce = ce->next)
+		if (ce->code.addr == addr)
+			return &ce->code;
+	ce = xcalloc(1, sizeof(*ce));
+	if (decode(p, addr, &ce->code, e)) {
+		free(ce->code.name);
+		free(ce->code.filename);
+		free(ce->code.linetable);
+		free(ce);
+		return NULL;
+	}
+	ce->next = p->codes->bucket[b];
+	p->codes->bucket[b] = ce;
+	return &ce->code;
+}
+
+void py_code_location(const struct py_proc *p, const struct py_code *c,
+		      int lasti, struct py_location *loc)
+{
+	loc->line = loc->end_line = -1;
+	loc->col = loc->end_col = -1;
+	if (!c->linetable) {
+		loc->line = c->firstlineno;
+		return;
+	}
+	switch (p->L.code.linetable_kind) {
+	case LAYOUT_LINES_LNOTAB:
+		loc->line = linetable_lnotab_line(c->linetable, c->linetable_len,
+						  c->firstlineno, lasti);
+		break;
+	case LAYOUT_LINES_310:
+		loc->line = linetable_310_line(c->linetable, c->linetable_len,
+					       c->firstlineno, lasti);
+		break;
+	default:
+		if (lasti < 0)
+			loc->line = c->firstlineno;
+		else
+			linetable_locations(c->linetable, c->linetable_len,
+					    c->firstlineno, lasti, loc);
+		break;
+	}
+	loc->end_line = loc->end_line < 0 ? loc->line : loc->end_line;
+}

@@ -1,0 +1,43 @@
+/*
+ * code.h - decoded code objects, cached by address.
+ *
+ * A code object is decoded once per snapshot (name, qualified name, file,
+ * first line, line table).  The cache is keyed by remote address; call
+ * py_proc_forget() between samples, since addresses are reused.
+ */
+#ifndef SNAKESCOPE_CODE_H
+#define SNAKESCOPE_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pystructs/linetable.h"
+#include "pystructs/pyproc.h"
+
+struct py_code {
+	uint64_t addr;
+	char *name;      /* co_qualname on 3.11+, else co_name */
+	char *filename;
+	int firstlineno;
+	uint8_t *linetable;
+	size_t linetable_len;
+	size_t ncode_units; /* 3.11+: Py_SIZE(code); 0 before */
+};
+
+/*
+ * Decode (or fetch from the cache) the code object at addr.  The returned
+ * object belongs to the cache; valid until py_proc_forget() or release.
+ * NULL on failure with *e set.
+ */
+const struct py_code *py_code_get(struct py_proc *p, uint64_t addr,
+				  struct err *e);
+
+/* Line (and 3.11+ columns) of the instruction at 'lasti': a byte offset
+ * up to 3.10 (f_lasti * layout frame.lasti_scale), a code-unit index from
+ * 3.11.  Negative means "not started" and gives the first line. */
+void py_code_location(const struct py_proc *p, const struct py_code *c,
+		      int lasti, struct py_location *loc);
+
+void code_cache_free(struct code_cache *cc);
+
+#endif

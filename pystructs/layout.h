@@ -1,0 +1,183 @@
+/*
+ * layout.h - CPython struct layouts as data.
+ *
+ * One struct py_layout describes, for one CPython minor version, every size
+ * and offset the readers in pystructs/ use, plus a few "kind" selectors for
+ * behaviour that differs by version (frame model, line-table format, int and
+ * dict representation).  Readers only ever use L->... offsets; there is no
+ * #if PY_VERSION anywhere outside tools/gen-layouts.
+ *
+ * Tables for versions without _Py_DebugOffsets are generated from each
+ * version's own headers by tools/gen-layouts (see its header comment) into
+ * pystructs/layouts_gen.c, which is committed.  For 3.13+ the layout is
+ * overlaid with the target's own _Py_DebugOffsets (see debug_offsets.h).
+ *
+ * Offsets are in bytes, relative to the start of the named struct.  A field
+ * that does not exist in a version is LAYOUT_NONE.
+ */
+#ifndef SNAKESCOPE_LAYOUT_H
+#define SNAKESCOPE_LAYOUT_H
+
+#include <stdint.h>
+
+#define LAYOUT_NONE (-1)
+
+/* How a thread's frames are represented. */
+enum layout_frame_kind {
+	LAYOUT_FRAME_OBJECT = 1, /* <=3.10: heap PyFrameObject, f_back chain */
+	LAYOUT_FRAME_INTERP = 2, /* 3.11+: _PyInterpreterFrame, previous chain */
+};
+
+/* Which line-number table a code object carries. */
+enum layout_linetable_kind {
+	LAYOUT_LINES_LNOTAB = 1,    /* <=3.9 co_lnotab, byte offsets */
+	LAYOUT_LINES_310 = 2,       /* 3.10 co_linetable */
+	LAYOUT_LINES_LOCATIONS = 3, /* 3.11+ co_linetable (location table) */
+};
+
+/* How an int stores its size and sign. */
+enum layout_long_kind {
+	LAYOUT_LONG_OB_SIZE = 1, /* <=3.11: signed ob_size = sign * ndigits */
+	LAYOUT_LONG_LV_TAG = 2,  /* 3.12+: lv_tag = ndigits << 3 | sign bits */
+};
+
+/* Dict keys object format. */
+enum layout_dict_kind {
+	LAYOUT_DICT_36 = 1,  /* 3.6-3.10: dk_size, dk_nentries, dk_indices */
+	LAYOUT_DICT_311 = 2, /* 3.11+: dk_log2_size, dk_log2_index_bytes, dk_kind */
+};
+
+/* Where an ordinary instance keeps its attributes. */
+enum layout_instdict_kind {
+	LAYOUT_INSTDICT_OFFSET = 1, /* <=3.10: obj + tp_dictoffset */
+	LAYOUT_INSTDICT_311 = 2,    /* values at obj-32, dict at obj-24 */
+	LAYOUT_INSTDICT_312 = 3,    /* obj-24: dict, or values|1 */
+	LAYOUT_INSTDICT_313 = 4,    /* dict at obj-24, else inline values */
+};
+
+struct py_layout {
+	unsigned major, minor;
+
+	struct {
+		int interpreters_head;
+		int tstate_current; /* <=3.11 gilstate.tstate_current, else NONE */
+	} runtime;
+
+	struct {
+		int next;
+		int id;
+		int threads_head;
+		int modules;   /* sys.modules dict pointer */
+		int sysdict;   /* sys.__dict__ */
+		int ceval_gil; /* 3.12+: pointer to struct _gil_runtime_state */
+	} interp;
+
+	struct { /* struct _gil_runtime_state, 3.12+ */
+		int last_holder;
+		int locked;
+	} gil;
+
+	struct {
+		int size;
+		int next;
+		int interp;
+		int frame;        /* frame / cframe / current_frame pointer */
+		int cframe_frame; /* if not NONE: tstate.frame points at a
+				     _PyCFrame whose current_frame is here */
+		int thread_id;    /* pthread_t, == threading.get_ident() */
+		int native_thread_id; /* TID, 3.11+ */
+	} tstate;
+
+	struct {
+		int kind; /* enum layout_frame_kind */
+		int size;
+		int back;        /* f_back / previous */
+		int code;        /* f_code / f_executable */
+		int lasti;       /* <=3.10 f_lasti (int) */
+		int lasti_scale; /* bytes per f_lasti unit: 1 (<=3.9), 2 (3.10) */
+		int instr_ptr;   /* 3.11+: prev_instr / instr_ptr */
+		int owner;       /* 3.11+: owner byte */
+		int owner_skip;  /* skip frames with owner >= this (shim /
+				    C-stack frames), NONE to keep all */
+		int localsplus;
+	} frame;
+
+	struct {
+		int size;          /* sizeof(PyCodeObject) */
+		int ob_size;       /* 3.11+: code length in code units */
+		int filename;
+		int name;
+		int qualname;      /* 3.11+ */
+		int linetable;     /* co_lnotab / co_linetable */
+		int firstlineno;
+		int code;          /* <=3.10: co_code bytes object */
+		int code_adaptive; /* 3.11+: inline bytecode */
+		int linetable_kind; /* enum layout_linetable_kind */
+	} code;
+
+	struct {
+		int ob_type;
+		int ob_size; /* PyVarObject */
+	} object;
+
+	struct {
+		int tp_name;
+		int tp_basicsize;
+		int tp_dictoffset;
+		int tp_flags;
+		int ht_cached_keys;
+	} type;
+
+	struct {
+		int length;
+		int state;
+		int ascii_data;   /* sizeof(PyASCIIObject) */
+		int compact_data; /* sizeof(PyCompactUnicodeObject) */
+		int kind_shift;   /* bit position of 'kind' in state */
+		int compact_bit;
+		int ascii_bit;
+	} unicode;
+
+	struct {
+		int size;
+		int data;
+	} bytes;
+
+	struct {
+		int kind; /* enum layout_long_kind */
+		int tag;  /* ob_size or lv_tag */
+		int digits;
+		int digit_bits;
+	} pylong;
+
+	struct {
+		int kind; /* enum layout_dict_kind */
+		int ma_keys;
+		int ma_values;
+		int dk_size;     /* dk_size (36) / dk_log2_size byte (311) */
+		int dk_index_bytes; /* 311: dk_log2_index_bytes byte */
+		int dk_kind;     /* 311: dk_kind byte */
+		int dk_nentries;
+		int dk_indices;
+		int values_header; /* bytes before values[0] in PyDictValues */
+	} dict;
+
+	struct {
+		int dict; /* PyModuleObject.md_dict */
+	} module;
+
+	struct {
+		int kind; /* enum layout_instdict_kind */
+	} instdict;
+};
+
+/*
+ * Return the built-in layout for major.minor, or NULL when snakescope has no
+ * table for that version.  The returned pointer is static; do not free.
+ */
+const struct py_layout *layout_builtin(unsigned major, unsigned minor);
+
+/* Lowest and highest minor 3.x version with a built-in table. */
+void layout_builtin_range(unsigned *min_minor, unsigned *max_minor);
+
+#endif

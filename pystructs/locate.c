@@ -1,0 +1,151 @@
+#include <config.h>
+
+#include "pystructs/locate.h"
+#include "attach/elfsym.h"
+#include "attach/proc.h"
+#include "common/xalloc.h"
+#include "pystructs/debug_offsets.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool py_version_from_name(const char *path, unsigned *major, unsigned *minor)
+{
+	const char *base = strrchr(path, '/');
+	const char *s;
+
+	base = base ? base + 1 : path;
+	for (s = strstr(base, "python"); s; s = strstr(s + 1, "python")) {
+		const char *d = s + strlen("python");
+		char *end;
+		unsigned long maj, min;
+
+		if (!isdigit((unsigned char)d[0]))
+			continue;
+		maj = strtoul(d, &end, 10);
+		if (*end != '.' || !isdigit((unsigned char)end[1]))
+			continue;
+		min = strtoul(end + 1, NULL, 10);
+		if (maj < 2 || maj > 9 || min > 99)
+			continue;
+		*major = (unsigned)maj;
+		*minor = (unsigned)min;
+		return true;
+	}
+	return false;
+}
+
+static bool is_libpython(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libpython", strlen("libpython"));
+}
+
+/* The lowest mapping of a file (for /proc/PID/map_files). */
+static const struct maps_entry *first_mapping(const struct maps *m,
+					      const char *path)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->e[i].path, path))
+			return &m->e[i];
+	return NULL;
+}
+
+enum probe_result { PROBE_NONE, PROBE_RUNTIME, PROBE_OLD_PYTHON };
+
+/* Look for the runtime in one mapped file. */
+static enum probe_result probe(pid_t pid, const struct maps *m,
+			       struct mem_reader *mem, const char *path,
+			       struct py_runtime_info *out)
+{
+	const struct maps_entry *me = first_mapping(m, path);
+	struct elf_file *ef;
+	uint64_t bias, value, size;
+	enum probe_result r = PROBE_NONE;
+	char *open_path;
+
+	if (!me)
+		return PROBE_NONE;
+	open_path = proc_file_path(pid, path, me->deleted, me->lo, me->hi);
+	ef = elfsym_open(open_path, NULL);
+	free(open_path);
+	if (!ef || elfsym_bias(ef, m, path, &bias, NULL)) {
+		elfsym_free(ef);
+		return PROBE_NONE;
+	}
+	if (elfsym_lookup(ef, "_PyRuntime", &value, NULL) ||
+	    elfsym_section(ef, ".PyRuntime", &value, &size)) {
+		out->runtime = value + bias;
+		r = PROBE_RUNTIME;
+	} else if (elfsym_lookup(ef, "interp_head", &value, NULL) ||
+		   elfsym_lookup(ef, "_PyThreadState_Current", &value, NULL)) {
+		/* 2.7 and 3.6 keep their state in separate globals. */
+		r = PROBE_OLD_PYTHON;
+	}
+	if (r != PROBE_NONE && elfsym_lookup(ef, "Py_Version", &value, NULL)) {
+		uint32_t v;
+
+		if (!mem_read(mem, value + bias, &v, sizeof(v), NULL))
+			out->version_hex = v;
+	}
+	elfsym_free(ef);
+	if (r != PROBE_NONE) {
+		snprintf(out->binary, sizeof(out->binary), "%s", path);
+		out->in_libpython = is_libpython(path);
+	}
+	return r;
+}
+
+int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
+	      struct py_runtime_info *out, struct err *e)
+{
+	char exe[4096] = "";
+	enum probe_result r = PROBE_NONE;
+
+	memset(out, 0, sizeof(*out));
+	proc_exe(pid, exe, sizeof(exe));
+	/* " (deleted)" is not part of the path in the map. */
+	if (strlen(exe) > 10 && !strcmp(exe + strlen(exe) - 10, " (deleted)"))
+		exe[strlen(exe) - 10] = '\0';
+	for (size_t i = 0; i < m->n && r == PROBE_NONE; i++) {
+		const char *path = m->e[i].path;
+
+		if (!is_libpython(path) || first_mapping(m, path) != &m->e[i])
+			continue;
+		r = probe(pid, m, mem, path, out);
+	}
+	if (r == PROBE_NONE && *exe)
+		r = probe(pid, m, mem, exe, out);
+	if (r == PROBE_NONE)
+		return err_set(e, SS_ENOTPY, "process %d (%s) is not a Python "
+			       "process: no libpython is mapped and the "
+			       "executable has no Python runtime", (int)pid,
+			       *exe ? exe : "unknown executable");
+
+	if (out->version_hex) {
+		out->major = out->version_hex >> 24;
+		out->minor = (out->version_hex >> 16) & 0xff;
+	} else {
+		uint8_t hdr[DEBUG_OFFSETS_HEADER];
+
+		if (r == PROBE_RUNTIME &&
+		    !mem_read(mem, out->runtime, hdr, sizeof(hdr), NULL))
+			out->version_hex = debug_offsets_version(hdr);
+		if (out->version_hex) {
+			out->major = out->version_hex >> 24;
+			out->minor = (out->version_hex >> 16) & 0xff;
+		} else if (!py_version_from_name(out->binary, &out->major,
+						 &out->minor) &&
+			   !py_version_from_name(exe, &out->major, &out->minor)) {
+			return err_set(e, SS_EBADBUILD, "cannot tell the Python "
+				       "version of process %d ('%s' names none "
+				       "and has no Py_Version)", (int)pid,
+				       out->binary);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * object.h - decode CPython objects from the target: type names, str,
+ * bytes, int, dict and instance attributes.
+ *
+ * All functions read through p->mem and validate what they read: wrong
+ * type, implausible length or pointer gives SS_ECORRUPT, never a crash.
+ */
+#ifndef SNAKESCOPE_OBJECT_H
+#define SNAKESCOPE_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pystructs/pyproc.h"
+
+/* Longest string decoded; longer ones are cut (and marked by the caller). */
+#define PY_STR_MAX (1u << 20)
+
+/* Copy the type's tp_name of the object at addr into buf (NUL-terminated,
+ * at most size-1 bytes).  Returns 0 or an error. */
+int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
+		 struct err *e);
+
+/* The address of the object's type (ob_type). */
+int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type,
+	       struct err *e);
+
+/*
+ * Decode a str object to UTF-8 in a malloc'ed NUL-terminated buffer
+ * (*out; caller frees); at most max_chars characters (cut silently).
+ * Lone surrogates become U+FFFD.  Embedded NULs are kept (*len tells).
+ */
+int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
+		char **out, size_t *len, struct err *e);
+
+/* Copy a bytes object's contents into a malloc'ed buffer (*out, *len);
+ * SS_ELIMIT when longer than max. */
+int py_bytes_read(struct py_proc *p, uint64_t obj, size_t max,
+		  uint8_t **out, size_t *len, struct err *e);
+
+/* Decode an int that fits in 64 bits (unsigned; negative values give
+ * SS_ELIMIT too). */
+int py_long_read_u64(struct py_proc *p, uint64_t obj, uint64_t *out,
+		     struct err *e);
+
+/*
+ * Call fn(key, value, arg) for each entry of the dict at addr (object
+ * addresses, not decoded).  Stops early when fn returns non-zero and
+ * returns that value.  At most 'limit' entries are visited.
+ */
+typedef int (*py_dict_fn)(struct py_proc *p, uint64_t key, uint64_t value,
+			  void *arg);
+int py_dict_each(struct py_proc *p, uint64_t dict, size_t limit,
+		 py_dict_fn fn, void *arg, struct err *e);
+
+/* Find the value of str key 'name' in a dict.  Returns 0 and *value, or
+ * SS_ECORRUPT ("no key") / read errors. */
+int py_dict_get_str(struct py_proc *p, uint64_t dict, const char *name,
+		    uint64_t *value, struct err *e);
+
+/* Look up an instance attribute stored in the object's __dict__ (or its
+ * inline / split values). */
+int py_getattr_str(struct py_proc *p, uint64_t obj, const char *name,
+		   uint64_t *value, struct err *e);
+
+/* sys.modules[name] of the interpreter at interp. */
+int py_module_get(struct py_proc *p, uint64_t interp, const char *name,
+		  uint64_t *module, struct err *e);
+
+/* A module's global 'name'. */
+int py_module_attr(struct py_proc *p, uint64_t module, const char *name,
+		   uint64_t *value, struct err *e);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * pyproc.h - one inspected CPython runtime: where it is, which version,
+ * which layout, and the caches the decoders share.
+ *
+ * Everything in pystructs/ reads the target only through p->mem; no
+ * function here needs the target paused, but results are only consistent
+ * when it is (otherwise they may be torn and are validated as far as
+ * possible).
+ */
+#ifndef SNAKESCOPE_PYPROC_H
+#define SNAKESCOPE_PYPROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "memreader/mem.h"
+#include "pystructs/layout.h"
+
+struct code_cache;
+
+struct py_proc {
+	struct mem_reader *mem; /* not owned */
+	struct py_layout L;     /* this target's layout */
+	const char *layout_source; /* "built-in table" / "_Py_DebugOffsets" */
+	uint64_t runtime;       /* address of _PyRuntime */
+	unsigned version_hex;   /* PY_VERSION_HEX; micro may be 0 if unknown */
+	char version[32];       /* "3.12.1" */
+
+	/* Type object addresses, learnt (by tp_name) on first sight. */
+	uint64_t type_str, type_bytes, type_int, type_code;
+
+	int pthread_tid_offset; /* glibc struct pthread tid, -1 unknown */
+	struct code_cache *codes;
+};
+
+/* Where the runtime is, as found from ELF symbols of the mapped files. */
+struct py_runtime_info {
+	uint64_t runtime;     /* address of _PyRuntime in the target */
+	unsigned version_hex; /* from Py_Version / debug offsets; 0 if not */
+	unsigned major, minor; /* from version_hex or a file name */
+	char binary[4096];    /* file that holds the runtime, as mapped */
+	bool in_libpython;    /* binary is a libpython shared object */
+};
+
+/*
+ * Set up *p for the runtime described by info, reading the target through
+ * mem (not owned).  Chooses the layout (built-in table, overlaid with the
+ * target's _Py_DebugOffsets on 3.13+) and reads the exact version.
+ * Errors: SS_EUNSUPPORTED (names the version and the supported range),
+ * SS_EBADBUILD, read errors.  Release with py_proc_release().
+ */
+int py_proc_init(struct py_proc *p, struct mem_reader *mem,
+		 const struct py_runtime_info *info, struct err *e);
+
+void py_proc_release(struct py_proc *p);
+
+/* Drop caches keyed by target addresses (between samples). */
+void py_proc_forget(struct py_proc *p);
+
+/* "3.8-3.13": the versions this build of snakescope reads. */
+const char *py_supported_range(void);
+
+/*
+ * Plausible object pointer: non-NULL, 8-aligned, in user space.  Cheap;
+ * reads still check the rest.
+ */
+static inline bool py_ptr_ok(uint64_t addr)
+{
+	return addr >= 4096 && (addr & 7) == 0 && addr < (1ULL << 47);
+}
+
+#endif

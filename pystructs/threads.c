@@ -1,0 +1,357 @@
+#include <config.h>
+
+#include "pystructs/threads.h"
+#include "common/addrset.h"
+#include "common/xalloc.h"
+#include "pystructs/code.h"
+#include "pystructs/object.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* glibc 2.x x86-64 keeps struct pthread's tid here; checked, then
+ * searched for, against the real TIDs. */
+#define GLIBC_PTHREAD_TID_OFFSET 720
+#define PTHREAD_SCAN_BYTES 2048
+
+struct thread_name {
+	uint64_t ident;
+	char *name;
+};
+
+struct name_list {
+	struct thread_name *v;
+	size_t n, cap;
+};
+
+static uint64_t rd64(const uint8_t *buf, int off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
+
+/* ---- threading._active: ident -> Thread name ---------------------- */
+
+static int collect_name(struct py_proc *p, uint64_t key, uint64_t value,
+			void *arg)
+{
+	struct name_list *names = arg;
+	uint64_t ident, name_obj;
+	char *name;
+
+	if (py_long_read_u64(p, key, &ident, NULL) ||
+	    py_getattr_str(p, value, "_name", &name_obj, NULL) ||
+	    py_str_read(p, name_obj, 1024, &name, NULL, NULL))
+		return 0;
+	names->v = xgrow(names->v, &names->cap, names->n + 1, sizeof(*names->v));
+	names->v[names->n].ident = ident;
+	names->v[names->n].name = name;
+	names->n++;
+	return 0;
+}
+
+/* Best effort: a target without threading imported has no names. */
+static void read_thread_names(struct py_proc *p, uint64_t interp,
+			      struct name_list *names)
+{
+	uint64_t module, active;
+
+	if (py_module_get(p, interp, "threading", &module, NULL) ||
+	    py_module_attr(p, module, "_active", &active, NULL))
+		return;
+	py_dict_each(p, active, PY_MAX_THREADS, collect_name, names, NULL);
+}
+
+static char *take_name(struct name_list *names, uint64_t ident)
+{
+	for (size_t i = 0; i < names->n; i++) {
+		if (names->v[i].ident == ident && names->v[i].name) {
+			char *s = names->v[i].name;
+
+			names->v[i].name = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static void names_release(struct name_list *names)
+{
+	for (size_t i = 0; i < names->n; i++)
+		free(names->v[i].name);
+	free(names->v);
+}
+
+/* ---- native thread ids before 3.11 -------------------------------- */
+
+static bool is_tid(pid_t v, const pid_t *tids, size_t ntids)
+{
+	for (size_t i = 0; i < ntids; i++)
+		if (tids[i] == v)
+			return true;
+	return false;
+}
+
+/* Find the offset of the tid in glibc's struct pthread (pthread_t points
+ * at it): try the known offset, else the first word that is a TID. */
+static void calibrate_pthread_tid(struct py_proc *p, uint64_t pthread,
+				  const pid_t *tids, size_t ntids)
+{
+	int32_t buf[PTHREAD_SCAN_BYTES / 4];
+
+	if (mem_read(p->mem, pthread, buf, sizeof(buf), NULL))
+		return;
+	if (is_tid(buf[GLIBC_PTHREAD_TID_OFFSET / 4], tids, ntids)) {
+		p->pthread_tid_offset = GLIBC_PTHREAD_TID_OFFSET;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(buf) / 4; i++) {
+		if (buf[i] > 0 && is_tid(buf[i], tids, ntids)) {
+			p->pthread_tid_offset = (int)(i * 4);
+			return;
+		}
+	}
+}
+
+static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
+			    const pid_t *tids, size_t ntids)
+{
+	uint64_t pthread;
+	int32_t tid;
+
+	if (p->L.tstate.native_thread_id != LAYOUT_NONE)
+		return (int64_t)rd64(ts, p->L.tstate.native_thread_id);
+	if (!ntids)
+		return -1;
+	pthread = rd64(ts, p->L.tstate.thread_id);
+	if (!py_ptr_ok(pthread))
+		return -1;
+	if (p->pthread_tid_offset < 0)
+		calibrate_pthread_tid(p, pthread, tids, ntids);
+	if (p->pthread_tid_offset < 0 ||
+	    mem_read(p->mem, pthread + (uint64_t)p->pthread_tid_offset, &tid,
+		     sizeof(tid), NULL) ||
+	    !is_tid(tid, tids, ntids))
+		return -1;
+	return tid;
+}
+
+/* ---- frames ------------------------------------------------------- */
+
+static void add_frame(struct snap_thread *t, const struct py_code *c,
+		      int line)
+{
+	struct snap_frame *f = snap_add_frame(t);
+
+	f->function = xstrdup(c ? c->name : "<unknown>");
+	f->filename = xstrdup(c ? c->filename : "<unknown>");
+	f->line = line;
+	f->code = c ? c->addr : 0;
+}
+
+static void note_error(struct snap_thread *t, const struct err *e)
+{
+	if (!t->error)
+		t->error = xstrdup(e->msg[0] ? e->msg : err_describe(e->code));
+}
+
+/* Location index of a frame: byte offset (<=3.10) or code unit (3.11+). */
+static int frame_lasti(const struct py_proc *p, const uint8_t *fr,
+		       uint64_t code, const struct py_code *c)
+{
+	const struct py_layout *L = &p->L;
+	int64_t idx;
+
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		int32_t lasti;
+
+		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
+		return lasti < 0 ? -1 : lasti * L->frame.lasti_scale;
+	}
+	idx = (int64_t)(rd64(fr, L->frame.instr_ptr) -
+			(code + (uint64_t)L->code.code_adaptive)) / 2;
+	if (idx < 0 || (c->ncode_units && (uint64_t)idx >= c->ncode_units))
+		return -1;
+	return (int)idx;
+}
+
+static void walk_frames(struct py_proc *p, uint64_t frame,
+			struct snap_thread *t, struct addrset *seen)
+{
+	const struct py_layout *L = &p->L;
+	uint8_t fr[512];
+	size_t hdr = (size_t)L->frame.localsplus;
+	struct err e;
+
+	addrset_clear(seen);
+	err_clear(&e);
+	if (hdr > sizeof(fr))
+		hdr = sizeof(fr);
+	while (frame) {
+		const struct py_code *c;
+		struct py_location loc;
+		uint64_t code;
+
+		if (t->nframes >= PY_MAX_FRAMES) {
+			t->truncated = true;
+			return;
+		}
+		if (!py_ptr_ok(frame) || !addrset_add(seen, frame)) {
+			err_set(&e, SS_ECORRUPT, "frame chain is broken at 0x%llx",
+				(unsigned long long)frame);
+			break;
+		}
+		if (mem_read(p->mem, frame, fr, hdr, &e))
+			break;
+		code = rd64(fr, L->frame.code);
+		frame = rd64(fr, L->frame.back);
+		/* Shim / C-stack entry frames (3.12+) carry no Python code. */
+		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
+		    fr[L->frame.owner] >= L->frame.owner_skip)
+			continue;
+		if (!code)
+			continue;
+		c = py_code_get(p, code, &e);
+		if (!c) {
+			/* 3.13+ f_executable may be a non-code object. */
+			if (e.code == SS_ECORRUPT && L->frame.kind == LAYOUT_FRAME_INTERP)
+				continue;
+			add_frame(t, NULL, -1);
+			note_error(t, &e);
+			err_clear(&e);
+			continue;
+		}
+		py_code_location(p, c, frame_lasti(p, fr, code, c), &loc);
+		add_frame(t, c, loc.line);
+	}
+	if (e.code)
+		note_error(t, &e);
+}
+
+static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
+{
+	uint64_t frame = rd64(ts, p->L.tstate.frame);
+
+	/* 3.11/3.12: tstate->cframe->current_frame. */
+	if (p->L.tstate.cframe_frame != LAYOUT_NONE && frame &&
+	    mem_read_u64(p->mem, frame + (uint64_t)p->L.tstate.cframe_frame,
+			 &frame, NULL))
+		return 0;
+	return frame;
+}
+
+/* ---- GIL ---------------------------------------------------------- */
+
+/* The tstate holding the GIL of this interpreter, or 0 (none/unknown). */
+static uint64_t gil_holder(struct py_proc *p, uint64_t interp)
+{
+	const struct py_layout *L = &p->L;
+	uint64_t v = 0, gil;
+	int32_t locked = 0;
+
+	if (L->runtime.tstate_current != LAYOUT_NONE) {
+		mem_read_u64(p->mem, p->runtime +
+			     (uint64_t)L->runtime.tstate_current, &v, NULL);
+		return v;
+	}
+	if (L->interp.ceval_gil == LAYOUT_NONE ||
+	    mem_read_u64(p->mem, interp + (uint64_t)L->interp.ceval_gil, &gil,
+			 NULL) || !py_ptr_ok(gil) ||
+	    mem_read(p->mem, gil + (uint64_t)L->gil.locked, &locked,
+		     sizeof(locked), NULL) || !locked ||
+	    mem_read_u64(p->mem, gil + (uint64_t)L->gil.last_holder, &v, NULL))
+		return 0;
+	return v;
+}
+
+/* ---- interpreters and threads ------------------------------------- */
+
+static int read_interp(struct py_proc *p, uint64_t interp,
+		       const pid_t *tids, size_t ntids, struct snapshot *s,
+		       struct addrset *seen, struct err *e)
+{
+	const struct py_layout *L = &p->L;
+	uint64_t tstate, holder, list[PY_MAX_THREADS];
+	size_t n = 0;
+	int64_t interp_id = 0;
+	struct name_list names = { 0 };
+	uint8_t ts[4096];
+	size_t tsize = (size_t)L->tstate.size;
+	int rc;
+
+	if (tsize > sizeof(ts))
+		return err_set(e, SS_EBADBUILD, "thread state too large");
+	rc = mem_read_u64(p->mem, interp + (uint64_t)L->interp.threads_head,
+			  &tstate, e);
+	if (rc)
+		return rc;
+	mem_read(p->mem, interp + (uint64_t)L->interp.id, &interp_id,
+		 sizeof(interp_id), NULL);
+	addrset_clear(seen);
+	while (tstate && n < PY_MAX_THREADS) {
+		if (!py_ptr_ok(tstate) || !addrset_add(seen, tstate))
+			return err_set(e, SS_ECORRUPT, "thread list is broken "
+				       "at 0x%llx", (unsigned long long)tstate);
+		list[n++] = tstate;
+		rc = mem_read_u64(p->mem, tstate + (uint64_t)L->tstate.next,
+				  &tstate, e);
+		if (rc)
+			return rc;
+	}
+	holder = gil_holder(p, interp);
+	read_thread_names(p, interp, &names);
+	/* The list is newest first; report in creation order. */
+	while (n-- > 0) {
+		struct snap_thread *t;
+		struct err te;
+
+		err_clear(&te);
+		t = snap_add_thread(s);
+		t->interp_id = interp_id;
+		if (mem_read(p->mem, list[n], ts, tsize, &te)) {
+			note_error(t, &te);
+			continue;
+		}
+		t->thread_id = rd64(ts, L->tstate.thread_id);
+		t->native_id = native_id_of(p, ts, tids, ntids);
+		t->holds_gil = holder && holder == list[n];
+		t->name = take_name(&names, t->thread_id);
+		walk_frames(p, top_frame(p, ts), t, seen);
+	}
+	names_release(&names);
+	return 0;
+}
+
+int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
+		    struct snapshot *s, struct err *e)
+{
+	uint64_t interp, interps[PY_MAX_INTERPS];
+	size_t n = 0;
+	struct addrset seen;
+	int rc = 0;
+
+	rc = mem_read_u64(p->mem, p->runtime +
+			  (uint64_t)p->L.runtime.interpreters_head, &interp, e);
+	if (rc)
+		return rc;
+	if (!interp)
+		return err_set(e, SS_ECORRUPT, "the Python runtime has no "
+			       "interpreter (starting up or finalizing)");
+	while (interp && n < PY_MAX_INTERPS) {
+		interps[n++] = interp;
+		if (mem_read_u64(p->mem, interp + (uint64_t)p->L.interp.next,
+				 &interp, NULL) || (interp && !py_ptr_ok(interp)))
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (interps[i] == interp)
+				interp = 0; /* loop */
+	}
+	addrset_init(&seen);
+	/* The list is newest first: the main interpreter is last. */
+	while (n-- > 0 && !rc)
+		rc = read_interp(p, interps[n], tids, ntids, s, &seen, e);
+	addrset_release(&seen);
+	return rc;
+}
