@@ -59,28 +59,36 @@ static bool lookup_in(const struct elf_file *ef, Elf64_Word type,
 		      const char *name, uint64_t *value, uint64_t *size)
 {
 	Elf_Scn *scn = NULL;
+	size_t namelen = strlen(name);
 
 	while ((scn = elf_nextscn(ef->elf, scn)) != NULL) {
-		GElf_Shdr sh;
-		Elf_Data *data;
+		GElf_Shdr sh, strsh;
+		Elf_Data *data, *strdata;
+		Elf_Scn *strscn;
 		size_t n;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type ||
 		    sh.sh_entsize == 0)
 			continue;
 		data = elf_getdata(scn, NULL);
-		if (!data)
+		strscn = elf_getscn(ef->elf, sh.sh_link);
+		strdata = strscn ? elf_getdata(strscn, NULL) : NULL;
+		if (!data || !strdata || !gelf_getshdr(strscn, &strsh))
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
+		/* Compare names in the string table directly: a libpython
+		 * .symtab has tens of thousands of entries, and going
+		 * through elf_strptr() for each dominates a dump. */
 		for (size_t i = 1; i < n; i++) {
 			GElf_Sym sym;
 			const char *s;
 
 			if (!gelf_getsym(data, (int)i, &sym) ||
-			    sym.st_shndx == SHN_UNDEF)
+			    sym.st_shndx == SHN_UNDEF ||
+			    sym.st_name + namelen >= strdata->d_size)
 				continue;
-			s = elf_strptr(ef->elf, sh.sh_link, sym.st_name);
-			if (s && !strcmp(s, name)) {
+			s = (const char *)strdata->d_buf + sym.st_name;
+			if (s[0] == name[0] && !memcmp(s, name, namelen + 1)) {
 				*value = sym.st_value;
 				if (size)
 					*size = sym.st_size;

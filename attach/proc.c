@@ -55,10 +55,10 @@ int proc_check(pid_t pid, struct proc_info *out, struct err *e)
 	if (read_small(path, buf, sizeof(buf)) < 0)
 		return err_set(e, SS_ENOPROC, "no process with PID %d", (int)pid);
 	/* The comm field may contain spaces and ')': the state follows the
-	 * last ')'. */
+	 * last ')'.  An empty or cut read means the process just died. */
 	rp = strrchr(buf, ')');
-	if (!rp || rp[1] != ' ')
-		return err_set(e, SS_EIO, "cannot parse /proc/%d/stat", (int)pid);
+	if (!rp || rp[1] != ' ' || !rp[2])
+		return err_set(e, SS_ENOPROC, "process %d exited", (int)pid);
 	out->state = rp[2];
 	if (out->state == 'Z' || out->state == 'X')
 		return err_set(e, SS_EZOMBIE, "process %d is a zombie: it has "

@@ -52,6 +52,9 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		    s->nthreads == 1 ? "" : "s",
 		    s->paused ? "" : ", read without pausing");
 
+	if (s->nthreads == 0)
+		strbuf_addstr(sb, "\nNo Python threads: the interpreter is "
+			      "starting up or shutting down.\n");
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct snap_thread *t = &s->threads[i];
 

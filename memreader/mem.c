@@ -15,13 +15,11 @@
 #define PAGE_SIZE_ 4096u
 #define CACHE_SLOTS 512u
 
-struct cache_slot {
-	uint64_t page; /* page address, or UINT64_MAX when empty */
-	uint8_t data[PAGE_SIZE_];
-};
-
+/* Tags apart from data, so that a reset touches one small array and the
+ * data pages are only faulted in when used. */
 struct mem_cache {
-	struct cache_slot slot[CACHE_SLOTS];
+	uint64_t page[CACHE_SLOTS]; /* page address, UINT64_MAX when empty */
+	uint8_t (*data)[PAGE_SIZE_];
 };
 
 struct mem_reader *mem_reader_new(const struct mem_ops *ops, void *priv)
@@ -39,7 +37,7 @@ void mem_reader_free(struct mem_reader *m)
 		return;
 	if (m->ops->free)
 		m->ops->free(m->priv);
-	free(m->cache);
+	mem_cache_enable(m, false);
 	free(m);
 }
 
@@ -47,8 +45,10 @@ void mem_cache_enable(struct mem_reader *m, bool on)
 {
 	if (on && !m->cache) {
 		m->cache = xmalloc(sizeof(*m->cache));
+		m->cache->data = xmalloc(CACHE_SLOTS * sizeof(*m->cache->data));
 		mem_cache_reset(m);
-	} else if (!on) {
+	} else if (!on && m->cache) {
+		free(m->cache->data);
 		free(m->cache);
 		m->cache = NULL;
 	}
@@ -59,27 +59,25 @@ void mem_cache_reset(struct mem_reader *m)
 	if (!m->cache)
 		return;
 	for (unsigned i = 0; i < CACHE_SLOTS; i++)
-		m->cache->slot[i].page = UINT64_MAX;
+		m->cache->page[i] = UINT64_MAX;
 }
 
-static struct cache_slot *cache_page(struct mem_reader *m, uint64_t page,
-				     struct err *e, int *rc)
+/* The cached copy of a page, read on a miss; NULL with *rc on failure. */
+static const uint8_t *cache_page(struct mem_reader *m, uint64_t page,
+				 struct err *e, int *rc)
 {
-	struct cache_slot *s = &m->cache->slot[(page / PAGE_SIZE_) % CACHE_SLOTS];
+	size_t slot = (size_t)(page / PAGE_SIZE_) % CACHE_SLOTS;
+	uint8_t *data = m->cache->data[slot];
 
 	*rc = 0;
-	if (s->page == page) {
+	if (m->cache->page[slot] == page) {
 		m->stats.cache_hits++;
-		return s;
+		return data;
 	}
 	m->stats.reads++;
-	*rc = m->ops->read(m->priv, page, s->data, PAGE_SIZE_, e);
-	if (*rc) {
-		s->page = UINT64_MAX;
-		return NULL;
-	}
-	s->page = page;
-	return s;
+	*rc = m->ops->read(m->priv, page, data, PAGE_SIZE_, e);
+	m->cache->page[slot] = *rc ? UINT64_MAX : page;
+	return *rc ? NULL : data;
 }
 
 static int cached_read(struct mem_reader *m, uint64_t addr, uint8_t *buf,
@@ -89,13 +87,13 @@ static int cached_read(struct mem_reader *m, uint64_t addr, uint8_t *buf,
 		uint64_t page = addr & ~(uint64_t)(PAGE_SIZE_ - 1);
 		size_t off = (size_t)(addr - page);
 		size_t n = PAGE_SIZE_ - off < len ? PAGE_SIZE_ - off : len;
-		struct cache_slot *s;
+		const uint8_t *data;
 		int rc;
 
-		s = cache_page(m, page, e, &rc);
-		if (!s)
+		data = cache_page(m, page, e, &rc);
+		if (!data)
 			return rc;
-		memcpy(buf, s->data + off, n);
+		memcpy(buf, data + off, n);
 		buf += n;
 		addr += n;
 		len -= n;

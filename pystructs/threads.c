@@ -336,9 +336,8 @@ int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
 			  (uint64_t)p->L.runtime.interpreters_head, &interp, e);
 	if (rc)
 		return rc;
-	if (!interp)
-		return err_set(e, SS_ECORRUPT, "the Python runtime has no "
-			       "interpreter (starting up or finalizing)");
+	/* No interpreter yet (starting up) or any more (finalizing): a
+	 * valid state with no Python threads, not an error. */
 	while (interp && n < PY_MAX_INTERPS) {
 		interps[n++] = interp;
 		if (mem_read_u64(p->mem, interp + (uint64_t)p->L.interp.next,

@@ -23,8 +23,9 @@
  * /proc), used to find native ids before 3.11; it may be NULL.
  *
  * A thread whose stack cannot be read completely is kept with the frames
- * read so far and an error note.  Returns an error only when no thread
- * list can be read at all (SS_EREAD, SS_EEXITED, SS_ECORRUPT).
+ * read so far and an error note.  A runtime with no interpreter (starting
+ * up or finalizing) gives no threads and success.  Returns an error only
+ * when no thread list can be read at all (SS_EREAD, SS_EEXITED, SS_ECORRUPT).
  */
 int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
 		    struct snapshot *s, struct err *e);

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages snakescope needs to build and test (run as
+# root on Debian 12 or later).  Does nothing when they are all present, so
+# it is cheap to run before every build.
+set -e
+PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
+libncurses-dev check python3 util-linux"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing >/dev/null 2>&1 ||
+	{ apt-get update -qq && apt-get install -y -qq $missing >/dev/null; }

@@ -1,0 +1,230 @@
+/*
+ * Unit tests for attach/ (maps parsing, ELF symbols and sections, load
+ * bias) and pystructs' version/debug-offsets readers that sit on them.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach/elfsym.h"
+#include "attach/maps.h"
+#include "attach/proc.h"
+#include "pystructs/debug_offsets.h"
+#include "pystructs/locate.h"
+
+/* Fixtures the ELF tests look up in this very executable. */
+const uint32_t Py_Version = 0x030c01f0;
+__attribute__((section(".PyRuntime"), used))
+char fixture_runtime[64] = "xdebugpy";
+
+static const char *testdata(void)
+{
+	const char *d = getenv("SNAKESCOPE_TESTDATA");
+
+	return d ? d : "tests/data";
+}
+
+static FILE *open_data(const char *name)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", testdata(), name);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	return f;
+}
+
+START_TEST(test_maps_parse)
+{
+	FILE *f = open_data("maps_sample.txt");
+	struct maps m;
+	const struct maps_entry *e;
+	struct err err;
+
+	ck_assert_int_eq(maps_parse(f, &m, &err), 0);
+	fclose(f);
+	ck_assert_uint_eq(m.n, 11);
+	ck_assert_str_eq(m.e[0].path, "/usr/bin/python3.11");
+	ck_assert(m.e[1].x && !m.e[1].w);
+	ck_assert_str_eq(m.e[3].path, "[heap]");
+	ck_assert_str_eq(m.e[4].path, "");
+	ck_assert_str_eq(m.e[5].path, "/opt/app/lib/libpython3.12.so.1.0");
+	ck_assert(m.e[5].deleted);
+	ck_assert_uint_eq(m.e[6].offset, 0x26000);
+	ck_assert_str_eq(m.e[8].path, "/tmp/dir with spaces/x.so");
+
+	e = maps_find(&m, 0x7f1c2b60e123);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->lo, 0x7f1c2b60e000);
+	ck_assert_ptr_null(maps_find(&m, 0x1000));
+	ck_assert_ptr_null(maps_find(&m, 0x7f1c2b800000)); /* hi is exclusive */
+	ck_assert(maps_readable(&m, 0x7f1c2b5e8000, 0x30000)); /* spans two */
+	ck_assert(!maps_readable(&m, 0x7f1c2b900000, 8));       /* ---p */
+	ck_assert(!maps_readable(&m, 0x7f1c2b7fff00, 0x200));   /* runs off */
+	ck_assert(!maps_readable(&m, UINT64_MAX - 4, 16));      /* wraps */
+	maps_release(&m);
+}
+END_TEST
+
+START_TEST(test_maps_malformed)
+{
+	FILE *f = fmemopen((char *)"garbage line\n", 13, "r");
+	struct maps m;
+	struct err err;
+
+	ck_assert_int_eq(maps_parse(f, &m, &err), SS_EIO);
+	ck_assert_uint_eq(m.n, 0);
+	fclose(f);
+}
+END_TEST
+
+START_TEST(test_maps_self)
+{
+	struct maps m;
+	struct err err;
+
+	ck_assert_int_eq(maps_load(getpid(), &m, &err), 0);
+	ck_assert_ptr_nonnull(maps_find(&m, (uint64_t)(uintptr_t)&Py_Version));
+	maps_release(&m);
+	ck_assert_int_eq(maps_load(0x7ffffff0, &m, &err), SS_ENOPROC);
+}
+END_TEST
+
+/* The test binary is the ELF fixture: its symbols and its .PyRuntime
+ * section must resolve to the addresses the process really uses. */
+START_TEST(test_elf_self)
+{
+	char exe[4096];
+	struct maps m;
+	struct elf_file *ef;
+	uint64_t value, size, bias, addr;
+	struct err err;
+
+	ck_assert(proc_exe(getpid(), exe, sizeof(exe)));
+	ck_assert_int_eq(maps_load(getpid(), &m, &err), 0);
+	ef = elfsym_open(exe, &err);
+	ck_assert_ptr_nonnull(ef);
+	ck_assert_int_eq(elfsym_bias(ef, &m, exe, &bias, &err), 0);
+
+	ck_assert(elfsym_lookup(ef, "Py_Version", &value, &size));
+	ck_assert_uint_eq(value + bias, (uint64_t)(uintptr_t)&Py_Version);
+	ck_assert_uint_eq(size, 4);
+	ck_assert(elfsym_section(ef, ".PyRuntime", &addr, &size));
+	ck_assert_uint_eq(addr + bias, (uint64_t)(uintptr_t)fixture_runtime);
+	ck_assert_uint_ge(size, 64);
+	ck_assert(!elfsym_lookup(ef, "no_such_symbol_anywhere", &value, NULL));
+	ck_assert(!elfsym_section(ef, ".no_such_section", &addr, &size));
+	elfsym_free(ef);
+	maps_release(&m);
+
+	ck_assert_ptr_null(elfsym_open("/nonexistent/file", &err));
+	ck_assert_int_eq(err.code, SS_EELF);
+	ck_assert_ptr_null(elfsym_open("/proc/self/status", &err));
+}
+END_TEST
+
+START_TEST(test_version_from_name)
+{
+	unsigned maj = 0, min = 0;
+
+	ck_assert(py_version_from_name("/usr/lib/libpython3.12.so.1.0", &maj, &min));
+	ck_assert_uint_eq(maj, 3);
+	ck_assert_uint_eq(min, 12);
+	ck_assert(py_version_from_name("/x/libpython3.7m.so", &maj, &min));
+	ck_assert_uint_eq(min, 7);
+	ck_assert(py_version_from_name("/usr/bin/python2.7", &maj, &min));
+	ck_assert_uint_eq(maj, 2);
+	ck_assert(!py_version_from_name("/usr/bin/python3", &maj, &min));
+	ck_assert(!py_version_from_name("/opt/python3.9/bin/uwsgi", &maj, &min));
+}
+END_TEST
+
+static uint8_t *read_fixture(const char *name, size_t *len)
+{
+	FILE *f = open_data(name);
+	uint8_t *buf = malloc(4096);
+
+	*len = fread(buf, 1, 4096, f);
+	fclose(f);
+	return buf;
+}
+
+/* The table of a real 3.13.0 build (from libpython's .PyRuntime). */
+START_TEST(test_debug_offsets_313)
+{
+	size_t len;
+	uint8_t *buf = read_fixture("debug_offsets_3.13.0.bin", &len);
+	struct py_layout L = *layout_builtin(3, 13);
+	struct err err;
+
+	ck_assert_uint_eq(len, 584);
+	ck_assert_uint_eq(debug_offsets_version(buf), 0x030d00f0);
+	ck_assert_uint_eq(debug_offsets_size(buf), 584);
+	memset(&L.runtime, 0x55, sizeof(L.runtime.interpreters_head));
+	L.tstate.thread_id = -7;
+	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), 0);
+	ck_assert_int_eq(L.runtime.interpreters_head, 632);
+	ck_assert_int_eq(L.tstate.thread_id, 152);
+	ck_assert_int_eq(L.tstate.native_thread_id, 160);
+	ck_assert_int_eq(L.frame.owner, 70);
+	ck_assert_int_eq(L.code.code_adaptive, 200);
+	ck_assert_int_eq(L.gil.locked, 16);
+	ck_assert_int_eq(L.gil.last_holder, 8);
+	/* It agrees with the generated table everywhere it speaks. */
+	ck_assert_int_eq(memcmp(&L, layout_builtin(3, 13), sizeof(L)), 0);
+
+	/* Corruptions are refused, not trusted. */
+	buf[8 * 24] = 0xff; /* thread_id offset beyond tstate size */
+	buf[8 * 24 + 1] = 0xff;
+	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), SS_EBADBUILD);
+	buf[0] = 'X';
+	ck_assert_uint_eq(debug_offsets_version(buf), 0);
+	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), SS_EBADBUILD);
+	free(buf);
+}
+END_TEST
+
+START_TEST(test_proc_check)
+{
+	struct proc_info info;
+	struct err err;
+
+	ck_assert_int_eq(proc_check(getpid(), &info, &err), 0);
+	ck_assert(info.state == 'R' || info.state == 'S');
+	ck_assert_int_eq(proc_check(0x7ffffff0, &info, &err), SS_ENOPROC);
+	ck_assert_int_eq(proc_check(-1, &info, &err), SS_ENOPROC);
+}
+END_TEST
+
+static Suite *attach_suite(void)
+{
+	Suite *s = suite_create("attach");
+	TCase *tc = tcase_create("attach");
+
+	tcase_add_test(tc, test_maps_parse);
+	tcase_add_test(tc, test_maps_malformed);
+	tcase_add_test(tc, test_maps_self);
+	tcase_add_test(tc, test_elf_self);
+	tcase_add_test(tc, test_version_from_name);
+	tcase_add_test(tc, test_debug_offsets_313);
+	tcase_add_test(tc, test_proc_check);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(attach_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

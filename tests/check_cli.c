@@ -1,0 +1,165 @@
+/*
+ * Unit tests for cli/: escaping of target-controlled strings and the text
+ * and JSON writers over a hand-built snapshot.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/escape.h"
+#include "cli/out.h"
+#include "common/xalloc.h"
+
+static char *text_of(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	escape_text(&sb, s);
+	return strbuf_detach(&sb);
+}
+
+static char *json_of(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	escape_json(&sb, s);
+	return strbuf_detach(&sb);
+}
+
+#define CHECK_ESC(fn, in, want)                  \
+	do {                                     \
+		char *got_ = fn(in);             \
+		ck_assert_str_eq(got_, want);    \
+		free(got_);                      \
+	} while (0)
+
+START_TEST(test_escape_text)
+{
+	CHECK_ESC(text_of, "plain", "plain");
+	CHECK_ESC(text_of, "caf\xc3\xa9 \xe5\xbe\x85", "caf\xc3\xa9 \xe5\xbe\x85");
+	CHECK_ESC(text_of, "\033[2Jboom", "\\x1b[2Jboom");
+	CHECK_ESC(text_of, "a\nb\rc\td", "a\\x0ab\\x0dc\\x09d");
+	CHECK_ESC(text_of, "\xc2\x9b" "31m", "\\xc2\\x9b31m"); /* C1 CSI */
+	CHECK_ESC(text_of, "bad\xff\xfe", "bad\\xff\\xfe");
+	CHECK_ESC(text_of, "\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
+	CHECK_ESC(text_of, "\xc0\xaf", "\\xc0\\xaf");          /* overlong */
+	CHECK_ESC(text_of, "back\\slash", "back\\\\slash");
+	CHECK_ESC(text_of, "\x7f", "\\x7f");
+}
+END_TEST
+
+START_TEST(test_escape_json)
+{
+	CHECK_ESC(json_of, "plain", "\"plain\"");
+	CHECK_ESC(json_of, "q\"b\\", "\"q\\\"b\\\\\"");
+	CHECK_ESC(json_of, "\033x\n", "\"\\u001bx\\n\"");
+	CHECK_ESC(json_of, "\xff", "\"\\ufffd\"");
+	CHECK_ESC(json_of, "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");
+	CHECK_ESC(json_of, NULL, "null");
+}
+END_TEST
+
+static struct snapshot *sample(void)
+{
+	struct snapshot *s = snap_new();
+	struct snap_thread *t;
+	struct snap_frame *f;
+
+	s->pid = 4242;
+	s->version = xstrdup("3.12.1");
+	s->executable = xstrdup("/usr/bin/python3.12");
+	s->paused = true;
+	t = snap_add_thread(s);
+	t->thread_id = 140000000000001ULL;
+	t->native_id = 4242;
+	t->name = xstrdup("Main\033[31mThread");
+	t->holds_gil = true;
+	f = snap_add_frame(t);
+	f->function = xstrdup("Worker.run");
+	f->filename = xstrdup("/app/w.py");
+	f->line = 17;
+	f = snap_add_frame(t);
+	f->function = xstrdup("<module>");
+	f->filename = xstrdup("/app/\nmain.py");
+	f->line = -1;
+	t = snap_add_thread(s);
+	t->thread_id = 7;
+	t->error = xstrdup("frame chain is broken");
+	return s;
+}
+
+START_TEST(test_writers)
+{
+	struct snapshot *s = sample();
+	struct out_opts o = { .color = false };
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "Thread 140000000000001 "
+				     "\"Main\\x1b[31mThread\" (tid 4242) holds the GIL"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "File \"/app/w.py\", line 17, in Worker.run"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "File \"/app/\\x0amain.py\", line ?, in <module>"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "stack incomplete: frame chain is broken"));
+	ck_assert_ptr_null(strchr(sb.buf, '\033'));
+
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"pid\": 4242"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"version\": \"3.12.1\""));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"libpython\": null"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"thread_id\": 140000000000001, "
+				     "\"native_id\": 4242, \"name\": "
+				     "\"Main\\u001b[31mThread\", \"holds_gil\": true"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"function\": \"Worker.run\", "
+				     "\"filename\": \"/app/w.py\", \"line\": 17}"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"line\": null"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"native_id\": null"));
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_parse_pid)
+{
+	pid_t pid;
+
+	ck_assert(parse_pid("1234", &pid));
+	ck_assert_int_eq(pid, 1234);
+	ck_assert(!parse_pid("0", &pid));
+	ck_assert(!parse_pid("-5", &pid));
+	ck_assert(!parse_pid("12abc", &pid));
+	ck_assert(!parse_pid("", &pid));
+	ck_assert(!parse_pid("99999999999999999999", &pid));
+	ck_assert(!parse_pid(" 12", &pid));
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_test(tc, test_escape_text);
+	tcase_add_test(tc, test_escape_json);
+	tcase_add_test(tc, test_writers);
+	tcase_add_test(tc, test_parse_pid);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(cli_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

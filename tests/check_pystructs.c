@@ -1,0 +1,385 @@
+/*
+ * Unit tests for pystructs/: object decoders and the thread/frame walker,
+ * run over fake memory images built with the layouts of real versions.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pystructs/object.h"
+#include "pystructs/threads.h"
+#include "tests/image.h"
+
+static struct image im;
+static struct py_proc P;
+static struct mem_reader *reader;
+
+static void setup_version(unsigned minor)
+{
+	const struct py_layout *L = layout_builtin(3, minor);
+
+	ck_assert_ptr_nonnull(L);
+	image_init(&im, L);
+}
+
+/* Freeze the image and point a py_proc at it. */
+static void start(uint64_t runtime)
+{
+	reader = image_reader(&im);
+	memset(&P, 0, sizeof(P));
+	P.mem = reader;
+	P.L = *im.L;
+	P.runtime = runtime;
+	P.pthread_tid_offset = -1;
+}
+
+static void finish(void)
+{
+	py_proc_release(&P);
+	mem_reader_free(reader);
+	image_release(&im);
+}
+
+/* ---- strings ------------------------------------------------------ */
+
+static void check_str(uint64_t obj, const char *want)
+{
+	char *s = NULL;
+	size_t len;
+	struct err e;
+
+	ck_assert_int_eq(py_str_read(&P, obj, 1000, &s, &len, &e), 0);
+	ck_assert_str_eq(s, want);
+	ck_assert_uint_eq(len, strlen(want));
+	free(s);
+}
+
+START_TEST(test_strings)
+{
+	static const unsigned minors[] = { 8, 10, 11, 12, 13 };
+	unsigned minor = minors[_i];
+	uint32_t latin[] = { 'c', 'a', 'f', 0xe9 };
+	uint32_t cyr[] = { 0x41f, 0x440, 0x438 };
+	uint32_t emoji[] = { 'a', 0x1f600 };
+	uint32_t lone[] = { 0xdc80 };
+	uint64_t a, b, c, d, f, bad, notstr;
+	char *s;
+	struct err e;
+
+	setup_version(minor);
+	a = image_str(&im, "hello");
+	b = image_str_kind(&im, latin, 4, 1);
+	c = image_str_kind(&im, cyr, 3, 2);
+	d = image_str_kind(&im, emoji, 2, 4);
+	f = image_str_kind(&im, lone, 1, 2);
+	bad = image_str(&im, "x");
+	image_put64(&im, bad + (uint64_t)im.L->unicode.length, 1ULL << 40);
+	notstr = image_bytes(&im, "abc", 3);
+	start(0);
+	check_str(a, "hello");
+	check_str(b, "caf\xc3\xa9");
+	check_str(c, "\xd0\x9f\xd1\x80\xd0\xb8");
+	check_str(d, "a\xf0\x9f\x98\x80");
+	check_str(f, "\xef\xbf\xbd");
+	ck_assert_int_eq(py_str_read(&P, bad, 10, &s, NULL, &e), SS_ECORRUPT);
+	ck_assert_int_eq(py_str_read(&P, notstr, 10, &s, NULL, &e), SS_ECORRUPT);
+	ck_assert_int_eq(py_str_read(&P, 0, 10, &s, NULL, &e), SS_ECORRUPT);
+	ck_assert_int_eq(py_str_read(&P, IMAGE_BASE + IMAGE_SIZE + 64, 10, &s,
+				     NULL, &e), SS_EREAD);
+	finish();
+}
+END_TEST
+
+/* An int with the given 30-bit digits, in the version's representation. */
+static uint64_t make_int(const uint32_t *digits, size_t n)
+{
+	const struct py_layout *L = im.L;
+	uint64_t o = image_alloc(&im, 64);
+
+	image_put64(&im, o + (uint64_t)L->object.ob_type, im.type_int);
+	if (L->pylong.kind == LAYOUT_LONG_LV_TAG)
+		image_put64(&im, o + (uint64_t)L->pylong.tag,
+			    n ? (uint64_t)n << 3 : 1);
+	else
+		image_put64(&im, o + (uint64_t)L->pylong.tag, n);
+	for (size_t i = 0; i < n; i++)
+		image_put32(&im, o + (uint64_t)L->pylong.digits + 4 * i, digits[i]);
+	return o;
+}
+
+START_TEST(test_ints)
+{
+	unsigned minor = _i ? 12 : 10;
+	uint32_t small[] = { 42 };
+	/* 140213456789504 = a typical pthread_t */
+	uint64_t want = 140213456789504ULL;
+	uint32_t big[] = { (uint32_t)(want & 0x3fffffff),
+			   (uint32_t)((want >> 30) & 0x3fffffff),
+			   (uint32_t)(want >> 60) };
+	uint32_t huge[] = { 1, 1, 1, 1 };
+	uint64_t a, b, z, h, v;
+	struct err e;
+
+	setup_version(minor);
+	a = make_int(small, 1);
+	b = make_int(big, 3);
+	z = make_int(NULL, 0);
+	h = make_int(huge, 4);
+	start(0);
+	ck_assert_int_eq(py_long_read_u64(&P, a, &v, &e), 0);
+	ck_assert_uint_eq(v, 42);
+	ck_assert_int_eq(py_long_read_u64(&P, b, &v, &e), 0);
+	ck_assert_uint_eq(v, want);
+	ck_assert_int_eq(py_long_read_u64(&P, z, &v, &e), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(py_long_read_u64(&P, h, &v, &e), SS_ELIMIT);
+	finish();
+}
+END_TEST
+
+/* ---- threads and frames ------------------------------------------- */
+
+/* 3.11+ location table: one "line only" entry (code 13) covering 8 code
+ * units, line = firstlineno + 2. */
+static const uint8_t loc_table[] = { 0x80 | (13 << 3) | 7, 0x04 };
+/* 3.10 table: bytes [0,16) -> firstlineno + 1. */
+static const uint8_t table_310[] = { 16, 1 };
+
+struct fake_runtime {
+	uint64_t runtime, interp, ts[2];
+};
+
+static struct fake_runtime make_runtime(void)
+{
+	const struct py_layout *L = im.L;
+	struct fake_runtime r;
+
+	r.runtime = image_alloc(&im, 4096);
+	r.interp = image_alloc(&im, 16384);
+	image_put64(&im, r.runtime + (uint64_t)L->runtime.interpreters_head,
+		    r.interp);
+	for (int i = 0; i < 2; i++) {
+		r.ts[i] = image_alloc(&im, (size_t)L->tstate.size);
+		image_put64(&im, r.ts[i] + (uint64_t)L->tstate.interp, r.interp);
+		image_put64(&im, r.ts[i] + (uint64_t)L->tstate.thread_id,
+			    0x7f0000001000ULL + (uint64_t)i);
+		if (L->tstate.native_thread_id != LAYOUT_NONE)
+			image_put64(&im, r.ts[i] +
+				    (uint64_t)L->tstate.native_thread_id,
+				    1000 + (uint64_t)i);
+	}
+	/* Newest first: ts[1] -> ts[0]. */
+	image_put64(&im, r.interp + (uint64_t)L->interp.threads_head, r.ts[1]);
+	image_put64(&im, r.ts[1] + (uint64_t)L->tstate.next, r.ts[0]);
+	return r;
+}
+
+/* A 3.11+ interpreter frame running 'code' at code unit idx. */
+static uint64_t iframe(uint64_t code, int idx, uint64_t previous, int owner)
+{
+	const struct py_layout *L = im.L;
+	uint64_t f = image_alloc(&im, (size_t)L->frame.localsplus + 64);
+
+	image_put64(&im, f + (uint64_t)L->frame.code, code);
+	image_put64(&im, f + (uint64_t)L->frame.back, previous);
+	image_put64(&im, f + (uint64_t)L->frame.instr_ptr,
+		    code + (uint64_t)L->code.code_adaptive + 2 * (uint64_t)idx);
+	image_put8(&im, f + (uint64_t)L->frame.owner, (uint8_t)owner);
+	return f;
+}
+
+static void set_top_frame(uint64_t ts, uint64_t frame)
+{
+	const struct py_layout *L = im.L;
+
+	if (L->tstate.cframe_frame != LAYOUT_NONE) {
+		uint64_t cframe = image_alloc(&im, 64);
+
+		image_put64(&im, cframe + (uint64_t)L->tstate.cframe_frame, frame);
+		frame = cframe;
+	}
+	image_put64(&im, ts + (uint64_t)L->tstate.frame, frame);
+}
+
+static struct snapshot *read_all(int want_rc)
+{
+	struct snapshot *s = snap_new();
+	struct err e;
+
+	err_clear(&e);
+	ck_assert_int_eq(py_read_threads(&P, NULL, 0, s, &e), want_rc);
+	return s;
+}
+
+START_TEST(test_walk_interp_frames)
+{
+	static const unsigned minors[] = { 11, 12, 13 };
+	struct fake_runtime r;
+	uint64_t outer, inner, f_outer, shim, f_inner, gil;
+	struct snapshot *s;
+
+	setup_version(minors[_i]);
+	r = make_runtime();
+	outer = image_code(&im, "outer", "/app/main.py", 10, loc_table,
+			   sizeof(loc_table), 8);
+	inner = image_code(&im, "Worker.inner", "/app/worker.py", 40,
+			   loc_table, sizeof(loc_table), 8);
+	f_outer = iframe(outer, 3, 0, 0);
+	/* 3.12+ puts C-stack shim frames in the chain; they are skipped. */
+	shim = im.L->frame.owner_skip != LAYOUT_NONE ?
+	       iframe(0, 0, f_outer, im.L->frame.owner_skip) : f_outer;
+	f_inner = iframe(inner, 5, shim, 0);
+	set_top_frame(r.ts[0], f_inner);
+	/* ts[1] holds the GIL. */
+	if (im.L->interp.ceval_gil != LAYOUT_NONE) {
+		gil = image_alloc(&im, 256);
+		image_put64(&im, r.interp + (uint64_t)im.L->interp.ceval_gil, gil);
+		image_put32(&im, gil + (uint64_t)im.L->gil.locked, 1);
+		image_put64(&im, gil + (uint64_t)im.L->gil.last_holder, r.ts[1]);
+	} else {
+		image_put64(&im, r.runtime + (uint64_t)im.L->runtime.tstate_current,
+			    r.ts[1]);
+	}
+	start(r.runtime);
+	s = read_all(0);
+	ck_assert_uint_eq(s->nthreads, 2);
+	/* Creation order: ts[0] first. */
+	ck_assert_uint_eq(s->threads[0].thread_id, 0x7f0000001000ULL);
+	ck_assert_int_eq(s->threads[0].native_id, 1000);
+	ck_assert(!s->threads[0].holds_gil);
+	ck_assert(s->threads[1].holds_gil);
+	ck_assert_ptr_null(s->threads[0].error);
+	ck_assert_uint_eq(s->threads[0].nframes, 2);
+	ck_assert_str_eq(s->threads[0].frames[0].function, "Worker.inner");
+	ck_assert_str_eq(s->threads[0].frames[0].filename, "/app/worker.py");
+	ck_assert_int_eq(s->threads[0].frames[0].line, 42);
+	ck_assert_str_eq(s->threads[0].frames[1].function, "outer");
+	ck_assert_int_eq(s->threads[0].frames[1].line, 12);
+	ck_assert_uint_eq(s->threads[1].nframes, 0);
+	snap_free(s);
+	finish();
+}
+END_TEST
+
+/* <=3.10: heap frame objects linked by f_back. */
+static uint64_t oframe(uint64_t code, int lasti, uint64_t back)
+{
+	const struct py_layout *L = im.L;
+	uint64_t f = image_alloc(&im, (size_t)L->frame.localsplus + 64);
+
+	image_put64(&im, f + (uint64_t)L->frame.code, code);
+	image_put64(&im, f + (uint64_t)L->frame.back, back);
+	image_put32(&im, f + (uint64_t)L->frame.lasti, (uint32_t)lasti);
+	return f;
+}
+
+START_TEST(test_walk_frame_objects)
+{
+	struct fake_runtime r;
+	uint64_t code, f1, f2;
+	struct snapshot *s;
+
+	setup_version(10);
+	r = make_runtime();
+	code = image_code(&im, "handler", "/srv/h.py", 7, table_310,
+			  sizeof(table_310), 0);
+	f1 = oframe(code, 2, 0);
+	f2 = oframe(code, 4, f1);
+	set_top_frame(r.ts[1], f2);
+	start(r.runtime);
+	s = read_all(0);
+	ck_assert_uint_eq(s->threads[1].nframes, 2);
+	ck_assert_str_eq(s->threads[1].frames[0].function, "handler");
+	ck_assert_int_eq(s->threads[1].frames[0].line, 8);
+	ck_assert_int_eq(s->threads[1].native_id, -1);
+	snap_free(s);
+	finish();
+}
+END_TEST
+
+START_TEST(test_frame_cycle_is_cut)
+{
+	struct fake_runtime r;
+	uint64_t code, f1, f2;
+	struct snapshot *s;
+
+	setup_version(12);
+	r = make_runtime();
+	code = image_code(&im, "spin", "/x.py", 1, loc_table, sizeof(loc_table), 8);
+	f1 = iframe(code, 0, 0, 0);
+	f2 = iframe(code, 1, f1, 0);
+	image_put64(&im, f1 + (uint64_t)im.L->frame.back, f2); /* loop */
+	set_top_frame(r.ts[0], f2);
+	start(r.runtime);
+	s = read_all(0);
+	ck_assert_uint_eq(s->threads[0].nframes, 2);
+	ck_assert_ptr_nonnull(s->threads[0].error);
+	snap_free(s);
+	finish();
+}
+END_TEST
+
+START_TEST(test_thread_list_cycle_is_an_error)
+{
+	struct fake_runtime r;
+	struct snapshot *s;
+
+	setup_version(12);
+	r = make_runtime();
+	image_put64(&im, r.ts[0] + (uint64_t)im.L->tstate.next, r.ts[1]);
+	start(r.runtime);
+	s = read_all(SS_ECORRUPT);
+	snap_free(s);
+	finish();
+}
+END_TEST
+
+START_TEST(test_garbage_pointers)
+{
+	struct fake_runtime r;
+	uint64_t f;
+	struct snapshot *s;
+
+	setup_version(13);
+	r = make_runtime();
+	/* A frame whose code pointer is junk, then a previous outside the
+	 * image: one unknown frame, an error note, no crash. */
+	f = iframe(0x12345678, 0, 0xdeadbeef000ULL, 0);
+	set_top_frame(r.ts[0], f);
+	start(r.runtime);
+	s = read_all(0);
+	ck_assert_uint_le(s->threads[0].nframes, 1);
+	ck_assert_ptr_nonnull(s->threads[0].error);
+	snap_free(s);
+	finish();
+}
+END_TEST
+
+static Suite *pystructs_suite(void)
+{
+	Suite *s = suite_create("pystructs");
+	TCase *tc = tcase_create("decoders");
+
+	tcase_add_loop_test(tc, test_strings, 0, 5);
+	tcase_add_loop_test(tc, test_ints, 0, 2);
+	tcase_add_loop_test(tc, test_walk_interp_frames, 0, 3);
+	tcase_add_test(tc, test_walk_frame_objects);
+	tcase_add_test(tc, test_frame_cycle_is_cut);
+	tcase_add_test(tc, test_thread_list_cycle_is_an_error);
+	tcase_add_test(tc, test_garbage_pointers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(pystructs_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,924 @@
+#!/usr/bin/env python3
+"""Live integration tests: snakescope against real CPython processes.
+
+Every target in tests/targets/ records its own view of itself (see
+tests/targets/_record.py); this harness starts the targets under every
+interpreter found on the machine, runs `snakescope dump --json PID` against
+them and compares the output with the record field by field.  It also runs
+the bad-input cases (exit codes and messages), the signal-while-paused cases
+and the already-stopped-target case.
+
+Environment:
+  SNAKESCOPE          the binary to test (default ./snakescope)
+  SNAKESCOPE_SRCDIR   top source directory (default: two levels up from here)
+
+Output: one line per check, "ok - ", "FAIL - " or "SKIP - ", details of a
+failure indented below it, then a summary.  Exit status 0 when nothing
+failed, 1 otherwise, 77 when ptrace is unavailable altogether.
+
+Standard library only; run it with the system python3.
+"""
+import argparse
+import difflib
+import glob
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
+SRCDIR = os.path.abspath(os.environ.get("SNAKESCOPE_SRCDIR")
+                         or os.path.join(HERE, "..", ".."))
+TARGETS = os.path.join(SRCDIR, "tests", "targets")
+
+# Interpreters this machine is meant to have; reported as SKIP when absent.
+EXPECTED = [
+    "/root/.pyenv/versions/3.8.18/bin/python",
+    "/root/.pyenv/versions/3.9.18/bin/python",
+    "/root/.pyenv/versions/3.10.13/bin/python",
+    "/root/.pyenv/versions/3.11.7/bin/python",
+    "/root/.pyenv/versions/3.12.1/bin/python",
+    "/root/.pyenv/versions/3.13.0/bin/python",
+    "/usr/bin/python3.11",
+    "/opt/py/3.14/bin/python3.14",
+    "/opt/py/3.14-shared/bin/python3.14",
+    "/opt/py/3.15/bin/python3.15",
+    "/opt/py/3.15-shared/bin/python3.15",
+]
+
+# target script -> the dump option sets it is checked with
+TARGET_DUMPS = [
+    ("threads.py", [["--json"], ["--json", "--no-pause"]]),
+    ("deep.py", [["--json"]]),
+    ("unicode_names.py", [["--json"]]),
+    ("many_threads.py", [["--json"]]),
+    ("ten_threads.py", [["--json"]]),
+    ("heartbeat.py", [["--json"]]),
+]
+
+RECORD_TIMEOUT = 30.0
+DUMP_TIMEOUT = 20.0
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NOPROC, EXIT_PERM, EXIT_NOTPY = range(6)
+
+# Targets need a UTF-8 file system encoding (unicode_names.py) also on 3.6,
+# where the C locale is not coerced; nothing of theirs may land in srcdir.
+TARGET_ENV = dict(os.environ, LC_ALL="C.UTF-8")
+TARGET_FLAGS = ["-E", "-s", "-B"]
+
+
+# --------------------------------------------------------------------------
+# reporting
+
+class Report(object):
+    def __init__(self):
+        self.counts = {"ok": 0, "FAIL": 0, "SKIP": 0}
+
+    def line(self, kind, what, details=None):
+        self.counts[kind] += 1
+        out = ["%s - %s" % (kind, what)]
+        for d in details or []:
+            out.extend("    " + s for s in str(d).splitlines())
+        print("\n".join(out), flush=True)
+
+    def ok(self, what):
+        self.line("ok", what)
+
+    def fail(self, what, details=None):
+        self.line("FAIL", what, details)
+
+    def skip(self, what):
+        self.line("SKIP", what)
+
+    def check(self, what, problems):
+        if problems:
+            self.fail(what, problems)
+        else:
+            self.ok(what)
+
+    def note(self, text):
+        print("# " + text, flush=True)
+
+
+# --------------------------------------------------------------------------
+# processes: everything started goes into its own process group, and every
+# group is killed on the way out, whatever happens.
+
+_live = []
+_serial = [0]
+
+
+def serial():
+    _serial[0] += 1
+    return _serial[0]
+
+
+def spawn(argv, **kw):
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    kw.setdefault("stdout", subprocess.DEVNULL)
+    kw.setdefault("stderr", subprocess.DEVNULL)
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    _live.append(p)
+    return p
+
+
+def kill(p):
+    if p.poll() is None:         # not reaped: the pid is still ours
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    for f in (p.stdin, p.stdout, p.stderr):
+        if f is not None:
+            f.close()
+    if p in _live:
+        _live.remove(p)
+
+
+def kill_all():
+    for p in list(_live):
+        kill(p)
+
+
+class Result(object):
+    def __init__(self, argv, rc, out, err, timed_out, seconds):
+        self.argv, self.rc, self.out, self.err = argv, rc, out, err
+        self.timed_out, self.seconds = timed_out, seconds
+
+    @property
+    def text_err(self):
+        return self.err.decode("utf-8", "replace")
+
+    @property
+    def crashed(self):
+        return self.rc is not None and (self.rc < 0 or self.rc >= 128)
+
+    def describe(self):
+        lines = ["command: %s" % " ".join(self.argv)]
+        if self.timed_out:
+            lines.append("timed out after %.1f s (killed)" % self.seconds)
+        else:
+            lines.append("exit status: %s%s" % (
+                self.rc, " (signal %d)" % -self.rc if self.rc < 0 else ""))
+        if self.err:
+            lines.append("stderr: " + self.text_err.rstrip()[:2000])
+        return lines
+
+
+_timeouts = [0]
+
+
+def run(argv, timeout=DUMP_TIMEOUT, env=None):
+    if _timeouts[0]:
+        # Something already hung: do not let every later case hang as long.
+        timeout = min(timeout, 5.0)
+    t0 = time.monotonic()
+    p = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        out, err = p.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        kill(p)
+        out, err, timed_out = b"", b"", True
+        _timeouts[0] += 1
+    finally:
+        kill(p)
+    return Result(argv, p.returncode, out, err, timed_out,
+                  time.monotonic() - t0)
+
+
+def snakescope(*args, **kw):
+    return run([SNAKESCOPE] + [str(a) for a in args], **kw)
+
+
+def wait_until(pred, timeout, interval=0.005):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
+
+
+def proc_state(path):
+    """State letter from a /proc/.../stat file, or None if it is gone."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return data[data.rindex(b")") + 2:][:1].decode()
+
+
+def task_states(pid):
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return {}
+    states = {}
+    for tid in tids:
+        s = proc_state("/proc/%d/task/%s/stat" % (pid, tid))
+        if s is not None:
+            states[int(tid)] = s
+    return states
+
+
+def stopped_tasks(pid):
+    return sorted(t for t, s in task_states(pid).items() if s in "tT")
+
+
+def one_error_line(res, must_contain=()):
+    """Problems with a failing run's stderr (one 'snakescope: ' line)."""
+    text = res.text_err
+    lines = text.splitlines()
+    problems = []
+    if len(lines) != 1 or not lines[0].startswith("snakescope: "):
+        problems.append("stderr should be exactly one line starting with "
+                        "'snakescope: ', got: %r" % text)
+    for pat in must_contain:
+        if not re.search(pat, text, re.I):
+            problems.append("stderr should match /%s/, got: %r" % (pat, text))
+    return problems
+
+
+def expect_exit(res, codes, must_contain=()):
+    if res.timed_out or res.rc not in codes:
+        return ["expected exit status %s" % " or ".join(map(str, codes))] \
+            + res.describe()
+    if res.rc != EXIT_OK:
+        return one_error_line(res, must_contain)
+    return []
+
+
+# --------------------------------------------------------------------------
+# targets
+
+class TargetError(Exception):
+    pass
+
+
+class Target(object):
+    """A target script running under one interpreter, until kill()."""
+
+    def __init__(self, interp, script, workdir, extra=()):
+        self.script = script
+        base = os.path.join(workdir, "%s-%d" % (script[:-3], serial()))
+        self.record_path = base + ".json"
+        self.err_path = base + ".stderr"
+        self.extra = list(extra)
+        self.record = None
+        with open(self.err_path, "wb") as err:
+            self.proc = spawn([interp] + TARGET_FLAGS +
+                              [os.path.join(TARGETS, script),
+                               self.record_path] + self.extra,
+                              stderr=err, env=TARGET_ENV)
+        self.pid = self.proc.pid
+        self.started = time.monotonic()
+
+    def stderr(self):
+        try:
+            with open(self.err_path, "rb") as f:
+                return f.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def ready(self):
+        """Wait for the record and for the recorder thread to be gone."""
+        deadline = self.started + RECORD_TIMEOUT
+        while not os.path.exists(self.record_path):
+            rc = self.proc.poll()
+            if rc is not None:
+                raise TargetError("%s exited with status %s before recording"
+                                  "\nstderr: %s" % (self.script, rc,
+                                                    self.stderr()))
+            if time.monotonic() > deadline:
+                raise TargetError("%s wrote no record within %gs\nstderr: %s"
+                                  % (self.script, RECORD_TIMEOUT,
+                                     self.stderr()))
+            time.sleep(0.005)
+        with open(self.record_path) as f:
+            self.record = json.load(f)
+        if self.record["pid"] != self.pid:
+            raise TargetError("record pid %s != %d" % (self.record["pid"],
+                                                        self.pid))
+        tid = self.record.get("recorder_native_id")
+        want = len(self.record["threads"])
+        task = "/proc/%d/task" % self.pid
+        if tid is not None:
+            gone = lambda: not os.path.exists("%s/%d" % (task, tid))
+        else:
+            gone = lambda: len(os.listdir(task)) <= want
+        if not wait_until(gone, max(1.0, deadline - time.monotonic())):
+            raise TargetError("the recorder thread did not exit")
+        return self.record
+
+    def kill(self):
+        kill(self.proc)
+
+
+# --------------------------------------------------------------------------
+# comparing a dump with a record
+
+def frame_tuples(frames):
+    return [(f.get("function"), f.get("filename"), f.get("line"))
+            for f in frames]
+
+
+def fmt_frames(frames):
+    return ["%s  %s:%s" % f for f in frames]
+
+
+def frames_diff(exp, got, compare):
+    """None if they match, else lines that show the difference."""
+    if compare == "outer":
+        ok = (len(got) >= 1 and len(exp) >= 1 and got[0][0] == exp[0][0]
+              and got[1:] == exp[1:])
+        if ok:
+            return None
+        # Show the busy frame's line as '*' on both sides: it is not compared.
+        exp = [(exp[0][0], exp[0][1], "*")] + exp[1:] if exp else exp
+        got = [(got[0][0], got[0][1], "*")] + got[1:] if got else got
+    elif exp == got:
+        return None
+    diff = list(difflib.unified_diff(fmt_frames(exp), fmt_frames(got),
+                                     "expected (record)", "got (snakescope)",
+                                     n=2, lineterm=""))
+    if len(diff) > 60:
+        diff = diff[:60] + ["... (%d more diff lines)" % (len(diff) - 60)]
+    return ["frames (innermost first; %d expected, %d got)%s:"
+            % (len(exp), len(got),
+               ", busy frame's line not compared" if compare == "outer"
+               else "")] + ["  " + d for d in diff]
+
+
+def compare_dump(record, doc):
+    problems = []
+    if not isinstance(doc, dict):
+        return ["output is not a JSON object"]
+    if doc.get("pid") != record["pid"]:
+        problems.append("pid: expected %r, got %r" % (record["pid"],
+                                                      doc.get("pid")))
+    py = doc.get("python")
+    if not isinstance(py, dict):
+        problems.append("python: expected an object, got %r" % (py,))
+    else:
+        if py.get("version") != record["version"]:
+            problems.append("python.version: expected %r, got %r"
+                            % (record["version"], py.get("version")))
+        if not isinstance(py.get("executable"), str):
+            problems.append("python.executable: expected a string, got %r"
+                            % (py.get("executable"),))
+        if not (py.get("libpython") is None
+                or isinstance(py.get("libpython"), str)):
+            problems.append("python.libpython: expected string or null, "
+                            "got %r" % (py.get("libpython"),))
+    threads = doc.get("threads")
+    if not isinstance(threads, list):
+        return problems + ["threads: expected a list, got %r" % (threads,)]
+
+    got = {}
+    for t in threads:
+        tid = t.get("thread_id") if isinstance(t, dict) else None
+        if tid in got:
+            problems.append("thread_id %r listed twice" % (tid,))
+        got[tid] = t
+    exp = dict((t["thread_id"], t) for t in record["threads"])
+    missing = sorted(set(exp) - set(got))
+    extra = sorted(set(got) - set(exp), key=str)
+    for tid in missing:
+        problems.append("missing thread %r (thread_id %d, native_id %s)"
+                        % (exp[tid]["name"], tid, exp[tid]["native_id"]))
+    for tid in extra:
+        t = got[tid]
+        problems.append("unexpected thread %r (thread_id %r, native_id %r)"
+                        % (t.get("name"), tid, t.get("native_id")))
+    holders = [t for t in threads
+               if isinstance(t, dict) and t.get("holds_gil") is True]
+    if len(holders) > 1:
+        problems.append("%d threads hold the GIL: %s" % (
+            len(holders), ", ".join(repr(t.get("name")) for t in holders)))
+    for t in threads:
+        if isinstance(t, dict) and not isinstance(t.get("holds_gil"), bool):
+            problems.append("thread %r: holds_gil is %r, not a bool"
+                            % (t.get("name"), t.get("holds_gil")))
+
+    for tid in sorted(set(exp) & set(got)):
+        e, g = exp[tid], got[tid]
+        lines = []
+        if e["native_id"] is not None and g.get("native_id") != e["native_id"]:
+            lines.append("native_id: expected %r, got %r"
+                         % (e["native_id"], g.get("native_id")))
+        if g.get("name") != e["name"]:
+            lines.append("name: expected %r, got %r" % (e["name"],
+                                                        g.get("name")))
+        gf = g.get("frames")
+        if not isinstance(gf, list) or not all(isinstance(f, dict)
+                                               for f in gf):
+            lines.append("frames: expected a list of objects, got %r"
+                         % (gf,))
+        else:
+            d = frames_diff(frame_tuples(e["frames"]), frame_tuples(gf),
+                            e["compare"])
+            if d:
+                lines.extend(d)
+        if lines:
+            problems.append("thread %r (thread_id %d):" % (e["name"], tid))
+            problems.extend("  " + s for s in lines)
+    return problems
+
+
+def dump_and_compare(target, opts):
+    """Problems found dumping a ready target with `dump OPTS PID`."""
+    res = snakescope("dump", *(opts + [target.pid]))
+    if res.timed_out or res.rc != EXIT_OK:
+        return ["expected exit status 0"] + res.describe()
+    try:
+        doc = json.loads(res.out.decode("utf-8"))
+    except ValueError as e:
+        return ["output is not valid UTF-8 JSON: %s" % e,
+                "stdout: %r" % res.out[:500]] + res.describe()
+    problems = compare_dump(target.record, doc)
+    # A dump, paused or not, must leave no thread stopped.
+    if not wait_until(lambda: not stopped_tasks(target.pid), 1.0):
+        problems.append("target left stopped after the dump: %s"
+                        % task_states(target.pid))
+    if target.proc.poll() is not None:
+        problems.append("target died during the dump (status %s)"
+                        % target.proc.returncode)
+    return problems
+
+
+# --------------------------------------------------------------------------
+# interpreters
+
+def discover():
+    cands = glob.glob("/root/.pyenv/versions/*/bin/python")
+    cands += [p for p in glob.glob("/usr/bin/python3.[0-9]*")
+              if re.search(r"/python3\.\d+$", p)]
+    cands += [p for p in glob.glob("/opt/py/*/bin/python3*")
+              if re.search(r"/python3(\.\d+)?$", p)]
+    found, seen = [], set()
+    for p in sorted(cands):
+        if not (os.path.isfile(p) and os.access(p, os.X_OK)):
+            continue
+        real = os.path.realpath(p)
+        if real in seen:
+            continue
+        seen.add(real)
+        found.append(p)
+    return found
+
+
+def interp_version(path):
+    try:
+        out = subprocess.run(
+            [path] + TARGET_FLAGS + ["-c", "import sys; "
+                                     "sys.stdout.write(sys.version.split()[0])"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20,
+            env=TARGET_ENV)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    if out.returncode != 0:
+        return None, out.stderr.decode("utf-8", "replace").strip()
+    return out.stdout.decode().strip(), None
+
+
+def major_minor(version):
+    m = re.match(r"(\d+)\.(\d+)", version)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def supported_range(report):
+    res = snakescope("--version", timeout=10)
+    if res.timed_out or res.rc != 0:
+        report.fail("snakescope --version", res.describe())
+        return None
+    out = res.out.decode("utf-8", "replace")
+    m = re.search(r"supported: CPython (\d+)\.(\d+)-(\d+)\.(\d+)", out)
+    if not out.startswith("snakescope ") or not m:
+        report.fail("snakescope --version", [
+            "expected 'snakescope X.Y.Z' first and a line "
+            "'supported: CPython A.B-C.D', got: %r" % out])
+        return None
+    report.ok("snakescope --version: %s" % out.splitlines()[0])
+    v = [int(x) for x in m.groups()]
+    return (v[0], v[1]), (v[2], v[3])
+
+
+# --------------------------------------------------------------------------
+# the cases
+
+def check_interpreter(report, interp, version, workdir, only):
+    label = "%s %s" % (version, interp)
+    targets = []
+    try:
+        for script, dumps in TARGET_DUMPS:
+            if only and script[:-3] not in only and script not in only:
+                continue
+            extra = [os.path.join(workdir, "counter-%d" % serial())] \
+                if script == "heartbeat.py" else []
+            targets.append((Target(interp, script, workdir, extra), dumps))
+        for target, dumps in targets:
+            try:
+                target.ready()
+            except TargetError as e:
+                report.fail("%s: %s: target ready" % (label, target.script),
+                            [str(e)])
+                continue
+            for opts in dumps:
+                report.check("%s: %s: dump %s" % (label, target.script,
+                                                  " ".join(opts)),
+                             dump_and_compare(target, opts))
+            target.kill()
+    finally:
+        for target, _ in targets:
+            target.kill()
+
+
+def check_refusal(report, interp, version):
+    what = "%s %s: unsupported (expected refusal)" % (version, interp)
+    p = spawn([interp] + TARGET_FLAGS + [
+        "-c", "import sys, time; sys.stdout.write('ready\\n'); "
+        "sys.stdout.flush(); time.sleep(1000)"], stdout=subprocess.PIPE,
+        env=TARGET_ENV)
+    try:
+        r, _, _ = select.select([p.stdout], [], [], 20)
+        if not r or p.stdout.readline() != b"ready\n":
+            report.fail(what, ["the interpreter did not start"])
+            return
+        mm = "%d\\.%d" % major_minor(version)
+        report.check(what, expect_exit(snakescope("dump", p.pid), [EXIT_NOTPY],
+                                       [r"\b%s\b" % mm]))
+    finally:
+        kill(p)
+
+
+def ready_target(report, interp, script, workdir, what, extra=()):
+    t = Target(interp, script, workdir, extra)
+    try:
+        t.ready()
+    except TargetError as e:
+        t.kill()
+        report.fail(what, ["target not ready: %s" % e])
+        return None
+    return t
+
+
+def check_bad_inputs(report, interp, workdir):
+    # No such process: the pid of a child that has been reaped.
+    p = spawn(["true"])
+    p.wait()
+    if os.path.exists("/proc/%d" % p.pid):
+        report.skip("no such pid: pid %d was reused at once" % p.pid)
+    else:
+        report.check("no such pid -> exit 3",
+                     expect_exit(snakescope("dump", p.pid), [EXIT_NOPROC]))
+
+    # Not Python.
+    p = spawn(["sleep", "1000"])
+    try:
+        report.check("sleep 1000 -> exit 5",
+                     expect_exit(snakescope("dump", p.pid), [EXIT_NOTPY]))
+    finally:
+        kill(p)
+
+    # A zombie: a forked child its parent never reaps.
+    p = spawn([sys.executable, "-c",
+               "import os, sys, time\n"
+               "pid = os.fork()\n"
+               "if pid == 0:\n    os._exit(0)\n"
+               "sys.stdout.write('%d\\n' % pid); sys.stdout.flush()\n"
+               "time.sleep(1000)\n"], stdout=subprocess.PIPE)
+    try:
+        zpid = int(p.stdout.readline())
+        if wait_until(lambda: proc_state("/proc/%d/stat" % zpid) == "Z", 5):
+            report.check("zombie -> exit 3, says zombie",
+                         expect_exit(snakescope("dump", zpid), [EXIT_NOPROC],
+                                     ["zombie"]))
+        else:
+            report.fail("zombie -> exit 3", ["child %d never became a zombie"
+                                             % zpid])
+    finally:
+        kill(p)
+
+    # Usage errors and help.
+    for args in (["dump"], ["dump", "abc"], ["dump", "-5"],
+                 ["dump", "--no-such-option", "1"], ["--no-such-option"],
+                 ["no-such-command"]):
+        report.check("snakescope %s -> exit 2" % " ".join(args),
+                     expect_exit(snakescope(*args, timeout=10), [EXIT_USAGE]))
+    for args in (["--help"], ["dump", "--help"], ["--version"]):
+        res = snakescope(*args, timeout=10)
+        problems = expect_exit(res, [EXIT_OK])
+        if not problems and not res.out.strip():
+            problems = ["nothing on stdout"]
+        report.check("snakescope %s -> exit 0 and text" % " ".join(args),
+                     problems)
+
+    check_exiting_targets(report, interp)
+
+    # One root-owned target for: a thread's TID, permission, SIGSTOP.
+    t = ready_target(report, interp, "ten_threads.py", workdir,
+                     "ten_threads.py for the TID/permission/SIGSTOP cases")
+    if t is None:
+        return
+    try:
+        tid = [th["native_id"] for th in t.record["threads"]
+               if th["native_id"] not in (None, t.pid)][0]
+        report.check("TID %d of pid %d -> exit 3, names pid" % (tid, t.pid),
+                     expect_exit(snakescope("dump", tid), [EXIT_NOPROC],
+                                 [r"\b%d\b" % t.pid]))
+        check_permission(report, t)
+        check_sigstopped(report, t)
+    finally:
+        t.kill()
+
+
+def check_exiting_targets(report, interp):
+    """Dump short-lived targets again and again until they are gone, so that
+    some reads overlap start-up, finalization and exit."""
+    what = "targets exiting during the read (30 runs) -> exit 0, 3 or 5"
+    code = ("import random, sys, threading, time\n"
+            "for i in range(3):\n"
+            "    t = threading.Thread(target=time.sleep, args=(1000,))\n"
+            "    t.daemon = True\n"
+            "    t.start()\n"
+            "sys.stdout.write('ready\\n'); sys.stdout.flush()\n"
+            "time.sleep(random.random() * 0.05)\n")
+    problems, seen = [], {}
+    for i in range(30):
+        p = spawn([interp] + TARGET_FLAGS + ["-c", code],
+                  stdout=subprocess.PIPE, env=TARGET_ENV)
+        # Reap at once so that the pid vanishes instead of lingering as a
+        # zombie of ours.
+        threading.Thread(target=p.wait, daemon=True).start()
+        if i % 2:       # half of the runs start dumping once it is ready
+            select.select([p.stdout], [], [], 5)
+        deadline = time.monotonic() + 10
+        while True:
+            res = snakescope("dump", p.pid, timeout=10)
+            seen[res.rc] = seen.get(res.rc, 0) + 1
+            if res.timed_out or res.crashed or res.rc not in (0, 3, 5):
+                problems.append("run %d:" % i)
+                problems.extend("  " + s for s in res.describe())
+                break
+            if res.rc != 0:
+                problems.extend("run %d: %s" % (i, s)
+                                for s in one_error_line(res))
+            if res.rc == EXIT_NOPROC or time.monotonic() > deadline:
+                break
+        kill(p)
+    if not problems:
+        what += " (exit statuses seen: %s)" % ", ".join(
+            "%s x%d" % kv for kv in sorted(seen.items(), key=str))
+    report.check(what, problems)
+
+
+def check_permission(report, t):
+    what = "unprivileged user -> exit 4, mentions CAP_SYS_PTRACE"
+    if os.geteuid() != 0:
+        report.skip(what + ": needs root to start a root-owned target")
+        return
+    if shutil.which("setpriv") is None:
+        report.skip(what + ": setpriv not found")
+        return
+    res = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               SNAKESCOPE, "dump", str(t.pid)])
+    if res.rc in (126, 127) and b"setpriv" in res.err:
+        report.skip(what + ": user nobody cannot execute %s (%s)"
+                    % (SNAKESCOPE, res.text_err.strip()))
+        return
+    report.check(what, expect_exit(res, [EXIT_PERM], ["CAP_SYS_PTRACE"]))
+
+
+def check_sigstopped(report, t):
+    what = "target stopped with SIGSTOP: dump works, target stays stopped"
+    os.kill(t.pid, signal.SIGSTOP)
+    try:
+        if not wait_until(lambda: len(stopped_tasks(t.pid))
+                          == len(task_states(t.pid)) > 0, 2):
+            report.fail(what, ["target did not stop: %s" % task_states(t.pid)])
+            return
+        problems = []
+        res = snakescope("dump", "--json", t.pid)
+        if res.timed_out or res.rc != EXIT_OK:
+            problems = ["expected exit status 0"] + res.describe()
+        else:
+            try:
+                problems = compare_dump(t.record,
+                                        json.loads(res.out.decode("utf-8")))
+            except ValueError as e:
+                problems = ["output is not valid UTF-8 JSON: %s" % e]
+        states = task_states(t.pid)
+        running = sorted(tid for tid, s in states.items() if s != "T")
+        if running:
+            problems.append("tasks no longer group-stopped ('T') after the "
+                            "dump: %s" % dict((r, states[r]) for r in running))
+        report.check(what, problems)
+    finally:
+        os.kill(t.pid, signal.SIGCONT)
+    if not wait_until(lambda: not stopped_tasks(t.pid), 2):
+        report.fail("target resumes after SIGCONT",
+                    ["still stopped: %s" % task_states(t.pid)])
+
+
+def read_counter(path):
+    try:
+        with open(path) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def check_signals(report, interp, workdir):
+    env = dict(os.environ, SNAKESCOPE_TEST_HOLD_PAUSE_MS="3000")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGKILL):
+        name = signal.Signals(sig).name
+        what = "%s to snakescope while the target is paused: target resumes" \
+            % name
+        counter = os.path.join(workdir, "counter-%d" % serial())
+        t = ready_target(report, interp, "heartbeat.py", workdir, what,
+                         [counter])
+        if t is None:
+            continue
+        s = None
+        try:
+            s = spawn([SNAKESCOPE, "dump", str(t.pid)], env=env)
+            stat = "/proc/%d/stat" % t.pid
+            if not wait_until(lambda: proc_state(stat) == "t"
+                              or s.poll() is not None, 2):
+                report.fail(what, ["target never entered ptrace-stop ('t') "
+                                   "within 2 s (is SNAKESCOPE_TEST_HOLD_"
+                                   "PAUSE_MS honoured?)"])
+                continue
+            if s.poll() is not None:
+                report.fail(what, ["snakescope exited (status %s) before the "
+                                   "target was seen paused" % s.returncode])
+                continue
+            os.kill(s.pid, sig)
+            sent = time.monotonic()
+            problems = []
+            if not wait_until(lambda: not stopped_tasks(t.pid), 2):
+                problems.append("target still stopped 2 s after %s: %s"
+                                % (name, task_states(t.pid)))
+            try:
+                s.wait(timeout=max(0.1, sent + 3 - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                problems.append("snakescope still running 3 s after %s" % name)
+            c1 = read_counter(counter)
+            if not wait_until(lambda: (read_counter(counter) or 0)
+                              >= (c1 or 0) + 2, 2):
+                problems.append("heartbeat stuck at %s" % c1)
+            if t.proc.poll() is not None:
+                problems.append("target died (status %s)" % t.proc.returncode)
+            if not problems:
+                what += " (snakescope exit status %s)" % s.returncode
+            report.check(what, problems)
+        finally:
+            if s is not None:
+                kill(s)
+            t.kill()
+
+
+def ptrace_usable():
+    """None if a sibling process may ptrace one of our children, else why."""
+    victim = spawn(["sleep", "60"])
+    probe = ("import ctypes, os, sys\n"
+             "libc = ctypes.CDLL(None, use_errno=True)\n"
+             "libc.ptrace.restype = ctypes.c_long\n"
+             "libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, "
+             "ctypes.c_void_p, ctypes.c_void_p]\n"
+             "r = libc.ptrace(0x4206, int(sys.argv[1]), None, None)\n"
+             "sys.stdout.write(str(0 if r == 0 else ctypes.get_errno()))\n")
+    try:
+        res = run([sys.executable, "-c", probe, str(victim.pid)], timeout=20)
+    finally:
+        kill(victim)
+    err = int(res.out or b"0")
+    if err in (1, 13, 38):      # EPERM, EACCES, ENOSYS
+        scope = "?"
+        try:
+            with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+                scope = f.read().strip()
+        except OSError:
+            pass
+        return "PTRACE_SEIZE of a sibling process fails: %s " \
+            "(uid %d, yama ptrace_scope %s)" % (os.strerror(err),
+                                                 os.geteuid(), scope)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--interp", action="append", default=[],
+                    help="only interpreters whose path or version contains "
+                    "this (repeatable)")
+    ap.add_argument("--target", action="append", default=[],
+                    help="only this target script, e.g. deep (repeatable)")
+    ap.add_argument("--no-misc", action="store_true",
+                    help="skip the bad-input, signal and SIGSTOP cases")
+    args = ap.parse_args()
+
+    def on_signal(signum, frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    t0 = time.monotonic()
+    report = Report()
+    workdir = tempfile.mkdtemp(prefix="snakescope-live-")
+    os.chmod(workdir, 0o755)
+    try:
+        report.note("snakescope: %s" % SNAKESCOPE)
+        report.note("targets: %s" % TARGETS)
+        if not os.path.isfile(SNAKESCOPE):
+            report.fail("snakescope binary exists",
+                        ["%s not found (set SNAKESCOPE)" % SNAKESCOPE])
+            return summary(report, t0)
+        why = ptrace_usable()
+        if why is not None:
+            print("SKIP - ptrace unavailable: %s" % why, flush=True)
+            return 77
+        rng = supported_range(report)
+        if rng is None:
+            return summary(report, t0)
+        report.note("supported range: %d.%d-%d.%d" % (rng[0] + rng[1]))
+
+        interps = []
+        for path in discover():
+            version, err = interp_version(path)
+            interps.append((path, version, err))
+        interps.sort(key=lambda i: (major_minor(i[1] or "0.0") or (0, 0),
+                                    i[0]))
+        report.note("interpreters found:")
+        for path, version, err in interps:
+            report.note("  %-10s %s%s" % (
+                version or "?", path,
+                "" if os.path.realpath(path) == path
+                else "  -> " + os.path.realpath(path)))
+        found = set(p for p, _, _ in interps)
+        for path in EXPECTED:
+            if path not in found:
+                report.skip("interpreter %s: not found" % path)
+        interps = [(p, v, e) for p, v, e in interps
+                   if not args.interp or any(s in p or (v and s in v)
+                                             for s in args.interp)]
+
+        first = None
+        for path, version, err in interps:
+            if version is None:
+                report.skip("interpreter %s: does not run: %s" % (path, err))
+                continue
+            mm = major_minor(version)
+            if mm is None:
+                report.skip("interpreter %s: cannot parse version %r"
+                            % (path, version))
+            elif not rng[0] <= mm <= rng[1]:
+                check_refusal(report, path, version)
+            elif mm < (3, 6):
+                report.skip("%s %s: supported, but the targets need 3.6+"
+                            % (version, path))
+            else:
+                first = first or path
+                check_interpreter(report, path, version, workdir,
+                                  args.target)
+
+        if args.no_misc:
+            pass
+        elif first is None:
+            report.skip("bad-input and signal cases: no supported "
+                        "interpreter found")
+        else:
+            report.note("bad-input and signal cases use %s" % first)
+            check_bad_inputs(report, first, workdir)
+            check_signals(report, first, workdir)
+        return summary(report, t0)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        return 1
+    finally:
+        kill_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def summary(report, t0):
+    c = report.counts
+    print("# %d ok, %d failed, %d skipped in %.1f s"
+          % (c["ok"], c["FAIL"], c["SKIP"], time.monotonic() - t0),
+          flush=True)
+    return 1 if c["FAIL"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
