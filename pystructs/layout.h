@@ -5,10 +5,10 @@
  * and offset the readers in pystructs/ use, plus a few "kind" selectors for
  * behaviour that differs by version (frame model, line-table format, int and
  * dict representation).  Readers only ever use L->... offsets; there is no
- * #if PY_VERSION anywhere outside tools/gen-layouts.
+ * #if PY_VERSION anywhere outside tools/gen-layouts.c.
  *
  * Tables for versions without _Py_DebugOffsets are generated from each
- * version's own headers by tools/gen-layouts (see its header comment) into
+ * version's own headers by tools/gen-layouts.sh (see its header comment) into
  * pystructs/layouts_gen.c, which is committed.  For 3.13+ the layout is
  * overlaid with the target's own _Py_DebugOffsets (see debug_offsets.h).
  *

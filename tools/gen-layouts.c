@@ -2,7 +2,7 @@
  * gen-layouts.c - print one struct py_layout initializer for the CPython
  * whose headers this file is compiled against.
  *
- * Helper for tools/gen-layouts, which compiles it once per version with
+ * Helper for tools/gen-layouts.sh, which compiles it once per version with
  *   -DPy_BUILD_CORE -I$prefix/include/python3.X -I.../python3.X/internal
  * runs it, and pastes the output into pystructs/layouts_gen.c.  Every value
  * comes from offsetof()/sizeof() against that version's own headers, except
@@ -13,7 +13,7 @@
  * 3.8 through 3.13 (3.13+ is additionally overlaid at run time with the
  * target's _Py_DebugOffsets).
  *
- * Output fields use the names from pystructs/layout.h; tools/gen-layouts
+ * Output fields use the names from pystructs/layout.h; tools/gen-layouts.sh
  * checks that every field of struct py_layout is emitted.
  */
 #ifndef Py_BUILD_CORE
