@@ -21,7 +21,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Hand the buffer to the caller (free() it); sb is re-initialised. */
+/* Hand the buffer to the caller (free() it); sb is left released and
+ * needs strbuf_init() before reuse. */
 char *strbuf_detach(struct strbuf *sb);
 
 #endif
