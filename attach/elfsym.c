@@ -102,8 +102,11 @@ static bool lookup_in(const struct elf_file *ef, Elf64_Word type,
 bool elfsym_lookup(const struct elf_file *ef, const char *name,
 		   uint64_t *value, uint64_t *size)
 {
-	return lookup_in(ef, SHT_SYMTAB, name, value, size) ||
-	       lookup_in(ef, SHT_DYNSYM, name, value, size);
+	/* .dynsym first: it is a fraction of .symtab's size and holds every
+	 * exported symbol; .symtab adds the static ones (and survives in
+	 * unstripped executables whose .dynsym is minimal). */
+	return lookup_in(ef, SHT_DYNSYM, name, value, size) ||
+	       lookup_in(ef, SHT_SYMTAB, name, value, size);
 }
 
 bool elfsym_section(const struct elf_file *ef, const char *name,

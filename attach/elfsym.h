@@ -23,7 +23,7 @@ struct elf_file *elfsym_open(const char *path, struct err *e);
 void elfsym_free(struct elf_file *ef);
 
 /*
- * Look up a defined symbol by name in .symtab, then .dynsym.  On success
+ * Look up a defined symbol by name in .dynsym, then .symtab.  On success
  * stores its link-time value (and size if 'size' is not NULL) and returns
  * true; false when the file does not define it.
  */

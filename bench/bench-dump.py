@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark `snakescope dump`: median wall time, CPU time (user+sys) and
-peak RSS of the snakescope process, paused and --no-pause, against a
+peak RSS (GNU time, /usr/bin/time) of the snakescope process, paused and --no-pause, against a
 10-thread target, a 200-thread target and a 300-frames-deep target, under
 every supported interpreter found.
 
@@ -61,8 +61,9 @@ def version_of(py):
 
 
 def start(py, target, tmp):
-    record = os.path.join(tmp, target + ".json")
-    proc = subprocess.Popen([py, os.path.join(TOP, "tests", "targets", target),
+    # A fresh record path per start: an old record would look "ready".
+    record = tempfile.mktemp(prefix=target + ".", suffix=".json", dir=tmp)
+    proc = subprocess.Popen([py, "-B", os.path.join(TOP, "tests", "targets", target),
                              record], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 60
@@ -79,6 +80,19 @@ def start(py, target, tmp):
     return proc
 
 
+def peak_rss_kib(cmd):
+    """Peak RSS of cmd, via GNU time.  os.wait4() from this script would
+    report Python's own high-water mark: a forked child keeps its parent's
+    maxrss across exec."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    r = subprocess.run(["/usr/bin/time", "-f", "RSS %M"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    m = re.search(r"^RSS (\d+)$", r.stderr, re.M)
+    return int(m[1]) if m else None
+
+
 def measure(cmd):
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
@@ -89,7 +103,7 @@ def measure(cmd):
         raise RuntimeError("%s failed: %s" % (" ".join(cmd),
                            p.stderr.read().decode(errors="replace")))
     p.stderr.close()
-    return wall, (ru.ru_utime + ru.ru_stime) * 1000, ru.ru_maxrss
+    return wall, (ru.ru_utime + ru.ru_stime) * 1000
 
 
 def main():
@@ -119,9 +133,10 @@ def main():
                         runs = [measure(cmd) for _ in range(args.runs)]
                         wall = statistics.median(r[0] for r in runs)
                         cpu = statistics.median(r[1] for r in runs)
-                        rss = statistics.median(r[2] for r in runs)
-                        print("%-8s %-12s %-9s %8.2f %8.2f %8d %7.1f %8.2f" % (
-                            full, label, mode, wall, cpu, rss, goal,
+                        rss = statistics.median(
+                            [peak_rss_kib(cmd) or 0 for _ in range(3)])
+                        print("%-8s %-12s %-9s %8.2f %8.2f %8s %7.1f %8.2f" % (
+                            full, label, mode, wall, cpu, rss or "?", goal,
                             wall / goal))
                         worst.append((wall / goal, rss))
                 finally:

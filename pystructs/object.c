@@ -445,6 +445,37 @@ static int find_str_cb(struct py_proc *p, uint64_t key, uint64_t value,
 	return 1;
 }
 
+static int shared_key_index(struct py_proc *p, uint64_t keys,
+			    const char *name, size_t *idx, struct err *e);
+
+/* A split dict (instance dicts before 3.11): keys shared by all instances
+ * of a class, values in ma_values. */
+static int split_dict_get(struct py_proc *p, uint64_t dict, const char *name,
+			  uint64_t *value, struct err *e)
+{
+	const struct py_layout *L = &p->L;
+	uint64_t ma_keys, ma_values;
+	size_t idx;
+	int rc;
+
+	rc = mem_read_u64(p->mem, dict + (uint64_t)L->dict.ma_keys, &ma_keys, e);
+	if (!rc)
+		rc = mem_read_u64(p->mem, dict + (uint64_t)L->dict.ma_values,
+				  &ma_values, e);
+	if (rc)
+		return rc;
+	if (!ma_values)
+		return 1; /* combined table: search it */
+	rc = shared_key_index(p, ma_keys, name, &idx, e);
+	if (!rc)
+		rc = mem_read_u64(p->mem, ma_values +
+				  (uint64_t)L->dict.values_header + 8 * idx,
+				  value, e);
+	if (!rc && !*value)
+		rc = err_set(e, SS_ECORRUPT, "no key '%s'", name);
+	return rc;
+}
+
 int py_dict_get_str(struct py_proc *p, uint64_t dict, const char *name,
 		    uint64_t *value, struct err *e)
 {
@@ -454,6 +485,9 @@ int py_dict_get_str(struct py_proc *p, uint64_t dict, const char *name,
 	if (!py_ptr_ok(dict))
 		return err_set(e, SS_ECORRUPT, "bad dict pointer looking up "
 			       "'%s'", name);
+	rc = split_dict_get(p, dict, name, value, e);
+	if (rc <= 0)
+		return rc;
 	rc = py_dict_each(p, dict, 1u << 16, find_str_cb, &f, e);
 	if (rc < 0)
 		return rc;
@@ -472,6 +506,10 @@ static int shared_key_index(struct py_proc *p, uint64_t keys,
 	size_t n = 0;
 	int rc;
 
+	if (p->attr_index.keys == keys && p->attr_index.name == name) {
+		*idx = p->attr_index.index;
+		return 0;
+	}
 	rc = keys_view(p, keys, &kv, e);
 	if (!rc)
 		rc = keys_entries(p, &kv, ATTR_MAX_ENTRIES, &k, &v, &n, e);
@@ -480,6 +518,9 @@ static int shared_key_index(struct py_proc *p, uint64_t keys,
 		for (size_t i = 0; i < n; i++) {
 			if (k[i] && str_equals(p, k[i], name)) {
 				*idx = i;
+				p->attr_index.keys = keys;
+				p->attr_index.name = name;
+				p->attr_index.index = i;
 				rc = 0;
 				break;
 			}

@@ -130,6 +130,7 @@ void py_proc_forget(struct py_proc *p)
 {
 	code_cache_free(p->codes);
 	p->codes = NULL;
+	p->attr_index.keys = 0;
 }
 
 void py_proc_release(struct py_proc *p)

@@ -31,6 +31,15 @@ struct py_proc {
 	uint64_t type_str, type_bytes, type_int, type_code;
 
 	int pthread_tid_offset; /* glibc struct pthread tid, -1 unknown */
+
+	/* Index of an attribute name in a shared-keys object, so that many
+	 * instances of one class (threads) cost one keys scan.  Keyed by
+	 * remote address: dropped by py_proc_forget(). */
+	struct {
+		uint64_t keys;
+		const char *name; /* static string of the caller */
+		size_t index;
+	} attr_index;
 	struct code_cache *codes;
 };
 
