@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/check_main.h"
 #include "attach/elfsym.h"
 #include "attach/maps.h"
 #include "attach/proc.h"
@@ -220,11 +221,5 @@ static Suite *attach_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(attach_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(attach_suite());
 }

@@ -8,6 +8,7 @@
  */
 #include <config.h>
 
+#include "tests/check_main.h"
 #include "pystructs/linetable.h"
 
 #include <check.h>
@@ -382,11 +383,5 @@ static Suite *linetable_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(linetable_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(linetable_suite());
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/check_main.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
 #include "tests/image.h"
@@ -375,11 +376,5 @@ static Suite *pystructs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pystructs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(pystructs_suite());
 }
