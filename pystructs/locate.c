@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes of .bss/.data searched for the version text. */
+#define VERSION_SCAN_MAX (4u << 20)
+
 bool py_version_from_name(const char *path, unsigned *major, unsigned *minor)
 {
 	const char *base = strrchr(path, '/');
@@ -33,6 +36,70 @@ bool py_version_from_name(const char *path, unsigned *major, unsigned *minor)
 		*major = (unsigned)maj;
 		*minor = (unsigned)min;
 		return true;
+	}
+	return false;
+}
+
+bool py_version_from_text(const uint8_t *buf, size_t len, unsigned *major,
+			  unsigned *minor, char *out, size_t size)
+{
+	for (size_t i = 0; i + 8 < len; i++) {
+		const char *s = (const char *)buf + i;
+		const char *end = (const char *)buf + len;
+		unsigned long maj, min, mic;
+		char *p;
+
+		if ((i > 0 && buf[i - 1] != 0) || buf[i] < '2' || buf[i] > '3' ||
+		    buf[i + 1] != '.')
+			continue;
+		/* strtoul needs a terminator inside buf: the text is short. */
+		if (memchr(s, '\0', (size_t)(end - s)) == NULL)
+			break;
+		maj = strtoul(s, &p, 10);
+		if (*p != '.' || !isdigit((unsigned char)p[1]))
+			continue;
+		min = strtoul(p + 1, &p, 10);
+		if (*p != '.' || !isdigit((unsigned char)p[1]))
+			continue;
+		mic = strtoul(p + 1, &p, 10);
+		/* A release ("3.9.18 (main, ...") or pre-release ("3.10.0rc1 (") */
+		while (isalnum((unsigned char)*p))
+			p++;
+		if (p[0] != ' ' || p[1] != '(' || min > 99 || mic > 99)
+			continue;
+		*major = (unsigned)maj;
+		*minor = (unsigned)min;
+		snprintf(out, size, "%.*s", (int)(p - s), s);
+		return true;
+	}
+	return false;
+}
+
+/* Look for the version text in the target's copy of a binary's .data and
+ * .bss (3.8-3.10 have no Py_Version). */
+static bool version_from_memory(struct elf_file *ef, uint64_t bias,
+				struct mem_reader *mem,
+				struct py_runtime_info *out)
+{
+	static const char *const sections[] = { ".bss", ".data" };
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		uint64_t addr, size;
+		uint8_t *buf;
+		bool found;
+
+		if (!elfsym_section(ef, sections[i], &addr, &size))
+			continue;
+		if (size > VERSION_SCAN_MAX)
+			size = VERSION_SCAN_MAX;
+		buf = xmalloc(size);
+		found = !mem_read(mem, addr + bias, buf, size, NULL) &&
+			py_version_from_text(buf, size, &out->major, &out->minor,
+					     out->version_text,
+					     sizeof(out->version_text));
+		free(buf);
+		if (found)
+			return true;
 	}
 	return false;
 }
@@ -92,6 +159,17 @@ static enum probe_result probe(pid_t pid, const struct maps *m,
 		if (!mem_read(mem, value + bias, &v, sizeof(v), NULL))
 			out->version_hex = v;
 	}
+	if (r != PROBE_NONE && !out->version_hex) {
+		uint8_t hdr[DEBUG_OFFSETS_HEADER];
+
+		/* 3.13+ without Py_Version in the symbol tables: the
+		 * runtime's own debug table names the version. */
+		if (r == PROBE_RUNTIME &&
+		    !mem_read(mem, out->runtime, hdr, sizeof(hdr), NULL))
+			out->version_hex = debug_offsets_version(hdr);
+		if (!out->version_hex)
+			version_from_memory(ef, bias, mem, out);
+	}
 	elfsym_free(ef);
 	if (r != PROBE_NONE) {
 		snprintf(out->binary, sizeof(out->binary), "%s", path);
@@ -126,26 +204,18 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 			       "executable has no Python runtime", (int)pid,
 			       *exe ? exe : "unknown executable");
 
+	/* Sources in order of trust: Py_Version or the debug offsets, the
+	 * version text in memory, and only then a file name. */
 	if (out->version_hex) {
 		out->major = out->version_hex >> 24;
 		out->minor = (out->version_hex >> 16) & 0xff;
-	} else {
-		uint8_t hdr[DEBUG_OFFSETS_HEADER];
-
-		if (r == PROBE_RUNTIME &&
-		    !mem_read(mem, out->runtime, hdr, sizeof(hdr), NULL))
-			out->version_hex = debug_offsets_version(hdr);
-		if (out->version_hex) {
-			out->major = out->version_hex >> 24;
-			out->minor = (out->version_hex >> 16) & 0xff;
-		} else if (!py_version_from_name(out->binary, &out->major,
-						 &out->minor) &&
-			   !py_version_from_name(exe, &out->major, &out->minor)) {
-			return err_set(e, SS_EBADBUILD, "cannot tell the Python "
-				       "version of process %d ('%s' names none "
-				       "and has no Py_Version)", (int)pid,
-				       out->binary);
-		}
+	} else if (!out->version_text[0] &&
+		   !py_version_from_name(out->binary, &out->major, &out->minor) &&
+		   !py_version_from_name(exe, &out->major, &out->minor)) {
+		return err_set(e, SS_EBADBUILD, "cannot tell the Python version "
+			       "of process %d ('%s' has no Py_Version, no "
+			       "version text in memory and names none)",
+			       (int)pid, out->binary);
 	}
 	return 0;
 }

@@ -27,4 +27,13 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 bool py_version_from_name(const char *path, unsigned *major,
 			  unsigned *minor);
 
+/*
+ * Find a "3.X.Y (" version text (what Py_GetVersion() writes into a static
+ * buffer at start-up) in buf; it must start the buffer or follow a NUL.
+ * Returns true and sets *major, *minor and the version ("3.9.18") in
+ * out[size].
+ */
+bool py_version_from_text(const uint8_t *buf, size_t len, unsigned *major,
+			  unsigned *minor, char *out, size_t size);
+
 #endif

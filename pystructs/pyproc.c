@@ -118,6 +118,8 @@ int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 		return rc;
 	if (info->version_hex) {
 		format_version(info->version_hex, p->version, sizeof(p->version));
+	} else if (info->version_text[0]) {
+		snprintf(p->version, sizeof(p->version), "%s", info->version_text);
 	} else if (read_sys_version(p, NULL)) {
 		/* Without sys.version we still know major.minor. */
 		snprintf(p->version, sizeof(p->version), "%u.%u", info->major,

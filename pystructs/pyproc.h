@@ -47,7 +47,8 @@ struct py_proc {
 struct py_runtime_info {
 	uint64_t runtime;     /* address of _PyRuntime in the target */
 	unsigned version_hex; /* from Py_Version / debug offsets; 0 if not */
-	unsigned major, minor; /* from version_hex or a file name */
+	unsigned major, minor; /* from version_hex, memory or a file name */
+	char version_text[32]; /* "3.9.18" found in memory, or "" */
 	char binary[4096];    /* file that holds the runtime, as mapped */
 	bool in_libpython;    /* binary is a libpython shared object */
 };

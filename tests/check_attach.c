@@ -146,6 +146,28 @@ START_TEST(test_version_from_name)
 }
 END_TEST
 
+START_TEST(test_version_from_text)
+{
+	static const uint8_t buf[] = "junk3.1 (x\0\0" "3.9.18 (main, Jan  1 2024, "
+				     "00:00:00) \n[GCC 12.2.0]\0tail";
+	static const uint8_t pre[] = "\0" "3.10.0rc2 (default)\0";
+	static const uint8_t none[] = "x3.9.18 (main)\0" "3.9 (a)\0";
+	unsigned maj = 0, min = 0;
+	char v[32];
+
+	ck_assert(py_version_from_text(buf, sizeof(buf), &maj, &min, v, sizeof(v)));
+	ck_assert_uint_eq(maj, 3);
+	ck_assert_uint_eq(min, 9);
+	ck_assert_str_eq(v, "3.9.18");
+	ck_assert(py_version_from_text(pre, sizeof(pre), &maj, &min, v, sizeof(v)));
+	ck_assert_str_eq(v, "3.10.0rc2");
+	ck_assert(!py_version_from_text(none, sizeof(none), &maj, &min, v, sizeof(v)));
+	/* No terminator anywhere: never reads past the buffer. */
+	ck_assert(!py_version_from_text((const uint8_t *)"3.9.18 (", 8, &maj,
+					&min, v, sizeof(v)));
+}
+END_TEST
+
 static uint8_t *read_fixture(const char *name, size_t *len)
 {
 	FILE *f = open_data(name);
@@ -213,6 +235,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_maps_self);
 	tcase_add_test(tc, test_elf_self);
 	tcase_add_test(tc, test_version_from_name);
+	tcase_add_test(tc, test_version_from_text);
 	tcase_add_test(tc, test_debug_offsets_313);
 	tcase_add_test(tc, test_proc_check);
 	suite_add_tcase(s, tc);
