@@ -115,19 +115,3 @@ const struct maps_entry *maps_find(const struct maps *m, uint64_t addr)
 	}
 	return NULL;
 }
-
-bool maps_readable(const struct maps *m, uint64_t addr, uint64_t len)
-{
-	uint64_t end = addr + len;
-
-	if (end < addr)
-		return false;
-	while (addr < end) {
-		const struct maps_entry *ent = maps_find(m, addr);
-
-		if (!ent || !ent->r)
-			return false;
-		addr = ent->hi;
-	}
-	return true;
-}

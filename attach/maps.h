@@ -36,7 +36,4 @@ void maps_release(struct maps *m);
 /* The entry containing addr, or NULL. */
 const struct maps_entry *maps_find(const struct maps *m, uint64_t addr);
 
-/* True when [addr, addr+len) is inside readable mappings. */
-bool maps_readable(const struct maps *m, uint64_t addr, uint64_t len);
-
 #endif

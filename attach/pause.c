@@ -129,8 +129,10 @@ static bool wait_stop(struct pause_task *t)
 		int status;
 		pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
 
+		if (r < 0 && errno == EINTR)
+			continue;
 		if (r < 0)
-			return errno == EINTR ? true : false;
+			return false;
 		if (r == 0) {
 			struct timespec ts = { 0, delay_ns };
 

@@ -30,10 +30,12 @@ static void sleep_ms(unsigned ms)
 /* A read that failed because the process went away says so. */
 static int check_gone(pid_t pid, int rc, struct err *e)
 {
+	char state;
+
 	if (rc == SS_EEXITED || rc == SS_ENOPROC)
 		return rc;
-	if (kill(pid, 0) < 0 || proc_task_state(pid, pid) == 'Z' ||
-	    proc_task_state(pid, pid) == 0)
+	state = proc_task_state(pid, pid);
+	if (kill(pid, 0) < 0 || state == 'Z' || state == 0)
 		return err_set(e, SS_EEXITED, "process %d exited while being "
 			       "read", (int)pid);
 	return rc;

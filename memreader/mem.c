@@ -70,11 +70,8 @@ static const uint8_t *cache_page(struct mem_reader *m, uint64_t page,
 	uint8_t *data = m->cache->data[slot];
 
 	*rc = 0;
-	if (m->cache->page[slot] == page) {
-		m->stats.cache_hits++;
+	if (m->cache->page[slot] == page)
 		return data;
-	}
-	m->stats.reads++;
 	*rc = m->ops->read(m->priv, page, data, PAGE_SIZE_, e);
 	m->cache->page[slot] = *rc ? UINT64_MAX : page;
 	return *rc ? NULL : data;
@@ -109,7 +106,6 @@ int mem_read(struct mem_reader *m, uint64_t addr, void *buf, size_t len,
 	if (addr + len < addr)
 		return err_set(e, SS_EREAD, "cannot read %zu bytes at 0x%llx: "
 			       "address wraps", len, (unsigned long long)addr);
-	m->stats.bytes += len;
 	/* Big reads bypass the cache: they are rare and would evict it. */
 	if (m->cache && len <= 2 * PAGE_SIZE_) {
 		int rc = cached_read(m, addr, buf, len, e);
@@ -119,20 +115,7 @@ int mem_read(struct mem_reader *m, uint64_t addr, void *buf, size_t len,
 		if (rc != SS_EREAD)
 			return rc;
 	}
-	m->stats.reads++;
 	return m->ops->read(m->priv, addr, buf, len, e);
-}
-
-int mem_readv(struct mem_reader *m, struct mem_range *r, size_t n,
-	      struct err *e)
-{
-	for (size_t i = 0; i < n; i++) {
-		int rc = mem_read(m, r[i].addr, r[i].buf, r[i].len, e);
-
-		if (rc)
-			return rc;
-	}
-	return 0;
 }
 
 int mem_read_u64(struct mem_reader *m, uint64_t addr, uint64_t *out,

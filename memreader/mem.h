@@ -19,12 +19,6 @@
 
 #include "common/err.h"
 
-struct mem_range {
-	uint64_t addr;
-	void *buf;
-	size_t len;
-};
-
 struct mem_ops {
 	/* Read exactly len bytes at addr into buf: 0, or SS_EREAD /
 	 * SS_EEXITED / SS_EPERM with *e filled. */
@@ -33,19 +27,12 @@ struct mem_ops {
 	void (*free)(void *priv);
 };
 
-struct mem_stats {
-	uint64_t reads;      /* backend calls */
-	uint64_t bytes;      /* bytes requested by callers */
-	uint64_t cache_hits; /* requests served from the page cache */
-};
-
 struct mem_cache;
 
 struct mem_reader {
 	const struct mem_ops *ops;
 	void *priv;
 	struct mem_cache *cache; /* NULL when caching is off */
-	struct mem_stats stats;
 };
 
 /* Build a reader over a backend; takes ownership of priv. */
@@ -60,10 +47,6 @@ void mem_reader_free(struct mem_reader *m);
  */
 int mem_read(struct mem_reader *m, uint64_t addr, void *buf, size_t len,
 	     struct err *e);
-
-/* Read several ranges; stops at and returns the first failure. */
-int mem_readv(struct mem_reader *m, struct mem_range *r, size_t n,
-	      struct err *e);
 
 /* Read one 8-byte little-endian word. */
 int mem_read_u64(struct mem_reader *m, uint64_t addr, uint64_t *out,

@@ -48,10 +48,7 @@ void code_cache_free(struct code_cache *cc)
 static int read_str_field(struct py_proc *p, const uint8_t *hdr, int off,
 			  char **out, struct err *e)
 {
-	uint64_t obj;
-
-	memcpy(&obj, hdr + off, sizeof(obj));
-	return py_str_read(p, obj, NAME_MAX_CHARS, out, NULL, e);
+	return py_str_read(p, py_rd64(hdr, off), NAME_MAX_CHARS, out, NULL, e);
 }
 
 static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,
@@ -65,27 +62,9 @@ static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,
 
 	if ((size_t)L->code.size > sizeof(hdr))
 		return err_set(e, SS_EBADBUILD, "bad code object layout");
-	if (!p->type_code) {
-		char name[32];
-
-		rc = py_type_name(p, addr, name, sizeof(name), e);
-		if (rc)
-			return rc;
-		if (strcmp(name, "code"))
-			return err_set(e, SS_ECORRUPT, "object at 0x%llx is a "
-				       "%s, not code", (unsigned long long)addr,
-				       name);
-		py_type_of(p, addr, &p->type_code, NULL);
-	} else {
-		uint64_t type;
-
-		rc = py_type_of(p, addr, &type, e);
-		if (rc)
-			return rc;
-		if (type != p->type_code)
-			return err_set(e, SS_ECORRUPT, "object at 0x%llx is not "
-				       "a code object", (unsigned long long)addr);
-	}
+	rc = py_check_type(p, addr, "code", &p->type_code, e);
+	if (rc)
+		return rc;
 	rc = mem_read(p->mem, addr, hdr, (size_t)L->code.size, e);
 	if (rc)
 		return rc;
@@ -104,7 +83,7 @@ static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,
 		rc = read_str_field(p, hdr, L->code.filename, &c->filename, e);
 	if (rc)
 		return rc;
-	memcpy(&table, hdr + L->code.linetable, sizeof(table));
+	table = py_rd64(hdr, L->code.linetable);
 	/* A missing line table costs the line numbers, not the frame. */
 	if (py_bytes_read(p, table, LINETABLE_MAX, &c->linetable,
 			  &c->linetable_len, NULL)) {

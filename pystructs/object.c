@@ -14,14 +14,6 @@
 /* Py_TPFLAGS_MANAGED_DICT (3.11+): attributes live before the object. */
 #define TPFLAGS_MANAGED_DICT (1UL << 4)
 
-static uint64_t rd64(const uint8_t *buf, int off)
-{
-	uint64_t v;
-
-	memcpy(&v, buf + off, sizeof(v));
-	return v;
-}
-
 static uint32_t rd32(const uint8_t *buf, int off)
 {
 	uint32_t v;
@@ -76,9 +68,7 @@ int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
 	return 0;
 }
 
-/* Does obj have the type called 'want'?  Remembers the answer in *cache so
- * later checks cost one word read. */
-static int check_type(struct py_proc *p, uint64_t obj, const char *want,
+int py_check_type(struct py_proc *p, uint64_t obj, const char *want,
 		      uint64_t *cache, struct err *e)
 {
 	uint64_t type;
@@ -121,7 +111,7 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	bool compact, ascii;
 	int rc;
 
-	rc = check_type(p, obj, "str", &p->type_str, e);
+	rc = py_check_type(p, obj, "str", &p->type_str, e);
 	if (rc)
 		return rc;
 	if (hlen > sizeof(hdr))
@@ -130,7 +120,7 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	rc = mem_read(p->mem, obj, hdr, (size_t)L->unicode.ascii_data, e);
 	if (rc)
 		return rc;
-	length = rd64(hdr, L->unicode.length);
+	length = py_rd64(hdr, L->unicode.length);
 	state = rd32(hdr, L->unicode.state);
 	if (length > (1ULL << 31))
 		return err_set(e, SS_ECORRUPT, "str at 0x%llx has length %llu",
@@ -153,7 +143,7 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	if (compact)
 		v->data = obj + (uint64_t)L->unicode.compact_data;
 	else
-		v->data = rd64(hdr, L->unicode.compact_data);
+		v->data = py_rd64(hdr, L->unicode.compact_data);
 	return 0;
 }
 
@@ -258,7 +248,7 @@ int py_bytes_read(struct py_proc *p, uint64_t obj, size_t max,
 	int rc;
 
 	*out = NULL;
-	rc = check_type(p, obj, "bytes", &p->type_bytes, e);
+	rc = py_check_type(p, obj, "bytes", &p->type_bytes, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)p->L.bytes.size,
 				  &size, e);
@@ -287,7 +277,7 @@ int py_long_read_u64(struct py_proc *p, uint64_t obj, uint64_t *out,
 	bool negative;
 	int rc;
 
-	rc = check_type(p, obj, "int", &p->type_int, e);
+	rc = py_check_type(p, obj, "int", &p->type_int, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)L->pylong.tag, &tag, e);
 	if (rc)
@@ -344,7 +334,7 @@ static int keys_view(struct py_proc *p, uint64_t keys, struct keys_view *kv,
 	rc = mem_read(p->mem, keys, hdr, (size_t)L->dict.dk_indices, e);
 	if (rc)
 		return rc;
-	nentries = rd64(hdr, L->dict.dk_nentries);
+	nentries = py_rd64(hdr, L->dict.dk_nentries);
 	if (L->dict.kind == LAYOUT_DICT_311) {
 		unsigned log2_size = hdr[L->dict.dk_size];
 		unsigned log2_index = hdr[L->dict.dk_index_bytes];
@@ -359,7 +349,7 @@ static int keys_view(struct py_proc *p, uint64_t keys, struct keys_view *kv,
 		kv->key_off = kind == 0 ? 8 : 0;
 		kv->value_off = kind == 0 ? 16 : 8;
 	} else {
-		uint64_t size = rd64(hdr, L->dict.dk_size);
+		uint64_t size = py_rd64(hdr, L->dict.dk_size);
 		unsigned ib;
 
 		if (size < 8 || size > (1ULL << DICT_MAX_LOG2) ||
@@ -393,8 +383,8 @@ static int keys_entries(struct py_proc *p, const struct keys_view *kv,
 	*keys = xmalloc((cnt + 1) * sizeof(uint64_t));
 	*vals = xmalloc((cnt + 1) * sizeof(uint64_t));
 	for (size_t i = 0; i < cnt; i++) {
-		(*keys)[i] = rd64(buf, (int)(i * kv->esize) + kv->key_off);
-		(*vals)[i] = rd64(buf, (int)(i * kv->esize) + kv->value_off);
+		(*keys)[i] = py_rd64(buf, (int)(i * kv->esize) + kv->key_off);
+		(*vals)[i] = py_rd64(buf, (int)(i * kv->esize) + kv->value_off);
 	}
 	free(buf);
 	*n = cnt;

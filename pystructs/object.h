@@ -21,6 +21,14 @@
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
 		 struct err *e);
 
+/*
+ * Is obj exactly of the type whose tp_name is 'want'?  *cache holds that
+ * type's address once learnt (0 before), so later checks cost one word
+ * read.  0, or SS_ECORRUPT for another type.
+ */
+int py_check_type(struct py_proc *p, uint64_t obj, const char *want,
+		  uint64_t *cache, struct err *e);
+
 /* The address of the object's type (ob_type). */
 int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type,
 	       struct err *e);

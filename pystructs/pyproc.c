@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "pystructs/pyproc.h"
+#include "common/xalloc.h"
 #include "pystructs/code.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/object.h"
@@ -76,9 +77,7 @@ static int apply_debug_offsets(struct py_proc *p, struct err *e)
 		return err_set(e, SS_EBADBUILD, "Python 3.%u runtime at 0x%llx "
 			       "has no usable _Py_DebugOffsets", p->L.minor,
 			       (unsigned long long)p->runtime);
-	buf = malloc(size);
-	if (!buf)
-		return err_set(e, SS_ELIMIT, "out of memory");
+	buf = xmalloc(size);
 	rc = mem_read(p->mem, p->runtime, buf, size, e);
 	if (!rc)
 		rc = debug_offsets_apply(&p->L, buf, size, e);
@@ -97,7 +96,6 @@ int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 	memset(p, 0, sizeof(*p));
 	p->mem = mem;
 	p->runtime = info->runtime;
-	p->version_hex = info->version_hex;
 	p->pthread_tid_offset = -1;
 	L = info->major == 3 ? layout_builtin(3, info->minor) : NULL;
 	if (!L) {

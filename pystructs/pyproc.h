@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "common/err.h"
 #include "memreader/mem.h"
@@ -24,7 +25,6 @@ struct py_proc {
 	struct py_layout L;     /* this target's layout */
 	const char *layout_source; /* "built-in table" / "_Py_DebugOffsets" */
 	uint64_t runtime;       /* address of _PyRuntime */
-	unsigned version_hex;   /* PY_VERSION_HEX; micro may be 0 if unknown */
 	char version[32];       /* "3.12.1" */
 
 	/* Type object addresses, learnt (by tp_name) on first sight. */
@@ -70,6 +70,15 @@ void py_proc_forget(struct py_proc *p);
 
 /* "3.8-3.13": the versions this build of snakescope reads. */
 const char *py_supported_range(void);
+
+/* A word out of a struct copied from the target in one read. */
+static inline uint64_t py_rd64(const uint8_t *buf, int off)
+{
+	uint64_t v;
+
+	memcpy(&v, buf + off, sizeof(v));
+	return v;
+}
 
 /*
  * Plausible object pointer: non-NULL, 8-aligned, in user space.  Cheap;

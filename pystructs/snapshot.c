@@ -39,10 +39,8 @@ struct snap_thread *snap_add_thread(struct snapshot *s)
 {
 	struct snap_thread *t;
 
-	/* Grow one at a time from a power-of-two capacity kept implicit. */
-	if ((s->nthreads & (s->nthreads - 1)) == 0)
-		s->threads = xrealloc(s->threads, (s->nthreads ? s->nthreads * 2 : 1) *
-				      sizeof(*s->threads));
+	s->threads = xgrow(s->threads, &s->threads_cap, s->nthreads + 1,
+			   sizeof(*s->threads));
 	t = &s->threads[s->nthreads++];
 	memset(t, 0, sizeof(*t));
 	t->native_id = -1;
@@ -53,9 +51,8 @@ struct snap_frame *snap_add_frame(struct snap_thread *t)
 {
 	struct snap_frame *f;
 
-	if ((t->nframes & (t->nframes - 1)) == 0)
-		t->frames = xrealloc(t->frames, (t->nframes ? t->nframes * 2 : 1) *
-				     sizeof(*t->frames));
+	t->frames = xgrow(t->frames, &t->frames_cap, t->nframes + 1,
+			  sizeof(*t->frames));
 	f = &t->frames[t->nframes++];
 	memset(f, 0, sizeof(*f));
 	return f;

@@ -26,7 +26,7 @@ struct snap_thread {
 	char *name;          /* threading name, else OS comm, else NULL */
 	bool holds_gil;
 	struct snap_frame *frames; /* innermost first */
-	size_t nframes;
+	size_t nframes, frames_cap;
 	bool truncated;      /* stack longer than the frame limit */
 	char *error;         /* why the stack may be incomplete, or NULL */
 };
@@ -38,7 +38,7 @@ struct snapshot {
 	char *libpython;   /* libpython path, or NULL when linked in */
 	bool paused;       /* read with the target stopped */
 	struct snap_thread *threads; /* main thread first */
-	size_t nthreads;
+	size_t nthreads, threads_cap;
 };
 
 struct snapshot *snap_new(void);

@@ -24,14 +24,6 @@ struct name_list {
 	size_t n, cap;
 };
 
-static uint64_t rd64(const uint8_t *buf, int off)
-{
-	uint64_t v;
-
-	memcpy(&v, buf + off, sizeof(v));
-	return v;
-}
-
 /* ---- threading._active: ident -> Thread name ---------------------- */
 
 static int collect_name(struct py_proc *p, uint64_t key, uint64_t value,
@@ -122,10 +114,10 @@ static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
 	int32_t tid;
 
 	if (p->L.tstate.native_thread_id != LAYOUT_NONE)
-		return (int64_t)rd64(ts, p->L.tstate.native_thread_id);
+		return (int64_t)py_rd64(ts, p->L.tstate.native_thread_id);
 	if (!ntids)
 		return -1;
-	pthread = rd64(ts, p->L.tstate.thread_id);
+	pthread = py_rd64(ts, p->L.tstate.thread_id);
 	if (!py_ptr_ok(pthread))
 		return -1;
 	if (p->pthread_tid_offset < 0)
@@ -170,7 +162,7 @@ static int frame_lasti(const struct py_proc *p, const uint8_t *fr,
 		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
 		return lasti < 0 ? -1 : lasti * L->frame.lasti_scale;
 	}
-	idx = (int64_t)(rd64(fr, L->frame.instr_ptr) -
+	idx = (int64_t)(py_rd64(fr, L->frame.instr_ptr) -
 			(code + (uint64_t)L->code.code_adaptive)) / 2;
 	if (idx < 0 || (c->ncode_units && (uint64_t)idx >= c->ncode_units))
 		return -1;
@@ -205,8 +197,8 @@ static void walk_frames(struct py_proc *p, uint64_t frame,
 		}
 		if (mem_read(p->mem, frame, fr, hdr, &e))
 			break;
-		code = rd64(fr, L->frame.code);
-		frame = rd64(fr, L->frame.back);
+		code = py_rd64(fr, L->frame.code);
+		frame = py_rd64(fr, L->frame.back);
 		/* Shim / C-stack entry frames (3.12+) carry no Python code. */
 		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
 		    fr[L->frame.owner] >= L->frame.owner_skip)
@@ -232,7 +224,7 @@ static void walk_frames(struct py_proc *p, uint64_t frame,
 
 static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
 {
-	uint64_t frame = rd64(ts, p->L.tstate.frame);
+	uint64_t frame = py_rd64(ts, p->L.tstate.frame);
 
 	/* 3.11/3.12: tstate->cframe->current_frame. */
 	if (p->L.tstate.cframe_frame != LAYOUT_NONE && frame &&
@@ -314,7 +306,7 @@ static int read_interp(struct py_proc *p, uint64_t interp,
 			note_error(t, &te);
 			continue;
 		}
-		t->thread_id = rd64(ts, L->tstate.thread_id);
+		t->thread_id = py_rd64(ts, L->tstate.thread_id);
 		t->native_id = native_id_of(p, ts, tids, ntids);
 		t->holds_gil = holder && holder == list[n];
 		t->name = take_name(&names, t->thread_id);

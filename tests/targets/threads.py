@@ -7,35 +7,15 @@ import os
 import queue
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _record  # noqa: E402
-
-
-def park_event(ev):
-    ev.wait()
-
-
-def park_lock(lock):
-    lock.acquire()
+from _record import (held_lock, park_condition, park_event,  # noqa: E402
+                     park_lock, park_queue, park_sleep)
 
 
 def park_rlock(rlock):
     rlock.acquire()
-
-
-def park_sleep(seconds):
-    time.sleep(seconds)
-
-
-def park_condition(cond):
-    cond.acquire()
-    cond.wait()
-
-
-def park_queue(q):
-    q.get()
 
 
 def park_semaphore(sem):
@@ -61,12 +41,6 @@ def busy_spin():
 
 def main_park(lock):
     lock.acquire()
-
-
-def held_lock():
-    lock = threading.Lock()
-    lock.acquire()
-    return lock
 
 
 def hold_rlock(rlock, got, ev):
