@@ -87,6 +87,8 @@ int cmd_dump(int argc, char **argv)
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
+	if (snap->warning)
+		report_warning("%s", snap->warning);
 	oo.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (json)

@@ -18,5 +18,8 @@ bool parse_pid(const char *s, pid_t *pid);
 
 /* Report an error line "snakescope: msg" on stderr. */
 void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "snakescope: warning: ..." on stderr. */
+void report_warning(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 #endif

@@ -137,6 +137,7 @@ int inspect_take(pid_t pid, const struct inspect_opts *o,
 	s->version = xstrdup(py.version);
 	s->executable = xstrdup(proc_exe(pid, exe, sizeof(exe)) ? exe : "?");
 	s->libpython = rt.in_libpython ? xstrdup(rt.binary) : NULL;
+	s->warning = py.warning[0] ? xstrdup(py.warning) : NULL;
 	*out = s;
 	s = NULL;
 out:

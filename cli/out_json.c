@@ -48,6 +48,8 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s)
 	escape_json(sb, s->executable);
 	strbuf_addstr(sb, ", \"libpython\": ");
 	escape_json(sb, s->libpython);
+	strbuf_addstr(sb, ", \"warning\": ");
+	escape_json(sb, s->warning);
 	strbuf_addf(sb, "},\n \"paused\": %s,\n \"threads\": [",
 		    s->paused ? "true" : "false");
 	for (size_t i = 0; i < s->nthreads; i++) {

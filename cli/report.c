@@ -20,6 +20,18 @@ void report_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void report_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("snakescope: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 bool parse_pid(const char *s, pid_t *pid)
 {
 	char *end;

@@ -131,6 +131,11 @@ void py_code_location(const struct py_proc *p, const struct py_code *c,
 		loc->line = linetable_lnotab_line(c->linetable, c->linetable_len,
 						  c->firstlineno, lasti);
 		break;
+	case LAYOUT_LINES_LNOTAB27:
+		loc->line = linetable_lnotab27_line(c->linetable,
+						    c->linetable_len,
+						    c->firstlineno, lasti);
+		break;
 	case LAYOUT_LINES_310:
 		loc->line = linetable_310_line(c->linetable, c->linetable_len,
 					       c->firstlineno, lasti);

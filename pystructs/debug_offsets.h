@@ -4,12 +4,14 @@
  * From 3.13, _PyRuntime begins with a table of struct sizes and field
  * offsets that CPython keeps for debuggers.  snakescope prefers it to its
  * built-in tables.  The table's own shape differs by version (3.15 inserted
- * fields mid-table), so a descriptor per version says which index is which
- * field; the version is taken from the table and checked.
+ * fields mid-table), so a descriptor per version, generated from that
+ * version's headers (struct layout_dbg_desc, pystructs/layouts_gen.c), says
+ * which index is which field.
  */
 #ifndef SNAKESCOPE_DEBUG_OFFSETS_H
 #define SNAKESCOPE_DEBUG_OFFSETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,22 +22,34 @@
 /* cookie[8], version, free_threaded */
 #define DEBUG_OFFSETS_HEADER 24
 
-/* Size of the whole table for the version in the header, or 0 when the
- * table layout of that version is unknown. */
-size_t debug_offsets_size(const uint8_t *hdr);
-
 /* PY_VERSION_HEX from a header that starts with the cookie, or 0 when the
  * cookie is absent. */
 uint32_t debug_offsets_version(const uint8_t *hdr);
 
+/* Whether the header says the build is free-threaded (Py_GIL_DISABLED). */
+bool debug_offsets_free_threaded(const uint8_t *hdr);
+
 /*
- * Overlay the offsets in buf (a whole table, len bytes) onto *L, which
- * must hold the built-in layout of the same minor version (for the few
- * facts the table lacks).  Every offset is bounds-checked against its
- * section's declared size.  Errors: SS_EBADBUILD (cookie, version,
- * free-threaded build, an offset out of bounds).
+ * The table shape to read the header's version with.  For a final release
+ * of a minor version snakescope knows, that version's shape (*guess =
+ * false).  For a pre-release of a known minor, that minor's shape, and for
+ * a minor newer than any known, the newest known shape; both with *guess =
+ * true: the table may differ and must pass the strict checks.  NULL when
+ * there is no cookie or no shape fits (an older minor, Python 4).
  */
-int debug_offsets_apply(struct py_layout *L, const uint8_t *buf, size_t len,
+const struct layout_dbg_desc *debug_offsets_desc(const uint8_t *hdr,
+						 bool *guess);
+
+/*
+ * Overlay the offsets in buf (a whole table of d->size bytes, len read)
+ * onto *L, which must hold the built-in layout of d's minor version (for
+ * the facts the table lacks).  Every offset is bounds-checked against its
+ * section's declared size; 'strict' (for guessed shapes) also requires
+ * every section size to look like a struct size.  Errors: SS_EBADBUILD
+ * (cookie, free-threaded build, an entry out of bounds).
+ */
+int debug_offsets_apply(struct py_layout *L, const struct layout_dbg_desc *d,
+			const uint8_t *buf, size_t len, bool strict,
 			struct err *e);
 
 #endif

@@ -18,9 +18,17 @@
 #ifndef SNAKESCOPE_LAYOUT_H
 #define SNAKESCOPE_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LAYOUT_NONE (-1)
+
+/* Where the interpreter list and the current thread state are kept. */
+enum layout_runtime_kind {
+	LAYOUT_RUNTIME_STRUCT = 1,  /* 3.7+: fields of _PyRuntime */
+	LAYOUT_RUNTIME_GLOBALS = 2, /* <=3.6: the globals interp_head and
+				       _PyThreadState_Current */
+};
 
 /* How a thread's frames are represented. */
 enum layout_frame_kind {
@@ -30,9 +38,17 @@ enum layout_frame_kind {
 
 /* Which line-number table a code object carries. */
 enum layout_linetable_kind {
-	LAYOUT_LINES_LNOTAB = 1,    /* <=3.9 co_lnotab, byte offsets */
+	LAYOUT_LINES_LNOTAB = 1,    /* 3.6-3.9 co_lnotab, byte offsets */
 	LAYOUT_LINES_310 = 2,       /* 3.10 co_linetable */
 	LAYOUT_LINES_LOCATIONS = 3, /* 3.11+ co_linetable (location table) */
+	LAYOUT_LINES_LNOTAB27 = 4,  /* 2.7 co_lnotab: unsigned line deltas */
+};
+
+/* How str objects are stored. */
+enum layout_str_kind {
+	LAYOUT_STR_PEP393 = 1, /* 3.3+: compact 1/2/4-byte kinds */
+	LAYOUT_STR_PY2 = 2,    /* 2.7: 'str' is bytes (PyStringObject),
+				  'unicode' points at Py_UNICODE data */
 };
 
 /* How an int stores its size and sign. */
@@ -40,11 +56,13 @@ enum layout_long_kind {
 	LAYOUT_LONG_OB_SIZE = 1, /* <=3.11: signed ob_size = sign * ndigits */
 	LAYOUT_LONG_LV_TAG = 2,  /* 3.12+: lv_tag = ndigits << 3 | sign bits */
 };
+/* (2.7 also has the machine-word 'int', PyIntObject: pylong.int_value.) */
 
 /* Dict keys object format. */
 enum layout_dict_kind {
 	LAYOUT_DICT_36 = 1,  /* 3.6-3.10: dk_size, dk_nentries, dk_indices */
 	LAYOUT_DICT_311 = 2, /* 3.11+: dk_log2_size, dk_log2_index_bytes, dk_kind */
+	LAYOUT_DICT_27 = 3,  /* 2.7: open-addressed ma_table of ma_mask + 1 */
 };
 
 /* Where an ordinary instance keeps its attributes. */
@@ -59,13 +77,17 @@ struct py_layout {
 	unsigned major, minor;
 
 	struct {
+		int kind; /* enum layout_runtime_kind */
+		/* offsets in _PyRuntime; for LAYOUT_RUNTIME_GLOBALS the
+		 * "runtime" is the variable interp_head, so this is 0 */
 		int interpreters_head;
-		int tstate_current; /* <=3.11 gilstate.tstate_current, else NONE */
+		int tstate_current; /* 3.7-3.11 gilstate.tstate_current, else
+				       NONE (<=3.6: its own global) */
 	} runtime;
 
 	struct {
 		int next;
-		int id;
+		int id; /* 3.7+ */
 		int threads_head;
 		int modules;   /* sys.modules dict pointer */
 		int sysdict;   /* sys.__dict__ */
@@ -86,6 +108,8 @@ struct py_layout {
 				     _PyCFrame whose current_frame is here */
 		int thread_id;    /* pthread_t, == threading.get_ident() */
 		int native_thread_id; /* TID, 3.11+ */
+		int base_frame;   /* 3.15+: the sentinel frame every walk
+				     ends at */
 	} tstate;
 
 	struct {
@@ -93,6 +117,8 @@ struct py_layout {
 		int size;
 		int back;        /* f_back / previous */
 		int code;        /* f_code / f_executable */
+		int tag_bits;    /* low bits to clear in a _PyStackRef
+				    (3.14+ f_executable), 0 before */
 		int lasti;       /* <=3.10 f_lasti (int) */
 		int lasti_scale; /* bytes per f_lasti unit: 1 (<=3.9), 2 (3.10) */
 		int instr_ptr;   /* 3.11+: prev_instr / instr_ptr */
@@ -129,6 +155,7 @@ struct py_layout {
 	} type;
 
 	struct {
+		int kind;   /* enum layout_str_kind */
 		int length;
 		int state;
 		int ascii_data;   /* sizeof(PyASCIIObject) */
@@ -136,6 +163,8 @@ struct py_layout {
 		int kind_shift;   /* bit position of 'kind' in state */
 		int compact_bit;
 		int ascii_bit;
+		int char_size;    /* LAYOUT_STR_PY2: sizeof(Py_UNICODE); the
+				     data pointer is at compact_data */
 	} unicode;
 
 	struct {
@@ -148,6 +177,7 @@ struct py_layout {
 		int tag;  /* ob_size or lv_tag */
 		int digits;
 		int digit_bits;
+		int int_value; /* 2.7 PyIntObject.ob_ival, else NONE */
 	} pylong;
 
 	struct {
@@ -160,6 +190,8 @@ struct py_layout {
 		int dk_nentries;
 		int dk_indices;
 		int values_header; /* bytes before values[0] in PyDictValues */
+		int ma_mask;  /* LAYOUT_DICT_27 */
+		int ma_table; /* LAYOUT_DICT_27 */
 	} dict;
 
 	struct {
@@ -177,7 +209,36 @@ struct py_layout {
  */
 const struct py_layout *layout_builtin(unsigned major, unsigned minor);
 
-/* Lowest and highest minor 3.x version with a built-in table. */
-void layout_builtin_range(unsigned *min_minor, unsigned *max_minor);
+/* All built-in layouts, oldest first (*n of them). */
+const struct py_layout *const *layout_builtin_all(size_t *n);
+
+/*
+ * The shape of one version's _Py_DebugOffsets (3.13+), generated from that
+ * version's pycore_debug_offsets.h: for each field snakescope takes from
+ * it, the u64 index of the value, the index of its section's 'size' word,
+ * and the member of struct py_layout it sets.
+ */
+struct layout_dbg_field {
+	unsigned short index;
+	unsigned short size_index;
+	unsigned short layout_off; /* offsetof(struct py_layout, ...) */
+};
+
+struct layout_dbg_desc {
+	unsigned major, minor;
+	unsigned size; /* sizeof(_Py_DebugOffsets) in bytes */
+	const struct layout_dbg_field *fields;
+	size_t nfields;
+	/* indices of interpreter_state.{size, gil_runtime_state,
+	 * gil_runtime_state_locked, gil_runtime_state_holder} */
+	unsigned short interp_size, gil_base, gil_locked, gil_holder;
+};
+
+/* The debug-offsets shape of major.minor, or NULL. */
+const struct layout_dbg_desc *layout_debug_desc(unsigned major,
+						unsigned minor);
+
+/* The newest known debug-offsets shape (for targets newer than that). */
+const struct layout_dbg_desc *layout_debug_desc_newest(void);
 
 #endif

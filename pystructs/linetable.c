@@ -3,6 +3,7 @@
 #include "pystructs/linetable.h"
 
 #include <limits.h>
+#include <stdbool.h>
 
 /*
  * Line arithmetic is done in uint32_t so that garbage deltas wrap instead of
@@ -25,10 +26,11 @@ static uint32_t s8_delta(uint8_t b)
 /*
  * <=3.9: PyCode_Addr2Line.  Walk (addr_delta, line_delta) pairs, adding the
  * line delta of every pair whose running address is still <= the offset.
- * An odd trailing byte is ignored (CPython uses size / 2 pairs).
+ * An odd trailing byte is ignored (CPython uses size / 2 pairs).  Line
+ * deltas are signed from 3.6 on, unsigned before.
  */
-int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno,
-			  int byte_offset)
+static int lnotab_line(const uint8_t *tab, size_t len, int firstlineno,
+		       int byte_offset, bool signed_deltas)
 {
 	uint32_t line = (uint32_t)firstlineno;
 	uint64_t addr = 0;
@@ -40,9 +42,21 @@ int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno,
 		addr += tab[i];
 		if (addr > (uint64_t)byte_offset)
 			break;
-		line += s8_delta(tab[i + 1]);
+		line += signed_deltas ? s8_delta(tab[i + 1]) : tab[i + 1];
 	}
 	return u32_to_int(line);
+}
+
+int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno,
+			  int byte_offset)
+{
+	return lnotab_line(tab, len, firstlineno, byte_offset, true);
+}
+
+int linetable_lnotab27_line(const uint8_t *tab, size_t len, int firstlineno,
+			    int byte_offset)
+{
+	return lnotab_line(tab, len, firstlineno, byte_offset, false);
 }
 
 /*

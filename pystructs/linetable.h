@@ -21,12 +21,16 @@ struct py_location {
 };
 
 /*
- * <=3.9 co_lnotab: pairs (addr_delta u8, line_delta s8).  'byte_offset' is
+ * 3.6-3.9 co_lnotab: pairs (addr_delta u8, line_delta s8).  'byte_offset' is
  * f_lasti in bytes.  Returns the line number, firstlineno when the table is
  * empty.
  */
 int linetable_lnotab_line(const uint8_t *tab, size_t len, int firstlineno,
 			  int byte_offset);
+
+/* 2.7 co_lnotab: the same pairs with unsigned line deltas. */
+int linetable_lnotab27_line(const uint8_t *tab, size_t len, int firstlineno,
+			    int byte_offset);
 
 /*
  * 3.10 co_linetable: pairs (start_delta u8, line_delta s8), -128 = no line.

@@ -5,6 +5,7 @@
 #include "attach/proc.h"
 #include "common/xalloc.h"
 #include "pystructs/debug_offsets.h"
+#include "pystructs/runtime_scan.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -122,83 +123,127 @@ static const struct maps_entry *first_mapping(const struct maps *m,
 	return NULL;
 }
 
-enum probe_result { PROBE_NONE, PROBE_RUNTIME, PROBE_OLD_PYTHON };
+/* Ways to find the runtime, tried in this order. */
+enum locate_method {
+	LOCATE_SYMBOLS = 1, /* _PyRuntime / interp_head in .symtab, .dynsym */
+	LOCATE_SECTION = 2, /* the .PyRuntime section (3.10+) */
+	LOCATE_SCAN = 4,    /* runtime_scan(): no symbols, no sections */
+};
 
-/* Look for the runtime in one mapped file. */
-static enum probe_result probe(pid_t pid, const struct maps *m,
-			       struct mem_reader *mem, const char *path,
-			       struct py_runtime_info *out)
+/*
+ * All of them, unless SNAKESCOPE_LOCATE names a subset ("scan",
+ * "section,scan"): a diagnostic for binaries whose symbols mislead, and
+ * how the tests exercise each fallback on real processes.
+ */
+static unsigned locate_methods(void)
+{
+	const char *env = getenv("SNAKESCOPE_LOCATE");
+	unsigned m = 0;
+
+	if (!env || !*env)
+		return LOCATE_SYMBOLS | LOCATE_SECTION | LOCATE_SCAN;
+	if (strstr(env, "symbols"))
+		m |= LOCATE_SYMBOLS;
+	if (strstr(env, "section"))
+		m |= LOCATE_SECTION;
+	if (strstr(env, "scan"))
+		m |= LOCATE_SCAN;
+	return m;
+}
+
+/* Look for the runtime in one mapped file; true when found. */
+static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
+		  const char *path, struct py_runtime_info *out)
 {
 	const struct maps_entry *me = first_mapping(m, path);
+	unsigned methods = locate_methods();
 	struct elf_file *ef;
 	uint64_t bias, value, size;
-	enum probe_result r = PROBE_NONE;
+	bool found = false;
 	char *open_path;
 
 	if (!me)
-		return PROBE_NONE;
+		return false;
 	open_path = proc_file_path(pid, path, me->deleted, me->lo, me->hi);
 	ef = elfsym_open(open_path, NULL);
 	free(open_path);
 	if (!ef || elfsym_bias(ef, m, path, &bias, NULL)) {
 		elfsym_free(ef);
-		return PROBE_NONE;
+		return false;
 	}
-	if (elfsym_lookup(ef, "_PyRuntime", &value, NULL) ||
-	    elfsym_section(ef, ".PyRuntime", &value, &size)) {
+	/* <=3.6: exported, so it usually survives stripping. */
+	if (elfsym_lookup(ef, "_PyThreadState_Current", &value, NULL))
+		out->tstate_current = value + bias;
+	if ((methods & LOCATE_SYMBOLS) &&
+	    elfsym_lookup(ef, "_PyRuntime", &value, NULL)) {
+		out->runtime_kind = LAYOUT_RUNTIME_STRUCT;
 		out->runtime = value + bias;
-		r = PROBE_RUNTIME;
-	} else if (elfsym_lookup(ef, "interp_head", &value, NULL) ||
-		   elfsym_lookup(ef, "_PyThreadState_Current", &value, NULL)) {
+		found = true;
+	} else if ((methods & LOCATE_SYMBOLS) &&
+		   elfsym_lookup(ef, "interp_head", &value, NULL)) {
 		/* 2.7 and 3.6 keep their state in separate globals. */
-		r = PROBE_OLD_PYTHON;
+		out->runtime_kind = LAYOUT_RUNTIME_GLOBALS;
+		out->runtime = value + bias;
+		found = true;
+	} else if ((methods & LOCATE_SECTION) &&
+		   elfsym_section(ef, ".PyRuntime", &value, &size)) {
+		out->runtime_kind = LAYOUT_RUNTIME_STRUCT;
+		out->runtime = value + bias;
+		found = true;
+	} else if ((methods & LOCATE_SCAN) && runtime_scan(m, mem, path, out)) {
+		found = true;
 	}
-	if (r != PROBE_NONE && elfsym_lookup(ef, "Py_Version", &value, NULL)) {
+	if (!found) {
+		out->tstate_current = 0;
+		elfsym_free(ef);
+		return false;
+	}
+	out->debug_build = elfsym_lookup(ef, "_Py_NegativeRefcount", &value,
+					 NULL);
+	if (elfsym_lookup(ef, "Py_Version", &value, NULL)) {
 		uint32_t v;
 
 		if (!mem_read(mem, value + bias, &v, sizeof(v), NULL))
 			out->version_hex = v;
 	}
-	if (r != PROBE_NONE && !out->version_hex) {
+	if (!out->version_hex && !out->version_text[0]) {
 		uint8_t hdr[DEBUG_OFFSETS_HEADER];
 
 		/* 3.13+ without Py_Version in the symbol tables: the
 		 * runtime's own debug table names the version. */
-		if (r == PROBE_RUNTIME &&
+		if (out->runtime_kind == LAYOUT_RUNTIME_STRUCT &&
 		    !mem_read(mem, out->runtime, hdr, sizeof(hdr), NULL))
 			out->version_hex = debug_offsets_version(hdr);
 		if (!out->version_hex)
 			version_from_memory(ef, bias, mem, out);
 	}
 	elfsym_free(ef);
-	if (r != PROBE_NONE) {
-		snprintf(out->binary, sizeof(out->binary), "%s", path);
-		out->in_libpython = is_libpython(path);
-	}
-	return r;
+	snprintf(out->binary, sizeof(out->binary), "%s", path);
+	out->in_libpython = is_libpython(path);
+	return true;
 }
 
 int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 	      struct py_runtime_info *out, struct err *e)
 {
 	char exe[4096] = "";
-	enum probe_result r = PROBE_NONE;
+	bool found = false;
 
 	memset(out, 0, sizeof(*out));
 	proc_exe(pid, exe, sizeof(exe));
 	/* " (deleted)" is not part of the path in the map. */
 	if (strlen(exe) > 10 && !strcmp(exe + strlen(exe) - 10, " (deleted)"))
 		exe[strlen(exe) - 10] = '\0';
-	for (size_t i = 0; i < m->n && r == PROBE_NONE; i++) {
+	for (size_t i = 0; i < m->n && !found; i++) {
 		const char *path = m->e[i].path;
 
 		if (!is_libpython(path) || first_mapping(m, path) != &m->e[i])
 			continue;
-		r = probe(pid, m, mem, path, out);
+		found = probe(pid, m, mem, path, out);
 	}
-	if (r == PROBE_NONE && *exe)
-		r = probe(pid, m, mem, exe, out);
-	if (r == PROBE_NONE)
+	if (!found && *exe)
+		found = probe(pid, m, mem, exe, out);
+	if (!found)
 		return err_set(e, SS_ENOTPY, "process %d (%s) is not a Python "
 			       "process: no libpython is mapped and the "
 			       "executable has no Python runtime", (int)pid,

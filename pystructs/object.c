@@ -97,8 +97,49 @@ int py_check_type(struct py_proc *p, uint64_t obj, const char *want,
 struct str_view {
 	uint64_t data;
 	size_t length;
-	unsigned kind;
+	unsigned kind; /* bytes per character */
+	bool raw;      /* 2.7 'str': bytes, copied as they are */
 };
+
+/* 2.7: 'str' is a byte string; 'unicode' points at Py_UNICODE data. */
+static int str_view_py2(struct py_proc *p, uint64_t obj, struct str_view *v,
+			struct err *e)
+{
+	const struct py_layout *L = &p->L;
+	uint8_t hdr[64];
+	char name[16];
+	int64_t length;
+	int rc;
+
+	rc = py_check_type(p, obj, "str", &p->type_str, NULL);
+	if (!rc) {
+		rc = mem_read_u64(p->mem, obj + (uint64_t)L->bytes.size,
+				  (uint64_t *)&length, e);
+		v->data = obj + (uint64_t)L->bytes.data;
+		v->kind = 1;
+		v->raw = true;
+	} else if (!(rc = py_type_name(p, obj, name, sizeof(name), e)) &&
+		   !strcmp(name, "unicode")) {
+		rc = mem_read(p->mem, obj, hdr, (size_t)L->unicode.compact_data + 8,
+			      e);
+		if (rc)
+			return rc;
+		memcpy(&length, hdr + L->unicode.length, sizeof(length));
+		v->data = py_rd64(hdr, L->unicode.compact_data);
+		v->kind = (unsigned)L->unicode.char_size;
+		v->raw = false;
+	} else if (!rc) {
+		return err_set(e, SS_ECORRUPT, "object at 0x%llx is a %s, not "
+			       "a str", (unsigned long long)obj, name);
+	}
+	if (rc)
+		return rc;
+	if (length < 0 || length > (1LL << 31))
+		return err_set(e, SS_ECORRUPT, "str at 0x%llx has length %lld",
+			       (unsigned long long)obj, (long long)length);
+	v->length = (size_t)length;
+	return 0;
+}
 
 static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 		    struct err *e)
@@ -111,6 +152,9 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	bool compact, ascii;
 	int rc;
 
+	if (L->unicode.kind == LAYOUT_STR_PY2)
+		return str_view_py2(p, obj, v, e);
+	v->raw = false;
 	rc = py_check_type(p, obj, "str", &p->type_str, e);
 	if (rc)
 		return rc;
@@ -196,6 +240,10 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c;
 
+		if (v.raw) {
+			s[pos++] = (char)raw[i];
+			continue;
+		}
 		if (v.kind == 1) {
 			c = raw[i];
 		} else if (v.kind == 2) {
@@ -248,7 +296,9 @@ int py_bytes_read(struct py_proc *p, uint64_t obj, size_t max,
 	int rc;
 
 	*out = NULL;
-	rc = py_check_type(p, obj, "bytes", &p->type_bytes, e);
+	/* 2.7's bytes type is called str */
+	rc = py_check_type(p, obj, p->L.unicode.kind == LAYOUT_STR_PY2 ?
+			   "str" : "bytes", &p->type_bytes, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)p->L.bytes.size,
 				  &size, e);
@@ -277,7 +327,21 @@ int py_long_read_u64(struct py_proc *p, uint64_t obj, uint64_t *out,
 	bool negative;
 	int rc;
 
-	rc = py_check_type(p, obj, "int", &p->type_int, e);
+	if (L->pylong.int_value != LAYOUT_NONE &&
+	    !py_check_type(p, obj, "int", &p->type_int, NULL)) {
+		int64_t ival; /* 2.7 PyIntObject: a C long */
+
+		rc = mem_read_u64(p->mem, obj + (uint64_t)L->pylong.int_value,
+				  (uint64_t *)&ival, e);
+		if (!rc && ival < 0)
+			rc = err_set(e, SS_ELIMIT, "int at 0x%llx is negative",
+				     (unsigned long long)obj);
+		if (!rc)
+			*out = (uint64_t)ival;
+		return rc;
+	}
+	rc = py_check_type(p, obj, L->pylong.int_value != LAYOUT_NONE ?
+			   "long" : "int", &p->type_long, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)L->pylong.tag, &tag, e);
 	if (rc)
@@ -391,20 +455,50 @@ static int keys_entries(struct py_proc *p, const struct keys_view *kv,
 	return 0;
 }
 
+/* 2.7: the dict itself holds an open-addressed table of mask + 1 entries
+ * { hash, key, value }; unused and deleted slots have no value. */
+static int keys_view_27(struct py_proc *p, uint64_t dict, struct keys_view *kv,
+			struct err *e)
+{
+	uint64_t mask, table;
+	int rc;
+
+	rc = read_ptr(p, dict + (uint64_t)p->L.dict.ma_mask, &mask, e);
+	if (!rc)
+		rc = read_ptr(p, dict + (uint64_t)p->L.dict.ma_table, &table, e);
+	if (rc)
+		return rc;
+	if (mask < 7 || mask >= (1ULL << DICT_MAX_LOG2) || (mask & (mask + 1)) ||
+	    !py_ptr_ok(table))
+		return err_set(e, SS_ECORRUPT, "implausible dict at 0x%llx",
+			       (unsigned long long)dict);
+	kv->entries = table;
+	kv->n = (size_t)mask + 1;
+	kv->esize = 24;
+	kv->key_off = 8;
+	kv->value_off = 16;
+	return 0;
+}
+
 int py_dict_each(struct py_proc *p, uint64_t dict, size_t limit,
 		 py_dict_fn fn, void *arg, struct err *e)
 {
 	const struct py_layout *L = &p->L;
-	uint64_t ma_keys, ma_values, *keys = NULL, *vals = NULL;
+	uint64_t ma_keys, ma_values = 0, *keys = NULL, *vals = NULL;
 	struct keys_view kv;
 	size_t n = 0;
 	int rc;
 
-	rc = read_ptr(p, dict + (uint64_t)L->dict.ma_keys, &ma_keys, e);
-	if (!rc)
-		rc = read_ptr(p, dict + (uint64_t)L->dict.ma_values, &ma_values, e);
-	if (!rc)
-		rc = keys_view(p, ma_keys, &kv, e);
+	if (L->dict.kind == LAYOUT_DICT_27) {
+		rc = keys_view_27(p, dict, &kv, e);
+	} else {
+		rc = read_ptr(p, dict + (uint64_t)L->dict.ma_keys, &ma_keys, e);
+		if (!rc)
+			rc = read_ptr(p, dict + (uint64_t)L->dict.ma_values,
+				      &ma_values, e);
+		if (!rc)
+			rc = keys_view(p, ma_keys, &kv, e);
+	}
 	if (!rc)
 		rc = keys_entries(p, &kv, limit, &keys, &vals, &n, e);
 	if (!rc && ma_values && n > 0)
@@ -448,6 +542,8 @@ static int split_dict_get(struct py_proc *p, uint64_t dict, const char *name,
 	size_t idx;
 	int rc;
 
+	if (L->dict.kind == LAYOUT_DICT_27)
+		return 1; /* no split tables */
 	rc = mem_read_u64(p->mem, dict + (uint64_t)L->dict.ma_keys, &ma_keys, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, dict + (uint64_t)L->dict.ma_values,

@@ -24,11 +24,16 @@ struct py_proc {
 	struct mem_reader *mem; /* not owned */
 	struct py_layout L;     /* this target's layout */
 	const char *layout_source; /* "built-in table" / "_Py_DebugOffsets" */
-	uint64_t runtime;       /* address of _PyRuntime */
+	uint64_t runtime;       /* address of _PyRuntime (<=3.6: of
+				   interp_head) */
+	uint64_t tstate_current; /* <=3.6: address of _PyThreadState_Current;
+				    0 otherwise (see L.runtime) */
 	char version[32];       /* "3.12.1" */
+	char warning[256];      /* set when the layout is a guess: a target
+				   newer than snakescope knows */
 
 	/* Type object addresses, learnt (by tp_name) on first sight. */
-	uint64_t type_str, type_bytes, type_int, type_code;
+	uint64_t type_str, type_bytes, type_int, type_long, type_code;
 
 	int pthread_tid_offset; /* glibc struct pthread tid, -1 unknown */
 
@@ -45,7 +50,11 @@ struct py_proc {
 
 /* Where the runtime is, as found from ELF symbols of the mapped files. */
 struct py_runtime_info {
-	uint64_t runtime;     /* address of _PyRuntime in the target */
+	int runtime_kind;     /* enum layout_runtime_kind: what 'runtime' is */
+	uint64_t runtime;     /* address of _PyRuntime in the target, or
+				 (<=3.6) of the variable interp_head */
+	uint64_t tstate_current; /* <=3.6: &_PyThreadState_Current, or 0 */
+	bool debug_build;     /* Py_DEBUG (_Py_NegativeRefcount exists) */
 	unsigned version_hex; /* from Py_Version / debug offsets; 0 if not */
 	unsigned major, minor; /* from version_hex, memory or a file name */
 	char version_text[32]; /* "3.9.18" found in memory, or "" */
@@ -68,7 +77,7 @@ void py_proc_release(struct py_proc *p);
 /* Drop caches keyed by target addresses (between samples). */
 void py_proc_forget(struct py_proc *p);
 
-/* "3.8-3.13": the versions this build of snakescope reads. */
+/* "2.7, 3.6-3.15": the versions this build of snakescope reads. */
 const char *py_supported_range(void);
 
 /* A word out of a struct copied from the target in one read. */

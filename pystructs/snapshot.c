@@ -32,6 +32,7 @@ void snap_free(struct snapshot *s)
 	free(s->version);
 	free(s->executable);
 	free(s->libpython);
+	free(s->warning);
 	free(s);
 }
 

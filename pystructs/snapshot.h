@@ -36,6 +36,8 @@ struct snapshot {
 	char *version;     /* "3.12.1" */
 	char *executable;  /* target's executable path */
 	char *libpython;   /* libpython path, or NULL when linked in */
+	char *warning;     /* why the reading may be wrong (a version newer
+			      than snakescope knows), or NULL */
 	bool paused;       /* read with the target stopped */
 	struct snap_thread *threads; /* main thread first */
 	size_t nthreads, threads_cap;

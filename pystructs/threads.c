@@ -33,8 +33,10 @@ static int collect_name(struct py_proc *p, uint64_t key, uint64_t value,
 	uint64_t ident, name_obj;
 	char *name;
 
+	/* Thread._name; 2.7 mangles the private name to _Thread__name. */
 	if (py_long_read_u64(p, key, &ident, NULL) ||
-	    py_getattr_str(p, value, "_name", &name_obj, NULL) ||
+	    (py_getattr_str(p, value, "_name", &name_obj, NULL) &&
+	     py_getattr_str(p, value, "_Thread__name", &name_obj, NULL)) ||
 	    py_str_read(p, name_obj, 1024, &name, NULL, NULL))
 		return 0;
 	names->v = xgrow(names->v, &names->cap, names->n + 1, sizeof(*names->v));
@@ -169,12 +171,13 @@ static int frame_lasti(const struct py_proc *p, const uint8_t *fr,
 	return (int)idx;
 }
 
-static void walk_frames(struct py_proc *p, uint64_t frame,
+static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			struct snap_thread *t, struct addrset *seen)
 {
 	const struct py_layout *L = &p->L;
 	uint8_t fr[512];
 	size_t hdr = (size_t)L->frame.localsplus;
+	uint64_t last = 0, tag_mask = ~(uint64_t)L->frame.tag_bits;
 	struct err e;
 
 	addrset_clear(seen);
@@ -197,7 +200,8 @@ static void walk_frames(struct py_proc *p, uint64_t frame,
 		}
 		if (mem_read(p->mem, frame, fr, hdr, &e))
 			break;
-		code = py_rd64(fr, L->frame.code);
+		last = frame;
+		code = py_rd64(fr, L->frame.code) & tag_mask;
 		frame = py_rd64(fr, L->frame.back);
 		/* Shim / C-stack entry frames (3.12+) carry no Python code. */
 		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
@@ -218,6 +222,10 @@ static void walk_frames(struct py_proc *p, uint64_t frame,
 		py_code_location(p, c, frame_lasti(p, fr, code, c), &loc);
 		add_frame(t, c, loc.line);
 	}
+	/* 3.15: every complete chain ends at the thread's base frame. */
+	if (!e.code && base && last && last != base)
+		err_set(&e, SS_ECORRUPT, "frame chain ended at 0x%llx, not at "
+			"the thread's base frame", (unsigned long long)last);
 	if (e.code)
 		note_error(t, &e);
 }
@@ -243,6 +251,10 @@ static uint64_t gil_holder(struct py_proc *p, uint64_t interp)
 	uint64_t v = 0, gil;
 	int32_t locked = 0;
 
+	if (p->tstate_current) { /* <=3.6: a global */
+		mem_read_u64(p->mem, p->tstate_current, &v, NULL);
+		return v;
+	}
 	if (L->runtime.tstate_current != LAYOUT_NONE) {
 		mem_read_u64(p->mem, p->runtime +
 			     (uint64_t)L->runtime.tstate_current, &v, NULL);
@@ -260,14 +272,14 @@ static uint64_t gil_holder(struct py_proc *p, uint64_t interp)
 
 /* ---- interpreters and threads ------------------------------------- */
 
-static int read_interp(struct py_proc *p, uint64_t interp,
+static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		       const pid_t *tids, size_t ntids, struct snapshot *s,
 		       struct addrset *seen, struct err *e)
 {
 	const struct py_layout *L = &p->L;
 	uint64_t tstate, holder, list[PY_MAX_THREADS];
 	size_t n = 0;
-	int64_t interp_id = 0;
+	int64_t interp_id = index; /* <=3.6 have no id: the list position */
 	struct name_list names = { 0 };
 	uint8_t ts[4096];
 	size_t tsize = (size_t)L->tstate.size;
@@ -279,8 +291,9 @@ static int read_interp(struct py_proc *p, uint64_t interp,
 			  &tstate, e);
 	if (rc)
 		return rc;
-	mem_read(p->mem, interp + (uint64_t)L->interp.id, &interp_id,
-		 sizeof(interp_id), NULL);
+	if (L->interp.id != LAYOUT_NONE)
+		mem_read(p->mem, interp + (uint64_t)L->interp.id, &interp_id,
+			 sizeof(interp_id), NULL);
 	addrset_clear(seen);
 	while (tstate && n < PY_MAX_THREADS) {
 		if (!py_ptr_ok(tstate) || !addrset_add(seen, tstate))
@@ -310,7 +323,9 @@ static int read_interp(struct py_proc *p, uint64_t interp,
 		t->native_id = native_id_of(p, ts, tids, ntids);
 		t->holds_gil = holder && holder == list[n];
 		t->name = take_name(&names, t->thread_id);
-		walk_frames(p, top_frame(p, ts), t, seen);
+		walk_frames(p, top_frame(p, ts),
+			    L->tstate.base_frame != LAYOUT_NONE ?
+			    py_rd64(ts, L->tstate.base_frame) : 0, t, seen);
 	}
 	names_release(&names);
 	return 0;
@@ -341,8 +356,9 @@ int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
 	}
 	addrset_init(&seen);
 	/* The list is newest first: the main interpreter is last. */
-	while (n-- > 0 && !rc)
-		rc = read_interp(p, interps[n], tids, ntids, s, &seen, e);
+	for (size_t i = n; i-- > 0 && !rc;)
+		rc = read_interp(p, interps[i], (int64_t)(n - 1 - i), tids,
+				 ntids, s, &seen, e);
 	addrset_release(&seen);
 	return rc;
 }

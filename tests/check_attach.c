@@ -174,20 +174,45 @@ static uint8_t *read_fixture(const char *name, size_t *len)
 	return buf;
 }
 
+static void put_word(uint8_t *buf, unsigned index, uint64_t v)
+{
+	memcpy(buf + 8 * (size_t)index, &v, sizeof(v));
+}
+
+/* Read a real build's table (from its .PyRuntime) with its own shape. */
+static void apply_fixture(const char *file, unsigned minor, uint32_t hex,
+			  size_t size, struct py_layout *L, uint8_t **bufp)
+{
+	size_t len;
+	uint8_t *buf = read_fixture(file, &len);
+	const struct layout_dbg_desc *d;
+	bool guess = true;
+	struct err err;
+
+	ck_assert_uint_eq(len, size);
+	ck_assert_uint_eq(debug_offsets_version(buf), hex);
+	ck_assert(!debug_offsets_free_threaded(buf));
+	d = debug_offsets_desc(buf, &guess);
+	ck_assert_ptr_eq(d, layout_debug_desc(3, minor));
+	ck_assert(!guess);
+	ck_assert_uint_eq(d->size, size);
+	*L = *layout_builtin(3, minor);
+	memset(&L->runtime.interpreters_head, 0x55,
+	       sizeof(L->runtime.interpreters_head));
+	L->tstate.thread_id = -7;
+	ck_assert_int_eq(debug_offsets_apply(L, d, buf, len, false, &err), 0);
+	*bufp = buf;
+}
+
 /* The table of a real 3.13.0 build (from libpython's .PyRuntime). */
 START_TEST(test_debug_offsets_313)
 {
-	size_t len;
-	uint8_t *buf = read_fixture("debug_offsets_3.13.0.bin", &len);
-	struct py_layout L = *layout_builtin(3, 13);
+	uint8_t *buf;
+	struct py_layout L;
+	const struct layout_dbg_desc *d = layout_debug_desc(3, 13);
 	struct err err;
 
-	ck_assert_uint_eq(len, 584);
-	ck_assert_uint_eq(debug_offsets_version(buf), 0x030d00f0);
-	ck_assert_uint_eq(debug_offsets_size(buf), 584);
-	memset(&L.runtime, 0x55, sizeof(L.runtime.interpreters_head));
-	L.tstate.thread_id = -7;
-	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), 0);
+	apply_fixture("debug_offsets_3.13.0.bin", 13, 0x030d00f0, 584, &L, &buf);
 	ck_assert_int_eq(L.runtime.interpreters_head, 632);
 	ck_assert_int_eq(L.tstate.thread_id, 152);
 	ck_assert_int_eq(L.tstate.native_thread_id, 160);
@@ -201,10 +226,100 @@ START_TEST(test_debug_offsets_313)
 	/* Corruptions are refused, not trusted. */
 	buf[8 * 24] = 0xff; /* thread_id offset beyond tstate size */
 	buf[8 * 24 + 1] = 0xff;
-	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), SS_EBADBUILD);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, buf, 584, false, &err),
+			 SS_EBADBUILD);
 	buf[0] = 'X';
 	ck_assert_uint_eq(debug_offsets_version(buf), 0);
-	ck_assert_int_eq(debug_offsets_apply(&L, buf, len, &err), SS_EBADBUILD);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, buf, 584, false, &err),
+			 SS_EBADBUILD);
+	free(buf);
+}
+END_TEST
+
+/* Debian's 3.14.10 and 3.15.2 (3.15 inserted fields mid-table). */
+START_TEST(test_debug_offsets_314_315)
+{
+	uint8_t *buf;
+	struct py_layout L;
+
+	apply_fixture("debug_offsets_3.14.10.bin", 14, 0x030e0af0, 760, &L, &buf);
+	ck_assert_int_eq(L.runtime.interpreters_head, 808);
+	ck_assert_int_eq(L.interp.threads_head, 7344);
+	ck_assert_int_eq(L.interp.modules, 7688);
+	ck_assert_int_eq(L.tstate.frame, 72);
+	ck_assert_int_eq(L.tstate.thread_id, 152);
+	ck_assert_int_eq(L.tstate.size, 832);
+	ck_assert_int_eq(L.frame.owner, 74);
+	ck_assert_int_eq(L.frame.localsplus, 80);
+	ck_assert_int_eq(L.code.code_adaptive, 208);
+	ck_assert_int_eq(L.gil.locked, 16);
+	ck_assert_int_eq(L.tstate.base_frame, LAYOUT_NONE);
+	ck_assert_int_eq(memcmp(&L, layout_builtin(3, 14), sizeof(L)), 0);
+	free(buf);
+
+	apply_fixture("debug_offsets_3.15.2.bin", 15, 0x030f02f0, 888, &L, &buf);
+	ck_assert_int_eq(L.runtime.interpreters_head, 936);
+	ck_assert_int_eq(L.interp.threads_head, 7336);
+	ck_assert_int_eq(L.tstate.thread_id, 176);
+	ck_assert_int_eq(L.tstate.native_thread_id, 184);
+	ck_assert_int_eq(L.tstate.base_frame, 80);
+	ck_assert_int_eq(L.type.ht_cached_keys, 888);
+	ck_assert_int_eq(L.frame.owner, 74);
+	/* The JIT build's _PyThreadStateImpl is 8 bytes larger than the
+	 * headers say, but PyThreadState itself agrees. */
+	ck_assert_int_eq(L.tstate.size, 888);
+	free(buf);
+}
+END_TEST
+
+/*
+ * A target newer than any known table: read with the newest shape when
+ * the table is consistent, refused otherwise.  A free-threaded build is
+ * always refused.
+ */
+START_TEST(test_debug_offsets_newer)
+{
+	size_t len;
+	uint8_t *buf = read_fixture("debug_offsets_3.15.2.bin", &len);
+	const struct layout_dbg_desc *d;
+	struct py_layout L;
+	bool guess = false;
+	struct err err;
+
+	put_word(buf, 1, 0x031000a1); /* 3.16.0a1 */
+	d = debug_offsets_desc(buf, &guess);
+	ck_assert_ptr_eq(d, layout_debug_desc_newest());
+	ck_assert(guess);
+	L = *layout_builtin(d->major, d->minor);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, buf, len, true, &err), 0);
+	ck_assert_int_eq(L.tstate.thread_id, 176);
+
+	/* A pre-release of a known minor is a guess too. */
+	put_word(buf, 1, 0x030f00a5);
+	ck_assert_ptr_eq(debug_offsets_desc(buf, &guess),
+			 layout_debug_desc(3, 15));
+	ck_assert(guess);
+
+	/* A field inserted before thread_state.size shifts it onto an
+	 * offset word (here: 8), which is no struct size. */
+	put_word(buf, 1, 0x031000a1);
+	put_word(buf, 22, 8);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, buf, len, true, &err),
+			 SS_EBADBUILD);
+
+	/* Older than any table with a cookie, or Python 4: no shape. */
+	put_word(buf, 1, 0x030c00f0);
+	ck_assert_ptr_null(debug_offsets_desc(buf, &guess));
+	put_word(buf, 1, 0x040000a1);
+	ck_assert_ptr_null(debug_offsets_desc(buf, &guess));
+
+	put_word(buf, 1, 0x030f02f0);
+	put_word(buf, 2, 1); /* free_threaded */
+	ck_assert(debug_offsets_free_threaded(buf));
+	L = *layout_builtin(3, 15);
+	ck_assert_int_eq(debug_offsets_apply(&L, layout_debug_desc(3, 15), buf,
+					     len, false, &err), SS_EBADBUILD);
+	ck_assert_ptr_nonnull(strstr(err.msg, "free-threaded"));
 	free(buf);
 }
 END_TEST
@@ -233,6 +348,8 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_version_from_name);
 	tcase_add_test(tc, test_version_from_text);
 	tcase_add_test(tc, test_debug_offsets_313);
+	tcase_add_test(tc, test_debug_offsets_314_315);
+	tcase_add_test(tc, test_debug_offsets_newer);
 	tcase_add_test(tc, test_proc_check);
 	suite_add_tcase(s, tc);
 	return s;

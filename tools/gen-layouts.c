@@ -1,17 +1,18 @@
 /*
- * gen-layouts.c - print one struct py_layout initializer for the CPython
- * whose headers this file is compiled against.
+ * gen-layouts.c - print one struct py_layout initializer (and, for 3.13+,
+ * the shape of _Py_DebugOffsets) for the CPython whose headers this file is
+ * compiled against.
  *
  * Helper for tools/gen-layouts.sh, which compiles it once per version with
- *   -DPy_BUILD_CORE -I$prefix/include/python3.X -I.../python3.X/internal
+ *   -DPy_BUILD_CORE -I$include -I$include/internal
  * runs it, and pastes the output into pystructs/layouts_gen.c.  Every value
  * comes from offsetof()/sizeof() against that version's own headers, except
  * for the few structs no installed header defines; those are hardcoded below
  * with the source they come from.
  *
  * This is the only place in snakescope that may test PY_VERSION.  Supported:
- * 3.8 through 3.13 (3.13+ is additionally overlaid at run time with the
- * target's _Py_DebugOffsets).
+ * 2.7, 3.6 through 3.15 (3.13+ is additionally overlaid at run time with the
+ * target's own _Py_DebugOffsets, whose shape is printed here too).
  *
  * Output fields use the names from pystructs/layout.h; tools/gen-layouts.sh
  * checks that every field of struct py_layout is emitted.
@@ -26,32 +27,43 @@
 #include <stdio.h>
 #include <string.h>
 
-#if PY_MAJOR_VERSION != 3 || PY_MINOR_VERSION < 8 || PY_MINOR_VERSION > 13
-#error "gen-layouts supports CPython 3.8 to 3.13"
+#define V(maj, min) (PY_MAJOR_VERSION * 100 + PY_MINOR_VERSION >= (maj) * 100 + (min))
+#define PY2 (PY_MAJOR_VERSION == 2)
+
+#if !(PY_MAJOR_VERSION == 2 && PY_MINOR_VERSION == 7) && \
+	!(PY_MAJOR_VERSION == 3 && PY_MINOR_VERSION >= 6 && PY_MINOR_VERSION <= 15)
+#error "gen-layouts supports CPython 2.7 and 3.6 to 3.15"
 #endif
 
-#if PY_MINOR_VERSION == 8
 #include <frameobject.h>
-#include <longintrepr.h>
+#if PY2
+/* PyStringObject, PyIntObject, PyDictObject: all public in 2.7 */
+#elif !V(3, 7)
+/* 3.6: PyInterpreterState and PyThreadState are in pystate.h */
+#elif !V(3, 8)
+#include "internal/pystate.h" /* _PyRuntimeState */
+#elif !V(3, 9)
 #include "internal/pycore_pystate.h" /* _PyRuntimeState, struct _is */
-#elif PY_MINOR_VERSION <= 10
-#include <frameobject.h>
-#include <longintrepr.h>
+#else
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
-#if PY_MINOR_VERSION == 10
+#endif
+#if !V(3, 11)
+#include <longintrepr.h>
+#endif
+#if V(3, 10)
 #include "internal/pycore_moduleobject.h"
 #endif
-#else /* 3.11+ */
-#include "internal/pycore_runtime.h"
-#include "internal/pycore_interp.h"
+#if V(3, 11)
 #include "internal/pycore_frame.h"
 #include "internal/pycore_code.h"
 #include "internal/pycore_dict.h"
-#include "internal/pycore_moduleobject.h"
-#if PY_MINOR_VERSION >= 12
+#endif
+#if V(3, 12)
 #include "internal/pycore_gil.h"
 #endif
+#if V(3, 14)
+#include "internal/pycore_debug_offsets.h" /* in pycore_runtime.h in 3.13 */
 #endif
 
 #define NONE (-1L) /* printed as LAYOUT_NONE */
@@ -97,6 +109,7 @@ static void sym(const char *name, const char *value)
 	printf(".%s = %s,\n", name, value);
 }
 
+#if !PY2
 /* Lowest set bit of w, or -1. */
 static int lowbit(unsigned long long w)
 {
@@ -142,51 +155,145 @@ static int state_bit_ascii(void)
 	u.s.ascii = 1;
 	return lowbit(u.w);
 }
+#endif
 
-int main(void)
+#if V(3, 13)
+/*
+ * The _Py_DebugOffsets entries snakescope reads, and the py_layout member
+ * each one sets: DBG(section, field, member) prints the entry's u64 index,
+ * the index of its section's size word and the member.
+ */
+#define DBG_IDX(member) (offsetof(_Py_DebugOffsets, member) / 8)
+
+static void dbg(unsigned long index, unsigned long size_index,
+		const char *member)
 {
-	printf("/* CPython %s */\n", PY_VERSION);
-	printf("static const struct py_layout layout_%d_%d = {\n",
-	       PY_MAJOR_VERSION, PY_MINOR_VERSION);
-	num("major", PY_MAJOR_VERSION);
-	num("minor", PY_MINOR_VERSION);
+	printf("\t{ %lu, %lu, offsetof(struct py_layout, %s) },\n", index,
+	       size_index, member);
+}
 
-	/* ---- _PyRuntimeState */
+#define DBG(section, field, member) \
+	dbg(DBG_IDX(section.field), DBG_IDX(section.size), member)
+
+static void print_debug_desc(void)
+{
+	printf("static const struct layout_dbg_field dbg_fields_%d_%d[] = {\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	DBG(runtime_state, interpreters_head, "runtime.interpreters_head");
+	DBG(interpreter_state, id, "interp.id");
+	DBG(interpreter_state, next, "interp.next");
+	DBG(interpreter_state, threads_head, "interp.threads_head");
+	DBG(interpreter_state, imports_modules, "interp.modules");
+	DBG(interpreter_state, sysdict, "interp.sysdict");
+	DBG(interpreter_state, ceval_gil, "interp.ceval_gil");
+	DBG(thread_state, size, "tstate.size");
+	DBG(thread_state, next, "tstate.next");
+	DBG(thread_state, interp, "tstate.interp");
+	DBG(thread_state, current_frame, "tstate.frame");
+	DBG(thread_state, thread_id, "tstate.thread_id");
+	DBG(thread_state, native_thread_id, "tstate.native_thread_id");
+#if V(3, 15)
+	DBG(thread_state, base_frame, "tstate.base_frame");
+#endif
+	DBG(interpreter_frame, size, "frame.size");
+	DBG(interpreter_frame, previous, "frame.back");
+	DBG(interpreter_frame, executable, "frame.code");
+	DBG(interpreter_frame, instr_ptr, "frame.instr_ptr");
+	DBG(interpreter_frame, localsplus, "frame.localsplus");
+	DBG(interpreter_frame, owner, "frame.owner");
+	DBG(code_object, size, "code.size");
+	DBG(code_object, filename, "code.filename");
+	DBG(code_object, name, "code.name");
+	DBG(code_object, qualname, "code.qualname");
+	DBG(code_object, linetable, "code.linetable");
+	DBG(code_object, firstlineno, "code.firstlineno");
+	DBG(code_object, co_code_adaptive, "code.code_adaptive");
+	DBG(pyobject, ob_type, "object.ob_type");
+	DBG(type_object, tp_name, "type.tp_name");
+	DBG(type_object, tp_flags, "type.tp_flags");
+#if V(3, 15)
+	DBG(type_object, tp_basicsize, "type.tp_basicsize");
+	DBG(type_object, tp_dictoffset, "type.tp_dictoffset");
+	DBG(heap_type_object, ht_cached_keys, "type.ht_cached_keys");
+#endif
+	DBG(dict_object, ma_keys, "dict.ma_keys");
+	DBG(dict_object, ma_values, "dict.ma_values");
+	DBG(long_object, lv_tag, "pylong.tag");
+	DBG(long_object, ob_digit, "pylong.digits");
+	DBG(bytes_object, ob_size, "bytes.size");
+	DBG(bytes_object, ob_sval, "bytes.data");
+	DBG(unicode_object, state, "unicode.state");
+	DBG(unicode_object, length, "unicode.length");
+	DBG(unicode_object, asciiobject_size, "unicode.ascii_data");
+#if V(3, 15)
+	DBG(unicode_object, compactunicodeobject_size, "unicode.compact_data");
+#endif
+	printf("};\n\n");
+	printf("static const struct layout_dbg_desc dbg_desc_%d_%d = {\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	printf("\t%d, %d, %lu, dbg_fields_%d_%d,\n", PY_MAJOR_VERSION,
+	       PY_MINOR_VERSION, (unsigned long)sizeof(_Py_DebugOffsets),
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	printf("\tsizeof(dbg_fields_%d_%d) / sizeof(dbg_fields_%d_%d[0]),\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MAJOR_VERSION,
+	       PY_MINOR_VERSION);
+	printf("\t%lu, %lu, %lu, %lu,\n};\n",
+	       (unsigned long)DBG_IDX(interpreter_state.size),
+	       (unsigned long)DBG_IDX(interpreter_state.gil_runtime_state),
+	       (unsigned long)DBG_IDX(interpreter_state.gil_runtime_state_locked),
+	       (unsigned long)DBG_IDX(interpreter_state.gil_runtime_state_holder));
+}
+#endif
+
+static void print_runtime(void)
+{
 	open_sub("runtime");
+#if V(3, 7)
+	sym("kind", "LAYOUT_RUNTIME_STRUCT");
 	num("interpreters_head", OFF(_PyRuntimeState, interpreters.head));
-#if PY_MINOR_VERSION <= 11
+#else
+	/* interp_head and _PyThreadState_Current are plain globals */
+	sym("kind", "LAYOUT_RUNTIME_GLOBALS");
+	num("interpreters_head", 0);
+#endif
+#if V(3, 7) && !V(3, 12)
 	num("tstate_current", OFF(_PyRuntimeState, gilstate.tstate_current));
 #else
 	num("tstate_current", NONE);
 #endif
 	close_sub();
+}
 
-	/* ---- PyInterpreterState */
+static void print_interp(void)
+{
 	open_sub("interp");
 	num("next", OFF(PyInterpreterState, next));
+#if V(3, 7)
 	num("id", OFF(PyInterpreterState, id));
-#if PY_MINOR_VERSION <= 10
+#else
+	num("id", NONE);
+#endif
+#if !V(3, 11)
 	num("threads_head", OFF(PyInterpreterState, tstate_head));
 #else
 	num("threads_head", OFF(PyInterpreterState, threads.head));
 #endif
-#if PY_MINOR_VERSION <= 11
+#if !V(3, 12)
 	num("modules", OFF(PyInterpreterState, modules));
-	num("sysdict", OFF(PyInterpreterState, sysdict));
 #else
 	num("modules", OFF(PyInterpreterState, imports.modules));
-	num("sysdict", OFF(PyInterpreterState, sysdict));
 #endif
-#if PY_MINOR_VERSION >= 12
+	num("sysdict", OFF(PyInterpreterState, sysdict));
+#if V(3, 12)
 	num("ceval_gil", OFF(PyInterpreterState, ceval.gil));
 #else
 	num("ceval_gil", NONE);
 #endif
 	close_sub();
 
-	/* ---- struct _gil_runtime_state (reached through interp.ceval_gil) */
+	/* struct _gil_runtime_state (reached through interp.ceval_gil) */
 	open_sub("gil");
-#if PY_MINOR_VERSION >= 12
+#if V(3, 12)
 	num("last_holder", OFF(struct _gil_runtime_state, last_holder));
 	num("locked", OFF(struct _gil_runtime_state, locked));
 #else
@@ -194,16 +301,18 @@ int main(void)
 	num("locked", NONE);
 #endif
 	close_sub();
+}
 
-	/* ---- PyThreadState */
+static void print_tstate(void)
+{
 	open_sub("tstate");
 	num("size", SIZE(PyThreadState));
 	num("next", OFF(PyThreadState, next));
 	num("interp", OFF(PyThreadState, interp));
-#if PY_MINOR_VERSION <= 10
+#if !V(3, 11)
 	num("frame", OFF(PyThreadState, frame));
 	num("cframe_frame", NONE);
-#elif PY_MINOR_VERSION <= 12
+#elif !V(3, 13)
 	num("frame", OFF(PyThreadState, cframe));
 	num("cframe_frame", OFF(_PyCFrame, current_frame));
 #else
@@ -211,23 +320,31 @@ int main(void)
 	num("cframe_frame", NONE);
 #endif
 	num("thread_id", OFF(PyThreadState, thread_id));
-#if PY_MINOR_VERSION >= 11
+#if V(3, 11)
 	num("native_thread_id", OFF(PyThreadState, native_thread_id));
 #else
 	num("native_thread_id", NONE);
 #endif
+#if V(3, 15)
+	num("base_frame", OFF(PyThreadState, base_frame));
+#else
+	num("base_frame", NONE);
+#endif
 	close_sub();
+}
 
-	/* ---- frames */
+static void print_frame(void)
+{
 	open_sub("frame");
-#if PY_MINOR_VERSION <= 10
+#if !V(3, 11)
 	sym("kind", "LAYOUT_FRAME_OBJECT");
 	num("size", SIZE(PyFrameObject));
 	num("back", OFF(PyFrameObject, f_back));
 	num("code", OFF(PyFrameObject, f_code));
+	num("tag_bits", 0);
 	num("lasti", OFF(PyFrameObject, f_lasti));
 	/* f_lasti counts bytes up to 3.9, 2-byte code units in 3.10 */
-	num("lasti_scale", PY_MINOR_VERSION <= 9 ? 1 : 2);
+	num("lasti_scale", V(3, 10) ? 2 : 1);
 	num("instr_ptr", NONE);
 	num("owner", NONE);
 	num("owner_skip", NONE);
@@ -236,21 +353,30 @@ int main(void)
 	sym("kind", "LAYOUT_FRAME_INTERP");
 	num("size", SIZE(_PyInterpreterFrame));
 	num("back", OFF(_PyInterpreterFrame, previous));
-#if PY_MINOR_VERSION <= 12
+#if !V(3, 13)
 	num("code", OFF(_PyInterpreterFrame, f_code));
 #else
 	num("code", OFF(_PyInterpreterFrame, f_executable));
 #endif
+	/*
+	 * 3.14+ f_executable is a _PyStackRef: the object pointer with tag
+	 * bits in the two low bits (Py_TAG_BITS in pycore_stackref.h).
+	 */
+	num("tag_bits", V(3, 14) ? 3 : 0);
 	num("lasti", NONE);
 	num("lasti_scale", NONE);
-#if PY_MINOR_VERSION <= 12
+#if !V(3, 13)
 	num("instr_ptr", OFF(_PyInterpreterFrame, prev_instr));
 #else
 	num("instr_ptr", OFF(_PyInterpreterFrame, instr_ptr));
 #endif
 	num("owner", OFF(_PyInterpreterFrame, owner));
-#if PY_MINOR_VERSION >= 12
-	/* entry/shim frames owned by the C stack: skip them */
+	/* Frames owned by the C stack (3.12/3.13 entry and shim frames) or
+	 * the interpreter (3.14+ entry frames, 3.15 base frame) carry no
+	 * Python code: skip owners >= this. */
+#if V(3, 14)
+	num("owner_skip", FRAME_OWNED_BY_INTERPRETER);
+#elif V(3, 12)
 	num("owner_skip", FRAME_OWNED_BY_CSTACK);
 #else
 	num("owner_skip", NONE);
@@ -258,11 +384,13 @@ int main(void)
 	num("localsplus", OFF(_PyInterpreterFrame, localsplus));
 #endif
 	close_sub();
+}
 
-	/* ---- PyCodeObject */
+static void print_code(void)
+{
 	open_sub("code");
 	num("size", SIZE(PyCodeObject));
-#if PY_MINOR_VERSION >= 11
+#if V(3, 11)
 	/* Py_SIZE(code) = number of code units in co_code_adaptive */
 	num("ob_size", OFF(PyVarObject, ob_size));
 #else
@@ -270,50 +398,70 @@ int main(void)
 #endif
 	num("filename", OFF(PyCodeObject, co_filename));
 	num("name", OFF(PyCodeObject, co_name));
-#if PY_MINOR_VERSION >= 11
+#if V(3, 11)
 	num("qualname", OFF(PyCodeObject, co_qualname));
 #else
 	num("qualname", NONE);
 #endif
-#if PY_MINOR_VERSION <= 9
+#if !V(3, 10)
 	num("linetable", OFF(PyCodeObject, co_lnotab));
 #else
 	num("linetable", OFF(PyCodeObject, co_linetable));
 #endif
 	num("firstlineno", OFF(PyCodeObject, co_firstlineno));
-#if PY_MINOR_VERSION <= 10
+#if !V(3, 11)
 	num("code", OFF(PyCodeObject, co_code));
 	num("code_adaptive", NONE);
 #else
 	num("code", NONE);
 	num("code_adaptive", OFF(PyCodeObject, co_code_adaptive));
 #endif
-#if PY_MINOR_VERSION <= 9
+#if PY2
+	sym("linetable_kind", "LAYOUT_LINES_LNOTAB27");
+#elif !V(3, 10)
 	sym("linetable_kind", "LAYOUT_LINES_LNOTAB");
-#elif PY_MINOR_VERSION == 10
+#elif !V(3, 11)
 	sym("linetable_kind", "LAYOUT_LINES_310");
 #else
 	sym("linetable_kind", "LAYOUT_LINES_LOCATIONS");
 #endif
 	close_sub();
+}
 
-	/* ---- PyObject / PyVarObject */
+static void print_objects(void)
+{
 	open_sub("object");
 	num("ob_type", OFF(PyObject, ob_type));
 	num("ob_size", OFF(PyVarObject, ob_size));
 	close_sub();
 
-	/* ---- PyTypeObject / PyHeapTypeObject */
 	open_sub("type");
 	num("tp_name", OFF(PyTypeObject, tp_name));
 	num("tp_basicsize", OFF(PyTypeObject, tp_basicsize));
 	num("tp_dictoffset", OFF(PyTypeObject, tp_dictoffset));
 	num("tp_flags", OFF(PyTypeObject, tp_flags));
+#if PY2
+	num("ht_cached_keys", NONE);
+#else
 	num("ht_cached_keys", OFF(PyHeapTypeObject, ht_cached_keys));
+#endif
 	close_sub();
 
-	/* ---- str */
 	open_sub("unicode");
+#if PY2
+	/* 'str' is PyStringObject (see bytes below); 'unicode' is
+	 * { PyObject_HEAD; Py_ssize_t length; Py_UNICODE *str; ... } */
+	sym("kind", "LAYOUT_STR_PY2");
+	num("length", OFF(PyUnicodeObject, length));
+	num("state", NONE);
+	num("ascii_data", NONE);
+	num("compact_data", OFF(PyUnicodeObject, str));
+	num("kind_shift", NONE);
+	num("compact_bit", NONE);
+	num("ascii_bit", NONE);
+	num("char_size", SIZE(Py_UNICODE));
+#else
+	sym("kind", "LAYOUT_STR_PEP393");
 	num("length", OFF(PyASCIIObject, length));
 	num("state", OFF(PyASCIIObject, state));
 	num("ascii_data", SIZE(PyASCIIObject));
@@ -321,19 +469,24 @@ int main(void)
 	num("kind_shift", state_bit_kind());
 	num("compact_bit", state_bit_compact());
 	num("ascii_bit", state_bit_ascii());
+	num("char_size", NONE);
+#endif
 	close_sub();
 
-	/* ---- bytes */
 	open_sub("bytes");
+#if PY2
+	num("size", OFF(PyStringObject, ob_size));
+	num("data", OFF(PyStringObject, ob_sval));
+#else
 	num("size", OFF(PyBytesObject, ob_base.ob_size));
 	num("data", OFF(PyBytesObject, ob_sval));
+#endif
 	close_sub();
 
-	/* ---- int */
 	open_sub("pylong");
-#if PY_MINOR_VERSION <= 11
+#if !V(3, 12)
 	sym("kind", "LAYOUT_LONG_OB_SIZE");
-	num("tag", OFF(PyLongObject, ob_base.ob_size));
+	num("tag", OFF(PyVarObject, ob_size)); /* 2.7: no ob_base member */
 	num("digits", OFF(PyLongObject, ob_digit));
 #else
 	sym("kind", "LAYOUT_LONG_LV_TAG");
@@ -341,11 +494,30 @@ int main(void)
 	num("digits", OFF(PyLongObject, long_value.ob_digit));
 #endif
 	num("digit_bits", PyLong_SHIFT);
+#if PY2
+	num("int_value", OFF(PyIntObject, ob_ival));
+#else
+	num("int_value", NONE);
+#endif
 	close_sub();
+}
 
-	/* ---- dict */
+static void print_dict(void)
+{
 	open_sub("dict");
-#if PY_MINOR_VERSION <= 10
+#if PY2
+	sym("kind", "LAYOUT_DICT_27");
+	num("ma_keys", NONE);
+	num("ma_values", NONE);
+	num("dk_size", NONE);
+	num("dk_index_bytes", NONE);
+	num("dk_kind", NONE);
+	num("dk_nentries", NONE);
+	num("dk_indices", NONE);
+	num("values_header", NONE);
+	num("ma_mask", OFF(PyDictObject, ma_mask));
+	num("ma_table", OFF(PyDictObject, ma_table));
+#elif !V(3, 11)
 	sym("kind", "LAYOUT_DICT_36");
 	num("ma_keys", OFF(PyDictObject, ma_keys));
 	num("ma_values", OFF(PyDictObject, ma_values));
@@ -353,7 +525,7 @@ int main(void)
 	 * struct _dictkeysobject lives in Objects/dict-common.h, which is not
 	 * installed for <= 3.10.  It is { Py_ssize_t dk_refcnt; Py_ssize_t
 	 * dk_size; dict_lookup_func dk_lookup; Py_ssize_t dk_usable;
-	 * Py_ssize_t dk_nentries; char dk_indices[]; } in 3.8-3.10, i.e.
+	 * Py_ssize_t dk_nentries; char dk_indices[]; } in 3.6-3.10, i.e.
 	 * dk_size @8, dk_nentries @32, dk_indices @40 (CPYTHON_INTERNALS.md
 	 * section 5, [V]).
 	 */
@@ -363,6 +535,8 @@ int main(void)
 	num("dk_nentries", 32);
 	num("dk_indices", 40);
 	num("values_header", 0);
+	num("ma_mask", NONE);
+	num("ma_table", NONE);
 #else
 	sym("kind", "LAYOUT_DICT_311");
 	num("ma_keys", OFF(PyDictObject, ma_keys));
@@ -372,17 +546,21 @@ int main(void)
 	num("dk_kind", OFF(PyDictKeysObject, dk_kind));
 	num("dk_nentries", OFF(PyDictKeysObject, dk_nentries));
 	num("dk_indices", OFF(PyDictKeysObject, dk_indices));
-#if PY_MINOR_VERSION >= 13
+#if V(3, 13)
 	num("values_header", OFF(PyDictValues, values));
 #else
 	num("values_header", 0);
 #endif
+	num("ma_mask", NONE);
+	num("ma_table", NONE);
 #endif
 	close_sub();
+}
 
-	/* ---- module */
+static void print_module(void)
+{
 	open_sub("module");
-#if PY_MINOR_VERSION <= 9
+#if !V(3, 10)
 	/*
 	 * PyModuleObject is private to Objects/moduleobject.c before 3.10:
 	 * { PyObject_HEAD; PyObject *md_dict; ... }, so md_dict @16
@@ -394,19 +572,38 @@ int main(void)
 #endif
 	close_sub();
 
-	/* ---- instance __dict__ placement */
 	open_sub("instdict");
-#if PY_MINOR_VERSION <= 10
+#if !V(3, 11)
 	sym("kind", "LAYOUT_INSTDICT_OFFSET");
-#elif PY_MINOR_VERSION == 11
+#elif !V(3, 12)
 	sym("kind", "LAYOUT_INSTDICT_311");
-#elif PY_MINOR_VERSION == 12
+#elif !V(3, 13)
 	sym("kind", "LAYOUT_INSTDICT_312");
 #else
 	sym("kind", "LAYOUT_INSTDICT_313");
 #endif
 	close_sub();
+}
 
+int main(void)
+{
+	printf("/* CPython %s */\n", PY_VERSION);
+	printf("static const struct py_layout layout_%d_%d = {\n",
+	       PY_MAJOR_VERSION, PY_MINOR_VERSION);
+	num("major", PY_MAJOR_VERSION);
+	num("minor", PY_MINOR_VERSION);
+	print_runtime();
+	print_interp();
+	print_tstate();
+	print_frame();
+	print_code();
+	print_objects();
+	print_dict();
+	print_module();
 	printf("};\n");
+#if V(3, 13)
+	printf("\n");
+	print_debug_desc();
+#endif
 	return 0;
 }

@@ -4,18 +4,23 @@
 # CPython struct layout tables (struct py_layout, see pystructs/layout.h).
 #
 # What it does:
-#   For each CPython 3.8 .. 3.13 installed under PYENV_ROOT/versions/3.X.Y
-#   (the newest patch release of each minor; free-threaded "t" and "-dev"
-#   installs are ignored), it compiles tools/gen-layouts.c against that
-#   version's own headers, internal ones included:
-#       $CC -DPy_BUILD_CORE -isystem $prefix/include/python3.X \
-#           -isystem $prefix/include/python3.X/internal
+#   For each CPython version in VERSIONS (2.7 and 3.6 .. 3.15), it finds that
+#   version's headers, internal ones included:
+#     - under PYENV_ROOT/versions/X.Y.N (the newest patch release; "t" and
+#       "-dev" installs are ignored): include/pythonX.Y or include/pythonX.Ym;
+#     - else under SID_INCLUDE (default /opt/py/sid/usr/include, what
+#       tests/provision-pythons.sh installs): Debian's pythonX.Y, whose
+#       pyconfig.h lives in the multiarch directory x86_64-linux-gnu/.
+#   It compiles tools/gen-layouts.c against them
+#       $CC -DPy_BUILD_CORE -isystem $include -isystem $include/internal
 #   runs the result, which prints one designated initializer
-#   "static const struct py_layout layout_3_X = { ... };" built from
-#   offsetof()/sizeof(), and writes a complete C file to stdout: the tables,
-#   layout_builtin() and layout_builtin_range().  All the per-version
-#   knowledge (field renames, hardcoded values for structs that no installed
-#   header defines) is in tools/gen-layouts.c.
+#   "static const struct py_layout layout_X_Y = { ... };" built from
+#   offsetof()/sizeof() (and for 3.13+ the shape of _Py_DebugOffsets), and
+#   writes a complete C file to stdout: the tables, layout_builtin(),
+#   layout_builtin_all(), layout_debug_desc() and
+#   layout_debug_desc_newest().  All the per-version knowledge (field
+#   renames, hardcoded values for structs that no installed header defines)
+#   is in tools/gen-layouts.c.
 #
 #   Every field of struct py_layout is checked to be present in every table,
 #   so adding a field to layout.h without teaching gen-layouts.c about it
@@ -23,8 +28,8 @@
 #
 # How to run (from the top of the source tree):
 #   tools/gen-layouts.sh [PYENV_ROOT] > pystructs/layouts_gen.c
-#   PYENV_ROOT defaults to $PYENV_ROOT, then ~/.pyenv.  All six minors must be
-#   present; set MINORS="8 9 10" to generate a subset (for testing only).
+#   PYENV_ROOT defaults to $PYENV_ROOT, then ~/.pyenv.  Every version must
+#   be found; set VERSIONS="3.8 3.9" to generate a subset (for testing only).
 #   CC (default cc) selects the compiler; it must target the same ABI as the
 #   processes snakescope inspects (x86-64 Linux).
 #
@@ -41,7 +46,8 @@ src=$here/gen-layouts.c
 layout_h=$top/pystructs/layout.h
 
 root=${1:-${PYENV_ROOT:-$HOME/.pyenv}}
-minors=${MINORS:-8 9 10 11 12 13}
+versions_wanted=${VERSIONS:-2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13 3.14 3.15}
+sid_include=${SID_INCLUDE:-/opt/py/sid/usr/include}
 cc=${CC:-cc}
 
 die() {
@@ -104,41 +110,56 @@ fields_of_table() {
 fields_of_header > "$tmp/expected"
 [ -s "$tmp/expected" ] || die "could not parse struct py_layout in $layout_h"
 
+# Sets headers (the include directory of version $1) and extra (more
+# -isystem flags it needs).
+find_headers() {
+	local v=$1 d sub
+	headers=
+	extra=
+	for d in $(ls -1 "$root/versions" | grep -E "^${v//./\\.}\.[0-9]+$" |
+		sort -V); do
+		for sub in "python$v" "python${v}m"; do
+			[ -f "$root/versions/$d/include/$sub/Python.h" ] &&
+				headers=$root/versions/$d/include/$sub
+		done
+	done
+	if [ -z "$headers" ] && [ -f "$sid_include/python$v/Python.h" ]; then
+		headers=$sid_include/python$v
+		# Debian's pyconfig.h includes <x86_64-linux-gnu/python$v/...>;
+		# expose just that directory, not the sysroot's libc headers.
+		mkdir -p "$tmp/multiarch-$v/x86_64-linux-gnu"
+		ln -sfn "$sid_include/x86_64-linux-gnu/python$v" \
+			"$tmp/multiarch-$v/x86_64-linux-gnu/python$v"
+		extra="-isystem $tmp/multiarch-$v"
+	fi
+}
+
 versions=()
 found=()
-for m in $minors; do
-	prefix=
-	# newest 3.m.N release; ignore 3.m.Nt, 3.m-dev and the like
-	for d in $(ls -1 "$root/versions" | grep -E "^3\.$m\.[0-9]+$" | sort -V); do
-		prefix=$root/versions/$d
-	done
-	[ -n "$prefix" ] || die "no CPython 3.$m under $root/versions"
-	inc=$prefix/include/python3.$m
-	[ -f "$inc/Python.h" ] || die "no $inc/Python.h"
-	[ -d "$inc/internal" ] || die "no $inc/internal"
+for v in $versions_wanted; do
+	id=${v/./_}
+	find_headers "$v"
+	[ -n "$headers" ] || die "no headers of CPython $v (pyenv or $sid_include)"
+	flags="-isystem $headers $extra"
+	[ -d "$headers/internal" ] && flags="$flags -isystem $headers/internal"
 
-	"$cc" -O0 -Wall -DPy_BUILD_CORE -isystem "$inc" -isystem "$inc/internal" \
-		-o "$tmp/gen-3.$m" "$src" ||
-		die "compiling gen-layouts.c against $inc failed"
-	"$tmp/gen-3.$m" > "$tmp/table-3.$m" || die "running gen-3.$m failed"
+	# shellcheck disable=SC2086
+	"$cc" -O0 -Wall -DPy_BUILD_CORE $flags -o "$tmp/gen-$v" "$src" ||
+		die "compiling gen-layouts.c against $headers failed"
+	"$tmp/gen-$v" > "$tmp/table-$v" || die "running gen-$v failed"
 
-	fields_of_table "$tmp/table-3.$m" > "$tmp/got-3.$m"
-	if ! diff -u "$tmp/expected" "$tmp/got-3.$m" > "$tmp/diff" ; then
+	# only the py_layout initializer, not the debug-offsets shape
+	sed '/^};$/q' "$tmp/table-$v" > "$tmp/layout-$v"
+	fields_of_table "$tmp/layout-$v" > "$tmp/got-$v"
+	if ! diff -u "$tmp/expected" "$tmp/got-$v" > "$tmp/diff" ; then
 		cat "$tmp/diff" >&2
-		die "3.$m table does not set exactly the fields of struct py_layout"
+		die "$v table does not set exactly the fields of struct py_layout"
 	fi
 
-	full=$(sed -n '1s|^/\* CPython \([^ ]*\) \*/$|\1|p' "$tmp/table-3.$m")
-	[ -n "$full" ] || die "3.$m: no version line in output"
+	full=$(sed -n '1s|^/\* CPython \([^ ]*\) \*/$|\1|p' "$tmp/table-$v")
+	[ -n "$full" ] || die "$v: no version line in output"
 	versions+=("$full")
-	found+=("$m")
-done
-
-min=${found[0]}
-max=${found[0]}
-for m in "${found[@]}"; do
-	[ "$m" -lt "$min" ] && min=$m
-	[ "$m" -gt "$max" ] && max=$m
+	found+=("$v")
 done
 
 {
@@ -158,32 +179,55 @@ done
 
 #include "pystructs/layout.h"
 EOF
-	for m in "${found[@]}"; do
+	dbg=()
+	for v in "${found[@]}"; do
 		echo
-		cat "$tmp/table-3.$m"
+		cat "$tmp/table-$v"
+		grep -q "^static const struct layout_dbg_desc" "$tmp/table-$v" &&
+			dbg+=("${v/./_}")
 	done
 	echo
 	echo "static const struct py_layout *const layouts[] = {"
-	for m in "${found[@]}"; do
-		printf '\t&layout_3_%s,\n' "$m"
+	for v in "${found[@]}"; do
+		printf '\t&layout_%s,\n' "${v/./_}"
+	done
+	echo "};"
+	echo
+	echo "static const struct layout_dbg_desc *const dbg_descs[] = {"
+	for id in "${dbg[@]}"; do
+		printf '\t&dbg_desc_%s,\n' "$id"
 	done
 	cat <<EOF
 };
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 const struct py_layout *layout_builtin(unsigned major, unsigned minor)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+	for (size_t i = 0; i < COUNT(layouts); i++)
 		if (layouts[i]->major == major && layouts[i]->minor == minor)
 			return layouts[i];
 	return NULL;
 }
 
-void layout_builtin_range(unsigned *min_minor, unsigned *max_minor)
+const struct py_layout *const *layout_builtin_all(size_t *n)
 {
-	*min_minor = $min;
-	*max_minor = $max;
+	*n = COUNT(layouts);
+	return layouts;
+}
+
+const struct layout_dbg_desc *layout_debug_desc(unsigned major,
+						unsigned minor)
+{
+	for (size_t i = 0; i < COUNT(dbg_descs); i++)
+		if (dbg_descs[i]->major == major && dbg_descs[i]->minor == minor)
+			return dbg_descs[i];
+	return NULL;
+}
+
+const struct layout_dbg_desc *layout_debug_desc_newest(void)
+{
+	return dbg_descs[COUNT(dbg_descs) - 1];
 }
 EOF
 } > "$tmp/out"

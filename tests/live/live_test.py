@@ -41,6 +41,9 @@ TARGETS = os.path.join(SRCDIR, "tests", "targets")
 
 # Interpreters this machine is meant to have; reported as SKIP when absent.
 EXPECTED = [
+    "/root/.pyenv/versions/2.7.18/bin/python",
+    "/root/.pyenv/versions/3.6.15/bin/python",
+    "/root/.pyenv/versions/3.7.16/bin/python",
     "/root/.pyenv/versions/3.8.18/bin/python",
     "/root/.pyenv/versions/3.9.18/bin/python",
     "/root/.pyenv/versions/3.10.13/bin/python",
@@ -52,6 +55,7 @@ EXPECTED = [
     "/opt/py/3.14-shared/bin/python3.14",
     "/opt/py/3.15/bin/python3.15",
     "/opt/py/3.15-shared/bin/python3.15",
+    "/opt/py/3.14-dbg/bin/python3.14d",
 ]
 
 # target script -> the dump option sets it is checked with
@@ -269,20 +273,24 @@ class TargetError(Exception):
 
 
 class Target(object):
-    """A target script running under one interpreter, until kill()."""
+    """A target script running under one interpreter, until kill().
 
-    def __init__(self, interp, script, workdir, extra=()):
+    By default `INTERP -E -s -B TARGETS/SCRIPT RECORD EXTRA...`; 'cmd'
+    replaces everything before RECORD (another way of starting it)."""
+
+    def __init__(self, interp, script, workdir, extra=(), cmd=None,
+                 env=None, cwd=None):
         self.script = script
         base = os.path.join(workdir, "%s-%d" % (script[:-3], serial()))
         self.record_path = base + ".json"
         self.err_path = base + ".stderr"
         self.extra = list(extra)
         self.record = None
+        if cmd is None:
+            cmd = [interp] + TARGET_FLAGS + [os.path.join(TARGETS, script)]
         with open(self.err_path, "wb") as err:
-            self.proc = spawn([interp] + TARGET_FLAGS +
-                              [os.path.join(TARGETS, script),
-                               self.record_path] + self.extra,
-                              stderr=err, env=TARGET_ENV)
+            self.proc = spawn(cmd + [self.record_path] + self.extra,
+                              stderr=err, env=env or TARGET_ENV, cwd=cwd)
         self.pid = self.proc.pid
         self.started = time.monotonic()
 
@@ -383,26 +391,36 @@ def compare_dump(record, doc):
                 or isinstance(py.get("libpython"), str)):
             problems.append("python.libpython: expected string or null, "
                             "got %r" % (py.get("libpython"),))
+        if py.get("warning") is not None:
+            problems.append("python.warning: expected null for a known "
+                            "version, got %r" % (py.get("warning"),))
     threads = doc.get("threads")
     if not isinstance(threads, list):
         return problems + ["threads: expected a list, got %r" % (threads,)]
 
+    # A thread is (interpreter id, thread id): an OS thread running in a
+    # sub-interpreter has a thread state in each interpreter it entered.
     got = {}
     for t in threads:
-        tid = t.get("thread_id") if isinstance(t, dict) else None
-        if tid in got:
-            problems.append("thread_id %r listed twice" % (tid,))
-        got[tid] = t
-    exp = dict((t["thread_id"], t) for t in record["threads"])
+        key = (t.get("interpreter_id"), t.get("thread_id")) \
+            if isinstance(t, dict) else None
+        if key in got:
+            problems.append("thread (interpreter, thread_id) %r listed "
+                            "twice" % (key,))
+        got[key] = t
+    exp = dict(((t.get("interpreter_id", 0), t["thread_id"]), t)
+               for t in record["threads"])
     missing = sorted(set(exp) - set(got))
     extra = sorted(set(got) - set(exp), key=str)
-    for tid in missing:
-        problems.append("missing thread %r (thread_id %d, native_id %s)"
-                        % (exp[tid]["name"], tid, exp[tid]["native_id"]))
-    for tid in extra:
-        t = got[tid]
-        problems.append("unexpected thread %r (thread_id %r, native_id %r)"
-                        % (t.get("name"), tid, t.get("native_id")))
+    for key in missing:
+        problems.append("missing thread %r (interpreter %d, thread_id %d, "
+                        "native_id %s)" % (exp[key]["name"], key[0], key[1],
+                                           exp[key]["native_id"]))
+    for key in extra:
+        t = got[key]
+        problems.append("unexpected thread %r (interpreter %r, thread_id %r,"
+                        " native_id %r)" % (t.get("name"), key[0], key[1],
+                                            t.get("native_id")))
     holders = [t for t in threads
                if isinstance(t, dict) and t.get("holds_gil") is True]
     if len(holders) > 1:
@@ -413,8 +431,9 @@ def compare_dump(record, doc):
             problems.append("thread %r: holds_gil is %r, not a bool"
                             % (t.get("name"), t.get("holds_gil")))
 
-    for tid in sorted(set(exp) & set(got)):
-        e, g = exp[tid], got[tid]
+    for key in sorted(set(exp) & set(got)):
+        e, g = exp[key], got[key]
+        tid = key[1]
         lines = []
         if e["native_id"] is not None and g.get("native_id") != e["native_id"]:
             lines.append("native_id: expected %r, got %r"
@@ -438,9 +457,9 @@ def compare_dump(record, doc):
     return problems
 
 
-def dump_and_compare(target, opts):
+def dump_and_compare(target, opts, env=None):
     """Problems found dumping a ready target with `dump OPTS PID`."""
-    res = snakescope("dump", *(opts + [target.pid]))
+    res = snakescope("dump", *(opts + [target.pid]), env=env)
     if res.timed_out or res.rc != EXIT_OK:
         return ["expected exit status 0"] + res.describe()
     try:
@@ -467,7 +486,7 @@ def discover():
     cands += [p for p in glob.glob("/usr/bin/python3.[0-9]*")
               if re.search(r"/python3\.\d+$", p)]
     cands += [p for p in glob.glob("/opt/py/*/bin/python3*")
-              if re.search(r"/python3(\.\d+)?$", p)]
+              if re.search(r"/python3(\.\d+d?)?$", p)]
     found, seen = [], set()
     for p in sorted(cands):
         if not (os.path.isfile(p) and os.access(p, os.X_OK)):
@@ -499,21 +518,42 @@ def major_minor(version):
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def supported_range(report):
+def supported_versions(report):
+    """The major.minor ranges `snakescope --version` claims, e.g.
+    [((2, 7), (2, 7)), ((3, 6), (3, 15))], or None."""
     res = snakescope("--version", timeout=10)
     if res.timed_out or res.rc != 0:
         report.fail("snakescope --version", res.describe())
         return None
     out = res.out.decode("utf-8", "replace")
-    m = re.search(r"supported: CPython (\d+)\.(\d+)-(\d+)\.(\d+)", out)
-    if not out.startswith("snakescope ") or not m:
+    m = re.search(r"^supported: CPython (.*)$", out, re.M)
+    ranges = []
+    for part in (m.group(1).split(", ") if m else []):
+        r = re.match(r"^(\d+)\.(\d+)(?:-(\d+)\.(\d+))?$", part)
+        if not r:
+            ranges = []
+            break
+        lo = (int(r.group(1)), int(r.group(2)))
+        hi = (int(r.group(3)), int(r.group(4))) if r.group(3) else lo
+        ranges.append((lo, hi))
+    if not out.startswith("snakescope ") or not ranges:
         report.fail("snakescope --version", [
             "expected 'snakescope X.Y.Z' first and a line "
-            "'supported: CPython A.B-C.D', got: %r" % out])
+            "'supported: CPython A.B[-C.D], ...', got: %r" % out])
         return None
     report.ok("snakescope --version: %s" % out.splitlines()[0])
-    v = [int(x) for x in m.groups()]
-    return (v[0], v[1]), (v[2], v[3])
+    return ranges
+
+
+def in_ranges(mm, ranges):
+    return any(lo <= mm <= hi for lo, hi in ranges)
+
+
+# Targets that cannot run on some interpreters, and why.
+def target_unavailable(script, mm):
+    if script == "unicode_names.py" and mm < (3, 0):
+        return "non-ASCII identifiers need Python 3"
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -525,6 +565,10 @@ def check_interpreter(report, interp, version, workdir, only):
     try:
         for script, dumps in TARGET_DUMPS:
             if only and script[:-3] not in only and script not in only:
+                continue
+            why = target_unavailable(script, major_minor(version))
+            if why:
+                report.skip("%s: %s: %s" % (label, script, why))
                 continue
             extra = [os.path.join(workdir, "counter-%d" % serial())] \
                 if script == "heartbeat.py" else []
@@ -850,10 +894,12 @@ def main():
         if why is not None:
             print("SKIP - ptrace unavailable: %s" % why, flush=True)
             return 77
-        rng = supported_range(report)
-        if rng is None:
+        ranges = supported_versions(report)
+        if ranges is None:
             return summary(report, t0)
-        report.note("supported range: %d.%d-%d.%d" % (rng[0] + rng[1]))
+        report.note("supported: %s" % ", ".join(
+            "%d.%d" % lo if lo == hi else "%d.%d-%d.%d" % (lo + hi)
+            for lo, hi in ranges))
 
         interps = []
         for path in discover():
@@ -884,13 +930,11 @@ def main():
             if mm is None:
                 report.skip("interpreter %s: cannot parse version %r"
                             % (path, version))
-            elif not rng[0] <= mm <= rng[1]:
+            elif not in_ranges(mm, ranges):
                 check_refusal(report, path, version)
-            elif mm < (3, 6):
-                report.skip("%s %s: supported, but the targets need 3.6+"
-                            % (version, path))
             else:
-                first = first or path
+                if first is None and mm >= (3, 8):
+                    first = path
                 check_interpreter(report, path, version, workdir,
                                   args.target)
 

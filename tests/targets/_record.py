@@ -17,12 +17,16 @@ frames are innermost first; function is co_qualname (3.11+) or co_name.
 Rules for marker functions (so that "parked" can be checked):
   - compare="all": the blocking call is on the function's last line, and it
     is a C call (lock.acquire, time.sleep) or ends in threading's
-    Condition.wait (Event.wait, Condition.wait, Queue.get, Semaphore...).
+    Condition.wait (Event.wait, Condition.wait, Queue.get, Semaphore...)
+    or, on 2.7 where RLock is written in Python, in RLock.acquire.
   - compare="outer": the function loops forever without calling any Python
     function, so it is always the innermost frame.
 
-Works on Python 3.6+ and uses only the standard library.
+Works on Python 2.7 and 3.6+ and uses only the standard library.  On 2.7,
+names and filenames are byte strings; json decodes them as UTF-8.
 """
+from __future__ import absolute_import
+
 import dis
 import json
 import os
@@ -30,6 +34,20 @@ import platform
 import sys
 import threading
 import time
+
+# --- Python 2.7 compatibility ------------------------------------------------
+try:
+    import queue
+except ImportError:             # Python 2
+    import Queue as queue       # noqa: F401  (re-exported for the targets)
+try:
+    from threading import get_ident
+except ImportError:             # Python 2
+    from thread import get_ident
+
+# threading.Condition, RLock are factory functions on 2.7: use the classes.
+_Condition = type(threading.Condition())
+_RLock = type(threading.RLock())
 
 POLL_INTERVAL = 0.01    # seconds between two looks at sys._current_frames()
 STABLE_POLLS = 8        # identical looks in a row needed before recording
@@ -75,16 +93,37 @@ def last_line(code):
     return max(lines)
 
 
-def _cond_wait_line():
-    """Line of the untimed `waiter.acquire()` in threading.Condition.wait."""
+def _function(f):
+    """The plain function behind f (2.7 unbound methods wrap it)."""
+    return getattr(f, "__func__", f)
+
+
+def _last_source_line(func, matches):
+    """Last line of func's source whose stripped text satisfies matches()."""
     try:
         import inspect
-        lines, start = inspect.getsourcelines(threading.Condition.wait)
+        lines, start = inspect.getsourcelines(func)
     except Exception:
         return None
-    hits = [start + i for i, text in enumerate(lines)
-            if text.strip() == "waiter.acquire()"]
+    hits = [start + i for i, text in enumerate(lines) if matches(text.strip())]
     return hits[-1] if hits else None
+
+
+def _blocking_places():
+    """{code: line or None}: where threading's Python code blocks in a C call.
+
+    The untimed `waiter.acquire()` in Condition.wait, and on 2.7 (pure
+    Python RLock) `self.__block.acquire(blocking)` in RLock.acquire.  None:
+    source not found, any line of that function is accepted."""
+    places = {}
+    wait = _function(_Condition.wait)
+    places[wait.__code__] = _last_source_line(
+        wait, lambda text: text == "waiter.acquire()")
+    acquire = _function(getattr(_RLock, "acquire", None))
+    if hasattr(acquire, "__code__"):        # not a C lock
+        places[acquire.__code__] = _last_source_line(
+            acquire, lambda text: "block.acquire(blocking" in text)
+    return places
 
 
 class Recorder(object):
@@ -93,8 +132,7 @@ class Recorder(object):
         self._lock = threading.Lock()
         self._threads = []          # Thread objects made by thread()
         self._info = {}             # ident -> dict, filled by park()
-        self._cond_line = _cond_wait_line()
-        self._threading_file = threading.Condition.wait.__code__.co_filename
+        self._blocking = _blocking_places()
 
     # --- called by the target -------------------------------------------
 
@@ -122,7 +160,7 @@ class Recorder(object):
         compare = kw.pop("compare", "all")
         me = threading.current_thread()
         with self._lock:
-            self._info[threading.get_ident()] = {
+            self._info[get_ident()] = {
                 "name": me.name, "native_id": native_id(),
                 "code": func.__code__, "compare": compare,
                 "line": last_line(func.__code__),
@@ -134,7 +172,7 @@ class Recorder(object):
         """Start the recorder; call once every thread() is started, right
         before the main thread parks."""
         expected = set(t.ident for t in self._threads)
-        expected.add(threading.get_ident())
+        expected.add(get_ident())
         r = threading.Thread(target=self._run, name="recorder",
                              args=(expected,))
         r.daemon = True
@@ -164,11 +202,10 @@ class Recorder(object):
         if not inner:
             return None
         top = inner[0]
-        if (top.f_code.co_name == "wait"
-                and top.f_code.co_filename == self._threading_file
-                and (self._cond_line is None
-                     or top.f_lineno == self._cond_line)):
-            return None
+        if top.f_code in self._blocking:
+            line = self._blocking[top.f_code]
+            if line is None or top.f_lineno == line:
+                return None
         return "innermost frame %s:%d is not the blocking call" % (
             top.f_code.co_name, top.f_lineno)
 
@@ -196,7 +233,7 @@ class Recorder(object):
         return snap, problems
 
     def _run(self, expected):
-        me = threading.get_ident()
+        me = get_ident()
         deadline = time.time() + GIVE_UP_AFTER
         prev, same = None, 0
         while True:
@@ -280,7 +317,6 @@ def held_lock():
 
 def parking(i):
     """(func, args) for the i-th parked thread, cycling through the kinds."""
-    import queue
     kinds = [
         lambda: (park_event, (threading.Event(),)),
         lambda: (park_lock, (held_lock(),)),

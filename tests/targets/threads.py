@@ -4,14 +4,13 @@ busy thread, and the main thread parked in main_park().
 usage: python threads.py RECORD_PATH   (see _record.py; runs until killed)
 """
 import os
-import queue
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _record  # noqa: E402
 from _record import (held_lock, park_condition, park_event,  # noqa: E402
-                     park_lock, park_queue, park_sleep)
+                     park_lock, park_queue, park_sleep, queue)
 
 
 def park_rlock(rlock):
