@@ -297,7 +297,8 @@ class Target(object):
     def stderr(self):
         try:
             with open(self.err_path, "rb") as f:
-                return f.read().decode("utf-8", "replace").strip()
+                text = f.read().decode("utf-8", "replace").strip()
+                return text if len(text) < 2000 else "..." + text[-2000:]
         except OSError:
             return ""
 
@@ -590,6 +591,260 @@ def check_interpreter(report, interp, version, workdir, only):
             target.kill()
 
 
+# --------------------------------------------------------------------------
+# other ways a Python process comes to be: stripped binaries, -m, a venv,
+# an env shebang, a C program embedding libpython
+
+FACTS_CODE = r"""
+import json, os, sys
+maps = open('/proc/self/maps').read().split('\n')
+paths = [l.split(None, 5)[5] for l in maps if len(l.split(None, 5)) == 6]
+def mapped(word):
+    for p in paths:
+        if word in os.path.basename(p):
+            return p
+try:
+    import sysconfig
+    inc = sysconfig.get_config_var('INCLUDEPY')
+except ImportError:
+    from distutils import sysconfig as sc
+    inc = sc.get_python_inc()
+try:
+    import venv
+    has_venv = True
+except ImportError:
+    has_venv = False
+sys.stdout.write(json.dumps({
+    'prefix': sys.prefix, 'exec_prefix': sys.exec_prefix,
+    'include': inc, 'libpython': mapped('libpython'),
+    'loader': mapped('ld-linux'), 'executable': os.path.realpath(sys.executable),
+    'has_venv': has_venv}))
+"""
+
+
+def interp_facts(interp, env=None):
+    out = subprocess.run([interp] + TARGET_FLAGS + ["-c", FACTS_CODE],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         timeout=30, env=env or TARGET_ENV)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.decode("utf-8", "replace"))
+    return json.loads(out.stdout.decode("utf-8"))
+
+
+def run_way(report, what, interp, workdir, dump_env=None, **target_kw):
+    """Start threads.py one way, dump it, compare with its record."""
+    t = Target(interp, "threads.py", workdir, **target_kw)
+    try:
+        t.ready()
+    except TargetError as e:
+        report.fail(what, ["target not ready: %s" % e])
+        return
+    finally:
+        if t.record is None:
+            t.kill()
+    try:
+        report.check(what, dump_and_compare(t, ["--json"], env=dump_env))
+    finally:
+        t.kill()
+
+
+def tool(argv):
+    """Run a helper tool; its error output, or None when it worked."""
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return str(e)
+    if out.returncode != 0:
+        return out.stdout.decode("utf-8", "replace").strip() or \
+            "exit status %d" % out.returncode
+    return None
+
+
+def drop_section_headers(path):
+    """Zero e_shoff/e_shnum/e_shstrndx of an ELF64 file: the loader needs
+    no section headers, and without them no symbol table is found."""
+    with open(path, "r+b") as f:
+        f.seek(0x28)            # e_shoff
+        f.write(b"\0" * 8)
+        f.seek(0x3c)            # e_shnum, e_shstrndx
+        f.write(b"\0" * 4)
+
+
+def stdlib_copy_dir(workdir, facts, exe_name):
+    """A prefix-like directory for a copied static executable:
+    D/bin/EXE, with D/lib/pythonX.Y linked to the real library, so that
+    the copy finds its standard library the way the original does."""
+    d = os.path.join(workdir, "copy-%d" % serial())
+    os.makedirs(os.path.join(d, "bin"))
+    os.makedirs(os.path.join(d, "lib"))
+    libdir = os.path.join(facts["prefix"], "lib")
+    for name in os.listdir(libdir):
+        if name.startswith("python"):
+            os.symlink(os.path.join(libdir, name), os.path.join(d, "lib", name))
+    exe = os.path.join(d, "bin", exe_name)
+    shutil.copy2(facts["executable"], exe)
+    return exe
+
+
+def strip_copy(exe, facts):
+    """strip --strip-all, in place.  An executable rewritten by patchelf
+    (tests/provision-pythons.sh keeps the pristine one as EXE.orig) does
+    not survive strip: strip the original and redo the patchelf edit."""
+    orig = facts["executable"] + ".orig"
+    if not os.path.exists(orig):
+        return tool(["strip", "--strip-all", exe])
+    shutil.copy2(orig, exe)
+    return tool(["strip", "--strip-all", exe]) or tool(
+        ["patchelf", "--set-interpreter", facts["loader"], "--force-rpath",
+         "--set-rpath", os.path.dirname(facts["loader"]), exe])
+
+
+def check_ways(report, interp, version, workdir):
+    label = "%s %s" % (version, interp)
+    mm = major_minor(version)
+    try:
+        facts = interp_facts(interp)
+    except (RuntimeError, OSError, ValueError,
+            subprocess.TimeoutExpired) as e:
+        report.fail("%s: interpreter facts" % label, [str(e)])
+        return
+
+    # Each fallback for finding the runtime, forced on the unstripped
+    # process (the .PyRuntime section exists from 3.10 on).
+    run_way(report, "%s: runtime found by scanning memory" % label, interp,
+            workdir, dump_env=dict(os.environ, SNAKESCOPE_LOCATE="scan"))
+    if mm >= (3, 10):
+        run_way(report, "%s: runtime found by the .PyRuntime section"
+                % label, interp, workdir,
+                dump_env=dict(os.environ, SNAKESCOPE_LOCATE="section"))
+
+    # Stripped binaries.
+    if facts["libpython"]:
+        lib = facts["libpython"]
+        for how in ("strip --strip-all", "no section headers"):
+            d = os.path.join(workdir, "stripped-%d" % serial())
+            os.makedirs(d)
+            copy = os.path.join(d, os.path.basename(lib))
+            shutil.copy2(lib, copy)
+            why = tool(["strip", "--strip-all", copy])
+            if not why and how == "no section headers":
+                drop_section_headers(copy)
+            env = dict(TARGET_ENV, LD_LIBRARY_PATH=d)
+            try:
+                used = None if why else \
+                    interp_facts(interp, env)["libpython"]
+            except (RuntimeError, OSError, ValueError,
+                    subprocess.TimeoutExpired) as e:
+                why = "the interpreter does not start with it: %s" % e
+            if why:
+                report.fail("%s: libpython, %s" % (label, how), [why])
+            elif used != copy:
+                report.skip("%s: libpython, %s: LD_LIBRARY_PATH does not "
+                            "override this executable's RPATH"
+                            % (label, how))
+            else:
+                run_way(report, "%s: libpython copy, %s" % (label, how),
+                        interp, workdir, env=env)
+    else:
+        for how in ("strip --strip-all", "no section headers"):
+            exe = stdlib_copy_dir(workdir, facts,
+                                  os.path.basename(facts["executable"]))
+            why = strip_copy(exe, facts)
+            if not why and how == "no section headers":
+                drop_section_headers(exe)
+            if why:
+                report.fail("%s: %s" % (label, how), [why])
+                continue
+            run_way(report, "%s: executable copy, %s" % (label, how), exe,
+                    workdir)
+
+    # python -m module (sys.path[0] is the working directory).
+    run_way(report, "%s: python -m threads" % label, interp, workdir,
+            cmd=[interp] + TARGET_FLAGS + ["-m", "threads"], cwd=TARGETS)
+
+    # A script with a "#!/usr/bin/env -S python3 ..." line, python3 in PATH.
+    d = os.path.join(workdir, "shebang-%d" % serial())
+    os.makedirs(os.path.join(d, "bin"))
+    os.symlink(interp, os.path.join(d, "bin", "python3"))
+    script = os.path.join(d, "run-threads")
+    with open(script, "w") as f:
+        f.write("#!/usr/bin/env -S python3 -E -s -B\n"
+                "import runpy, sys\n"
+                "sys.argv = [%r] + sys.argv[1:]\n"
+                "sys.path.insert(0, %r)\n"
+                "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+                % (os.path.join(TARGETS, "threads.py"), TARGETS))
+    os.chmod(script, 0o755)
+    env = dict(TARGET_ENV, PATH=os.path.join(d, "bin") + ":" +
+               os.environ.get("PATH", "/usr/bin:/bin"))
+    run_way(report, "%s: script with an env shebang" % label, interp,
+            workdir, cmd=[script], env=env)
+
+    # A venv: bin/python is a symlink to the interpreter.
+    if not facts["has_venv"]:
+        report.skip("%s: venv: no venv module" % label)
+    else:
+        venv = os.path.join(workdir, "venv-%d" % serial())
+        why = tool([interp, "-E", "-m", "venv", "--without-pip", venv])
+        if why:
+            report.skip("%s: venv: cannot create one: %s"
+                        % (label, why.splitlines()[-1]))
+        else:
+            py = os.path.join(venv, "bin", "python")
+            run_way(report, "%s: venv python (%s)" % (
+                label, "symlink" if os.path.islink(py) else "copy"),
+                py, workdir)
+
+    # A C program embedding the shared libpython.
+    check_embedded(report, label, facts, workdir)
+
+
+def check_embedded(report, label, facts, workdir):
+    what = "%s: C program embedding libpython" % label
+    lib = facts["libpython"]
+    if not lib:
+        report.skip("%s: libpython is linked into the executable" % what)
+        return
+    inc = facts["include"]
+    if not os.path.isfile(os.path.join(inc or "", "Python.h")):
+        # Relocated builds (Debian's, unpacked elsewhere) report the
+        # include directory of their build prefix.
+        inc = os.path.join(facts["prefix"], "include",
+                           os.path.basename(inc or ""))
+    if not os.path.isfile(os.path.join(inc, "Python.h")):
+        report.skip("%s: no Python.h" % what)
+        return
+    d = os.path.join(workdir, "embed-%d" % serial())
+    os.makedirs(d)
+    flags = ["-isystem", inc]
+    # Debian's pyconfig.h includes <x86_64-linux-gnu/pythonX.Y/pyconfig.h>.
+    multiarch = os.path.join(os.path.dirname(inc), "x86_64-linux-gnu",
+                             os.path.basename(inc))
+    if os.path.isdir(multiarch):
+        os.makedirs(os.path.join(d, "x86_64-linux-gnu"))
+        os.symlink(multiarch, os.path.join(d, "x86_64-linux-gnu",
+                                           os.path.basename(inc)))
+        flags += ["-isystem", d]
+    libdir = os.path.dirname(lib)
+    link = ["-L" + libdir, "-l:" + os.path.basename(lib),
+            "-Wl,-rpath," + libdir, "-Wl,--allow-shlib-undefined"]
+    loader = facts["loader"]
+    if loader and os.path.realpath(loader) != \
+            os.path.realpath("/lib64/ld-linux-x86-64.so.2"):
+        link += ["-Wl,--dynamic-linker=" + loader, "-Wl,--disable-new-dtags"]
+    host = os.path.join(d, "embed_host")
+    why = tool(["cc", "-O1", "-o", host] + flags +
+               [os.path.join(TARGETS, "embed_host.c")] + link)
+    if why:
+        report.fail(what, ["cannot build the host: " + why])
+        return
+    env = dict(TARGET_ENV, PYTHONHOME="%s:%s" % (facts["prefix"],
+                                                 facts["exec_prefix"]))
+    run_way(report, what, None, workdir,
+            cmd=[host, os.path.join(TARGETS, "threads.py")], env=env)
+
+
 def check_refusal(report, interp, version):
     what = "%s %s: unsupported (expected refusal)" % (version, interp)
     p = spawn([interp] + TARGET_FLAGS + [
@@ -872,6 +1127,9 @@ def main():
                     help="only this target script, e.g. deep (repeatable)")
     ap.add_argument("--no-misc", action="store_true",
                     help="skip the bad-input, signal and SIGSTOP cases")
+    ap.add_argument("--no-ways", action="store_true",
+                    help="skip stripped copies, -m, venv, shebang and "
+                    "embedding")
     args = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -937,6 +1195,8 @@ def main():
                     first = path
                 check_interpreter(report, path, version, workdir,
                                   args.target)
+                if not args.no_ways:
+                    check_ways(report, path, version, workdir)
 
         if args.no_misc:
             pass
