@@ -66,6 +66,7 @@ TARGET_DUMPS = [
     ("many_threads.py", [["--json"]]),
     ("ten_threads.py", [["--json"]]),
     ("heartbeat.py", [["--json"]]),
+    ("subinterpreters.py", [["--json"], ["--json", "--no-pause"]]),
 ]
 
 RECORD_TIMEOUT = 30.0
@@ -554,6 +555,8 @@ def in_ranges(mm, ranges):
 def target_unavailable(script, mm):
     if script == "unicode_names.py" and mm < (3, 0):
         return "non-ASCII identifiers need Python 3"
+    if script == "subinterpreters.py" and mm < (3, 12):
+        return "no sub-interpreter module before 3.12"
     return None
 
 

@@ -133,6 +133,7 @@ class Recorder(object):
         self._threads = []          # Thread objects made by thread()
         self._info = {}             # ident -> dict, filled by park()
         self._blocking = _blocking_places()
+        self.extra = []             # finished entries for other threads
 
     # --- called by the target -------------------------------------------
 
@@ -273,6 +274,7 @@ class Recorder(object):
                            for fn, fl, ln in stack],
             })
         del frames
+        threads.extend(self.extra)
         record = {
             "pid": os.getpid(),
             "version": sys.version.split()[0],
