@@ -27,6 +27,7 @@ import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -848,6 +849,124 @@ def check_embedded(report, label, facts, workdir):
             cmd=[host, os.path.join(TARGETS, "threads.py")], env=env)
 
 
+# --------------------------------------------------------------------------
+# targets that claim a version snakescope does not know: copies of a real
+# interpreter whose Py_Version and _Py_DebugOffsets version are patched
+
+def elf_vaddr_to_offset(data, vaddr):
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    for i in range(phnum):
+        p_type, _, off, va, _, filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 1 and va <= vaddr < va + filesz:   # PT_LOAD
+            return off + vaddr - va
+    return None
+
+
+def patch_python_file(path, version_hex, new_hex, table_words=()):
+    """Patch Py_Version and the debug table's version (and table words
+    given as (index, value)) in an ELF file.  None, or why not."""
+    out = subprocess.run(["readelf", "--dyn-syms", "-W", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    m = re.search(r"^\s*\d+:\s+([0-9a-f]+)\s+[48]\s+OBJECT\s+GLOBAL\s+\S+\s+"
+                  r"\S+\s+Py_Version$", out.stdout.decode(), re.M)
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    cookie = b"xdebugpy" + struct.pack("<Q", version_hex)
+    table = data.find(cookie)
+    if not m or table < 0 or data.find(cookie, table + 1) >= 0:
+        return "no unique Py_Version symbol and debug table in %s" % path
+    pv = elf_vaddr_to_offset(data, int(m.group(1), 16))
+    if pv is None or struct.unpack_from("<I", data, pv)[0] != version_hex:
+        return "Py_Version of %s is not where the symbol says" % path
+    struct.pack_into("<I", data, pv, new_hex)
+    struct.pack_into("<Q", data, table + 8, new_hex)
+    for index, value in table_words:
+        struct.pack_into("<Q", data, table + 8 * index, value)
+    with open(path, "wb") as f:
+        f.write(data)
+    return None
+
+
+def check_version_claims(report, interps, workdir):
+    """3.16.0a1 with a consistent 3.15-shaped table: read, with a warning.
+    A table that does not read as the newest known shape, or a
+    free-threaded flag: refused, naming the version."""
+    usable = []
+    for path, version, _ in interps:
+        mm = version and major_minor(version)
+        if not mm or mm < (3, 13):
+            continue
+        try:
+            facts = interp_facts(path)
+        except (RuntimeError, OSError, ValueError,
+                subprocess.TimeoutExpired):
+            continue
+        if facts["libpython"] and "/.pyenv/" not in path:
+            continue    # only pyenv's RUNPATH lets a patched copy be used
+        usable.append((mm, path, version, facts))
+    cases = [
+        ((3, 15), "3.16.0a1 with a table of 3.15's shape: read with a "
+         "warning", 0x031000a1, (), EXIT_OK, r"warning: Python 3\.16\.0a1"),
+        ((3, 15), "3.16.0a1 whose thread_state size word is garbage: "
+         "refused", 0x031000a1, ((22, 8),), EXIT_NOTPY,
+         r"Python 3\.16\.0a1 is not supported"),
+        ((3, 13), "3.16.0a1 with a table of 3.13's shape: refused",
+         0x031000a1, (), EXIT_NOTPY, r"Python 3\.16\.0a1 is not supported"),
+        ((3, 13), "free-threaded flag set: refused", None, ((2, 1),),
+         EXIT_NOTPY, r"free-threaded"),
+    ]
+    for want, what, new_hex, words, rc, pattern in cases:
+        cands = [u for u in usable if u[0] == want]
+        if not cands:
+            report.skip("%s: no CPython %d.%d whose copy can be patched"
+                        % (what, want[0], want[1]))
+            continue
+        mm, interp, version, facts = cands[0]
+        what = "%s (%s %s)" % (what, version, interp)
+        hexv = (mm[0] << 24) | (mm[1] << 16) | \
+            (int(version.split(".")[2]) << 8) | 0xf0
+        env = TARGET_ENV
+        if facts["libpython"]:
+            d = os.path.join(workdir, "patched-%d" % serial())
+            os.makedirs(d)
+            target_file = os.path.join(d, os.path.basename(facts["libpython"]))
+            shutil.copy2(facts["libpython"], target_file)
+            env = dict(TARGET_ENV, LD_LIBRARY_PATH=d)
+            exe = interp
+        else:
+            exe = target_file = stdlib_copy_dir(
+                workdir, facts, os.path.basename(facts["executable"]))
+        why = patch_python_file(target_file, hexv,
+                                hexv if new_hex is None else new_hex, words)
+        if why:
+            report.fail(what, [why])
+            continue
+        t = Target(exe, "threads.py", workdir, env=env)
+        try:
+            t.ready()
+        except TargetError as e:
+            t.kill()
+            report.fail(what, ["target not ready: %s" % e])
+            continue
+        try:
+            res = snakescope("dump", "--json", t.pid)
+            problems = expect_exit(res, [rc], [pattern])
+            if rc == EXIT_OK and not problems:
+                problems = one_error_line(res, [pattern])
+                doc = json.loads(res.out.decode("utf-8"))
+                record = dict(t.record, version="3.16.0a1")
+                problems += [p for p in compare_dump(record, doc)
+                             if not p.startswith("python.warning")]
+                if "3.16.0a1" not in (doc["python"].get("warning") or ""):
+                    problems.append("python.warning should name 3.16.0a1, "
+                                    "got %r" % doc["python"].get("warning"))
+            report.check(what, problems)
+        finally:
+            t.kill()
+
+
 def check_refusal(report, interp, version):
     what = "%s %s: unsupported (expected refusal)" % (version, interp)
     p = spawn([interp] + TARGET_FLAGS + [
@@ -1201,6 +1320,9 @@ def main():
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
+        if not args.no_ways:
+            check_version_claims(report, [i for i in interps if i[1]],
+                                 workdir)
         if args.no_misc:
             pass
         elif first is None:
