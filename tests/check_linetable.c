@@ -216,6 +216,10 @@ START_TEST(test_known_values)
 	ck_assert_int_eq(linetable_lnotab_line(lnotab, sizeof(lnotab), 10, 10), 11);
 	ck_assert_int_eq(linetable_lnotab_line(lnotab, sizeof(lnotab), 10, 1000), 11);
 	ck_assert_int_eq(linetable_lnotab_line(lnotab, sizeof(lnotab), 10, -2), 10);
+	/* 2.7: the same pairs, but 0xff is +255 lines. */
+	ck_assert_int_eq(linetable_lnotab27_line(lnotab, sizeof(lnotab), 10, 4), 12);
+	ck_assert_int_eq(linetable_lnotab27_line(lnotab, sizeof(lnotab), 10, 10),
+			 267);
 
 	ck_assert_int_eq(linetable_310_line(t310, sizeof(t310), 10, 0), 11);
 	ck_assert_int_eq(linetable_310_line(t310, sizeof(t310), 10, 2), 11);

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,6 +359,116 @@ START_TEST(test_garbage_pointers)
 }
 END_TEST
 
+/* ---- Python 2.7 objects ------------------------------------------- */
+
+static uint64_t py2_obj(const char *type_name, size_t size, uint64_t *type)
+{
+	uint64_t o = image_alloc(&im, size);
+
+	if (!*type)
+		*type = image_type(&im, type_name);
+	image_put64(&im, o + (uint64_t)im.L->object.ob_type, *type);
+	return o;
+}
+
+/* 'str' is a byte string; 'unicode' points at UCS-4 (this build) data. */
+START_TEST(test_py27_objects)
+{
+	const struct py_layout *L = layout_builtin(2, 7);
+	uint64_t t_str = 0, t_uni = 0, t_int = 0, t_dict = 0;
+	uint64_t s, u, data, i, d, table, k1, k2, v;
+	uint32_t ucs[] = { 'w', 0xe9, 0x1f600 };
+	char *out;
+	uint64_t n;
+	struct err e;
+
+	ck_assert_ptr_nonnull(L);
+	ck_assert_int_eq(L->unicode.kind, LAYOUT_STR_PY2);
+	ck_assert_int_eq(L->unicode.char_size, 4);
+	image_init(&im, L);
+	t_str = im.type_str;
+	s = py2_obj("str", (size_t)L->bytes.data + 8, &t_str);
+	image_put64(&im, s + (uint64_t)L->bytes.size, 5);
+	image_putbytes(&im, s + (uint64_t)L->bytes.data, "w\xc3\xa9r\xff", 6);
+	u = py2_obj("unicode", 64, &t_uni);
+	data = image_alloc(&im, sizeof(ucs));
+	image_putbytes(&im, data, ucs, sizeof(ucs));
+	image_put64(&im, u + (uint64_t)L->unicode.length, 3);
+	image_put64(&im, u + (uint64_t)L->unicode.compact_data, data);
+	i = py2_obj("int", 32, &t_int);
+	image_put64(&im, i + (uint64_t)L->pylong.int_value, 140000000000001ULL);
+
+	/* A dict of 8 slots: "a" -> int, a deleted slot, "b" -> str. */
+	k1 = py2_obj("str", (size_t)L->bytes.data + 8, &t_str);
+	image_put64(&im, k1 + (uint64_t)L->bytes.size, 1);
+	image_putbytes(&im, k1 + (uint64_t)L->bytes.data, "a", 2);
+	k2 = py2_obj("str", (size_t)L->bytes.data + 8, &t_str);
+	image_put64(&im, k2 + (uint64_t)L->bytes.size, 1);
+	image_putbytes(&im, k2 + (uint64_t)L->bytes.data, "b", 2);
+	d = py2_obj("dict", 256, &t_dict);
+	table = image_alloc(&im, 8 * 24);
+	image_put64(&im, d + (uint64_t)L->dict.ma_mask, 7);
+	image_put64(&im, d + (uint64_t)L->dict.ma_table, table);
+	image_put64(&im, table + 1 * 24 + 8, k1);
+	image_put64(&im, table + 1 * 24 + 16, i);
+	image_put64(&im, table + 4 * 24 + 8, k2); /* deleted: no value */
+	image_put64(&im, table + 6 * 24 + 8, k2);
+	image_put64(&im, table + 6 * 24 + 16, s);
+	start(0);
+
+	/* Bytes pass through as they are (the writers escape bad UTF-8). */
+	ck_assert_int_eq(py_str_read(&P, s, 100, &out, NULL, &e), 0);
+	ck_assert_str_eq(out, "w\xc3\xa9r\xff");
+	free(out);
+	ck_assert_int_eq(py_str_read(&P, u, 100, &out, NULL, &e), 0);
+	ck_assert_str_eq(out, "w\xc3\xa9\xf0\x9f\x98\x80");
+	free(out);
+	ck_assert_int_eq(py_long_read_u64(&P, i, &n, &e), 0);
+	ck_assert_uint_eq(n, 140000000000001ULL);
+	ck_assert_int_eq(py_dict_get_str(&P, d, "a", &v, &e), 0);
+	ck_assert_uint_eq(v, i);
+	ck_assert_int_eq(py_dict_get_str(&P, d, "b", &v, &e), 0);
+	ck_assert_uint_eq(v, s);
+	ck_assert_int_eq(py_dict_get_str(&P, d, "c", &v, &e), SS_ECORRUPT);
+	finish();
+}
+END_TEST
+
+/* 3.7.0-3.7.3 keep gilstate.tstate_current 88 bytes earlier. */
+START_TEST(test_patch_release_fix)
+{
+	struct py_runtime_info info;
+	struct py_proc p;
+	struct err e;
+
+	setup_version(7);
+	memset(&info, 0, sizeof(info));
+	info.runtime_kind = LAYOUT_RUNTIME_STRUCT;
+	info.runtime = image_alloc(&im, 4096);
+	info.major = 3;
+	info.minor = 7;
+	reader = image_reader(&im);
+	snprintf(info.version_text, sizeof(info.version_text), "3.7.3");
+	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), 0);
+	ck_assert_int_eq(p.L.runtime.tstate_current, 1392);
+	ck_assert_str_eq(p.version, "3.7.3");
+	py_proc_release(&p);
+	snprintf(info.version_text, sizeof(info.version_text), "3.7.4");
+	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), 0);
+	ck_assert_int_eq(p.L.runtime.tstate_current, 1480);
+	py_proc_release(&p);
+	/* A layout kind that does not match what was found is refused. */
+	info.runtime_kind = LAYOUT_RUNTIME_GLOBALS;
+	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), SS_EBADBUILD);
+	/* So is a debug build before 3.13. */
+	info.runtime_kind = LAYOUT_RUNTIME_STRUCT;
+	info.debug_build = true;
+	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), SS_EUNSUPPORTED);
+	mem_reader_free(reader);
+	image_release(&im);
+}
+END_TEST
+
 static Suite *pystructs_suite(void)
 {
 	Suite *s = suite_create("pystructs");
@@ -370,6 +481,8 @@ static Suite *pystructs_suite(void)
 	tcase_add_test(tc, test_frame_cycle_is_cut);
 	tcase_add_test(tc, test_thread_list_cycle_is_an_error);
 	tcase_add_test(tc, test_garbage_pointers);
+	tcase_add_test(tc, test_py27_objects);
+	tcase_add_test(tc, test_patch_release_fix);
 	suite_add_tcase(s, tc);
 	return s;
 }
