@@ -258,7 +258,7 @@ int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 		rc = apply_debug_offsets(p, info, e);
 		if (rc)
 			return rc;
-		if (!p->layout_source || !p->L.major)
+		if (!p->L.major) /* no table, and no debug offsets */
 			return unsupported(info, e);
 	}
 	if ((int)p->L.runtime.kind != info->runtime_kind)

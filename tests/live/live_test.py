@@ -86,9 +86,14 @@ TARGET_FLAGS = ["-E", "-s", "-B"]
 class Report(object):
     def __init__(self):
         self.counts = {"ok": 0, "FAIL": 0, "SKIP": 0}
+        self.current = None     # the interpreter whose checks run now
+        self.per_interp = {}    # label -> counts, in order
 
     def line(self, kind, what, details=None):
         self.counts[kind] += 1
+        if self.current is not None:
+            self.per_interp.setdefault(
+                self.current, {"ok": 0, "FAIL": 0, "SKIP": 0})[kind] += 1
         out = ["%s - %s" % (kind, what)]
         for d in details or []:
             out.extend("    " + s for s in str(d).splitlines())
@@ -1303,6 +1308,7 @@ def main():
 
         first = None
         for path, version, err in interps:
+            report.current = "%s %s" % (version or "?", path)
             if version is None:
                 report.skip("interpreter %s: does not run: %s" % (path, err))
                 continue
@@ -1320,6 +1326,7 @@ def main():
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
+        report.current = None
         if not args.no_ways:
             check_version_claims(report, [i for i in interps if i[1]],
                                  workdir)
@@ -1342,6 +1349,11 @@ def main():
 
 
 def summary(report, t0):
+    if report.per_interp:
+        print("# per interpreter:", flush=True)
+        for label, c in report.per_interp.items():
+            print("#   %-48s %3d ok, %d failed, %d skipped"
+                  % (label, c["ok"], c["FAIL"], c["SKIP"]), flush=True)
     c = report.counts
     print("# %d ok, %d failed, %d skipped in %.1f s"
           % (c["ok"], c["FAIL"], c["SKIP"], time.monotonic() - t0),
