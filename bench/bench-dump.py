@@ -35,7 +35,7 @@ def interpreters():
     found += sorted(p for p in glob.glob("/usr/bin/python3.[0-9]*")
                     if re.fullmatch(r".*/python3\.\d+", p))
     found += sorted(p for p in glob.glob("/opt/py/*/bin/python3*")
-                    if re.fullmatch(r".*/python3\.\d+", p))
+                    if re.fullmatch(r".*/python3\.\d+d?", p))
     seen, out = set(), []
     for p in found:
         real = os.path.realpath(p)
@@ -45,11 +45,18 @@ def interpreters():
     return out
 
 
-def supported_range(snakescope):
+def supported_ranges(snakescope):
+    """[((2, 7), (2, 7)), ((3, 6), (3, 15))] from "supported: CPython
+    2.7, 3.6-3.15"."""
     out = subprocess.run([snakescope, "--version"], capture_output=True,
                          text=True).stdout
-    m = re.search(r"supported: CPython (\d+)\.(\d+)-(\d+)\.(\d+)", out)
-    return (int(m[1]), int(m[2])), (int(m[3]), int(m[4]))
+    m = re.search(r"^supported: CPython (.*)$", out, re.M)
+    ranges = []
+    for part in m[1].split(", "):
+        r = re.fullmatch(r"(\d+)\.(\d+)(?:-(\d+)\.(\d+))?", part)
+        lo = (int(r[1]), int(r[2]))
+        ranges.append((lo, (int(r[3]), int(r[4])) if r[3] else lo))
+    return ranges
 
 
 def version_of(py):
@@ -112,7 +119,7 @@ def main():
     ap.add_argument("--snakescope", default=os.path.join(TOP, "snakescope"))
     ap.add_argument("pythons", nargs="*")
     args = ap.parse_args()
-    lo, hi = supported_range(args.snakescope)
+    ranges = supported_ranges(args.snakescope)
     print("median of %d runs; wall/CPU in ms, RSS in KiB; ratio = wall/goal"
           % args.runs)
     print("%-8s %-12s %-9s %8s %8s %8s %7s %8s" % (
@@ -121,7 +128,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for py in args.pythons or interpreters():
             mm, full = version_of(py)
-            if not lo <= mm <= hi:
+            if not any(lo <= mm <= hi for lo, hi in ranges):
                 print("%-8s skipped (unsupported by this build)" % full)
                 continue
             for target, label, goal in TARGETS:
