@@ -23,26 +23,13 @@ import sys
 import tempfile
 import time
 
+from benchlib import interpreters
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = [("ten_threads.py", "10 threads", 3.0),
            ("many_threads.py", "200 threads", 30.0),
            ("deep.py", "300 deep", 3.0)]
 RSS_GOAL_KIB = 10 * 1024
-
-
-def interpreters():
-    found = sorted(glob.glob("/root/.pyenv/versions/*/bin/python"))
-    found += sorted(p for p in glob.glob("/usr/bin/python3.[0-9]*")
-                    if re.fullmatch(r".*/python3\.\d+", p))
-    found += sorted(p for p in glob.glob("/opt/py/*/bin/python3*")
-                    if re.fullmatch(r".*/python3\.\d+d?", p))
-    seen, out = set(), []
-    for p in found:
-        real = os.path.realpath(p)
-        if real not in seen:
-            seen.add(real)
-            out.append(p)
-    return out
 
 
 def supported_ranges(snakescope):

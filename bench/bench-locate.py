@@ -18,22 +18,10 @@ import sys
 import tempfile
 import time
 
+from benchlib import interpreters
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.path.join(TOP, "tests", "targets", "ten_threads.py")
-
-
-def interpreters():
-    found = sorted(glob.glob("/root/.pyenv/versions/*/bin/python"))
-    found += sorted(p for p in glob.glob("/usr/bin/python3.[0-9]*")
-                    if re.fullmatch(r".*/python3\.\d+", p))
-    found += sorted(p for p in glob.glob("/opt/py/*/bin/python3*")
-                    if re.fullmatch(r".*/python3\.\d+d?", p))
-    seen, out = set(), []
-    for p in found:
-        if os.access(p, os.X_OK) and os.path.realpath(p) not in seen:
-            seen.add(os.path.realpath(p))
-            out.append(p)
-    return out
 
 
 def start(py, workdir):
