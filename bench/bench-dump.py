@@ -12,7 +12,6 @@ with the target parked.  Goals (from the foundation issue) are printed as
 ratios: <= 3 ms for 10 threads paused, <= 30 ms for 200 threads, <= 10 MiB.
 """
 import argparse
-import glob
 import json
 import os
 import re

@@ -9,9 +9,7 @@ interpreter found, against tests/targets/ten_threads.py.
 Usage: bench/bench-locate.py [--runs N] [--snakescope PATH] [PYTHON...]
 """
 import argparse
-import glob
 import os
-import re
 import statistics
 import subprocess
 import sys
