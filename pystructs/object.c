@@ -328,7 +328,7 @@ int py_long_read_u64(struct py_proc *p, uint64_t obj, uint64_t *out,
 	int rc;
 
 	if (L->pylong.int_value != LAYOUT_NONE &&
-	    !py_check_type(p, obj, "int", &p->type_int, NULL)) {
+	    !py_check_type(p, obj, "int", &p->type_int27, NULL)) {
 		int64_t ival; /* 2.7 PyIntObject: a C long */
 
 		rc = mem_read_u64(p->mem, obj + (uint64_t)L->pylong.int_value,
@@ -341,7 +341,7 @@ int py_long_read_u64(struct py_proc *p, uint64_t obj, uint64_t *out,
 		return rc;
 	}
 	rc = py_check_type(p, obj, L->pylong.int_value != LAYOUT_NONE ?
-			   "long" : "int", &p->type_long, e);
+			   "long" : "int", &p->type_int, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)L->pylong.tag, &tag, e);
 	if (rc)

@@ -19,14 +19,12 @@ struct patch_fix {
 	unsigned major, minor, last_micro; /* applies to X.Y.0 - X.Y.last */
 	size_t layout_off;
 	int value;
-	const char *why;
 };
 
 static const struct patch_fix patch_fixes[] = {
 	/* 3.7.4 grew PyGC_Head from 24 to 32 bytes (bpo-27987), which moved
 	 * every _PyRuntimeState field after 'gc' by 88 bytes. */
-	{ 3, 7, 3, offsetof(struct py_layout, runtime.tstate_current), 1392,
-	  "PyGC_Head before 3.7.4" },
+	{ 3, 7, 3, offsetof(struct py_layout, runtime.tstate_current), 1392 },
 };
 
 const char *py_supported_range(void)
@@ -111,33 +109,40 @@ static int read_sys_version(struct py_proc *p, struct err *e)
 	return 0;
 }
 
-/*
- * For a guessed table shape: the offsets must describe this process's
- * own structures.  The first interpreter's first thread must point back at
- * it, and the frame and interpreter pointers must be plausible.
- */
+bool py_interp_links_back(struct mem_reader *mem, const struct py_layout *L,
+			  uint64_t interp, uint64_t *first)
+{
+	uint64_t tstate, back, frame;
+
+	*first = 0;
+	if (!py_ptr_ok(interp) ||
+	    mem_read_u64(mem, interp + (uint64_t)L->interp.threads_head,
+			 &tstate, NULL))
+		return false;
+	if (!tstate)
+		return true;
+	if (!py_ptr_ok(tstate) ||
+	    mem_read_u64(mem, tstate + (uint64_t)L->tstate.interp, &back,
+			 NULL) || back != interp ||
+	    mem_read_u64(mem, tstate + (uint64_t)L->tstate.frame, &frame,
+			 NULL) || (frame && !py_ptr_ok(frame)))
+		return false;
+	*first = tstate;
+	return true;
+}
+
+/* For a guessed table shape: the offsets must describe this process's
+ * own structures (see py_interp_links_back()). */
 static int check_structure(struct py_proc *p, struct err *e)
 {
-	const struct py_layout *L = &p->L;
-	uint64_t interp, tstate, back, frame;
+	uint64_t interp, first;
 
-	if (mem_read_u64(p->mem, p->runtime + (uint64_t)L->runtime.interpreters_head,
-			 &interp, e))
-		return SS_EBADBUILD;
-	if (!interp)
-		return 0; /* starting or finalizing: nothing to read anyway */
-	if (!py_ptr_ok(interp) ||
-	    mem_read_u64(p->mem, interp + (uint64_t)L->interp.threads_head,
-			 &tstate, NULL))
-		return err_set(e, SS_EBADBUILD, "the interpreter list does not "
-			       "lead to an interpreter");
-	if (!tstate)
-		return 0;
-	if (!py_ptr_ok(tstate) ||
-	    mem_read_u64(p->mem, tstate + (uint64_t)L->tstate.interp, &back,
-			 NULL) || back != interp ||
-	    mem_read_u64(p->mem, tstate + (uint64_t)L->tstate.frame, &frame,
-			 NULL) || (frame && !py_ptr_ok(frame)))
+	if (mem_read_u64(p->mem, p->runtime +
+			 (uint64_t)p->L.runtime.interpreters_head, &interp, NULL))
+		return err_set(e, SS_EBADBUILD, "cannot read the interpreter "
+			       "list head");
+	/* No interpreter (starting or finalizing): nothing to read anyway. */
+	if (interp && !py_interp_links_back(p->mem, &p->L, interp, &first))
 		return err_set(e, SS_EBADBUILD, "the first thread state does "
 			       "not point back at its interpreter");
 	return 0;

@@ -33,7 +33,9 @@ struct py_proc {
 				   newer than snakescope knows */
 
 	/* Type object addresses, learnt (by tp_name) on first sight. */
-	uint64_t type_str, type_bytes, type_int, type_long, type_code;
+	uint64_t type_str, type_bytes, type_code;
+	uint64_t type_int;    /* arbitrary-size int (2.7: 'long') */
+	uint64_t type_int27;  /* 2.7's machine-word 'int' */
 
 	int pthread_tid_offset; /* glibc struct pthread tid, -1 unknown */
 
@@ -76,6 +78,15 @@ void py_proc_release(struct py_proc *p);
 
 /* Drop caches keyed by target addresses (between samples). */
 void py_proc_forget(struct py_proc *p);
+
+/*
+ * Does the interpreter at 'interp' hold together under layout L: its
+ * first thread state (stored in *first, 0 when it has none) points back at
+ * it, with a plausible frame pointer?  A cheap test that offsets describe
+ * this process, used before trusting a guessed layout or a scanned word.
+ */
+bool py_interp_links_back(struct mem_reader *mem, const struct py_layout *L,
+			  uint64_t interp, uint64_t *first);
 
 /* "2.7, 3.6-3.15": the versions this build of snakescope reads. */
 const char *py_supported_range(void);

@@ -135,17 +135,13 @@ static bool find_interp_head(const struct maps *m, struct mem_reader *mem,
 		for (size_t off = 0; off + 8 <= g->len && walks < WALK_TRIES_MAX;
 		     off += 8) {
 			const struct maps_entry *me;
-			uint64_t w, ts, back;
+			uint64_t w, first;
 			struct py_runtime_info cand = *out;
 
 			memcpy(&w, g->buf + off, sizeof(w));
 			if (!py_ptr_ok(w) || !(me = maps_find(m, w)) || !me->r ||
-			    !addrset_add(&tried, w))
-				continue;
-			if (mem_read_u64(mem, w + (uint64_t)L->interp.threads_head,
-					 &ts, NULL) || !py_ptr_ok(ts) ||
-			    mem_read_u64(mem, ts + (uint64_t)L->tstate.interp,
-					 &back, NULL) || back != w)
+			    !addrset_add(&tried, w) ||
+			    !py_interp_links_back(mem, L, w, &first) || !first)
 				continue;
 			cand.runtime_kind = L->runtime.kind;
 			cand.runtime = g->lo + off -

@@ -642,15 +642,10 @@ def interp_facts(interp, env=None):
 
 def run_way(report, what, interp, workdir, dump_env=None, **target_kw):
     """Start threads.py one way, dump it, compare with its record."""
-    t = Target(interp, "threads.py", workdir, **target_kw)
-    try:
-        t.ready()
-    except TargetError as e:
-        report.fail(what, ["target not ready: %s" % e])
+    t = ready_target(report, interp, "threads.py", workdir, what,
+                     **target_kw)
+    if t is None:
         return
-    finally:
-        if t.record is None:
-            t.kill()
     try:
         report.check(what, dump_and_compare(t, ["--json"], env=dump_env))
     finally:
@@ -948,12 +943,8 @@ def check_version_claims(report, interps, workdir):
         if why:
             report.fail(what, [why])
             continue
-        t = Target(exe, "threads.py", workdir, env=env)
-        try:
-            t.ready()
-        except TargetError as e:
-            t.kill()
-            report.fail(what, ["target not ready: %s" % e])
+        t = ready_target(report, exe, "threads.py", workdir, what, env=env)
+        if t is None:
             continue
         try:
             res = snakescope("dump", "--json", t.pid)
@@ -990,8 +981,8 @@ def check_refusal(report, interp, version):
         kill(p)
 
 
-def ready_target(report, interp, script, workdir, what, extra=()):
-    t = Target(interp, script, workdir, extra)
+def ready_target(report, interp, script, workdir, what, extra=(), **kw):
+    t = Target(interp, script, workdir, extra, **kw)
     try:
         t.ready()
     except TargetError as e:
