@@ -73,6 +73,23 @@ enum layout_instdict_kind {
 	LAYOUT_INSTDICT_313 = 4,    /* dict at obj-24, else inline values */
 };
 
+/* Where a suspended frame's value stack ends. */
+enum layout_stack_kind {
+	LAYOUT_STACK_TOP_PTR = 1,   /* <=3.9: f_stacktop, a pointer */
+	LAYOUT_STACK_DEPTH = 2,     /* 3.10: f_valuestack + f_stackdepth */
+	LAYOUT_STACK_TOP_INDEX = 3, /* 3.11-3.13: stacktop, an index into
+				       localsplus */
+	LAYOUT_STACK_POINTER = 4,   /* 3.14+: stackpointer (stackrefs) */
+};
+
+/* How to tell that a generator is suspended in await / yield from. */
+enum layout_yf_kind {
+	LAYOUT_YF_NONE = 0,        /* 2.7: no yield from */
+	LAYOUT_YF_NEXT_OPCODE = 1, /* <=3.10: next opcode is YIELD_FROM */
+	LAYOUT_YF_RESUME = 2,      /* 3.11/3.12: next is RESUME, oparg >= 2 */
+	LAYOUT_YF_STATE = 3,       /* 3.13+: gi_frame_state says so */
+};
+
 struct py_layout {
 	unsigned major, minor;
 
@@ -126,6 +143,10 @@ struct py_layout {
 		int owner_skip;  /* skip frames with owner >= this (shim /
 				    C-stack frames), NONE to keep all */
 		int localsplus;
+		int stack_kind;  /* enum layout_stack_kind */
+		int stacktop;    /* f_stacktop / f_stackdepth / stacktop /
+				    stackpointer */
+		int valuestack;  /* 3.10: f_valuestack */
 	} frame;
 
 	struct {
@@ -151,6 +172,8 @@ struct py_layout {
 		int tp_basicsize;
 		int tp_dictoffset;
 		int tp_flags;
+		int tp_base;
+		int tp_dict;
 		int ht_cached_keys;
 	} type;
 
@@ -201,6 +224,49 @@ struct py_layout {
 	struct {
 		int kind; /* enum layout_instdict_kind */
 	} instdict;
+
+	struct { /* PyGenObject head: generators, coroutines, async gens */
+		int frame;       /* <=3.10: gi_frame, a PyFrameObject pointer */
+		int iframe;      /* 3.11+: the embedded _PyInterpreterFrame */
+		int frame_state; /* 3.11+: gi_frame_state (int8) */
+		int qualname;
+		int yf_kind;     /* enum layout_yf_kind */
+		int yf_opcode;   /* YIELD_FROM / RESUME */
+		int yf_opcode_alt;  /* RESUME_QUICK / INSTRUMENTED_RESUME, or NONE */
+		int yf_state;    /* FRAME_SUSPENDED_YIELD_FROM */
+		int yf_state_alt;   /* 3.15: ..._LOCKED, or NONE */
+		int yf_slot;     /* awaited object = stack top [-yf_slot] */
+		int asend_gen;   /* async_generator_asend.ags_gen */
+	} gen;
+
+	struct {
+		int list_items;  /* PyListObject.ob_item (array pointer) */
+		int tuple_items; /* PyTupleObject.ob_item (inline) */
+		int set_used, set_mask, set_table;
+		int set_entry_size, set_entry_key;
+		int weakref_object; /* wr_object */
+		int float_value;    /* ob_fval */
+		int cell_ref;       /* ob_ref */
+		int method_self, method_func; /* bound method im_self/im_func */
+		int cfunction_self; /* builtin method m_self */
+		int function_closure;
+		int memberdescr_member; /* __slots__ descriptor d_member */
+		int memberdef_offset;   /* PyMemberDef.offset */
+	} container;
+
+	struct { /* _asyncio FutureObj / TaskObj; NONE before 3.8 */
+		int fut_loop, fut_callback, fut_callbacks, fut_result;
+		int fut_state;   /* 0 pending, 1 cancelled, 2 finished */
+		int fut_awaited_by, fut_is_task, fut_awaited_by_is_set; /* 3.14+ */
+		int task_fut_waiter, task_coro, task_name;
+		int task_node;   /* 3.14+: llist node linking native tasks */
+		int task_size;
+		int futureiter_future;
+		int wakeup_task; /* 3.8/3.9 TaskWakeupMethWrapper.ww_task */
+		/* 3.14+: in _PyThreadStateImpl / PyInterpreterState */
+		int ts_running_loop, ts_running_task, ts_tasks_head;
+		int interp_tasks_head;
+	} asyncio;
 };
 
 /*

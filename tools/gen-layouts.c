@@ -64,6 +64,12 @@
 #endif
 #if V(3, 14)
 #include "internal/pycore_debug_offsets.h" /* in pycore_runtime.h in 3.13 */
+#include "internal/pycore_genobject.h"
+#include "internal/pycore_tstate.h"
+#endif
+#include <structmember.h> /* PyMemberDef */
+#if !V(3, 13)
+#include <opcode.h> /* YIELD_FROM, RESUME */
 #endif
 
 #define NONE (-1L) /* printed as LAYOUT_NONE */
@@ -201,6 +207,9 @@ static void print_debug_desc(void)
 	DBG(interpreter_frame, instr_ptr, "frame.instr_ptr");
 	DBG(interpreter_frame, localsplus, "frame.localsplus");
 	DBG(interpreter_frame, owner, "frame.owner");
+#if V(3, 14)
+	DBG(interpreter_frame, stackpointer, "frame.stacktop");
+#endif
 	DBG(code_object, size, "code.size");
 	DBG(code_object, filename, "code.filename");
 	DBG(code_object, name, "code.name");
@@ -215,6 +224,16 @@ static void print_debug_desc(void)
 	DBG(type_object, tp_basicsize, "type.tp_basicsize");
 	DBG(type_object, tp_dictoffset, "type.tp_dictoffset");
 	DBG(heap_type_object, ht_cached_keys, "type.ht_cached_keys");
+#endif
+#if V(3, 14)
+	DBG(tuple_object, ob_item, "container.tuple_items");
+	DBG(list_object, ob_item, "container.list_items");
+	DBG(set_object, used, "container.set_used");
+	DBG(set_object, mask, "container.set_mask");
+	DBG(set_object, table, "container.set_table");
+	DBG(float_object, ob_fval, "container.float_value");
+	DBG(gen_object, gi_iframe, "gen.iframe");
+	DBG(gen_object, gi_frame_state, "gen.frame_state");
 #endif
 	DBG(dict_object, ma_keys, "dict.ma_keys");
 	DBG(dict_object, ma_values, "dict.ma_values");
@@ -383,6 +402,177 @@ static void print_frame(void)
 #endif
 	num("localsplus", OFF(_PyInterpreterFrame, localsplus));
 #endif
+	/* Where a suspended frame's value stack ends (its top is what a
+	 * generator awaits / yields from). */
+#if !V(3, 10)
+	sym("stack_kind", "LAYOUT_STACK_TOP_PTR");
+	num("stacktop", OFF(PyFrameObject, f_stacktop));
+	num("valuestack", NONE);
+#elif !V(3, 11)
+	sym("stack_kind", "LAYOUT_STACK_DEPTH");
+	num("stacktop", OFF(PyFrameObject, f_stackdepth));
+	num("valuestack", OFF(PyFrameObject, f_valuestack));
+#elif !V(3, 14)
+	sym("stack_kind", "LAYOUT_STACK_TOP_INDEX");
+	num("stacktop", OFF(_PyInterpreterFrame, stacktop));
+	num("valuestack", NONE);
+#else
+	sym("stack_kind", "LAYOUT_STACK_POINTER");
+	num("stacktop", OFF(_PyInterpreterFrame, stackpointer));
+	num("valuestack", NONE);
+#endif
+	close_sub();
+}
+
+/*
+ * Generators, coroutines and async generators share the PyGenObject head.
+ * "Suspended in await / yield from" is decided as CPython's _PyGen_yf does.
+ */
+static void print_gen(void)
+{
+	open_sub("gen");
+#if !V(3, 11)
+	num("frame", OFF(PyGenObject, gi_frame));
+	num("iframe", NONE);
+	num("frame_state", NONE);
+#else
+	num("frame", NONE);
+	num("iframe", OFF(PyGenObject, gi_iframe));
+	num("frame_state", OFF(PyGenObject, gi_frame_state));
+#endif
+#if PY2
+	num("qualname", NONE);
+#else
+	num("qualname", OFF(PyGenObject, gi_qualname));
+#endif
+#if PY2
+	sym("yf_kind", "LAYOUT_YF_NONE");
+	num("yf_opcode", NONE);
+	num("yf_opcode_alt", NONE);
+	num("yf_state", NONE);
+	num("yf_state_alt", NONE);
+#elif !V(3, 11)
+	/* the instruction after f_lasti is YIELD_FROM */
+	sym("yf_kind", "LAYOUT_YF_NEXT_OPCODE");
+	num("yf_opcode", YIELD_FROM);
+	num("yf_opcode_alt", NONE);
+	num("yf_state", NONE);
+	num("yf_state_alt", NONE);
+#elif !V(3, 13)
+	/* the instruction after prev_instr is RESUME with oparg >= 2 (its
+	 * quickened / instrumented forms count too) */
+	sym("yf_kind", "LAYOUT_YF_RESUME");
+	num("yf_opcode", RESUME);
+#if V(3, 12)
+	num("yf_opcode_alt", INSTRUMENTED_RESUME);
+#else
+	num("yf_opcode_alt", RESUME_QUICK);
+#endif
+	num("yf_state", NONE);
+	num("yf_state_alt", NONE);
+#else
+	sym("yf_kind", "LAYOUT_YF_STATE");
+	num("yf_opcode", NONE);
+	num("yf_opcode_alt", NONE);
+	num("yf_state", FRAME_SUSPENDED_YIELD_FROM);
+#if V(3, 15)
+	num("yf_state_alt", FRAME_SUSPENDED_YIELD_FROM_LOCKED);
+#else
+	num("yf_state_alt", NONE);
+#endif
+#endif
+	/* The awaited object is the top of the value stack; 3.15 pushes a
+	 * NULL stackref above it. */
+	num("yf_slot", V(3, 15) ? 2 : 1);
+	/* PyAsyncGenASend (Objects/genobject.c, private):
+	 * { PyObject_HEAD; PyAsyncGenObject *ags_gen; ... } */
+	num("asend_gen", 16);
+	close_sub();
+}
+
+static void print_containers(void)
+{
+	open_sub("container");
+	num("list_items", OFF(PyListObject, ob_item));
+	num("tuple_items", OFF(PyTupleObject, ob_item));
+	num("set_used", OFF(PySetObject, used));
+	num("set_mask", OFF(PySetObject, mask));
+	num("set_table", OFF(PySetObject, table));
+	num("set_entry_size", SIZE(setentry));
+	num("set_entry_key", OFF(setentry, key));
+	num("weakref_object", OFF(PyWeakReference, wr_object));
+	num("float_value", OFF(PyFloatObject, ob_fval));
+	num("cell_ref", OFF(PyCellObject, ob_ref));
+	num("method_self", OFF(PyMethodObject, im_self));
+	num("method_func", OFF(PyMethodObject, im_func));
+	num("cfunction_self", OFF(PyCFunctionObject, m_self));
+	num("function_closure", OFF(PyFunctionObject, func_closure));
+	num("memberdescr_member", OFF(PyMemberDescrObject, d_member));
+	num("memberdef_offset", OFF(PyMemberDef, offset));
+	close_sub();
+}
+
+/*
+ * asyncio's FutureObj and TaskObj are private to Modules/_asynciomodule.c:
+ * hand tables, measured on each version (CPYTHON_INTERNALS.md section 5,
+ * [V]).  3.14+ targets also describe the task in their .AsyncioDebug
+ * section, which overrides these when found.
+ */
+static void print_asyncio(void)
+{
+	long state = NONE, waiter = NONE, coro = NONE, name = NONE;
+	long result = NONE, size = NONE;
+
+#if V(3, 14)
+	result = 64, state = 104, waiter = 120, coro = 128, name = 136, size = 168;
+#elif V(3, 13)
+	result = 64, state = 96, waiter = 112, coro = 120, name = 128, size = 144;
+#elif V(3, 11)
+	result = 64, state = 88, waiter = 128, coro = 136, name = 144, size = 176;
+#elif V(3, 10)
+	result = 64, state = 88, waiter = 152, coro = 160, name = 168, size = 192;
+#elif V(3, 9)
+	result = 56, state = 80, waiter = 144, coro = 152, name = 160, size = 184;
+#elif V(3, 8)
+	result = 56, state = 72, waiter = 104, coro = 112, name = 120, size = 144;
+#endif
+	open_sub("asyncio");
+	num("fut_loop", size == NONE ? NONE : 16);
+	num("fut_callback", size == NONE ? NONE : 24);
+	num("fut_callbacks", size == NONE ? NONE : 40);
+	num("fut_result", result);
+	num("fut_state", state);
+#if V(3, 14)
+	num("fut_awaited_by", 96);
+	num("fut_is_task", 108);
+	num("fut_awaited_by_is_set", 109);
+	num("task_node", 152);
+#else
+	num("fut_awaited_by", NONE);
+	num("fut_is_task", NONE);
+	num("fut_awaited_by_is_set", NONE);
+	num("task_node", NONE);
+#endif
+	num("task_fut_waiter", waiter);
+	num("task_coro", coro);
+	num("task_name", name);
+	num("task_size", size);
+	/* FutureIter { PyObject_HEAD; FutureObj *future; } */
+	num("futureiter_future", size == NONE ? NONE : 16);
+	/* 3.8/3.9 TaskWakeupMethWrapper { PyObject_HEAD; TaskObj *ww_task; }
+	 * (3.10+ wakes tasks through a bound builtin method) */
+	num("wakeup_task", V(3, 8) && !V(3, 10) ? 16 : NONE);
+#if V(3, 14)
+	num("ts_running_loop", OFF(_PyThreadStateImpl, asyncio_running_loop));
+	num("ts_running_task", OFF(_PyThreadStateImpl, asyncio_running_task));
+	num("ts_tasks_head", OFF(_PyThreadStateImpl, asyncio_tasks_head));
+	num("interp_tasks_head", OFF(PyInterpreterState, asyncio_tasks_head));
+#else
+	num("ts_running_loop", NONE);
+	num("ts_running_task", NONE);
+	num("ts_tasks_head", NONE);
+	num("interp_tasks_head", NONE);
+#endif
 	close_sub();
 }
 
@@ -440,6 +630,8 @@ static void print_objects(void)
 	num("tp_basicsize", OFF(PyTypeObject, tp_basicsize));
 	num("tp_dictoffset", OFF(PyTypeObject, tp_dictoffset));
 	num("tp_flags", OFF(PyTypeObject, tp_flags));
+	num("tp_base", OFF(PyTypeObject, tp_base));
+	num("tp_dict", OFF(PyTypeObject, tp_dict));
 #if PY2
 	num("ht_cached_keys", NONE);
 #else
@@ -600,6 +792,9 @@ int main(void)
 	print_objects();
 	print_dict();
 	print_module();
+	print_gen();
+	print_containers();
+	print_asyncio();
 	printf("};\n");
 #if V(3, 13)
 	printf("\n");
