@@ -40,7 +40,7 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct inspect_opts io = { .pause = true };
+	struct inspect_opts io = { .pause = true, .tasks = true };
 	struct out_opts oo = { 0 };
 	struct snapshot *snap;
 	struct strbuf sb;

@@ -6,6 +6,7 @@
 #include "attach/proc.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
+#include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/threads.h"
@@ -75,6 +76,8 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	rc = proc_tasks(pid, &tids, &ntids, e);
 	if (!rc)
 		rc = py_read_threads(py, tids, ntids, s, e);
+	if (!rc && o->tasks)
+		rc = py_read_tasks(py, s, e);
 	if (o->pause) {
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);
@@ -112,6 +115,13 @@ int inspect_take(pid_t pid, const struct inspect_opts *o,
 	if (rc)
 		goto out;
 	py_ready = true;
+	if (py.L.asyncio.ts_tasks_head != LAYOUT_NONE) {
+		uint64_t words[ASYNCIO_DEBUG_WORDS];
+
+		if (py_locate_asyncio_debug(pid, &maps, mem, &rt, words,
+					    ASYNCIO_DEBUG_WORDS))
+			py_asyncio_debug_apply(&py.L, words);
+	}
 
 	for (int attempt = 0; attempt < (o->pause ? 1 : UNPAUSED_TRIES); attempt++) {
 		struct err te;

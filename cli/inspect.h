@@ -15,6 +15,7 @@
 struct inspect_opts {
 	bool pause;        /* stop the target for the read (default) */
 	unsigned hold_ms;  /* test hook: stay paused this long */
+	bool tasks;        /* also read asyncio tasks */
 };
 
 /*

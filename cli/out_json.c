@@ -40,6 +40,68 @@ static void json_thread(struct strbuf *sb, const struct snap_thread *t)
 	strbuf_addstr(sb, "]}");
 }
 
+static void json_ids(struct strbuf *sb, const uint64_t *ids, size_t n)
+{
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, "%s%" PRIu64, i ? ", " : "", ids[i]);
+	strbuf_addch(sb, ']');
+}
+
+static void json_addr_or_null(struct strbuf *sb, uint64_t v)
+{
+	if (v)
+		strbuf_addf(sb, "%" PRIu64, v);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static const char *const task_states[] = { "scheduled", "waiting", "running" };
+
+static void json_task(struct strbuf *sb, const struct snap_task *t)
+{
+	const struct snap_await *w = &t->awaiting;
+
+	strbuf_addf(sb, "{\"id\": %" PRIu64 ", \"name\": ", t->id);
+	escape_json(sb, t->name);
+	strbuf_addf(sb, ", \"state\": \"%s\", \"running\": %s, \"thread_id\": ",
+		    task_states[t->state % 3],
+		    t->state == SNAP_TASK_RUNNING ? "true" : "false");
+	if (t->has_thread)
+		strbuf_addf(sb, "%" PRIu64, t->thread_id);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"loop\": ");
+	json_addr_or_null(sb, t->loop);
+	strbuf_addf(sb, ", \"interpreter_id\": %" PRId64, t->interp_id);
+	strbuf_addstr(sb, ",\n     \"awaiting\": ");
+	if (w->kind == SNAP_AWAIT_NONE) {
+		strbuf_addstr(sb, "null");
+	} else {
+		strbuf_addf(sb, "{\"kind\": \"%s\", \"object\": ",
+			    snap_await_kind_name(w->kind));
+		json_addr_or_null(sb, w->object);
+		strbuf_addstr(sb, ", \"future\": ");
+		json_addr_or_null(sb, w->future);
+		strbuf_addstr(sb, ", \"tasks\": ");
+		json_ids(sb, w->tasks, w->ntasks);
+		if (w->has_delay)
+			strbuf_addf(sb, ", \"delay\": %.6f}", w->delay);
+		else
+			strbuf_addstr(sb, ", \"delay\": null}");
+	}
+	strbuf_addstr(sb, ", \"awaited_by\": ");
+	json_ids(sb, t->awaited_by, t->nawaited_by);
+	strbuf_addstr(sb, ", \"error\": ");
+	escape_json(sb, t->error);
+	strbuf_addstr(sb, ",\n     \"coroutine_stack\": [");
+	for (size_t i = 0; i < t->nframes; i++) {
+		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
+		json_frame(sb, &t->frames[i]);
+	}
+	strbuf_addstr(sb, "]}");
+}
+
 void out_json_dump(struct strbuf *sb, const struct snapshot *s)
 {
 	strbuf_addf(sb, "{\"pid\": %d,\n \"python\": {\"version\": ", (int)s->pid);
@@ -55,6 +117,20 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s)
 	for (size_t i = 0; i < s->nthreads; i++) {
 		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
 		json_thread(sb, &s->threads[i]);
+	}
+	strbuf_addstr(sb, "],\n \"tasks\": [");
+	for (size_t i = 0; i < s->ntasks; i++) {
+		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
+		json_task(sb, &s->tasks[i]);
+	}
+	strbuf_addstr(sb, "],\n \"tasks_note\": ");
+	escape_json(sb, s->tasks_note);
+	strbuf_addstr(sb, ",\n \"deadlocks\": [");
+	for (size_t i = 0; i < s->ncycles; i++) {
+		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
+		strbuf_addstr(sb, "{\"kind\": \"await_cycle\", \"cycle\": ");
+		json_ids(sb, s->cycles[i].tasks, s->cycles[i].n);
+		strbuf_addch(sb, '}');
 	}
 	strbuf_addstr(sb, "]}\n");
 }

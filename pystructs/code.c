@@ -150,3 +150,23 @@ void py_code_location(const struct py_proc *p, const struct py_code *c,
 	}
 	loc->end_line = loc->end_line < 0 ? loc->line : loc->end_line;
 }
+
+/* Location index of a frame: byte offset (<=3.10) or code unit (3.11+). */
+int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
+		   const struct py_code *c)
+{
+	const struct py_layout *L = &p->L;
+	int64_t idx;
+
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		int32_t lasti;
+
+		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
+		return lasti < 0 ? -1 : lasti * L->frame.lasti_scale;
+	}
+	idx = (int64_t)(py_rd64(fr, L->frame.instr_ptr) -
+			(code + (uint64_t)L->code.code_adaptive)) / 2;
+	if (idx < 0 || (c->ncode_units && (uint64_t)idx >= c->ncode_units))
+		return -1;
+	return (int)idx;
+}

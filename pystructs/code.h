@@ -38,6 +38,11 @@ const struct py_code *py_code_get(struct py_proc *p, uint64_t addr,
 void py_code_location(const struct py_proc *p, const struct py_code *c,
 		      int lasti, struct py_location *loc);
 
+/* Location index (for py_code_location) of a frame whose header was
+ * copied into fr (at least frame.localsplus bytes), running 'code'. */
+int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
+		   const struct py_code *c);
+
 void code_cache_free(struct code_cache *cc);
 
 #endif

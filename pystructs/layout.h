@@ -229,6 +229,7 @@ struct py_layout {
 		int frame;       /* <=3.10: gi_frame, a PyFrameObject pointer */
 		int iframe;      /* 3.11+: the embedded _PyInterpreterFrame */
 		int frame_state; /* 3.11+: gi_frame_state (int8) */
+		int state_suspended; /* 3.11+: FRAME_SUSPENDED */
 		int qualname;
 		int yf_kind;     /* enum layout_yf_kind */
 		int yf_opcode;   /* YIELD_FROM / RESUME */

@@ -264,3 +264,37 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 	}
 	return 0;
 }
+
+/* 3.14+: asyncio's debug table, in _asyncio*.so or the file that holds
+ * the runtime (when _asyncio is built in). */
+bool py_locate_asyncio_debug(pid_t pid, const struct maps *m,
+			     struct mem_reader *mem,
+			     const struct py_runtime_info *rt, uint64_t *words,
+			     size_t nwords)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const char *path = m->e[i].path, *base = strrchr(path, '/');
+		const struct maps_entry *me;
+		struct elf_file *ef;
+		uint64_t bias, addr, size;
+		bool ok = false;
+		char *open_path;
+
+		base = base ? base + 1 : path;
+		if ((strncmp(base, "_asyncio", 8) && strcmp(path, rt->binary)) ||
+		    (me = first_mapping(m, path)) != &m->e[i])
+			continue;
+		open_path = proc_file_path(pid, path, me->deleted, me->lo, me->hi);
+		ef = elfsym_open(open_path, NULL);
+		free(open_path);
+		if (ef && !elfsym_bias(ef, m, path, &bias, NULL) &&
+		    elfsym_section(ef, ".AsyncioDebug", &addr, &size) &&
+		    size >= nwords * 8 &&
+		    !mem_read(mem, addr + bias, words, nwords * 8, NULL))
+			ok = true;
+		elfsym_free(ef);
+		if (ok)
+			return true;
+	}
+	return false;
+}

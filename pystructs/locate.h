@@ -36,4 +36,12 @@ bool py_version_from_name(const char *path, unsigned *major,
 bool py_version_from_text(const uint8_t *buf, size_t len, unsigned *major,
 			  unsigned *minor, char *out, size_t size);
 
+/* Read the first nwords words of the .AsyncioDebug section (3.14+) of
+ * the target, from _asyncio*.so or the runtime's own file.  False when
+ * there is none (asyncio not loaded). */
+bool py_locate_asyncio_debug(pid_t pid, const struct maps *m,
+			     struct mem_reader *mem,
+			     const struct py_runtime_info *rt, uint64_t *words,
+			     size_t nwords);
+
 #endif

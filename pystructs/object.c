@@ -3,6 +3,7 @@
 #include "pystructs/object.h"
 #include "common/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +46,32 @@ int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type, struct err *e)
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
 		 struct err *e)
 {
-	uint64_t type, name;
-	char tmp[TPNAME_MAX];
-	size_t n = size < sizeof(tmp) ? size : sizeof(tmp);
+	uint64_t type;
 	int rc;
 
 	rc = py_type_of(p, obj, &type, e);
-	if (!rc)
-		rc = read_ptr(p, type + (uint64_t)p->L.type.tp_name, &name, e);
+	return rc ? rc : py_type_name_at(p, type, buf, size, e);
+}
+
+int py_type_name_at(struct py_proc *p, uint64_t type, char *buf, size_t size,
+		    struct err *e)
+{
+	uint64_t name;
+	char tmp[TPNAME_MAX];
+	size_t n = size < sizeof(tmp) ? size : sizeof(tmp);
+	size_t slot = (size_t)(type >> 4) % PY_TNAME_CACHE;
+	int rc;
+
+	if (size == 0)
+		return err_set(e, SS_ELIMIT, "no room for a type name");
+	if (p->tname[slot].type == type) {
+		snprintf(buf, size, "%s", p->tname[slot].name);
+		return 0;
+	}
+	if (!py_ptr_ok(type))
+		return err_set(e, SS_ECORRUPT, "bad type pointer 0x%llx",
+			       (unsigned long long)type);
+	rc = read_ptr(p, type + (uint64_t)p->L.type.tp_name, &name, e);
 	if (rc)
 		return rc;
 	/* tp_name is a C string, possibly near the end of a mapping: read
@@ -64,7 +83,12 @@ int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
 		return err_set(e, SS_EREAD, "cannot read type name at 0x%llx",
 			       (unsigned long long)name);
 	tmp[n - 1] = '\0';
-	memcpy(buf, tmp, strlen(tmp) + 1);
+	snprintf(buf, size, "%s", tmp);
+	/* Cache only names read whole (their NUL was inside the read). */
+	if (strlen(tmp) < n - 1 && strlen(tmp) < PY_TNAME_CACHED) {
+		p->tname[slot].type = type;
+		memcpy(p->tname[slot].name, tmp, strlen(tmp) + 1);
+	}
 	return 0;
 }
 
@@ -592,8 +616,13 @@ static int shared_key_index(struct py_proc *p, uint64_t keys,
 	size_t n = 0;
 	int rc;
 
-	if (p->attr_index.keys == keys && p->attr_index.name == name) {
-		*idx = p->attr_index.index;
+	/* Instances of one class share one keys object: cache by (keys,
+	 * name), slot chosen by both. */
+	size_t slot = (size_t)((keys >> 4) ^ (uintptr_t)name) % PY_ATTR_CACHE;
+
+	if (p->attr_index[slot].keys == keys &&
+	    p->attr_index[slot].name == name) {
+		*idx = p->attr_index[slot].index;
 		return 0;
 	}
 	rc = keys_view(p, keys, &kv, e);
@@ -604,9 +633,9 @@ static int shared_key_index(struct py_proc *p, uint64_t keys,
 		for (size_t i = 0; i < n; i++) {
 			if (k[i] && str_equals(p, k[i], name)) {
 				*idx = i;
-				p->attr_index.keys = keys;
-				p->attr_index.name = name;
-				p->attr_index.index = i;
+				p->attr_index[slot].keys = keys;
+				p->attr_index[slot].name = name;
+				p->attr_index[slot].index = i;
 				rc = 0;
 				break;
 			}

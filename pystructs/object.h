@@ -21,6 +21,10 @@
 int py_type_name(struct py_proc *p, uint64_t obj, char *buf, size_t size,
 		 struct err *e);
 
+/* The same for a type object's own address. */
+int py_type_name_at(struct py_proc *p, uint64_t type, char *buf, size_t size,
+		    struct err *e);
+
 /*
  * Is obj exactly of the type whose tp_name is 'want'?  *cache holds that
  * type's address once learnt (0 before), so later checks cost one word
@@ -78,5 +82,50 @@ int py_module_get(struct py_proc *p, uint64_t interp, const char *name,
 /* A module's global 'name'. */
 int py_module_attr(struct py_proc *p, uint64_t module, const char *name,
 		   uint64_t *value, struct err *e);
+
+/* ---- containers and small objects (containers.c) ------------------ */
+
+/* Longest list / tuple / set read; more is cut (SS_ELIMIT is not raised:
+ * callers get the first 'limit' items). */
+#define PY_ITEMS_MAX (1u << 20)
+
+/* Items of a list or tuple (any subclass): a malloc'ed array of object
+ * addresses in *items (caller frees), at most 'limit'. */
+int py_list_items(struct py_proc *p, uint64_t list, size_t limit,
+		  uint64_t **items, size_t *n, struct err *e);
+int py_tuple_items(struct py_proc *p, uint64_t tuple, size_t limit,
+		   uint64_t **items, size_t *n, struct err *e);
+
+/* Keys of a set or frozenset (NULL and deleted slots skipped), like
+ * py_list_items. */
+int py_set_items(struct py_proc *p, uint64_t set, size_t limit,
+		 uint64_t **items, size_t *n, struct err *e);
+
+/* The object a weakref points at, or 0 when it is dead. */
+int py_weakref_target(struct py_proc *p, uint64_t ref, uint64_t *obj,
+		      struct err *e);
+
+/* A float's value. */
+int py_float_read(struct py_proc *p, uint64_t obj, double *out,
+		  struct err *e);
+
+/* Is 'type' (a type object address) or one of its bases (tp_base chain)
+ * named 'name'?  Returns 1 yes, 0 no, negative error. */
+int py_type_inherits(struct py_proc *p, uint64_t type, const char *name,
+		     struct err *e);
+
+/* An attribute of obj from its instance dict, else from a __slots__
+ * member of its class or a base class. */
+int py_getattr_any(struct py_proc *p, uint64_t obj, const char *name,
+		   uint64_t *value, struct err *e);
+
+/* Offset in instances of 'type' of its (or a base's) __slots__ member
+ * 'name'. */
+int py_slot_offset(struct py_proc *p, uint64_t type, const char *name,
+		   int64_t *offset, struct err *e);
+
+/* Read one pointer-sized field of obj at the layout offset 'off'. */
+int py_field(struct py_proc *p, uint64_t obj, int off, uint64_t *value,
+	     struct err *e);
 
 #endif

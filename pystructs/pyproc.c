@@ -299,7 +299,8 @@ void py_proc_forget(struct py_proc *p)
 {
 	code_cache_free(p->codes);
 	p->codes = NULL;
-	p->attr_index.keys = 0;
+	memset(p->attr_index, 0, sizeof(p->attr_index));
+	memset(p->tname, 0, sizeof(p->tname));
 }
 
 void py_proc_release(struct py_proc *p)

@@ -20,6 +20,10 @@
 
 struct code_cache;
 
+#define PY_ATTR_CACHE 16
+#define PY_TNAME_CACHE 32
+#define PY_TNAME_CACHED 64
+
 struct py_proc {
 	struct mem_reader *mem; /* not owned */
 	struct py_layout L;     /* this target's layout */
@@ -46,7 +50,12 @@ struct py_proc {
 		uint64_t keys;
 		const char *name; /* static string of the caller */
 		size_t index;
-	} attr_index;
+	} attr_index[PY_ATTR_CACHE];
+	/* tp_name of recently seen types (by type address). */
+	struct {
+		uint64_t type;
+		char name[PY_TNAME_CACHED];
+	} tname[PY_TNAME_CACHE];
 	struct code_cache *codes;
 };
 

@@ -11,15 +11,31 @@ struct snapshot *snap_new(void)
 	return xcalloc(1, sizeof(struct snapshot));
 }
 
+static void frames_release(struct snap_frame *f, size_t n);
+
 static void thread_release(struct snap_thread *t)
 {
-	for (size_t i = 0; i < t->nframes; i++) {
-		free(t->frames[i].function);
-		free(t->frames[i].filename);
-	}
-	free(t->frames);
+	frames_release(t->frames, t->nframes);
 	free(t->name);
 	free(t->error);
+}
+
+static void frames_release(struct snap_frame *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].function);
+		free(f[i].filename);
+	}
+	free(f);
+}
+
+static void task_release(struct snap_task *t)
+{
+	frames_release(t->frames, t->nframes);
+	free(t->name);
+	free(t->error);
+	free(t->awaiting.tasks);
+	free(t->awaited_by);
 }
 
 void snap_free(struct snapshot *s)
@@ -29,6 +45,13 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->nthreads; i++)
 		thread_release(&s->threads[i]);
 	free(s->threads);
+	for (size_t i = 0; i < s->ntasks; i++)
+		task_release(&s->tasks[i]);
+	free(s->tasks);
+	for (size_t i = 0; i < s->ncycles; i++)
+		free(s->cycles[i].tasks);
+	free(s->cycles);
+	free(s->tasks_note);
 	free(s->version);
 	free(s->executable);
 	free(s->libpython);
@@ -57,4 +80,45 @@ struct snap_frame *snap_add_frame(struct snap_thread *t)
 	f = &t->frames[t->nframes++];
 	memset(f, 0, sizeof(*f));
 	return f;
+}
+
+struct snap_task *snap_add_task(struct snapshot *s)
+{
+	struct snap_task *t;
+
+	s->tasks = xgrow(s->tasks, &s->tasks_cap, s->ntasks + 1,
+			 sizeof(*s->tasks));
+	t = &s->tasks[s->ntasks++];
+	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+struct snap_frame *snap_task_add_frame(struct snap_task *t)
+{
+	struct snap_frame *f;
+
+	t->frames = xgrow(t->frames, &t->frames_cap, t->nframes + 1,
+			  sizeof(*t->frames));
+	f = &t->frames[t->nframes++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+const char *snap_await_kind_name(int kind)
+{
+	static const char *const names[SNAP_AWAIT_KINDS] = {
+		[SNAP_AWAIT_NONE] = "",
+		[SNAP_AWAIT_TASK] = "task",
+		[SNAP_AWAIT_GATHER] = "gather",
+		[SNAP_AWAIT_FUTURE] = "future",
+		[SNAP_AWAIT_SLEEP] = "sleep",
+		[SNAP_AWAIT_LOCK] = "lock",
+		[SNAP_AWAIT_EVENT] = "event",
+		[SNAP_AWAIT_CONDITION] = "condition",
+		[SNAP_AWAIT_SEMAPHORE] = "semaphore",
+		[SNAP_AWAIT_QUEUE] = "queue",
+		[SNAP_AWAIT_TASKGROUP] = "taskgroup",
+	};
+
+	return kind > 0 && kind < SNAP_AWAIT_KINDS ? names[kind] : "";
 }

@@ -135,10 +135,11 @@ static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
 /* ---- frames ------------------------------------------------------- */
 
 static void add_frame(struct snap_thread *t, const struct py_code *c,
-		      int line)
+		      int line, uint64_t addr)
 {
 	struct snap_frame *f = snap_add_frame(t);
 
+	f->addr = addr;
 	f->function = xstrdup(c ? c->name : "<unknown>");
 	f->filename = xstrdup(c ? c->filename : "<unknown>");
 	f->line = line;
@@ -149,26 +150,6 @@ static void note_error(struct snap_thread *t, const struct err *e)
 {
 	if (!t->error)
 		t->error = xstrdup(e->msg[0] ? e->msg : err_describe(e->code));
-}
-
-/* Location index of a frame: byte offset (<=3.10) or code unit (3.11+). */
-static int frame_lasti(const struct py_proc *p, const uint8_t *fr,
-		       uint64_t code, const struct py_code *c)
-{
-	const struct py_layout *L = &p->L;
-	int64_t idx;
-
-	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
-		int32_t lasti;
-
-		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
-		return lasti < 0 ? -1 : lasti * L->frame.lasti_scale;
-	}
-	idx = (int64_t)(py_rd64(fr, L->frame.instr_ptr) -
-			(code + (uint64_t)L->code.code_adaptive)) / 2;
-	if (idx < 0 || (c->ncode_units && (uint64_t)idx >= c->ncode_units))
-		return -1;
-	return (int)idx;
 }
 
 static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
@@ -214,13 +195,13 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			/* 3.13+ f_executable may be a non-code object. */
 			if (e.code == SS_ECORRUPT && L->frame.kind == LAYOUT_FRAME_INTERP)
 				continue;
-			add_frame(t, NULL, -1);
+			add_frame(t, NULL, -1, last);
 			note_error(t, &e);
 			err_clear(&e);
 			continue;
 		}
-		py_code_location(p, c, frame_lasti(p, fr, code, c), &loc);
-		add_frame(t, c, loc.line);
+		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
+		add_frame(t, c, loc.line, last);
 	}
 	/* 3.15: every complete chain ends at the thread's base frame. */
 	if (!e.code && base && last && last != base)
@@ -319,6 +300,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 			note_error(t, &te);
 			continue;
 		}
+		t->tstate = list[n];
 		t->thread_id = py_rd64(ts, L->tstate.thread_id);
 		t->native_id = native_id_of(p, ts, tids, ntids);
 		t->holds_gil = holder && holder == list[n];
@@ -331,29 +313,42 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 	return 0;
 }
 
-int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
-		    struct snapshot *s, struct err *e)
+int py_interp_list(struct py_proc *p, uint64_t *interps, size_t *n,
+		   struct err *e)
 {
-	uint64_t interp, interps[PY_MAX_INTERPS];
-	size_t n = 0;
-	struct addrset seen;
-	int rc = 0;
+	uint64_t interp;
+	int rc;
 
+	*n = 0;
 	rc = mem_read_u64(p->mem, p->runtime +
 			  (uint64_t)p->L.runtime.interpreters_head, &interp, e);
 	if (rc)
 		return rc;
 	/* No interpreter yet (starting up) or any more (finalizing): a
 	 * valid state with no Python threads, not an error. */
-	while (interp && n < PY_MAX_INTERPS) {
-		interps[n++] = interp;
+	while (interp && *n < PY_MAX_INTERPS) {
+		interps[(*n)++] = interp;
 		if (mem_read_u64(p->mem, interp + (uint64_t)p->L.interp.next,
 				 &interp, NULL) || (interp && !py_ptr_ok(interp)))
 			break;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < *n; i++)
 			if (interps[i] == interp)
 				interp = 0; /* loop */
 	}
+	return 0;
+}
+
+int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
+		    struct snapshot *s, struct err *e)
+{
+	uint64_t interps[PY_MAX_INTERPS];
+	size_t n = 0;
+	struct addrset seen;
+	int rc = 0;
+
+	rc = py_interp_list(p, interps, &n, e);
+	if (rc)
+		return rc;
 	addrset_init(&seen);
 	/* The list is newest first: the main interpreter is last. */
 	for (size_t i = n; i-- > 0 && !rc;)

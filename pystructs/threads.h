@@ -27,6 +27,11 @@
  * up or finalizing) gives no threads and success.  Returns an error only
  * when no thread list can be read at all (SS_EREAD, SS_EEXITED, SS_ECORRUPT).
  */
+/* The interpreters, newest first (the main one last): at most
+ * PY_MAX_INTERPS addresses in interps[], their number in *n. */
+int py_interp_list(struct py_proc *p, uint64_t *interps, size_t *n,
+		   struct err *e);
+
 int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
 		    struct snapshot *s, struct err *e);
 

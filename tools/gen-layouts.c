@@ -435,10 +435,12 @@ static void print_gen(void)
 	num("frame", OFF(PyGenObject, gi_frame));
 	num("iframe", NONE);
 	num("frame_state", NONE);
+	num("state_suspended", NONE);
 #else
 	num("frame", NONE);
 	num("iframe", OFF(PyGenObject, gi_iframe));
 	num("frame_state", OFF(PyGenObject, gi_frame_state));
+	num("state_suspended", FRAME_SUSPENDED);
 #endif
 #if PY2
 	num("qualname", NONE);

@@ -1,0 +1,1187 @@
+/*
+ * asyncio.c - asyncio tasks from the target's memory.
+ *
+ * Finding the tasks (CPYTHON_INTERNALS.md section 5):
+ *   - every version: the module asyncio.tasks holds the registry of tasks
+ *     that are not native C tasks, and up to 3.13 of all of them:
+ *     _all_tasks (3.8-3.11, a WeakSet), _scheduled_tasks (a WeakSet) and
+ *     _eager_tasks (a set) from 3.12;
+ *   - 3.14+: native tasks are on a circular list in each thread state
+ *     (and in the interpreter, for threads that have exited).
+ * Reading one task: its Future/Task fields (C layout from the layout
+ * tables, or the attributes of the pure-Python classes), its coroutine
+ * chain (each suspended coroutine's awaited object, as _PyGen_yf finds
+ * it), what it waits for (the innermost frame tells a lock from an event
+ * from a sleep; else the future's type), and who awaits it: 3.14+ keep
+ * that in the future (fut_awaited_by); before, it is derived from the
+ * future's done-callbacks (the awaiting task's wakeup method, gather's
+ * and shield's closures, a TaskGroup's _on_task_done).
+ */
+#include <config.h>
+
+#include "pystructs/asyncio.h"
+#include "common/addrset.h"
+#include "common/xalloc.h"
+#include "pystructs/code.h"
+#include "pystructs/object.h"
+#include "pystructs/threads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TNAME 128
+#define TYPE_CACHE 64
+#define LOOP_CACHE 64
+#define CALLBACKS_MAX 4096      /* done-callbacks of one future */
+#define AWAITER_DEPTH 8         /* futures between two tasks */
+#define TIMERS_MAX (1u << 20)   /* scheduled handles of one loop */
+#define CHILDREN_MAX 100000     /* children of one gather / group */
+
+enum fut_kind {
+	FK_OTHER = 0,
+	FK_CTASK,   /* _asyncio.Task or a subclass: C layout */
+	FK_CFUT,    /* _asyncio.Future or a subclass */
+	FK_PYTASK,  /* asyncio.tasks._PyTask: attributes */
+	FK_PYFUT,   /* asyncio.futures._PyFuture */
+};
+
+#define FK_GATHERING 0x10 /* flag: a _GatheringFuture */
+#define FK_MASK 0x0f
+
+enum { FUT_PENDING = 0, FUT_CANCELLED = 1, FUT_FINISHED = 2 };
+
+struct fut {
+	uint64_t addr;
+	int kind;       /* enum fut_kind */
+	bool gathering;
+	int state;      /* FUT_*, -1 unknown */
+	uint64_t loop, waiter, coro, name;
+	uint64_t callback0, callbacks; /* C: first callback + list; Python:
+					  callbacks = the _callbacks list */
+	uint64_t awaited_by;
+	bool awaited_by_is_set;
+};
+
+struct timer {
+	uint64_t future;
+	double when;
+};
+
+struct loop_info {
+	uint64_t loop;
+	bool has_thread;
+	uint64_t thread_id;
+	bool timers_read;
+	struct timer *timers;
+	size_t ntimers;
+};
+
+struct actx {
+	struct py_proc *p;
+	struct snapshot *s;
+	struct addrset seen;     /* task addresses already taken */
+	uint64_t *cands;         /* candidate task addresses */
+	size_t ncands, cands_cap;
+	int64_t *cand_interp;    /* interpreter id per candidate */
+	int64_t *cand_thread;    /* thread index (3.14 lists) or -1 */
+	uint64_t *running;       /* current tasks (per loop / thread) */
+	size_t nrunning, running_cap;
+	struct { uint64_t type; int kind; } types[TYPE_CACHE];
+	struct loop_info loops[LOOP_CACHE];
+	size_t nloops;
+	uint64_t timer_type;     /* TimerHandle type whose slots are known */
+	int64_t off_args, off_when;
+	double now;              /* CLOCK_MONOTONIC, as loop.time() */
+	struct err err;          /* first problem worth a note */
+	/* per task, filled by the coroutine walk */
+	uint64_t outer_frame;    /* frame of the task's own coroutine */
+	uint64_t leaf_self;      /* 'self' of the innermost frame */
+	int leaf_kind;           /* SNAP_AWAIT_* the innermost frame says */
+};
+
+static void note(struct actx *a, const struct err *e)
+{
+	if (!a->err.code && e->code)
+		a->err = *e;
+}
+
+/* ---- types -------------------------------------------------------- */
+
+static int classify_type(struct actx *a, uint64_t type)
+{
+	struct py_proc *p = a->p;
+	size_t slot = (size_t)(type >> 4) % TYPE_CACHE;
+	char name[TNAME];
+	uint64_t t = type;
+	int kind = FK_OTHER, flags = 0;
+
+	if (a->types[slot].type == type)
+		return a->types[slot].kind;
+	for (int i = 0; i < 32 && t && kind == FK_OTHER; i++) {
+		if (py_type_name_at(p, t, name, sizeof(name), NULL))
+			break;
+		if (!strcmp(name, "_asyncio.Task"))
+			kind = FK_CTASK;
+		else if (!strcmp(name, "_asyncio.Future"))
+			kind = FK_CFUT;
+		else if (!strcmp(name, "Task"))
+			kind = FK_PYTASK;
+		else if (!strcmp(name, "Future"))
+			kind = FK_PYFUT;
+		else if (!strcmp(name, "_GatheringFuture"))
+			flags |= FK_GATHERING;
+		if (py_field(p, t, p->L.type.tp_base, &t, NULL))
+			break;
+	}
+	a->types[slot].type = type;
+	a->types[slot].kind = kind | flags;
+	return kind | flags;
+}
+
+static int classify(struct actx *a, uint64_t obj)
+{
+	uint64_t type;
+
+	if (!py_ptr_ok(obj) || py_type_of(a->p, obj, &type, NULL))
+		return FK_OTHER;
+	return classify_type(a, type);
+}
+
+static bool is_task_kind(int k)
+{
+	return (k & FK_MASK) == FK_CTASK || (k & FK_MASK) == FK_PYTASK;
+}
+
+static bool is_future_kind(int k)
+{
+	return (k & FK_MASK) != FK_OTHER;
+}
+
+/* ---- futures and tasks -------------------------------------------- */
+
+static int py_state(struct actx *a, uint64_t str)
+{
+	char *s = NULL;
+	int st = -1;
+
+	if (py_str_read(a->p, str, 16, &s, NULL, NULL))
+		return -1;
+	if (!strcmp(s, "PENDING"))
+		st = FUT_PENDING;
+	else if (!strcmp(s, "CANCELLED"))
+		st = FUT_CANCELLED;
+	else if (!strcmp(s, "FINISHED"))
+		st = FUT_FINISHED;
+	free(s);
+	return st;
+}
+
+static uint64_t attr(struct actx *a, uint64_t obj, const char *name)
+{
+	uint64_t v = 0;
+
+	if (py_getattr_any(a->p, obj, name, &v, NULL))
+		return 0;
+	return v;
+}
+
+/* Read a future or task (kind already classified). */
+static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
+		    struct err *e)
+{
+	const struct py_layout *L = &a->p->L;
+	uint8_t buf[512];
+	int32_t state;
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->addr = addr;
+	f->kind = kind & FK_MASK;
+	f->gathering = kind & FK_GATHERING;
+	f->state = -1;
+	if (f->kind == FK_PYTASK || f->kind == FK_PYFUT) {
+		f->state = py_state(a, attr(a, addr, "_state"));
+		f->loop = attr(a, addr, "_loop");
+		f->callbacks = attr(a, addr, "_callbacks");
+		if (L->asyncio.fut_awaited_by != LAYOUT_NONE) {
+			f->awaited_by = attr(a, addr,
+					     "_Future__asyncio_awaited_by");
+			f->awaited_by_is_set = true;
+		}
+		if (f->kind == FK_PYTASK) {
+			f->waiter = attr(a, addr, "_fut_waiter");
+			f->coro = attr(a, addr, "_coro");
+			f->name = attr(a, addr, "_name");
+		}
+		return 0;
+	}
+	if (L->asyncio.task_size == LAYOUT_NONE ||
+	    (size_t)L->asyncio.task_size > sizeof(buf))
+		return err_set(e, SS_EUNSUPPORTED, "no Task layout for Python "
+			       "%u.%u", L->major, L->minor);
+	/* A plain future is smaller than a task: read up to its state. */
+	rc = mem_read(a->p->mem, addr, buf, f->kind == FK_CTASK ?
+		      (size_t)L->asyncio.task_size :
+		      (size_t)L->asyncio.fut_state + 4, e);
+	if (rc)
+		return rc;
+	memcpy(&state, buf + L->asyncio.fut_state, sizeof(state));
+	f->state = state >= 0 && state <= 2 ? state : -1;
+	f->loop = py_rd64(buf, L->asyncio.fut_loop);
+	f->callback0 = py_rd64(buf, L->asyncio.fut_callback);
+	f->callbacks = py_rd64(buf, L->asyncio.fut_callbacks);
+	if (L->asyncio.fut_awaited_by != LAYOUT_NONE) {
+		f->awaited_by = py_rd64(buf, L->asyncio.fut_awaited_by);
+		f->awaited_by_is_set = buf[L->asyncio.fut_awaited_by_is_set];
+	}
+	if (f->kind == FK_CTASK) {
+		f->waiter = py_rd64(buf, L->asyncio.task_fut_waiter);
+		f->coro = py_rd64(buf, L->asyncio.task_coro);
+		f->name = py_rd64(buf, L->asyncio.task_name);
+	}
+	return 0;
+}
+
+/* Task name: a str, or (3.12+, until get_name()) the counter N of
+ * "Task-N". */
+static char *task_name(struct actx *a, uint64_t name)
+{
+	uint64_t n;
+	char *s = NULL;
+
+	if (!name)
+		return xstrdup("?");
+	if (!py_str_read(a->p, name, 1024, &s, NULL, NULL))
+		return s;
+	if (!py_long_read_u64(a->p, name, &n, NULL)) {
+		char buf[32];
+
+		snprintf(buf, sizeof(buf), "Task-%llu", (unsigned long long)n);
+		return xstrdup(buf);
+	}
+	return xstrdup("?");
+}
+
+/* ---- coroutine chains --------------------------------------------- */
+
+enum gen_kind { GK_NONE = 0, GK_GEN, GK_ASEND, GK_FUTUREITER };
+
+static int gen_kind(struct actx *a, uint64_t obj)
+{
+	char name[TNAME];
+
+	if (!py_ptr_ok(obj) || py_type_name(a->p, obj, name, sizeof(name), NULL))
+		return GK_NONE;
+	if (!strcmp(name, "coroutine") || !strcmp(name, "generator") ||
+	    !strcmp(name, "async_generator"))
+		return GK_GEN;
+	if (!strcmp(name, "async_generator_asend"))
+		return GK_ASEND;
+	if (!strcmp(name, "_asyncio.FutureIter"))
+		return GK_FUTUREITER;
+	return GK_NONE;
+}
+
+static uint64_t untag(const struct py_proc *p, uint64_t v)
+{
+	return v & ~(uint64_t)p->L.frame.tag_bits;
+}
+
+/* The value stack slot 'depth' below the top of a suspended frame. */
+static uint64_t stack_peek(struct actx *a, uint64_t frame, const uint8_t *fr,
+			   int depth)
+{
+	const struct py_layout *L = &a->p->L;
+	uint64_t v = 0, slot;
+	int32_t idx;
+
+	switch (L->frame.stack_kind) {
+	case LAYOUT_STACK_TOP_PTR:
+		slot = py_rd64(fr, L->frame.stacktop);
+		if (!py_ptr_ok(slot))
+			return 0;
+		slot -= 8 * (uint64_t)depth;
+		break;
+	case LAYOUT_STACK_DEPTH:
+		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
+		slot = py_rd64(fr, L->frame.valuestack);
+		if (idx < depth || idx > 1 << 20 || !py_ptr_ok(slot))
+			return 0;
+		slot += 8 * (uint64_t)(idx - depth);
+		break;
+	case LAYOUT_STACK_TOP_INDEX:
+		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
+		if (idx < depth || idx > 1 << 20)
+			return 0;
+		slot = frame + (uint64_t)L->frame.localsplus +
+		       8 * (uint64_t)(idx - depth);
+		break;
+	case LAYOUT_STACK_POINTER:
+		slot = py_rd64(fr, L->frame.stacktop);
+		if (!py_ptr_ok(slot) || slot < frame + (uint64_t)L->frame.localsplus +
+		    8 * (uint64_t)depth)
+			return 0;
+		slot -= 8 * (uint64_t)depth;
+		break;
+	default:
+		return 0;
+	}
+	if (mem_read_u64(a->p->mem, slot, &v, NULL))
+		return 0;
+	return untag(a->p, v);
+}
+
+/* What a suspended generator awaits (yields from), as _PyGen_yf: 0 when
+ * it is not suspended in an await. */
+static uint64_t gen_awaited(struct actx *a, const uint8_t *gh, uint64_t frame,
+			    const uint8_t *fr)
+{
+	const struct py_layout *L = &a->p->L;
+	int8_t state = 0;
+
+	if (L->gen.frame_state != LAYOUT_NONE)
+		state = (int8_t)gh[L->gen.frame_state];
+	switch (L->gen.yf_kind) {
+	case LAYOUT_YF_NEXT_OPCODE: {
+		int32_t lasti;
+		uint64_t co_code, code = py_rd64(fr, L->frame.code);
+		uint8_t op;
+
+		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
+		if (lasti < 0 || py_field(a->p, code, L->code.code, &co_code,
+					  NULL) ||
+		    !py_ptr_ok(co_code) ||
+		    mem_read(a->p->mem, co_code + (uint64_t)L->bytes.data +
+			     (uint64_t)lasti * (uint64_t)L->frame.lasti_scale + 2,
+			     &op, 1, NULL) ||
+		    op != L->gen.yf_opcode)
+			return 0;
+		break;
+	}
+	case LAYOUT_YF_RESUME: {
+		uint8_t next[2];
+
+		if (state != L->gen.state_suspended ||
+		    mem_read(a->p->mem, py_rd64(fr, L->frame.instr_ptr) + 2,
+			     next, 2, NULL) ||
+		    (next[0] != L->gen.yf_opcode &&
+		     next[0] != L->gen.yf_opcode_alt) || next[1] < 2)
+			return 0;
+		break;
+	}
+	case LAYOUT_YF_STATE:
+		if (state != L->gen.yf_state && state != L->gen.yf_state_alt)
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	return stack_peek(a, frame, fr, L->gen.yf_slot);
+}
+
+/* Innermost frames that say what a task waits for: function, file. */
+static const struct {
+	const char *function;
+	const char *file; /* suffix of the file name */
+	int kind;
+} waits[] = {
+	{ "Lock.acquire", "asyncio/locks.py", SNAP_AWAIT_LOCK },
+	{ "Event.wait", "asyncio/locks.py", SNAP_AWAIT_EVENT },
+	{ "Condition.wait", "asyncio/locks.py", SNAP_AWAIT_CONDITION },
+	{ "Semaphore.acquire", "asyncio/locks.py", SNAP_AWAIT_SEMAPHORE },
+	{ "Queue.get", "asyncio/queues.py", SNAP_AWAIT_QUEUE },
+	{ "Queue.put", "asyncio/queues.py", SNAP_AWAIT_QUEUE },
+	{ "TaskGroup.__aexit__", "asyncio/taskgroups.py", SNAP_AWAIT_TASKGROUP },
+	{ "TaskGroup._aexit", "asyncio/taskgroups.py", SNAP_AWAIT_TASKGROUP },
+	{ "sleep", "asyncio/tasks.py", SNAP_AWAIT_SLEEP },
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int wait_kind(const char *function, const char *file)
+{
+	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
+		if (!strcmp(function, waits[i].function) &&
+		    ends_with(file, waits[i].file))
+			return waits[i].kind;
+	return SNAP_AWAIT_NONE;
+}
+
+/* A pure-Python future's __await__ generator, between the waiting
+ * coroutine and the future. */
+static bool is_future_await(const char *function, const char *file)
+{
+	return (!strcmp(function, "Future.__await__") ||
+		!strcmp(function, "Future.__iter__")) &&
+	       ends_with(file, "asyncio/futures.py");
+}
+
+struct chain_frame {
+	char *function, *filename;
+	int line;
+	uint64_t code, addr;
+};
+
+/*
+ * Walk the await chain from a task's coroutine, outermost first, into
+ * out[] (at most PY_MAX_AWAIT_DEPTH).  Sets a->outer_frame, and from the
+ * innermost frame that is not a future's own __await__: a->leaf_kind and
+ * a->leaf_self.
+ */
+static size_t coro_chain(struct actx *a, uint64_t obj, struct chain_frame *out,
+			 struct err *e)
+{
+	struct py_proc *p = a->p;
+	const struct py_layout *L = &p->L;
+	size_t n = 0, hdr = (size_t)L->frame.localsplus;
+	struct addrset seen;
+	uint8_t gh[256], fr[512];
+
+	if (hdr > sizeof(fr))
+		hdr = sizeof(fr);
+	addrset_init(&seen);
+	a->outer_frame = 0;
+	for (int steps = 0; obj && steps < 2 * PY_MAX_AWAIT_DEPTH &&
+	     n < PY_MAX_AWAIT_DEPTH; steps++) {
+		int k = gen_kind(a, obj);
+		size_t ghsize;
+		uint64_t frame, code;
+		const struct py_code *c;
+		struct py_location loc;
+		struct chain_frame *cf;
+
+		if (!addrset_add(&seen, obj)) {
+			err_set(e, SS_ECORRUPT, "await chain loops at 0x%llx",
+				(unsigned long long)obj);
+			break;
+		}
+		if (k == GK_ASEND) {
+			if (py_field(p, obj, L->gen.asend_gen, &obj, e))
+				break;
+			continue;
+		}
+		if (k != GK_GEN)
+			break;
+		/* The generator's head, and (3.11+) its embedded frame. */
+		ghsize = L->gen.iframe != LAYOUT_NONE ?
+			 (size_t)L->gen.iframe :
+			 (size_t)(L->gen.frame > L->gen.qualname ?
+				  L->gen.frame : L->gen.qualname) + 8;
+		if (ghsize > sizeof(gh) || mem_read(p->mem, obj, gh, ghsize, e))
+			break;
+		if (L->gen.iframe != LAYOUT_NONE)
+			frame = obj + (uint64_t)L->gen.iframe;
+		else
+			frame = py_rd64(gh, L->gen.frame);
+		if (!frame)
+			break; /* finished */
+		if (!py_ptr_ok(frame) || mem_read(p->mem, frame, fr, hdr, e))
+			break;
+		code = untag(p, py_rd64(fr, L->frame.code));
+		c = py_code_get(p, code, e);
+		if (!c)
+			break;
+		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
+		cf = &out[n++];
+		cf->code = code;
+		cf->addr = frame;
+		cf->line = loc.line;
+		cf->filename = xstrdup(c->filename);
+		cf->function = NULL;
+		/* Before 3.11 code objects have no qualified name: the
+		 * generator's is the one Python shows. */
+		if (L->code.qualname == LAYOUT_NONE && L->gen.qualname != LAYOUT_NONE)
+			py_str_read(p, py_rd64(gh, L->gen.qualname), 1024,
+				    &cf->function, NULL, NULL);
+		if (!cf->function)
+			cf->function = xstrdup(c->name);
+		if (!a->outer_frame)
+			a->outer_frame = frame;
+		if (!is_future_await(cf->function, cf->filename)) {
+			a->leaf_kind = wait_kind(cf->function, cf->filename);
+			a->leaf_self = 0;
+			if (a->leaf_kind != SNAP_AWAIT_NONE &&
+			    !mem_read_u64(p->mem, frame +
+					  (uint64_t)L->frame.localsplus,
+					  &a->leaf_self, NULL))
+				a->leaf_self = untag(p, a->leaf_self);
+		}
+		obj = gen_awaited(a, gh, frame, fr);
+	}
+	addrset_release(&seen);
+	return n;
+}
+
+/* ---- loops: thread and timers ------------------------------------- */
+
+static struct loop_info *loop_info(struct actx *a, uint64_t loop)
+{
+	struct loop_info *li;
+	uint64_t v, tid;
+
+	for (size_t i = 0; i < a->nloops; i++)
+		if (a->loops[i].loop == loop)
+			return &a->loops[i];
+	if (a->nloops >= LOOP_CACHE)
+		return NULL;
+	li = &a->loops[a->nloops++];
+	memset(li, 0, sizeof(*li));
+	li->loop = loop;
+	/* BaseEventLoop.run_forever() sets _thread_id while it runs. */
+	v = attr(a, loop, "_thread_id");
+	if (v && !py_long_read_u64(a->p, v, &tid, NULL)) {
+		li->has_thread = true;
+		li->thread_id = tid;
+	}
+	return li;
+}
+
+static int timer_cmp(const void *x, const void *y)
+{
+	const struct timer *a = x, *b = y;
+
+	return a->future < b->future ? -1 : a->future > b->future;
+}
+
+/* The loop's scheduled TimerHandles: (first argument, when).  Slots are
+ * looked up once per handle class. */
+static void read_timers(struct actx *a, struct loop_info *li)
+{
+	struct py_proc *p = a->p;
+	uint64_t sched = attr(a, li->loop, "_scheduled"), *items = NULL;
+	size_t n = 0;
+
+	li->timers_read = true;
+	if (!sched || py_list_items(p, sched, TIMERS_MAX, &items, &n, NULL))
+		return;
+	li->timers = xmalloc((n + 1) * sizeof(*li->timers));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t type, args, when, *targs = NULL;
+		size_t nargs = 0;
+		double w;
+
+		if (py_type_of(p, items[i], &type, NULL))
+			continue;
+		if (type != a->timer_type) {
+			if (py_slot_offset(p, type, "_args", &a->off_args, NULL) ||
+			    py_slot_offset(p, type, "_when", &a->off_when, NULL))
+				continue;
+			a->timer_type = type;
+		}
+		if (mem_read_u64(p->mem, items[i] + (uint64_t)a->off_args,
+				 &args, NULL) ||
+		    mem_read_u64(p->mem, items[i] + (uint64_t)a->off_when,
+				 &when, NULL) ||
+		    py_float_read(p, when, &w, NULL) ||
+		    py_tuple_items(p, args, 1, &targs, &nargs, NULL))
+			continue;
+		if (nargs == 1) {
+			li->timers[li->ntimers].future = targs[0];
+			li->timers[li->ntimers].when = w;
+			li->ntimers++;
+		}
+		free(targs);
+	}
+	free(items);
+	qsort(li->timers, li->ntimers, sizeof(*li->timers), timer_cmp);
+}
+
+static bool sleep_left(struct actx *a, uint64_t loop, uint64_t fut,
+		       double *left)
+{
+	struct loop_info *li = loop ? loop_info(a, loop) : NULL;
+	struct timer key = { fut, 0 }, *hit;
+
+	if (!li)
+		return false;
+	if (!li->timers_read)
+		read_timers(a, li);
+	hit = li->ntimers ? bsearch(&key, li->timers, li->ntimers,
+				    sizeof(key), timer_cmp) : NULL;
+	if (!hit)
+		return false;
+	*left = hit->when - a->now;
+	return true;
+}
+
+/* ---- what a task waits for ---------------------------------------- */
+
+static void await_add_task(struct snap_await *w, uint64_t task)
+{
+	w->tasks = xrealloc(w->tasks, (w->ntasks + 1) * sizeof(*w->tasks));
+	w->tasks[w->ntasks++] = task;
+}
+
+/* Pending tasks among items[] into w->tasks. */
+static void add_pending_tasks(struct actx *a, struct snap_await *w,
+			      const uint64_t *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int k = classify(a, items[i]);
+		struct fut f;
+
+		if (is_task_kind(k) && !fut_read(a, items[i], k, &f, NULL) &&
+		    f.state == FUT_PENDING)
+			await_add_task(w, items[i]);
+	}
+}
+
+static void describe_wait(struct actx *a, struct snap_task *t,
+			  const struct fut *task)
+{
+	struct snap_await *w = &t->awaiting;
+	uint64_t *items = NULL, list;
+	size_t n = 0;
+	int k;
+
+	if (!task->waiter)
+		return;
+	w->future = task->waiter;
+	w->object = task->waiter;
+	k = classify(a, task->waiter);
+	switch (a->leaf_kind) {
+	case SNAP_AWAIT_NONE:
+		break;
+	case SNAP_AWAIT_SLEEP:
+		w->kind = SNAP_AWAIT_SLEEP;
+		w->has_delay = sleep_left(a, task->loop, task->waiter,
+					  &w->delay);
+		return;
+	case SNAP_AWAIT_TASKGROUP:
+		w->kind = SNAP_AWAIT_TASKGROUP;
+		w->object = a->leaf_self;
+		list = attr(a, a->leaf_self, "_tasks");
+		if (list && !py_set_items(a->p, list, CHILDREN_MAX, &items, &n,
+					  NULL))
+			add_pending_tasks(a, w, items, n);
+		free(items);
+		return;
+	default:
+		if (!a->leaf_self)
+			break;
+		w->kind = a->leaf_kind;
+		w->object = a->leaf_self;
+		return;
+	}
+	if (is_task_kind(k)) {
+		w->kind = SNAP_AWAIT_TASK;
+		await_add_task(w, task->waiter);
+	} else if (k & FK_GATHERING) {
+		w->kind = SNAP_AWAIT_GATHER;
+		list = attr(a, task->waiter, "_children");
+		if (list && !py_list_items(a->p, list, CHILDREN_MAX, &items, &n,
+					   NULL))
+			add_pending_tasks(a, w, items, n);
+		free(items);
+	} else {
+		w->kind = SNAP_AWAIT_FUTURE;
+	}
+}
+
+/* ---- who awaits a task -------------------------------------------- */
+
+struct idlist {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static void idlist_add(struct idlist *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i] == id)
+			return;
+	l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = id;
+}
+
+static void awaiters_of(struct actx *a, const struct fut *f, int depth,
+			struct idlist *out, struct addrset *visited);
+
+/* A future found in a callback: its own awaiters await through it. */
+static void awaiters_via(struct actx *a, uint64_t fut, int depth,
+			 struct idlist *out, struct addrset *visited)
+{
+	int k = classify(a, fut);
+	struct fut f;
+
+	if (is_task_kind(k)) {
+		idlist_add(out, fut);
+		return;
+	}
+	if (!is_future_kind(k) || depth >= AWAITER_DEPTH ||
+	    !addrset_add(visited, fut) || fut_read(a, fut, k, &f, NULL))
+		return;
+	awaiters_of(a, &f, depth + 1, out, visited);
+}
+
+/* The task or future a done-callback wakes up, or 0. */
+static uint64_t callback_target(struct actx *a, uint64_t cb, uint64_t self)
+{
+	struct py_proc *p = a->p;
+	const struct py_layout *L = &p->L;
+	char name[TNAME];
+	uint64_t v = 0, closure, *cells = NULL;
+	size_t n = 0;
+
+	if (py_type_name(p, cb, name, sizeof(name), NULL))
+		return 0;
+	if (!strcmp(name, "builtin_function_or_method")) {
+		/* 3.10+: a C task's bound task_wakeup */
+		py_field(p, cb, L->container.cfunction_self, &v, NULL);
+		return is_task_kind(classify(a, v)) ? v : 0;
+	}
+	if (!strcmp(name, "TaskWakeupMethWrapper")) { /* 3.8/3.9 */
+		py_field(p, cb, L->asyncio.wakeup_task, &v, NULL);
+		return v;
+	}
+	if (!strcmp(name, "method")) {
+		/* a Python task's __wakeup, or TaskGroup._on_task_done */
+		if (py_field(p, cb, L->container.method_self, &v, NULL))
+			return 0;
+		if (is_task_kind(classify(a, v)))
+			return v;
+		if (!py_type_of(p, v, &closure, NULL) &&
+		    py_type_inherits(p, closure, "TaskGroup", NULL) == 1)
+			return attr(a, v, "_parent_task");
+		return 0;
+	}
+	if (strcmp(name, "function"))
+		return 0;
+	/* gather's _done_callback, shield's and wait's closures: a cell
+	 * holds the outer future. */
+	if (py_field(p, cb, L->container.function_closure, &closure, NULL) ||
+	    !closure || py_tuple_items(p, closure, 64, &cells, &n, NULL))
+		return 0;
+	for (size_t i = 0; i < n && !v; i++) {
+		uint64_t obj;
+
+		if (!py_field(p, cells[i], L->container.cell_ref, &obj, NULL) &&
+		    obj != self && is_future_kind(classify(a, obj)))
+			v = obj;
+	}
+	free(cells);
+	return v;
+}
+
+static void awaiters_of(struct actx *a, const struct fut *f, int depth,
+			struct idlist *out, struct addrset *visited)
+{
+	struct py_proc *p = a->p;
+	uint64_t *items = NULL;
+	size_t n = 0;
+
+	if (a->p->L.asyncio.fut_awaited_by != LAYOUT_NONE) {
+		/* 3.14+: the runtime keeps it (a task, or a set of them). */
+		if (!f->awaited_by)
+			return;
+		if (f->awaited_by_is_set) {
+			if (py_set_items(p, f->awaited_by, CHILDREN_MAX, &items,
+					 &n, NULL))
+				return;
+			for (size_t i = 0; i < n; i++)
+				awaiters_via(a, items[i], depth, out, visited);
+			free(items);
+		} else {
+			awaiters_via(a, f->awaited_by, depth, out, visited);
+		}
+		return;
+	}
+	if (f->callback0) {
+		uint64_t t = callback_target(a, f->callback0, f->addr);
+
+		if (t)
+			awaiters_via(a, t, depth, out, visited);
+	}
+	if (!f->callbacks ||
+	    py_list_items(p, f->callbacks, CALLBACKS_MAX, &items, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *pair = NULL, t;
+		size_t np = 0;
+
+		/* (callback, context) tuples */
+		if (py_tuple_items(p, items[i], 2, &pair, &np, NULL) || !np) {
+			free(pair);
+			continue;
+		}
+		t = callback_target(a, pair[0], f->addr);
+		if (t)
+			awaiters_via(a, t, depth, out, visited);
+		free(pair);
+	}
+	free(items);
+}
+
+/* ---- finding the tasks -------------------------------------------- */
+
+static void add_cand(struct actx *a, uint64_t task, int64_t interp_id,
+		     int64_t thread)
+{
+	if (!py_ptr_ok(task) || a->ncands >= PY_MAX_TASKS ||
+	    !addrset_add(&a->seen, task))
+		return;
+	if (a->ncands == a->cands_cap) {
+		size_t cap = a->cands_cap;
+
+		a->cands = xgrow(a->cands, &cap, a->ncands + 1,
+				 sizeof(*a->cands));
+		a->cand_interp = xrealloc(a->cand_interp,
+					  cap * sizeof(*a->cand_interp));
+		a->cand_thread = xrealloc(a->cand_thread,
+					  cap * sizeof(*a->cand_thread));
+		a->cands_cap = cap;
+	}
+	a->cand_interp[a->ncands] = interp_id;
+	a->cand_thread[a->ncands] = thread;
+	a->cands[a->ncands++] = task;
+}
+
+static void add_running(struct actx *a, uint64_t task)
+{
+	if (!py_ptr_ok(task))
+		return;
+	a->running = xgrow(a->running, &a->running_cap, a->nrunning + 1,
+			   sizeof(*a->running));
+	a->running[a->nrunning++] = task;
+}
+
+/* Tasks of a WeakSet (3.8-3.13 all, 3.14+ the non-native ones). */
+static void weakset_tasks(struct actx *a, uint64_t wset, int64_t interp_id)
+{
+	uint64_t data, *refs = NULL;
+	size_t n = 0;
+
+	if (!wset || !(data = attr(a, wset, "data")) ||
+	    py_set_items(a->p, data, PY_MAX_TASKS, &refs, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t obj;
+
+		if (!py_weakref_target(a->p, refs[i], &obj, NULL) && obj)
+			add_cand(a, obj, interp_id, -1);
+	}
+	free(refs);
+}
+
+static int collect_current(struct py_proc *p, uint64_t key, uint64_t value,
+			   void *arg)
+{
+	(void)p;
+	(void)key;
+	add_running(arg, value);
+	return 0;
+}
+
+/* The registries kept in the module asyncio.tasks of one interpreter. */
+static void module_tasks(struct actx *a, uint64_t interp, int64_t interp_id)
+{
+	struct py_proc *p = a->p;
+	uint64_t mod, v, *items = NULL;
+	size_t n = 0;
+
+	if (py_module_get(p, interp, "asyncio.tasks", &mod, NULL))
+		return; /* asyncio not imported */
+	if (!py_module_attr(p, mod, "_all_tasks", &v, NULL))
+		weakset_tasks(a, v, interp_id);
+	if (!py_module_attr(p, mod, "_scheduled_tasks", &v, NULL))
+		weakset_tasks(a, v, interp_id);
+	if (!py_module_attr(p, mod, "_eager_tasks", &v, NULL) &&
+	    !py_set_items(p, v, PY_MAX_TASKS, &items, &n, NULL)) {
+		for (size_t i = 0; i < n; i++)
+			add_cand(a, items[i], interp_id, -1);
+		free(items);
+	}
+	if (!py_module_attr(p, mod, "_current_tasks", &v, NULL))
+		py_dict_each(p, v, 4096, collect_current, a, NULL);
+}
+
+/* 3.14+: a circular list of native tasks rooted at 'head'. */
+static void llist_tasks(struct actx *a, uint64_t head, int64_t interp_id,
+			int64_t thread)
+{
+	const struct py_layout *L = &a->p->L;
+	uint64_t node;
+
+	if (mem_read_u64(a->p->mem, head, &node, NULL))
+		return;
+	for (size_t i = 0; node != head && i < PY_MAX_TASKS; i++) {
+		if (!py_ptr_ok(node))
+			return;
+		add_cand(a, node - (uint64_t)L->asyncio.task_node, interp_id,
+			 thread);
+		if (mem_read_u64(a->p->mem, node, &node, NULL))
+			return;
+	}
+}
+
+static void find_tasks(struct actx *a)
+{
+	struct py_proc *p = a->p;
+	const struct py_layout *L = &p->L;
+	uint64_t interps[PY_MAX_INTERPS];
+	size_t n = 0;
+	struct err e;
+
+	err_clear(&e);
+	if (py_interp_list(p, interps, &n, &e)) {
+		note(a, &e);
+		return;
+	}
+	for (size_t i = n; i-- > 0;) {
+		int64_t id = (int64_t)(n - 1 - i);
+
+		if (L->interp.id != LAYOUT_NONE)
+			mem_read(p->mem, interps[i] + (uint64_t)L->interp.id,
+				 &id, sizeof(id), NULL);
+		if (L->asyncio.interp_tasks_head != LAYOUT_NONE &&
+		    L->asyncio.task_node != LAYOUT_NONE)
+			llist_tasks(a, interps[i] +
+				    (uint64_t)L->asyncio.interp_tasks_head, id,
+				    -1);
+		module_tasks(a, interps[i], id);
+	}
+	if (L->asyncio.ts_tasks_head == LAYOUT_NONE ||
+	    L->asyncio.task_node == LAYOUT_NONE)
+		return;
+	for (size_t i = 0; i < a->s->nthreads; i++) {
+		const struct snap_thread *t = &a->s->threads[i];
+		uint64_t task;
+
+		if (!t->tstate)
+			continue;
+		llist_tasks(a, t->tstate + (uint64_t)L->asyncio.ts_tasks_head,
+			    t->interp_id, (int64_t)i);
+		if (!mem_read_u64(p->mem, t->tstate +
+				  (uint64_t)L->asyncio.ts_running_task, &task,
+				  NULL))
+			add_running(a, task);
+	}
+}
+
+/* ---- one task ----------------------------------------------------- */
+
+static bool is_running(const struct actx *a, uint64_t task)
+{
+	for (size_t i = 0; i < a->nrunning; i++)
+		if (a->running[i] == task)
+			return true;
+	return false;
+}
+
+static void copy_frame(struct snap_frame *dst, const struct snap_frame *src)
+{
+	dst->function = xstrdup(src->function);
+	dst->filename = xstrdup(src->filename);
+	dst->line = src->line;
+	dst->code = src->code;
+	dst->addr = src->addr;
+}
+
+/* A running task's coroutine frame is on its thread's stack: its stack
+ * is that thread's frames down to (and including) it.  True if found. */
+static bool running_stack(struct actx *a, struct snap_task *t)
+{
+	for (size_t i = 0; i < a->s->nthreads && a->outer_frame; i++) {
+		const struct snap_thread *th = &a->s->threads[i];
+
+		for (size_t j = 0; j < th->nframes; j++) {
+			if (th->frames[j].addr != a->outer_frame)
+				continue;
+			for (size_t k = 0; k <= j; k++)
+				copy_frame(snap_task_add_frame(t),
+					   &th->frames[k]);
+			t->has_thread = true;
+			t->thread_id = th->thread_id;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void read_task(struct actx *a, size_t ci)
+{
+	uint64_t addr = a->cands[ci];
+	struct chain_frame chain[PY_MAX_AWAIT_DEPTH];
+	struct snap_task *t;
+	struct loop_info *li;
+	struct addrset visited;
+	struct idlist by = { 0 };
+	struct fut f;
+	struct err e;
+	size_t n;
+	int k = classify(a, addr);
+
+	err_clear(&e);
+	if (!is_task_kind(k) || fut_read(a, addr, k, &f, &e) ||
+	    f.state != FUT_PENDING)
+		return; /* not a task, or done: not shown */
+	t = snap_add_task(a->s);
+	t->id = addr;
+	t->loop = f.loop;
+	t->interp_id = a->cand_interp[ci];
+	t->name = task_name(a, f.name);
+	a->leaf_kind = SNAP_AWAIT_NONE;
+	a->leaf_self = 0;
+	n = coro_chain(a, f.coro, chain, &e);
+	if (e.code)
+		t->error = xstrdup(e.msg[0] ? e.msg : err_describe(e.code));
+	if (is_running(a, addr) && running_stack(a, t)) {
+		t->state = SNAP_TASK_RUNNING;
+	} else {
+		t->state = f.waiter ? SNAP_TASK_WAITING : SNAP_TASK_SCHEDULED;
+		for (size_t i = n; i-- > 0;) {
+			struct snap_frame *sf = snap_task_add_frame(t);
+
+			sf->function = chain[i].function;
+			sf->filename = chain[i].filename;
+			sf->line = chain[i].line;
+			sf->code = chain[i].code;
+			sf->addr = chain[i].addr;
+			chain[i].function = chain[i].filename = NULL;
+		}
+		describe_wait(a, t, &f);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(chain[i].function);
+		free(chain[i].filename);
+	}
+	li = f.loop ? loop_info(a, f.loop) : NULL;
+	if (!t->has_thread && li && li->has_thread) {
+		t->has_thread = true;
+		t->thread_id = li->thread_id;
+	}
+	if (!t->has_thread && a->cand_thread[ci] >= 0) {
+		t->has_thread = true;
+		t->thread_id = a->s->threads[a->cand_thread[ci]].thread_id;
+	}
+	addrset_init(&visited);
+	addrset_add(&visited, addr);
+	awaiters_of(a, &f, 0, &by, &visited);
+	addrset_release(&visited);
+	t->awaited_by = by.v;
+	t->nawaited_by = by.n;
+}
+
+/* ---- order -------------------------------------------------------- */
+
+/* "Task-2" before "Task-10": digit runs compare as numbers. */
+static int natural_cmp(const char *x, const char *y)
+{
+	while (*x && *y) {
+		if (*x >= '0' && *x <= '9' && *y >= '0' && *y <= '9') {
+			unsigned long long u = strtoull(x, (char **)&x, 10);
+			unsigned long long v = strtoull(y, (char **)&y, 10);
+
+			if (u != v)
+				return u < v ? -1 : 1;
+			continue;
+		}
+		if (*x != *y)
+			return (unsigned char)*x - (unsigned char)*y;
+		x++;
+		y++;
+	}
+	return (unsigned char)*x - (unsigned char)*y;
+}
+
+static const struct snapshot *sort_snap;
+
+static size_t thread_pos(const struct snap_task *t)
+{
+	if (!t->has_thread)
+		return (size_t)-1;
+	for (size_t i = 0; i < sort_snap->nthreads; i++)
+		if (sort_snap->threads[i].thread_id == t->thread_id)
+			return i;
+	return (size_t)-2;
+}
+
+static int task_cmp(const void *x, const void *y)
+{
+	const struct snap_task *a = x, *b = y;
+	size_t ta = thread_pos(a), tb = thread_pos(b);
+	int c;
+
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	if (a->loop != b->loop)
+		return a->loop < b->loop ? -1 : 1;
+	c = natural_cmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* ---- entry points ------------------------------------------------- */
+
+bool py_asyncio_debug_apply(struct py_layout *L,
+			    const uint64_t w[ASYNCIO_DEBUG_WORDS])
+{
+	/* task{size, name, awaited_by, is_task, awaited_by_is_set, coro,
+	 * node}, interp{size, tasks_head}, thread{size, running_loop,
+	 * running_task, tasks_head} */
+	uint64_t tsize = w[0], isize = w[7], ssize = w[9];
+
+	if (tsize < 64 || tsize > 512 || isize > (1u << 24) || ssize > 65536)
+		return false;
+	for (int i = 1; i <= 6; i++)
+		if (w[i] >= tsize)
+			return false;
+	if (w[8] >= isize || w[10] >= ssize || w[11] >= ssize || w[12] >= ssize)
+		return false;
+	L->asyncio.task_size = (int)tsize;
+	L->asyncio.task_name = (int)w[1];
+	L->asyncio.fut_awaited_by = (int)w[2];
+	L->asyncio.fut_is_task = (int)w[3];
+	L->asyncio.fut_awaited_by_is_set = (int)w[4];
+	L->asyncio.task_coro = (int)w[5];
+	L->asyncio.task_node = (int)w[6];
+	L->asyncio.interp_tasks_head = (int)w[8];
+	L->asyncio.ts_running_loop = (int)w[10];
+	L->asyncio.ts_running_task = (int)w[11];
+	L->asyncio.ts_tasks_head = (int)w[12];
+	return true;
+}
+
+int py_read_tasks(struct py_proc *p, struct snapshot *s, struct err *e)
+{
+	struct actx a;
+	struct timespec ts;
+
+	(void)e;
+	if (p->L.asyncio.task_size == LAYOUT_NONE)
+		return 0; /* before 3.8: not read */
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	a.s = s;
+	err_clear(&a.err);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	a.now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	addrset_init(&a.seen);
+	find_tasks(&a);
+	for (size_t i = 0; i < a.ncands; i++)
+		read_task(&a, i);
+	sort_snap = s;
+	if (s->ntasks > 1)
+		qsort(s->tasks, s->ntasks, sizeof(*s->tasks), task_cmp);
+	sort_snap = NULL;
+	snap_find_cycles(s);
+	if (a.err.code)
+		s->tasks_note = xstrdup(a.err.msg[0] ? a.err.msg :
+					err_describe(a.err.code));
+	for (size_t i = 0; i < a.nloops; i++)
+		free(a.loops[i].timers);
+	addrset_release(&a.seen);
+	free(a.cands);
+	free(a.cand_interp);
+	free(a.cand_thread);
+	free(a.running);
+	return 0;
+}
