@@ -9,16 +9,21 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char dump_usage[] =
 	"usage: snakescope dump [options] PID\n"
 	"\n"
-	"Print the Python stack of every thread of process PID.\n"
+	"Print the Python stack of every thread of process PID, then its\n"
+	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
+	"awaits it (as a tree), and any await cycle (an async deadlock).\n"
 	"\n"
 	"  --json       print one JSON document instead of text\n"
 	"  --no-pause   read without stopping the process (faster for the\n"
 	"               target, but the stacks may be slightly inconsistent)\n"
+	"  --tasks=MODE asyncio tasks as a 'tree' (default), a 'table' (one\n"
+	"               line per task) or 'none' (not read)\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
@@ -37,6 +42,7 @@ int cmd_dump(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-pause", no_argument, NULL, 'P' },
+		{ "tasks", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -59,6 +65,19 @@ int cmd_dump(int argc, char **argv)
 		case 'P':
 			io.pause = false;
 			break;
+		case 'T':
+			if (!strcmp(optarg, "tree"))
+				oo.tasks = OUT_TASKS_TREE;
+			else if (!strcmp(optarg, "table"))
+				oo.tasks = OUT_TASKS_TABLE;
+			else if (!strcmp(optarg, "none"))
+				oo.tasks = OUT_TASKS_NONE;
+			else {
+				report_error("dump: --tasks takes tree, table "
+					     "or none, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			fputs(dump_usage, stdout);
 			return 0;
@@ -70,7 +89,7 @@ int cmd_dump(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		report_error("dump: %s; usage: snakescope dump [--json] "
+		report_error("dump: %s; usage: snakescope dump [--json] [--tasks=MODE] "
 			     "[--no-pause] PID", optind >= argc ?
 			     "missing PID" : "too many arguments");
 		return EXIT_USAGE;
@@ -81,6 +100,7 @@ int cmd_dump(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	io.hold_ms = env_hold_ms();
+	io.tasks = oo.tasks != OUT_TASKS_NONE;
 	err_clear(&e);
 	rc = inspect_take(pid, &io, &snap, &e);
 	if (rc) {

@@ -10,13 +10,25 @@
 #include "common/strbuf.h"
 #include "pystructs/snapshot.h"
 
+enum out_tasks_mode {
+	OUT_TASKS_TREE = 0, /* awaited-by tree (default) */
+	OUT_TASKS_TABLE,    /* one line per task */
+	OUT_TASKS_NONE,     /* not read, not shown */
+};
+
 struct out_opts {
 	bool color; /* ANSI colour (decided by the caller: TTY, NO_COLOR) */
+	int tasks;  /* enum out_tasks_mode */
 };
 
 /* Human-readable dump, traceback style, innermost frame first. */
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o);
+
+/* The asyncio part of the text dump: tasks (tree or table) and await
+ * cycles.  Called by out_text_dump. */
+void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
+		    const struct out_opts *o);
 
 /* One JSON document (see README.md for the schema), newline-terminated. */
 void out_json_dump(struct strbuf *sb, const struct snapshot *s);

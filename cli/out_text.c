@@ -89,4 +89,5 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 			strbuf_addf(sb, ")%s\n", col(o, C_OFF));
 		}
 	}
+	out_text_tasks(sb, s, o);
 }
