@@ -178,11 +178,15 @@ static int py_state(struct actx *a, uint64_t str)
 	return st;
 }
 
+/* An attribute's value, 0 when it is missing or None. */
 static uint64_t attr(struct actx *a, uint64_t obj, const char *name)
 {
+	char tn[TNAME];
 	uint64_t v = 0;
 
-	if (py_getattr_any(a->p, obj, name, &v, NULL))
+	if (py_getattr_any(a->p, obj, name, &v, NULL) ||
+	    py_type_name(a->p, v, tn, sizeof(tn), NULL) ||
+	    !strcmp(tn, "NoneType"))
 		return 0;
 	return v;
 }

@@ -184,64 +184,79 @@ int py_type_inherits(struct py_proc *p, uint64_t type, const char *name,
 	return 0;
 }
 
-int py_slot_offset(struct py_proc *p, uint64_t type, const char *name,
-		   int64_t *offset, struct err *e)
+/*
+ * Look 'name' up in the dicts of type and its bases: *value is the class
+ * attribute, *is_slot tells whether it is a __slots__ member descriptor.
+ */
+static int class_lookup(struct py_proc *p, uint64_t type, const char *name,
+			uint64_t *value, bool *is_slot, struct err *e)
 {
-	const struct py_layout *L = &p->L;
-	uint64_t dict, descr, def;
+	uint64_t dict;
 	char tn[TNAME_MAX];
 	int rc = 0;
 
 	for (int i = 0; !rc && i < TYPE_CHAIN_MAX && type; i++) {
-		if (!py_field(p, type, L->type.tp_dict, &dict, NULL) &&
+		if (!py_field(p, type, p->L.type.tp_dict, &dict, NULL) &&
 		    py_ptr_ok(dict) &&
-		    !py_dict_get_str(p, dict, name, &descr, NULL)) {
-			rc = py_type_name(p, descr, tn, sizeof(tn), e);
-			if (rc)
-				return rc;
-			if (strcmp(tn, "member_descriptor"))
-				return err_set(e, SS_ECORRUPT, "'%s' is a %s, "
-					       "not a slot", name, tn);
-			rc = py_field(p, descr, L->container.memberdescr_member,
-				      &def, e);
-			if (!rc && !py_ptr_ok(def & ~(uint64_t)7))
-				rc = err_set(e, SS_ECORRUPT, "bad member def");
-			if (!rc)
-				rc = mem_read(p->mem, def + (uint64_t)
-					      L->container.memberdef_offset,
-					      offset, sizeof(*offset), e);
-			if (!rc && (*offset < 16 || *offset > (1 << 16)))
-				rc = err_set(e, SS_ECORRUPT, "implausible slot "
-					     "offset %lld", (long long)*offset);
+		    !py_dict_get_str(p, dict, name, value, NULL)) {
+			rc = py_type_name(p, *value, tn, sizeof(tn), e);
+			*is_slot = !rc && !strcmp(tn, "member_descriptor");
 			return rc;
 		}
-		rc = py_field(p, type, L->type.tp_base, &type, e);
+		rc = py_field(p, type, p->L.type.tp_base, &type, e);
 	}
 	return rc ? rc : err_set(e, SS_ECORRUPT, "no attribute '%s'", name);
 }
 
-/* A __slots__ attribute: the class (or a base) maps the name to a member
- * descriptor whose PyMemberDef holds the offset in the instance. */
-static int slot_get(struct py_proc *p, uint64_t obj, const char *name,
-		    uint64_t *value, struct err *e)
+int py_slot_offset(struct py_proc *p, uint64_t type, const char *name,
+		   int64_t *offset, struct err *e)
 {
-	uint64_t type;
-	int64_t offset;
-	int rc = py_type_of(p, obj, &type, e);
+	const struct py_layout *L = &p->L;
+	uint64_t descr, def;
+	bool is_slot = false;
+	int rc = class_lookup(p, type, name, &descr, &is_slot, e);
 
+	if (rc)
+		return rc;
+	if (!is_slot)
+		return err_set(e, SS_ECORRUPT, "'%s' is not a slot", name);
+	rc = py_field(p, descr, L->container.memberdescr_member, &def, e);
+	if (!rc && !py_ptr_ok(def & ~(uint64_t)7))
+		rc = err_set(e, SS_ECORRUPT, "bad member def");
 	if (!rc)
-		rc = py_slot_offset(p, type, name, &offset, e);
+		rc = mem_read(p->mem, def + (uint64_t)L->container.memberdef_offset,
+			      offset, sizeof(*offset), e);
+	if (!rc && (*offset < 16 || *offset > (1 << 16)))
+		rc = err_set(e, SS_ECORRUPT, "implausible slot offset %lld",
+			     (long long)*offset);
+	return rc;
+}
+
+/* Not in the instance dict: a __slots__ member, else a class attribute
+ * (a default that the instance has not overridden). */
+int py_getattr_any(struct py_proc *p, uint64_t obj, const char *name,
+		   uint64_t *value, struct err *e)
+{
+	uint64_t type, v;
+	int64_t offset;
+	bool is_slot = false;
+	int rc;
+
+	if (!py_getattr_str(p, obj, name, value, NULL))
+		return 0;
+	rc = py_type_of(p, obj, &type, e);
+	if (!rc)
+		rc = class_lookup(p, type, name, &v, &is_slot, e);
+	if (rc)
+		return rc;
+	if (!is_slot) {
+		*value = v;
+		return 0;
+	}
+	rc = py_slot_offset(p, type, name, &offset, e);
 	if (!rc)
 		rc = mem_read_u64(p->mem, obj + (uint64_t)offset, value, e);
 	if (!rc && !*value)
 		rc = err_set(e, SS_ECORRUPT, "slot '%s' is unset", name);
 	return rc;
-}
-
-int py_getattr_any(struct py_proc *p, uint64_t obj, const char *name,
-		   uint64_t *value, struct err *e)
-{
-	if (!py_getattr_str(p, obj, name, value, NULL))
-		return 0;
-	return slot_get(p, obj, name, value, e);
 }

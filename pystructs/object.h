@@ -115,7 +115,7 @@ int py_type_inherits(struct py_proc *p, uint64_t type, const char *name,
 		     struct err *e);
 
 /* An attribute of obj from its instance dict, else from a __slots__
- * member of its class or a base class. */
+ * member, else a class attribute, of its class or a base class. */
 int py_getattr_any(struct py_proc *p, uint64_t obj, const char *name,
 		   uint64_t *value, struct err *e);
 
