@@ -34,6 +34,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tasks_check  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
 SRCDIR = os.path.abspath(os.environ.get("SNAKESCOPE_SRCDIR")
@@ -68,6 +71,11 @@ TARGET_DUMPS = [
     ("ten_threads.py", [["--json"]]),
     ("heartbeat.py", [["--json"]]),
     ("subinterpreters.py", [["--json"], ["--json", "--no-pause"]]),
+    ("async_tree.py", [["--json"], ["--json", "--no-pause"]]),
+    ("async_cycle.py", [["--json"]]),
+    ("async_many.py", [["--json"]]),
+    ("async_threads.py", [["--json"]]),
+    ("async_pure.py", [["--json"]]),
 ]
 
 RECORD_TIMEOUT = 30.0
@@ -293,6 +301,9 @@ class Target(object):
         self.err_path = base + ".stderr"
         self.extra = list(extra)
         self.record = None
+        # an interpreter whose `-m asyncio pstree` can read this target
+        self.pstree_interp = interp if cmd is None and re.search(
+            r"python3\.(1[4-9]|[2-9]\d)d?$", interp) else None
         if cmd is None:
             cmd = [interp] + TARGET_FLAGS + [os.path.join(TARGETS, script)]
         with open(self.err_path, "wb") as err:
@@ -329,7 +340,7 @@ class Target(object):
             raise TargetError("record pid %s != %d" % (self.record["pid"],
                                                         self.pid))
         tid = self.record.get("recorder_native_id")
-        want = len(self.record["threads"])
+        want = len(self.record.get("threads", ()))
         task = "/proc/%d/task" % self.pid
         if tid is not None:
             gone = lambda: not os.path.exists("%s/%d" % (task, tid))
@@ -405,6 +416,10 @@ def compare_dump(record, doc):
     threads = doc.get("threads")
     if not isinstance(threads, list):
         return problems + ["threads: expected a list, got %r" % (threads,)]
+    if "tasks" in record:
+        problems.extend(tasks_check.compare_tasks(record, doc))
+    if "threads" not in record:
+        return problems
 
     # A thread is (interpreter id, thread id): an OS thread running in a
     # sub-interpreter has a thread state in each interpreter it entered.
@@ -465,6 +480,18 @@ def compare_dump(record, doc):
     return problems
 
 
+def compare_with_pstree(target, doc):
+    """3.14+: the tree must match the interpreter's own `python -m asyncio
+    pstree PID` (run against the same, still parked, target)."""
+    res = run([target.pstree_interp, "-m", "asyncio", "pstree",
+               str(target.pid)], timeout=60)
+    if res.timed_out or res.rc != 0:
+        return ["python -m asyncio pstree failed"] + res.describe()
+    return ["vs python -m asyncio pstree: " + p for p in
+            tasks_check.compare_pstree(res.out.decode("utf-8", "replace"),
+                                       doc)]
+
+
 def dump_and_compare(target, opts, env=None):
     """Problems found dumping a ready target with `dump OPTS PID`."""
     res = snakescope("dump", *(opts + [target.pid]), env=env)
@@ -476,6 +503,8 @@ def dump_and_compare(target, opts, env=None):
         return ["output is not valid UTF-8 JSON: %s" % e,
                 "stdout: %r" % res.out[:500]] + res.describe()
     problems = compare_dump(target.record, doc)
+    if target.record.get("pstree") and target.pstree_interp:
+        problems.extend(compare_with_pstree(target, doc))
     # A dump, paused or not, must leave no thread stopped.
     if not wait_until(lambda: not stopped_tasks(target.pid), 1.0):
         problems.append("target left stopped after the dump: %s"
@@ -563,6 +592,8 @@ def target_unavailable(script, mm):
         return "non-ASCII identifiers need Python 3"
     if script == "subinterpreters.py" and mm < (3, 12):
         return "no sub-interpreter module before 3.12"
+    if script.startswith("async_") and mm < (3, 8):
+        return "asyncio tasks are read from 3.8"
     return None
 
 
