@@ -71,8 +71,9 @@ TARGET_DUMPS = [
     ("ten_threads.py", [["--json"]]),
     ("heartbeat.py", [["--json"]]),
     ("subinterpreters.py", [["--json"], ["--json", "--no-pause"]]),
-    ("async_tree.py", [["--json"], ["--json", "--no-pause"]]),
-    ("async_cycle.py", [["--json"]]),
+    ("async_tree.py", [["--json"], ["--json", "--no-pause"], [],
+                       ["--tasks=table"]]),
+    ("async_cycle.py", [["--json"], []]),
     ("async_many.py", [["--json"]]),
     ("async_threads.py", [["--json"]]),
     ("async_pure.py", [["--json"]]),
@@ -480,6 +481,35 @@ def compare_dump(record, doc):
     return problems
 
 
+def text_tasks_problems(record, opts, out):
+    """The text dump of an asyncio target: every task once (tree: a
+    "(T) NAME 0xID" node; table: a row with the id), an "Async deadlock"
+    block naming the tasks of each recorded cycle, and none otherwise."""
+    problems = []
+    table = "--tasks=table" in opts
+    for t in record["tasks"]:
+        if table:
+            n = len(re.findall(r"^\S+\s+%x\s" % t["id"], out, re.M))
+        else:
+            n = out.count("(T) %s 0x%x " % (t["name"], t["id"]))
+        if n < 1:
+            problems.append("task %r (0x%x) not shown" % (t["name"], t["id"]))
+    blocks = re.findall(r"^Async deadlock: .*\n((?:  .*\n)+)", out, re.M)
+    if len(blocks) != len(record.get("cycles", [])):
+        problems.append("%d 'Async deadlock' blocks, expected %d"
+                        % (len(blocks), len(record.get("cycles", []))))
+    names = dict((t["id"], t["name"]) for t in record["tasks"])
+    for cycle in record.get("cycles", []):
+        want = set('"%s" (0x%x)' % (names[i], i) for i in cycle)
+        if not any(all(w in b for w in want) for b in blocks):
+            problems.append("no deadlock block names all of %s"
+                            % sorted(want))
+    if problems:
+        problems.append("output (first 40 lines):")
+        problems.extend("  " + ln for ln in out.splitlines()[:40])
+    return problems
+
+
 def compare_with_pstree(target, doc):
     """3.14+: the tree must match the interpreter's own `python -m asyncio
     pstree PID` (run against the same, still parked, target)."""
@@ -497,14 +527,18 @@ def dump_and_compare(target, opts, env=None):
     res = snakescope("dump", *(opts + [target.pid]), env=env)
     if res.timed_out or res.rc != EXIT_OK:
         return ["expected exit status 0"] + res.describe()
-    try:
-        doc = json.loads(res.out.decode("utf-8"))
-    except ValueError as e:
-        return ["output is not valid UTF-8 JSON: %s" % e,
-                "stdout: %r" % res.out[:500]] + res.describe()
-    problems = compare_dump(target.record, doc)
-    if target.record.get("pstree") and target.pstree_interp:
-        problems.extend(compare_with_pstree(target, doc))
+    if "--json" not in opts:
+        problems = text_tasks_problems(target.record, opts,
+                                       res.out.decode("utf-8", "replace"))
+    else:
+        try:
+            doc = json.loads(res.out.decode("utf-8"))
+        except ValueError as e:
+            return ["output is not valid UTF-8 JSON: %s" % e,
+                    "stdout: %r" % res.out[:500]] + res.describe()
+        problems = compare_dump(target.record, doc)
+        if target.record.get("pstree") and target.pstree_interp:
+            problems.extend(compare_with_pstree(target, doc))
     # A dump, paused or not, must leave no thread stopped.
     if not wait_until(lambda: not stopped_tasks(target.pid), 1.0):
         problems.append("target left stopped after the dump: %s"
