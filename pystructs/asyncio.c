@@ -15,7 +15,8 @@
  * from a sleep; else the future's type), and who awaits it: 3.14+ keep
  * that in the future (fut_awaited_by); before, it is derived from the
  * future's done-callbacks (the awaiting task's wakeup method, gather's
- * and shield's closures, a TaskGroup's _on_task_done).
+ * and shield's closures, wait_for's partial, a TaskGroup's
+ * _on_task_done).
  */
 #include <config.h>
 
@@ -716,7 +717,10 @@ static void awaiters_via(struct actx *a, uint64_t fut, int depth,
 	struct fut f;
 
 	if (is_task_kind(k)) {
-		idlist_add(out, fut);
+		/* A callback chain leading back to the task itself (shield's
+		 * outer future wakes its inner task) is no awaiter. */
+		if (addrset_add(visited, fut))
+			idlist_add(out, fut);
 		return;
 	}
 	if (!is_future_kind(k) || depth >= AWAITER_DEPTH ||
@@ -755,6 +759,17 @@ static uint64_t callback_target(struct actx *a, uint64_t cb, uint64_t self)
 		    py_type_inherits(p, closure, "TaskGroup", NULL) == 1)
 			return attr(a, v, "_parent_task");
 		return 0;
+	}
+	if (!strcmp(name, "functools.partial")) {
+		/* wait_for() before 3.12: partial(_release_waiter, waiter) */
+		if (py_field(p, cb, L->container.partial_args, &closure, NULL) ||
+		    py_tuple_items(p, closure, 8, &cells, &n, NULL))
+			return 0;
+		for (size_t i = 0; i < n && !v; i++)
+			if (cells[i] != self && is_future_kind(classify(a, cells[i])))
+				v = cells[i];
+		free(cells);
+		return v;
 	}
 	if (strcmp(name, "function"))
 		return 0;

@@ -253,6 +253,7 @@ struct py_layout {
 		int function_closure;
 		int memberdescr_member; /* __slots__ descriptor d_member */
 		int memberdef_offset;   /* PyMemberDef.offset */
+		int partial_args;       /* functools.partial's args tuple */
 	} container;
 
 	struct { /* _asyncio FutureObj / TaskObj; NONE before 3.8 */

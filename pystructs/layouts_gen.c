@@ -155,6 +155,7 @@ static const struct py_layout layout_2_7 = {
 		.function_closure = 40,
 		.memberdescr_member = 32,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = LAYOUT_NONE,
@@ -323,6 +324,7 @@ static const struct py_layout layout_3_6 = {
 		.function_closure = 48,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = LAYOUT_NONE,
@@ -491,6 +493,7 @@ static const struct py_layout layout_3_7 = {
 		.function_closure = 48,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = LAYOUT_NONE,
@@ -659,6 +662,7 @@ static const struct py_layout layout_3_8 = {
 		.function_closure = 48,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -827,6 +831,7 @@ static const struct py_layout layout_3_9 = {
 		.function_closure = 48,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -995,6 +1000,7 @@ static const struct py_layout layout_3_10 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -1163,6 +1169,7 @@ static const struct py_layout layout_3_11 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -1331,6 +1338,7 @@ static const struct py_layout layout_3_12 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -1499,6 +1507,7 @@ static const struct py_layout layout_3_13 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -1714,6 +1723,7 @@ static const struct py_layout layout_3_14 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,
@@ -1938,6 +1948,7 @@ static const struct py_layout layout_3_15 = {
 		.function_closure = 72,
 		.memberdescr_member = 40,
 		.memberdef_offset = 16,
+		.partial_args = 24,
 	},
 	.asyncio = {
 		.fut_loop = 16,

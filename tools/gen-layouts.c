@@ -511,6 +511,9 @@ static void print_containers(void)
 	num("function_closure", OFF(PyFunctionObject, func_closure));
 	num("memberdescr_member", OFF(PyMemberDescrObject, d_member));
 	num("memberdef_offset", OFF(PyMemberDef, offset));
+	/* functools.partial (Modules/_functoolsmodule.c, private):
+	 * { PyObject_HEAD; PyObject *fn; PyObject *args; ... } */
+	num("partial_args", 24);
 	close_sub();
 }
 

@@ -77,6 +77,7 @@ TARGET_DUMPS = [
     ("async_many.py", [["--json"]]),
     ("async_threads.py", [["--json"]]),
     ("async_pure.py", [["--json"]]),
+    ("async_waitfor.py", [["--json"]]),
 ]
 
 RECORD_TIMEOUT = 30.0

@@ -302,9 +302,12 @@ def _taskgroups():
     return list(groups.values())
 
 
-def awaited_by_map(looks):
-    """{task id: set of ids of the tasks awaiting it}, expected."""
+def awaited_by_map(looks, extra=()):
+    """{task id: set of ids of the tasks awaiting it}, expected; extra:
+    (parent id, child id) edges the target declared (wait_for, shield)."""
     by = dict((lk.id, set()) for lk in looks)
+    for parent, child in extra:
+        by.setdefault(child, set()).add(parent)
     for lk in looks:
         if lk.awaiting and lk.awaiting["kind"] in ("task", "gather"):
             for t in lk.awaiting_tasks:
@@ -360,6 +363,7 @@ class AsyncRecorder(object):
         self._loops = {}            # id(loop) -> (loop, thread ident)
         self._expect = {}           # id(task) -> (task, kind)
         self._cycles = None
+        self._edges = []            # (parent id, child id), declared
         self._started = False
         self._blocking = _record._blocking_places()
 
@@ -379,6 +383,12 @@ class AsyncRecorder(object):
         with self._lock:
             self._expect[id(task)] = (task, kind)
         return task
+
+    def expect_awaits(self, parent, child):
+        """parent awaits child through a future of asyncio's own (shield's
+        outer future, wait_for's waiter before 3.12)."""
+        with self._lock:
+            self._edges.append((id(parent), id(child)))
 
     def expect_cycles(self, cycles):
         """The await cycles the target built, lists of tasks in await
@@ -496,7 +506,7 @@ class AsyncRecorder(object):
                            + (problems or ["tasks kept changing"]))
             time.sleep(POLL_INTERVAL)
 
-        by = awaited_by_map(looks)
+        by = awaited_by_map(looks, self._edges)
         names = dict((lk.id, lk.name) for lk in looks)
         self._check_call_graph(looks, by, names)
         cycles = find_cycles(by)
