@@ -71,15 +71,21 @@ struct snap_thread *snap_add_thread(struct snapshot *s)
 	return t;
 }
 
-struct snap_frame *snap_add_frame(struct snap_thread *t)
+/* Append a zeroed frame to a growing array. */
+static struct snap_frame *frames_add(struct snap_frame **v, size_t *n,
+				     size_t *cap)
 {
 	struct snap_frame *f;
 
-	t->frames = xgrow(t->frames, &t->frames_cap, t->nframes + 1,
-			  sizeof(*t->frames));
-	f = &t->frames[t->nframes++];
+	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
+	f = &(*v)[(*n)++];
 	memset(f, 0, sizeof(*f));
 	return f;
+}
+
+struct snap_frame *snap_add_frame(struct snap_thread *t)
+{
+	return frames_add(&t->frames, &t->nframes, &t->frames_cap);
 }
 
 struct snap_task *snap_add_task(struct snapshot *s)
@@ -95,13 +101,7 @@ struct snap_task *snap_add_task(struct snapshot *s)
 
 struct snap_frame *snap_task_add_frame(struct snap_task *t)
 {
-	struct snap_frame *f;
-
-	t->frames = xgrow(t->frames, &t->frames_cap, t->nframes + 1,
-			  sizeof(*t->frames));
-	f = &t->frames[t->nframes++];
-	memset(f, 0, sizeof(*f));
-	return f;
+	return frames_add(&t->frames, &t->nframes, &t->frames_cap);
 }
 
 const char *snap_await_kind_name(int kind)
