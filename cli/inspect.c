@@ -77,7 +77,7 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	if (!rc)
 		rc = py_read_threads(py, tids, ntids, s, e);
 	if (!rc && o->tasks)
-		rc = py_read_tasks(py, s, e);
+		py_read_tasks(py, s);
 	if (o->pause) {
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);

@@ -21,6 +21,20 @@ struct out_opts {
 	int tasks;  /* enum out_tasks_mode */
 };
 
+/* ANSI colours of the text writers, through col(). */
+#define C_BOLD "\033[1m"
+#define C_DIM "\033[2m"
+#define C_FUNC "\033[33m"
+#define C_GIL "\033[32m"
+#define C_WARN "\033[31m"
+#define C_OFF "\033[0m"
+
+/* code when colour is on, else "". */
+static inline const char *col(const struct out_opts *o, const char *code)
+{
+	return o->color ? code : "";
+}
+
 /* Human-readable dump, traceback style, innermost frame first. */
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o);

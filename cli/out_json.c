@@ -56,8 +56,6 @@ static void json_addr_or_null(struct strbuf *sb, uint64_t v)
 		strbuf_addstr(sb, "null");
 }
 
-static const char *const task_states[] = { "scheduled", "waiting", "running" };
-
 static void json_task(struct strbuf *sb, const struct snap_task *t)
 {
 	const struct snap_await *w = &t->awaiting;
@@ -65,7 +63,7 @@ static void json_task(struct strbuf *sb, const struct snap_task *t)
 	strbuf_addf(sb, "{\"id\": %" PRIu64 ", \"name\": ", t->id);
 	escape_json(sb, t->name);
 	strbuf_addf(sb, ", \"state\": \"%s\", \"running\": %s, \"thread_id\": ",
-		    task_states[t->state % 3],
+		    snap_task_state_name(t->state),
 		    t->state == SNAP_TASK_RUNNING ? "true" : "false");
 	if (t->has_thread)
 		strbuf_addf(sb, "%" PRIu64, t->thread_id);

@@ -14,22 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define C_BOLD "\033[1m"
-#define C_DIM "\033[2m"
-#define C_WARN "\033[31m"
-#define C_OFF "\033[0m"
-
-static const char *col(const struct out_opts *o, const char *code)
-{
-	return o->color ? code : "";
-}
-
 struct tree {
 	const struct snapshot *s;
 	const struct out_opts *o;
 	struct strbuf *sb;
 	size_t *kids;          /* CSR: children (awaited tasks) of task i */
 	size_t *kstart;
+	bool *has_parent;      /* awaited by a task of the snapshot */
 	bool *on_path, *printed;
 	struct strbuf prefix;
 };
@@ -132,6 +123,7 @@ static void build_children(struct tree *tr)
 	size_t n = s->ntasks, *fill;
 
 	tr->kstart = xcalloc(n + 1, sizeof(size_t));
+	tr->has_parent = xcalloc(n + 1, sizeof(bool));
 	for (size_t j = 0; j < n; j++)
 		for (size_t k = 0; k < s->tasks[j].nawaited_by; k++) {
 			size_t i;
@@ -147,8 +139,10 @@ static void build_children(struct tree *tr)
 		for (size_t k = 0; k < s->tasks[j].nawaited_by; k++) {
 			size_t i;
 
-			if (task_by_id(s, s->tasks[j].awaited_by[k], &i))
+			if (task_by_id(s, s->tasks[j].awaited_by[k], &i)) {
 				tr->kids[tr->kstart[i] + fill[i]++] = j;
+				tr->has_parent[j] = true;
+			}
 		}
 	free(fill);
 }
@@ -174,7 +168,7 @@ static void pop(struct tree *tr, size_t mark)
 
 /* Depth of the drawn tree is bounded: deeper chains are cut. */
 #define TREE_MAX_DEPTH 200
-#define PY_FRAMES_SHOWN 64 /* coroutine frames drawn per task */
+#define TREE_FRAMES_SHOWN 64 /* coroutine frames drawn per task */
 
 static void draw_task(struct tree *tr, size_t i, bool last, int depth)
 {
@@ -182,7 +176,7 @@ static void draw_task(struct tree *tr, size_t i, bool last, int depth)
 	const struct out_opts *o = tr->o;
 	struct strbuf *sb = tr->sb;
 	size_t nk = tr->kstart[i + 1] - tr->kstart[i], mark, level = 0;
-	size_t marks[PY_FRAMES_SHOWN];
+	size_t marks[TREE_FRAMES_SHOWN];
 
 	branch(tr, last);
 	strbuf_addf(sb, "(T) %s", col(o, C_BOLD));
@@ -219,7 +213,7 @@ static void draw_task(struct tree *tr, size_t i, bool last, int depth)
 	 * the tasks it awaits hang under the innermost */
 	for (size_t f = t->nframes; f-- > 0;) {
 		branch(tr, true);
-		if (level == PY_FRAMES_SHOWN) {
+		if (level == TREE_FRAMES_SHOWN) {
 			strbuf_addf(sb, "... (%zu more frames)\n", f + 1);
 			break;
 		}
@@ -272,7 +266,7 @@ static void loop_header(struct strbuf *sb, const struct snapshot *s,
 static void draw_tree(struct strbuf *sb, const struct snapshot *s,
 		      const struct out_opts *o)
 {
-	struct tree tr = { s, o, sb, NULL, NULL, NULL, NULL, { 0 } };
+	struct tree tr = { s, o, sb, NULL, NULL, NULL, NULL, NULL, { 0 } };
 	size_t n = s->ntasks;
 
 	build_children(&tr);
@@ -288,23 +282,11 @@ static void draw_tree(struct strbuf *sb, const struct snapshot *s,
 			end++;
 		loop_header(sb, s, g, end, o);
 		/* roots: tasks nobody in the snapshot awaits */
-		for (size_t i = g; i < end; i++) {
-			bool root = true;
-
-			for (size_t k = 0; k < s->tasks[i].nawaited_by && root; k++)
-				root = !task_by_id(s, s->tasks[i].awaited_by[k],
-						   NULL);
-			nroots += root;
-		}
-		for (size_t i = g; i < end; i++) {
-			bool root = true;
-
-			for (size_t k = 0; k < s->tasks[i].nawaited_by && root; k++)
-				root = !task_by_id(s, s->tasks[i].awaited_by[k],
-						   NULL);
-			if (root)
+		for (size_t i = g; i < end; i++)
+			nroots += !tr.has_parent[i];
+		for (size_t i = g; i < end; i++)
+			if (!tr.has_parent[i])
 				draw_task(&tr, i, ++drawn == nroots, 0);
-		}
 		/* what is left is only reachable through a cycle */
 		for (size_t i = g; i < end; i++)
 			if (!tr.printed[i])
@@ -316,6 +298,7 @@ static void draw_tree(struct strbuf *sb, const struct snapshot *s,
 	free(tr.printed);
 	free(tr.kids);
 	free(tr.kstart);
+	free(tr.has_parent);
 }
 
 static void draw_table(struct strbuf *sb, const struct snapshot *s,
@@ -326,8 +309,6 @@ static void draw_table(struct strbuf *sb, const struct snapshot *s,
 		    "WAITING FOR", "INNERMOST FRAME / AWAITED BY", col(o, C_OFF));
 	for (size_t i = 0; i < s->ntasks; i++) {
 		const struct snap_task *t = &s->tasks[i];
-		static const char *const states[] = { "scheduled", "waiting",
-						      "running" };
 		struct strbuf cell;
 		size_t start;
 
@@ -340,7 +321,7 @@ static void draw_table(struct strbuf *sb, const struct snapshot *s,
 		escape_text(sb, t->name);
 		while (sb->len - start < 20)
 			strbuf_addch(sb, ' ');
-		strbuf_addf(sb, " %-9s ", states[t->state % 3]);
+		strbuf_addf(sb, " %-9s ", snap_task_state_name(t->state));
 		strbuf_init(&cell);
 		describe_wait(&cell, s, t);
 		strbuf_addf(sb, "%-40s ", cell.buf);

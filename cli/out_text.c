@@ -5,18 +5,6 @@
 
 #include <inttypes.h>
 
-#define C_BOLD "\033[1m"
-#define C_DIM "\033[2m"
-#define C_FUNC "\033[33m"
-#define C_GIL "\033[32m"
-#define C_WARN "\033[31m"
-#define C_OFF "\033[0m"
-
-static const char *col(const struct out_opts *o, const char *code)
-{
-	return o->color ? code : "";
-}
-
 static void thread_header(struct strbuf *sb, const struct snap_thread *t,
 			  const struct out_opts *o)
 {

@@ -199,6 +199,7 @@ static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
 	const struct py_layout *L = &a->p->L;
 	uint8_t buf[512];
 	int32_t state;
+	size_t size;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
@@ -226,10 +227,14 @@ static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
 	    (size_t)L->asyncio.task_size > sizeof(buf))
 		return err_set(e, SS_EUNSUPPORTED, "no Task layout for Python "
 			       "%u.%u", L->major, L->minor);
-	/* A plain future is smaller than a task: read up to its state. */
+	/* A plain future is smaller than a task: read only the future's
+	 * fields (3.14+ put awaited_by_is_set after the state). */
+	size = (size_t)L->asyncio.fut_state + 4;
+	if (L->asyncio.fut_awaited_by_is_set != LAYOUT_NONE &&
+	    (size_t)L->asyncio.fut_awaited_by_is_set + 1 > size)
+		size = (size_t)L->asyncio.fut_awaited_by_is_set + 1;
 	rc = mem_read(a->p->mem, addr, buf, f->kind == FK_CTASK ?
-		      (size_t)L->asyncio.task_size :
-		      (size_t)L->asyncio.fut_state + 4, e);
+		      (size_t)L->asyncio.task_size : size, e);
 	if (rc)
 		return rc;
 	memcpy(&state, buf + L->asyncio.fut_state, sizeof(state));
@@ -735,7 +740,7 @@ static uint64_t callback_target(struct actx *a, uint64_t cb, uint64_t self)
 	struct py_proc *p = a->p;
 	const struct py_layout *L = &p->L;
 	char name[TNAME];
-	uint64_t v = 0, closure, *cells = NULL;
+	uint64_t v = 0, type, closure, *cells = NULL;
 	size_t n = 0;
 
 	if (py_type_name(p, cb, name, sizeof(name), NULL))
@@ -755,8 +760,8 @@ static uint64_t callback_target(struct actx *a, uint64_t cb, uint64_t self)
 			return 0;
 		if (is_task_kind(classify(a, v)))
 			return v;
-		if (!py_type_of(p, v, &closure, NULL) &&
-		    py_type_inherits(p, closure, "TaskGroup", NULL) == 1)
+		if (!py_type_of(p, v, &type, NULL) &&
+		    py_type_inherits(p, type, "TaskGroup", NULL) == 1)
 			return attr(a, v, "_parent_task");
 		return 0;
 	}
@@ -1169,14 +1174,13 @@ bool py_asyncio_debug_apply(struct py_layout *L,
 	return true;
 }
 
-int py_read_tasks(struct py_proc *p, struct snapshot *s, struct err *e)
+void py_read_tasks(struct py_proc *p, struct snapshot *s)
 {
 	struct actx a;
 	struct timespec ts;
 
-	(void)e;
 	if (p->L.asyncio.task_size == LAYOUT_NONE)
-		return 0; /* before 3.8: not read */
+		return; /* before 3.8: not read */
 	memset(&a, 0, sizeof(a));
 	a.p = p;
 	a.s = s;
@@ -1202,5 +1206,4 @@ int py_read_tasks(struct py_proc *p, struct snapshot *s, struct err *e)
 	free(a.cand_interp);
 	free(a.cand_thread);
 	free(a.running);
-	return 0;
 }

@@ -31,11 +31,11 @@ bool py_asyncio_debug_apply(struct py_layout *L,
 /*
  * Append the tasks of every interpreter to s->tasks and their await
  * cycles to s->cycles.  Needs s->threads already read (for thread states,
- * running tasks' stacks).  A target without asyncio has no tasks.  What
- * cannot be read is noted in s->tasks_note or a task's error; the only
- * failures returned are reads that say the target is gone.
+ * running tasks' stacks).  A target without asyncio has no tasks.  Never
+ * fails: what cannot be read is noted in s->tasks_note or a task's error
+ * (a target that exits meanwhile is caught by the thread read around it).
  */
-int py_read_tasks(struct py_proc *p, struct snapshot *s, struct err *e);
+void py_read_tasks(struct py_proc *p, struct snapshot *s);
 
 /*
  * Find the await cycles of s->tasks (edges: awaited_by) and store them in

@@ -104,6 +104,15 @@ struct snap_frame *snap_task_add_frame(struct snap_task *t)
 	return frames_add(&t->frames, &t->nframes, &t->frames_cap);
 }
 
+const char *snap_task_state_name(int state)
+{
+	switch (state) {
+	case SNAP_TASK_WAITING: return "waiting";
+	case SNAP_TASK_RUNNING: return "running";
+	default: return "scheduled";
+	}
+}
+
 const char *snap_await_kind_name(int kind)
 {
 	static const char *const names[SNAP_AWAIT_KINDS] = {

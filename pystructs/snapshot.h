@@ -49,6 +49,9 @@ enum snap_await_kind {
 	SNAP_AWAIT_KINDS
 };
 
+/* "scheduled", "waiting", "running" (JSON values). */
+const char *snap_task_state_name(int state);
+
 /* "task", "gather", ... (JSON values); "" for NONE. */
 const char *snap_await_kind_name(int kind);
 
