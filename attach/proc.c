@@ -79,6 +79,28 @@ char proc_task_state(pid_t pid, pid_t tid)
 	return rp && rp[1] == ' ' ? rp[2] : 0;
 }
 
+bool proc_task_syscall(pid_t pid, pid_t tid, char *name, size_t size,
+		       uint64_t *arg0)
+{
+	char path[80], buf[512];
+	unsigned long long a0;
+	long nr;
+
+	name[0] = 0;
+	*arg0 = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		 (int)tid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return false;
+	/* "NR ARG0 ... SP PC", "-1 SP PC" (blocked outside a system call)
+	 * or "running". */
+	if (sscanf(buf, "%ld %llx", &nr, &a0) == 2 && nr >= 0) {
+		proc_syscall_name(nr, name, size);
+		*arg0 = a0;
+	}
+	return true;
+}
+
 int proc_tasks(pid_t pid, pid_t **tids, size_t *n, struct err *e)
 {
 	char path[64];

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/err.h"
@@ -26,6 +27,19 @@ int proc_check(pid_t pid, struct proc_info *out, struct err *e);
 
 /* State letter of a task (R, S, D, T, t, Z, ...), or 0 if it is gone. */
 char proc_task_state(pid_t pid, pid_t tid);
+
+/* The system call name of number nr on this architecture ("futex"), or
+ * "syscall NR" for one snakescope does not name. */
+void proc_syscall_name(long nr, char *buf, size_t size);
+
+/*
+ * The system call the task is blocked in, from /proc/PID/task/TID/syscall
+ * (needs ptrace access): its name into name ("" when the task is running
+ * or not in a system call) and its first argument into *arg0.  Returns
+ * false when the file cannot be read.
+ */
+bool proc_task_syscall(pid_t pid, pid_t tid, char *name, size_t size,
+		       uint64_t *arg0);
 
 /* List the TIDs of pid into a malloc'ed array (*tids, caller frees).
  * Returns 0, or SS_ENOPROC when the process is gone. */

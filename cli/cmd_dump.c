@@ -3,8 +3,10 @@
 #include "cli/commands.h"
 #include "cli/inspect.h"
 #include "cli/out.h"
+#include "cli/source.h"
 #include "common/err.h"
 #include "common/strbuf.h"
+#include "pystructs/repr.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,6 +26,12 @@ static const char dump_usage[] =
 	"               target, but the stacks may be slightly inconsistent)\n"
 	"  --tasks=MODE asyncio tasks as a 'tree' (default), a 'table' (one\n"
 	"               line per task) or 'none' (not read)\n"
+	"  --locals     every frame's arguments and local variables, with\n"
+	"               a bounded repr read from memory\n"
+	"  --repr-width=N  cut each repr at N characters (default 100)\n"
+	"  --full       show importlib's frames instead of folding them\n"
+	"               into one \"importing 'module'\" line\n"
+	"  --no-source  do not print source lines under the frames\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
@@ -43,6 +51,10 @@ int cmd_dump(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-pause", no_argument, NULL, 'P' },
 		{ "tasks", required_argument, NULL, 'T' },
+		{ "locals", no_argument, NULL, 'l' },
+		{ "repr-width", required_argument, NULL, 'W' },
+		{ "full", no_argument, NULL, 'F' },
+		{ "no-source", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -51,7 +63,8 @@ int cmd_dump(int argc, char **argv)
 	struct snapshot *snap;
 	struct strbuf sb;
 	struct err e;
-	bool json = false;
+	bool json = false, source = true;
+	char *end;
 	pid_t pid;
 	int c, rc;
 
@@ -78,6 +91,26 @@ int cmd_dump(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'l':
+			io.locals = true;
+			break;
+		case 'W':
+			io.repr_width = strtoul(optarg, &end, 10);
+			if (*end || io.repr_width < PY_REPR_WIDTH_MIN ||
+			    io.repr_width > PY_REPR_WIDTH_MAX) {
+				report_error("dump: --repr-width takes a number "
+					     "from %d to %d, not '%s'",
+					     PY_REPR_WIDTH_MIN, PY_REPR_WIDTH_MAX,
+					     optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'F':
+			oo.full = true;
+			break;
+		case 'S':
+			source = false;
+			break;
 		case 'h':
 			fputs(dump_usage, stdout);
 			return 0;
@@ -89,8 +122,8 @@ int cmd_dump(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1) {
-		report_error("dump: %s; usage: snakescope dump [--json] [--tasks=MODE] "
-			     "[--no-pause] PID", optind >= argc ?
+		report_error("dump: %s; usage: snakescope dump [--json] [--locals] "
+			     "[--tasks=MODE] [--no-pause] PID", optind >= argc ?
 			     "missing PID" : "too many arguments");
 		return EXIT_USAGE;
 	}
@@ -111,10 +144,13 @@ int cmd_dump(int argc, char **argv)
 		report_warning("%s", snap->warning);
 	oo.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
-	if (json)
-		out_json_dump(&sb, snap);
-	else
+	if (json) {
+		out_json_dump(&sb, snap, io.locals);
+	} else {
+		oo.source = source ? source_new(pid) : NULL;
 		out_text_dump(&sb, snap, &oo);
+		source_free(oo.source);
+	}
 	fwrite(sb.buf, 1, sb.len, stdout);
 	strbuf_release(&sb);
 	snap_free(snap);

@@ -2,6 +2,7 @@
 
 #include "cli/escape.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,7 +38,7 @@ static void add_hex(struct strbuf *sb, unsigned char c)
 	strbuf_addf(sb, "\\x%02x", c);
 }
 
-void escape_text(struct strbuf *sb, const char *str)
+static void escape(struct strbuf *sb, const char *str, bool double_bs)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -49,7 +50,7 @@ void escape_text(struct strbuf *sb, const char *str)
 		} else if (n == 1) {
 			if (*s < 0x20 || *s == 0x7f)
 				add_hex(sb, *s);
-			else if (*s == '\\')
+			else if (*s == '\\' && double_bs)
 				strbuf_addstr(sb, "\\\\");
 			else
 				strbuf_addch(sb, (char)*s);
@@ -64,6 +65,16 @@ void escape_text(struct strbuf *sb, const char *str)
 			s += n;
 		}
 	}
+}
+
+void escape_text(struct strbuf *sb, const char *s)
+{
+	escape(sb, s, true);
+}
+
+void escape_repr(struct strbuf *sb, const char *s)
+{
+	escape(sb, s, false);
 }
 
 void escape_json(struct strbuf *sb, const char *str)

@@ -16,6 +16,10 @@
  * invalid bytes become \xNN escapes; backslash doubles. */
 void escape_text(struct strbuf *sb, const char *s);
 
+/* The same for a Python repr, already escaped by its own rules: its
+ * backslashes pass as they are. */
+void escape_repr(struct strbuf *sb, const char *s);
+
 /* Append s as a JSON string literal, quotes included.  Invalid UTF-8
  * becomes U+FFFD; NULL becomes null. */
 void escape_json(struct strbuf *sb, const char *s);

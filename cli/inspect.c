@@ -54,34 +54,62 @@ static void fill_comm_names(pid_t pid, struct snapshot *s)
 	}
 }
 
+/* The OS state of each thread, read before the pause changes it. */
+static struct snap_os_thread *read_os_states(pid_t pid, const pid_t *tids,
+					     size_t n)
+{
+	struct snap_os_thread *os = xcalloc(n + 1, sizeof(*os));
+
+	for (size_t i = 0; i < n; i++) {
+		os[i].state = proc_task_state(pid, tids[i]);
+		proc_task_syscall(pid, tids[i], os[i].syscall,
+				  sizeof(os[i].syscall), &os[i].arg0);
+	}
+	return os;
+}
+
 static int read_snapshot(pid_t pid, struct py_proc *py,
 			 const struct inspect_opts *o, struct snapshot *s,
 			 struct err *e)
 {
+	struct py_read_opts ro = { 0 };
+	struct snap_os_thread *os = NULL;
 	struct pause pz;
 	pid_t *tids = NULL;
 	size_t ntids = 0;
 	int rc;
 
+	rc = proc_tasks(pid, &tids, &ntids, e);
+	if (rc)
+		return rc;
+	os = read_os_states(pid, tids, ntids);
 	if (o->pause) {
 		rc = pause_target(pid, &pz, e);
-		if (rc)
+		if (rc) {
+			free(os);
+			free(tids);
 			return rc;
+		}
 		s->paused = true;
 		if (o->hold_ms)
 			sleep_ms(o->hold_ms);
 		/* Nothing changes while paused: cache whole pages. */
 		mem_cache_enable(py->mem, true);
 	}
-	rc = proc_tasks(pid, &tids, &ntids, e);
-	if (!rc)
-		rc = py_read_threads(py, tids, ntids, s, e);
+	ro.tids = tids;
+	ro.ntids = ntids;
+	ro.os = os;
+	ro.locals = o->locals;
+	ro.repr_width = o->repr_width;
+	ro.check_torn = !o->pause;
+	rc = py_read_threads(py, &ro, s, e);
 	if (!rc && o->tasks)
 		py_read_tasks(py, s);
 	if (o->pause) {
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);
 	}
+	free(os);
 	free(tids);
 	return rc;
 }

@@ -16,9 +16,13 @@ enum out_tasks_mode {
 	OUT_TASKS_NONE,     /* not read, not shown */
 };
 
+struct source_cache;
+
 struct out_opts {
 	bool color; /* ANSI colour (decided by the caller: TTY, NO_COLOR) */
 	int tasks;  /* enum out_tasks_mode */
+	bool full;  /* show importlib's frames instead of "importing 'm'" */
+	struct source_cache *source; /* source lines, or NULL for none */
 };
 
 /* ANSI colours of the text writers, through col(). */
@@ -44,7 +48,8 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o);
 
-/* One JSON document (see README.md for the schema), newline-terminated. */
-void out_json_dump(struct strbuf *sb, const struct snapshot *s);
+/* One JSON document (see README.md for the schema), newline-terminated.
+ * 'locals': frames carry a "locals" list (they were read). */
+void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals);
 
 #endif

@@ -5,19 +5,88 @@
 
 #include <inttypes.h>
 
-static void json_frame(struct strbuf *sb, const struct snap_frame *f)
+static void json_int_or_null(struct strbuf *sb, const char *key, int v)
+{
+	if (v >= 0)
+		strbuf_addf(sb, ", \"%s\": %d", key, v);
+	else
+		strbuf_addf(sb, ", \"%s\": null", key);
+}
+
+static void json_locals(struct strbuf *sb, const struct snap_frame *f)
+{
+	strbuf_addstr(sb, ", \"locals\": [");
+	for (size_t i = 0; i < f->nlocals; i++) {
+		const struct snap_local *l = &f->locals[i];
+
+		strbuf_addstr(sb, i ? ",\n         {\"name\": " :
+			      "\n         {\"name\": ");
+		escape_json(sb, l->name);
+		strbuf_addf(sb, ", \"kind\": \"%s\", \"type\": ",
+			    snap_local_kind_name(l->kind));
+		escape_json(sb, l->type);
+		strbuf_addstr(sb, ", \"repr\": ");
+		escape_json(sb, l->repr);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addch(sb, ']');
+}
+
+static void json_frame(struct strbuf *sb, const struct snap_frame *f,
+		       bool locals)
 {
 	strbuf_addstr(sb, "{\"function\": ");
 	escape_json(sb, f->function);
 	strbuf_addstr(sb, ", \"filename\": ");
 	escape_json(sb, f->filename);
-	if (f->line >= 0)
-		strbuf_addf(sb, ", \"line\": %d}", f->line);
-	else
-		strbuf_addstr(sb, ", \"line\": null}");
+	json_int_or_null(sb, "line", f->line);
+	json_int_or_null(sb, "end_line", f->end_line);
+	json_int_or_null(sb, "column", f->column);
+	json_int_or_null(sb, "end_column", f->end_column);
+	if (f->torn)
+		strbuf_addstr(sb, ", \"torn\": true");
+	if (locals)
+		json_locals(sb, f);
+	strbuf_addch(sb, '}');
 }
 
-static void json_thread(struct strbuf *sb, const struct snap_thread *t)
+static void json_hook(struct strbuf *sb, const char *key, const char *v)
+{
+	strbuf_addf(sb, ", \"%s\": ", key);
+	escape_json(sb, v);
+}
+
+static void json_state(struct strbuf *sb, const struct snap_thread *t)
+{
+	const char *os = snap_os_state_name(t->os.state);
+
+	strbuf_addstr(sb, ",\n     \"state\": {\"os_state\": ");
+	escape_json(sb, os);
+	strbuf_addf(sb, ", \"on_cpu\": %s, \"syscall\": ",
+		    !os ? "null" : t->os.state == 'R' ? "true" : "false");
+	escape_json(sb, t->os.syscall[0] ? t->os.syscall : NULL);
+	strbuf_addf(sb, ", \"gil\": \"%s\", \"active\": %s, \"gc\": %s",
+		    snap_gil_name(t->gil),
+		    snap_thread_active(t) ? "true" : "false",
+		    t->gc ? "true" : "false");
+	json_hook(sb, "trace", t->trace);
+	json_hook(sb, "profile", t->profile);
+	if (t->hooks_unknown) {
+		strbuf_addstr(sb, ", \"monitoring\": null, \"eval_hook\": null}");
+		return;
+	}
+	strbuf_addstr(sb, ", \"monitoring\": [");
+	for (size_t i = 0; i < t->nmonitoring; i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		escape_json(sb, t->monitoring[i]);
+	}
+	strbuf_addf(sb, "], \"eval_hook\": %s}",
+		    t->eval_hook ? "true" : "false");
+}
+
+static void json_thread(struct strbuf *sb, const struct snap_thread *t,
+			bool locals)
 {
 	strbuf_addf(sb, "{\"thread_id\": %" PRIu64 ", \"native_id\": ",
 		    t->thread_id);
@@ -29,13 +98,15 @@ static void json_thread(struct strbuf *sb, const struct snap_thread *t)
 	escape_json(sb, t->name);
 	strbuf_addf(sb, ", \"holds_gil\": %s, \"interpreter_id\": %" PRId64,
 		    t->holds_gil ? "true" : "false", t->interp_id);
-	strbuf_addf(sb, ", \"truncated\": %s, \"error\": ",
-		    t->truncated ? "true" : "false");
+	strbuf_addf(sb, ", \"truncated\": %s, \"torn\": %s, \"error\": ",
+		    t->truncated ? "true" : "false", t->torn ? "true" : "false");
 	escape_json(sb, t->error);
+	json_hook(sb, "importing", snap_thread_importing(t));
+	json_state(sb, t);
 	strbuf_addstr(sb, ",\n     \"frames\": [");
 	for (size_t i = 0; i < t->nframes; i++) {
 		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
-		json_frame(sb, &t->frames[i]);
+		json_frame(sb, &t->frames[i], locals);
 	}
 	strbuf_addstr(sb, "]}");
 }
@@ -95,12 +166,12 @@ static void json_task(struct strbuf *sb, const struct snap_task *t)
 	strbuf_addstr(sb, ",\n     \"coroutine_stack\": [");
 	for (size_t i = 0; i < t->nframes; i++) {
 		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
-		json_frame(sb, &t->frames[i]);
+		json_frame(sb, &t->frames[i], false);
 	}
 	strbuf_addstr(sb, "]}");
 }
 
-void out_json_dump(struct strbuf *sb, const struct snapshot *s)
+void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
 {
 	strbuf_addf(sb, "{\"pid\": %d,\n \"python\": {\"version\": ", (int)s->pid);
 	escape_json(sb, s->version);
@@ -114,7 +185,7 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s)
 		    s->paused ? "true" : "false");
 	for (size_t i = 0; i < s->nthreads; i++) {
 		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		json_thread(sb, &s->threads[i]);
+		json_thread(sb, &s->threads[i], locals);
 	}
 	strbuf_addstr(sb, "],\n \"tasks\": [");
 	for (size_t i = 0; i < s->ntasks; i++) {

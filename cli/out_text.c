@@ -2,8 +2,12 @@
 
 #include "cli/escape.h"
 #include "cli/out.h"
+#include "cli/source.h"
 
 #include <inttypes.h>
+#include <string.h>
+
+#define IMPORTLIB_PREFIX "<frozen importlib._bootstrap"
 
 static void thread_header(struct strbuf *sb, const struct snap_thread *t,
 			  const struct out_opts *o)
@@ -22,6 +26,203 @@ static void thread_header(struct strbuf *sb, const struct snap_thread *t,
 	if (t->holds_gil)
 		strbuf_addf(sb, " %sholds the GIL%s", col(o, C_GIL),
 			    col(o, C_OFF));
+	strbuf_addch(sb, '\n');
+}
+
+/* Code points in the first 'bytes' bytes of UTF-8 s (at most its length). */
+static int cp_count(const char *s, size_t bytes)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < bytes && s[i]; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\f';
+}
+
+/* The frame's source line, stripped, and on 3.11+ carets under the
+ * executing expression (as CPython's tracebacks draw them). */
+static void source_lines(struct strbuf *sb, const struct snap_frame *f,
+			 const struct out_opts *o)
+{
+	const char *line = source_line(o->source, f->filename, f->line);
+	size_t lead = 0, len;
+	struct strbuf text;
+	int start, end;
+
+	if (!o->source || f->line < 0)
+		return;
+	if (!line) {
+		/* "<frozen ...>" and the like have no file: say nothing. */
+		if (f->filename[0] != '<')
+			strbuf_addf(sb, "        %s(source unreadable)%s\n",
+				    col(o, C_DIM), col(o, C_OFF));
+		return;
+	}
+	while (is_space(line[lead]))
+		lead++;
+	len = strlen(line);
+	while (len > lead && (is_space(line[len - 1]) || line[len - 1] == '\n'))
+		len--;
+	if (len == lead)
+		return;
+	strbuf_init(&text);
+	strbuf_add(&text, line + lead, len - lead);
+	strbuf_addstr(sb, "        ");
+	escape_text(sb, text.buf);
+	strbuf_addch(sb, '\n');
+	strbuf_release(&text);
+	if (f->column < 0 || f->end_column < 0 || (size_t)f->column < lead ||
+	    (size_t)f->column >= len)
+		return;
+	start = cp_count(line, (size_t)f->column) - (int)lead;
+	if (f->end_line == f->line && (size_t)f->end_column <= len)
+		end = cp_count(line, (size_t)f->end_column) - (int)lead;
+	else
+		end = cp_count(line, len) - (int)lead;
+	if (end <= start)
+		end = start + 1;
+	/* Like CPython: no carets under an expression that is the whole
+	 * line. */
+	if (start == 0 && end >= cp_count(line + lead, len - lead))
+		return;
+	strbuf_addstr(sb, "        ");
+	for (int i = 0; i < start; i++)
+		strbuf_addch(sb, ' ');
+	strbuf_addstr(sb, col(o, C_WARN));
+	for (int i = start; i < end; i++)
+		strbuf_addch(sb, '^');
+	strbuf_addf(sb, "%s\n", col(o, C_OFF));
+}
+
+static void locals_block(struct strbuf *sb, const struct snap_frame *f,
+			 bool args)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < f->nlocals; i++) {
+		const struct snap_local *l = &f->locals[i];
+
+		if ((l->kind == SNAP_LOCAL_ARG) != args)
+			continue;
+		if (!any)
+			strbuf_addstr(sb, args ? "      Arguments:\n" :
+				      "      Locals:\n");
+		any = true;
+		strbuf_addstr(sb, "        ");
+		escape_text(sb, l->name);
+		strbuf_addstr(sb, " (");
+		escape_text(sb, l->type);
+		strbuf_addstr(sb, ") = ");
+		escape_repr(sb, l->repr);
+		if (l->kind == SNAP_LOCAL_CELL || l->kind == SNAP_LOCAL_FREE)
+			strbuf_addf(sb, "  [%s]", snap_local_kind_name(l->kind));
+		strbuf_addch(sb, '\n');
+	}
+}
+
+static void frame_line(struct strbuf *sb, const struct snap_frame *f,
+		       const struct out_opts *o)
+{
+	strbuf_addstr(sb, "    File \"");
+	escape_text(sb, f->filename);
+	if (f->line >= 0)
+		strbuf_addf(sb, "\", line %d, in ", f->line);
+	else
+		strbuf_addstr(sb, "\", line ?, in ");
+	strbuf_addstr(sb, col(o, C_FUNC));
+	escape_text(sb, f->function);
+	strbuf_addf(sb, "%s%s\n", col(o, C_OFF),
+		    f->torn ? "  (changed while read)" : "");
+	source_lines(sb, f, o);
+	locals_block(sb, f, true);
+	locals_block(sb, f, false);
+}
+
+static bool is_importlib(const struct snap_frame *f)
+{
+	return !strncmp(f->filename, IMPORTLIB_PREFIX, strlen(IMPORTLIB_PREFIX));
+}
+
+/* Frames innermost first; a run of importlib frames folds into one
+ * "importing 'mod'" line unless o->full. */
+static void stack_lines(struct strbuf *sb, const struct snap_thread *t,
+			const struct out_opts *o)
+{
+	for (size_t j = 0; j < t->nframes; j++) {
+		const char *module = NULL;
+		size_t k = j;
+
+		if (o->full || !is_importlib(&t->frames[j])) {
+			frame_line(sb, &t->frames[j], o);
+			continue;
+		}
+		for (; k < t->nframes && is_importlib(&t->frames[k]); k++)
+			if (!module)
+				module = t->frames[k].importing;
+		if (module) {
+			strbuf_addf(sb, "    %simporting '", col(o, C_FUNC));
+			escape_text(sb, module);
+			strbuf_addf(sb, "'%s\n", col(o, C_OFF));
+		} else {
+			strbuf_addf(sb, "    %s(%zu importlib frames)%s\n",
+				    col(o, C_DIM), k - j, col(o, C_OFF));
+		}
+		j = k - 1;
+	}
+}
+
+/* "State: idle, blocked in futex; traced by tracer" */
+static void state_line(struct strbuf *sb, const struct snap_thread *t,
+		       const struct out_opts *o)
+{
+	const char *os = snap_os_state_name(t->os.state);
+	const char *importing = snap_thread_importing(t);
+
+	strbuf_addf(sb, "  %sState:%s ", col(o, C_DIM), col(o, C_OFF));
+	if (!os) {
+		strbuf_addstr(sb, "unknown");
+	} else {
+		strbuf_addstr(sb, snap_thread_active(t) ? "active" : "idle");
+		if (t->gil == SNAP_GIL_WAITS)
+			strbuf_addstr(sb, ", waiting for the GIL");
+		else if (t->os.state == 'R')
+			strbuf_addstr(sb, ", running");
+		else if (t->os.syscall[0])
+			strbuf_addf(sb, ", %s in %s",
+				    t->os.state == 'D' ? "in disk wait" :
+				    "blocked", t->os.syscall);
+		else
+			strbuf_addf(sb, ", %s", os);
+	}
+	if (t->gc)
+		strbuf_addstr(sb, "; collecting garbage");
+	if (importing) {
+		strbuf_addstr(sb, "; importing '");
+		escape_text(sb, importing);
+		strbuf_addch(sb, '\'');
+	}
+	if (t->trace) {
+		strbuf_addstr(sb, "; traced by ");
+		escape_text(sb, t->trace);
+	}
+	if (t->profile) {
+		strbuf_addstr(sb, "; profiled by ");
+		escape_text(sb, t->profile);
+	}
+	for (size_t i = 0; i < t->nmonitoring; i++) {
+		strbuf_addstr(sb, i ? ", " : "; sys.monitoring tool ");
+		escape_text(sb, t->monitoring[i]);
+	}
+	if (t->eval_hook)
+		strbuf_addstr(sb, "; PEP 523 eval hook installed");
+	if (t->torn)
+		strbuf_addstr(sb, "; stack changed while read");
 	strbuf_addch(sb, '\n');
 }
 
@@ -48,25 +249,14 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 
 		strbuf_addch(sb, '\n');
 		thread_header(sb, t, o);
+		state_line(sb, t, o);
 		if (t->nframes == 0 && !t->error)
 			strbuf_addf(sb, "  %s(no Python frames)%s\n",
 				    col(o, C_DIM), col(o, C_OFF));
 		else if (t->nframes)
 			strbuf_addf(sb, "  %sStack (most recent call first):%s\n",
 				    col(o, C_DIM), col(o, C_OFF));
-		for (size_t j = 0; j < t->nframes; j++) {
-			const struct snap_frame *f = &t->frames[j];
-
-			strbuf_addstr(sb, "    File \"");
-			escape_text(sb, f->filename);
-			if (f->line >= 0)
-				strbuf_addf(sb, "\", line %d, in ", f->line);
-			else
-				strbuf_addstr(sb, "\", line ?, in ");
-			strbuf_addstr(sb, col(o, C_FUNC));
-			escape_text(sb, f->function);
-			strbuf_addf(sb, "%s\n", col(o, C_OFF));
-		}
+		stack_lines(sb, t, o);
 		if (t->truncated)
 			strbuf_addf(sb, "    ... (stack cut at %zu frames)\n",
 				    t->nframes);

@@ -170,3 +170,15 @@ int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
 		return -1;
 	return (int)idx;
 }
+
+void py_frame_set_location(const struct py_proc *p,
+			   const struct py_location *loc, struct snap_frame *f)
+{
+	f->line = loc->line;
+	f->end_line = f->column = f->end_column = -1;
+	if (p->L.code.linetable_kind != LAYOUT_LINES_LOCATIONS || loc->line < 0)
+		return;
+	f->end_line = loc->end_line;
+	f->column = loc->col;
+	f->end_column = loc->end_col;
+}

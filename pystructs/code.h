@@ -13,6 +13,7 @@
 
 #include "pystructs/linetable.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/snapshot.h"
 
 struct py_code {
 	uint64_t addr;
@@ -42,6 +43,11 @@ void py_code_location(const struct py_proc *p, const struct py_code *c,
  * copied into fr (at least frame.localsplus bytes), running 'code'. */
 int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
 		   const struct py_code *c);
+
+/* Store loc in a snapshot frame: the line, and the span on 3.11+ (the
+ * span fields are -1 before 3.11, whose tables have no columns). */
+void py_frame_set_location(const struct py_proc *p,
+			   const struct py_location *loc, struct snap_frame *f);
 
 void code_cache_free(struct code_cache *cc);
 

@@ -100,6 +100,8 @@ struct py_layout {
 		int interpreters_head;
 		int tstate_current; /* 3.7-3.11 gilstate.tstate_current, else
 				       NONE (<=3.6: its own global) */
+		int ceval_gil;  /* 3.7-3.11: the embedded ceval.gil */
+		int gc;         /* 3.7/3.8: the embedded gc state */
 	} runtime;
 
 	struct {
@@ -109,11 +111,19 @@ struct py_layout {
 		int modules;   /* sys.modules dict pointer */
 		int sysdict;   /* sys.__dict__ */
 		int ceval_gil; /* 3.12+: pointer to struct _gil_runtime_state */
+		int gc;        /* 3.9+: the embedded gc state */
+		int eval_frame; /* 3.6+: PEP 523 frame evaluation function */
+		int monitoring_tool_names; /* 3.12+: PyObject *[8] */
 	} interp;
 
-	struct { /* struct _gil_runtime_state, 3.12+ */
-		int last_holder;
-		int locked;
+	struct { /* struct _gc_runtime_state (runtime.gc / interp.gc) */
+		int collecting; /* int, nonzero while collecting */
+	} gc;
+
+	struct { /* struct _gil_runtime_state */
+		int size;        /* 3.7+ */
+		int last_holder; /* 3.12+ */
+		int locked;      /* 3.12+ */
 	} gil;
 
 	struct {
@@ -127,6 +137,8 @@ struct py_layout {
 		int native_thread_id; /* TID, 3.11+ */
 		int base_frame;   /* 3.15+: the sentinel frame every walk
 				     ends at */
+		int c_tracefunc, c_traceobj;     /* sys.settrace */
+		int c_profilefunc, c_profileobj; /* sys.setprofile */
 	} tstate;
 
 	struct {
@@ -160,6 +172,14 @@ struct py_layout {
 		int code;          /* <=3.10: co_code bytes object */
 		int code_adaptive; /* 3.11+: inline bytecode */
 		int linetable_kind; /* enum layout_linetable_kind */
+		int argcount;       /* positional (incl. positional-only) */
+		int kwonlyargcount; /* NONE on 2.7 */
+		int flags;          /* co_flags (CO_VARARGS 4, CO_VARKEYWORDS 8) */
+		int nlocals;        /* <=3.10: slots of co_varnames */
+		int varnames, cellvars, freevars; /* <=3.10 name tuples */
+		int nlocalsplus;    /* 3.11+ */
+		int localsplusnames; /* 3.11+: tuple */
+		int localspluskinds; /* 3.11+: bytes, CO_FAST_* per slot */
 	} code;
 
 	struct {
@@ -205,6 +225,7 @@ struct py_layout {
 
 	struct {
 		int kind; /* enum layout_dict_kind */
+		int ma_used;
 		int ma_keys;
 		int ma_values;
 		int dk_size;     /* dk_size (36) / dk_log2_size byte (311) */
@@ -251,6 +272,9 @@ struct py_layout {
 		int method_self, method_func; /* bound method im_self/im_func */
 		int cfunction_self; /* builtin method m_self */
 		int function_closure;
+		int function_code;
+		int function_name;
+		int function_qualname; /* NONE on 2.7 */
 		int memberdescr_member; /* __slots__ descriptor d_member */
 		int memberdef_offset;   /* PyMemberDef.offset */
 		int partial_args;       /* functools.partial's args tuple */

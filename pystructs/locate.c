@@ -152,6 +152,30 @@ static unsigned locate_methods(void)
 }
 
 /* Look for the runtime in one mapped file; true when found. */
+/* Symbols of state that no struct reaches (.symtab: unstripped builds
+ * only).  Missing ones leave the facts they give unknown. */
+static void find_state_symbols(const struct elf_file *ef, uint64_t bias,
+			       struct py_runtime_info *out)
+{
+	uint64_t value, size;
+
+	if (elfsym_lookup(ef, "_PyEval_EvalFrameDefault", &value, NULL))
+		out->eval_frame_default = value + bias;
+	if (out->runtime_kind != LAYOUT_RUNTIME_GLOBALS)
+		return;
+	if (elfsym_lookup(ef, "gil_cond", &value, &size) && size) {
+		out->gil_static = value + bias; /* 3.6 */
+		out->gil_static_size = size;
+	} else if (elfsym_lookup(ef, "interpreter_lock", &value, &size) &&
+		   size == 8) {
+		out->gil_static = value + bias; /* 2.7: a sem_t pointer */
+		out->gil_static_size = 32;
+		out->gil_static_is_ptr = true;
+	}
+	if (elfsym_lookup(ef, "collecting", &value, &size) && size == 4)
+		out->gc_collecting_static = value + bias;
+}
+
 static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
 		  const char *path, struct py_runtime_info *out)
 {
@@ -200,6 +224,7 @@ static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
 	}
 	out->debug_build = elfsym_lookup(ef, "_Py_NegativeRefcount", &value,
 					 NULL);
+	find_state_symbols(ef, bias, out);
 	if (elfsym_lookup(ef, "Py_Version", &value, NULL)) {
 		uint32_t v;
 

@@ -288,6 +288,45 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 	return 0;
 }
 
+int py_str_codepoints(struct py_proc *p, uint64_t obj, size_t max,
+		      uint32_t **cps, size_t *n, size_t *length,
+		      struct err *e)
+{
+	struct str_view v;
+	uint8_t *raw;
+	int rc;
+
+	*cps = NULL;
+	rc = str_view(p, obj, &v, e);
+	if (rc)
+		return rc;
+	if (max > PY_STR_MAX)
+		max = PY_STR_MAX;
+	*length = v.length;
+	*n = v.length < max ? v.length : max;
+	raw = xmalloc(*n * v.kind + 1);
+	rc = mem_read(p->mem, v.data, raw, *n * v.kind, e);
+	if (rc) {
+		free(raw);
+		return rc;
+	}
+	*cps = xmalloc((*n + 1) * sizeof(**cps));
+	for (size_t i = 0; i < *n; i++) {
+		if (v.kind == 1) {
+			(*cps)[i] = raw[i];
+		} else if (v.kind == 2) {
+			uint16_t u;
+
+			memcpy(&u, raw + 2 * i, 2);
+			(*cps)[i] = u;
+		} else {
+			memcpy(&(*cps)[i], raw + 4 * i, 4);
+		}
+	}
+	free(raw);
+	return 0;
+}
+
 /* Is the str object equal to the UTF-8 string 'want'?  Only ASCII 'want'
  * is ever asked for (attribute and module names), so compare code points
  * without decoding the whole string. */

@@ -45,6 +45,15 @@ int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type,
 int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		char **out, size_t *len, struct err *e);
 
+/*
+ * The code points of a str object (2.7: of a 'str' its bytes, of a
+ * 'unicode' its characters): the first 'max' of them in a malloc'ed array
+ * (*cps, *n; caller frees) and the full length in *length.
+ */
+int py_str_codepoints(struct py_proc *p, uint64_t obj, size_t max,
+		      uint32_t **cps, size_t *n, size_t *length,
+		      struct err *e);
+
 /* Copy a bytes object's contents into a malloc'ed buffer (*out, *len);
  * SS_ELIMIT when longer than max. */
 int py_bytes_read(struct py_proc *p, uint64_t obj, size_t max,

@@ -247,6 +247,11 @@ int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 	p->runtime = info->runtime;
 	p->tstate_current = info->tstate_current;
 	p->pthread_tid_offset = -1;
+	p->eval_frame_default = info->eval_frame_default;
+	p->gil_static = info->gil_static;
+	p->gil_static_size = info->gil_static_size;
+	p->gil_static_is_ptr = info->gil_static_is_ptr;
+	p->gc_collecting_static = info->gc_collecting_static;
 	if (info->version_hex)
 		format_version(info->version_hex, p->version, sizeof(p->version));
 	else if (info->version_text[0])
@@ -281,6 +286,13 @@ int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 			       "(Py_DEBUG) is not supported: its structures "
 			       "differ from release builds (debug builds are "
 			       "read from 3.13 on)", info->major, info->minor);
+	/* Interpreter fields the debug offsets do not give sit elsewhere in
+	 * a debug build than the release headers say: unknown there. */
+	if (info->debug_build) {
+		p->L.interp.eval_frame = LAYOUT_NONE;
+		p->L.interp.monitoring_tool_names = LAYOUT_NONE;
+		p->hooks_unknown = true;
+	}
 	for (size_t i = 0; i < sizeof(patch_fixes) / sizeof(patch_fixes[0]); i++) {
 		const struct patch_fix *f = &patch_fixes[i];
 

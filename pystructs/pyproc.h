@@ -43,6 +43,18 @@ struct py_proc {
 
 	int pthread_tid_offset; /* glibc struct pthread tid, -1 unknown */
 
+	/* Symbols for what no layout reaches (0 when not found): */
+	uint64_t eval_frame_default; /* _PyEval_EvalFrameDefault (3.6-3.10
+					store it as the "no hook" value) */
+	uint64_t gil_static;      /* <=3.6: the GIL's condition variable
+				     (3.6 gil_cond) or a pointer to its lock
+				     (2.7 interpreter_lock) */
+	uint64_t gil_static_size;
+	bool gil_static_is_ptr;
+	uint64_t gc_collecting_static; /* <=3.6: gcmodule.c's 'collecting' */
+	bool hooks_unknown; /* the eval hook and monitoring tools cannot be
+			       read (debug builds) */
+
 	/* Index of an attribute name in a shared-keys object, so that many
 	 * instances of one class (threads) cost one keys scan.  Keyed by
 	 * remote address: dropped by py_proc_forget(). */
@@ -71,6 +83,11 @@ struct py_runtime_info {
 	char version_text[32]; /* "3.9.18" found in memory, or "" */
 	char binary[4096];    /* file that holds the runtime, as mapped */
 	bool in_libpython;    /* binary is a libpython shared object */
+	/* Symbols copied to struct py_proc (see there); 0 when absent. */
+	uint64_t eval_frame_default;
+	uint64_t gil_static, gil_static_size;
+	bool gil_static_is_ptr;
+	uint64_t gc_collecting_static;
 };
 
 /*

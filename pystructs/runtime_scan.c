@@ -103,7 +103,7 @@ static bool walk_ok(struct mem_reader *mem, const struct py_runtime_info *cand)
 	if (py_proc_init(&p, mem, cand, NULL))
 		return false;
 	s = snap_new();
-	ok = !py_read_threads(&p, NULL, 0, s, NULL) && s->nthreads > 0 &&
+	ok = !py_read_threads(&p, NULL, s, NULL) && s->nthreads > 0 &&
 	     s->threads[0].interp_id == 0;
 	for (size_t i = 0; ok && i < s->nthreads; i++) {
 		ok = !s->threads[i].error && py_ptr_ok(s->threads[i].thread_id);

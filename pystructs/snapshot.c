@@ -13,11 +13,23 @@ struct snapshot *snap_new(void)
 
 static void frames_release(struct snap_frame *f, size_t n);
 
+void snap_thread_release_frames(struct snap_thread *t)
+{
+	frames_release(t->frames, t->nframes);
+	t->frames = NULL;
+	t->nframes = t->frames_cap = 0;
+}
+
 static void thread_release(struct snap_thread *t)
 {
 	frames_release(t->frames, t->nframes);
 	free(t->name);
 	free(t->error);
+	free(t->trace);
+	free(t->profile);
+	for (size_t i = 0; i < t->nmonitoring; i++)
+		free(t->monitoring[i]);
+	free(t->monitoring);
 }
 
 static void frames_release(struct snap_frame *f, size_t n)
@@ -25,6 +37,13 @@ static void frames_release(struct snap_frame *f, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(f[i].function);
 		free(f[i].filename);
+		free(f[i].importing);
+		for (size_t j = 0; j < f[i].nlocals; j++) {
+			free(f[i].locals[j].name);
+			free(f[i].locals[j].type);
+			free(f[i].locals[j].repr);
+		}
+		free(f[i].locals);
 	}
 	free(f);
 }
@@ -80,6 +99,7 @@ static struct snap_frame *frames_add(struct snap_frame **v, size_t *n,
 	*v = xgrow(*v, cap, *n + 1, sizeof(**v));
 	f = &(*v)[(*n)++];
 	memset(f, 0, sizeof(*f));
+	f->line = f->end_line = f->column = f->end_column = -1;
 	return f;
 }
 
@@ -130,4 +150,64 @@ const char *snap_await_kind_name(int kind)
 	};
 
 	return kind > 0 && kind < SNAP_AWAIT_KINDS ? names[kind] : "";
+}
+
+struct snap_local *snap_frame_add_local(struct snap_frame *f, size_t *cap)
+{
+	struct snap_local *l;
+
+	f->locals = xgrow(f->locals, cap, f->nlocals + 1, sizeof(*f->locals));
+	l = &f->locals[f->nlocals++];
+	memset(l, 0, sizeof(*l));
+	return l;
+}
+
+const char *snap_local_kind_name(int kind)
+{
+	switch (kind) {
+	case SNAP_LOCAL_ARG: return "arg";
+	case SNAP_LOCAL_CELL: return "cell";
+	case SNAP_LOCAL_FREE: return "free";
+	default: return "local";
+	}
+}
+
+const char *snap_gil_name(int gil)
+{
+	switch (gil) {
+	case SNAP_GIL_NONE: return "none";
+	case SNAP_GIL_HOLDS: return "holds";
+	case SNAP_GIL_WAITS: return "waits";
+	default: return "unknown";
+	}
+}
+
+const char *snap_os_state_name(char state)
+{
+	switch (state) {
+	case 'R': return "running";
+	case 'S': return "sleeping";
+	case 'D': return "disk";
+	case 'T': return "stopped";
+	case 't': return "traced";
+	case 'Z': case 'X': return "zombie";
+	case 'I': return "idle";
+	default: return NULL;
+	}
+}
+
+bool snap_thread_active(const struct snap_thread *t)
+{
+	if (t->os.state == 'R' || t->gil == SNAP_GIL_WAITS)
+		return true;
+	/* Unknown OS state: holding the GIL is the only evidence. */
+	return t->gil == SNAP_GIL_HOLDS && !t->os.syscall[0];
+}
+
+const char *snap_thread_importing(const struct snap_thread *t)
+{
+	for (size_t i = 0; i < t->nframes; i++)
+		if (t->frames[i].importing)
+			return t->frames[i].importing;
+	return NULL;
 }

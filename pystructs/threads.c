@@ -4,7 +4,10 @@
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
+#include "pystructs/locals.h"
 #include "pystructs/object.h"
+#include "pystructs/repr.h"
+#include "pystructs/thread_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,10 @@
  * searched for, against the real TIDs. */
 #define GLIBC_PTHREAD_TID_OFFSET 720
 #define PTHREAD_SCAN_BYTES 2048
+/* Re-reads of a stack that changed while it was read (unpaused). */
+#define TORN_TRIES 3
+
+#define IMPORTLIB_FILE "<frozen importlib._bootstrap>"
 
 struct thread_name {
 	uint64_t ident;
@@ -134,16 +141,25 @@ static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
 
 /* ---- frames ------------------------------------------------------- */
 
-static void add_frame(struct snap_thread *t, const struct py_code *c,
-		      int line, uint64_t addr)
+static struct snap_frame *add_frame(struct snap_thread *t,
+				    const struct py_code *c, uint64_t addr)
 {
 	struct snap_frame *f = snap_add_frame(t);
 
 	f->addr = addr;
 	f->function = xstrdup(c ? c->name : "<unknown>");
 	f->filename = xstrdup(c ? c->filename : "<unknown>");
-	f->line = line;
 	f->code = c ? c->addr : 0;
+	return f;
+}
+
+/* importlib's _find_and_load(name, ...) frame: the module it imports. */
+static void note_import(struct py_proc *p, const struct py_code *c,
+			struct snap_frame *f)
+{
+	if (!strcmp(c->name, "_find_and_load") &&
+	    !strcmp(c->filename, IMPORTLIB_FILE))
+		f->importing = py_frame_first_str(p, f->addr);
 }
 
 static void note_error(struct snap_thread *t, const struct err *e)
@@ -153,7 +169,8 @@ static void note_error(struct snap_thread *t, const struct err *e)
 }
 
 static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
-			struct snap_thread *t, struct addrset *seen)
+			struct snap_thread *t, struct addrset *seen,
+			const struct py_read_opts *o)
 {
 	const struct py_layout *L = &p->L;
 	uint8_t fr[512];
@@ -168,6 +185,7 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 	while (frame) {
 		const struct py_code *c;
 		struct py_location loc;
+		struct snap_frame *f;
 		uint64_t code;
 
 		if (t->nframes >= PY_MAX_FRAMES) {
@@ -195,13 +213,18 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			/* 3.13+ f_executable may be a non-code object. */
 			if (e.code == SS_ECORRUPT && L->frame.kind == LAYOUT_FRAME_INTERP)
 				continue;
-			add_frame(t, NULL, -1, last);
+			add_frame(t, NULL, last);
 			note_error(t, &e);
 			err_clear(&e);
 			continue;
 		}
 		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
-		add_frame(t, c, loc.line, last);
+		f = add_frame(t, c, last);
+		py_frame_set_location(p, &loc, f);
+		note_import(p, c, f);
+		if (o && o->locals)
+			py_frame_locals(p, c, last, o->repr_width ?
+					o->repr_width : PY_REPR_WIDTH_DEFAULT, f);
 	}
 	/* 3.15: every complete chain ends at the thread's base frame. */
 	if (!e.code && base && last && last != base)
@@ -223,45 +246,100 @@ static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
 	return frame;
 }
 
-/* ---- GIL ---------------------------------------------------------- */
+/* ---- one thread ---------------------------------------------------- */
 
-/* The tstate holding the GIL of this interpreter, or 0 (none/unknown). */
-static uint64_t gil_holder(struct py_proc *p, uint64_t interp)
+static const struct snap_os_thread *os_of(const struct py_read_opts *o,
+					  int64_t native_id)
+{
+	if (!o || !o->os || native_id <= 0)
+		return NULL;
+	for (size_t i = 0; i < o->ntids; i++)
+		if (o->tids[i] == (pid_t)native_id)
+			return &o->os[i];
+	return NULL;
+}
+
+static void drop_frames(struct snap_thread *t)
+{
+	snap_thread_release_frames(t);
+	t->truncated = false;
+	free(t->error);
+	t->error = NULL;
+}
+
+static bool same_chain(const struct snap_thread *a, const struct snap_thread *b)
+{
+	if (a->nframes != b->nframes)
+		return false;
+	for (size_t i = 0; i < a->nframes; i++)
+		if (a->frames[i].addr != b->frames[i].addr ||
+		    a->frames[i].code != b->frames[i].code)
+			return false;
+	return true;
+}
+
+/* Frames of t above the part it shares with 'again' (compared from the
+ * outermost frame) changed while they were read. */
+static void mark_torn(struct snap_thread *t, const struct snap_thread *again)
+{
+	size_t i = t->nframes, j = again->nframes;
+
+	while (i > 0 && j > 0 && t->frames[i - 1].addr == again->frames[j - 1].addr &&
+	       t->frames[i - 1].code == again->frames[j - 1].code) {
+		i--;
+		j--;
+	}
+	for (size_t k = 0; k < i; k++)
+		t->frames[k].torn = true;
+	t->torn = i > 0;
+}
+
+/* Read the thread state at tstate and walk its stack into t.  Unpaused,
+ * the walk is repeated until two agree (bounded); frames that never
+ * settle are marked torn. */
+static void read_stack(struct py_proc *p, uint64_t tstate, uint8_t *ts,
+		       size_t tsize, struct snap_thread *t,
+		       struct addrset *seen, const struct py_read_opts *o)
 {
 	const struct py_layout *L = &p->L;
-	uint64_t v = 0, gil;
-	int32_t locked = 0;
+	struct snap_thread again = { 0 };
+	bool check = o && o->check_torn;
 
-	if (p->tstate_current) { /* <=3.6: a global */
-		mem_read_u64(p->mem, p->tstate_current, &v, NULL);
-		return v;
+	for (int attempt = 0;; attempt++) {
+		walk_frames(p, top_frame(p, ts), L->tstate.base_frame != LAYOUT_NONE ?
+			    py_rd64(ts, L->tstate.base_frame) : 0, t, seen, o);
+		if (!check)
+			return;
+		if (mem_read(p->mem, tstate, ts, tsize, NULL))
+			break;
+		walk_frames(p, top_frame(p, ts), L->tstate.base_frame != LAYOUT_NONE ?
+			    py_rd64(ts, L->tstate.base_frame) : 0, &again, seen,
+			    NULL);
+		if (same_chain(t, &again)) {
+			drop_frames(&again);
+			return;
+		}
+		if (attempt + 1 >= TORN_TRIES)
+			break;
+		drop_frames(t);
+		drop_frames(&again);
 	}
-	if (L->runtime.tstate_current != LAYOUT_NONE) {
-		mem_read_u64(p->mem, p->runtime +
-			     (uint64_t)L->runtime.tstate_current, &v, NULL);
-		return v;
-	}
-	if (L->interp.ceval_gil == LAYOUT_NONE ||
-	    mem_read_u64(p->mem, interp + (uint64_t)L->interp.ceval_gil, &gil,
-			 NULL) || !py_ptr_ok(gil) ||
-	    mem_read(p->mem, gil + (uint64_t)L->gil.locked, &locked,
-		     sizeof(locked), NULL) || !locked ||
-	    mem_read_u64(p->mem, gil + (uint64_t)L->gil.last_holder, &v, NULL))
-		return 0;
-	return v;
+	mark_torn(t, &again);
+	drop_frames(&again);
 }
 
 /* ---- interpreters and threads ------------------------------------- */
 
 static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
-		       const pid_t *tids, size_t ntids, struct snapshot *s,
+		       const struct py_read_opts *o, struct snapshot *s,
 		       struct addrset *seen, struct err *e)
 {
 	const struct py_layout *L = &p->L;
-	uint64_t tstate, holder, list[PY_MAX_THREADS];
+	uint64_t tstate, list[PY_MAX_THREADS];
 	size_t n = 0;
 	int64_t interp_id = index; /* <=3.6 have no id: the list position */
 	struct name_list names = { 0 };
+	struct py_interp_facts facts;
 	uint8_t ts[4096];
 	size_t tsize = (size_t)L->tstate.size;
 	int rc;
@@ -286,10 +364,11 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		if (rc)
 			return rc;
 	}
-	holder = gil_holder(p, interp);
+	py_interp_facts_read(p, interp, &facts);
 	read_thread_names(p, interp, &names);
 	/* The list is newest first; report in creation order. */
 	while (n-- > 0) {
+		const struct snap_os_thread *os;
 		struct snap_thread *t;
 		struct err te;
 
@@ -302,14 +381,17 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		}
 		t->tstate = list[n];
 		t->thread_id = py_rd64(ts, L->tstate.thread_id);
-		t->native_id = native_id_of(p, ts, tids, ntids);
-		t->holds_gil = holder && holder == list[n];
+		t->native_id = native_id_of(p, ts, o ? o->tids : NULL,
+					    o ? o->ntids : 0);
 		t->name = take_name(&names, t->thread_id);
-		walk_frames(p, top_frame(p, ts),
-			    L->tstate.base_frame != LAYOUT_NONE ?
-			    py_rd64(ts, L->tstate.base_frame) : 0, t, seen);
+		os = os_of(o, t->native_id);
+		if (os)
+			t->os = *os;
+		py_thread_state_fill(p, &facts, ts, list[n], t);
+		read_stack(p, list[n], ts, tsize, t, seen, o);
 	}
 	names_release(&names);
+	py_interp_facts_release(&facts);
 	return 0;
 }
 
@@ -338,7 +420,7 @@ int py_interp_list(struct py_proc *p, uint64_t *interps, size_t *n,
 	return 0;
 }
 
-int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
+int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 		    struct snapshot *s, struct err *e)
 {
 	uint64_t interps[PY_MAX_INTERPS];
@@ -352,8 +434,8 @@ int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
 	addrset_init(&seen);
 	/* The list is newest first: the main interpreter is last. */
 	for (size_t i = n; i-- > 0 && !rc;)
-		rc = read_interp(p, interps[i], (int64_t)(n - 1 - i), tids,
-				 ntids, s, &seen, e);
+		rc = read_interp(p, interps[i], (int64_t)(n - 1 - i), o, s,
+				 &seen, e);
 	addrset_release(&seen);
 	return rc;
 }

@@ -19,8 +19,8 @@
 /*
  * Append every thread of every interpreter to s->threads (main thread of
  * the main interpreter first), with thread ids, native ids, threading
- * names, GIL holder and frames.  'tids' lists the process's TIDs (from
- * /proc), used to find native ids before 3.11; it may be NULL.
+ * names, GIL and hook state, frames (and what o asks for).  o->tids is
+ * used to find native ids before 3.11 and to match o->os to threads.
  *
  * A thread whose stack cannot be read completely is kept with the frames
  * read so far and an error note.  A runtime with no interpreter (starting
@@ -32,7 +32,18 @@
 int py_interp_list(struct py_proc *p, uint64_t *interps, size_t *n,
 		   struct err *e);
 
-int py_read_threads(struct py_proc *p, const pid_t *tids, size_t ntids,
+/* What to read besides the stacks; a zeroed struct reads stacks only. */
+struct py_read_opts {
+	const pid_t *tids;   /* the process's TIDs (from /proc), or NULL */
+	size_t ntids;
+	const struct snap_os_thread *os; /* per TID, or NULL */
+	bool locals;         /* every frame's variables */
+	size_t repr_width;   /* their reprs' width (0: the default) */
+	bool check_torn;     /* reading unpaused: re-read each stack and
+				mark frames that changed meanwhile */
+};
+
+int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 		    struct snapshot *s, struct err *e);
 
 #endif

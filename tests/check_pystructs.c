@@ -211,7 +211,7 @@ static struct snapshot *read_all(int want_rc)
 	struct err e;
 
 	err_clear(&e);
-	ck_assert_int_eq(py_read_threads(&P, NULL, 0, s, &e), want_rc);
+	ck_assert_int_eq(py_read_threads(&P, NULL, s, &e), want_rc);
 	return s;
 }
 

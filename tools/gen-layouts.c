@@ -192,6 +192,10 @@ static void print_debug_desc(void)
 	DBG(interpreter_state, imports_modules, "interp.modules");
 	DBG(interpreter_state, sysdict, "interp.sysdict");
 	DBG(interpreter_state, ceval_gil, "interp.ceval_gil");
+#if V(3, 14)
+	DBG(interpreter_state, gc, "interp.gc");
+	DBG(gc, collecting, "gc.collecting");
+#endif
 	DBG(thread_state, size, "tstate.size");
 	DBG(thread_state, next, "tstate.next");
 	DBG(thread_state, interp, "tstate.interp");
@@ -217,6 +221,9 @@ static void print_debug_desc(void)
 	DBG(code_object, linetable, "code.linetable");
 	DBG(code_object, firstlineno, "code.firstlineno");
 	DBG(code_object, co_code_adaptive, "code.code_adaptive");
+	DBG(code_object, argcount, "code.argcount");
+	DBG(code_object, localsplusnames, "code.localsplusnames");
+	DBG(code_object, localspluskinds, "code.localspluskinds");
 	DBG(pyobject, ob_type, "object.ob_type");
 	DBG(type_object, tp_name, "type.tp_name");
 	DBG(type_object, tp_flags, "type.tp_flags");
@@ -280,6 +287,16 @@ static void print_runtime(void)
 #else
 	num("tstate_current", NONE);
 #endif
+#if V(3, 7) && !V(3, 12)
+	num("ceval_gil", OFF(_PyRuntimeState, ceval.gil));
+#else
+	num("ceval_gil", NONE);
+#endif
+#if V(3, 7) && !V(3, 9)
+	num("gc", OFF(_PyRuntimeState, gc));
+#else
+	num("gc", NONE);
+#endif
 	close_sub();
 }
 
@@ -308,10 +325,39 @@ static void print_interp(void)
 #else
 	num("ceval_gil", NONE);
 #endif
+#if V(3, 9)
+	num("gc", OFF(PyInterpreterState, gc));
+#else
+	num("gc", NONE);
+#endif
+#if V(3, 6)
+	num("eval_frame", OFF(PyInterpreterState, eval_frame));
+#else
+	num("eval_frame", NONE);
+#endif
+#if V(3, 12)
+	num("monitoring_tool_names", OFF(PyInterpreterState,
+					 monitoring_tool_names));
+#else
+	num("monitoring_tool_names", NONE);
+#endif
 	close_sub();
 
-	/* struct _gil_runtime_state (reached through interp.ceval_gil) */
+	open_sub("gc");
+#if V(3, 7)
+	num("collecting", OFF(struct _gc_runtime_state, collecting));
+#else
+	num("collecting", NONE); /* a static of gcmodule.c */
+#endif
+	close_sub();
+
+	/* struct _gil_runtime_state (runtime.ceval_gil / interp.ceval_gil) */
 	open_sub("gil");
+#if V(3, 7)
+	num("size", SIZE(struct _gil_runtime_state));
+#else
+	num("size", NONE);
+#endif
 #if V(3, 12)
 	num("last_holder", OFF(struct _gil_runtime_state, last_holder));
 	num("locked", OFF(struct _gil_runtime_state, locked));
@@ -349,6 +395,10 @@ static void print_tstate(void)
 #else
 	num("base_frame", NONE);
 #endif
+	num("c_tracefunc", OFF(PyThreadState, c_tracefunc));
+	num("c_traceobj", OFF(PyThreadState, c_traceobj));
+	num("c_profilefunc", OFF(PyThreadState, c_profilefunc));
+	num("c_profileobj", OFF(PyThreadState, c_profileobj));
 	close_sub();
 }
 
@@ -509,6 +559,13 @@ static void print_containers(void)
 	num("method_func", OFF(PyMethodObject, im_func));
 	num("cfunction_self", OFF(PyCFunctionObject, m_self));
 	num("function_closure", OFF(PyFunctionObject, func_closure));
+	num("function_code", OFF(PyFunctionObject, func_code));
+	num("function_name", OFF(PyFunctionObject, func_name));
+#if PY2
+	num("function_qualname", NONE);
+#else
+	num("function_qualname", OFF(PyFunctionObject, func_qualname));
+#endif
 	num("memberdescr_member", OFF(PyMemberDescrObject, d_member));
 	num("memberdef_offset", OFF(PyMemberDef, offset));
 	/* functools.partial (Modules/_functoolsmodule.c, private):
@@ -620,6 +677,30 @@ static void print_code(void)
 #else
 	sym("linetable_kind", "LAYOUT_LINES_LOCATIONS");
 #endif
+	num("argcount", OFF(PyCodeObject, co_argcount));
+#if PY2
+	num("kwonlyargcount", NONE);
+#else
+	num("kwonlyargcount", OFF(PyCodeObject, co_kwonlyargcount));
+#endif
+	num("flags", OFF(PyCodeObject, co_flags));
+#if !V(3, 11)
+	num("nlocals", OFF(PyCodeObject, co_nlocals));
+	num("varnames", OFF(PyCodeObject, co_varnames));
+	num("cellvars", OFF(PyCodeObject, co_cellvars));
+	num("freevars", OFF(PyCodeObject, co_freevars));
+	num("nlocalsplus", NONE);
+	num("localsplusnames", NONE);
+	num("localspluskinds", NONE);
+#else
+	num("nlocals", NONE);
+	num("varnames", NONE);
+	num("cellvars", NONE);
+	num("freevars", NONE);
+	num("nlocalsplus", OFF(PyCodeObject, co_nlocalsplus));
+	num("localsplusnames", OFF(PyCodeObject, co_localsplusnames));
+	num("localspluskinds", OFF(PyCodeObject, co_localspluskinds));
+#endif
 	close_sub();
 }
 
@@ -702,6 +783,7 @@ static void print_objects(void)
 static void print_dict(void)
 {
 	open_sub("dict");
+	num("ma_used", OFF(PyDictObject, ma_used));
 #if PY2
 	sym("kind", "LAYOUT_DICT_27");
 	num("ma_keys", NONE);
