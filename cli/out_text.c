@@ -215,15 +215,35 @@ static void state_line(struct strbuf *sb, const struct snap_thread *t,
 		strbuf_addstr(sb, "; profiled by ");
 		escape_text(sb, t->profile);
 	}
-	for (size_t i = 0; i < t->nmonitoring; i++) {
-		strbuf_addstr(sb, i ? ", " : "; sys.monitoring tool ");
-		escape_text(sb, t->monitoring[i]);
-	}
-	if (t->eval_hook)
-		strbuf_addstr(sb, "; PEP 523 eval hook installed");
 	if (t->torn)
 		strbuf_addstr(sb, "; stack changed while read");
 	strbuf_addch(sb, '\n');
+}
+
+/* Hooks of a whole interpreter, once per interpreter (its threads all
+ * carry them). */
+static void interp_hooks(struct strbuf *sb, const struct snapshot *s,
+			 const struct out_opts *o)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct snap_thread *t = &s->threads[i];
+		bool first = true;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = s->threads[j].interp_id != t->interp_id;
+		if (!first || (!t->nmonitoring && !t->eval_hook))
+			continue;
+		strbuf_addf(sb, "%sInterpreter %" PRId64 ":%s", col(o, C_WARN),
+			    t->interp_id, col(o, C_OFF));
+		for (size_t k = 0; k < t->nmonitoring; k++) {
+			strbuf_addstr(sb, k ? ", " : " sys.monitoring tools ");
+			escape_text(sb, t->monitoring[k]);
+		}
+		if (t->eval_hook)
+			strbuf_addf(sb, "%s a PEP 523 frame evaluation hook is "
+				    "installed", t->nmonitoring ? ";" : "");
+		strbuf_addch(sb, '\n');
+	}
 }
 
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
@@ -241,6 +261,7 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		    s->nthreads == 1 ? "" : "s",
 		    s->paused ? "" : ", read without pausing");
 
+	interp_hooks(sb, s, o);
 	if (s->nthreads == 0)
 		strbuf_addstr(sb, "\nNo Python threads: the interpreter is "
 			      "starting up or shutting down.\n");

@@ -129,6 +129,7 @@ static const struct py_layout layout_2_7 = {
 		.int_value = 16,
 	},
 	.dict = {
+		.ma_used = 24,
 		.kind = LAYOUT_DICT_27,
 		.ma_keys = LAYOUT_NONE,
 		.ma_values = LAYOUT_NONE,
@@ -324,6 +325,7 @@ static const struct py_layout layout_3_6 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_36,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -519,6 +521,7 @@ static const struct py_layout layout_3_7 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_36,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -714,6 +717,7 @@ static const struct py_layout layout_3_8 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_36,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -909,6 +913,7 @@ static const struct py_layout layout_3_9 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_36,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -1104,6 +1109,7 @@ static const struct py_layout layout_3_10 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_36,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -1299,6 +1305,7 @@ static const struct py_layout layout_3_11 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_311,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -1494,6 +1501,7 @@ static const struct py_layout layout_3_12 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_311,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -1689,6 +1697,7 @@ static const struct py_layout layout_3_13 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_311,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -1934,6 +1943,7 @@ static const struct py_layout layout_3_14 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_311,
 		.ma_keys = 32,
 		.ma_values = 40,
@@ -2190,6 +2200,7 @@ static const struct py_layout layout_3_15 = {
 		.int_value = LAYOUT_NONE,
 	},
 	.dict = {
+		.ma_used = 16,
 		.kind = LAYOUT_DICT_311,
 		.ma_keys = 32,
 		.ma_values = 40,

@@ -415,13 +415,18 @@ static void repr_seq(struct repr_ctx *c, uint64_t obj, int kind,
 		emit(c, "]");
 		break;
 	default:
-		if (!n) {
+		if (c->p->L.unicode.kind == LAYOUT_STR_PY2) {
+			/* 2.7: set([1, 2]), frozenset([]) */
+			emit(c, kind == SEQ_SET ? "set([" : "frozenset([");
+			repr_items(c, items, n);
+			emit(c, "])");
+		} else if (!n) {
 			emit(c, kind == SEQ_SET ? "set()" : "frozenset()");
-			break;
+		} else {
+			emit(c, kind == SEQ_SET ? "{" : "frozenset({");
+			repr_items(c, items, n);
+			emit(c, kind == SEQ_SET ? "}" : "})");
 		}
-		emit(c, kind == SEQ_SET ? "{" : "frozenset({");
-		repr_items(c, items, n);
-		emit(c, kind == SEQ_SET ? "}" : "})");
 		break;
 	}
 	free(items);
@@ -454,7 +459,9 @@ static void repr_dict(struct repr_ctx *c, uint64_t obj)
 	read_ssize(c->p, obj, c->p->L.dict.ma_used, &len);
 	set_len(c, len);
 	emit(c, "{");
-	if (py_dict_each(c->p, obj, item_cap(c), dict_item, &w, NULL) < 0)
+	/* (An empty dict may share a static empty keys object.) */
+	if (len != 0 &&
+	    py_dict_each(c->p, obj, item_cap(c), dict_item, &w, NULL) < 0)
 		emit(c, "...");
 	emit(c, "}");
 }

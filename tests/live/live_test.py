@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tasks_check  # noqa: E402
+import frames_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -64,7 +65,8 @@ EXPECTED = [
 
 # target script -> the dump option sets it is checked with
 TARGET_DUMPS = [
-    ("threads.py", [["--json"], ["--json", "--no-pause"]]),
+    ("threads.py", [["--json"], ["--json", "--no-pause"],
+                    ["--json", "--locals"]]),
     ("deep.py", [["--json"]]),
     ("unicode_names.py", [["--json"]]),
     ("many_threads.py", [["--json"]]),
@@ -78,6 +80,9 @@ TARGET_DUMPS = [
     ("async_threads.py", [["--json"]]),
     ("async_pure.py", [["--json"]]),
     ("async_waitfor.py", [["--json"]]),
+    ("locals.py", [["--json", "--locals", "--repr-width=100000"],
+                   ["--json", "--locals"], []]),
+    ("thread_states.py", [["--json"], []]),
 ]
 
 RECORD_TIMEOUT = 30.0
@@ -391,7 +396,7 @@ def frames_diff(exp, got, compare):
                else "")] + ["  " + d for d in diff]
 
 
-def compare_dump(record, doc):
+def compare_dump(record, doc, opts=("--json",)):
     problems = []
     if not isinstance(doc, dict):
         return ["output is not a JSON object"]
@@ -479,6 +484,8 @@ def compare_dump(record, doc):
         if lines:
             problems.append("thread %r (thread_id %d):" % (e["name"], tid))
             problems.extend("  " + s for s in lines)
+    problems.extend(frames_check.compare_frame_details(record, doc, opts))
+    problems.extend(frames_check.compare_states(record, doc, opts))
     return problems
 
 
@@ -529,15 +536,20 @@ def dump_and_compare(target, opts, env=None):
     if res.timed_out or res.rc != EXIT_OK:
         return ["expected exit status 0"] + res.describe()
     if "--json" not in opts:
-        problems = text_tasks_problems(target.record, opts,
-                                       res.out.decode("utf-8", "replace"))
+        out = res.out.decode("utf-8", "replace")
+        problems = []
+        if "tasks" in target.record:
+            problems.extend(text_tasks_problems(target.record, opts, out))
+        if "threads" in target.record:
+            problems.extend(frames_check.text_frame_problems(target.record,
+                                                             out))
     else:
         try:
             doc = json.loads(res.out.decode("utf-8"))
         except ValueError as e:
             return ["output is not valid UTF-8 JSON: %s" % e,
                     "stdout: %r" % res.out[:500]] + res.describe()
-        problems = compare_dump(target.record, doc)
+        problems = compare_dump(target.record, doc, opts)
         if target.record.get("pstree") and target.pstree_interp:
             problems.extend(compare_with_pstree(target, doc))
     # A dump, paused or not, must leave no thread stopped.
