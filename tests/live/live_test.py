@@ -1070,6 +1070,85 @@ def ready_target(report, interp, script, workdir, what, extra=(), **kw):
     return t
 
 
+CONTENTION_DUMPS = 15
+CONTENTION_TRIES = 40
+
+
+def contention_problems(record, doc, paused):
+    """Frames of an unpaused dump are either marked torn or consistent:
+    a function of the target within its own lines, or threading's."""
+    problems = []
+    for t in doc.get("threads", []):
+        frames = t.get("frames", [])
+        if bool(t.get("torn")) != any(f.get("torn") for f in frames):
+            problems.append("thread %r: torn is %r, but its frames say "
+                            "otherwise" % (t.get("name"), t.get("torn")))
+        if paused and t.get("torn"):
+            problems.append("thread %r: torn in a paused dump"
+                            % (t.get("name"),))
+        for f in frames:
+            if f.get("torn"):
+                continue
+            name, line = f.get("function"), f.get("line")
+            span = record["functions"].get(name)
+            if f.get("filename") == record["file"] and name != "<module>":
+                ok = span and isinstance(line, int) and \
+                    span[0] <= line <= span[1]
+            else:
+                ok = os.path.basename(f.get("filename", "")) in (
+                    "threading.py", "contention.py") and \
+                    isinstance(line, int) and line > 0
+            if not ok:
+                problems.append("thread %r: frame %r is neither marked "
+                                "torn nor consistent" % (t.get("name"), f))
+    return problems
+
+
+def contention_dump(t, opts, problems):
+    res = snakescope("dump", *(opts + [t.pid]))
+    if res.timed_out or res.rc != EXIT_OK:
+        problems.extend(["dump %s failed" % " ".join(opts)] + res.describe())
+        return None
+    doc = json.loads(res.out.decode("utf-8"))
+    problems.extend(contention_problems(t.record, doc,
+                                        "--no-pause" not in opts))
+    return doc
+
+
+def check_contention(report, interp, version, workdir):
+    """Spinning threads: paused dumps see one of them wait for the GIL (a
+    futex in the GIL) within CONTENTION_TRIES dumps (3.x: 2.7's threads
+    mostly spin runnable around its GIL, a waiter is rare there).  A
+    churning thread: CONTENTION_DUMPS unpaused dumps mark torn frames and
+    never print garbage."""
+    label = "%s %s: contention.py" % (version, interp)
+    t = ready_target(report, interp, "contention.py", workdir, label)
+    if t is None:
+        return
+    try:
+        problems, tries, torn = [], 0, 0
+        waiter = False
+        while not waiter and tries < CONTENTION_TRIES:
+            tries += 1
+            doc = contention_dump(t, ["--json"], problems)
+            waiter = doc is not None and any(
+                th["state"]["gil"] == "waits" for th in doc["threads"])
+        for i in range(CONTENTION_DUMPS):
+            doc = contention_dump(t, ["--json", "--no-pause"], problems)
+            torn += doc is not None and any(th.get("torn")
+                                            for th in doc["threads"])
+        if not waiter and not version.startswith("2."):
+            problems.append("no paused dump of %d showed a thread waiting "
+                            "for the GIL" % tries)
+        report.check("%s: GIL waiters and torn reads" % label, problems[:20])
+        report.note("%s: a GIL waiter %s after %d paused dumps, %d/%d "
+                    "unpaused dumps had torn frames"
+                    % (label, "seen" if waiter else "NOT seen", tries, torn,
+                       CONTENTION_DUMPS))
+    finally:
+        t.kill()
+
+
 def check_bad_inputs(report, interp, workdir):
     # No such process: the pid of a child that has been reaped.
     p = spawn(["true"])
@@ -1392,6 +1471,8 @@ def main():
                     first = path
                 check_interpreter(report, path, version, workdir,
                                   args.target)
+                if not args.target or "contention" in args.target:
+                    check_contention(report, path, version, workdir)
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
