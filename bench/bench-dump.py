@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark `snakescope dump`: median wall time, CPU time (user+sys) and
-peak RSS (GNU time, /usr/bin/time) of the snakescope process, paused and --no-pause, against a
+peak RSS (GNU time, /usr/bin/time) of the snakescope process, paused,
+--no-pause (each stack read twice to find torn frames) and --locals
+(every frame's variables with their reprs), against a
 10-thread target, a 200-thread target and a 300-frames-deep target, under
 every supported interpreter found.
 
@@ -50,7 +52,8 @@ def main():
                 proc = start(py, target, tmp)
                 try:
                     for mode, extra in (("paused", []),
-                                        ("no-pause", ["--no-pause"])):
+                                        ("no-pause", ["--no-pause"]),
+                                        ("locals", ["--locals"])):
                         cmd = [args.snakescope, "dump"] + extra + [str(proc.pid)]
                         runs = [measure(cmd) for _ in range(args.runs)]
                         wall = statistics.median(r[0] for r in runs)
