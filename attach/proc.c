@@ -164,6 +164,15 @@ char *proc_file_path(pid_t pid, const char *path, bool deleted,
 	return p;
 }
 
+char *proc_cwd_path(pid_t pid, const char *path)
+{
+	size_t len = strlen(path) + 64;
+	char *p = xmalloc(len);
+
+	snprintf(p, len, "/proc/%d/cwd/%s", (int)pid, path);
+	return p;
+}
+
 const char *proc_permission_hint(void)
 {
 	static char hint[256];

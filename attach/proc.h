@@ -60,6 +60,10 @@ bool proc_exe(pid_t pid, char *buf, size_t size);
 char *proc_file_path(pid_t pid, const char *path, bool deleted,
 		     unsigned long long lo, unsigned long long hi);
 
+/* Path under which the inspector opens a file the target names by a path
+ * relative to its working directory: /proc/PID/cwd/<path>.  Malloc'ed. */
+char *proc_cwd_path(pid_t pid, const char *path);
+
 /*
  * A one-sentence hint explaining how to get ptrace permission on this
  * system (names CAP_SYS_PTRACE and, when Yama is present, ptrace_scope).

@@ -74,14 +74,10 @@ static void load(struct source_cache *sc, struct source_file *sf)
 	/* "<frozen importlib._bootstrap>", "<string>", "<stdin>": no file. */
 	if (!sf->name[0] || sf->name[0] == '<')
 		return;
-	if (sf->name[0] == '/') {
+	if (sf->name[0] == '/')
 		path = proc_file_path(sc->pid, sf->name, false, 0, 0);
-	} else {
-		size_t len = strlen(sf->name) + 64;
-
-		path = xmalloc(len);
-		snprintf(path, len, "/proc/%d/cwd/%s", (int)sc->pid, sf->name);
-	}
+	else
+		path = proc_cwd_path(sc->pid, sf->name);
 	sf->text = read_file(path);
 	free(path);
 	if (!sf->text)

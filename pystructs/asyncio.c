@@ -435,7 +435,7 @@ static bool is_future_await(const char *function, const char *file)
 
 struct chain_frame {
 	char *function, *filename;
-	int line, end_line, column, end_column;
+	struct py_location loc;
 	uint64_t code, addr;
 };
 
@@ -502,14 +502,7 @@ static size_t coro_chain(struct actx *a, uint64_t obj, struct chain_frame *out,
 		cf = &out[n++];
 		cf->code = code;
 		cf->addr = frame;
-		cf->line = loc.line;
-		cf->end_line = cf->column = cf->end_column = -1;
-		if (L->code.linetable_kind == LAYOUT_LINES_LOCATIONS &&
-		    loc.line >= 0) {
-			cf->end_line = loc.end_line;
-			cf->column = loc.col;
-			cf->end_column = loc.end_col;
-		}
+		cf->loc = loc;
 		cf->filename = xstrdup(c->filename);
 		cf->function = NULL;
 		/* Before 3.11 code objects have no qualified name: the
@@ -1075,10 +1068,7 @@ static void read_task(struct actx *a, size_t ci)
 
 			sf->function = chain[i].function;
 			sf->filename = chain[i].filename;
-			sf->line = chain[i].line;
-			sf->end_line = chain[i].end_line;
-			sf->column = chain[i].column;
-			sf->end_column = chain[i].end_column;
+			py_frame_set_location(a->p, &chain[i].loc, sf);
 			sf->code = chain[i].code;
 			sf->addr = chain[i].addr;
 			chain[i].function = chain[i].filename = NULL;

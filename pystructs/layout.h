@@ -113,6 +113,9 @@ struct py_layout {
 		int ceval_gil; /* 3.12+: pointer to struct _gil_runtime_state */
 		int gc;        /* 3.9+: the embedded gc state */
 		int eval_frame; /* 3.6+: PEP 523 frame evaluation function */
+		int eval_frame_default_null; /* 1: NULL means no hook (3.11+);
+					       0: the default function is
+					       stored (3.6-3.10) */
 		int monitoring_tool_names; /* 3.12+: PyObject *[8] */
 	} interp;
 

@@ -31,6 +31,7 @@ static const struct py_layout layout_2_7 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = LAYOUT_NONE,
 		.eval_frame = LAYOUT_NONE,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -227,6 +228,7 @@ static const struct py_layout layout_3_6 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = LAYOUT_NONE,
 		.eval_frame = 112,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -423,6 +425,7 @@ static const struct py_layout layout_3_7 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = LAYOUT_NONE,
 		.eval_frame = 464,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -619,6 +622,7 @@ static const struct py_layout layout_3_8 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = LAYOUT_NONE,
 		.eval_frame = 568,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -815,6 +819,7 @@ static const struct py_layout layout_3_9 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = 616,
 		.eval_frame = 1400,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -1011,6 +1016,7 @@ static const struct py_layout layout_3_10 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = 616,
 		.eval_frame = 1368,
+		.eval_frame_default_null = 0,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -1207,6 +1213,7 @@ static const struct py_layout layout_3_11 = {
 		.ceval_gil = LAYOUT_NONE,
 		.gc = 648,
 		.eval_frame = 1424,
+		.eval_frame_default_null = 1,
 		.monitoring_tool_names = LAYOUT_NONE,
 	},
 	.gc = {
@@ -1403,6 +1410,7 @@ static const struct py_layout layout_3_12 = {
 		.ceval_gil = 384,
 		.gc = 112,
 		.eval_frame = 1744,
+		.eval_frame_default_null = 1,
 		.monitoring_tool_names = 382872,
 	},
 	.gc = {
@@ -1599,6 +1607,7 @@ static const struct py_layout layout_3_13 = {
 		.ceval_gil = 16,
 		.gc = 7400,
 		.eval_frame = 8472,
+		.eval_frame_default_null = 1,
 		.monitoring_tool_names = 194264,
 	},
 	.gc = {
@@ -1845,6 +1854,7 @@ static const struct py_layout layout_3_14 = {
 		.ceval_gil = 16,
 		.gc = 7408,
 		.eval_frame = 8520,
+		.eval_frame_default_null = 1,
 		.monitoring_tool_names = 224496,
 	},
 	.gc = {
@@ -2102,6 +2112,7 @@ static const struct py_layout layout_3_15 = {
 		.ceval_gil = 16,
 		.gc = 7400,
 		.eval_frame = 8472,
+		.eval_frame_default_null = 1,
 		.monitoring_tool_names = 224768,
 	},
 	.gc = {

@@ -93,9 +93,7 @@ static bool eval_hook(struct py_proc *p, uint64_t interp)
 		return false;
 	/* 3.6-3.10 store the default function itself (unknown without its
 	 * symbol); 3.11+ store NULL. */
-	bool null_default = p->L.major > 3 || p->L.minor >= 11;
-
-	return fn && (null_default ||
+	return fn && (p->L.interp.eval_frame_default_null ||
 		      (p->eval_frame_default && fn != p->eval_frame_default));
 }
 

@@ -248,6 +248,13 @@ static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
 
 /* ---- one thread ---------------------------------------------------- */
 
+/* 3.15+: the frame every complete walk ends at; 0 before. */
+static uint64_t base_frame(const struct py_proc *p, const uint8_t *ts)
+{
+	return p->L.tstate.base_frame != LAYOUT_NONE ?
+	       py_rd64(ts, p->L.tstate.base_frame) : 0;
+}
+
 static const struct snap_os_thread *os_of(const struct py_read_opts *o,
 					  int64_t native_id)
 {
@@ -301,19 +308,16 @@ static void read_stack(struct py_proc *p, uint64_t tstate, uint8_t *ts,
 		       size_t tsize, struct snap_thread *t,
 		       struct addrset *seen, const struct py_read_opts *o)
 {
-	const struct py_layout *L = &p->L;
 	struct snap_thread again = { 0 };
 	bool check = o && o->check_torn;
 
 	for (int attempt = 0;; attempt++) {
-		walk_frames(p, top_frame(p, ts), L->tstate.base_frame != LAYOUT_NONE ?
-			    py_rd64(ts, L->tstate.base_frame) : 0, t, seen, o);
+		walk_frames(p, top_frame(p, ts), base_frame(p, ts), t, seen, o);
 		if (!check)
 			return;
 		if (mem_read(p->mem, tstate, ts, tsize, NULL))
 			break;
-		walk_frames(p, top_frame(p, ts), L->tstate.base_frame != LAYOUT_NONE ?
-			    py_rd64(ts, L->tstate.base_frame) : 0, &again, seen,
+		walk_frames(p, top_frame(p, ts), base_frame(p, ts), &again, seen,
 			    NULL);
 		if (same_chain(t, &again)) {
 			drop_frames(&again);

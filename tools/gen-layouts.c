@@ -335,6 +335,7 @@ static void print_interp(void)
 #else
 	num("eval_frame", NONE);
 #endif
+	num("eval_frame_default_null", V(3, 11));
 #if V(3, 12)
 	num("monitoring_tool_names", OFF(PyInterpreterState,
 					 monitoring_tool_names));
