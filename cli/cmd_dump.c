@@ -19,7 +19,9 @@ static const char dump_usage[] =
 	"\n"
 	"Print the Python stack of every thread of process PID, then its\n"
 	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
-	"awaits it (as a tree), and any await cycle (an async deadlock).\n"
+	"awaits it (as a tree), and any await cycle (an async deadlock);\n"
+	"then the locks held and waited for and a deadlock verdict (see\n"
+	"'snakescope deadlock --help').\n"
 	"\n"
 	"  --json       print one JSON document instead of text\n"
 	"  --no-pause   read without stopping the process (faster for the\n"
@@ -38,6 +40,25 @@ static const char dump_usage[] =
 	"under a millisecond for small processes) and resumed before any\n"
 	"output.  Colour is used on a terminal unless NO_COLOR is set.\n";
 
+static const char deadlock_usage[] =
+	"usage: snakescope deadlock [--json] [--no-pause] PID\n"
+	"\n"
+	"Print only the lock analysis of process PID: every lock held or\n"
+	"waited for (threading's Lock, RLock, Condition, Semaphore, Event,\n"
+	"Barrier, queue.Queue, thread joins, import locks, asyncio's Lock,\n"
+	"Semaphore, Condition, Event, Queue), its holder and where it was\n"
+	"taken, its waiters and where they wait, then the verdict: a\n"
+	"deadlock (threads or tasks waiting for each other in a cycle), a\n"
+	"likely hang (waiting behind an Event, Condition, ... that nothing\n"
+	"will end), or none.\n"
+	"\n"
+	"  --json       print the dump's JSON document (see README.md)\n"
+	"  --no-pause   read without stopping the process\n"
+	"  -h, --help   show this help\n"
+	"\n"
+	"Exit status: 0 no deadlock, 6 a deadlock, 7 a likely hang (no\n"
+	"deadlock); 1-5 as for every command (see README.md).\n";
+
 static unsigned env_hold_ms(void)
 {
 	const char *v = getenv("SNAKESCOPE_TEST_HOLD_PAUSE_MS");
@@ -45,8 +66,10 @@ static unsigned env_hold_ms(void)
 	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
 }
 
-int cmd_dump(int argc, char **argv)
+/* dump and deadlock: the same read, the whole or only the locks. */
+static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 {
+	const char *cmd = deadlock ? "deadlock" : "dump";
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-pause", no_argument, NULL, 'P' },
@@ -58,7 +81,7 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct inspect_opts io = { .pause = true, .tasks = true };
+	struct inspect_opts io = { .pause = true, .tasks = true, .locks = true };
 	struct out_opts oo = { 0 };
 	struct snapshot *snap;
 	struct strbuf sb;
@@ -66,11 +89,13 @@ int cmd_dump(int argc, char **argv)
 	bool json = false, source = true;
 	char *end;
 	pid_t pid;
-	int c, rc;
+	int c, rc, verdict;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (deadlock && c != 'j' && c != 'P' && c != 'h')
+			c = '?';
 		switch (c) {
 		case 'j':
 			json = true;
@@ -112,24 +137,26 @@ int cmd_dump(int argc, char **argv)
 			source = false;
 			break;
 		case 'h':
-			fputs(dump_usage, stdout);
+			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
 			return 0;
 		default:
-			report_error("dump: unknown option '%s'; see "
-				     "'snakescope dump --help'",
-				     argv[optind - 1]);
+			report_error("%s: unknown option '%s'; see "
+				     "'snakescope %s --help'", cmd,
+				     argv[optind - 1], cmd);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		report_error("dump: %s; usage: snakescope dump [--json] [--locals] "
-			     "[--tasks=MODE] [--no-pause] PID", optind >= argc ?
-			     "missing PID" : "too many arguments");
+		report_error("%s: %s; usage: snakescope %s", cmd,
+			     optind >= argc ? "missing PID" : "too many arguments",
+			     deadlock ? "deadlock [--json] [--no-pause] PID" :
+			     "dump [--json] [--locals] [--tasks=MODE] "
+			     "[--no-pause] PID");
 		return EXIT_USAGE;
 	}
 	if (!parse_pid(argv[optind], &pid)) {
-		report_error("dump: '%s' is not a process ID (a positive "
-			     "number)", argv[optind]);
+		report_error("%s: '%s' is not a process ID (a positive "
+			     "number)", cmd, argv[optind]);
 		return EXIT_USAGE;
 	}
 	io.hold_ms = env_hold_ms();
@@ -146,6 +173,12 @@ int cmd_dump(int argc, char **argv)
 	strbuf_init(&sb);
 	if (json) {
 		out_json_dump(&sb, snap, io.locals);
+	} else if (deadlock) {
+		strbuf_addf(&sb, "Process %d: Python %s, %zu thread%s, %zu "
+			    "task%s\n", (int)pid, snap->version, snap->nthreads,
+			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
+			    snap->ntasks == 1 ? "" : "s");
+		out_text_locks(&sb, snap, &oo);
 	} else {
 		oo.source = source ? source_new(pid) : NULL;
 		out_text_dump(&sb, snap, &oo);
@@ -153,10 +186,24 @@ int cmd_dump(int argc, char **argv)
 	}
 	fwrite(sb.buf, 1, sb.len, stdout);
 	strbuf_release(&sb);
+	verdict = snap_verdict(snap);
 	snap_free(snap);
 	if (fflush(stdout) != 0) {
 		report_error("cannot write output");
 		return 1;
 	}
-	return 0;
+	if (!deadlock || verdict == SNAP_VERDICT_NONE)
+		return 0;
+	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
+	       EXIT_LIKELY_HANG;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	return dump_or_deadlock(argc, argv, false);
+}
+
+int cmd_deadlock(int argc, char **argv)
+{
+	return dump_or_deadlock(argc, argv, true);
 }

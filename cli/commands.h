@@ -10,8 +10,12 @@
 
 /* Exit status for bad usage (also SS_EINVAL's). */
 #define EXIT_USAGE 2
+/* snakescope deadlock's findings (1-5 are the errors of every command) */
+#define EXIT_DEADLOCK 6
+#define EXIT_LIKELY_HANG 7
 
 int cmd_dump(int argc, char **argv);
+int cmd_deadlock(int argc, char **argv);
 
 /* Parse a PID argument strictly (digits only, 1..INT_MAX). */
 bool parse_pid(const char *s, pid_t *pid);

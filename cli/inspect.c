@@ -3,6 +3,7 @@
 #include "cli/inspect.h"
 #include "attach/maps.h"
 #include "attach/pause.h"
+#include "pystructs/locks.h"
 #include "attach/proc.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
@@ -105,6 +106,8 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	rc = py_read_threads(py, &ro, s, e);
 	if (!rc && o->tasks)
 		py_read_tasks(py, s);
+	if (!rc && o->locks)
+		py_read_locks(py, s);
 	if (o->pause) {
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);

@@ -16,6 +16,7 @@ struct inspect_opts {
 	bool pause;        /* stop the target for the read (default) */
 	unsigned hold_ms;  /* test hook: stay paused this long */
 	bool tasks;        /* also read asyncio tasks */
+	bool locks;        /* locks held and waited for, and the verdict */
 	bool locals;       /* every frame's variables */
 	size_t repr_width; /* their reprs' width (0: default) */
 };

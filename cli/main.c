@@ -15,7 +15,10 @@ static const char main_usage[] =
 	"Look inside a running CPython process from the outside.\n"
 	"\n"
 	"Commands:\n"
-	"  dump PID    print every thread's Python stack\n"
+	"  dump PID      print every thread's Python stack, asyncio tasks,\n"
+	"                locks and a deadlock verdict\n"
+	"  deadlock PID  print only the locks and the verdict (exit status 6:\n"
+	"                a deadlock, 7: a likely hang)\n"
 	"\n"
 	"Run 'snakescope COMMAND --help' for a command's options.\n"
 	"\n"
@@ -45,6 +48,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "dump"))
 		return cmd_dump(argc - 1, argv + 1);
+	if (!strcmp(cmd, "deadlock"))
+		return cmd_deadlock(argc - 1, argv + 1);
 	report_error("unknown command '%s'; see 'snakescope --help'", cmd);
 	return EXIT_USAGE;
 }

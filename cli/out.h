@@ -48,6 +48,12 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o);
 
+/* Locks held and waited for, then the verdict (deadlock, likely hang or
+ * none).  Called by out_text_dump; also the whole of `snakescope
+ * deadlock`.  Nothing when the locks were not read. */
+void out_text_locks(struct strbuf *sb, const struct snapshot *s,
+		    const struct out_opts *o);
+
 /* One JSON document (see README.md for the schema), newline-terminated.
  * 'locals': frames carry a "locals" list (they were read). */
 void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals);

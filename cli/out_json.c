@@ -5,6 +5,8 @@
 
 #include <inttypes.h>
 
+static void json_addr_or_null(struct strbuf *sb, uint64_t v);
+
 static void json_int_or_null(struct strbuf *sb, const char *key, int v)
 {
 	if (v >= 0)
@@ -102,6 +104,8 @@ static void json_thread(struct strbuf *sb, const struct snap_thread *t,
 		    t->truncated ? "true" : "false", t->torn ? "true" : "false");
 	escape_json(sb, t->error);
 	json_hook(sb, "importing", snap_thread_importing(t));
+	strbuf_addstr(sb, ", \"waits_for\": ");
+	json_addr_or_null(sb, t->waits_for);
 	json_state(sb, t);
 	strbuf_addstr(sb, ",\n     \"frames\": [");
 	for (size_t i = 0; i < t->nframes; i++) {
@@ -161,6 +165,8 @@ static void json_task(struct strbuf *sb, const struct snap_task *t)
 	}
 	strbuf_addstr(sb, ", \"awaited_by\": ");
 	json_ids(sb, t->awaited_by, t->nawaited_by);
+	strbuf_addstr(sb, ", \"waits_for\": ");
+	json_addr_or_null(sb, t->waits_for);
 	strbuf_addstr(sb, ", \"error\": ");
 	escape_json(sb, t->error);
 	strbuf_addstr(sb, ",\n     \"coroutine_stack\": [");
@@ -169,6 +175,72 @@ static void json_task(struct strbuf *sb, const struct snap_task *t)
 		json_frame(sb, &t->frames[i], false);
 	}
 	strbuf_addstr(sb, "]}");
+}
+
+static void json_party(struct strbuf *sb, const struct snap_party *who)
+{
+	strbuf_addf(sb, "\"%s\": %" PRIu64, who->is_task ? "task" : "thread",
+		    who->id);
+}
+
+static void json_place(struct strbuf *sb, const struct snap_place *pl)
+{
+	strbuf_addstr(sb, "{\"function\": ");
+	escape_json(sb, pl->function);
+	strbuf_addstr(sb, ", \"filename\": ");
+	escape_json(sb, pl->filename);
+	json_int_or_null(sb, "line", pl->line);
+	strbuf_addch(sb, '}');
+}
+
+static void json_lock(struct strbuf *sb, const struct snap_lock *l)
+{
+	const char *evidence = snap_evidence_name(l->evidence);
+
+	strbuf_addf(sb, "{\"address\": %" PRIu64 ", \"type\": \"%s\", "
+		    "\"name\": ", l->address, snap_lock_type_name(l->type));
+	escape_json(sb, l->name);
+	strbuf_addstr(sb, ", \"holder\": ");
+	if (l->has_holder) {
+		strbuf_addch(sb, '{');
+		json_party(sb, &l->holder);
+		strbuf_addch(sb, '}');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, ", \"held_since\": ");
+	if (l->has_held_since)
+		json_place(sb, &l->held_since);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"evidence\": ");
+	escape_json(sb, evidence);
+	strbuf_addstr(sb, ",\n     \"waiters\": [");
+	for (size_t i = 0; i < l->nwaiters; i++) {
+		const struct snap_lock_waiter *w = &l->waiters[i];
+
+		strbuf_addstr(sb, i ? ", {" : "{");
+		json_party(sb, &w->who);
+		strbuf_addstr(sb, ", \"at\": ");
+		json_place(sb, &w->at);
+		strbuf_addf(sb, ", \"timeout\": %s, \"exact\": %s}",
+			    w->timeout ? "true" : "false",
+			    w->exact ? "true" : "false");
+	}
+	strbuf_addstr(sb, "]}");
+}
+
+static void json_links(struct strbuf *sb, const struct snap_chain *c)
+{
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < c->n; i++) {
+		strbuf_addstr(sb, i ? ", {" : "{");
+		json_party(sb, &c->links[i].who);
+		strbuf_addstr(sb, ", \"waits_for\": ");
+		json_addr_or_null(sb, c->links[i].lock);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addch(sb, ']');
 }
 
 void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
@@ -194,6 +266,17 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
 	}
 	strbuf_addstr(sb, "],\n \"tasks_note\": ");
 	escape_json(sb, s->tasks_note);
+	strbuf_addstr(sb, ",\n \"locks\": ");
+	if (s->locks_read) {
+		strbuf_addch(sb, '[');
+		for (size_t i = 0; i < s->nlocks; i++) {
+			strbuf_addstr(sb, i ? ",\n    " : "\n    ");
+			json_lock(sb, &s->locks[i]);
+		}
+		strbuf_addch(sb, ']');
+	} else {
+		strbuf_addstr(sb, "null");
+	}
 	strbuf_addstr(sb, ",\n \"deadlocks\": [");
 	for (size_t i = 0; i < s->ncycles; i++) {
 		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
@@ -201,5 +284,19 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
 		json_ids(sb, s->cycles[i].tasks, s->cycles[i].n);
 		strbuf_addch(sb, '}');
 	}
-	strbuf_addstr(sb, "]}\n");
+	for (size_t i = 0; i < s->nlock_cycles; i++) {
+		strbuf_addstr(sb, i || s->ncycles ? ",\n    " : "\n    ");
+		strbuf_addstr(sb, "{\"kind\": \"lock_cycle\", \"cycle\": ");
+		json_links(sb, &s->lock_cycles[i]);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addstr(sb, "],\n \"hangs\": [");
+	for (size_t i = 0; i < s->nhangs; i++) {
+		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
+		strbuf_addstr(sb, "{\"chain\": ");
+		json_links(sb, &s->hangs[i]);
+		strbuf_addch(sb, '}');
+	}
+	strbuf_addf(sb, "],\n \"verdict\": \"%s\"}\n",
+		    snap_verdict_name(snap_verdict(s)));
 }

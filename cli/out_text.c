@@ -289,4 +289,5 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		}
 	}
 	out_text_tasks(sb, s, o);
+	out_text_locks(sb, s, o);
 }

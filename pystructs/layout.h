@@ -161,7 +161,10 @@ struct py_layout {
 		int stack_kind;  /* enum layout_stack_kind */
 		int stacktop;    /* f_stacktop / f_stackdepth / stacktop /
 				    stackpointer */
-		int valuestack;  /* 3.10: f_valuestack */
+		int valuestack;  /* <=3.10: f_valuestack */
+		/* <=3.10: f_iblock, f_blockstack[max_blocks] of PyTryBlock
+		 * {int b_type, b_handler, b_level} (block_size bytes each) */
+		int iblock, blockstack, block_size, max_blocks;
 	} frame;
 
 	struct {
@@ -183,6 +186,8 @@ struct py_layout {
 		int nlocalsplus;    /* 3.11+ */
 		int localsplusnames; /* 3.11+: tuple */
 		int localspluskinds; /* 3.11+: bytes, CO_FAST_* per slot */
+		int exceptiontable;  /* 3.11+: co_exceptiontable bytes */
+		int stacksize;       /* co_stacksize: value stack slots */
 	} code;
 
 	struct {
@@ -296,6 +301,15 @@ struct py_layout {
 		int ts_running_loop, ts_running_task, ts_tasks_head;
 		int interp_tasks_head;
 	} asyncio;
+
+	struct { /* opcodes (NONE where the version has no such opcode) */
+		int setup_finally;     /* <=3.10: the block a with pushes */
+		int setup_with, setup_async_with; /* <=3.10 */
+		int have_argument;     /* 2.7: opcodes >= this take 2 arg bytes */
+		int extended_arg;
+		int with_except_start; /* 3.11+: second instruction of a
+					  with statement's cleanup handler */
+	} op;
 };
 
 /*

@@ -70,7 +70,11 @@ static const struct py_layout layout_2_7 = {
 		.localsplus = 376,
 		.stack_kind = LAYOUT_STACK_TOP_PTR,
 		.stacktop = 72,
-		.valuestack = LAYOUT_NONE,
+		.valuestack = 64,
+		.iblock = 128,
+		.blockstack = 132,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 128,
@@ -93,6 +97,8 @@ static const struct py_layout layout_2_7 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 24,
 	},
 	.object = {
 		.ob_type = 8,
@@ -206,6 +212,14 @@ static const struct py_layout layout_2_7 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = 90,
+		.extended_arg = 145,
+		.with_except_start = LAYOUT_NONE,
+	},
 };
 
 /* CPython 3.6.15 */
@@ -267,7 +281,11 @@ static const struct py_layout layout_3_6 = {
 		.localsplus = 376,
 		.stack_kind = LAYOUT_STACK_TOP_PTR,
 		.stacktop = 72,
-		.valuestack = LAYOUT_NONE,
+		.valuestack = 64,
+		.iblock = 128,
+		.blockstack = 136,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 144,
@@ -290,6 +308,8 @@ static const struct py_layout layout_3_6 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 28,
 	},
 	.object = {
 		.ob_type = 8,
@@ -402,6 +422,14 @@ static const struct py_layout layout_3_6 = {
 		.ts_running_task = LAYOUT_NONE,
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
+	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = 154,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = LAYOUT_NONE,
 	},
 };
 
@@ -464,7 +492,11 @@ static const struct py_layout layout_3_7 = {
 		.localsplus = 360,
 		.stack_kind = LAYOUT_STACK_TOP_PTR,
 		.stacktop = 72,
-		.valuestack = LAYOUT_NONE,
+		.valuestack = 64,
+		.iblock = 112,
+		.blockstack = 120,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 144,
@@ -487,6 +519,8 @@ static const struct py_layout layout_3_7 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 28,
 	},
 	.object = {
 		.ob_type = 8,
@@ -600,6 +634,14 @@ static const struct py_layout layout_3_7 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = 154,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = LAYOUT_NONE,
+	},
 };
 
 /* CPython 3.8.18 */
@@ -661,7 +703,11 @@ static const struct py_layout layout_3_8 = {
 		.localsplus = 360,
 		.stack_kind = LAYOUT_STACK_TOP_PTR,
 		.stacktop = 72,
-		.valuestack = LAYOUT_NONE,
+		.valuestack = 64,
+		.iblock = 112,
+		.blockstack = 120,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 176,
@@ -684,6 +730,8 @@ static const struct py_layout layout_3_8 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 32,
 	},
 	.object = {
 		.ob_type = 8,
@@ -797,6 +845,14 @@ static const struct py_layout layout_3_8 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = 154,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = LAYOUT_NONE,
+	},
 };
 
 /* CPython 3.9.18 */
@@ -858,7 +914,11 @@ static const struct py_layout layout_3_9 = {
 		.localsplus = 360,
 		.stack_kind = LAYOUT_STACK_TOP_PTR,
 		.stacktop = 72,
-		.valuestack = LAYOUT_NONE,
+		.valuestack = 64,
+		.iblock = 112,
+		.blockstack = 120,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 176,
@@ -881,6 +941,8 @@ static const struct py_layout layout_3_9 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 32,
 	},
 	.object = {
 		.ob_type = 8,
@@ -994,6 +1056,14 @@ static const struct py_layout layout_3_9 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = 154,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = LAYOUT_NONE,
+	},
 };
 
 /* CPython 3.10.13 */
@@ -1056,6 +1126,10 @@ static const struct py_layout layout_3_10 = {
 		.stack_kind = LAYOUT_STACK_DEPTH,
 		.stacktop = 80,
 		.valuestack = 64,
+		.iblock = 104,
+		.blockstack = 112,
+		.block_size = 12,
+		.max_blocks = 20,
 	},
 	.code = {
 		.size = 176,
@@ -1078,6 +1152,8 @@ static const struct py_layout layout_3_10 = {
 		.nlocalsplus = LAYOUT_NONE,
 		.localsplusnames = LAYOUT_NONE,
 		.localspluskinds = LAYOUT_NONE,
+		.exceptiontable = LAYOUT_NONE,
+		.stacksize = 32,
 	},
 	.object = {
 		.ob_type = 8,
@@ -1191,6 +1267,14 @@ static const struct py_layout layout_3_10 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = 122,
+		.setup_with = 143,
+		.setup_async_with = 154,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = LAYOUT_NONE,
+	},
 };
 
 /* CPython 3.11.7 */
@@ -1253,6 +1337,10 @@ static const struct py_layout layout_3_11 = {
 		.stack_kind = LAYOUT_STACK_TOP_INDEX,
 		.stacktop = 64,
 		.valuestack = LAYOUT_NONE,
+		.iblock = LAYOUT_NONE,
+		.blockstack = LAYOUT_NONE,
+		.block_size = LAYOUT_NONE,
+		.max_blocks = LAYOUT_NONE,
 	},
 	.code = {
 		.size = 192,
@@ -1275,6 +1363,8 @@ static const struct py_layout layout_3_11 = {
 		.nlocalsplus = 76,
 		.localsplusnames = 96,
 		.localspluskinds = 104,
+		.exceptiontable = 40,
+		.stacksize = 68,
 	},
 	.object = {
 		.ob_type = 8,
@@ -1388,6 +1478,14 @@ static const struct py_layout layout_3_11 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = LAYOUT_NONE,
+		.setup_with = LAYOUT_NONE,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = 49,
+	},
 };
 
 /* CPython 3.12.1 */
@@ -1450,6 +1548,10 @@ static const struct py_layout layout_3_12 = {
 		.stack_kind = LAYOUT_STACK_TOP_INDEX,
 		.stacktop = 64,
 		.valuestack = LAYOUT_NONE,
+		.iblock = LAYOUT_NONE,
+		.blockstack = LAYOUT_NONE,
+		.block_size = LAYOUT_NONE,
+		.max_blocks = LAYOUT_NONE,
 	},
 	.code = {
 		.size = 200,
@@ -1472,6 +1574,8 @@ static const struct py_layout layout_3_12 = {
 		.nlocalsplus = 72,
 		.localsplusnames = 96,
 		.localspluskinds = 104,
+		.exceptiontable = 40,
+		.stacksize = 64,
 	},
 	.object = {
 		.ob_type = 8,
@@ -1585,6 +1689,14 @@ static const struct py_layout layout_3_12 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = LAYOUT_NONE,
+		.setup_with = LAYOUT_NONE,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 144,
+		.with_except_start = 49,
+	},
 };
 
 /* CPython 3.13.0 */
@@ -1647,6 +1759,10 @@ static const struct py_layout layout_3_13 = {
 		.stack_kind = LAYOUT_STACK_TOP_INDEX,
 		.stacktop = 64,
 		.valuestack = LAYOUT_NONE,
+		.iblock = LAYOUT_NONE,
+		.blockstack = LAYOUT_NONE,
+		.block_size = LAYOUT_NONE,
+		.max_blocks = LAYOUT_NONE,
 	},
 	.code = {
 		.size = 208,
@@ -1669,6 +1785,8 @@ static const struct py_layout layout_3_13 = {
 		.nlocalsplus = 72,
 		.localsplusnames = 96,
 		.localspluskinds = 104,
+		.exceptiontable = 40,
+		.stacksize = 64,
 	},
 	.object = {
 		.ob_type = 8,
@@ -1782,6 +1900,14 @@ static const struct py_layout layout_3_13 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.op = {
+		.setup_finally = LAYOUT_NONE,
+		.setup_with = LAYOUT_NONE,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 71,
+		.with_except_start = 44,
+	},
 };
 
 static const struct layout_dbg_field dbg_fields_3_13[] = {
@@ -1894,6 +2020,10 @@ static const struct py_layout layout_3_14 = {
 		.stack_kind = LAYOUT_STACK_POINTER,
 		.stacktop = 64,
 		.valuestack = LAYOUT_NONE,
+		.iblock = LAYOUT_NONE,
+		.blockstack = LAYOUT_NONE,
+		.block_size = LAYOUT_NONE,
+		.max_blocks = LAYOUT_NONE,
 	},
 	.code = {
 		.size = 216,
@@ -1916,6 +2046,8 @@ static const struct py_layout layout_3_14 = {
 		.nlocalsplus = 72,
 		.localsplusnames = 96,
 		.localspluskinds = 104,
+		.exceptiontable = 40,
+		.stacksize = 64,
 	},
 	.object = {
 		.ob_type = 8,
@@ -2028,6 +2160,14 @@ static const struct py_layout layout_3_14 = {
 		.ts_running_task = 872,
 		.ts_tasks_head = 880,
 		.interp_tasks_head = 10880,
+	},
+	.op = {
+		.setup_finally = LAYOUT_NONE,
+		.setup_with = LAYOUT_NONE,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 69,
+		.with_except_start = 43,
 	},
 };
 
@@ -2152,6 +2292,10 @@ static const struct py_layout layout_3_15 = {
 		.stack_kind = LAYOUT_STACK_POINTER,
 		.stacktop = 64,
 		.valuestack = LAYOUT_NONE,
+		.iblock = LAYOUT_NONE,
+		.blockstack = LAYOUT_NONE,
+		.block_size = LAYOUT_NONE,
+		.max_blocks = LAYOUT_NONE,
 	},
 	.code = {
 		.size = 216,
@@ -2174,6 +2318,8 @@ static const struct py_layout layout_3_15 = {
 		.nlocalsplus = 72,
 		.localsplusnames = 96,
 		.localspluskinds = 104,
+		.exceptiontable = 40,
+		.stacksize = 64,
 	},
 	.object = {
 		.ob_type = 8,
@@ -2286,6 +2432,14 @@ static const struct py_layout layout_3_15 = {
 		.ts_running_task = 1032,
 		.ts_tasks_head = 1048,
 		.interp_tasks_head = 10856,
+	},
+	.op = {
+		.setup_finally = LAYOUT_NONE,
+		.setup_with = LAYOUT_NONE,
+		.setup_async_with = LAYOUT_NONE,
+		.have_argument = LAYOUT_NONE,
+		.extended_arg = 67,
+		.with_except_start = 41,
 	},
 };
 

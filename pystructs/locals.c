@@ -217,3 +217,42 @@ char *py_frame_first_str(struct py_proc *p, uint64_t frame)
 		return NULL;
 	return s;
 }
+
+size_t py_frame_values(struct py_proc *p, uint64_t code, uint64_t frame,
+		       const char *const *names, uint64_t *vals, size_t max)
+{
+	struct slots s;
+	uint64_t *raw;
+	size_t n = 0;
+
+	if (!read_slots(p, code, &s)) {
+		slots_release(&s);
+		return 0;
+	}
+	raw = xcalloc(s.n + 1, sizeof(*raw));
+	if (read_values(p, frame, s.n, raw)) {
+		for (size_t i = 0; i < s.n && n < max; i++) {
+			uint64_t v = slot_value(p, &s.v[i], raw[i]);
+			bool want = !names;
+
+			for (size_t k = 0; names && names[k] && !want; k++)
+				want = !strcmp(names[k], s.v[i].name);
+			if (want && v)
+				vals[n++] = v;
+			else if (names && want)
+				vals[n++] = 0;
+		}
+	}
+	free(raw);
+	slots_release(&s);
+	return n;
+}
+
+uint64_t py_frame_value(struct py_proc *p, uint64_t code, uint64_t frame,
+			const char *name)
+{
+	const char *names[] = { name, NULL };
+	uint64_t v = 0;
+
+	return py_frame_values(p, code, frame, names, &v, 1) ? v : 0;
+}

@@ -70,6 +70,7 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->ncycles; i++)
 		free(s->cycles[i].tasks);
 	free(s->cycles);
+	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->version);
 	free(s->executable);

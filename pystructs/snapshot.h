@@ -64,6 +64,103 @@ struct snap_os_thread {
 	uint64_t arg0;    /* its first argument (a futex's address) */
 };
 
+/* What a thread or task holds or waits for (JSON "type" names). */
+enum snap_lock_type {
+	SNAP_LOCK_NONE = 0,
+	SNAP_LOCK_LOCK,       /* threading.Lock (_thread.lock) */
+	SNAP_LOCK_RLOCK,      /* threading.RLock (2.7: Python's _RLock) */
+	SNAP_LOCK_CONDITION,
+	SNAP_LOCK_SEMAPHORE,
+	SNAP_LOCK_BOUNDED_SEMAPHORE,
+	SNAP_LOCK_EVENT,
+	SNAP_LOCK_BARRIER,
+	SNAP_LOCK_QUEUE,      /* queue.Queue and its subclasses */
+	SNAP_LOCK_THREAD,     /* a thread being joined */
+	SNAP_LOCK_IMPORT,     /* importlib's per-module lock */
+	SNAP_LOCK_ASYNC_LOCK,
+	SNAP_LOCK_ASYNC_SEMAPHORE,
+	SNAP_LOCK_ASYNC_BOUNDED_SEMAPHORE,
+	SNAP_LOCK_ASYNC_CONDITION,
+	SNAP_LOCK_ASYNC_EVENT,
+	SNAP_LOCK_ASYNC_QUEUE,
+	SNAP_LOCK_TYPES
+};
+
+/* "threading.Lock", ..., "thread", "import", "asyncio.Lock", ... */
+const char *snap_lock_type_name(int type);
+
+/* Does waiting on this type end only when someone else acts, with no
+ * holder to blame (Event, Condition, Semaphore, Barrier, Queue)? */
+bool snap_lock_type_holderless(int type);
+
+/* A thread (by thread_id) or a task (by id). */
+struct snap_party {
+	bool is_task;
+	uint64_t id;
+};
+
+/* A place in the code: where a lock was taken, where a wait happens. */
+struct snap_place {
+	char *function;
+	char *filename;
+	int line;
+};
+
+/* How the holder of a lock is known (JSON "evidence" names). */
+enum snap_evidence {
+	SNAP_EVIDENCE_NONE = 0,
+	SNAP_EVIDENCE_OWNER,  /* the lock records its owner (RLock) */
+	SNAP_EVIDENCE_WITH,   /* a frame is inside `with lock:` */
+	SNAP_EVIDENCE_IMPORT, /* _ModuleLock.owner */
+	SNAP_EVIDENCE_THREAD, /* a join waits for that thread itself */
+};
+const char *snap_evidence_name(int evidence);
+
+struct snap_lock_waiter {
+	struct snap_party who;
+	struct snap_place at; /* the waiter's own frame (outside the
+				 threading / queue / asyncio / importlib
+				 code it is blocked in) */
+	bool timeout;         /* it waits with a timeout */
+	bool exact;           /* matched by its futex address */
+};
+
+/* A synchronisation object that a thread or task holds or waits for. */
+struct snap_lock {
+	uint64_t address;     /* the object (id()) */
+	int type;             /* enum snap_lock_type */
+	char *name;           /* import: the module; NULL otherwise */
+	bool has_holder;
+	struct snap_party holder;
+	bool has_held_since;
+	struct snap_place held_since; /* the holder's with / import */
+	int evidence;         /* enum snap_evidence */
+	struct snap_lock_waiter *waiters;
+	size_t nwaiters;
+};
+
+/* One step of a deadlock or a hang: who waits for which lock. */
+struct snap_link {
+	struct snap_party who;
+	uint64_t lock;        /* address of a struct snap_lock */
+};
+
+/* A lock cycle (each link's lock is held by the next link's party, the
+ * last one's by the first) or a hang chain (each lock held by the next
+ * party; the last party waits, with no timeout, on something no one
+ * holds: an Event, a Condition, ...). */
+struct snap_chain {
+	struct snap_link *links;
+	size_t n;
+};
+
+/* The overall answer (JSON "verdict"). */
+enum snap_verdict {
+	SNAP_VERDICT_NONE = 0,    /* "none" */
+	SNAP_VERDICT_LIKELY_HANG, /* "likely_hang" */
+	SNAP_VERDICT_DEADLOCK,    /* "deadlock" */
+};
+
 struct snap_thread {
 	uint64_t thread_id;  /* threading.get_ident() (pthread_t) */
 	int64_t native_id;   /* Linux TID, -1 if unknown */
@@ -85,6 +182,7 @@ struct snap_thread {
 	bool truncated;      /* stack longer than the frame limit */
 	char *error;         /* why the stack may be incomplete, or NULL */
 	uint64_t tstate;     /* thread state address (not printed) */
+	uint64_t waits_for;  /* the struct snap_lock it waits on, or 0 */
 };
 
 /* What a task waits for at its innermost await. */
@@ -139,6 +237,7 @@ struct snap_task {
 	uint64_t *awaited_by; /* ids of tasks that await this one */
 	size_t nawaited_by;
 	char *error;        /* why the task may be incomplete, or NULL */
+	uint64_t waits_for; /* the struct snap_lock it waits on, or 0 */
 };
 
 /* An await cycle: tasks[0] awaits tasks[1] ... awaits tasks[0]. */
@@ -163,7 +262,41 @@ struct snapshot {
 	size_t ncycles;
 	char *tasks_note;  /* why tasks could not be read (or partly), or
 			      NULL */
+	bool locks_read;   /* locks, lock_cycles and hangs were looked for */
+	struct snap_lock *locks;      /* held or waited for */
+	size_t nlocks;
+	struct snap_chain *lock_cycles; /* deadlocks through locks */
+	size_t nlock_cycles;
+	struct snap_chain *hangs;     /* likely hangs */
+	size_t nhangs;
 };
+
+/* The lock at 'address', or NULL. */
+const struct snap_lock *snap_find_lock(const struct snapshot *s,
+				       uint64_t address);
+
+/* The thread / task a party names, or NULL. */
+const struct snap_thread *snap_party_thread(const struct snapshot *s,
+					    const struct snap_party *who);
+const struct snap_task *snap_party_task(const struct snapshot *s,
+					const struct snap_party *who);
+
+/*
+ * Find the lock cycles (deadlocks: each party waits for a lock held by the
+ * next) and hang chains among s->locks and the threads' and tasks'
+ * waits_for; fills s->lock_cycles and s->hangs.  Pure: reads no memory.
+ */
+void snap_find_deadlocks(struct snapshot *s);
+
+/* Free s's locks, lock cycles and hangs (snap_free does it too). */
+void snap_locks_release(struct snapshot *s);
+
+/* Deadlock if any lock or await cycle, else likely hang if any hang
+ * chain, else none. */
+int snap_verdict(const struct snapshot *s);
+
+/* "none", "likely_hang", "deadlock". */
+const char *snap_verdict_name(int verdict);
 
 /* The documented idle/active rule: a thread is active when the OS runs
  * it (or has it runnable), when it holds the GIL outside a blocking system

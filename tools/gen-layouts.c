@@ -69,7 +69,9 @@
 #endif
 #include <structmember.h> /* PyMemberDef */
 #if !V(3, 13)
-#include <opcode.h> /* YIELD_FROM, RESUME */
+#include <opcode.h> /* YIELD_FROM, RESUME, SETUP_WITH, ... */
+#else
+#include <opcode_ids.h> /* EXTENDED_ARG, WITH_EXCEPT_START */
 #endif
 
 #define NONE (-1L) /* printed as LAYOUT_NONE */
@@ -458,7 +460,7 @@ static void print_frame(void)
 #if !V(3, 10)
 	sym("stack_kind", "LAYOUT_STACK_TOP_PTR");
 	num("stacktop", OFF(PyFrameObject, f_stacktop));
-	num("valuestack", NONE);
+	num("valuestack", OFF(PyFrameObject, f_valuestack));
 #elif !V(3, 11)
 	sym("stack_kind", "LAYOUT_STACK_DEPTH");
 	num("stacktop", OFF(PyFrameObject, f_stackdepth));
@@ -471,6 +473,18 @@ static void print_frame(void)
 	sym("stack_kind", "LAYOUT_STACK_POINTER");
 	num("stacktop", OFF(_PyInterpreterFrame, stackpointer));
 	num("valuestack", NONE);
+#endif
+	/* <=3.10: the block stack (with / try blocks of the running code). */
+#if !V(3, 11)
+	num("iblock", OFF(PyFrameObject, f_iblock));
+	num("blockstack", OFF(PyFrameObject, f_blockstack));
+	num("block_size", SIZE(PyTryBlock));
+	num("max_blocks", CO_MAXBLOCKS);
+#else
+	num("iblock", NONE);
+	num("blockstack", NONE);
+	num("block_size", NONE);
+	num("max_blocks", NONE);
 #endif
 	close_sub();
 }
@@ -693,6 +707,7 @@ static void print_code(void)
 	num("nlocalsplus", NONE);
 	num("localsplusnames", NONE);
 	num("localspluskinds", NONE);
+	num("exceptiontable", NONE);
 #else
 	num("nlocals", NONE);
 	num("varnames", NONE);
@@ -701,7 +716,9 @@ static void print_code(void)
 	num("nlocalsplus", OFF(PyCodeObject, co_nlocalsplus));
 	num("localsplusnames", OFF(PyCodeObject, co_localsplusnames));
 	num("localspluskinds", OFF(PyCodeObject, co_localspluskinds));
+	num("exceptiontable", OFF(PyCodeObject, co_exceptiontable));
 #endif
+	num("stacksize", OFF(PyCodeObject, co_stacksize));
 	close_sub();
 }
 
@@ -865,6 +882,34 @@ static void print_module(void)
 	close_sub();
 }
 
+/* Opcodes that tell a with statement's block from other blocks. */
+static void print_opcodes(void)
+{
+	open_sub("op");
+#if !V(3, 11)
+	num("setup_finally", SETUP_FINALLY);
+	num("setup_with", SETUP_WITH);
+#if PY2
+	num("setup_async_with", NONE);
+	num("have_argument", HAVE_ARGUMENT);
+#else
+	num("setup_async_with", SETUP_ASYNC_WITH);
+	num("have_argument", NONE); /* 3.6+: every instruction is 2 bytes */
+#endif
+	num("extended_arg", EXTENDED_ARG);
+	num("with_except_start", NONE);
+#else
+	num("setup_finally", NONE);
+	num("setup_with", NONE);
+	num("setup_async_with", NONE);
+	num("have_argument", NONE);
+	num("extended_arg", EXTENDED_ARG);
+	/* the first instruction after PUSH_EXC_INFO in a with's cleanup */
+	num("with_except_start", WITH_EXCEPT_START);
+#endif
+	close_sub();
+}
+
 int main(void)
 {
 	printf("/* CPython %s */\n", PY_VERSION);
@@ -883,6 +928,7 @@ int main(void)
 	print_gen();
 	print_containers();
 	print_asyncio();
+	print_opcodes();
 	printf("};\n");
 #if V(3, 13)
 	printf("\n");

@@ -37,6 +37,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
+import deadlock_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1149,6 +1150,85 @@ def check_contention(report, interp, version, workdir):
         t.kill()
 
 
+DEADLOCK_SCENARIOS = ["two_locks", "three_cycle", "rlock_wait",
+                      "condition_wait", "join_cycle", "import_wait",
+                      "hang_chain", "self_lock", "async_locks", "healthy"]
+EXIT_DEADLOCK, EXIT_LIKELY_HANG = 6, 7
+VERDICT_EXIT = {"none": EXIT_OK, "deadlock": EXIT_DEADLOCK,
+                "likely_hang": EXIT_LIKELY_HANG}
+
+
+def deadlock_unavailable(scenario, mm):
+    if scenario == "import_wait" and mm < (3, 0):
+        return "2.7 has one import lock in C, not per-module _ModuleLocks"
+    if scenario == "async_locks" and mm < (3, 8):
+        return "asyncio tasks are read from 3.8"
+    return None
+
+
+def deadlock_case(t, scenario):
+    """Problems of one scenario: `dump --json` against the record, the
+    text and exit status of `deadlock`, and `deadlock --json`."""
+    problems = []
+    res = snakescope("dump", "--json", t.pid)
+    if res.timed_out or res.rc != EXIT_OK:
+        return ["dump --json failed"] + res.describe()
+    try:
+        doc = json.loads(res.out.decode("utf-8"))
+    except ValueError as e:
+        return ["dump --json: not JSON: %s" % e]
+    problems += deadlock_check.deadlock_problems(t.record, doc)
+    want = VERDICT_EXIT[t.record["verdict"]]
+    res = snakescope("deadlock", t.pid)
+    if res.timed_out or res.rc != want:
+        problems += ["deadlock: exit status %s, expected %d" % (res.rc, want)]
+        problems += res.describe()
+    else:
+        problems += deadlock_check.text_problems(
+            t.record, res.out.decode("utf-8", "replace"))
+    res = snakescope("deadlock", "--json", t.pid)
+    if res.timed_out or res.rc != want:
+        problems += ["deadlock --json: exit status %s, expected %d"
+                     % (res.rc, want)] + res.describe()
+    else:
+        try:
+            doc = json.loads(res.out.decode("utf-8"))
+            if doc.get("verdict") != t.record["verdict"]:
+                problems.append("deadlock --json: verdict %r"
+                                % doc.get("verdict"))
+        except ValueError as e:
+            problems.append("deadlock --json: not JSON: %s" % e)
+    return problems
+
+
+def check_deadlocks(report, interp, version, workdir):
+    """Every scenario of deadlocks.py: the verdict, the cycle or hang
+    chain, each lock's type, holder, where it was taken and its waiters,
+    against what the target knows it did."""
+    mm = major_minor(version)
+    targets = []
+    try:
+        for scenario in DEADLOCK_SCENARIOS:
+            label = "%s %s: deadlocks.py %s" % (version, interp, scenario)
+            why = deadlock_unavailable(scenario, mm)
+            if why:
+                report.skip("%s: %s" % (label, why))
+                continue
+            targets.append((label, scenario, Target(
+                interp, "deadlocks.py", workdir, [scenario])))
+        for label, scenario, t in targets:
+            try:
+                t.ready()
+            except TargetError as e:
+                report.fail("%s: target ready" % label, [str(e)])
+                continue
+            report.check(label, deadlock_case(t, scenario))
+            t.kill()
+    finally:
+        for _, _, t in targets:
+            t.kill()
+
+
 def check_bad_inputs(report, interp, workdir):
     # No such process: the pid of a child that has been reaped.
     p = spawn(["true"])
@@ -1473,6 +1553,8 @@ def main():
                                   args.target)
                 if not args.target or "contention" in args.target:
                     check_contention(report, path, version, workdir)
+                if not args.target or "deadlocks" in args.target:
+                    check_deadlocks(report, path, version, workdir)
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 

@@ -1,0 +1,338 @@
+/*
+ * out_locks.c - the text of the lock analysis: every lock held or waited
+ * for, with its holder and waiters, then the verdict, told as a story
+ * ("thread "alpha" holds <threading.Lock 0x..> (taken at app.py:12) and
+ * waits for <threading.Lock 0x..> (app.py:14), held by thread "beta"
+ * (taken at app.py:20), which waits for <threading.Lock 0x..> (app.py:22),
+ * held by "alpha".").
+ */
+#include <config.h>
+
+#include "cli/escape.h"
+#include "cli/out.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static const char *base_name(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? slash + 1 : path ? path : "?";
+}
+
+/* "app.py:12" */
+static void place(struct strbuf *sb, const struct snap_place *pl)
+{
+	escape_text(sb, base_name(pl->filename));
+	if (pl->line >= 0)
+		strbuf_addf(sb, ":%d", pl->line);
+}
+
+static void quoted(struct strbuf *sb, const char *name)
+{
+	strbuf_addch(sb, '"');
+	escape_text(sb, name);
+	strbuf_addch(sb, '"');
+}
+
+/* thread "alpha" / thread 1399... (tid 12) / task "worker-1" */
+static void party(struct strbuf *sb, const struct snapshot *s,
+		  const struct snap_party *who, bool kind)
+{
+	const struct snap_thread *t = snap_party_thread(s, who);
+	const struct snap_task *k = snap_party_task(s, who);
+
+	if (kind)
+		strbuf_addstr(sb, who->is_task ? "task " : "thread ");
+	if (t && t->name)
+		quoted(sb, t->name);
+	else if (k && k->name)
+		quoted(sb, k->name);
+	else
+		strbuf_addf(sb, "%" PRIu64, who->id);
+}
+
+/* <threading.Lock 0x7f...> / <import lock of 'm'> */
+static void lock_name(struct strbuf *sb, const struct snap_lock *l)
+{
+	if (l->type == SNAP_LOCK_IMPORT && l->name) {
+		strbuf_addstr(sb, "<import lock of '");
+		escape_text(sb, l->name);
+		strbuf_addstr(sb, "'>");
+		return;
+	}
+	strbuf_addf(sb, "<%s 0x%" PRIx64 ">", snap_lock_type_name(l->type),
+		    l->address);
+}
+
+static const struct snap_lock_waiter *waiter_of(const struct snap_lock *l,
+						const struct snap_party *who)
+{
+	for (size_t i = 0; l && i < l->nwaiters; i++)
+		if (l->waiters[i].who.is_task == who->is_task &&
+		    l->waiters[i].who.id == who->id)
+			return &l->waiters[i];
+	return NULL;
+}
+
+static void lock_entry(struct strbuf *sb, const struct snapshot *s,
+		       const struct snap_lock *l, const struct out_opts *o)
+{
+	strbuf_addstr(sb, "  ");
+	if (l->type == SNAP_LOCK_THREAD) {
+		strbuf_addstr(sb, "the end of ");
+		if (l->has_holder)
+			party(sb, s, &l->holder, true);
+		else
+			strbuf_addf(sb, "<thread 0x%" PRIx64 ">", l->address);
+	} else {
+		lock_name(sb, l);
+		if (l->has_holder) {
+			strbuf_addstr(sb, ": held by ");
+			party(sb, s, &l->holder, true);
+			if (l->has_held_since) {
+				strbuf_addstr(sb, " since ");
+				place(sb, &l->held_since);
+				strbuf_addstr(sb, " in ");
+				escape_text(sb, l->held_since.function);
+			}
+			if (l->evidence == SNAP_EVIDENCE_OWNER)
+				strbuf_addstr(sb, " (its owner field)");
+		} else if (snap_lock_type_holderless(l->type)) {
+			strbuf_addstr(sb, ": nobody holds it");
+		} else {
+			strbuf_addf(sb, ": %sholder unknown%s (taken without "
+				    "a with statement)", col(o, C_DIM),
+				    col(o, C_OFF));
+		}
+	}
+	strbuf_addch(sb, '\n');
+	for (size_t i = 0; i < l->nwaiters; i++) {
+		const struct snap_lock_waiter *w = &l->waiters[i];
+
+		strbuf_addstr(sb, "      waited for by ");
+		party(sb, s, &w->who, true);
+		strbuf_addstr(sb, " at ");
+		place(sb, &w->at);
+		strbuf_addstr(sb, " in ");
+		escape_text(sb, w->at.function);
+		strbuf_addstr(sb, w->timeout ? " (with a timeout)\n" : "\n");
+	}
+}
+
+/* ", held by thread "beta" (taken at app.py:20)" */
+static void held_by(struct strbuf *sb, const struct snapshot *s,
+		    const struct snap_lock *l, bool since)
+{
+	if (!l || !l->has_holder)
+		return;
+	strbuf_addstr(sb, ", held by ");
+	party(sb, s, &l->holder, since);
+	if (since && l->has_held_since) {
+		strbuf_addstr(sb, " (taken at ");
+		place(sb, &l->held_since);
+		strbuf_addch(sb, ')');
+	}
+}
+
+/* "waits for <lock> (app.py:14)" or "joins thread "b" (app.py:14)" or
+ * "awaits task "b"" */
+static void waits(struct strbuf *sb, const struct snapshot *s,
+		  const struct snap_link *k, const struct snap_party *next)
+{
+	const struct snap_lock *l = snap_find_lock(s, k->lock);
+	const struct snap_lock_waiter *w = waiter_of(l, &k->who);
+
+	if (!l) {
+		strbuf_addstr(sb, "awaits ");
+		party(sb, s, next, true);
+		return;
+	}
+	if (l->type == SNAP_LOCK_THREAD) {
+		strbuf_addstr(sb, "joins ");
+		party(sb, s, next, true);
+	} else {
+		strbuf_addstr(sb, "waits for ");
+		lock_name(sb, l);
+	}
+	if (w) {
+		strbuf_addstr(sb, " (");
+		place(sb, &w->at);
+		strbuf_addch(sb, ')');
+	}
+}
+
+static void cycle_story(struct strbuf *sb, const struct snapshot *s,
+			const struct snap_chain *c)
+{
+	const struct snap_lock *last;
+	size_t n = c->n, start = 0;
+
+	/* start where the story can open with "X holds <lock>" */
+	for (size_t i = 0; i < n; i++) {
+		const struct snap_lock *l = snap_find_lock(s,
+					c->links[(i + n - 1) % n].lock);
+
+		if (l && l->type != SNAP_LOCK_THREAD) {
+			start = i;
+			break;
+		}
+	}
+	last = snap_find_lock(s, c->links[(start + n - 1) % n].lock);
+	strbuf_addstr(sb, "  ");
+	party(sb, s, &c->links[start].who, true);
+	if (n == 1 && last) {
+		strbuf_addstr(sb, " holds ");
+		lock_name(sb, last);
+		if (last->has_held_since) {
+			strbuf_addstr(sb, " (taken at ");
+			place(sb, &last->held_since);
+			strbuf_addch(sb, ')');
+		}
+		strbuf_addstr(sb, " and waits for it again");
+		if (waiter_of(last, &c->links[start].who)) {
+			strbuf_addstr(sb, " (");
+			place(sb, &waiter_of(last, &c->links[start].who)->at);
+			strbuf_addch(sb, ')');
+		}
+		strbuf_addstr(sb, last->type == SNAP_LOCK_LOCK ?
+			      ": a Lock is not reentrant.\n" : ".\n");
+		return;
+	}
+	if (last && last->type != SNAP_LOCK_THREAD) {
+		strbuf_addstr(sb, " holds ");
+		lock_name(sb, last);
+		if (last->has_held_since) {
+			strbuf_addstr(sb, " (taken at ");
+			place(sb, &last->held_since);
+			strbuf_addch(sb, ')');
+		}
+		strbuf_addstr(sb, " and");
+	}
+	for (size_t j = 0; j < n; j++) {
+		const struct snap_link *k = &c->links[(start + j) % n];
+		const struct snap_link *next = &c->links[(start + j + 1) % n];
+		const struct snap_lock *l = snap_find_lock(s, k->lock);
+
+		strbuf_addstr(sb, j ? ",\n    which " : " ");
+		waits(sb, s, k, &next->who);
+		if (l && l->type != SNAP_LOCK_THREAD)
+			held_by(sb, s, l, j + 1 < n);
+	}
+	strbuf_addstr(sb, ".\n");
+}
+
+static void hang_story(struct strbuf *sb, const struct snapshot *s,
+		       const struct snap_chain *c)
+{
+	strbuf_addstr(sb, "  ");
+	for (size_t j = 0; j < c->n; j++) {
+		const struct snap_link *k = &c->links[j];
+		const struct snap_lock *l = snap_find_lock(s, k->lock);
+		const struct snap_party *next = j + 1 < c->n ?
+						&c->links[j + 1].who : NULL;
+
+		if (!j) {
+			party(sb, s, &k->who, true);
+			strbuf_addch(sb, ' ');
+		} else {
+			strbuf_addstr(sb, ",\n    which ");
+		}
+		waits(sb, s, k, next ? next : &k->who);
+		if (next && l && l->type != SNAP_LOCK_THREAD)
+			held_by(sb, s, l, true);
+	}
+	strbuf_addstr(sb, " with no timeout;\n    nobody holds that, so no "
+		      "thread or task in sight will end the wait.\n");
+}
+
+static void await_story(struct strbuf *sb, const struct snapshot *s,
+			const struct snap_cycle *c)
+{
+	strbuf_addstr(sb, "  ");
+	for (size_t j = 0; j < c->n; j++) {
+		struct snap_party who = { true, c->tasks[j] };
+		struct snap_party next = { true, c->tasks[(j + 1) % c->n] };
+
+		if (!j) {
+			party(sb, s, &who, true);
+			strbuf_addch(sb, ' ');
+		} else {
+			strbuf_addstr(sb, ", which ");
+		}
+		strbuf_addstr(sb, "awaits ");
+		party(sb, s, &next, j + 1 < c->n);
+	}
+	strbuf_addstr(sb, ".\n");
+}
+
+static size_t count_kind(const struct snap_chain *c, bool tasks)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += c->links[i].who.is_task == tasks;
+	return n;
+}
+
+static void members(struct strbuf *sb, size_t threads, size_t tasks)
+{
+	if (threads)
+		strbuf_addf(sb, "%zu thread%s", threads, threads == 1 ? "" : "s");
+	if (threads && tasks)
+		strbuf_addstr(sb, " and ");
+	if (tasks)
+		strbuf_addf(sb, "%zu task%s", tasks, tasks == 1 ? "" : "s");
+}
+
+void out_text_locks(struct strbuf *sb, const struct snapshot *s,
+		    const struct out_opts *o)
+{
+	int verdict = snap_verdict(s);
+
+	if (!s->locks_read)
+		return;
+	if (s->nlocks) {
+		strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
+			    col(o, C_BOLD), col(o, C_OFF));
+		for (size_t i = 0; i < s->nlocks; i++)
+			lock_entry(sb, s, &s->locks[i], o);
+	}
+	strbuf_addch(sb, '\n');
+	for (size_t i = 0; i < s->nlock_cycles; i++) {
+		const struct snap_chain *c = &s->lock_cycles[i];
+
+		strbuf_addf(sb, "%sDeadlock%s: ", col(o, C_WARN), col(o, C_OFF));
+		members(sb, count_kind(c, false), count_kind(c, true));
+		strbuf_addstr(sb, c->n == 1 ? " waits for itself" :
+			      " wait for each other");
+		strbuf_addstr(sb, " and will never go on:\n");
+		cycle_story(sb, s, c);
+	}
+	for (size_t i = 0; i < s->ncycles; i++) {
+		strbuf_addf(sb, "%sDeadlock%s: %zu task%s await each other and "
+			    "will never finish:\n", col(o, C_WARN),
+			    col(o, C_OFF), s->cycles[i].n,
+			    s->cycles[i].n == 1 ? "" : "s");
+		await_story(sb, s, &s->cycles[i]);
+	}
+	for (size_t i = 0; i < s->nhangs; i++) {
+		strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN),
+			    col(o, C_OFF));
+		members(sb, count_kind(&s->hangs[i], false),
+			count_kind(&s->hangs[i], true));
+		strbuf_addstr(sb, " blocked behind a wait that nothing will "
+			      "end:\n");
+		hang_story(sb, s, &s->hangs[i]);
+	}
+	if (verdict == SNAP_VERDICT_NONE) {
+		size_t waiting = 0;
+
+		for (size_t i = 0; i < s->nlocks; i++)
+			waiting += s->locks[i].nwaiters;
+		strbuf_addf(sb, "No deadlock: %zu wait%s on locks, none in a "
+			    "cycle or behind a wait that nothing will end.\n",
+			    waiting, waiting == 1 ? "" : "s");
+	}
+}

@@ -1,0 +1,760 @@
+#include <config.h>
+
+#include "pystructs/locks.h"
+#include "common/xalloc.h"
+#include "pystructs/locals.h"
+#include "pystructs/object.h"
+#include "pystructs/with_stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KIND_CACHE 128
+#define TYPE_DEPTH_MAX 16   /* tp_base links followed */
+#define CANDIDATES_MAX 96   /* objects looked at for a user-level wait */
+#define NAME_MAX_CHARS 512
+#define HELD_MAX 100000
+
+/*
+ * The C lock objects of _threadmodule.c (no header declares them), from
+ * a version on:  <=3.13 lockobject { HEAD; PyThread_type_lock lock_lock
+ * (a sem_t *) ...} and rlockobject { HEAD; lock_lock; unsigned long
+ * rlock_owner; unsigned long rlock_count ...}; 3.14+ { HEAD; PyMutex }
+ * and { HEAD; _PyRecursiveMutex { PyMutex; thread; level } } where level
+ * is the count minus one.
+ */
+static const struct lock_layout {
+	unsigned major, minor;
+	bool mutex;     /* a PyMutex byte, not a semaphore pointer */
+	int lock;       /* sem_t * / PyMutex, in both types */
+	int rlock_owner, rlock_count;
+} lock_layouts[] = {
+	{ 2, 7, false, 16, 24, 32 },
+	{ 3, 14, true, 16, 24, 32 },
+};
+
+/* Private kinds: the public types plus what classify() tells apart. */
+enum {
+	K_RLOCK_PY = SNAP_LOCK_TYPES, /* 2.7's threading._RLock */
+};
+
+static const struct {
+	const char *module; /* NULL: tp_name says it all */
+	const char *name;
+	int kind;
+} known_types[] = {
+	{ NULL, "_thread.lock", SNAP_LOCK_LOCK },
+	{ NULL, "thread.lock", SNAP_LOCK_LOCK },
+	{ NULL, "_thread.RLock", SNAP_LOCK_RLOCK },
+	{ "threading", "_RLock", K_RLOCK_PY },
+	{ "threading", "Condition", SNAP_LOCK_CONDITION },
+	{ "threading", "_Condition", SNAP_LOCK_CONDITION },
+	{ "threading", "Semaphore", SNAP_LOCK_SEMAPHORE },
+	{ "threading", "_Semaphore", SNAP_LOCK_SEMAPHORE },
+	{ "threading", "BoundedSemaphore", SNAP_LOCK_BOUNDED_SEMAPHORE },
+	{ "threading", "_BoundedSemaphore", SNAP_LOCK_BOUNDED_SEMAPHORE },
+	{ "threading", "Event", SNAP_LOCK_EVENT },
+	{ "threading", "_Event", SNAP_LOCK_EVENT },
+	{ "threading", "Barrier", SNAP_LOCK_BARRIER },
+	{ "threading", "Thread", SNAP_LOCK_THREAD },
+	{ "queue", "Queue", SNAP_LOCK_QUEUE },
+	{ "Queue", "Queue", SNAP_LOCK_QUEUE },
+	{ "_frozen_importlib", "_ModuleLock", SNAP_LOCK_IMPORT },
+	{ "importlib._bootstrap", "_ModuleLock", SNAP_LOCK_IMPORT },
+	{ "asyncio.locks", "Lock", SNAP_LOCK_ASYNC_LOCK },
+	{ "asyncio.locks", "Semaphore", SNAP_LOCK_ASYNC_SEMAPHORE },
+	{ "asyncio.locks", "BoundedSemaphore",
+	  SNAP_LOCK_ASYNC_BOUNDED_SEMAPHORE },
+	{ "asyncio.locks", "Condition", SNAP_LOCK_ASYNC_CONDITION },
+	{ "asyncio.locks", "Event", SNAP_LOCK_ASYNC_EVENT },
+	{ "asyncio.queues", "Queue", SNAP_LOCK_ASYNC_QUEUE },
+};
+
+/* Files whose frames are the machinery of a wait, not the waiter. */
+static const char *const library_files[] = {
+	"/threading.py", "/queue.py", "/Queue.py",
+	"<frozen importlib._bootstrap>", "/importlib/_bootstrap.py",
+	"/asyncio/locks.py", "/asyncio/queues.py", "/asyncio/tasks.py",
+	"/asyncio/futures.py",
+};
+
+/* A lock entered by a with statement of some party's frame. */
+struct holding {
+	uint64_t obj;
+	int kind;
+	struct snap_party who;
+	const struct snap_frame *frame;
+	int line;
+};
+
+struct lctx {
+	struct py_proc *p;
+	struct snapshot *s;
+	const struct lock_layout *ll;
+	struct { uint64_t type; int kind; } kinds[KIND_CACHE];
+	size_t nkinds;
+	struct holding *held;
+	size_t nheld, held_cap;
+};
+
+/* ---- what an object is --------------------------------------------- */
+
+static int kind_of_type(struct lctx *c, uint64_t type)
+{
+	struct py_proc *p = c->p;
+
+	for (int depth = 0; type && depth < TYPE_DEPTH_MAX; depth++) {
+		char name[PY_TNAME_CACHED], *module = NULL;
+		uint64_t dict, mod;
+		int kind = SNAP_LOCK_NONE;
+
+		if (py_type_name_at(p, type, name, sizeof(name), NULL))
+			return SNAP_LOCK_NONE;
+		if (!py_field(p, type, p->L.type.tp_dict, &dict, NULL) &&
+		    py_ptr_ok(dict) &&
+		    !py_dict_get_str(p, dict, "__module__", &mod, NULL))
+			py_str_read(p, mod, NAME_MAX_CHARS, &module, NULL, NULL);
+		for (size_t i = 0; i < sizeof(known_types) / sizeof(*known_types);
+		     i++) {
+			if (strcmp(known_types[i].name, name))
+				continue;
+			if (known_types[i].module && (!module ||
+			    strcmp(known_types[i].module, module)))
+				continue;
+			kind = known_types[i].kind;
+			break;
+		}
+		free(module);
+		if (kind != SNAP_LOCK_NONE)
+			return kind;
+		if (py_field(p, type, p->L.type.tp_base, &type, NULL) ||
+		    !py_ptr_ok(type))
+			break;
+	}
+	return SNAP_LOCK_NONE;
+}
+
+/* The kind of object obj is (enum snap_lock_type or a private K_*). */
+static int classify(struct lctx *c, uint64_t obj)
+{
+	uint64_t type;
+	int kind;
+
+	if (!py_ptr_ok(obj) || py_type_of(c->p, obj, &type, NULL))
+		return SNAP_LOCK_NONE;
+	for (size_t i = 0; i < c->nkinds; i++)
+		if (c->kinds[i].type == type)
+			return c->kinds[i].kind;
+	kind = kind_of_type(c, type);
+	if (c->nkinds < KIND_CACHE) {
+		c->kinds[c->nkinds].type = type;
+		c->kinds[c->nkinds++].kind = kind;
+	}
+	return kind;
+}
+
+static int public_type(int kind)
+{
+	return kind == K_RLOCK_PY ? SNAP_LOCK_RLOCK : kind;
+}
+
+static bool is_none(struct lctx *c, uint64_t obj)
+{
+	char name[PY_TNAME_CACHED];
+
+	return !obj || (!py_type_name(c->p, obj, name, sizeof(name), NULL) &&
+			!strcmp(name, "NoneType"));
+}
+
+/* An attribute under its 3.x name or its 2.7 (name-mangled) one. */
+static uint64_t attr2(struct lctx *c, uint64_t obj, const char *name,
+		      const char *name27)
+{
+	uint64_t v = 0;
+
+	if (!py_getattr_any(c->p, obj, name, &v, NULL) && py_ptr_ok(v))
+		return v;
+	if (name27 && !py_getattr_any(c->p, obj, name27, &v, NULL) &&
+	    py_ptr_ok(v))
+		return v;
+	return 0;
+}
+
+/* A thread ident held in an int attribute, 0 when None / unreadable. */
+static uint64_t ident_attr(struct lctx *c, uint64_t obj, const char *name,
+			   const char *name27)
+{
+	uint64_t v = attr2(c, obj, name, name27), ident = 0;
+
+	if (!v || is_none(c, v) || py_long_read_u64(c->p, v, &ident, NULL))
+		return 0;
+	return ident;
+}
+
+/* The lock inside a Condition (threading or asyncio). */
+static uint64_t condition_lock(struct lctx *c, uint64_t cond)
+{
+	return attr2(c, cond, "_lock", "_Condition__lock");
+}
+
+/* ---- C lock state -------------------------------------------------- */
+
+static uint64_t lock_word(struct lctx *c, uint64_t obj, int off)
+{
+	uint64_t v = 0;
+
+	if (mem_read_u64(c->p->mem, obj + (uint64_t)off, &v, NULL))
+		return 0;
+	return v;
+}
+
+/* Is a 3.14+ Lock / RLock locked (bit 0 of its PyMutex)? */
+static bool mutex_locked(struct lctx *c, uint64_t obj)
+{
+	uint8_t m = 0;
+
+	if (mem_read(c->p->mem, obj + (uint64_t)c->ll->lock, &m, 1, NULL))
+		return false;
+	return m & 1;
+}
+
+/* The RLock's owner (a thread ident), 0 when free. */
+static uint64_t rlock_owner(struct lctx *c, uint64_t obj, int kind)
+{
+	if (kind == K_RLOCK_PY)
+		return ident_attr(c, obj, "_RLock__owner", NULL);
+	return lock_word(c, obj, c->ll->rlock_owner);
+}
+
+/* ---- places and parties -------------------------------------------- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static bool is_library(const struct snap_frame *f)
+{
+	for (size_t i = 0; i < sizeof(library_files) / sizeof(*library_files);
+	     i++)
+		if (ends_with(f->filename, library_files[i]))
+			return true;
+	return false;
+}
+
+/* "acquire" of "Condition.acquire" (3.11+ qualified names). */
+static const char *short_name(const char *function)
+{
+	const char *dot = function ? strrchr(function, '.') : NULL;
+
+	return dot ? dot + 1 : function ? function : "";
+}
+
+static void place_set(struct snap_place *pl, const struct snap_frame *f,
+		      int line)
+{
+	pl->function = xstrdup(f->function ? f->function : "<unknown>");
+	pl->filename = xstrdup(f->filename ? f->filename : "<unknown>");
+	pl->line = line >= 0 ? line : f->line;
+}
+
+static bool same_party(const struct snap_party *a, const struct snap_party *b)
+{
+	return a->is_task == b->is_task && a->id == b->id;
+}
+
+/* The running task a thread's frame belongs to, if any. */
+static bool frame_task(const struct snapshot *s, const struct snap_thread *t,
+		       uint64_t addr, struct snap_party *who)
+{
+	for (size_t i = 0; i < s->ntasks; i++) {
+		const struct snap_task *k = &s->tasks[i];
+
+		if (k->state != SNAP_TASK_RUNNING || !k->has_thread ||
+		    k->thread_id != t->thread_id)
+			continue;
+		for (size_t j = 0; j < k->nframes; j++) {
+			if (k->frames[j].addr == addr) {
+				who->is_task = true;
+				who->id = k->id;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* ---- holdings: locks entered with `with` --------------------------- */
+
+static void add_holding(struct lctx *c, uint64_t obj, int kind,
+			const struct snap_party *who,
+			const struct snap_frame *f, int line)
+{
+	struct holding *h;
+
+	if (!obj || kind == SNAP_LOCK_NONE || c->nheld >= HELD_MAX)
+		return;
+	for (size_t i = 0; i < c->nheld; i++)
+		if (c->held[i].obj == obj && same_party(&c->held[i].who, who))
+			return; /* keep the first: the outermost with */
+	c->held = xgrow(c->held, &c->held_cap, c->nheld + 1, sizeof(*c->held));
+	h = &c->held[c->nheld++];
+	h->obj = obj;
+	h->kind = kind;
+	h->who = *who;
+	h->frame = f;
+	h->line = line;
+}
+
+/*
+ * The Condition a party waits on in Condition.wait(), or 0: wait()
+ * releases the condition's lock although `with cond:` is still active.
+ */
+static uint64_t waited_condition(struct lctx *c, const struct snap_frame *fr,
+				 size_t n)
+{
+	for (size_t i = 0; i < n && is_library(&fr[i]); i++) {
+		const char *fn = short_name(fr[i].function);
+		uint64_t self;
+		int kind;
+
+		if (strcmp(fn, "wait") && strcmp(fn, "wait_for"))
+			continue;
+		self = py_frame_value(c->p, fr[i].code, fr[i].addr, "self");
+		kind = self ? classify(c, self) : SNAP_LOCK_NONE;
+		if (kind == SNAP_LOCK_CONDITION ||
+		    kind == SNAP_LOCK_ASYNC_CONDITION)
+			return self;
+	}
+	return 0;
+}
+
+static void frame_holdings(struct lctx *c, const struct snap_party *who,
+			   const struct snap_frame *f, uint64_t released)
+{
+	struct py_frame_stack st;
+
+	if (!f->addr || py_frame_stack_scan(c->p, f->addr, &st, NULL))
+		return;
+	for (size_t i = 0; i < st.nwith; i++) {
+		uint64_t obj = st.with[i].object;
+		int kind = classify(c, obj);
+
+		if (obj == released)
+			continue;
+		add_holding(c, obj, kind, who, f, st.with[i].line);
+		if (kind == SNAP_LOCK_CONDITION ||
+		    kind == SNAP_LOCK_ASYNC_CONDITION) {
+			uint64_t lock = condition_lock(c, obj);
+
+			add_holding(c, lock, classify(c, lock), who, f,
+				    st.with[i].line);
+		}
+	}
+}
+
+/* Frames are innermost first: walk them outermost first, so that a lock
+ * entered twice (an RLock) is held since its outer with. */
+static void collect_holdings(struct lctx *c)
+{
+	const struct snapshot *s = c->s;
+
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct snap_thread *t = &s->threads[i];
+		uint64_t released = waited_condition(c, t->frames, t->nframes);
+
+		for (size_t j = t->nframes; j-- > 0;) {
+			struct snap_party who = { false, t->thread_id };
+
+			frame_task(s, t, t->frames[j].addr, &who);
+			frame_holdings(c, &who, &t->frames[j], released);
+		}
+	}
+	for (size_t i = 0; i < s->ntasks; i++) {
+		const struct snap_task *k = &s->tasks[i];
+		struct snap_party who = { true, k->id };
+		uint64_t released;
+
+		if (k->state == SNAP_TASK_RUNNING)
+			continue; /* its frames are on its thread's stack */
+		released = waited_condition(c, k->frames, k->nframes);
+		for (size_t j = k->nframes; j-- > 0;)
+			frame_holdings(c, &who, &k->frames[j], released);
+	}
+}
+
+static const struct holding *holding_of(const struct lctx *c, uint64_t obj,
+					const struct snap_party *who)
+{
+	for (size_t i = 0; i < c->nheld; i++)
+		if (c->held[i].obj == obj &&
+		    (!who || same_party(&c->held[i].who, who)))
+			return &c->held[i];
+	return NULL;
+}
+
+/* ---- waits --------------------------------------------------------- */
+
+struct wait {
+	uint64_t obj;
+	int kind;
+	const struct snap_frame *at; /* the waiter's own frame */
+	bool timeout;
+	bool exact;
+};
+
+static bool frame_timed(struct lctx *c, const struct snap_frame *f)
+{
+	uint64_t v = py_frame_value(c->p, f->code, f->addr, "timeout");
+	uint64_t block = py_frame_value(c->p, f->code, f->addr, "block");
+	char name[PY_TNAME_CACHED];
+
+	if (block && !py_type_name(c->p, block, name, sizeof(name), NULL) &&
+	    !strcmp(name, "bool")) {
+		uint64_t b = 0;
+
+		/* Queue.get(block=False) returns at once */
+		if (!py_long_read_u64(c->p, block, &b, NULL) && !b)
+			return true;
+	}
+	return v && !is_none(c, v);
+}
+
+/*
+ * What the frames inside threading / queue / importlib say: the lock
+ * being acquired (a Condition's lock, 2.7's RLock, a module lock) wins;
+ * else the outermost Event / Semaphore / Barrier / Queue / Thread waited
+ * on; else the Condition waited on.
+ */
+static bool library_wait(struct lctx *c, const struct snap_thread *t,
+			 size_t nlib, struct wait *w)
+{
+	const struct snap_frame *lock_f = NULL, *outer_f = NULL, *cond_f = NULL;
+	uint64_t lock = 0, outer = 0, cond = 0;
+	int outer_kind = 0;
+
+	for (size_t i = 0; i < nlib; i++) {
+		const struct snap_frame *f = &t->frames[i];
+		const char *fn = short_name(f->function);
+		uint64_t self = py_frame_value(c->p, f->code, f->addr, "self");
+		int kind = self ? classify(c, self) : SNAP_LOCK_NONE;
+		bool acquiring = !strcmp(fn, "acquire") ||
+				 !strcmp(fn, "__enter__") ||
+				 !strcmp(fn, "_acquire_restore");
+
+		switch (kind) {
+		case SNAP_LOCK_CONDITION:
+			if (acquiring && !lock) {
+				lock = condition_lock(c, self);
+				lock_f = f;
+			} else if (!strcmp(fn, "wait") || !strcmp(fn, "wait_for")) {
+				cond = self;
+				cond_f = f;
+			}
+			break;
+		case K_RLOCK_PY:
+		case SNAP_LOCK_IMPORT:
+			if (acquiring && !lock) {
+				lock = self;
+				lock_f = f;
+			}
+			break;
+		case SNAP_LOCK_THREAD:
+			if (strcmp(fn, "join") && strcmp(fn, "_wait_for_tstate_lock"))
+				break;
+			/* fall through */
+		case SNAP_LOCK_EVENT:
+		case SNAP_LOCK_SEMAPHORE:
+		case SNAP_LOCK_BOUNDED_SEMAPHORE:
+		case SNAP_LOCK_BARRIER:
+		case SNAP_LOCK_QUEUE:
+			outer = self;
+			outer_f = f;
+			outer_kind = kind;
+			break;
+		}
+	}
+	if (lock) {
+		w->obj = lock;
+		w->kind = classify(c, lock);
+		w->timeout = frame_timed(c, lock_f);
+	} else if (outer) {
+		w->obj = outer;
+		w->kind = outer_kind;
+		w->timeout = frame_timed(c, outer_f);
+	} else if (cond) {
+		w->obj = cond;
+		w->kind = SNAP_LOCK_CONDITION;
+		w->timeout = frame_timed(c, cond_f);
+	}
+	if (w->kind == SNAP_LOCK_NONE)
+		w->obj = 0;
+	return w->obj != 0;
+}
+
+/* Does the thread sleep on this lock's semaphore (<=3.13)? */
+static bool futex_on(struct lctx *c, const struct snap_thread *t,
+		     uint64_t lock)
+{
+	uint64_t sem = lock_word(c, lock, c->ll->lock);
+
+	return sem && t->os.arg0 >= sem && t->os.arg0 < sem + 32;
+}
+
+/*
+ * A thread blocked in its own code: a Lock or RLock the innermost frame
+ * operates on.  <=3.13: the one whose semaphore is the futex it sleeps on
+ * (exact); 3.14+: the first locked one among the executing instruction's
+ * operands.
+ */
+static bool user_wait(struct lctx *c, const struct snap_thread *t,
+		      struct wait *w)
+{
+	const struct snap_frame *f = &t->frames[0];
+	uint64_t cand[CANDIDATES_MAX];
+	size_t n = 0, npending;
+	struct py_frame_stack st;
+
+	if (strcmp(t->os.syscall, "futex") || t->gil == SNAP_GIL_WAITS ||
+	    py_frame_stack_scan(c->p, f->addr, &st, NULL))
+		return false;
+	for (size_t i = 0; i < st.npending; i++)
+		cand[n++] = st.pending[i];
+	npending = n;
+	if (!c->ll->mutex)
+		n += py_frame_values(c->p, f->code, f->addr, NULL, cand + n,
+				     CANDIDATES_MAX - n);
+	for (size_t i = 0; i < n; i++) {
+		int kind = classify(c, cand[i]);
+
+		if (kind != SNAP_LOCK_LOCK && kind != SNAP_LOCK_RLOCK)
+			continue;
+		if (c->ll->mutex ? i < npending && mutex_locked(c, cand[i]) &&
+				   !(kind == SNAP_LOCK_RLOCK &&
+				     rlock_owner(c, cand[i], kind) == t->thread_id)
+				 : futex_on(c, t, cand[i])) {
+			w->obj = cand[i];
+			w->kind = kind;
+			w->exact = !c->ll->mutex;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool thread_wait(struct lctx *c, const struct snap_thread *t,
+			struct wait *w)
+{
+	size_t nlib = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (!t->nframes || snap_thread_active(t))
+		return false;
+	while (nlib < t->nframes && is_library(&t->frames[nlib]))
+		nlib++;
+	w->at = &t->frames[nlib < t->nframes ? nlib : t->nframes - 1];
+	if (nlib)
+		return library_wait(c, t, nlib, w);
+	return user_wait(c, t, w);
+}
+
+static int await_kind_type(int kind)
+{
+	switch (kind) {
+	case SNAP_AWAIT_LOCK: return SNAP_LOCK_ASYNC_LOCK;
+	case SNAP_AWAIT_EVENT: return SNAP_LOCK_ASYNC_EVENT;
+	case SNAP_AWAIT_CONDITION: return SNAP_LOCK_ASYNC_CONDITION;
+	case SNAP_AWAIT_SEMAPHORE: return SNAP_LOCK_ASYNC_SEMAPHORE;
+	case SNAP_AWAIT_QUEUE: return SNAP_LOCK_ASYNC_QUEUE;
+	default: return SNAP_LOCK_NONE;
+	}
+}
+
+static bool task_wait(struct lctx *c, const struct snap_task *k,
+		      struct wait *w)
+{
+	int kind = await_kind_type(k->awaiting.kind);
+	size_t i = 0;
+
+	memset(w, 0, sizeof(*w));
+	if (kind == SNAP_LOCK_NONE || !k->awaiting.object || !k->nframes)
+		return false;
+	w->obj = k->awaiting.object;
+	w->kind = classify(c, w->obj);
+	if (w->kind == SNAP_LOCK_NONE)
+		w->kind = kind;
+	while (i + 1 < k->nframes && is_library(&k->frames[i]))
+		i++;
+	w->at = &k->frames[i];
+	return true;
+}
+
+/* ---- the lock list ------------------------------------------------- */
+
+static struct snap_lock *lock_get(struct lctx *c, uint64_t obj, int kind)
+{
+	struct snapshot *s = c->s;
+	struct snap_lock *l;
+
+	for (size_t i = 0; i < s->nlocks; i++)
+		if (s->locks[i].address == obj)
+			return &s->locks[i];
+	s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
+	l = &s->locks[s->nlocks++];
+	memset(l, 0, sizeof(*l));
+	l->address = obj;
+	l->type = public_type(kind);
+	return l;
+}
+
+static void add_waiter(struct snap_lock *l, const struct snap_party *who,
+		       const struct wait *w)
+{
+	struct snap_lock_waiter *lw;
+
+	l->waiters = xrealloc(l->waiters,
+			      (l->nwaiters + 1) * sizeof(*l->waiters));
+	lw = &l->waiters[l->nwaiters++];
+	memset(lw, 0, sizeof(*lw));
+	lw->who = *who;
+	if (w->at)
+		place_set(&lw->at, w->at, -1);
+	lw->timeout = w->timeout;
+	lw->exact = w->exact;
+}
+
+static void set_holder(struct lctx *c, struct snap_lock *l,
+		       const struct snap_party *who, int evidence)
+{
+	const struct holding *h = holding_of(c, l->address, who);
+
+	l->has_holder = true;
+	l->holder = *who;
+	l->evidence = evidence;
+	if (h && !l->has_held_since) {
+		l->has_held_since = true;
+		place_set(&l->held_since, h->frame, h->line);
+	}
+}
+
+/* The importer of module 'name': its frame that runs the import. */
+static void import_place(struct lctx *c, struct snap_lock *l)
+{
+	const struct snap_thread *t = snap_party_thread(c->s, &l->holder);
+
+	for (size_t i = 0; t && l->name && i < t->nframes; i++) {
+		if (!t->frames[i].importing ||
+		    strcmp(t->frames[i].importing, l->name))
+			continue;
+		while (i < t->nframes && is_library(&t->frames[i]))
+			i++;
+		if (i < t->nframes) {
+			l->has_held_since = true;
+			place_set(&l->held_since, &t->frames[i], -1);
+		}
+		return;
+	}
+}
+
+static void find_holder(struct lctx *c, struct snap_lock *l, int kind)
+{
+	struct snap_party who = { false, 0 };
+	const struct holding *h;
+
+	switch (kind) {
+	case SNAP_LOCK_RLOCK:
+	case K_RLOCK_PY:
+		who.id = rlock_owner(c, l->address, kind);
+		if (who.id)
+			set_holder(c, l, &who, SNAP_EVIDENCE_OWNER);
+		return;
+	case SNAP_LOCK_IMPORT: {
+		uint64_t name = attr2(c, l->address, "name", NULL);
+
+		if (name && !l->name)
+			py_str_read(c->p, name, NAME_MAX_CHARS, &l->name, NULL,
+				    NULL);
+		who.id = ident_attr(c, l->address, "owner", NULL);
+		if (who.id) {
+			set_holder(c, l, &who, SNAP_EVIDENCE_IMPORT);
+			import_place(c, l);
+		}
+		return;
+	}
+	case SNAP_LOCK_THREAD:
+		who.id = ident_attr(c, l->address, "_ident", "_Thread__ident");
+		if (who.id) {
+			l->has_holder = true;
+			l->holder = who;
+			l->evidence = SNAP_EVIDENCE_THREAD;
+		}
+		return;
+	case SNAP_LOCK_LOCK:
+	case SNAP_LOCK_ASYNC_LOCK:
+		h = holding_of(c, l->address, NULL);
+		if (h)
+			set_holder(c, l, &h->who, SNAP_EVIDENCE_WITH);
+		return;
+	default:
+		return; /* no one holds an Event, a Condition, ... */
+	}
+}
+
+static bool listed_when_held(int kind)
+{
+	return kind == SNAP_LOCK_LOCK || kind == SNAP_LOCK_RLOCK ||
+	       kind == K_RLOCK_PY || kind == SNAP_LOCK_ASYNC_LOCK;
+}
+
+void py_read_locks(struct py_proc *p, struct snapshot *s)
+{
+	struct lctx c;
+	int *kinds;
+
+	memset(&c, 0, sizeof(c));
+	c.p = p;
+	c.s = s;
+	c.ll = &lock_layouts[0];
+	for (size_t i = 0; i < sizeof(lock_layouts) / sizeof(*lock_layouts); i++)
+		if (p->L.major * 100 + p->L.minor >=
+		    lock_layouts[i].major * 100 + lock_layouts[i].minor)
+			c.ll = &lock_layouts[i];
+	snap_locks_release(s);
+	s->locks_read = true;
+	collect_holdings(&c);
+	for (size_t i = 0; i < s->nthreads; i++) {
+		struct snap_thread *t = &s->threads[i];
+		struct snap_party who = { false, t->thread_id };
+		struct wait w;
+
+		if (!thread_wait(&c, t, &w))
+			continue;
+		add_waiter(lock_get(&c, w.obj, w.kind), &who, &w);
+		t->waits_for = w.obj;
+	}
+	for (size_t i = 0; i < s->ntasks; i++) {
+		struct snap_task *k = &s->tasks[i];
+		struct snap_party who = { true, k->id };
+		struct wait w;
+
+		if (!task_wait(&c, k, &w))
+			continue;
+		add_waiter(lock_get(&c, w.obj, w.kind), &who, &w);
+		k->waits_for = w.obj;
+	}
+	for (size_t i = 0; i < c.nheld; i++)
+		if (listed_when_held(c.held[i].kind))
+			lock_get(&c, c.held[i].obj, c.held[i].kind);
+	/* kinds of the listed objects (private kinds matter to holders) */
+	kinds = xcalloc(s->nlocks + 1, sizeof(*kinds));
+	for (size_t i = 0; i < s->nlocks; i++)
+		kinds[i] = classify(&c, s->locks[i].address);
+	for (size_t i = 0; i < s->nlocks; i++)
+		find_holder(&c, &s->locks[i], kinds[i] ? kinds[i] :
+			    s->locks[i].type);
+	free(kinds);
+	free(c.held);
+	snap_find_deadlocks(s);
+}

@@ -1,0 +1,222 @@
+/*
+ * Unit tests for the wait-for graph (pystructs/snap_locks.c) over
+ * hand-made snapshots: lock cycles, a lock taken twice, hang chains and
+ * what is not one, a cycle through an await, and a 100,000-long chain.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/check_main.h"
+#include "common/xalloc.h"
+#include "pystructs/snapshot.h"
+
+#define LOCK(i) (0x1000u + 16u * (uint64_t)(i))
+
+/* A snapshot of n threads (thread_id 1..n) and n locks (LOCK(1..n)), no
+ * holders or waits yet. */
+static struct snapshot *threads_and_locks(size_t n)
+{
+	struct snapshot *s = snap_new();
+
+	s->locks = xcalloc(n + 1, sizeof(*s->locks));
+	for (size_t i = 1; i <= n; i++) {
+		snap_add_thread(s)->thread_id = i;
+		s->locks[s->nlocks].address = LOCK(i);
+		s->locks[s->nlocks++].type = SNAP_LOCK_LOCK;
+	}
+	s->locks_read = true;
+	return s;
+}
+
+static struct snap_lock *lock_at(struct snapshot *s, uint64_t addr)
+{
+	return (struct snap_lock *)snap_find_lock(s, addr);
+}
+
+static void hold(struct snapshot *s, uint64_t lock, bool task, uint64_t id)
+{
+	struct snap_lock *l = lock_at(s, lock);
+
+	l->has_holder = true;
+	l->holder.is_task = task;
+	l->holder.id = id;
+}
+
+/* Thread 'id' waits for 'lock' (timeout or not). */
+static void wait_on(struct snapshot *s, uint64_t id, uint64_t lock,
+		    bool timeout)
+{
+	struct snap_lock *l = lock_at(s, lock);
+
+	s->threads[id - 1].waits_for = lock;
+	l->waiters = xrealloc(l->waiters, (l->nwaiters + 1) *
+			      sizeof(*l->waiters));
+	memset(&l->waiters[l->nwaiters], 0, sizeof(*l->waiters));
+	l->waiters[l->nwaiters].who.id = id;
+	l->waiters[l->nwaiters++].timeout = timeout;
+}
+
+START_TEST(test_two_thread_cycle)
+{
+	struct snapshot *s = threads_and_locks(3);
+
+	hold(s, LOCK(1), false, 1);
+	hold(s, LOCK(2), false, 2);
+	wait_on(s, 1, LOCK(2), false);
+	wait_on(s, 2, LOCK(1), false);
+	wait_on(s, 3, LOCK(1), false); /* behind the cycle: not a hang */
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 1);
+	ck_assert_uint_eq(s->nhangs, 0);
+	ck_assert_uint_eq(s->lock_cycles[0].n, 2);
+	/* lowest node first, each waits for what the next holds */
+	ck_assert_uint_eq(s->lock_cycles[0].links[0].who.id, 1);
+	ck_assert_uint_eq(s->lock_cycles[0].links[0].lock, LOCK(2));
+	ck_assert_uint_eq(s->lock_cycles[0].links[1].who.id, 2);
+	ck_assert_uint_eq(s->lock_cycles[0].links[1].lock, LOCK(1));
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_DEADLOCK);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_self_cycle)
+{
+	struct snapshot *s = threads_and_locks(1);
+
+	hold(s, LOCK(1), false, 1);
+	wait_on(s, 1, LOCK(1), false);
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 1);
+	ck_assert_uint_eq(s->lock_cycles[0].n, 1);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_waits_are_not_deadlocks)
+{
+	/* 1 waits for 2's lock; 2 sleeps, or waits for a lock nobody is
+	 * known to hold: no verdict */
+	struct snapshot *s = threads_and_locks(3);
+
+	hold(s, LOCK(2), false, 2);
+	wait_on(s, 1, LOCK(2), false);
+	wait_on(s, 2, LOCK(3), false);
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 0);
+	ck_assert_uint_eq(s->nhangs, 0);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_NONE);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_hang_chain)
+{
+	/* 1 -> lock 2 held by 2 -> lock 3 held by 3 -> an Event (lock 4);
+	 * _i == 1: 3's wait has a timeout, so no hang */
+	struct snapshot *s = threads_and_locks(4);
+
+	lock_at(s, LOCK(4))->type = SNAP_LOCK_EVENT;
+	hold(s, LOCK(2), false, 2);
+	hold(s, LOCK(3), false, 3);
+	wait_on(s, 1, LOCK(2), false);
+	wait_on(s, 2, LOCK(3), false);
+	wait_on(s, 3, LOCK(4), _i == 1);
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 0);
+	if (_i == 1) {
+		ck_assert_uint_eq(s->nhangs, 0);
+	} else {
+		ck_assert_uint_eq(s->nhangs, 1);
+		ck_assert_uint_eq(s->hangs[0].n, 3);
+		ck_assert_uint_eq(s->hangs[0].links[0].who.id, 1);
+		ck_assert_uint_eq(s->hangs[0].links[2].who.id, 3);
+		ck_assert_uint_eq(s->hangs[0].links[2].lock, LOCK(4));
+		ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_LIKELY_HANG);
+	}
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_cycle_through_await)
+{
+	/* task 100 waits for lock 1 held by task 200, which awaits task
+	 * 100: a deadlock with one lock link and one await link */
+	struct snapshot *s = threads_and_locks(1);
+	struct snap_task *a = snap_add_task(s), *b;
+	struct snap_lock *l;
+
+	a->id = 100;
+	a->waits_for = LOCK(1);
+	b = snap_add_task(s);
+	b->id = 200;
+	b->awaiting.kind = SNAP_AWAIT_TASK;
+	b->awaiting.tasks = xcalloc(1, sizeof(uint64_t));
+	b->awaiting.tasks[0] = 100;
+	b->awaiting.ntasks = 1;
+	hold(s, LOCK(1), true, 200);
+	l = lock_at(s, LOCK(1));
+	l->type = SNAP_LOCK_ASYNC_LOCK;
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 1);
+	ck_assert_uint_eq(s->lock_cycles[0].n, 2);
+	ck_assert(s->lock_cycles[0].links[0].who.is_task);
+	ck_assert_uint_eq(s->lock_cycles[0].links[0].who.id, 100);
+	ck_assert_uint_eq(s->lock_cycles[0].links[0].lock, LOCK(1));
+	ck_assert_uint_eq(s->lock_cycles[0].links[1].who.id, 200);
+	ck_assert_uint_eq(s->lock_cycles[0].links[1].lock, 0);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_long_chain)
+{
+	/* 100,000 threads each waiting for the next one's lock: no
+	 * recursion, no cycle, no hang (nobody at the end); closing the
+	 * chain makes one cycle of all of them */
+	size_t n = 100000;
+	struct snapshot *s = threads_and_locks(n);
+
+	for (size_t i = 1; i <= n; i++)
+		hold(s, LOCK(i), false, i);
+	for (size_t i = 1; i < n; i++)
+		wait_on(s, i, LOCK(i + 1), false);
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 0);
+	ck_assert_uint_eq(s->nhangs, 0);
+	snap_locks_release(s);
+	snap_free(s);
+	s = threads_and_locks(n);
+	for (size_t i = 1; i <= n; i++)
+		hold(s, LOCK(i), false, i);
+	for (size_t i = 1; i <= n; i++)
+		wait_on(s, i, LOCK(i % n + 1), false);
+	snap_find_deadlocks(s);
+	ck_assert_uint_eq(s->nlock_cycles, 1);
+	ck_assert_uint_eq(s->lock_cycles[0].n, n);
+	snap_free(s);
+}
+END_TEST
+
+static Suite *deadlock_suite(void)
+{
+	Suite *s = suite_create("deadlock");
+	TCase *tc = tcase_create("deadlock");
+
+	tcase_add_test(tc, test_two_thread_cycle);
+	tcase_add_test(tc, test_self_cycle);
+	tcase_add_test(tc, test_waits_are_not_deadlocks);
+	tcase_add_loop_test(tc, test_hang_chain, 0, 2);
+	tcase_add_test(tc, test_cycle_through_await);
+	tcase_add_test(tc, test_long_chain);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(deadlock_suite());
+}
