@@ -18,19 +18,21 @@
 /*
  * The C lock objects of _threadmodule.c (no header declares them), from
  * a version on:  <=3.13 lockobject { HEAD; PyThread_type_lock lock_lock
- * (a sem_t *) ...} and rlockobject { HEAD; lock_lock; unsigned long
- * rlock_owner; unsigned long rlock_count ...}; 3.14+ { HEAD; PyMutex }
- * and { HEAD; _PyRecursiveMutex { PyMutex; thread; level } } where level
- * is the count minus one.
+ * (a sem_t *); in_weakreflist; char locked (3.x) } and rlockobject { HEAD;
+ * lock_lock; unsigned long rlock_owner; unsigned long rlock_count ...};
+ * 3.14+ { HEAD; PyMutex } and { HEAD; _PyRecursiveMutex { PyMutex;
+ * thread; level } } where level is the count minus one.
  */
 static const struct lock_layout {
 	unsigned major, minor;
 	bool mutex;     /* a PyMutex byte, not a semaphore pointer */
 	int lock;       /* sem_t * / PyMutex, in both types */
+	int locked;     /* Lock's 'locked' flag byte, -1: none */
 	int rlock_owner, rlock_count;
 } lock_layouts[] = {
-	{ 2, 7, false, 16, 24, 32 },
-	{ 3, 14, true, 16, 24, 32 },
+	{ 2, 7, false, 16, -1, 24, 32 },
+	{ 3, 0, false, 16, 32, 24, 32 },
+	{ 3, 14, true, 16, 16, 24, 32 },
 };
 
 /* Private kinds: the public types plus what classify() tells apart. */
@@ -208,22 +210,26 @@ static uint64_t lock_word(struct lctx *c, uint64_t obj, int off)
 	return v;
 }
 
-/* Is a 3.14+ Lock / RLock locked (bit 0 of its PyMutex)? */
-static bool mutex_locked(struct lctx *c, uint64_t obj)
-{
-	uint8_t m = 0;
-
-	if (mem_read(c->p->mem, obj + (uint64_t)c->ll->lock, &m, 1, NULL))
-		return false;
-	return m & 1;
-}
-
 /* The RLock's owner (a thread ident), 0 when free. */
 static uint64_t rlock_owner(struct lctx *c, uint64_t obj, int kind)
 {
 	if (kind == K_RLOCK_PY)
 		return ident_attr(c, obj, "_RLock__owner", NULL);
 	return lock_word(c, obj, c->ll->rlock_owner);
+}
+
+/* Is a Lock (its flag, or bit 0 of a 3.14+ PyMutex) or an RLock (an
+ * owner) locked?  False when it cannot be told (2.7's Lock). */
+static bool is_locked(struct lctx *c, uint64_t obj, int kind)
+{
+	uint8_t m = 0;
+
+	if (kind == SNAP_LOCK_RLOCK)
+		return rlock_owner(c, obj, kind) != 0;
+	if (c->ll->locked < 0 ||
+	    mem_read(c->p->mem, obj + (uint64_t)c->ll->locked, &m, 1, NULL))
+		return false;
+	return c->ll->mutex ? m & 1 : m != 0;
 }
 
 /* ---- places and parties -------------------------------------------- */
@@ -505,39 +511,51 @@ static bool futex_on(struct lctx *c, const struct snap_thread *t,
 
 /*
  * A thread blocked in its own code: a Lock or RLock the innermost frame
- * operates on.  <=3.13: the one whose semaphore is the futex it sleeps on
- * (exact); 3.14+: the first locked one among the executing instruction's
- * operands.
+ * operates on.  Up to 3.13, when the thread sleeps on a futex, the lock
+ * whose semaphore that futex is (exact).  Else (3.14+, whose locks park
+ * threads elsewhere, or a thread caught between a dump's resume and its
+ * futex) the first locked one among the executing instruction's
+ * operands - not one of its own RLocks, which would not block it.
  */
 static bool user_wait(struct lctx *c, const struct snap_thread *t,
 		      struct wait *w)
 {
 	const struct snap_frame *f = &t->frames[0];
+	bool futex = !strcmp(t->os.syscall, "futex"), exact;
 	uint64_t cand[CANDIDATES_MAX];
 	size_t n = 0, npending;
 	struct py_frame_stack st;
 
-	if (strcmp(t->os.syscall, "futex") || t->gil == SNAP_GIL_WAITS ||
+	/* Python code runs with the GIL: a holder (or a waiter) is not
+	 * blocked in a C call */
+	if (t->holds_gil || t->gil == SNAP_GIL_HOLDS ||
+	    t->gil == SNAP_GIL_WAITS || (t->os.state && !futex &&
+					 t->os.state != 'R') ||
 	    py_frame_stack_scan(c->p, f->addr, &st, NULL))
 		return false;
+	exact = futex && !c->ll->mutex;
 	for (size_t i = 0; i < st.npending; i++)
 		cand[n++] = st.pending[i];
 	npending = n;
-	if (!c->ll->mutex)
+	if (exact)
 		n += py_frame_values(c->p, f->code, f->addr, NULL, cand + n,
 				     CANDIDATES_MAX - n);
 	for (size_t i = 0; i < n; i++) {
 		int kind = classify(c, cand[i]);
+		bool hit;
 
 		if (kind != SNAP_LOCK_LOCK && kind != SNAP_LOCK_RLOCK)
 			continue;
-		if (c->ll->mutex ? i < npending && mutex_locked(c, cand[i]) &&
-				   !(kind == SNAP_LOCK_RLOCK &&
-				     rlock_owner(c, cand[i], kind) == t->thread_id)
-				 : futex_on(c, t, cand[i])) {
+		if (exact)
+			hit = futex_on(c, t, cand[i]);
+		else
+			hit = i < npending && is_locked(c, cand[i], kind) &&
+			      !(kind == SNAP_LOCK_RLOCK &&
+				rlock_owner(c, cand[i], kind) == t->thread_id);
+		if (hit) {
 			w->obj = cand[i];
 			w->kind = kind;
-			w->exact = !c->ll->mutex;
+			w->exact = exact;
 			return true;
 		}
 	}
@@ -550,11 +568,13 @@ static bool thread_wait(struct lctx *c, const struct snap_thread *t,
 	size_t nlib = 0;
 
 	memset(w, 0, sizeof(*w));
-	if (!t->nframes || snap_thread_active(t))
+	if (!t->nframes)
 		return false;
 	while (nlib < t->nframes && is_library(&t->frames[nlib]))
 		nlib++;
 	w->at = &t->frames[nlib < t->nframes ? nlib : t->nframes - 1];
+	/* Frames inside threading's waits say so whatever the OS says (a
+	 * thread may be between a wakeup and its next futex) */
 	if (nlib)
 		return library_wait(c, t, nlib, w);
 	return user_wait(c, t, w);
@@ -591,38 +611,58 @@ static bool task_wait(struct lctx *c, const struct snap_task *k,
 	return true;
 }
 
-/* ---- the lock list ------------------------------------------------- */
+/* ---- the lock list ------------------------------------------------ */
 
-static struct snap_lock *lock_get(struct lctx *c, uint64_t obj, int kind)
+/* A wait found, before the lock list exists. */
+struct party_wait {
+	struct snap_party who;
+	struct wait w;
+};
+
+struct lock_want {
+	uint64_t obj;
+	int kind;
+};
+
+static int want_cmp(const void *x, const void *y)
 {
-	struct snapshot *s = c->s;
-	struct snap_lock *l;
+	const struct lock_want *a = x, *b = y;
 
-	for (size_t i = 0; i < s->nlocks; i++)
-		if (s->locks[i].address == obj)
-			return &s->locks[i];
-	s->locks = xrealloc(s->locks, (s->nlocks + 1) * sizeof(*s->locks));
-	l = &s->locks[s->nlocks++];
-	memset(l, 0, sizeof(*l));
-	l->address = obj;
-	l->type = public_type(kind);
-	return l;
+	return a->obj < b->obj ? -1 : a->obj > b->obj;
 }
 
-static void add_waiter(struct snap_lock *l, const struct snap_party *who,
-		       const struct wait *w)
+/* s->locks: one per object waited for or held (of a listed kind), in
+ * address order. */
+static void make_locks(struct lctx *c, struct lock_want *want, size_t n)
+{
+	struct snapshot *s = c->s;
+
+	qsort(want, n, sizeof(*want), want_cmp);
+	s->locks = xcalloc(n + 1, sizeof(*s->locks));
+	for (size_t i = 0; i < n; i++) {
+		struct snap_lock *l;
+
+		if (i && want[i].obj == want[i - 1].obj)
+			continue;
+		l = &s->locks[s->nlocks++];
+		l->address = want[i].obj;
+		l->type = public_type(want[i].kind);
+	}
+}
+
+static void add_waiter(struct snap_lock *l, const struct party_wait *pw)
 {
 	struct snap_lock_waiter *lw;
 
-	l->waiters = xrealloc(l->waiters,
-			      (l->nwaiters + 1) * sizeof(*l->waiters));
+	l->waiters = xgrow(l->waiters, &l->waiters_cap, l->nwaiters + 1,
+			   sizeof(*l->waiters));
 	lw = &l->waiters[l->nwaiters++];
 	memset(lw, 0, sizeof(*lw));
-	lw->who = *who;
-	if (w->at)
-		place_set(&lw->at, w->at, -1);
-	lw->timeout = w->timeout;
-	lw->exact = w->exact;
+	lw->who = pw->who;
+	if (pw->w.at)
+		place_set(&lw->at, pw->w.at, -1);
+	lw->timeout = pw->w.timeout;
+	lw->exact = pw->w.exact;
 }
 
 static void set_holder(struct lctx *c, struct snap_lock *l,
@@ -710,8 +750,10 @@ static bool listed_when_held(int kind)
 
 void py_read_locks(struct py_proc *p, struct snapshot *s)
 {
+	struct party_wait *waits;
+	struct lock_want *want;
+	size_t nwaits = 0, nwant = 0;
 	struct lctx c;
-	int *kinds;
 
 	memset(&c, 0, sizeof(c));
 	c.p = p;
@@ -724,37 +766,49 @@ void py_read_locks(struct py_proc *p, struct snapshot *s)
 	snap_locks_release(s);
 	s->locks_read = true;
 	collect_holdings(&c);
+	waits = xcalloc(s->nthreads + s->ntasks + 1, sizeof(*waits));
 	for (size_t i = 0; i < s->nthreads; i++) {
-		struct snap_thread *t = &s->threads[i];
-		struct snap_party who = { false, t->thread_id };
-		struct wait w;
+		struct party_wait *pw = &waits[nwaits];
 
-		if (!thread_wait(&c, t, &w))
-			continue;
-		add_waiter(lock_get(&c, w.obj, w.kind), &who, &w);
-		t->waits_for = w.obj;
+		pw->who.id = s->threads[i].thread_id;
+		if (thread_wait(&c, &s->threads[i], &pw->w)) {
+			s->threads[i].waits_for = pw->w.obj;
+			nwaits++;
+		}
 	}
 	for (size_t i = 0; i < s->ntasks; i++) {
-		struct snap_task *k = &s->tasks[i];
-		struct snap_party who = { true, k->id };
-		struct wait w;
+		struct party_wait *pw = &waits[nwaits];
 
-		if (!task_wait(&c, k, &w))
-			continue;
-		add_waiter(lock_get(&c, w.obj, w.kind), &who, &w);
-		k->waits_for = w.obj;
+		pw->who.is_task = true;
+		pw->who.id = s->tasks[i].id;
+		if (task_wait(&c, &s->tasks[i], &pw->w)) {
+			s->tasks[i].waits_for = pw->w.obj;
+			nwaits++;
+		}
 	}
-	for (size_t i = 0; i < c.nheld; i++)
-		if (listed_when_held(c.held[i].kind))
-			lock_get(&c, c.held[i].obj, c.held[i].kind);
-	/* kinds of the listed objects (private kinds matter to holders) */
-	kinds = xcalloc(s->nlocks + 1, sizeof(*kinds));
-	for (size_t i = 0; i < s->nlocks; i++)
-		kinds[i] = classify(&c, s->locks[i].address);
-	for (size_t i = 0; i < s->nlocks; i++)
-		find_holder(&c, &s->locks[i], kinds[i] ? kinds[i] :
-			    s->locks[i].type);
-	free(kinds);
+	want = xcalloc(nwaits + c.nheld + 1, sizeof(*want));
+	for (size_t i = 0; i < nwaits; i++) {
+		want[nwant].obj = waits[i].w.obj;
+		want[nwant++].kind = waits[i].w.kind;
+	}
+	for (size_t i = 0; i < c.nheld; i++) {
+		if (!listed_when_held(c.held[i].kind))
+			continue;
+		want[nwant].obj = c.held[i].obj;
+		want[nwant++].kind = c.held[i].kind;
+	}
+	make_locks(&c, want, nwant);
+	for (size_t i = 0; i < nwaits; i++)
+		add_waiter((struct snap_lock *)snap_find_lock(s, waits[i].w.obj),
+			   &waits[i]);
+	/* holders, by each object's own kind (private kinds matter) */
+	for (size_t i = 0; i < s->nlocks; i++) {
+		int kind = classify(&c, s->locks[i].address);
+
+		find_holder(&c, &s->locks[i], kind ? kind : s->locks[i].type);
+	}
+	free(want);
+	free(waits);
 	free(c.held);
 	snap_find_deadlocks(s);
 }

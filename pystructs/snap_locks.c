@@ -97,9 +97,18 @@ int snap_verdict(const struct snapshot *s)
 const struct snap_lock *snap_find_lock(const struct snapshot *s,
 				       uint64_t address)
 {
-	for (size_t i = 0; address && i < s->nlocks; i++)
-		if (s->locks[i].address == address)
-			return &s->locks[i];
+	size_t lo = 0, hi = s->nlocks;
+
+	while (address && lo < hi) { /* s->locks is sorted by address */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->locks[mid].address == address)
+			return &s->locks[mid];
+		if (s->locks[mid].address < address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
@@ -198,16 +207,6 @@ static size_t node_of(const struct party_index *idx, size_t n,
 	return hit ? hit->node : SIZE_MAX;
 }
 
-static bool waiter_timeout(const struct snap_lock *l,
-			   const struct snap_party *who)
-{
-	for (size_t i = 0; i < l->nwaiters; i++)
-		if (l->waiters[i].who.is_task == who->is_task &&
-		    l->waiters[i].who.id == who->id)
-			return l->waiters[i].timeout;
-	return false;
-}
-
 static void edge_add(struct digraph_edge **e, size_t *n, size_t *cap,
 		     size_t from, size_t to)
 {
@@ -240,12 +239,21 @@ static void build(struct graph *gr, const struct snapshot *s)
 		idx[i].node = i;
 	}
 	qsort(idx, gr->n, sizeof(*idx), party_cmp);
+	for (size_t i = 0; i < s->nlocks; i++) {
+		const struct snap_lock *l = &s->locks[i];
+
+		for (size_t j = 0; j < l->nwaiters; j++) {
+			size_t k = node_of(idx, gr->n, &l->waiters[j].who);
+
+			if (k != SIZE_MAX && gr->v[k].lock == l->address)
+				gr->v[k].timeout = l->waiters[j].timeout;
+		}
+	}
 	for (size_t i = 0; i < gr->n; i++) {
 		struct node *nd = &gr->v[i];
 		const struct snap_lock *l = snap_find_lock(s, nd->lock);
 
 		if (l) {
-			nd->timeout = waiter_timeout(l, &nd->who);
 			if (l->has_holder)
 				nd->lock_to = node_of(idx, gr->n, &l->holder);
 			if (nd->lock_to != SIZE_MAX) {

@@ -136,7 +136,7 @@ struct snap_lock {
 	struct snap_place held_since; /* the holder's with / import */
 	int evidence;         /* enum snap_evidence */
 	struct snap_lock_waiter *waiters;
-	size_t nwaiters;
+	size_t nwaiters, waiters_cap;
 };
 
 /* One step of a deadlock or a hang: who waits for which lock. */
@@ -263,7 +263,8 @@ struct snapshot {
 	char *tasks_note;  /* why tasks could not be read (or partly), or
 			      NULL */
 	bool locks_read;   /* locks, lock_cycles and hangs were looked for */
-	struct snap_lock *locks;      /* held or waited for */
+	struct snap_lock *locks;      /* held or waited for, sorted by
+					 address */
 	size_t nlocks;
 	struct snap_chain *lock_cycles; /* deadlocks through locks */
 	size_t nlock_cycles;

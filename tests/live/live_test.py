@@ -401,6 +401,14 @@ def compare_dump(record, doc, opts=("--json",)):
     problems = []
     if not isinstance(doc, dict):
         return ["output is not a JSON object"]
+    # The verdict a target states, else a deadlock for the await cycles an
+    # asyncio target says it built, else none.
+    verdict = record.get("verdict") or (
+        "deadlock" if record.get("cycles") else "none")
+    if doc.get("verdict") != verdict:
+        problems.append("verdict: expected %r, got %r; locks %r, hangs %r"
+                        % (verdict, doc.get("verdict"), doc.get("locks"),
+                           doc.get("hangs")))
     if doc.get("pid") != record["pid"]:
         problems.append("pid: expected %r, got %r" % (record["pid"],
                                                       doc.get("pid")))
