@@ -106,8 +106,13 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	rc = py_read_threads(py, &ro, s, e);
 	if (!rc && o->tasks)
 		py_read_tasks(py, s);
-	if (!rc && o->locks)
+	if (!rc && o->locks) {
+		/* Best effort over data that is not expected to move (blocked
+		 * threads): whole pages, also when not paused. */
+		mem_cache_enable(py->mem, true);
 		py_read_locks(py, s);
+		mem_cache_enable(py->mem, o->pause);
+	}
 	if (o->pause) {
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);

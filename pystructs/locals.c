@@ -256,3 +256,39 @@ uint64_t py_frame_value(struct py_proc *p, uint64_t code, uint64_t frame,
 
 	return py_frame_values(p, code, frame, names, &v, 1) ? v : 0;
 }
+
+void py_code_var_slots(struct py_proc *p, uint64_t code,
+		       const char *const *names, struct py_var_slot *out)
+{
+	struct slots s;
+	bool ok = read_slots(p, code, &s);
+
+	for (size_t k = 0; names[k]; k++) {
+		out[k].index = -1;
+		out[k].cell = false;
+		for (size_t i = 0; ok && i < s.n; i++) {
+			if (strcmp(names[k], s.v[i].name))
+				continue;
+			out[k].index = (int)i;
+			out[k].cell = s.v[i].is_cell;
+			break;
+		}
+	}
+	slots_release(&s);
+}
+
+uint64_t py_frame_slot_value(struct py_proc *p, uint64_t frame,
+			     const struct py_var_slot *slot)
+{
+	struct slot sl = { .is_cell = slot->cell };
+	uint64_t v;
+
+	if (slot->index < 0 ||
+	    mem_read_u64(p->mem, frame + (uint64_t)p->L.frame.localsplus +
+			 8 * (uint64_t)slot->index, &v, NULL))
+		return 0;
+	v &= ~(uint64_t)p->L.frame.tag_bits;
+	if (!py_ptr_ok(v))
+		return 0;
+	return slot_value(p, &sl, v);
+}

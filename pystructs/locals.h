@@ -5,6 +5,7 @@
 #ifndef SNAKESCOPE_LOCALS_H
 #define SNAKESCOPE_LOCALS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,21 @@ size_t py_frame_values(struct py_proc *p, uint64_t code, uint64_t frame,
 /* The value of the variable 'name', or 0 (unbound or no such name). */
 uint64_t py_frame_value(struct py_proc *p, uint64_t code, uint64_t frame,
 			const char *name);
+
+/* Where a named variable lives in a frame of some code object. */
+struct py_var_slot {
+	int index; /* slot in localsplus, -1: the code has no such name */
+	bool cell; /* the slot holds a cell (read through it) */
+};
+
+/* The slots of the NULL-terminated 'names' in frames of 'code' (out[k]
+ * for names[k]): look them up once per code object, then read values
+ * with py_frame_slot_value(). */
+void py_code_var_slots(struct py_proc *p, uint64_t code,
+		       const char *const *names, struct py_var_slot *out);
+
+/* The value in a frame's slot (0: unbound or no such slot). */
+uint64_t py_frame_slot_value(struct py_proc *p, uint64_t frame,
+			     const struct py_var_slot *slot);
 
 #endif

@@ -89,8 +89,22 @@ struct holding {
 	int line;
 };
 
+/* The variables library frames are asked for, by code object. */
+enum { VAR_SELF, VAR_TIMEOUT, VAR_BLOCK, NVARS };
+static const char *const var_names[NVARS + 1] = { "self", "timeout", "block",
+						  NULL };
+#define VAR_CACHE 256
+
+struct code_vars {
+	uint64_t code;
+	struct py_var_slot slot[NVARS];
+};
+
 struct lctx {
+	struct code_vars vars[VAR_CACHE];
+	size_t nvars;
 	struct py_proc *p;
+	struct py_stack_cache *stacks;
 	struct snapshot *s;
 	const struct lock_layout *ll;
 	struct { uint64_t type; int kind; } kinds[KIND_CACHE];
@@ -197,6 +211,22 @@ static uint64_t ident_attr(struct lctx *c, uint64_t obj, const char *name,
 static uint64_t condition_lock(struct lctx *c, uint64_t cond)
 {
 	return attr2(c, cond, "_lock", "_Condition__lock");
+}
+
+/* The value of variable VAR_* of a frame (0: unbound or none). */
+static uint64_t frame_var(struct lctx *c, const struct snap_frame *f, int var)
+{
+	struct code_vars *cv = NULL, tmp;
+
+	for (size_t i = 0; i < c->nvars && !cv; i++)
+		if (c->vars[i].code == f->code)
+			cv = &c->vars[i];
+	if (!cv) {
+		cv = c->nvars < VAR_CACHE ? &c->vars[c->nvars++] : &tmp;
+		cv->code = f->code;
+		py_code_var_slots(c->p, f->code, var_names, cv->slot);
+	}
+	return py_frame_slot_value(c->p, f->addr, &cv->slot[var]);
 }
 
 /* ---- C lock state -------------------------------------------------- */
@@ -328,7 +358,7 @@ static uint64_t waited_condition(struct lctx *c, const struct snap_frame *fr,
 
 		if (strcmp(fn, "wait") && strcmp(fn, "wait_for"))
 			continue;
-		self = py_frame_value(c->p, fr[i].code, fr[i].addr, "self");
+		self = frame_var(c, &fr[i], VAR_SELF);
 		kind = self ? classify(c, self) : SNAP_LOCK_NONE;
 		if (kind == SNAP_LOCK_CONDITION ||
 		    kind == SNAP_LOCK_ASYNC_CONDITION)
@@ -342,7 +372,9 @@ static void frame_holdings(struct lctx *c, const struct snap_party *who,
 {
 	struct py_frame_stack st;
 
-	if (!f->addr || py_frame_stack_scan(c->p, f->addr, &st, NULL))
+	if (!f->addr || !f->code ||
+	    py_frame_stack_scan(c->p, c->stacks, f->addr, f->code, false, &st,
+				NULL))
 		return;
 	for (size_t i = 0; i < st.nwith; i++) {
 		uint64_t obj = st.with[i].object;
@@ -413,8 +445,8 @@ struct wait {
 
 static bool frame_timed(struct lctx *c, const struct snap_frame *f)
 {
-	uint64_t v = py_frame_value(c->p, f->code, f->addr, "timeout");
-	uint64_t block = py_frame_value(c->p, f->code, f->addr, "block");
+	uint64_t v = frame_var(c, f, VAR_TIMEOUT);
+	uint64_t block = frame_var(c, f, VAR_BLOCK);
 	char name[PY_TNAME_CACHED];
 
 	if (block && !py_type_name(c->p, block, name, sizeof(name), NULL) &&
@@ -444,7 +476,7 @@ static bool library_wait(struct lctx *c, const struct snap_thread *t,
 	for (size_t i = 0; i < nlib; i++) {
 		const struct snap_frame *f = &t->frames[i];
 		const char *fn = short_name(f->function);
-		uint64_t self = py_frame_value(c->p, f->code, f->addr, "self");
+		uint64_t self = frame_var(c, f, VAR_SELF);
 		int kind = self ? classify(c, self) : SNAP_LOCK_NONE;
 		bool acquiring = !strcmp(fn, "acquire") ||
 				 !strcmp(fn, "__enter__") ||
@@ -531,7 +563,8 @@ static bool user_wait(struct lctx *c, const struct snap_thread *t,
 	if (t->holds_gil || t->gil == SNAP_GIL_HOLDS ||
 	    t->gil == SNAP_GIL_WAITS || (t->os.state && !futex &&
 					 t->os.state != 'R') ||
-	    py_frame_stack_scan(c->p, f->addr, &st, NULL))
+	    py_frame_stack_scan(c->p, c->stacks, f->addr, f->code, true, &st,
+				NULL))
 		return false;
 	exact = futex && !c->ll->mutex;
 	for (size_t i = 0; i < st.npending; i++)
@@ -758,6 +791,7 @@ void py_read_locks(struct py_proc *p, struct snapshot *s)
 	memset(&c, 0, sizeof(c));
 	c.p = p;
 	c.s = s;
+	c.stacks = py_stack_cache_new();
 	c.ll = &lock_layouts[0];
 	for (size_t i = 0; i < sizeof(lock_layouts) / sizeof(*lock_layouts); i++)
 		if (p->L.major * 100 + p->L.minor >=
@@ -810,5 +844,6 @@ void py_read_locks(struct py_proc *p, struct snapshot *s)
 	free(want);
 	free(waits);
 	free(c.held);
+	py_stack_cache_free(c.stacks);
 	snap_find_deadlocks(s);
 }

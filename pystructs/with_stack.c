@@ -3,6 +3,7 @@
 #include "pystructs/with_stack.h"
 #include "pystructs/code.h"
 #include "pystructs/object.h"
+#include "common/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,7 @@ static size_t saved_top(struct py_proc *p, const uint8_t *fr, uint64_t base,
 struct exc_entry {
 	int start, end, target, depth;
 	bool lasti;
+	bool with;  /* the handler is a with statement's cleanup */
 };
 
 static bool varint(const uint8_t *b, size_t n, size_t *i, int *out)
@@ -193,9 +195,8 @@ static bool is_with_cleanup(struct py_proc *p, uint64_t code, int target,
  * whose protected ranges enclose ip most tightly (a with body is split
  * into several ranges around nested blocks).  -1: none (not a with).
  */
-static int with_line(struct py_proc *p, uint64_t code,
-		     const struct py_code *c, const struct exc_entry *ex,
-		     size_t nex, int depth, int ip)
+static int with_line(struct py_proc *p, const struct py_code *c,
+		     const struct exc_entry *ex, size_t nex, int depth, int ip)
 {
 	int best_target = -1, best_span = 0;
 
@@ -216,9 +217,8 @@ static int with_line(struct py_proc *p, uint64_t code,
 			lo = ex[j].start < lo ? ex[j].start : lo;
 			hi = ex[j].end > hi ? ex[j].end : hi;
 		}
-		if (ip < lo || ip >= hi ||
-		    (best_target >= 0 && hi - lo >= best_span) ||
-		    !is_with_cleanup(p, code, ex[i].target, c))
+		if (ip < lo || ip >= hi || !ex[i].with ||
+		    (best_target >= 0 && hi - lo >= best_span))
 			continue;
 		best_target = ex[i].target;
 		best_span = hi - lo;
@@ -233,63 +233,7 @@ static int with_line(struct py_proc *p, uint64_t code,
 	}
 }
 
-static int scan_interp_frame(struct py_proc *p, uint64_t frame,
-			     const uint8_t *fr, uint64_t code,
-			     const struct py_code *c, struct py_frame_stack *out)
-{
-	const struct py_layout *L = &p->L;
-	struct exc_entry *ex = NULL;
-	uint8_t *tab = NULL;
-	size_t ntab = 0, nex = 0, nslots, live = 0, top;
-	int32_t nlocalsplus, stacksize;
-	uint64_t table, base, *slots;
-	int ip = py_frame_lasti(p, fr, code, c);
-
-	if (code_int(p, code, L->code.nlocalsplus, &nlocalsplus) ||
-	    code_int(p, code, L->code.stacksize, &stacksize) ||
-	    nlocalsplus < 0 || stacksize <= 0 || nlocalsplus > (1 << 20))
-		return 0;
-	if (!py_field(p, code, L->code.exceptiontable, &table, NULL) &&
-	    !py_bytes_read(p, table, EXC_TABLE_MAX, &tab, &ntab, NULL) && ntab) {
-		ex = calloc(EXC_ENTRIES_MAX, sizeof(*ex));
-		if (ex)
-			nex = parse_exc_table(tab, ntab, ex, EXC_ENTRIES_MAX);
-	}
-	free(tab);
-	for (size_t i = 0; i < nex && ip >= 0; i++) {
-		if (ip >= ex[i].start && ip < ex[i].end) {
-			live = (size_t)ex[i].depth;
-			break;
-		}
-	}
-	base = frame + (uint64_t)L->frame.localsplus + 8 * (uint64_t)nlocalsplus;
-	nslots = (size_t)stacksize;
-	slots = read_slots(p, base, &nslots);
-	if (!slots) {
-		free(ex);
-		return 0;
-	}
-	if (live > nslots)
-		live = nslots;
-	for (size_t k = 0; k < live; k++) {
-		int line;
-		uint64_t obj = unwrap(p, slots[k]);
-
-		if (!obj)
-			continue;
-		line = with_line(p, code, c, ex, nex, (int)k + 1, ip);
-		if (line != -1 || p->L.op.with_except_start == LAYOUT_NONE)
-			add_with(out, obj, line);
-	}
-	top = saved_top(p, fr, base, nlocalsplus, live, nslots);
-	for (size_t k = top; k-- > live;)
-		add_pending(p, out, slots[k]);
-	free(slots);
-	free(ex);
-	return 0;
-}
-
-/* ---- <=3.10: the block stack --------------------------------------- */
+/* ---- <=3.10 bytecode ----------------------------------------------- */
 
 /* Decode the instruction at *off of co_code: opcode and full argument
  * (EXTENDED_ARG folded in); *off moves past it.  False at the end. */
@@ -355,22 +299,210 @@ static int setup_with_line(struct py_proc *p, const struct py_code *c,
 	return -1;
 }
 
-static int scan_object_frame(struct py_proc *p, const uint8_t *fr,
-			     uint64_t code, const struct py_code *c,
+/* ---- what a code object says, once per code object ---------------- */
+
+#define CACHE_BUCKETS 256u
+#define CACHE_MAX 8192
+
+struct stack_code {
+	uint64_t code;
+	int32_t nlocalsplus, stacksize;
+	struct exc_entry *ex;   /* 3.11+ */
+	size_t nex;
+	uint8_t *bytecode;      /* <=3.10 */
+	size_t nbytecode;
+	bool has_with;          /* some with statement in the code */
+	struct stack_code *next;
+};
+
+struct py_stack_cache {
+	struct stack_code *bucket[CACHE_BUCKETS];
+	size_t n;
+};
+
+struct py_stack_cache *py_stack_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct py_stack_cache));
+}
+
+static void code_info_free(struct stack_code *sc)
+{
+	free(sc->ex);
+	free(sc->bytecode);
+	free(sc);
+}
+
+void py_stack_cache_free(struct py_stack_cache *cache)
+{
+	if (!cache)
+		return;
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		while (cache->bucket[i]) {
+			struct stack_code *next = cache->bucket[i]->next;
+
+			code_info_free(cache->bucket[i]);
+			cache->bucket[i] = next;
+		}
+	}
+	free(cache);
+}
+
+static size_t bucket_of(uint64_t code)
+{
+	return (size_t)((code >> 4) * 0x9e3779b97f4a7c15ULL >> 56) %
+	       CACHE_BUCKETS;
+}
+
+/* Is there a SETUP_WITH / SETUP_ASYNC_WITH in <=3.10 bytecode? */
+static bool bytecode_has_with(const struct py_layout *L, const uint8_t *b,
+			      size_t n)
+{
+	size_t off = 0, at;
+	uint32_t arg;
+	int op;
+
+	while (next_instr(L, b, n, &off, &op, &arg, &at))
+		if (op == L->op.setup_with || (L->op.setup_async_with !=
+		    LAYOUT_NONE && op == L->op.setup_async_with))
+			return true;
+	return false;
+}
+
+static struct stack_code *code_info_read(struct py_proc *p, uint64_t code,
+					 const struct py_code *c)
+{
+	const struct py_layout *L = &p->L;
+	struct stack_code *sc = xcalloc(1, sizeof(*sc));
+	uint64_t obj;
+
+	sc->code = code;
+	if (code_int(p, code, L->code.stacksize, &sc->stacksize) ||
+	    sc->stacksize < 0)
+		sc->stacksize = 0;
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		if (!py_field(p, code, L->code.code, &obj, NULL) &&
+		    !py_bytes_read(p, obj, BYTECODE_MAX, &sc->bytecode,
+				   &sc->nbytecode, NULL))
+			sc->has_with = bytecode_has_with(L, sc->bytecode,
+							 sc->nbytecode);
+		return sc;
+	}
+	if (code_int(p, code, L->code.nlocalsplus, &sc->nlocalsplus) ||
+	    sc->nlocalsplus < 0 || sc->nlocalsplus > (1 << 20))
+		sc->stacksize = 0;
+	if (!py_field(p, code, L->code.exceptiontable, &obj, NULL)) {
+		uint8_t *tab = NULL;
+		size_t ntab = 0;
+
+		if (!py_bytes_read(p, obj, EXC_TABLE_MAX, &tab, &ntab, NULL) &&
+		    ntab) {
+			sc->ex = xcalloc(EXC_ENTRIES_MAX, sizeof(*sc->ex));
+			sc->nex = parse_exc_table(tab, ntab, sc->ex,
+						  EXC_ENTRIES_MAX);
+		}
+		free(tab);
+	}
+	for (size_t i = 0; i < sc->nex; i++) {
+		bool seen = false;
+
+		if (!sc->ex[i].lasti)
+			continue;
+		/* one look per handler */
+		for (size_t j = 0; j < i && !seen; j++) {
+			if (sc->ex[j].target == sc->ex[i].target) {
+				sc->ex[i].with = sc->ex[j].with;
+				seen = true;
+			}
+		}
+		if (!seen)
+			sc->ex[i].with = is_with_cleanup(p, code, sc->ex[i].target,
+							 c);
+		sc->has_with |= sc->ex[i].with;
+	}
+	return sc;
+}
+
+/* The cached facts of a code object (*tmp, to be freed, when the cache
+ * is full or absent). */
+static struct stack_code *code_info(struct py_proc *p,
+				    struct py_stack_cache *cache,
+				    uint64_t code, const struct py_code *c,
+				    struct stack_code **tmp)
+{
+	struct stack_code *sc;
+	size_t b = bucket_of(code);
+
+	*tmp = NULL;
+	for (sc = cache ? cache->bucket[b] : NULL; sc; sc = sc->next)
+		if (sc->code == code)
+			return sc;
+	sc = code_info_read(p, code, c);
+	if (!cache || cache->n >= CACHE_MAX) {
+		*tmp = sc;
+		return sc;
+	}
+	sc->next = cache->bucket[b];
+	cache->bucket[b] = sc;
+	cache->n++;
+	return sc;
+}
+
+static int scan_interp_frame(struct py_proc *p, uint64_t frame,
+			     const uint8_t *fr, uint64_t code,
+			     const struct py_code *c,
+			     const struct stack_code *sc, bool pending,
 			     struct py_frame_stack *out)
 {
 	const struct py_layout *L = &p->L;
-	uint64_t valuestack = py_rd64(fr, L->frame.valuestack), *slots, co_code;
-	uint8_t *bytecode = NULL;
-	size_t nbytecode = 0, nslots, live = 0, top;
-	int32_t iblock, stacksize;
+	size_t nslots = (size_t)sc->stacksize, live = 0, top;
+	uint64_t base, *slots;
+	int ip = py_frame_lasti(p, fr, code, c);
+
+	for (size_t i = 0; i < sc->nex && ip >= 0; i++) {
+		if (ip >= sc->ex[i].start && ip < sc->ex[i].end) {
+			live = (size_t)sc->ex[i].depth;
+			break;
+		}
+	}
+	base = frame + (uint64_t)L->frame.localsplus +
+	       8 * (uint64_t)sc->nlocalsplus;
+	slots = read_slots(p, base, &nslots);
+	if (!slots)
+		return 0;
+	if (live > nslots)
+		live = nslots;
+	for (size_t k = 0; k < live; k++) {
+		int line;
+		uint64_t obj = unwrap(p, slots[k]);
+
+		if (!obj)
+			continue;
+		line = with_line(p, c, sc->ex, sc->nex, (int)k + 1, ip);
+		if (line != -1 || p->L.op.with_except_start == LAYOUT_NONE)
+			add_with(out, obj, line);
+	}
+	top = saved_top(p, fr, base, sc->nlocalsplus, live, nslots);
+	for (size_t k = top; pending && k-- > live;)
+		add_pending(p, out, slots[k]);
+	free(slots);
+	return 0;
+}
+
+/* ---- <=3.10: the block stack --------------------------------------- */
+
+static int scan_object_frame(struct py_proc *p, const uint8_t *fr,
+			     const struct py_code *c,
+			     const struct stack_code *sc, bool pending,
+			     struct py_frame_stack *out)
+{
+	const struct py_layout *L = &p->L;
+	uint64_t valuestack = py_rd64(fr, L->frame.valuestack), *slots;
+	size_t nslots = (size_t)sc->stacksize, live = 0, top;
+	int32_t iblock;
 
 	memcpy(&iblock, fr + L->frame.iblock, sizeof(iblock));
 	if (iblock < 0 || iblock > L->frame.max_blocks)
 		iblock = 0;
-	if (code_int(p, code, L->code.stacksize, &stacksize) || stacksize <= 0)
-		return 0;
-	nslots = (size_t)stacksize;
 	slots = read_slots(p, valuestack, &nslots);
 	if (!slots)
 		return 0;
@@ -389,46 +521,48 @@ static int scan_object_frame(struct py_proc *p, const uint8_t *fr,
 		/* 3.x pushes a SETUP_FINALLY block for a with, 2.7 a
 		 * SETUP_WITH one */
 		if ((type != L->op.setup_finally && type != L->op.setup_with) ||
-		    level < 1)
+		    level < 1 || !sc->has_with)
 			continue;
-		if (!bytecode &&
-		    (py_field(p, code, L->code.code, &co_code, NULL) ||
-		     py_bytes_read(p, co_code, BYTECODE_MAX, &bytecode,
-				   &nbytecode, NULL)))
-			break;
-		line = setup_with_line(p, c, bytecode, nbytecode, handler);
+		line = setup_with_line(p, c, sc->bytecode, sc->nbytecode,
+				       handler);
 		if (line != -1)
 			add_with(out, unwrap(p, slots[level - 1]), line);
 	}
-	free(bytecode);
 	top = saved_top(p, fr, valuestack, 0, live, nslots);
-	for (size_t k = top; k-- > live;)
+	for (size_t k = top; pending && k-- > live;)
 		add_pending(p, out, slots[k]);
 	free(slots);
 	return 0;
 }
 
-int py_frame_stack_scan(struct py_proc *p, uint64_t frame,
+int py_frame_stack_scan(struct py_proc *p, struct py_stack_cache *cache,
+			uint64_t frame, uint64_t code, bool pending,
 			struct py_frame_stack *out, struct err *e)
 {
 	const struct py_layout *L = &p->L;
 	uint8_t fr[HEADER_MAX];
 	size_t hdr = (size_t)L->frame.localsplus;
+	struct stack_code *sc, *tmp;
 	const struct py_code *c;
-	uint64_t code;
-	int rc;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (hdr > sizeof(fr))
 		return err_set(e, SS_ECORRUPT, "frame header too large");
-	rc = mem_read(p->mem, frame, fr, hdr, e);
-	if (rc)
-		return rc;
-	code = py_rd64(fr, L->frame.code) & ~(uint64_t)L->frame.tag_bits;
 	c = py_code_get(p, code, e);
 	if (!c)
 		return e ? e->code : SS_ECORRUPT;
-	if (L->frame.kind == LAYOUT_FRAME_INTERP)
-		return scan_interp_frame(p, frame, fr, code, c, out);
-	return scan_object_frame(p, fr, code, c, out);
+	sc = code_info(p, cache, code, c, &tmp);
+	/* no with statement and no operands wanted: nothing to read */
+	if ((sc->has_with || pending) && sc->stacksize > 0) {
+		rc = mem_read(p->mem, frame, fr, hdr, e);
+		if (!rc && L->frame.kind == LAYOUT_FRAME_INTERP)
+			rc = scan_interp_frame(p, frame, fr, code, c, sc,
+					       pending, out);
+		else if (!rc)
+			rc = scan_object_frame(p, fr, c, sc, pending, out);
+	}
+	if (tmp)
+		code_info_free(tmp);
+	return rc;
 }

@@ -17,6 +17,7 @@
 #ifndef SNAKESCOPE_WITH_STACK_H
 #define SNAKESCOPE_WITH_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,9 +41,22 @@ struct py_frame_stack {
 	size_t npending;
 };
 
-/* Scan the frame at 'frame' (a PyFrameObject <=3.10, an interpreter frame
- * 3.11+).  Returns 0 (out may be empty) or a read error. */
-int py_frame_stack_scan(struct py_proc *p, uint64_t frame,
+/* What each code object says (its exception table or bytecode, whether
+ * it has a with statement), kept across frames of one snapshot (code
+ * addresses are reused later). */
+struct py_stack_cache;
+struct py_stack_cache *py_stack_cache_new(void);
+void py_stack_cache_free(struct py_stack_cache *cache);
+
+/*
+ * Scan the frame at 'frame' (a PyFrameObject <=3.10, an interpreter frame
+ * 3.11+) running the code object at 'code'.  'pending': also collect the
+ * operands above the live stack (else a frame of code without a with
+ * statement costs no read at all).  cache may be NULL.  Returns 0 (out
+ * may be empty) or a read error.
+ */
+int py_frame_stack_scan(struct py_proc *p, struct py_stack_cache *cache,
+			uint64_t frame, uint64_t code, bool pending,
 			struct py_frame_stack *out, struct err *e);
 
 #endif
