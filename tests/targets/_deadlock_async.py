@@ -15,14 +15,9 @@ import asyncio
 import os
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _record  # noqa: E402
-
-POLL_INTERVAL = 0.01    # seconds between two looks
-STABLE_POLLS = 8        # identical looks in a row needed before recording
-GIVE_UP_AFTER = 25.0    # seconds; then explain on stderr and exit(3)
 
 
 async def async_a1(x, y):
@@ -71,22 +66,9 @@ def look(tasks, locks, marks):
     return snap, problems
 
 
-def record_when_settled(path, tasks, locks, marks, write_record, fail):
-    deadline = time.time() + GIVE_UP_AFTER
-    prev, same = None, 0
-    while True:
-        snap, problems = look(tasks, locks, marks)
-        if not problems and snap == prev:
-            same += 1
-        else:
-            same = 0
-        prev = snap if not problems else None
-        if same >= STABLE_POLLS:
-            break
-        if time.time() > deadline:
-            fail(["async_locks: tasks did not settle within %gs:"
-                  % GIVE_UP_AFTER] + (problems or ["tasks kept changing"]))
-        time.sleep(POLL_INTERVAL)
+def record_when_settled(path, tasks, locks, marks, helpers):
+    settle, write_record, fail = helpers
+    prev = settle(lambda: look(tasks, locks, marks), "async_locks: tasks")
     funcs = {"A1": async_a1, "A2": async_a2}
 
     def lock_entry(lock, holder, waiter):
@@ -119,21 +101,21 @@ def record_when_settled(path, tasks, locks, marks, write_record, fail):
     write_record(path, record)
 
 
-async def main(path, marks, write_record, fail):
+async def main(path, marks, helpers):
     loop = asyncio.get_running_loop()
     x, y = asyncio.Lock(), asyncio.Lock()
     a1 = loop.create_task(async_a1(x, y), name="A1")
     a2 = loop.create_task(async_a2(x, y), name="A2")
     r = threading.Thread(target=record_when_settled, name="recorder",
                          args=(path, {"A1": a1, "A2": a2},
-                               {"X": x, "Y": y}, marks, write_record, fail))
+                               {"X": x, "Y": y}, marks, helpers))
     r.daemon = True
     r.start()
     await asyncio.gather(a1, a2)
 
 
-def run(path, find_markers, write_record, fail):
+def run(path, find_markers, settle, write_record, fail):
     """Run the scenario (never returns); the helpers come from
     deadlocks.py."""
     marks = find_markers(__file__)
-    asyncio.run(main(path, marks, write_record, fail))
+    asyncio.run(main(path, marks, (settle, write_record, fail)))

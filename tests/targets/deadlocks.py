@@ -129,6 +129,28 @@ def fail(lines):
     os._exit(3)
 
 
+def settle(look, what):
+    """Poll look() -> (snapshot, problems) until it gave the same snapshot
+    with no problems STABLE_POLLS times in a row, and return that
+    snapshot; fail() after GIVE_UP_AFTER seconds.  `what` names the
+    parties ("threads did not park ...")."""
+    deadline = time.time() + GIVE_UP_AFTER
+    prev, same = None, 0
+    while True:
+        snap, problems = look()
+        if not problems and snap == prev:
+            same += 1
+        else:
+            same = 0
+        prev = snap if not problems else None
+        if same >= STABLE_POLLS:
+            return snap
+        if time.time() > deadline:
+            fail(["%s did not settle within %gs:" % (what, GIVE_UP_AFTER)]
+                 + (problems or ["they kept changing"]))
+        time.sleep(POLL_INTERVAL)
+
+
 MARKS = find_markers(__file__)
 
 
@@ -521,22 +543,7 @@ def look(s):
 
 
 def record_when_parked(s, path):
-    deadline = time.time() + GIVE_UP_AFTER
-    prev, same = None, 0
-    while True:
-        snap, problems = look(s)
-        if not problems and snap == prev:
-            same += 1
-        else:
-            same = 0
-        prev = snap if not problems else None
-        if same >= STABLE_POLLS:
-            break
-        if time.time() > deadline:
-            fail(["%s: threads did not park within %gs:"
-                  % (s.name, GIVE_UP_AFTER)]
-                 + (problems or ["stacks kept changing"]))
-        time.sleep(POLL_INTERVAL)
+    prev = settle(lambda: look(s), "%s: threads" % s.name)
     record = s.record()
     snap, problems = look(s)
     if problems or snap != prev:
@@ -556,7 +563,7 @@ def main():
             sys.stderr.write("async_locks needs Python 3.8+\n")
             sys.exit(2)
         import _deadlock_async
-        _deadlock_async.run(path, find_markers, write_record, fail)
+        _deadlock_async.run(path, find_markers, settle, write_record, fail)
         return
     if scenario not in SCENARIOS:
         sys.stderr.write("unknown scenario %r\n" % scenario)
