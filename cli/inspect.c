@@ -3,12 +3,12 @@
 #include "cli/inspect.h"
 #include "attach/maps.h"
 #include "attach/pause.h"
-#include "pystructs/locks.h"
 #include "attach/proc.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
+#include "pystructs/locks.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/threads.h"
 

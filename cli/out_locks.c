@@ -70,8 +70,7 @@ static const struct snap_lock_waiter *waiter_of(const struct snap_lock *l,
 						const struct snap_party *who)
 {
 	for (size_t i = 0; l && i < l->nwaiters; i++)
-		if (l->waiters[i].who.is_task == who->is_task &&
-		    l->waiters[i].who.id == who->id)
+		if (snap_same_party(&l->waiters[i].who, who))
 			return &l->waiters[i];
 	return NULL;
 }

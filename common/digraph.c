@@ -49,12 +49,12 @@ void digraph_free(struct digraph *g)
 	g->start = g->adj = g->rstart = g->radj = NULL;
 }
 
-int digraph_self_loop(const struct digraph *g, size_t i)
+bool digraph_self_loop(const struct digraph *g, size_t i)
 {
 	for (size_t k = g->start[i]; k < g->start[i + 1]; k++)
 		if (g->adj[k] == i)
-			return 1;
-	return 0;
+			return true;
+	return false;
 }
 
 /* Kosaraju: comp[i] = component number of node i. */

@@ -7,6 +7,7 @@
 #ifndef SNAKESCOPE_DIGRAPH_H
 #define SNAKESCOPE_DIGRAPH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct digraph_edge {
@@ -31,7 +32,7 @@ void digraph_free(struct digraph *g);
 void digraph_components(const struct digraph *g, size_t *comp);
 
 /* Does node i have an edge to itself? */
-int digraph_self_loop(const struct digraph *g, size_t i);
+bool digraph_self_loop(const struct digraph *g, size_t i);
 
 /*
  * A shortest cycle through node s inside its component (BFS): its nodes

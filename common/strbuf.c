@@ -82,3 +82,10 @@ char *strbuf_detach(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 	return p;
 }
+
+bool str_ends_with(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+
+	return s && n >= m && !strcmp(s + n - m, suffix);
+}

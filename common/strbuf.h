@@ -5,6 +5,7 @@
 #define SNAKESCOPE_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct strbuf {
@@ -24,5 +25,8 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 /* Hand the buffer to the caller (free() it); sb is left released and
  * needs strbuf_init() before reuse. */
 char *strbuf_detach(struct strbuf *sb);
+
+/* Does the C string s (NULL: never) end with suffix? */
+bool str_ends_with(const char *s, const char *suffix);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "pystructs/asyncio.h"
 #include "common/addrset.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
 #include "pystructs/object.h"
@@ -303,42 +304,11 @@ static uint64_t untag(const struct py_proc *p, uint64_t v)
 static uint64_t stack_peek(struct actx *a, uint64_t frame, const uint8_t *fr,
 			   int depth)
 {
-	const struct py_layout *L = &a->p->L;
-	uint64_t v = 0, slot;
-	int32_t idx;
+	uint64_t end = py_frame_stack_end(a->p, frame, fr), v = 0;
+	uint64_t slot = end - 8 * (uint64_t)depth;
 
-	switch (L->frame.stack_kind) {
-	case LAYOUT_STACK_TOP_PTR:
-		slot = py_rd64(fr, L->frame.stacktop);
-		if (!py_ptr_ok(slot))
-			return 0;
-		slot -= 8 * (uint64_t)depth;
-		break;
-	case LAYOUT_STACK_DEPTH:
-		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
-		slot = py_rd64(fr, L->frame.valuestack);
-		if (idx < depth || idx > 1 << 20 || !py_ptr_ok(slot))
-			return 0;
-		slot += 8 * (uint64_t)(idx - depth);
-		break;
-	case LAYOUT_STACK_TOP_INDEX:
-		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
-		if (idx < depth || idx > 1 << 20)
-			return 0;
-		slot = frame + (uint64_t)L->frame.localsplus +
-		       8 * (uint64_t)(idx - depth);
-		break;
-	case LAYOUT_STACK_POINTER:
-		slot = py_rd64(fr, L->frame.stacktop);
-		if (!py_ptr_ok(slot) || slot < frame + (uint64_t)L->frame.localsplus +
-		    8 * (uint64_t)depth)
-			return 0;
-		slot -= 8 * (uint64_t)depth;
-		break;
-	default:
-		return 0;
-	}
-	if (mem_read_u64(a->p->mem, slot, &v, NULL))
+	if (!end || slot > end || slot < frame + (uint64_t)a->p->L.frame.localsplus ||
+	    mem_read_u64(a->p->mem, slot, &v, NULL))
 		return 0;
 	return untag(a->p, v);
 }
@@ -408,18 +378,11 @@ static const struct {
 	{ "sleep", "asyncio/tasks.py", SNAP_AWAIT_SLEEP },
 };
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 static int wait_kind(const char *function, const char *file)
 {
 	for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++)
 		if (!strcmp(function, waits[i].function) &&
-		    ends_with(file, waits[i].file))
+		    str_ends_with(file, waits[i].file))
 			return waits[i].kind;
 	return SNAP_AWAIT_NONE;
 }
@@ -430,7 +393,7 @@ static bool is_future_await(const char *function, const char *file)
 {
 	return (!strcmp(function, "Future.__await__") ||
 		!strcmp(function, "Future.__iter__")) &&
-	       ends_with(file, "asyncio/futures.py");
+	       str_ends_with(file, "asyncio/futures.py");
 }
 
 struct chain_frame {

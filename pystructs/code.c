@@ -171,6 +171,34 @@ int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
 	return (int)idx;
 }
 
+uint64_t py_frame_stack_end(const struct py_proc *p, uint64_t frame,
+			    const uint8_t *fr)
+{
+	const struct py_layout *L = &p->L;
+	uint64_t ptr;
+	int32_t idx;
+
+	switch (L->frame.stack_kind) {
+	case LAYOUT_STACK_TOP_PTR:
+	case LAYOUT_STACK_POINTER:
+		ptr = py_rd64(fr, L->frame.stacktop);
+		return py_ptr_ok(ptr) ? ptr : 0;
+	case LAYOUT_STACK_DEPTH: /* f_valuestack + f_stackdepth */
+		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
+		ptr = py_rd64(fr, L->frame.valuestack);
+		if (idx < 0 || idx > 1 << 20 || !py_ptr_ok(ptr))
+			return 0;
+		return ptr + 8 * (uint64_t)idx;
+	case LAYOUT_STACK_TOP_INDEX: /* an index into localsplus */
+		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
+		if (idx < 0 || idx > 1 << 20)
+			return 0;
+		return frame + (uint64_t)L->frame.localsplus + 8 * (uint64_t)idx;
+	default:
+		return 0;
+	}
+}
+
 void py_frame_set_location(const struct py_proc *p,
 			   const struct py_location *loc, struct snap_frame *f)
 {

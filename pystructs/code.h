@@ -44,6 +44,13 @@ void py_code_location(const struct py_proc *p, const struct py_code *c,
 int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
 		   const struct py_code *c);
 
+/* The address just past the top of a frame's value stack, as the frame
+ * saved it (exact for a suspended generator's frame, possibly stale for a
+ * running one), or 0 when it is not plausible.  fr: its header, as for
+ * py_frame_lasti. */
+uint64_t py_frame_stack_end(const struct py_proc *p, uint64_t frame,
+			    const uint8_t *fr);
+
 /* Store loc in a snapshot frame: the line, and the span on 3.11+ (the
  * span fields are -1 before 3.11, whose tables have no columns). */
 void py_frame_set_location(const struct py_proc *p,

@@ -27,6 +27,18 @@ int py_field(struct py_proc *p, uint64_t obj, int off, uint64_t *value,
 	return mem_read_u64(p->mem, obj + (uint64_t)off, value, e);
 }
 
+int py_field_i32(struct py_proc *p, uint64_t obj, int off, int32_t *value,
+		 struct err *e)
+{
+	*value = 0;
+	if (off == LAYOUT_NONE)
+		return 0;
+	if (!py_ptr_ok(obj))
+		return err_set(e, SS_ECORRUPT, "bad object pointer 0x%llx",
+			       (unsigned long long)obj);
+	return mem_read(p->mem, obj + (uint64_t)off, value, sizeof(*value), e);
+}
+
 /* Read 'count' pointers at addr into a fresh array. */
 static int read_ptr_array(struct py_proc *p, uint64_t addr, size_t count,
 			  uint64_t **items, size_t *n, struct err *e)

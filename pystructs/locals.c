@@ -39,14 +39,6 @@ static void slots_release(struct slots *s)
 	free(s->v);
 }
 
-static int code_int(struct py_proc *p, uint64_t code, int off, int32_t *v)
-{
-	*v = 0;
-	if (off == LAYOUT_NONE)
-		return 0;
-	return mem_read(p->mem, code + (uint64_t)off, v, sizeof(*v), NULL);
-}
-
 /* Names of a tuple of str appended to s with kind; false on failure. */
 static bool add_names(struct py_proc *p, uint64_t tuple, int kind,
 		      struct slots *s, size_t cap)
@@ -78,9 +70,10 @@ static bool read_slots(struct py_proc *p, uint64_t code, struct slots *s)
 	uint64_t names;
 
 	memset(s, 0, sizeof(*s));
-	if (code_int(p, code, L->code.argcount, &argc) ||
-	    code_int(p, code, L->code.kwonlyargcount, &kwonly) ||
-	    code_int(p, code, L->code.flags, &flags) || argc < 0 || kwonly < 0)
+	if (py_field_i32(p, code, L->code.argcount, &argc, NULL) ||
+	    py_field_i32(p, code, L->code.kwonlyargcount, &kwonly, NULL) ||
+	    py_field_i32(p, code, L->code.flags, &flags, NULL) || argc < 0 ||
+	    kwonly < 0)
 		return false;
 	s->nargs = (size_t)argc + (size_t)kwonly + !!(flags & CO_VARARGS) +
 		   !!(flags & CO_VARKEYWORDS);
@@ -219,7 +212,7 @@ char *py_frame_first_str(struct py_proc *p, uint64_t frame)
 }
 
 size_t py_frame_values(struct py_proc *p, uint64_t code, uint64_t frame,
-		       const char *const *names, uint64_t *vals, size_t max)
+		       uint64_t *vals, size_t max)
 {
 	struct slots s;
 	uint64_t *raw;
@@ -233,30 +226,15 @@ size_t py_frame_values(struct py_proc *p, uint64_t code, uint64_t frame,
 	if (read_values(p, frame, s.n, raw)) {
 		for (size_t i = 0; i < s.n && n < max; i++) {
 			uint64_t v = slot_value(p, &s.v[i], raw[i]);
-			bool want = !names;
 
-			for (size_t k = 0; names && names[k] && !want; k++)
-				want = !strcmp(names[k], s.v[i].name);
-			if (want && v)
+			if (v)
 				vals[n++] = v;
-			else if (names && want)
-				vals[n++] = 0;
 		}
 	}
 	free(raw);
 	slots_release(&s);
 	return n;
 }
-
-uint64_t py_frame_value(struct py_proc *p, uint64_t code, uint64_t frame,
-			const char *name)
-{
-	const char *names[] = { name, NULL };
-	uint64_t v = 0;
-
-	return py_frame_values(p, code, frame, names, &v, 1) ? v : 0;
-}
-
 void py_code_var_slots(struct py_proc *p, uint64_t code,
 		       const char *const *names, struct py_var_slot *out)
 {

@@ -29,18 +29,10 @@ void py_frame_locals(struct py_proc *p, const struct py_code *c,
  * _find_and_load(name, ...)), malloc'ed, or NULL. */
 char *py_frame_first_str(struct py_proc *p, uint64_t frame);
 
-/*
- * Raw values (object addresses, cells read through) of the frame's
- * variables, in slot order: all bound ones when names is NULL, else those
- * named in the NULL-terminated list (0 for an unbound one).  At most max;
- * returns how many were stored.
- */
+/* The values (object addresses, cells read through) of the frame's
+ * bound variables, in slot order, at most max; returns how many. */
 size_t py_frame_values(struct py_proc *p, uint64_t code, uint64_t frame,
-		       const char *const *names, uint64_t *vals, size_t max);
-
-/* The value of the variable 'name', or 0 (unbound or no such name). */
-uint64_t py_frame_value(struct py_proc *p, uint64_t code, uint64_t frame,
-			const char *name);
+		       uint64_t *vals, size_t max);
 
 /* Where a named variable lives in a frame of some code object. */
 struct py_var_slot {

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "pystructs/locks.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "pystructs/locals.h"
 #include "pystructs/object.h"
@@ -19,7 +20,7 @@
  * The C lock objects of _threadmodule.c (no header declares them), from
  * a version on:  <=3.13 lockobject { HEAD; PyThread_type_lock lock_lock
  * (a sem_t *); in_weakreflist; char locked (3.x) } and rlockobject { HEAD;
- * lock_lock; unsigned long rlock_owner; unsigned long rlock_count ...};
+ * lock_lock; unsigned long rlock_owner ...};
  * 3.14+ { HEAD; PyMutex } and { HEAD; _PyRecursiveMutex { PyMutex;
  * thread; level } } where level is the count minus one.
  */
@@ -28,11 +29,11 @@ static const struct lock_layout {
 	bool mutex;     /* a PyMutex byte, not a semaphore pointer */
 	int lock;       /* sem_t * / PyMutex, in both types */
 	int locked;     /* Lock's 'locked' flag byte, -1: none */
-	int rlock_owner, rlock_count;
+	int rlock_owner;
 } lock_layouts[] = {
-	{ 2, 7, false, 16, -1, 24, 32 },
-	{ 3, 0, false, 16, 32, 24, 32 },
-	{ 3, 14, true, 16, 16, 24, 32 },
+	{ 2, 7, false, 16, -1, 24 },
+	{ 3, 0, false, 16, 32, 24 },
+	{ 3, 14, true, 16, 16, 24 },
 };
 
 /* Private kinds: the public types plus what classify() tells apart. */
@@ -87,12 +88,12 @@ struct holding {
 	struct snap_party who;
 	const struct snap_frame *frame;
 	int line;
+	size_t seq;  /* order found: a party's outermost with first */
 };
 
 /* The variables library frames are asked for, by code object. */
-enum { VAR_SELF, VAR_TIMEOUT, VAR_BLOCK, NVARS };
-static const char *const var_names[NVARS + 1] = { "self", "timeout", "block",
-						  NULL };
+enum { VAR_SELF, VAR_TIMEOUT, NVARS };
+static const char *const var_names[NVARS + 1] = { "self", "timeout", NULL };
 #define VAR_CACHE 256
 
 struct code_vars {
@@ -264,18 +265,11 @@ static bool is_locked(struct lctx *c, uint64_t obj, int kind)
 
 /* ---- places and parties -------------------------------------------- */
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 static bool is_library(const struct snap_frame *f)
 {
 	for (size_t i = 0; i < sizeof(library_files) / sizeof(*library_files);
 	     i++)
-		if (ends_with(f->filename, library_files[i]))
+		if (str_ends_with(f->filename, library_files[i]))
 			return true;
 	return false;
 }
@@ -294,11 +288,6 @@ static void place_set(struct snap_place *pl, const struct snap_frame *f,
 	pl->function = xstrdup(f->function ? f->function : "<unknown>");
 	pl->filename = xstrdup(f->filename ? f->filename : "<unknown>");
 	pl->line = line >= 0 ? line : f->line;
-}
-
-static bool same_party(const struct snap_party *a, const struct snap_party *b)
-{
-	return a->is_task == b->is_task && a->id == b->id;
 }
 
 /* The running task a thread's frame belongs to, if any. */
@@ -332,11 +321,9 @@ static void add_holding(struct lctx *c, uint64_t obj, int kind,
 
 	if (!obj || kind == SNAP_LOCK_NONE || c->nheld >= HELD_MAX)
 		return;
-	for (size_t i = 0; i < c->nheld; i++)
-		if (c->held[i].obj == obj && same_party(&c->held[i].who, who))
-			return; /* keep the first: the outermost with */
 	c->held = xgrow(c->held, &c->held_cap, c->nheld + 1, sizeof(*c->held));
-	h = &c->held[c->nheld++];
+	h = &c->held[c->nheld];
+	h->seq = c->nheld++;
 	h->obj = obj;
 	h->kind = kind;
 	h->who = *who;
@@ -393,8 +380,18 @@ static void frame_holdings(struct lctx *c, const struct snap_party *who,
 	}
 }
 
+static int holding_cmp(const void *x, const void *y)
+{
+	const struct holding *a = x, *b = y;
+
+	if (a->obj != b->obj)
+		return a->obj < b->obj ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 /* Frames are innermost first: walk them outermost first, so that a lock
- * entered twice (an RLock) is held since its outer with. */
+ * entered twice (an RLock) is held since its outer with.  The holdings
+ * end up sorted by object, in that order. */
 static void collect_holdings(struct lctx *c)
 {
 	const struct snapshot *s = c->s;
@@ -421,15 +418,27 @@ static void collect_holdings(struct lctx *c)
 		for (size_t j = k->nframes; j-- > 0;)
 			frame_holdings(c, &who, &k->frames[j], released);
 	}
+	if (c->nheld)
+		qsort(c->held, c->nheld, sizeof(*c->held), holding_cmp);
 }
 
+/* The first (outermost) holding of obj, by 'who' unless NULL. */
 static const struct holding *holding_of(const struct lctx *c, uint64_t obj,
 					const struct snap_party *who)
 {
-	for (size_t i = 0; i < c->nheld; i++)
-		if (c->held[i].obj == obj &&
-		    (!who || same_party(&c->held[i].who, who)))
-			return &c->held[i];
+	size_t lo = 0, hi = c->nheld;
+
+	while (lo < hi) { /* the first entry for obj */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->held[mid].obj < obj)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nheld && c->held[lo].obj == obj; lo++)
+		if (!who || snap_same_party(&c->held[lo].who, who))
+			return &c->held[lo];
 	return NULL;
 }
 
@@ -443,20 +452,11 @@ struct wait {
 	bool exact;
 };
 
+/* Does the frame's call have a timeout (a 'timeout' that is not None)? */
 static bool frame_timed(struct lctx *c, const struct snap_frame *f)
 {
 	uint64_t v = frame_var(c, f, VAR_TIMEOUT);
-	uint64_t block = frame_var(c, f, VAR_BLOCK);
-	char name[PY_TNAME_CACHED];
 
-	if (block && !py_type_name(c->p, block, name, sizeof(name), NULL) &&
-	    !strcmp(name, "bool")) {
-		uint64_t b = 0;
-
-		/* Queue.get(block=False) returns at once */
-		if (!py_long_read_u64(c->p, block, &b, NULL) && !b)
-			return true;
-	}
 	return v && !is_none(c, v);
 }
 
@@ -469,9 +469,12 @@ static bool frame_timed(struct lctx *c, const struct snap_frame *f)
 static bool library_wait(struct lctx *c, const struct snap_thread *t,
 			 size_t nlib, struct wait *w)
 {
-	const struct snap_frame *lock_f = NULL, *outer_f = NULL, *cond_f = NULL;
-	uint64_t lock = 0, outer = 0, cond = 0;
-	int outer_kind = 0;
+	struct found {
+		uint64_t obj;
+		int kind;
+		const struct snap_frame *f;
+	} lock = { 0 }, outer = { 0 }, cond = { 0 };
+	const struct found *pick;
 
 	for (size_t i = 0; i < nlib; i++) {
 		const struct snap_frame *f = &t->frames[i];
@@ -481,23 +484,22 @@ static bool library_wait(struct lctx *c, const struct snap_thread *t,
 		bool acquiring = !strcmp(fn, "acquire") ||
 				 !strcmp(fn, "__enter__") ||
 				 !strcmp(fn, "_acquire_restore");
+		struct found here = { self, kind, f };
 
 		switch (kind) {
 		case SNAP_LOCK_CONDITION:
-			if (acquiring && !lock) {
-				lock = condition_lock(c, self);
-				lock_f = f;
+			if (acquiring && !lock.obj) {
+				here.obj = condition_lock(c, self);
+				here.kind = classify(c, here.obj);
+				lock = here;
 			} else if (!strcmp(fn, "wait") || !strcmp(fn, "wait_for")) {
-				cond = self;
-				cond_f = f;
+				cond = here;
 			}
 			break;
 		case K_RLOCK_PY:
 		case SNAP_LOCK_IMPORT:
-			if (acquiring && !lock) {
-				lock = self;
-				lock_f = f;
-			}
+			if (acquiring && !lock.obj)
+				lock = here;
 			break;
 		case SNAP_LOCK_THREAD:
 			if (strcmp(fn, "join") && strcmp(fn, "_wait_for_tstate_lock"))
@@ -508,28 +510,17 @@ static bool library_wait(struct lctx *c, const struct snap_thread *t,
 		case SNAP_LOCK_BOUNDED_SEMAPHORE:
 		case SNAP_LOCK_BARRIER:
 		case SNAP_LOCK_QUEUE:
-			outer = self;
-			outer_f = f;
-			outer_kind = kind;
+			outer = here; /* the outermost wins */
 			break;
 		}
 	}
-	if (lock) {
-		w->obj = lock;
-		w->kind = classify(c, lock);
-		w->timeout = frame_timed(c, lock_f);
-	} else if (outer) {
-		w->obj = outer;
-		w->kind = outer_kind;
-		w->timeout = frame_timed(c, outer_f);
-	} else if (cond) {
-		w->obj = cond;
-		w->kind = SNAP_LOCK_CONDITION;
-		w->timeout = frame_timed(c, cond_f);
-	}
-	if (w->kind == SNAP_LOCK_NONE)
-		w->obj = 0;
-	return w->obj != 0;
+	pick = lock.obj ? &lock : outer.obj ? &outer : &cond;
+	if (!pick->obj || pick->kind == SNAP_LOCK_NONE)
+		return false;
+	w->obj = pick->obj;
+	w->kind = pick->kind;
+	w->timeout = frame_timed(c, pick->f);
+	return true;
 }
 
 /* Does the thread sleep on this lock's semaphore (<=3.13)? */
@@ -559,10 +550,10 @@ static bool user_wait(struct lctx *c, const struct snap_thread *t,
 	struct py_frame_stack st;
 
 	/* Python code runs with the GIL: a holder (or a waiter) is not
-	 * blocked in a C call */
-	if (t->holds_gil || t->gil == SNAP_GIL_HOLDS ||
-	    t->gil == SNAP_GIL_WAITS || (t->os.state && !futex &&
-					 t->os.state != 'R') ||
+	 * blocked in a C call; nor is a thread asleep in another system
+	 * call (select, read, ...) */
+	if (t->gil == SNAP_GIL_HOLDS || t->gil == SNAP_GIL_WAITS ||
+	    (t->os.state && t->os.state != 'R' && !futex) ||
 	    py_frame_stack_scan(c->p, c->stacks, f->addr, f->code, true, &st,
 				NULL))
 		return false;
@@ -571,7 +562,7 @@ static bool user_wait(struct lctx *c, const struct snap_thread *t,
 		cand[n++] = st.pending[i];
 	npending = n;
 	if (exact)
-		n += py_frame_values(c->p, f->code, f->addr, NULL, cand + n,
+		n += py_frame_values(c->p, f->code, f->addr, cand + n,
 				     CANDIDATES_MAX - n);
 	for (size_t i = 0; i < n; i++) {
 		int kind = classify(c, cand[i]);
@@ -758,11 +749,8 @@ static void find_holder(struct lctx *c, struct snap_lock *l, int kind)
 	}
 	case SNAP_LOCK_THREAD:
 		who.id = ident_attr(c, l->address, "_ident", "_Thread__ident");
-		if (who.id) {
-			l->has_holder = true;
-			l->holder = who;
-			l->evidence = SNAP_EVIDENCE_THREAD;
-		}
+		if (who.id)
+			set_holder(c, l, &who, SNAP_EVIDENCE_THREAD);
 		return;
 	case SNAP_LOCK_LOCK:
 	case SNAP_LOCK_ASYNC_LOCK:

@@ -137,4 +137,9 @@ int py_slot_offset(struct py_proc *p, uint64_t type, const char *name,
 int py_field(struct py_proc *p, uint64_t obj, int off, uint64_t *value,
 	     struct err *e);
 
+/* Read one int field of obj; a field the version lacks (LAYOUT_NONE)
+ * reads as 0. */
+int py_field_i32(struct py_proc *p, uint64_t obj, int off, int32_t *value,
+		 struct err *e);
+
 #endif

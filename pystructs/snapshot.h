@@ -99,6 +99,12 @@ struct snap_party {
 	uint64_t id;
 };
 
+static inline bool snap_same_party(const struct snap_party *a,
+				   const struct snap_party *b)
+{
+	return a->is_task == b->is_task && a->id == b->id;
+}
+
 /* A place in the code: where a lock was taken, where a wait happens. */
 struct snap_place {
 	char *function;

@@ -73,14 +73,6 @@ static void add_with(struct py_frame_stack *out, uint64_t obj, int line)
 	out->nwith++;
 }
 
-static int code_int(struct py_proc *p, uint64_t code, int off, int32_t *v)
-{
-	*v = 0;
-	if (off == LAYOUT_NONE)
-		return SS_ECORRUPT;
-	return mem_read(p->mem, code + (uint64_t)off, v, sizeof(*v), NULL);
-}
-
 /* The value stack's slots [0, n) from 'base'; n is clamped. */
 static uint64_t *read_slots(struct py_proc *p, uint64_t base, size_t *n)
 {
@@ -100,32 +92,14 @@ static uint64_t *read_slots(struct py_proc *p, uint64_t base, size_t *n)
 
 /* Where the saved top of stack says the stack ends (in slots from its
  * base), when that is plausible: above 'live' and within 'size'. */
-static size_t saved_top(struct py_proc *p, const uint8_t *fr, uint64_t base,
-			int32_t nlocalsplus, size_t live, size_t size)
+static size_t saved_top(struct py_proc *p, uint64_t frame, const uint8_t *fr,
+			uint64_t base, size_t live, size_t size)
 {
-	const struct py_layout *L = &p->L;
-	int64_t top = -1;
-	int32_t idx;
-	uint64_t ptr;
+	uint64_t end = py_frame_stack_end(p, frame, fr);
 
-	switch (L->frame.stack_kind) {
-	case LAYOUT_STACK_TOP_PTR:
-	case LAYOUT_STACK_POINTER:
-		ptr = py_rd64(fr, L->frame.stacktop) & ~(uint64_t)L->frame.tag_bits;
-		if (ptr >= base && (ptr - base) % 8 == 0)
-			top = (int64_t)((ptr - base) / 8);
-		break;
-	case LAYOUT_STACK_DEPTH:
-		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
-		top = idx;
-		break;
-	case LAYOUT_STACK_TOP_INDEX:
-		memcpy(&idx, fr + L->frame.stacktop, sizeof(idx));
-		top = (int64_t)idx - nlocalsplus;
-		break;
-	}
-	if (top > (int64_t)live && top <= (int64_t)size)
-		return (size_t)top;
+	if (end >= base && (end - base) % 8 == 0 &&
+	    (end - base) / 8 > live && (end - base) / 8 <= size)
+		return (size_t)((end - base) / 8);
 	return size;
 }
 
@@ -376,7 +350,7 @@ static struct stack_code *code_info_read(struct py_proc *p, uint64_t code,
 	uint64_t obj;
 
 	sc->code = code;
-	if (code_int(p, code, L->code.stacksize, &sc->stacksize) ||
+	if (py_field_i32(p, code, L->code.stacksize, &sc->stacksize, NULL) ||
 	    sc->stacksize < 0)
 		sc->stacksize = 0;
 	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
@@ -387,7 +361,7 @@ static struct stack_code *code_info_read(struct py_proc *p, uint64_t code,
 							 sc->nbytecode);
 		return sc;
 	}
-	if (code_int(p, code, L->code.nlocalsplus, &sc->nlocalsplus) ||
+	if (py_field_i32(p, code, L->code.nlocalsplus, &sc->nlocalsplus, NULL) ||
 	    sc->nlocalsplus < 0 || sc->nlocalsplus > (1 << 20))
 		sc->stacksize = 0;
 	if (!py_field(p, code, L->code.exceptiontable, &obj, NULL)) {
@@ -478,10 +452,10 @@ static int scan_interp_frame(struct py_proc *p, uint64_t frame,
 		if (!obj)
 			continue;
 		line = with_line(p, c, sc->ex, sc->nex, (int)k + 1, ip);
-		if (line != -1 || p->L.op.with_except_start == LAYOUT_NONE)
+		if (line != -1) /* else not a with's (a for loop's iterator) */
 			add_with(out, obj, line);
 	}
-	top = saved_top(p, fr, base, sc->nlocalsplus, live, nslots);
+	top = saved_top(p, frame, fr, base, live, nslots);
 	for (size_t k = top; pending && k-- > live;)
 		add_pending(p, out, slots[k]);
 	free(slots);
@@ -490,8 +464,8 @@ static int scan_interp_frame(struct py_proc *p, uint64_t frame,
 
 /* ---- <=3.10: the block stack --------------------------------------- */
 
-static int scan_object_frame(struct py_proc *p, const uint8_t *fr,
-			     const struct py_code *c,
+static int scan_object_frame(struct py_proc *p, uint64_t frame,
+			     const uint8_t *fr, const struct py_code *c,
 			     const struct stack_code *sc, bool pending,
 			     struct py_frame_stack *out)
 {
@@ -528,7 +502,7 @@ static int scan_object_frame(struct py_proc *p, const uint8_t *fr,
 		if (line != -1)
 			add_with(out, unwrap(p, slots[level - 1]), line);
 	}
-	top = saved_top(p, fr, valuestack, 0, live, nslots);
+	top = saved_top(p, frame, fr, valuestack, live, nslots);
 	for (size_t k = top; pending && k-- > live;)
 		add_pending(p, out, slots[k]);
 	free(slots);
@@ -560,7 +534,8 @@ int py_frame_stack_scan(struct py_proc *p, struct py_stack_cache *cache,
 			rc = scan_interp_frame(p, frame, fr, code, c, sc,
 					       pending, out);
 		else if (!rc)
-			rc = scan_object_frame(p, fr, c, sc, pending, out);
+			rc = scan_object_frame(p, frame, fr, c, sc, pending,
+					       out);
 	}
 	if (tmp)
 		code_info_free(tmp);
