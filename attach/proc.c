@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,92 @@ char proc_task_state(pid_t pid, pid_t tid)
 		return 0;
 	rp = strrchr(buf, ')');
 	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+void proc_stat_files_init(struct proc_stat_files *f, pid_t pid)
+{
+	memset(f, 0, sizeof(*f));
+	f->pid = pid;
+}
+
+void proc_stat_files_release(struct proc_stat_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		close(f->v[i].fd);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+static char stat_state(const char *buf)
+{
+	const char *rp = strrchr(buf, ')');
+
+	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+char proc_stat_files_state(struct proc_stat_files *f, pid_t tid)
+{
+	char path[80], buf[1024];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < f->n && f->v[i].tid != tid; i++)
+		;
+	if (i == f->n) {
+		if (f->n >= PROC_STAT_FDS)
+			return proc_task_state(f->pid, tid);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
+			 (int)f->pid, (int)tid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
+		f->v[f->n].tid = tid;
+		f->v[f->n].fd = fd;
+		f->n++;
+	}
+	n = pread(f->v[i].fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0) {
+		/* Gone (ESRCH): forget its file. */
+		close(f->v[i].fd);
+		f->v[i] = f->v[--f->n];
+		return 0;
+	}
+	buf[n] = 0;
+	return stat_state(buf);
+}
+
+size_t proc_children(pid_t pid, pid_t **out)
+{
+	pid_t *tids = NULL, *v = NULL;
+	size_t ntids = 0, n = 0, cap = 0;
+
+	*out = NULL;
+	if (proc_tasks(pid, &tids, &ntids, NULL))
+		return 0;
+	for (size_t i = 0; i < ntids; i++) {
+		char path[80], buf[4096];
+		char *p, *end;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 (int)pid, (int)tids[i]);
+		if (read_small(path, buf, sizeof(buf)) < 0)
+			continue;
+		for (p = buf;; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (c > 0 && c <= INT32_MAX) {
+				v = xgrow(v, &cap, n + 1, sizeof(*v));
+				v[n++] = (pid_t)c;
+			}
+		}
+	}
+	free(tids);
+	*out = v;
+	return n;
 }
 
 bool proc_task_syscall(pid_t pid, pid_t tid, char *name, size_t size,

@@ -28,6 +28,26 @@ int proc_check(pid_t pid, struct proc_info *out, struct err *e);
 /* State letter of a task (R, S, D, T, t, Z, ...), or 0 if it is gone. */
 char proc_task_state(pid_t pid, pid_t tid);
 
+/*
+ * State letters of many tasks, again and again (a sampler): the stat
+ * files stay open and are re-read with one pread each.  At most
+ * PROC_STAT_FDS stay open; others are opened per call.
+ */
+#define PROC_STAT_FDS 256
+struct proc_stat_files {
+	pid_t pid;
+	struct { pid_t tid; int fd; } *v;
+	size_t n, cap;
+};
+void proc_stat_files_init(struct proc_stat_files *f, pid_t pid);
+void proc_stat_files_release(struct proc_stat_files *f);
+/* As proc_task_state(); a task that is gone has its file closed. */
+char proc_stat_files_state(struct proc_stat_files *f, pid_t tid);
+
+/* Children of pid (from /proc/PID/task/TID/children, all threads), into a
+ * malloc'ed array.  Returns how many (0 when none or unreadable). */
+size_t proc_children(pid_t pid, pid_t **out);
+
 /* The system call name of number nr on this architecture ("futex"), or
  * "syscall NR" for one snakescope does not name. */
 void proc_syscall_name(long nr, char *buf, size_t size);

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "cli/commands.h"
+#include "cli/dump.h"
 #include "cli/inspect.h"
 #include "cli/out.h"
 #include "cli/source.h"
@@ -66,80 +67,117 @@ static unsigned env_hold_ms(void)
 	return v ? (unsigned)strtoul(v, NULL, 10) : 0;
 }
 
+const struct option dump_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "no-pause", no_argument, NULL, 'P' },
+	{ "tasks", required_argument, NULL, 'T' },
+	{ "locals", no_argument, NULL, 'l' },
+	{ "repr-width", required_argument, NULL, 'W' },
+	{ "full", no_argument, NULL, 'F' },
+	{ "no-source", no_argument, NULL, 'S' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void dump_opts_init(struct dump_opts *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->io.pause = true;
+	d->io.tasks = true;
+	d->io.locks = true;
+	d->source = true;
+}
+
+int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
+{
+	char *end;
+
+	switch (c) {
+	case 'j':
+		d->json = true;
+		return 0;
+	case 'P':
+		d->io.pause = false;
+		return 0;
+	case 'T':
+		if (!strcmp(arg, "tree"))
+			d->oo.tasks = OUT_TASKS_TREE;
+		else if (!strcmp(arg, "table"))
+			d->oo.tasks = OUT_TASKS_TABLE;
+		else if (!strcmp(arg, "none"))
+			d->oo.tasks = OUT_TASKS_NONE;
+		else {
+			report_error("%s: --tasks takes tree, table or none, "
+				     "not '%s'", cmd, arg);
+			return EXIT_USAGE;
+		}
+		d->io.tasks = d->oo.tasks != OUT_TASKS_NONE;
+		return 0;
+	case 'l':
+		d->io.locals = true;
+		return 0;
+	case 'W':
+		d->io.repr_width = strtoul(arg, &end, 10);
+		if (*end || d->io.repr_width < PY_REPR_WIDTH_MIN ||
+		    d->io.repr_width > PY_REPR_WIDTH_MAX) {
+			report_error("%s: --repr-width takes a number from %d "
+				     "to %d, not '%s'", cmd, PY_REPR_WIDTH_MIN,
+				     PY_REPR_WIDTH_MAX, arg);
+			return EXIT_USAGE;
+		}
+		return 0;
+	case 'F':
+		d->oo.full = true;
+		return 0;
+	case 'S':
+		d->source = false;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
+		 const struct dump_opts *d)
+{
+	struct out_opts oo = d->oo;
+
+	oo.color = color;
+	if (d->json) {
+		out_json_dump(sb, snap, d->io.locals);
+	} else {
+		oo.source = d->source ? source_new(snap->pid) : NULL;
+		out_text_dump(sb, snap, &oo);
+		source_free(oo.source);
+	}
+}
+
 /* dump and deadlock: the same read, the whole or only the locks. */
 static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 {
 	const char *cmd = deadlock ? "deadlock" : "dump";
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-pause", no_argument, NULL, 'P' },
-		{ "tasks", required_argument, NULL, 'T' },
-		{ "locals", no_argument, NULL, 'l' },
-		{ "repr-width", required_argument, NULL, 'W' },
-		{ "full", no_argument, NULL, 'F' },
-		{ "no-source", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct inspect_opts io = { .pause = true, .tasks = true, .locks = true };
-	struct out_opts oo = { 0 };
+	struct dump_opts d;
 	struct snapshot *snap;
 	struct strbuf sb;
 	struct err e;
-	bool json = false, source = true;
-	char *end;
+	bool color;
 	pid_t pid;
 	int c, rc, verdict;
 
+	dump_opts_init(&d);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+h", dump_longopts, NULL)) != -1) {
 		if (deadlock && c != 'j' && c != 'P' && c != 'h')
 			c = '?';
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'P':
-			io.pause = false;
-			break;
-		case 'T':
-			if (!strcmp(optarg, "tree"))
-				oo.tasks = OUT_TASKS_TREE;
-			else if (!strcmp(optarg, "table"))
-				oo.tasks = OUT_TASKS_TABLE;
-			else if (!strcmp(optarg, "none"))
-				oo.tasks = OUT_TASKS_NONE;
-			else {
-				report_error("dump: --tasks takes tree, table "
-					     "or none, not '%s'", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'l':
-			io.locals = true;
-			break;
-		case 'W':
-			io.repr_width = strtoul(optarg, &end, 10);
-			if (*end || io.repr_width < PY_REPR_WIDTH_MIN ||
-			    io.repr_width > PY_REPR_WIDTH_MAX) {
-				report_error("dump: --repr-width takes a number "
-					     "from %d to %d, not '%s'",
-					     PY_REPR_WIDTH_MIN, PY_REPR_WIDTH_MAX,
-					     optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'F':
-			oo.full = true;
-			break;
-		case 'S':
-			source = false;
-			break;
-		case 'h':
+		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
 			return 0;
-		default:
+		}
+		rc = dump_opt(&d, c, optarg, cmd);
+		if (rc > 0)
+			return rc;
+		if (rc < 0) {
 			report_error("%s: unknown option '%s'; see "
 				     "'snakescope %s --help'", cmd,
 				     argv[optind - 1], cmd);
@@ -159,30 +197,26 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			     "number)", cmd, argv[optind]);
 		return EXIT_USAGE;
 	}
-	io.hold_ms = env_hold_ms();
-	io.tasks = oo.tasks != OUT_TASKS_NONE;
+	d.io.hold_ms = env_hold_ms();
 	err_clear(&e);
-	rc = inspect_take(pid, &io, &snap, &e);
+	rc = inspect_take(pid, &d.io, &snap, &e);
 	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
 	if (snap->warning)
 		report_warning("%s", snap->warning);
-	oo.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
-	if (json) {
-		out_json_dump(&sb, snap, io.locals);
-	} else if (deadlock) {
+	if (deadlock && !d.json) {
+		d.oo.color = color;
 		strbuf_addf(&sb, "Process %d: Python %s, %zu thread%s, %zu "
 			    "task%s\n", (int)pid, snap->version, snap->nthreads,
 			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 			    snap->ntasks == 1 ? "" : "s");
-		out_text_locks(&sb, snap, &oo);
+		out_text_locks(&sb, snap, &d.oo);
 	} else {
-		oo.source = source ? source_new(pid) : NULL;
-		out_text_dump(&sb, snap, &oo);
-		source_free(oo.source);
+		dump_render(&sb, snap, color, &d);
 	}
 	fwrite(sb.buf, 1, sb.len, stdout);
 	strbuf_release(&sb);

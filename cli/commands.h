@@ -16,9 +16,16 @@
 
 int cmd_dump(int argc, char **argv);
 int cmd_deadlock(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Parse a PID argument strictly (digits only, 1..INT_MAX). */
 bool parse_pid(const char *s, pid_t *pid);
+
+/* A positive duration: "0.2", "0.2s", "500ms", "10s", "1m", "1h"
+ * (seconds without a unit).  False when malformed. */
+bool parse_seconds(const char *s, double *out);
 
 /* Report an error line "snakescope: msg" on stderr. */
 void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -30,7 +30,7 @@ static void sleep_ms(unsigned ms)
 }
 
 /* A read that failed because the process went away says so. */
-static int check_gone(pid_t pid, int rc, struct err *e)
+int inspect_check_gone(pid_t pid, int rc, struct err *e)
 {
 	char state;
 
@@ -122,51 +122,85 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	return rc;
 }
 
-int inspect_take(pid_t pid, const struct inspect_opts *o,
-		 struct snapshot **out, struct err *e)
-{
-	struct proc_info info;
-	struct maps maps = { 0 };
-	struct mem_reader *mem = NULL;
+struct inspect_session {
+	pid_t pid;
+	struct maps maps;
+	struct mem_reader *mem;
 	struct py_runtime_info rt;
 	struct py_proc py;
-	struct snapshot *s = NULL;
-	char exe[4096];
-	bool py_ready = false;
+	bool py_ready;
+};
+
+void inspect_close(struct inspect_session *is)
+{
+	if (!is)
+		return;
+	if (is->py_ready)
+		py_proc_release(&is->py);
+	mem_reader_free(is->mem);
+	maps_release(&is->maps);
+	free(is);
+}
+
+int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
+{
+	struct inspect_session *is = xcalloc(1, sizeof(*is));
+	struct proc_info info;
 	int rc;
 
 	*out = NULL;
+	is->pid = pid;
 	rc = proc_check(pid, &info, e);
 	if (!rc)
-		rc = maps_load(pid, &maps, e);
+		rc = maps_load(pid, &is->maps, e);
 	if (rc == SS_EPERM)
 		err_set(e, SS_EPERM, "cannot inspect process %d: permission "
 			"denied; %s", (int)pid, proc_permission_hint());
 	if (rc)
-		goto out;
-	mem = mem_process_new(pid);
-	rc = py_locate(pid, &maps, mem, &rt, e);
+		goto fail;
+	is->mem = mem_process_new(pid);
+	rc = py_locate(pid, &is->maps, is->mem, &is->rt, e);
 	if (!rc)
-		rc = py_proc_init(&py, mem, &rt, e);
+		rc = py_proc_init(&is->py, is->mem, &is->rt, e);
 	if (rc)
-		goto out;
-	py_ready = true;
-	if (py.L.asyncio.ts_tasks_head != LAYOUT_NONE) {
+		goto fail;
+	is->py_ready = true;
+	if (is->py.L.asyncio.ts_tasks_head != LAYOUT_NONE) {
 		uint64_t words[ASYNCIO_DEBUG_WORDS];
 
-		if (py_locate_asyncio_debug(pid, &maps, mem, &rt, words,
-					    ASYNCIO_DEBUG_WORDS))
-			py_asyncio_debug_apply(&py.L, words);
+		if (py_locate_asyncio_debug(pid, &is->maps, is->mem, &is->rt,
+					    words, ASYNCIO_DEBUG_WORDS))
+			py_asyncio_debug_apply(&is->py.L, words);
 	}
+	*out = is;
+	return 0;
+fail:
+	inspect_close(is);
+	return rc;
+}
 
+struct py_proc *inspect_py(struct inspect_session *is)
+{
+	return &is->py;
+}
+
+int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
+		     struct snapshot **out, struct err *e)
+{
+	struct snapshot *s = NULL;
+	pid_t pid = is->pid;
+	char exe[4096];
+	int rc = 0;
+
+	*out = NULL;
 	for (int attempt = 0; attempt < (o->pause ? 1 : UNPAUSED_TRIES); attempt++) {
 		struct err te;
 
 		err_clear(&te);
 		snap_free(s);
 		s = snap_new();
-		py_proc_forget(&py);
-		rc = read_snapshot(pid, &py, o, s, &te);
+		py_proc_forget(&is->py);
+		rc = read_snapshot(pid, &is->py, o, s, &te);
 		if (!rc || rc == SS_EPERM || rc == SS_EEXITED || rc == SS_ENOPROC) {
 			if (rc)
 				*e = te;
@@ -175,22 +209,30 @@ int inspect_take(pid_t pid, const struct inspect_opts *o,
 		*e = te;
 	}
 	if (rc) {
-		rc = check_gone(pid, rc, e);
-		goto out;
+		snap_free(s);
+		return inspect_check_gone(pid, rc, e);
 	}
 	fill_comm_names(pid, s);
 	s->pid = pid;
-	s->version = xstrdup(py.version);
+	s->version = xstrdup(is->py.version);
 	s->executable = xstrdup(proc_exe(pid, exe, sizeof(exe)) ? exe : "?");
-	s->libpython = rt.in_libpython ? xstrdup(rt.binary) : NULL;
-	s->warning = py.warning[0] ? xstrdup(py.warning) : NULL;
+	s->libpython = is->rt.in_libpython ? xstrdup(is->rt.binary) : NULL;
+	s->warning = is->py.warning[0] ? xstrdup(is->py.warning) : NULL;
 	*out = s;
-	s = NULL;
-out:
-	if (py_ready)
-		py_proc_release(&py);
-	snap_free(s);
-	mem_reader_free(mem);
-	maps_release(&maps);
+	return 0;
+}
+
+int inspect_take(pid_t pid, const struct inspect_opts *o,
+		 struct snapshot **out, struct err *e)
+{
+	struct inspect_session *is;
+	int rc;
+
+	*out = NULL;
+	rc = inspect_open(pid, &is, e);
+	if (rc)
+		return rc;
+	rc = inspect_snapshot(is, o, out, e);
+	inspect_close(is);
 	return rc;
 }

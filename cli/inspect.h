@@ -21,6 +21,28 @@ struct inspect_opts {
 	size_t repr_width; /* their reprs' width (0: default) */
 };
 
+/* A process found to run Python, kept open for several reads. */
+struct inspect_session;
+
+/*
+ * Check pid, find its Python runtime and layout.  Nothing is paused.
+ * Returns 0 with *out (close with inspect_close()), or an SS_E* code with
+ * a message in *e suitable for the user.
+ */
+int inspect_open(pid_t pid, struct inspect_session **out, struct err *e);
+void inspect_close(struct inspect_session *is);
+
+/* The runtime found, for the sampler (owned by the session). */
+struct py_proc *inspect_py(struct inspect_session *is);
+
+/* A snapshot as inspect_take() makes it, from an open session. */
+int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
+		     struct snapshot **out, struct err *e);
+
+/* A read that failed because the process went away: SS_EEXITED with a
+ * message in *e; else rc unchanged. */
+int inspect_check_gone(pid_t pid, int rc, struct err *e);
+
 /*
  * Build a snapshot of pid into *out (free with snap_free()).  The target
  * is resumed before this returns, on every path.  Returns 0 or an SS_E*

@@ -19,6 +19,11 @@ static const char main_usage[] =
 	"                locks and a deadlock verdict\n"
 	"  deadlock PID  print only the locks and the verdict (exit status 6:\n"
 	"                a deadlock, 7: a likely hang)\n"
+	"  record PID    sample the stacks into a flame graph file (folded,\n"
+	"                speedscope) or JSON lines\n"
+	"  watch PID     a timestamped dump every --every T\n"
+	"  run MODE -- PROGRAM ...  start a program and record, watch or\n"
+	"                dump it; exits with the program's status\n"
 	"\n"
 	"Run 'snakescope COMMAND --help' for a command's options.\n"
 	"\n"
@@ -50,6 +55,12 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (!strcmp(cmd, "deadlock"))
 		return cmd_deadlock(argc - 1, argv + 1);
+	if (!strcmp(cmd, "record"))
+		return cmd_record(argc - 1, argv + 1);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
 	report_error("unknown command '%s'; see 'snakescope --help'", cmd);
 	return EXIT_USAGE;
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void report_error(const char *fmt, ...)
 {
@@ -45,4 +46,27 @@ bool parse_pid(const char *s, pid_t *pid)
 		return false;
 	*pid = (pid_t)v;
 	return true;
+}
+
+bool parse_seconds(const char *s, double *out)
+{
+	static const struct { const char *unit; double scale; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "ms", 1e-3 }, { "m", 60 }, { "h", 3600 },
+	};
+	char *end;
+	double v;
+
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || !(v > 0) || v > 1e9)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].unit)) {
+			*out = v * units[i].scale;
+			return true;
+		}
+	}
+	return false;
 }

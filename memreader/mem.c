@@ -123,3 +123,18 @@ int mem_read_u64(struct mem_reader *m, uint64_t addr, uint64_t *out,
 {
 	return mem_read(m, addr, out, sizeof(*out), e);
 }
+
+size_t mem_read_spans(struct mem_reader *m, struct mem_span *spans, size_t n)
+{
+	size_t done = 0;
+
+	if (m->ops->readv)
+		return m->ops->readv(m->priv, spans, n);
+	for (size_t i = 0; i < n; i++) {
+		spans[i].ok = spans[i].len == 0 ||
+			      !m->ops->read(m->priv, spans[i].addr, spans[i].buf,
+					    spans[i].len, NULL);
+		done += spans[i].ok;
+	}
+	return done;
+}

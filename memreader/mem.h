@@ -19,11 +19,22 @@
 
 #include "common/err.h"
 
+/* One range of a batched read. */
+struct mem_span {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	bool ok; /* out: read in full */
+};
+
 struct mem_ops {
 	/* Read exactly len bytes at addr into buf: 0, or SS_EREAD /
 	 * SS_EEXITED / SS_EPERM with *e filled. */
 	int (*read)(void *priv, uint64_t addr, void *buf, size_t len,
 		    struct err *e);
+	/* Optional: read many ranges in one go (see mem_read_spans);
+	 * returns how many were read in full. */
+	size_t (*readv)(void *priv, struct mem_span *spans, size_t n);
 	void (*free)(void *priv);
 };
 
@@ -51,6 +62,14 @@ int mem_read(struct mem_reader *m, uint64_t addr, void *buf, size_t len,
 /* Read one 8-byte little-endian word. */
 int mem_read_u64(struct mem_reader *m, uint64_t addr, uint64_t *out,
 		 struct err *e);
+
+/*
+ * Read every span (bypassing the page cache), as few system calls as the
+ * backend allows: one process_vm_readv for up to 1024 spans on a live
+ * process.  Sets each span's ok and returns how many were read in full;
+ * a span that fails does not stop the others.
+ */
+size_t mem_read_spans(struct mem_reader *m, struct mem_span *spans, size_t n);
 
 /* Turn the page cache on or off (off drops it). */
 void mem_cache_enable(struct mem_reader *m, bool on);

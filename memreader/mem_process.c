@@ -78,6 +78,57 @@ static int process_read(void *priv, uint64_t addr, void *buf, size_t len,
 	return read_error(p, addr, len, e);
 }
 
+/* process_vm_readv takes at most IOV_MAX (1024) ranges per call. */
+#define SPANS_PER_CALL 1024
+
+/*
+ * The kernel copies ranges in order and stops at the first one it cannot
+ * read completely, returning the bytes copied so far: every span before
+ * that one is whole, that one failed, and the rest go in the next call.
+ */
+static size_t process_readv(void *priv, struct mem_span *spans, size_t n)
+{
+	struct proc_mem *p = priv;
+	struct iovec local[SPANS_PER_CALL], remote[SPANS_PER_CALL];
+	size_t i = 0, done = 0;
+
+	while (i < n) {
+		size_t k = n - i < SPANS_PER_CALL ? n - i : SPANS_PER_CALL;
+		ssize_t got;
+
+		for (size_t j = 0; j < k; j++) {
+			local[j].iov_base = spans[i + j].buf;
+			local[j].iov_len = spans[i + j].len;
+			remote[j].iov_base = (void *)(uintptr_t)spans[i + j].addr;
+			remote[j].iov_len = spans[i + j].len;
+			spans[i + j].ok = false;
+		}
+		got = p->use_procmem ? -1 :
+		      process_vm_readv(p->pid, local, k, remote, k, 0);
+		if (got < 0) {
+			/* No process_vm_readv, or the first range failed:
+			 * that range alone, then go on. */
+			spans[i].ok = !process_read(p, spans[i].addr,
+						    spans[i].buf, spans[i].len,
+						    NULL);
+			done += spans[i].ok;
+			i++;
+			continue;
+		}
+		for (size_t j = 0; j < k; j++) {
+			if ((size_t)got < spans[i + j].len) {
+				k = j + 1; /* span j failed: resume after it */
+				break;
+			}
+			got -= (ssize_t)spans[i + j].len;
+			spans[i + j].ok = true;
+			done++;
+		}
+		i += k;
+	}
+	return done;
+}
+
 static void process_free(void *priv)
 {
 	struct proc_mem *p = priv;
@@ -89,6 +140,7 @@ static void process_free(void *priv)
 
 static const struct mem_ops process_ops = {
 	.read = process_read,
+	.readv = process_readv,
 	.free = process_free,
 };
 

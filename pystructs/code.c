@@ -117,6 +117,27 @@ const struct py_code *py_code_get(struct py_proc *p, uint64_t addr,
 	return &ce->code;
 }
 
+void py_code_forget(struct py_proc *p, uint64_t addr)
+{
+	struct code_entry **link;
+
+	if (!p->codes)
+		return;
+	for (link = &p->codes->bucket[bucket_of(addr)]; *link;
+	     link = &(*link)->next) {
+		struct code_entry *ce = *link;
+
+		if (ce->code.addr == addr) {
+			*link = ce->next;
+			free(ce->code.name);
+			free(ce->code.filename);
+			free(ce->code.linetable);
+			free(ce);
+			return;
+		}
+	}
+}
+
 void py_code_location(const struct py_proc *p, const struct py_code *c,
 		      int lasti, struct py_location *loc)
 {

@@ -33,6 +33,10 @@ struct py_code {
 const struct py_code *py_code_get(struct py_proc *p, uint64_t addr,
 				  struct err *e);
 
+/* Drop the decoded code object at addr from the cache (it changed);
+ * pointers to it become invalid. */
+void py_code_forget(struct py_proc *p, uint64_t addr);
+
 /* Line (and 3.11+ columns) of the instruction at 'lasti': a byte offset
  * up to 3.10 (f_lasti * layout frame.lasti_scale), a code-unit index from
  * 3.11.  Negative means "not started" and gives the first line. */

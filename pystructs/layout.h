@@ -140,9 +140,16 @@ struct py_layout {
 		int native_thread_id; /* TID, 3.11+ */
 		int base_frame;   /* 3.15+: the sentinel frame every walk
 				     ends at */
+		/* 3.11+: the data stack frames live in: the current
+		 * _PyStackChunk and the first free slot in it */
+		int datastack_chunk, datastack_top;
 		int c_tracefunc, c_traceobj;     /* sys.settrace */
 		int c_profilefunc, c_profileobj; /* sys.setprofile */
 	} tstate;
+
+	struct { /* 3.11+ struct _PyStackChunk */
+		int previous, size, data;
+	} chunk;
 
 	struct {
 		int kind; /* enum layout_frame_kind */

@@ -21,13 +21,8 @@
 
 #define IMPORTLIB_FILE "<frozen importlib._bootstrap>"
 
-struct thread_name {
-	uint64_t ident;
-	char *name;
-};
-
 struct name_list {
-	struct thread_name *v;
+	struct py_thread_name *v;
 	size_t n, cap;
 };
 
@@ -53,16 +48,26 @@ static int collect_name(struct py_proc *p, uint64_t key, uint64_t value,
 	return 0;
 }
 
-/* Best effort: a target without threading imported has no names. */
-static void read_thread_names(struct py_proc *p, uint64_t interp,
-			      struct name_list *names)
+size_t py_thread_names_read(struct py_proc *p, uint64_t interp,
+			    struct py_thread_name **out)
 {
+	struct name_list names = { 0 };
 	uint64_t module, active;
 
-	if (py_module_get(p, interp, "threading", &module, NULL) ||
-	    py_module_attr(p, module, "_active", &active, NULL))
-		return;
-	py_dict_each(p, active, PY_MAX_THREADS, collect_name, names, NULL);
+	/* Best effort: a target without threading imported has no names. */
+	if (!py_module_get(p, interp, "threading", &module, NULL) &&
+	    !py_module_attr(p, module, "_active", &active, NULL))
+		py_dict_each(p, active, PY_MAX_THREADS, collect_name, &names,
+			     NULL);
+	*out = names.v;
+	return names.n;
+}
+
+void py_thread_names_free(struct py_thread_name *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 static char *take_name(struct name_list *names, uint64_t ident)
@@ -76,13 +81,6 @@ static char *take_name(struct name_list *names, uint64_t ident)
 		}
 	}
 	return NULL;
-}
-
-static void names_release(struct name_list *names)
-{
-	for (size_t i = 0; i < names->n; i++)
-		free(names->v[i].name);
-	free(names->v);
 }
 
 /* ---- native thread ids before 3.11 -------------------------------- */
@@ -116,7 +114,7 @@ static void calibrate_pthread_tid(struct py_proc *p, uint64_t pthread,
 	}
 }
 
-static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
+int64_t py_thread_native_id(struct py_proc *p, const uint8_t *ts,
 			    const pid_t *tids, size_t ntids)
 {
 	uint64_t pthread;
@@ -124,17 +122,15 @@ static int64_t native_id_of(struct py_proc *p, const uint8_t *ts,
 
 	if (p->L.tstate.native_thread_id != LAYOUT_NONE)
 		return (int64_t)py_rd64(ts, p->L.tstate.native_thread_id);
-	if (!ntids)
-		return -1;
 	pthread = py_rd64(ts, p->L.tstate.thread_id);
 	if (!py_ptr_ok(pthread))
 		return -1;
-	if (p->pthread_tid_offset < 0)
+	if (p->pthread_tid_offset < 0 && ntids)
 		calibrate_pthread_tid(p, pthread, tids, ntids);
 	if (p->pthread_tid_offset < 0 ||
 	    mem_read(p->mem, pthread + (uint64_t)p->pthread_tid_offset, &tid,
 		     sizeof(tid), NULL) ||
-	    !is_tid(tid, tids, ntids))
+	    (ntids ? !is_tid(tid, tids, ntids) : tid <= 0))
 		return -1;
 	return tid;
 }
@@ -369,7 +365,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 			return rc;
 	}
 	py_interp_facts_read(p, interp, &facts);
-	read_thread_names(p, interp, &names);
+	names.n = py_thread_names_read(p, interp, &names.v);
 	/* The list is newest first; report in creation order. */
 	while (n-- > 0) {
 		const struct snap_os_thread *os;
@@ -385,7 +381,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		}
 		t->tstate = list[n];
 		t->thread_id = py_rd64(ts, L->tstate.thread_id);
-		t->native_id = native_id_of(p, ts, o ? o->tids : NULL,
+		t->native_id = py_thread_native_id(p, ts, o ? o->tids : NULL,
 					    o ? o->ntids : 0);
 		t->name = take_name(&names, t->thread_id);
 		os = os_of(o, t->native_id);
@@ -394,7 +390,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		py_thread_state_fill(p, &facts, ts, list[n], t);
 		read_stack(p, list[n], ts, tsize, t, seen, o);
 	}
-	names_release(&names);
+	py_thread_names_free(names.v, names.n);
 	py_interp_facts_release(&facts);
 	return 0;
 }

@@ -46,4 +46,29 @@ struct py_read_opts {
 int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 		    struct snapshot *s, struct err *e);
 
+/* A thread's name as threading knows it. */
+struct py_thread_name {
+	uint64_t ident; /* threading.get_ident() */
+	char *name;
+};
+
+/*
+ * The names in threading._active of the interpreter at interp, best
+ * effort (none when threading is not imported).  Stores a malloc'd array
+ * in *out (free with py_thread_names_free) and returns its length.
+ */
+size_t py_thread_names_read(struct py_proc *p, uint64_t interp,
+			    struct py_thread_name **out);
+void py_thread_names_free(struct py_thread_name *v, size_t n);
+
+/*
+ * The native TID of the thread whose state was copied into ts (L.tstate
+ * bytes), or -1.  3.11+ store it; before, it is read from glibc's struct
+ * pthread, whose tid offset is found once by matching the TIDs in tids.
+ * With tids, the result must be one of them; without (ntids 0), any
+ * positive TID read at the offset found before is taken.
+ */
+int64_t py_thread_native_id(struct py_proc *p, const uint8_t *ts,
+			    const pid_t *tids, size_t ntids);
+
 #endif

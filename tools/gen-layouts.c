@@ -398,10 +398,32 @@ static void print_tstate(void)
 #else
 	num("base_frame", NONE);
 #endif
+#if V(3, 11)
+	num("datastack_chunk", OFF(PyThreadState, datastack_chunk));
+	num("datastack_top", OFF(PyThreadState, datastack_top));
+#else
+	num("datastack_chunk", NONE);
+	num("datastack_top", NONE);
+#endif
 	num("c_tracefunc", OFF(PyThreadState, c_tracefunc));
 	num("c_traceobj", OFF(PyThreadState, c_traceobj));
 	num("c_profilefunc", OFF(PyThreadState, c_profilefunc));
 	num("c_profileobj", OFF(PyThreadState, c_profileobj));
+	close_sub();
+}
+
+static void print_chunk(void)
+{
+	open_sub("chunk");
+#if V(3, 11)
+	num("previous", OFF(_PyStackChunk, previous));
+	num("size", OFF(_PyStackChunk, size));
+	num("data", OFF(_PyStackChunk, data));
+#else
+	num("previous", NONE);
+	num("size", NONE);
+	num("data", NONE);
+#endif
 	close_sub();
 }
 
@@ -920,6 +942,7 @@ int main(void)
 	print_runtime();
 	print_interp();
 	print_tstate();
+	print_chunk();
 	print_frame();
 	print_code();
 	print_objects();

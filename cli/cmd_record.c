@@ -1,0 +1,556 @@
+#include <config.h>
+
+#include "cli/commands.h"
+#include "cli/escape.h"
+#include "cli/inspect.h"
+#include "cli/profile.h"
+#include "cli/record.h"
+#include "attach/pause.h"
+#include "attach/proc.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+#include "pystructs/sampler.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS 1000000000ULL
+/* New child processes are looked for this often (--subprocesses). */
+#define CHILD_SCAN_NS (NS / 2)
+/* The progress line on a terminal is redrawn this often. */
+#define PROGRESS_NS (NS / 4)
+#define MAX_TARGETS 256
+
+static const char record_usage[] =
+	"usage: snakescope record [options] PID -o FILE\n"
+	"\n"
+	"Sample the Python stacks of every thread of process PID and write\n"
+	"them to FILE ('-': standard output) when the recording ends: after\n"
+	"--duration, on Ctrl-C (SIGINT, SIGTERM), or when the process exits.\n"
+	"\n"
+	"  -o, --output FILE    where to write (required)\n"
+	"  -r, --rate HZ        samples per second (default 100), or 'max'\n"
+	"                       for as many as one core gives\n"
+	"  -d, --duration S     stop after S seconds (default: until stopped)\n"
+	"  -f, --format FMT     folded (default: collapsed stacks for\n"
+	"                       flamegraph.pl, inferno, speedscope), speedscope\n"
+	"                       (the speedscope app's JSON, a profile per\n"
+	"                       thread), or json (one JSON object per line per\n"
+	"                       thread and sample)\n"
+	"  --threads            start each folded stack with its thread\n"
+	"  --idle               also sample threads that are not running\n"
+	"                       (by default a thread counts when it holds the\n"
+	"                       GIL or is on a CPU)\n"
+	"  --gil                only sample the thread holding the GIL\n"
+	"  --pause              stop the process for each sample (exact, but\n"
+	"                       slows it down); by default it runs on\n"
+	"  --subprocesses       also sample its child processes that run\n"
+	"                       Python, as they come and go\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"A summary line ends the recording (samples, the rate achieved,\n"
+	"errors, torn reads: stacks that changed while read, left out).\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+struct target {
+	pid_t pid;
+	struct inspect_session *is;
+	struct py_sampler *sampler;
+	struct proc_stat_files stat;
+	const struct record_opts *o;
+	bool gone;
+};
+
+struct recorder {
+	const struct record_opts *o;
+	struct target *t[MAX_TARGETS];
+	size_t nt;
+	pid_t *skipped; /* children that are not Python */
+	size_t nskipped, skipped_cap;
+	struct profile pf;
+	struct py_sample sample;
+	FILE *out;
+	struct strbuf line;
+	uint64_t start;
+	unsigned long samples, errors, torn;
+};
+
+/* Is this thread wanted (see --idle, --gil)?  Before its stack is read. */
+static bool keep_thread(void *arg, const struct py_sample_thread *t)
+{
+	struct target *tg = arg;
+
+	if (tg->o->gil)
+		return t->holds_gil;
+	if (tg->o->idle || t->holds_gil)
+		return true;
+	return t->native_id > 0 &&
+	       proc_stat_files_state(&tg->stat, (pid_t)t->native_id) == 'R';
+}
+
+static void target_free(struct target *tg)
+{
+	if (!tg)
+		return;
+	py_sampler_free(tg->sampler);
+	inspect_close(tg->is);
+	proc_stat_files_release(&tg->stat);
+	free(tg);
+}
+
+static struct target *target_open(pid_t pid, const struct record_opts *o,
+				  struct err *e)
+{
+	struct target *tg = xcalloc(1, sizeof(*tg));
+	struct py_sampler_opts so = { 0 };
+	pid_t *tids = NULL;
+	size_t ntids = 0;
+
+	tg->pid = pid;
+	tg->o = o;
+	proc_stat_files_init(&tg->stat, pid);
+	if (inspect_open(pid, &tg->is, e)) {
+		target_free(tg);
+		return NULL;
+	}
+	proc_tasks(pid, &tids, &ntids, NULL);
+	so.keep = keep_thread;
+	so.keep_arg = tg;
+	so.tids = tids;
+	so.ntids = ntids;
+	tg->sampler = py_sampler_new(inspect_py(tg->is), &so);
+	free(tids);
+	return tg;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static void json_sample(struct recorder *r, pid_t pid, double t)
+{
+	const struct py_sample *s = &r->sample;
+
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct py_sample_thread *th = &s->threads[i];
+		struct strbuf *sb = &r->line;
+
+		strbuf_reset(sb);
+		strbuf_addf(sb, "{\"time\":%.6f,\"pid\":%d,\"thread_id\":%llu,"
+			    "\"native_id\":", t, (int)pid,
+			    (unsigned long long)th->thread_id);
+		if (th->native_id > 0)
+			strbuf_addf(sb, "%lld", (long long)th->native_id);
+		else
+			strbuf_addstr(sb, "null");
+		strbuf_addstr(sb, ",\"name\":");
+		escape_json(sb, th->name);
+		strbuf_addf(sb, ",\"gil\":%s,\"frames\":[",
+			    th->holds_gil ? "true" : "false");
+		for (size_t k = 0; k < th->nframes; k++) {
+			const struct py_sample_frame *f = &s->frames[th->first + k];
+
+			strbuf_addstr(sb, k ? ",{\"function\":" : "{\"function\":");
+			escape_json(sb, f->function);
+			strbuf_addstr(sb, ",\"file\":");
+			escape_json(sb, f->filename);
+			if (f->line >= 0)
+				strbuf_addf(sb, ",\"line\":%d}", f->line);
+			else
+				strbuf_addstr(sb, ",\"line\":null}");
+		}
+		strbuf_addstr(sb, "]}\n");
+		fwrite(sb->buf, 1, sb->len, r->out);
+	}
+}
+
+/* Leave out torn stacks (counted). */
+static void drop_torn(struct recorder *r)
+{
+	struct py_sample *s = &r->sample;
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->nthreads; i++) {
+		if (s->threads[i].torn) {
+			r->torn++;
+			continue;
+		}
+		s->threads[k++] = s->threads[i];
+	}
+	s->nthreads = k;
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static bool process_gone(pid_t pid)
+{
+	char st = proc_task_state(pid, pid);
+
+	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
+}
+
+static bool known(const struct recorder *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->nt; i++)
+		if (r->t[i]->pid == pid)
+			return true;
+	for (size_t i = 0; i < r->nskipped; i++)
+		if (r->skipped[i] == pid)
+			return true;
+	return false;
+}
+
+/* Children (and theirs) that run Python join the recording. */
+static void scan_children(struct recorder *r)
+{
+	for (size_t i = 0; i < r->nt; i++) {
+		pid_t *kids;
+		size_t n;
+
+		if (r->t[i]->gone)
+			continue;
+		n = proc_children(r->t[i]->pid, &kids);
+		for (size_t k = 0; k < n && r->nt < MAX_TARGETS; k++) {
+			struct target *tg;
+			struct err e;
+
+			if (known(r, kids[k]))
+				continue;
+			err_clear(&e);
+			tg = target_open(kids[k], r->o, &e);
+			if (tg) {
+				r->t[r->nt++] = tg;
+			} else if (e.code == SS_ENOTPY || e.code == SS_EUNSUPPORTED ||
+				   e.code == SS_EBADBUILD || e.code == SS_EPERM) {
+				/* Not Python (a shell, a compiler): skip it
+				 * for good.  Others (just forked, not yet
+				 * exec'd) are tried again. */
+				r->skipped = xgrow(r->skipped, &r->skipped_cap,
+						   r->nskipped + 1,
+						   sizeof(*r->skipped));
+				r->skipped[r->nskipped++] = kids[k];
+			}
+		}
+		free(kids);
+	}
+}
+
+static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
+{
+	struct pause pz;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (r->o->pause) {
+		rc = pause_target(tg->pid, &pz, &e);
+		if (rc) {
+			if (process_gone(tg->pid))
+				tg->gone = true;
+			else
+				r->errors++;
+			return;
+		}
+	}
+	rc = py_sampler_take(tg->sampler, t, &r->sample, &e);
+	if (r->o->pause)
+		pause_resume(&pz);
+	if (rc) {
+		if (rc == SS_EEXITED || process_gone(tg->pid))
+			tg->gone = true;
+		else
+			r->errors++;
+		return;
+	}
+	drop_torn(r);
+	if (r->o->format == RECORD_JSON)
+		json_sample(r, tg->pid, (double)(t - r->start) / NS);
+	else
+		profile_add(&r->pf, tg->pid, &r->sample);
+}
+
+static void progress(const struct recorder *r, uint64_t t, bool done)
+{
+	double secs = (double)(t - r->start) / NS;
+
+	fprintf(stderr, "\rsnakescope: %lu samples in %.1f s (%.0f/s), %lu "
+		"errors, %lu torn%s", r->samples, secs,
+		secs > 0 ? r->samples / secs : 0.0, r->errors, r->torn,
+		done ? "\n" : "  ");
+	fflush(stderr);
+}
+
+static void record_loop(struct recorder *r)
+{
+	const struct record_opts *o = r->o;
+	uint64_t period = o->rate > 0 ? (uint64_t)(NS / o->rate) : 0;
+	uint64_t next = r->start, last_scan = r->start, last_progress = r->start;
+	bool tty = o->progress && isatty(STDERR_FILENO);
+
+	while (!stop_signal) {
+		uint64_t t = now_ns();
+		bool any = false;
+
+		if (o->duration > 0 && t - r->start >= (uint64_t)(o->duration * NS))
+			break;
+		if (o->subprocesses && t - last_scan >= CHILD_SCAN_NS) {
+			scan_children(r);
+			last_scan = t;
+		}
+		for (size_t i = 0; i < r->nt; i++) {
+			if (r->t[i]->gone)
+				continue;
+			sample_target(r, r->t[i], t);
+			any |= !r->t[i]->gone;
+		}
+		/* The target (and, with --subprocesses, all its children)
+		 * ended. */
+		if (!any || (r->t[0]->gone && !o->subprocesses))
+			break;
+		r->samples++;
+		if (tty && t - last_progress >= PROGRESS_NS) {
+			progress(r, t, false);
+			last_progress = t;
+		}
+		if (!period)
+			continue;
+		next += period;
+		t = now_ns();
+		if (next < t) {
+			next = t; /* late: skip, do not burst */
+			continue;
+		}
+		{
+			struct timespec ts = { (time_t)(next / NS),
+					       (long)(next % NS) };
+
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+}
+
+static int write_result(struct recorder *r, double secs)
+{
+	char name[64];
+	double interval;
+
+	switch (r->o->format) {
+	case RECORD_FOLDED:
+		return profile_write_folded(&r->pf, r->o->subprocesses, r->out);
+	case RECORD_SPEEDSCOPE:
+		snprintf(name, sizeof(name), "snakescope record %d",
+			 (int)r->t[0]->pid);
+		interval = r->o->rate > 0 ? 1.0 / r->o->rate :
+			   (r->samples ? secs / r->samples : 0);
+		return profile_write_speedscope(&r->pf, r->o->subprocesses, name,
+						interval, r->out);
+	default:
+		return 0;
+	}
+}
+
+static void install_stop_handlers(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* A closed pipe shows as a write error at the end. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int record_run(pid_t pid, const struct record_opts *o)
+{
+	struct recorder r;
+	struct target *tg;
+	struct err e;
+	double secs;
+	int rc, status = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	err_clear(&e);
+	tg = target_open(pid, o, &e);
+	if (!tg) {
+		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
+		return err_exit_code(e.code);
+	}
+	if (!strcmp(o->output, "-")) {
+		r.out = stdout;
+	} else if (!(r.out = fopen(o->output, "w"))) {
+		report_error("cannot write '%s': %s", o->output, strerror(errno));
+		target_free(tg);
+		return 1;
+	}
+	r.t[r.nt++] = tg;
+	strbuf_init(&r.line);
+	profile_init(&r.pf, o->threads, o->format == RECORD_SPEEDSCOPE);
+	stop_signal = 0;
+	install_stop_handlers();
+	r.start = now_ns();
+	record_loop(&r);
+	secs = (double)(now_ns() - r.start) / NS;
+	rc = write_result(&r, secs);
+	if (fflush(r.out) || rc || ferror(r.out)) {
+		report_error("cannot write '%s': %s", o->output, strerror(errno));
+		status = 1;
+	}
+	if (r.out != stdout)
+		fclose(r.out);
+	fprintf(stderr, "snakescope: %lu samples in %.2f s (%.1f/s%s), %lu "
+		"errors, %lu torn reads%s; %s\n", r.samples, secs,
+		secs > 0 ? r.samples / secs : 0.0,
+		o->rate > 0 ? "" : ", as fast as possible", r.errors, r.torn,
+		r.t[0]->gone ? "; the process exited" :
+		stop_signal ? "; stopped by a signal" : "",
+		status ? "nothing written" : o->output);
+	for (size_t i = 0; i < r.nt; i++)
+		target_free(r.t[i]);
+	free(r.skipped);
+	profile_release(&r.pf);
+	py_sample_release(&r.sample);
+	strbuf_release(&r.line);
+	return status;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
+		 bool need_pid)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "threads", no_argument, NULL, 'T' },
+		{ "idle", no_argument, NULL, 'I' },
+		{ "gil", no_argument, NULL, 'G' },
+		{ "pause", no_argument, NULL, 'p' },
+		{ "subprocesses", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->rate = 100;
+	o->progress = true;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ho:r:d:f:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'r':
+			if (!strcmp(optarg, "max")) {
+				o->rate = 0;
+				break;
+			}
+			o->rate = strtod(optarg, &end);
+			if (*end || !(o->rate > 0) || o->rate > 1e6) {
+				report_error("record: --rate takes a number of "
+					     "samples per second or 'max', not "
+					     "'%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'd':
+			if (!parse_seconds(optarg, &o->duration)) {
+				report_error("record: --duration takes seconds, "
+					     "not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "folded"))
+				o->format = RECORD_FOLDED;
+			else if (!strcmp(optarg, "speedscope"))
+				o->format = RECORD_SPEEDSCOPE;
+			else if (!strcmp(optarg, "json"))
+				o->format = RECORD_JSON;
+			else {
+				report_error("record: --format takes folded, "
+					     "speedscope or json, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			o->threads = true;
+			break;
+		case 'I':
+			o->idle = true;
+			break;
+		case 'G':
+			o->gil = true;
+			break;
+		case 'p':
+			o->pause = true;
+			break;
+		case 'S':
+			o->subprocesses = true;
+			break;
+		case 'h':
+			fputs(record_usage, stdout);
+			return -1;
+		default:
+			report_error("record: unknown option '%s'; see "
+				     "'snakescope record --help'",
+				     argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!o->output) {
+		report_error("record: say where to write with -o FILE ('-' for "
+			     "standard output)");
+		return EXIT_USAGE;
+	}
+	if (!need_pid)
+		return optind == argc ? 0 :
+		       (report_error("record: unexpected '%s'", argv[optind]),
+			EXIT_USAGE);
+	if (optind + 1 != argc || !parse_pid(argv[optind], pid)) {
+		report_error("record: give one process id; see 'snakescope "
+			     "record --help'");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts o;
+	pid_t pid;
+	int rc = record_parse(argc, argv, &o, &pid, true);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return record_run(pid, &o);
+}

@@ -1,0 +1,305 @@
+#include <config.h>
+
+#include "cli/commands.h"
+#include "cli/escape.h"
+#include "cli/watch.h"
+#include "attach/proc.h"
+#include "common/strbuf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NS 1000000000ULL
+
+static const char watch_usage[] =
+	"usage: snakescope watch [options] PID --every T\n"
+	"\n"
+	"Take a full dump of process PID (what 'snakescope dump' prints,\n"
+	"with the same options) every T, each headed by a line\n"
+	"'# TIMESTAMP pid PID dump N' (ISO 8601, local time with its UTC\n"
+	"offset), until stopped (Ctrl-C), --count dumps were taken, or the\n"
+	"process exits (then it says so and exits with status 0).  A dump\n"
+	"that fails is reported in its place and the watch goes on.\n"
+	"\n"
+	"  -e, --every T       interval: 0.5, 10s, 500ms, 2m, 1h (required)\n"
+	"  -n, --count N       stop after N dumps\n"
+	"  -o, --output FILE   append to FILE (flushed after every dump)\n"
+	"                      instead of standard output\n"
+	"  --json              one JSON document per line: the dump's, with\n"
+	"                      \"timestamp\" and \"dump\" (N) added\n"
+	"  --no-pause, --tasks=MODE, --locals, --repr-width=N, --full,\n"
+	"  --no-source         as for 'snakescope dump'\n"
+	"  -h, --help          show this help\n";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* "2026-11-21T23:10:00.123+01:00" */
+static void iso_now(char *buf, size_t size)
+{
+	struct timeval tv;
+	struct tm tm;
+	char date[32], zone[8];
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(zone, sizeof(zone), "%z", &tm); /* +0100 */
+	snprintf(buf, size, "%s.%03ld%.3s:%.2s", date, (long)tv.tv_usec / 1000,
+		 zone, zone + 3);
+}
+
+/* The dump's JSON document on one line: its newlines are all layout
+ * (strings escape theirs), dropped with the indentation after them. */
+static void json_one_line(struct strbuf *out, const struct strbuf *doc,
+			  const char *stamp, unsigned long n)
+{
+	const char *s = doc->buf;
+
+	strbuf_addf(out, "{\"timestamp\":\"%s\",\"dump\":%lu,", stamp, n);
+	if (*s == '{')
+		s++;
+	for (; *s; s++) {
+		if (*s != '\n') {
+			strbuf_addch(out, *s);
+			continue;
+		}
+		while (s[1] == ' ')
+			s++;
+	}
+	strbuf_addch(out, '\n');
+}
+
+static bool gone(pid_t pid)
+{
+	char st = proc_task_state(pid, pid);
+
+	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / NS), (long)(t % NS) };
+
+	while (!stop_signal &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+/* One dump (or its failure) with its header, into sb. */
+static int one_dump(struct inspect_session *is, pid_t pid,
+		    const struct watch_opts *o, bool color, unsigned long n,
+		    struct strbuf *sb)
+{
+	struct snapshot *snap = NULL;
+	struct strbuf doc;
+	struct err e;
+	char stamp[64];
+	int rc;
+
+	iso_now(stamp, sizeof(stamp));
+	err_clear(&e);
+	rc = inspect_snapshot(is, &o->d.io, &snap, &e);
+	if (rc && rc != SS_EEXITED && rc != SS_ENOPROC && !gone(pid)) {
+		const char *msg = e.msg[0] ? e.msg : err_describe(rc);
+
+		if (o->d.json) {
+			strbuf_addf(sb, "{\"timestamp\":\"%s\",\"dump\":%lu,"
+				    "\"error\":", stamp, n);
+			escape_json(sb, msg);
+			strbuf_addstr(sb, "}\n");
+		} else {
+			strbuf_addf(sb, "# %s pid %d dump %lu\n", stamp, (int)pid, n);
+			strbuf_addstr(sb, "dump failed: ");
+			escape_text(sb, msg);
+			strbuf_addstr(sb, "\n\n");
+		}
+		return 0;
+	}
+	if (rc)
+		return SS_EEXITED;
+	strbuf_init(&doc);
+	dump_render(&doc, snap, color, &o->d);
+	if (o->d.json) {
+		json_one_line(sb, &doc, stamp, n);
+	} else {
+		strbuf_addf(sb, "# %s pid %d dump %lu\n", stamp, (int)pid, n);
+		strbuf_add(sb, doc.buf, doc.len);
+		strbuf_addch(sb, '\n');
+	}
+	strbuf_release(&doc);
+	snap_free(snap);
+	return 0;
+}
+
+int watch_run(pid_t pid, const struct watch_opts *o)
+{
+	struct inspect_session *is;
+	struct sigaction sa;
+	struct strbuf sb;
+	struct err e;
+	FILE *out = stdout;
+	uint64_t next;
+	unsigned long n = 0, written = 0;
+	bool color, exited = false;
+	int rc, status = 0;
+
+	err_clear(&e);
+	rc = inspect_open(pid, &is, &e);
+	if (rc) {
+		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
+		return err_exit_code(rc);
+	}
+	if (o->output && !(out = fopen(o->output, "a"))) {
+		report_error("cannot write '%s': %s", o->output, strerror(errno));
+		inspect_close(is);
+		return 1;
+	}
+	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
+		!getenv("NO_COLOR");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	stop_signal = 0;
+	strbuf_init(&sb);
+	next = mono_ns();
+	while (!stop_signal && (!o->count || n < o->count)) {
+		strbuf_reset(&sb);
+		if (one_dump(is, pid, o, color, ++n, &sb)) {
+			exited = true;
+			break;
+		}
+		if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out)) {
+			report_error("cannot write output: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		written++;
+		if (o->count && n >= o->count)
+			break;
+		next += (uint64_t)(o->every * NS);
+		if (next < mono_ns())
+			next = mono_ns(); /* a slow dump: no burst after it */
+		sleep_until(next);
+		if (gone(pid)) {
+			exited = true;
+			break;
+		}
+	}
+	if (exited)
+		fprintf(stderr, "snakescope: process %d exited; the watch ends "
+			"after %lu dump%s\n", (int)pid, written,
+			written == 1 ? "" : "s");
+	strbuf_release(&sb);
+	if (out != stdout)
+		fclose(out);
+	inspect_close(is);
+	return status;
+}
+
+int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
+		bool need_pid)
+{
+	static struct option longopts[32];
+	static const struct option own[] = {
+		{ "every", required_argument, NULL, 'e' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+	};
+	size_t k = 0;
+	char *end;
+	int c, rc;
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		longopts[k++] = own[i];
+	for (size_t i = 0; dump_longopts[i].name; i++)
+		longopts[k++] = dump_longopts[i];
+	memset(&longopts[k], 0, sizeof(longopts[k]));
+	memset(o, 0, sizeof(*o));
+	dump_opts_init(&o->d);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "he:n:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(watch_usage, stdout);
+			return -1;
+		case 'e':
+			if (!parse_seconds(optarg, &o->every)) {
+				report_error("watch: --every takes a duration "
+					     "(10s, 500ms, 2m), not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			o->count = strtoul(optarg, &end, 10);
+			if (errno || *end || !o->count || *optarg == '-') {
+				report_error("watch: --count takes a positive "
+					     "number, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		default:
+			rc = dump_opt(&o->d, c, optarg, "watch");
+			if (rc > 0)
+				return rc;
+			if (rc < 0) {
+				report_error("watch: unknown option '%s'; see "
+					     "'snakescope watch --help'",
+					     argv[optind - 1]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (!(o->every > 0)) {
+		report_error("watch: say how often with --every T (e.g. 10s)");
+		return EXIT_USAGE;
+	}
+	if (!need_pid)
+		return optind == argc ? 0 :
+		       (report_error("watch: unexpected '%s'", argv[optind]),
+			EXIT_USAGE);
+	if (optind + 1 != argc || !parse_pid(argv[optind], pid)) {
+		report_error("watch: give one process id; see 'snakescope "
+			     "watch --help'");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_watch(int argc, char **argv)
+{
+	struct watch_opts o;
+	pid_t pid;
+	int rc = watch_parse(argc, argv, &o, &pid, true);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	return watch_run(pid, &o);
+}

@@ -1,0 +1,39 @@
+/*
+ * dump.h - the options and rendering of 'snakescope dump', shared with
+ * 'watch' and 'run dump'.
+ */
+#ifndef SNAKESCOPE_DUMP_H
+#define SNAKESCOPE_DUMP_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "cli/inspect.h"
+#include "cli/out.h"
+#include "common/strbuf.h"
+
+struct dump_opts {
+	struct inspect_opts io;
+	struct out_opts oo; /* colour is decided at render time */
+	bool json;
+	bool source;        /* source lines under frames (text) */
+};
+
+/* dump's long options (--json, --no-pause, --tasks, --locals,
+ * --repr-width, --full, --no-source, --help), NULL-terminated. */
+extern const struct option dump_longopts[];
+
+/* Defaults: paused, tasks, locks, source lines. */
+void dump_opts_init(struct dump_opts *d);
+
+/* Apply option c (a dump_longopts value) with its argument.  Returns 0,
+ * EXIT_USAGE after reporting a bad value, or -1 when c is not a dump
+ * option.  cmd names the command in messages. */
+int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd);
+
+/* The dump's text or JSON document for snap, as 'snakescope dump'
+ * prints it. */
+void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
+		 const struct dump_opts *d);
+
+#endif

@@ -1,0 +1,380 @@
+#include <config.h>
+
+#include "cli/profile.h"
+#include "cli/escape.h"
+#include "common/strbuf.h"
+#include "common/xalloc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+void profile_init(struct profile *pf, bool by_thread, bool keep_order)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->by_thread = by_thread;
+	pf->keep_order = keep_order;
+	pf->nbuckets = 4096;
+	pf->bucket = xcalloc(pf->nbuckets, sizeof(*pf->bucket));
+	pf->fkeys_cap = 1024;
+	pf->fkeys = xcalloc(pf->fkeys_cap, sizeof(*pf->fkeys));
+}
+
+void profile_release(struct profile *pf)
+{
+	for (size_t i = 0; i < pf->nframes; i++) {
+		free(pf->frames[i].function);
+		free(pf->frames[i].filename);
+	}
+	for (size_t i = 0; i < pf->nthreads; i++) {
+		free(pf->threads[i].name);
+		free(pf->threads[i].run_stack);
+		free(pf->threads[i].run_count);
+	}
+	for (size_t i = 0; i < pf->nstacks; i++) {
+		free(pf->stacks[i]->frames);
+		free(pf->stacks[i]);
+	}
+	free(pf->frames);
+	free(pf->threads);
+	free(pf->stacks);
+	free(pf->bucket);
+	free(pf->fkeys);
+	free(pf->scratch);
+	memset(pf, 0, sizeof(*pf));
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+/* ---- frames: (pid, code key, line) -> index --------------------------- */
+
+static uint64_t frame_key(pid_t pid, const struct py_sample_frame *f)
+{
+	/* pid: 22 bits (pid_max <= 4194304), line: 20 bits, key: 22 bits;
+	 * an overflowing field is folded in, then checked on hit. */
+	return ((uint64_t)(uint32_t)pid << 42) ^ ((uint64_t)f->code_key << 20) ^
+	       (uint64_t)(uint32_t)f->line;
+}
+
+static void fkeys_grow(struct profile *pf)
+{
+	struct prof_key *old = pf->fkeys;
+	size_t ocap = pf->fkeys_cap;
+
+	pf->fkeys_cap *= 2;
+	pf->fkeys = xcalloc(pf->fkeys_cap, sizeof(*pf->fkeys));
+	for (size_t i = 0; i < ocap; i++) {
+		size_t j;
+
+		if (!old[i].idx)
+			continue;
+		for (j = mix(FNV_OFFSET, old[i].k) & (pf->fkeys_cap - 1);
+		     pf->fkeys[j].idx; j = (j + 1) & (pf->fkeys_cap - 1))
+			;
+		pf->fkeys[j] = old[i];
+	}
+	free(old);
+}
+
+static bool same_frame(const struct prof_frame *pfr,
+		       const struct py_sample_frame *f)
+{
+	return pfr->line == f->line && !strcmp(pfr->function, f->function) &&
+	       !strcmp(pfr->filename, f->filename);
+}
+
+/* Index of the frame (stored +1 in the table so that 0 is empty). */
+static uint32_t frame_index(struct profile *pf, pid_t pid,
+			    const struct py_sample_frame *f)
+{
+	uint64_t k = frame_key(pid, f);
+	size_t j;
+
+	if (2 * (pf->fkeys_n + 1) > pf->fkeys_cap)
+		fkeys_grow(pf);
+	for (j = mix(FNV_OFFSET, k) & (pf->fkeys_cap - 1); pf->fkeys[j].idx;
+	     j = (j + 1) & (pf->fkeys_cap - 1)) {
+		if (pf->fkeys[j].k == k &&
+		    same_frame(&pf->frames[pf->fkeys[j].idx - 1], f))
+			return pf->fkeys[j].idx - 1;
+	}
+	pf->frames = xgrow(pf->frames, &pf->frames_cap, pf->nframes + 1,
+			   sizeof(*pf->frames));
+	pf->frames[pf->nframes].function = xstrdup(f->function);
+	pf->frames[pf->nframes].filename = xstrdup(f->filename);
+	pf->frames[pf->nframes].line = f->line;
+	pf->nframes++;
+	pf->fkeys[j].k = k;
+	pf->fkeys[j].idx = (uint32_t)pf->nframes;
+	pf->fkeys_n++;
+	return (uint32_t)(pf->nframes - 1);
+}
+
+/* ---- threads and stacks ------------------------------------------------ */
+
+static uint32_t thread_index(struct profile *pf, pid_t pid,
+			     const struct py_sample_thread *t)
+{
+	struct prof_thread *pt;
+
+	/* Few threads; the newest are the likeliest. */
+	for (size_t i = pf->nthreads; i-- > 0;) {
+		pt = &pf->threads[i];
+		if (pt->pid == pid && pt->thread_id == t->thread_id &&
+		    pt->native_id == t->native_id) {
+			if (!pt->name && t->name)
+				pt->name = xstrdup(t->name);
+			return (uint32_t)i;
+		}
+	}
+	pf->threads = xgrow(pf->threads, &pf->threads_cap, pf->nthreads + 1,
+			    sizeof(*pf->threads));
+	pt = &pf->threads[pf->nthreads];
+	memset(pt, 0, sizeof(*pt));
+	pt->pid = pid;
+	pt->thread_id = t->thread_id;
+	pt->native_id = t->native_id;
+	pt->name = t->name ? xstrdup(t->name) : NULL;
+	return (uint32_t)pf->nthreads++;
+}
+
+static void stacks_rehash(struct profile *pf)
+{
+	free(pf->bucket);
+	pf->nbuckets *= 4;
+	pf->bucket = xcalloc(pf->nbuckets, sizeof(*pf->bucket));
+	for (size_t i = 0; i < pf->nstacks; i++) {
+		struct prof_stack *st = pf->stacks[i];
+		size_t b = st->hash & (pf->nbuckets - 1);
+
+		st->next = pf->bucket[b];
+		pf->bucket[b] = st;
+	}
+}
+
+/* The stack's id, counted once more. */
+static uint32_t stack_count(struct profile *pf, pid_t pid, uint32_t thread,
+			    const uint32_t *frames, size_t n)
+{
+	uint64_t h = mix(mix(FNV_OFFSET, (uint64_t)pid), thread);
+	struct prof_stack *st;
+	size_t b;
+
+	for (size_t i = 0; i < n; i++)
+		h = mix(h, frames[i]);
+	b = h & (pf->nbuckets - 1);
+	for (st = pf->bucket[b]; st; st = st->next) {
+		if (st->hash == h && st->pid == pid && st->thread == thread &&
+		    st->nframes == n &&
+		    !memcmp(st->frames, frames, n * sizeof(*frames))) {
+			st->count++;
+			return st->id;
+		}
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->pid = pid;
+	st->thread = thread;
+	st->frames = xmalloc((n ? n : 1) * sizeof(*frames));
+	memcpy(st->frames, frames, n * sizeof(*frames));
+	st->nframes = n;
+	st->count = 1;
+	st->hash = h;
+	st->id = (uint32_t)pf->nstacks;
+	st->next = pf->bucket[b];
+	pf->bucket[b] = st;
+	pf->stacks = xgrow(pf->stacks, &pf->stacks_cap, pf->nstacks + 1,
+			   sizeof(*pf->stacks));
+	pf->stacks[pf->nstacks++] = st;
+	if (pf->nstacks > 2 * pf->nbuckets)
+		stacks_rehash(pf);
+	return st->id;
+}
+
+static void add_run(struct prof_thread *pt, uint32_t id)
+{
+	if (pt->nruns && pt->run_stack[pt->nruns - 1] == id) {
+		pt->run_count[pt->nruns - 1]++;
+		return;
+	}
+	if (pt->nruns == pt->runs_cap) {
+		pt->runs_cap = pt->runs_cap ? 2 * pt->runs_cap : 64;
+		pt->run_stack = xrealloc(pt->run_stack,
+					 pt->runs_cap * sizeof(*pt->run_stack));
+		pt->run_count = xrealloc(pt->run_count,
+					 pt->runs_cap * sizeof(*pt->run_count));
+	}
+	pt->run_stack[pt->nruns] = id;
+	pt->run_count[pt->nruns++] = 1;
+}
+
+void profile_add(struct profile *pf, pid_t pid, const struct py_sample *s)
+{
+	pf->samples++;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		const struct py_sample_thread *t = &s->threads[i];
+		uint32_t ti = thread_index(pf, pid, t), id;
+		size_t n = t->nframes;
+
+		if (n > pf->scratch_cap) {
+			pf->scratch_cap = n;
+			pf->scratch = xrealloc(pf->scratch, n * sizeof(*pf->scratch));
+		}
+		/* The sample is innermost first; stacks are root first. */
+		for (size_t k = 0; k < n; k++)
+			pf->scratch[n - 1 - k] =
+				frame_index(pf, pid, &s->frames[t->first + k]);
+		id = stack_count(pf, pid, pf->by_thread || pf->keep_order ? ti :
+				 UINT32_MAX, pf->scratch, n);
+		pf->threads[ti].samples++;
+		if (pf->keep_order)
+			add_run(&pf->threads[ti], id);
+		pf->thread_samples++;
+	}
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+void profile_thread_label(const struct prof_thread *t, bool with_pid,
+			  char *buf, size_t size)
+{
+	char pid[32] = "";
+
+	if (with_pid)
+		snprintf(pid, sizeof(pid), "process %d ", (int)t->pid);
+	if (t->native_id > 0)
+		snprintf(buf, size, "%sthread \"%s\" (%lld)", pid,
+			 t->name ? t->name : "?", (long long)t->native_id);
+	else
+		snprintf(buf, size, "%sthread \"%s\" (0x%llx)", pid,
+			 t->name ? t->name : "?",
+			 (unsigned long long)t->thread_id);
+}
+
+/* A folded-stack frame: ';' separates frames and the last space starts
+ * the count, so neither may appear raw; controls are escaped. */
+static void folded_name(struct strbuf *sb, const char *s)
+{
+	struct strbuf esc;
+
+	strbuf_init(&esc);
+	escape_text(&esc, s);
+	for (const char *c = esc.buf; *c; c++)
+		strbuf_addch(sb, *c == ';' ? ':' : *c);
+	strbuf_release(&esc);
+}
+
+static void folded_frame(struct strbuf *sb, const struct prof_frame *f)
+{
+	folded_name(sb, f->function);
+	strbuf_addstr(sb, " (");
+	folded_name(sb, f->filename);
+	if (f->line >= 0)
+		strbuf_addf(sb, ":%d", f->line);
+	strbuf_addch(sb, ')');
+}
+
+int profile_write_folded(const struct profile *pf, bool with_pid, FILE *f)
+{
+	struct strbuf sb;
+	int rc = 0;
+
+	strbuf_init(&sb);
+	for (size_t i = 0; i < pf->nstacks && !rc; i++) {
+		const struct prof_stack *st = pf->stacks[i];
+		char label[512];
+
+		strbuf_reset(&sb);
+		if (with_pid)
+			strbuf_addf(&sb, "process %d;", (int)st->pid);
+		if (pf->by_thread && st->thread != UINT32_MAX) {
+			profile_thread_label(&pf->threads[st->thread], false,
+					     label, sizeof(label));
+			folded_name(&sb, label);
+			strbuf_addch(&sb, ';');
+		}
+		for (size_t k = 0; k < st->nframes; k++) {
+			if (k)
+				strbuf_addch(&sb, ';');
+			folded_frame(&sb, &pf->frames[st->frames[k]]);
+		}
+		if (!st->nframes)
+			strbuf_addstr(&sb, "<no Python frames>");
+		strbuf_addf(&sb, " %lu\n", st->count);
+		if (fwrite(sb.buf, 1, sb.len, f) != sb.len)
+			rc = -1;
+	}
+	strbuf_release(&sb);
+	return rc;
+}
+
+int profile_write_speedscope(const struct profile *pf, bool with_pid,
+			     const char *name, double interval, FILE *f)
+{
+	struct strbuf sb;
+	int rc = 0;
+
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, "{\"$schema\":\"https://www.speedscope.app/"
+		      "file-format-schema.json\",\"exporter\":\"snakescope "
+		      PACKAGE_VERSION "\",\"name\":");
+	escape_json(&sb, name);
+	strbuf_addstr(&sb, ",\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
+	for (size_t i = 0; i < pf->nframes; i++) {
+		const struct prof_frame *fr = &pf->frames[i];
+
+		strbuf_addstr(&sb, i ? ",{\"name\":" : "{\"name\":");
+		escape_json(&sb, fr->function);
+		strbuf_addstr(&sb, ",\"file\":");
+		escape_json(&sb, fr->filename);
+		if (fr->line >= 0)
+			strbuf_addf(&sb, ",\"line\":%d", fr->line);
+		strbuf_addch(&sb, '}');
+	}
+	strbuf_addstr(&sb, "]},\"profiles\":[");
+	for (size_t i = 0; i < pf->nthreads; i++) {
+		const struct prof_thread *t = &pf->threads[i];
+		char label[512];
+		double total = 0;
+
+		profile_thread_label(t, with_pid, label, sizeof(label));
+		strbuf_addstr(&sb, i ? ",{\"type\":\"sampled\",\"name\":" :
+			      "{\"type\":\"sampled\",\"name\":");
+		escape_json(&sb, label);
+		strbuf_addstr(&sb, ",\"unit\":\"seconds\",\"startValue\":0,"
+			      "\"samples\":[");
+		for (size_t r = 0; r < t->nruns; r++) {
+			const struct prof_stack *st = pf->stacks[t->run_stack[r]];
+
+			strbuf_addstr(&sb, r ? ",[" : "[");
+			for (size_t k = 0; k < st->nframes; k++)
+				strbuf_addf(&sb, k ? ",%u" : "%u", st->frames[k]);
+			strbuf_addch(&sb, ']');
+		}
+		strbuf_addstr(&sb, "],\"weights\":[");
+		for (size_t r = 0; r < t->nruns; r++) {
+			double w = t->run_count[r] * interval;
+
+			total += w;
+			strbuf_addf(&sb, r ? ",%.9g" : "%.9g", w);
+		}
+		strbuf_addf(&sb, "],\"endValue\":%.9g}", total);
+		if (fwrite(sb.buf, 1, sb.len, f) != sb.len)
+			rc = -1;
+		strbuf_reset(&sb);
+	}
+	strbuf_addstr(&sb, "]}\n");
+	if (fwrite(sb.buf, 1, sb.len, f) != sb.len)
+		rc = -1;
+	strbuf_release(&sb);
+	return rc;
+}

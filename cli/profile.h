@@ -1,0 +1,97 @@
+/*
+ * profile.h - samples aggregated for the record writers: each distinct
+ * frame (function, file, line) and each distinct stack once, with counts;
+ * for speedscope also each thread's stacks in time order, run-length
+ * encoded.  Only formats what the sampler gave; never reads memory.
+ */
+#ifndef SNAKESCOPE_PROFILE_H
+#define SNAKESCOPE_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "pystructs/sampler.h"
+
+struct prof_frame {
+	char *function, *filename; /* copied */
+	int line;
+};
+
+struct prof_thread {
+	pid_t pid;
+	uint64_t thread_id;
+	int64_t native_id;
+	char *name;            /* threading's name, or NULL */
+	unsigned long samples;
+	/* time order (speedscope): stack ids and how many samples in a row */
+	uint32_t *run_stack;
+	uint32_t *run_count;
+	size_t nruns, runs_cap;
+};
+
+struct prof_stack {
+	pid_t pid;
+	uint32_t thread;       /* index in threads, UINT32_MAX: merged */
+	uint32_t *frames;      /* outermost first */
+	size_t nframes;
+	unsigned long count;
+	uint32_t id;           /* index in stacks */
+	struct prof_stack *next; /* hash chain */
+	uint64_t hash;
+};
+
+struct profile {
+	bool by_thread;   /* stacks of different threads kept apart */
+	bool keep_order;  /* record each thread's time order */
+	struct prof_frame *frames;
+	size_t nframes, frames_cap;
+	struct prof_thread *threads;
+	size_t nthreads, threads_cap;
+	struct prof_stack **stacks; /* by id */
+	size_t nstacks, stacks_cap;
+	struct prof_stack **bucket; /* hash table of stacks */
+	size_t nbuckets;
+	/* (pid, code_key, line) -> frame index, open addressing */
+	struct prof_key { uint64_t k; uint32_t idx; } *fkeys;
+	size_t fkeys_cap, fkeys_n;
+	uint32_t *scratch;
+	size_t scratch_cap;
+	unsigned long samples;        /* profile_add() calls */
+	unsigned long thread_samples; /* stacks added */
+};
+
+void profile_init(struct profile *pf, bool by_thread, bool keep_order);
+void profile_release(struct profile *pf);
+
+/* Add the threads of one sample of process pid (torn ones are the
+ * caller's to leave out).  Strings are copied. */
+void profile_add(struct profile *pf, pid_t pid, const struct py_sample *s);
+
+/* Label of a thread as written in every format: 'thread "NAME" (TID)'
+ * (escaped for the format by the writer), with the pid when asked. */
+void profile_thread_label(const struct prof_thread *t, bool with_pid,
+			  char *buf, size_t size);
+
+/*
+ * Write Brendan Gregg's collapsed stacks: one line per distinct stack,
+ * "root;...;leaf COUNT", frames as "function (file:line)".  The thread
+ * (with by_thread) and the process (with_pid) are the first frames.
+ * Returns 0, or -1 on a write error (errno set).
+ */
+int profile_write_folded(const struct profile *pf, bool with_pid, FILE *f);
+
+/* With by_thread, the folded writer names the thread first (the
+ * stacks of threads are kept apart for speedscope anyway). */
+
+/*
+ * Write a speedscope file (https://www.speedscope.app/file-format-schema.json):
+ * one "sampled" profile per thread in time order, weights in seconds
+ * (each sample counts 'interval' seconds).  Needs keep_order.
+ */
+int profile_write_speedscope(const struct profile *pf, bool with_pid,
+			     const char *name, double interval, FILE *f);
+
+#endif

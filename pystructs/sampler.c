@@ -1,0 +1,901 @@
+#include <config.h>
+
+#include "pystructs/sampler.h"
+#include "common/addrset.h"
+#include "common/xalloc.h"
+#include "pystructs/code.h"
+#include "pystructs/object.h"
+#include "pystructs/threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A cached code object is checked against the target again after this. */
+#define CODE_CHECK_NS 1000000000ULL
+/* Thread names are read again (when a new thread shows) at most this
+ * often. */
+#define NAMES_CHECK_NS 1000000000ULL
+/* Bounded caches: past this many code objects, start again. */
+#define MAX_CODES 16384u
+#define CODE_SLOTS (2 * MAX_CODES) /* open addressing, power of two */
+/* Data stack bytes read per chunk at most (a chunk is 16 KiB unless one
+ * frame needs more). */
+#define MAX_CHUNK_READ (4u << 20)
+#define CHUNK_CACHE 64u
+/* Extra regions (older chunks) per thread and sample. */
+#define MAX_REGIONS 8u
+
+/* ---- code objects ---------------------------------------------------- */
+
+/* What must not change for a cached code object to still be the same. */
+struct code_fp {
+	uint64_t type, filename, name, linetable;
+	int32_t firstlineno;
+};
+
+struct code_slot {
+	uint64_t addr;           /* 0: empty */
+	const struct py_code *c; /* in p's code cache */
+	uint32_t key;
+	uint64_t checked_ns;
+	struct code_fp fp;
+	int memo_lasti, memo_line; /* last location asked */
+};
+
+/* ---- threads --------------------------------------------------------- */
+
+struct region {
+	uint64_t lo;
+	size_t len;
+	uint8_t *buf;
+	size_t cap;
+};
+
+/* A thread state as seen in the previous sample, with its buffers. */
+struct tslot {
+	uint64_t tstate;
+	uint8_t *ts;          /* L.tstate.size bytes */
+	bool ts_ok;
+	uint64_t frame;       /* its innermost frame this sample */
+	bool keep;
+	uint64_t native_for;  /* thread_id the cached native_id is of */
+	uint64_t native_ns;
+	int64_t native_id;
+	struct region chunk;  /* 3.11+: the current data stack chunk */
+	size_t span;          /* its index in the batch, SIZE_MAX: none */
+	struct region extra[MAX_REGIONS]; /* older chunks read this sample */
+	size_t nextra;
+	struct py_sample_thread t;
+};
+
+struct raw_frame {
+	uint64_t code;
+	uint64_t instr; /* 3.11+ instr_ptr; <=3.10 f_lasti */
+};
+
+struct interp {
+	uint64_t addr;
+	int64_t id;
+	uint64_t head;      /* threads_head, this sample */
+	bool head_ok;
+	uint64_t gil;       /* 3.12+: its struct _gil_runtime_state */
+	uint64_t holder;    /* the thread state holding the GIL, or 0 */
+	int32_t locked;
+};
+
+struct py_sampler {
+	struct py_proc *p;
+	struct py_sampler_opts o;
+	size_t tsize, hdr;
+	uint64_t tag_mask;
+
+	struct interp *interps;
+	size_t ninterps;
+	uint64_t interp_head; /* runtime's interpreters_head, this sample */
+	uint64_t holder;      /* <=3.11: the process-wide GIL holder word */
+
+	struct tslot *slots;  /* this sample's threads, list order */
+	size_t nslots, slots_cap;
+	struct tslot *spare;  /* buffers of threads that went away */
+	size_t nspare, spare_cap;
+
+	struct code_slot *codes; /* CODE_SLOTS */
+	size_t ncodes;
+	uint32_t next_key;
+
+	struct { uint64_t addr, size; } chunks[CHUNK_CACHE];
+	size_t chunk_next;
+
+	struct py_thread_name *names;
+	size_t nnames;
+	uint64_t names_ns;
+	bool names_read;
+
+	struct raw_frame *raw;
+	size_t nraw, raw_cap;
+	struct mem_span *spans;
+	size_t spans_cap;
+	uint8_t *scratch; /* one frame header */
+	uint64_t frame_type; /* <=3.10: PyFrame_Type */
+	struct addrset seen;
+
+	struct py_sampler_stats st;
+};
+
+/* ---- code cache ------------------------------------------------------ */
+
+static size_t code_hash(uint64_t addr)
+{
+	return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ULL >> 40) &
+	       (CODE_SLOTS - 1);
+}
+
+static void codes_reset(struct py_sampler *s)
+{
+	memset(s->codes, 0, CODE_SLOTS * sizeof(*s->codes));
+	s->ncodes = 0;
+	py_proc_forget(s->p);
+}
+
+static void code_fp_of(const struct py_proc *p, const uint8_t *hdr,
+		       struct code_fp *fp)
+{
+	const struct py_layout *L = &p->L;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->type = py_rd64(hdr, L->object.ob_type);
+	fp->filename = py_rd64(hdr, L->code.filename);
+	fp->name = py_rd64(hdr, L->code.qualname != LAYOUT_NONE ?
+			   L->code.qualname : L->code.name);
+	fp->linetable = py_rd64(hdr, L->code.linetable);
+	memcpy(&fp->firstlineno, hdr + L->code.firstlineno,
+	       sizeof(fp->firstlineno));
+}
+
+static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
+{
+	for (size_t i = code_hash(addr);; i = (i + 1) & (CODE_SLOTS - 1)) {
+		if (s->codes[i].addr == addr || !s->codes[i].addr)
+			return &s->codes[i];
+	}
+}
+
+/* Decode the code object at addr into slot cs (empty or stale). */
+static bool code_decode(struct py_sampler *s, struct code_slot *cs,
+			uint64_t addr, uint64_t now)
+{
+	uint8_t hdr[512];
+	const struct py_code *c;
+
+	if ((size_t)s->p->L.code.size > sizeof(hdr) ||
+	    !(c = py_code_get(s->p, addr, NULL)) ||
+	    mem_read(s->p->mem, addr, hdr, (size_t)s->p->L.code.size, NULL))
+		return false;
+	if (!cs->addr)
+		s->ncodes++;
+	cs->addr = addr;
+	cs->c = c;
+	cs->key = s->next_key++;
+	cs->checked_ns = now;
+	cs->memo_lasti = INT32_MIN;
+	code_fp_of(s->p, hdr, &cs->fp);
+	s->st.code_decodes++;
+	return true;
+}
+
+/*
+ * Check the cached code objects this sample uses whose last check is older
+ * than CODE_CHECK_NS, all in one batched read; one that changed is
+ * forgotten (and decoded again when looked up).
+ */
+static void codes_check(struct py_sampler *s, uint64_t now)
+{
+	const size_t csize = (size_t)s->p->L.code.size;
+	struct code_slot **stale = NULL;
+	uint8_t *bufs = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < s->nraw; i++) {
+		struct code_slot *cs = code_find(s, s->raw[i].code);
+
+		if (!cs->addr || now - cs->checked_ns < CODE_CHECK_NS)
+			continue;
+		cs->checked_ns = now; /* once per sample */
+		stale = xgrow(stale, &cap, n + 1, sizeof(*stale));
+		stale[n++] = cs;
+	}
+	if (!n)
+		return;
+	bufs = xmalloc(n * csize);
+	s->spans = xgrow(s->spans, &s->spans_cap, n, sizeof(*s->spans));
+	for (size_t i = 0; i < n; i++)
+		s->spans[i] = (struct mem_span){ stale[i]->addr, bufs + i * csize,
+						 csize, false };
+	mem_read_spans(s->p->mem, s->spans, n);
+	for (size_t i = 0; i < n; i++) {
+		struct code_fp fp;
+
+		if (s->spans[i].ok) {
+			code_fp_of(s->p, bufs + i * csize, &fp);
+			if (!memcmp(&fp, &stale[i]->fp, sizeof(fp)))
+				continue;
+		}
+		/* Changed or gone: decode again under a new key.  The slot
+		 * stays (open addressing), now stale. */
+		py_code_forget(s->p, stale[i]->addr);
+		stale[i]->c = NULL;
+		s->st.code_drops++;
+	}
+	free(bufs);
+	free(stale);
+}
+
+/* The decoded code object at addr (cached), or NULL. */
+static struct code_slot *code_get(struct py_sampler *s, uint64_t addr,
+				  uint64_t now)
+{
+	struct code_slot *cs = code_find(s, addr);
+
+	if (cs->addr && cs->c)
+		return cs;
+	/* Full (one sample needing more than the slack left at its start,
+	 * see py_sampler_take): give up on this frame. */
+	if (!cs->addr && s->ncodes >= CODE_SLOTS - 1)
+		return NULL;
+	return code_decode(s, cs, addr, now) ? cs : NULL;
+}
+
+/* ---- regions: memory read once per sample ---------------------------- */
+
+static uint8_t *region_fill(struct region *r, struct mem_reader *m,
+			    uint64_t lo, size_t len)
+{
+	if (len > r->cap) {
+		r->buf = xrealloc(r->buf, len);
+		r->cap = len;
+	}
+	r->lo = lo;
+	r->len = 0;
+	if (mem_read(m, lo, r->buf, len, NULL))
+		return NULL;
+	r->len = len;
+	return r->buf;
+}
+
+static const uint8_t *region_at(const struct region *r, uint64_t addr,
+				size_t len)
+{
+	if (r->len && addr >= r->lo && addr - r->lo <= r->len &&
+	    len <= r->len - (addr - r->lo))
+		return r->buf + (addr - r->lo);
+	return NULL;
+}
+
+/* The data stack chunk (of any thread) that holds addr, learnt from the
+ * chunks' 'previous' links; its size in *size, or 0. */
+static uint64_t chunk_of(const struct py_sampler *s, uint64_t addr,
+			 uint64_t *size)
+{
+	for (size_t i = 0; i < CHUNK_CACHE; i++) {
+		if (s->chunks[i].addr && addr >= s->chunks[i].addr &&
+		    addr - s->chunks[i].addr < s->chunks[i].size) {
+			*size = s->chunks[i].size;
+			return s->chunks[i].addr;
+		}
+	}
+	return 0;
+}
+
+static bool chunk_known(const struct py_sampler *s, uint64_t addr)
+{
+	for (size_t i = 0; i < CHUNK_CACHE; i++)
+		if (s->chunks[i].addr == addr)
+			return true;
+	return false;
+}
+
+/* Learn the chunk at addr (its size from its header). */
+static void chunk_learn(struct py_sampler *s, uint64_t addr)
+{
+	const struct py_layout *L = &s->p->L;
+	uint64_t size;
+
+	if (!py_ptr_ok(addr) || chunk_known(s, addr) ||
+	    mem_read_u64(s->p->mem, addr + (uint64_t)L->chunk.size, &size, NULL) ||
+	    size < (uint64_t)L->chunk.data || size > MAX_CHUNK_READ)
+		return;
+	s->chunks[s->chunk_next].addr = addr;
+	s->chunks[s->chunk_next].size = size;
+	s->chunk_next = (s->chunk_next + 1) % CHUNK_CACHE;
+}
+
+/*
+ * The header of the frame at addr: from this sample's copy of the
+ * thread's chunks when it lies there, else from an older chunk of the
+ * thread (read once, from its start up to this frame, since older frames
+ * lie below), else read alone (a generator's frame, a C-stack shim).
+ */
+static const uint8_t *frame_header(struct py_sampler *s, struct tslot *ts,
+				   uint64_t addr)
+{
+	const struct py_layout *L = &s->p->L;
+	const uint8_t *h;
+	uint64_t c, size;
+
+	if ((h = region_at(&ts->chunk, addr, s->hdr)))
+		return h;
+	for (size_t i = 0; i < ts->nextra; i++)
+		if ((h = region_at(&ts->extra[i], addr, s->hdr)))
+			return h;
+	if (L->frame.kind == LAYOUT_FRAME_INTERP && ts->chunk.len &&
+	    ts->nextra < MAX_REGIONS) {
+		/* Frames below the current chunk are in the one before. */
+		const uint8_t *hdr = ts->chunk.buf;
+		uint64_t prev = ts->nextra ? py_rd64(ts->extra[ts->nextra - 1].buf,
+						     L->chunk.previous) :
+				 py_rd64(hdr, L->chunk.previous);
+
+		if (prev && !chunk_of(s, addr, &size))
+			chunk_learn(s, prev);
+		c = chunk_of(s, addr, &size);
+		if (c && addr + s->hdr <= c + size &&
+		    region_fill(&ts->extra[ts->nextra], s->p->mem, c,
+				(size_t)(addr + s->hdr - c))) {
+			ts->nextra++;
+			return region_at(&ts->extra[ts->nextra - 1], addr, s->hdr);
+		}
+	}
+	if (mem_read(s->p->mem, addr, s->scratch, s->hdr, NULL))
+		return NULL;
+	return s->scratch;
+}
+
+/* ---- the thread list ------------------------------------------------- */
+
+static int interps_load(struct py_sampler *s, struct err *e)
+{
+	const struct py_layout *L = &s->p->L;
+	uint64_t addrs[PY_MAX_INTERPS];
+	size_t n;
+	int rc;
+
+	rc = py_interp_list(s->p, addrs, &n, e);
+	if (rc)
+		return rc;
+	free(s->interps);
+	s->interps = xcalloc(n + 1, sizeof(*s->interps));
+	s->ninterps = n;
+	/* Main interpreter first. */
+	for (size_t i = 0; i < n; i++) {
+		struct interp *it = &s->interps[i];
+
+		it->addr = addrs[n - 1 - i];
+		it->id = (int64_t)i;
+		if (L->interp.id != LAYOUT_NONE)
+			mem_read(s->p->mem, it->addr + (uint64_t)L->interp.id,
+				 &it->id, sizeof(it->id), NULL);
+		if (L->interp.ceval_gil != LAYOUT_NONE &&
+		    (mem_read_u64(s->p->mem, it->addr +
+				  (uint64_t)L->interp.ceval_gil, &it->gil, NULL) ||
+		     !py_ptr_ok(it->gil)))
+			it->gil = 0;
+	}
+	s->interp_head = n ? addrs[0] : 0;
+	return 0;
+}
+
+static struct mem_span *span_add(struct py_sampler *s, size_t *n,
+				 uint64_t addr, void *buf, size_t len)
+{
+	s->spans = xgrow(s->spans, &s->spans_cap, *n + 1, sizeof(*s->spans));
+	s->spans[*n] = (struct mem_span){ addr, buf, len, false };
+	return &s->spans[(*n)++];
+}
+
+/* The GIL words: a process-wide holder (<=3.11), or per interpreter the
+ * lock's 'locked' and 'last_holder' (3.12+). */
+static uint64_t holder_word(const struct py_sampler *s)
+{
+	const struct py_proc *p = s->p;
+
+	if (p->tstate_current)
+		return p->tstate_current;
+	if (p->L.runtime.tstate_current != LAYOUT_NONE)
+		return p->runtime + (uint64_t)p->L.runtime.tstate_current;
+	return 0;
+}
+
+/* Slot buffers of the previous sample's thread at tstate, or NULL. */
+static struct tslot *slot_of(struct tslot *v, size_t n, uint64_t tstate)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].tstate == tstate)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * Read the interpreter and thread lists, the GIL words and every thread
+ * state known from the last sample in one batch; walk the lists from
+ * there, reading only thread states that are new.
+ */
+static int read_thread_list(struct py_sampler *s, struct err *e)
+{
+	const struct py_layout *L = &s->p->L;
+	struct tslot *old = s->slots;
+	size_t nold = s->nslots, nspans = 0, nok;
+	uint64_t head = 0, gilw = holder_word(s);
+	int rc;
+
+	span_add(s, &nspans, s->p->runtime + (uint64_t)L->runtime.interpreters_head,
+		 &head, 8);
+	if (gilw)
+		span_add(s, &nspans, gilw, &s->holder, 8);
+	for (size_t i = 0; i < s->ninterps; i++) {
+		struct interp *it = &s->interps[i];
+
+		span_add(s, &nspans, it->addr + (uint64_t)L->interp.threads_head,
+			 &it->head, 8);
+		if (it->gil) {
+			span_add(s, &nspans, it->gil + (uint64_t)L->gil.locked,
+				 &it->locked, sizeof(it->locked));
+			span_add(s, &nspans, it->gil + (uint64_t)L->gil.last_holder,
+				 &it->holder, 8);
+		}
+	}
+	for (size_t i = 0; i < nold; i++)
+		span_add(s, &nspans, old[i].tstate, old[i].ts, s->tsize);
+	nok = mem_read_spans(s->p->mem, s->spans, nspans);
+	if (!s->spans[0].ok) {
+		/* Not even the runtime: say why with one plain read. */
+		rc = mem_read_u64(s->p->mem, s->p->runtime +
+				  (uint64_t)L->runtime.interpreters_head, &head, e);
+		return rc ? rc : err_set(e, SS_EREAD, "cannot read the "
+					 "interpreter list");
+	}
+	for (size_t i = 0; i < nold; i++)
+		old[i].ts_ok = s->spans[nspans - nold + i].ok;
+	if (head != s->interp_head || (s->ninterps && nok < nspans - nold)) {
+		rc = interps_load(s, e);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < s->ninterps; i++) {
+			struct interp *it = &s->interps[i];
+
+			it->holder = 0;
+			if (mem_read_u64(s->p->mem, it->addr +
+					 (uint64_t)L->interp.threads_head,
+					 &it->head, NULL))
+				it->head = 0;
+			if (it->gil && (mem_read(s->p->mem, it->gil +
+						 (uint64_t)L->gil.locked,
+						 &it->locked, 4, NULL) ||
+					mem_read_u64(s->p->mem, it->gil +
+						     (uint64_t)L->gil.last_holder,
+						     &it->holder, NULL)))
+				it->holder = 0;
+		}
+	}
+
+	/* Walk each list; the previous sample's slots move over or go to
+	 * the spares. */
+	s->slots = NULL;
+	s->nslots = s->slots_cap = 0;
+	addrset_clear(&s->seen);
+	for (size_t k = 0; k < s->ninterps; k++) {
+		struct interp *it = &s->interps[k];
+		uint64_t holder = it->gil ? (it->locked ? it->holder : 0) :
+				  s->holder;
+		uint64_t t = it->head;
+		size_t first = s->nslots;
+
+		while (t && s->nslots < PY_MAX_THREADS) {
+			struct tslot *o = slot_of(old, nold, t), *ns;
+
+			if (!py_ptr_ok(t) || !addrset_add(&s->seen, t))
+				break;
+			s->slots = xgrow(s->slots, &s->slots_cap, s->nslots + 1,
+					 sizeof(*s->slots));
+			ns = &s->slots[s->nslots];
+			if (o) {
+				*ns = *o;
+				o->tstate = 0; /* moved */
+				o->ts = NULL;
+			} else if (s->nspare) {
+				*ns = s->spare[--s->nspare];
+				ns->ts_ok = false;
+			} else {
+				memset(ns, 0, sizeof(*ns));
+				ns->ts = xmalloc(s->tsize);
+			}
+			ns->tstate = t;
+			if (!ns->ts_ok)
+				ns->ts_ok = !mem_read(s->p->mem, t, ns->ts, s->tsize,
+						      NULL);
+			if (!ns->ts_ok) {
+				/* Gone meanwhile: its buffers are spare. */
+				s->spare = xgrow(s->spare, &s->spare_cap,
+						 s->nspare + 1, sizeof(*s->spare));
+				s->spare[s->nspare++] = *ns;
+				break;
+			}
+			ns->t.interp_id = it->id;
+			ns->t.holds_gil = holder && holder == t;
+			s->nslots++;
+			t = py_rd64(ns->ts, L->tstate.next);
+		}
+		/* Newest first in the list: creation order reads better. */
+		for (size_t i = first, j = s->nslots; i + 1 < j; i++, j--) {
+			struct tslot tmp = s->slots[i];
+
+			s->slots[i] = s->slots[j - 1];
+			s->slots[j - 1] = tmp;
+		}
+	}
+	for (size_t i = 0; i < nold; i++) {
+		if (!old[i].ts)
+			continue;
+		s->spare = xgrow(s->spare, &s->spare_cap, s->nspare + 1,
+				 sizeof(*s->spare));
+		s->spare[s->nspare++] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* ---- per thread ------------------------------------------------------ */
+
+static const char *name_known(const struct py_sampler *s, uint64_t ident)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		if (s->names[i].ident == ident)
+			return s->names[i].name;
+	return NULL;
+}
+
+/* Ids, names and which threads are wanted.  threading's names are read
+ * again when a thread has none, at most once per NAMES_CHECK_NS, and
+ * before any name of this sample is handed out. */
+static void fill_threads(struct py_sampler *s, uint64_t now)
+{
+	const struct py_layout *L = &s->p->L;
+	bool unnamed = false;
+
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+		struct py_sample_thread *t = &ts->t;
+
+		t->thread_id = py_rd64(ts->ts, L->tstate.thread_id);
+		unnamed |= !name_known(s, t->thread_id);
+	}
+	if (unnamed && s->ninterps &&
+	    (!s->names_read || now - s->names_ns >= NAMES_CHECK_NS)) {
+		py_thread_names_free(s->names, s->nnames);
+		s->nnames = py_thread_names_read(s->p, s->interps[0].addr,
+						 &s->names);
+		s->names_read = true;
+		s->names_ns = now;
+	}
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+		struct py_sample_thread *t = &ts->t;
+
+		if (L->tstate.native_thread_id != LAYOUT_NONE) {
+			t->native_id = (int64_t)py_rd64(ts->ts,
+						L->tstate.native_thread_id);
+		} else {
+			/* A read of glibc's struct pthread: cached. */
+			if (ts->native_for != t->thread_id ||
+			    now - ts->native_ns >= NAMES_CHECK_NS) {
+				/* The TIDs known at the start only serve to
+				 * find the offset: later threads are not in
+				 * them. */
+				bool cal = s->p->pthread_tid_offset < 0;
+
+				ts->native_id = py_thread_native_id(s->p, ts->ts,
+						cal ? s->o.tids : NULL,
+						cal ? s->o.ntids : 0);
+				ts->native_for = t->thread_id;
+				ts->native_ns = now;
+			}
+			t->native_id = ts->native_id;
+		}
+		t->name = name_known(s, t->thread_id);
+		t->torn = t->truncated = false;
+		t->first = t->nframes = 0;
+		ts->keep = !s->o.keep || s->o.keep(s->o.keep_arg, t);
+	}
+}
+
+/* 3.11+: the current chunks of the wanted threads, one batch. */
+static void read_chunks(struct py_sampler *s)
+{
+	const struct py_layout *L = &s->p->L;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+		uint64_t c = py_rd64(ts->ts, L->tstate.datastack_chunk);
+		uint64_t top = py_rd64(ts->ts, L->tstate.datastack_top);
+		size_t len;
+
+		ts->chunk.len = 0;
+		ts->nextra = 0;
+		ts->span = SIZE_MAX;
+		if (!ts->keep || !py_ptr_ok(c) ||
+		    top <= c + (uint64_t)L->chunk.data || top - c > MAX_CHUNK_READ)
+			continue;
+		len = (size_t)(top - c);
+		if (len > ts->chunk.cap) {
+			ts->chunk.buf = xrealloc(ts->chunk.buf, len);
+			ts->chunk.cap = len;
+		}
+		ts->chunk.lo = c;
+		ts->span = n;
+		span_add(s, &n, c, ts->chunk.buf, len);
+	}
+	mem_read_spans(s->p->mem, s->spans, n);
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+
+		if (ts->span != SIZE_MAX && s->spans[ts->span].ok)
+			ts->chunk.len = s->spans[ts->span].len;
+	}
+}
+
+/* 3.11/3.12: tstate->cframe->current_frame, one batch; else the frame
+ * pointer in the thread state. */
+static void read_top_frames(struct py_sampler *s)
+{
+	const struct py_layout *L = &s->p->L;
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+		uint64_t f = py_rd64(ts->ts, L->tstate.frame);
+
+		ts->frame = L->tstate.cframe_frame == LAYOUT_NONE ? f : 0;
+		if (ts->keep && L->tstate.cframe_frame != LAYOUT_NONE &&
+		    py_ptr_ok(f))
+			span_add(s, &n, f + (uint64_t)L->tstate.cframe_frame,
+				 &ts->frame, 8);
+	}
+	if (n)
+		mem_read_spans(s->p->mem, s->spans, n);
+	for (size_t i = 0; i < n; i++)
+		if (!s->spans[i].ok)
+			*(uint64_t *)s->spans[i].buf = 0;
+}
+
+/* <=3.10: is this a frame object's type (learnt from the first one)? */
+static bool frame_type_ok(struct py_sampler *s, uint64_t type)
+{
+	char name[16];
+
+	if (s->frame_type)
+		return type == s->frame_type;
+	if (py_type_name_at(s->p, type, name, sizeof(name), NULL) ||
+	    strcmp(name, "frame"))
+		return false;
+	s->frame_type = type;
+	return true;
+}
+
+/* Walk one thread's frames into s->raw; false when the chain broke. */
+static bool walk(struct py_sampler *s, struct tslot *ts)
+{
+	const struct py_layout *L = &s->p->L;
+	uint64_t frame = ts->frame;
+	size_t depth = 0;
+
+	while (frame) {
+		const uint8_t *h;
+		uint64_t code;
+
+		if (depth++ >= PY_MAX_FRAMES) {
+			ts->t.truncated = true;
+			return true;
+		}
+		if (!py_ptr_ok(frame) || !(h = frame_header(s, ts, frame)))
+			return false;
+		if (L->frame.kind == LAYOUT_FRAME_OBJECT &&
+		    !frame_type_ok(s, py_rd64(h, L->object.ob_type)))
+			return false;
+		code = py_rd64(h, L->frame.code) & s->tag_mask;
+		frame = py_rd64(h, L->frame.back);
+		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
+		    h[L->frame.owner] >= L->frame.owner_skip)
+			continue;
+		if (!code)
+			continue;
+		if (!py_ptr_ok(code))
+			return false;
+		s->raw = xgrow(s->raw, &s->raw_cap, s->nraw + 1, sizeof(*s->raw));
+		s->raw[s->nraw].code = code;
+		if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+			int32_t lasti;
+
+			memcpy(&lasti, h + L->frame.lasti, sizeof(lasti));
+			s->raw[s->nraw].instr = (uint64_t)(int64_t)lasti;
+		} else {
+			s->raw[s->nraw].instr = py_rd64(h, L->frame.instr_ptr);
+		}
+		s->nraw++;
+	}
+	return true;
+}
+
+/* Location index (see py_code_location) of a raw frame, or INT32_MIN
+ * when it cannot be the code's (torn). */
+static int raw_lasti(const struct py_sampler *s, const struct raw_frame *r,
+		     const struct py_code *c)
+{
+	const struct py_layout *L = &s->p->L;
+	int64_t idx;
+
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		int64_t lasti = (int64_t)r->instr;
+
+		return lasti < 0 ? -1 : (int)(lasti * L->frame.lasti_scale);
+	}
+	idx = ((int64_t)r->instr - (int64_t)(r->code +
+		(uint64_t)L->code.code_adaptive)) / 2;
+	/* instr_ptr may sit one before the first instruction (not
+	 * started: 3.11 prev_instr) */
+	if (idx < -1 || (c->ncode_units && idx > (int64_t)c->ncode_units))
+		return INT32_MIN;
+	return idx < 0 ? -1 : (int)idx;
+}
+
+/* Turn the raw frames of thread t into sample frames. */
+static void resolve(struct py_sampler *s, struct py_sample_thread *t,
+		    size_t from, size_t to, struct py_sample *out, uint64_t now)
+{
+	t->first = out->nframes;
+	for (size_t i = from; i < to; i++) {
+		struct code_slot *cs = code_get(s, s->raw[i].code, now);
+		struct py_sample_frame *f;
+		int lasti;
+
+		if (!cs || (lasti = raw_lasti(s, &s->raw[i], cs->c)) == INT32_MIN) {
+			t->torn = true;
+			break;
+		}
+		if (lasti != cs->memo_lasti) {
+			struct py_location loc;
+
+			py_code_location(s->p, cs->c, lasti, &loc);
+			cs->memo_lasti = lasti;
+			cs->memo_line = loc.line;
+		}
+		out->frames = xgrow(out->frames, &out->frames_cap,
+				    out->nframes + 1, sizeof(*out->frames));
+		f = &out->frames[out->nframes++];
+		f->code_key = cs->key;
+		f->line = cs->memo_line;
+		f->function = cs->c->name;
+		f->filename = cs->c->filename;
+	}
+	t->nframes = out->nframes - t->first;
+}
+
+/* ---- the sampler ----------------------------------------------------- */
+
+struct py_sampler *py_sampler_new(struct py_proc *p,
+				  const struct py_sampler_opts *o)
+{
+	struct py_sampler *s = xcalloc(1, sizeof(*s));
+
+	s->p = p;
+	if (o)
+		s->o = *o;
+	if (s->o.ntids) {
+		pid_t *tids = xmalloc(s->o.ntids * sizeof(*tids));
+
+		memcpy(tids, s->o.tids, s->o.ntids * sizeof(*tids));
+		s->o.tids = tids;
+	}
+	s->tsize = (size_t)p->L.tstate.size;
+	s->hdr = (size_t)p->L.frame.localsplus;
+	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
+	s->codes = xcalloc(CODE_SLOTS, sizeof(*s->codes));
+	s->next_key = 1;
+	s->scratch = xmalloc(s->hdr ? s->hdr : 1);
+	addrset_init(&s->seen);
+	return s;
+}
+
+static void slot_release(struct tslot *ts)
+{
+	free(ts->ts);
+	free(ts->chunk.buf);
+	for (size_t i = 0; i < MAX_REGIONS; i++)
+		free(ts->extra[i].buf);
+}
+
+void py_sampler_free(struct py_sampler *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nslots; i++)
+		slot_release(&s->slots[i]);
+	for (size_t i = 0; i < s->nspare; i++)
+		slot_release(&s->spare[i]);
+	free(s->slots);
+	free(s->spare);
+	free(s->interps);
+	free(s->codes);
+	py_thread_names_free(s->names, s->nnames);
+	free(s->raw);
+	free(s->spans);
+	free(s->scratch);
+	free((void *)s->o.tids);
+	addrset_release(&s->seen);
+	mem_cache_enable(s->p->mem, false);
+	free(s);
+}
+
+int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
+		    struct err *e)
+{
+	int rc;
+
+	out->nthreads = out->nframes = 0;
+	if (s->tsize > 4096 || s->hdr > 512 || !s->hdr)
+		return err_set(e, SS_EBADBUILD, "thread state or frame "
+			       "layout too large");
+	/* Whole pages for what is read one piece at a time (frame objects
+	 * before 3.11, code objects), valid for this sample only. */
+	mem_cache_enable(s->p->mem, true);
+	mem_cache_reset(s->p->mem);
+	/* Start the code cache again before it fills, never mid-sample:
+	 * frames already resolved point into it. */
+	if (s->ncodes >= MAX_CODES)
+		codes_reset(s);
+	rc = read_thread_list(s, e);
+	if (rc)
+		return rc;
+	fill_threads(s, now);
+	read_top_frames(s);
+	if (s->p->L.frame.kind == LAYOUT_FRAME_INTERP &&
+	    s->p->L.tstate.datastack_chunk != LAYOUT_NONE)
+		read_chunks(s);
+	s->nraw = 0;
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+
+		ts->t.first = s->nraw; /* raw index until resolved */
+		if (ts->keep && !walk(s, ts))
+			ts->t.torn = true;
+		ts->t.nframes = s->nraw - ts->t.first;
+	}
+	codes_check(s, now);
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+		struct py_sample_thread *t;
+		size_t from = ts->t.first, n = ts->t.nframes;
+
+		if (!ts->keep)
+			continue;
+		out->threads = xgrow(out->threads, &out->threads_cap,
+				     out->nthreads + 1, sizeof(*out->threads));
+		t = &out->threads[out->nthreads++];
+		*t = ts->t;
+		resolve(s, t, from, from + n, out, now);
+		s->st.torn_threads += t->torn;
+	}
+	s->st.samples++;
+	return 0;
+}
+
+void py_sample_release(struct py_sample *s)
+{
+	free(s->threads);
+	free(s->frames);
+	memset(s, 0, sizeof(*s));
+}
+
+void py_sampler_stats(const struct py_sampler *s, struct py_sampler_stats *st)
+{
+	*st = s->st;
+}
