@@ -153,6 +153,8 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 		const struct py_sample_thread *th = &s->threads[i];
 		struct strbuf *sb = &r->line;
 
+		if (!th->nframes)
+			continue; /* as in the other formats */
 		strbuf_reset(sb);
 		strbuf_addf(sb, "{\"time\":%.6f,\"pid\":%d,\"thread_id\":%llu,"
 			    "\"native_id\":", t, (int)pid,

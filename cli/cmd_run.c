@@ -90,7 +90,12 @@ static pid_t start_program(char **argv)
 /* Is the child still running (not exited, not a zombie we hold)? */
 static bool running(pid_t pid)
 {
-	return waitpid(pid, NULL, WNOHANG | WNOWAIT | WEXITED) == 0;
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	/* WNOWAIT: leave it to be reaped with its status at the end. */
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	       si.si_pid == 0;
 }
 
 /* Wait until pid shows a Python runtime; false (reported) when it exits

@@ -47,23 +47,23 @@ void profile_release(struct profile *pf)
 	memset(pf, 0, sizeof(*pf));
 }
 
+/* One word into a running hash (multiply-xorshift; not for security:
+ * chains are compared in full). */
 static uint64_t mix(uint64_t h, uint64_t v)
 {
-	for (int i = 0; i < 8; i++) {
-		h ^= (v >> (8 * i)) & 0xff;
-		h *= FNV_PRIME;
-	}
-	return h;
+	h = (h ^ v) * FNV_PRIME;
+	return h ^ (h >> 29);
 }
 
 /* ---- frames: (pid, code key, line) -> index --------------------------- */
 
-static uint64_t frame_key(pid_t pid, const struct py_sample_frame *f)
+static size_t key_slot(const struct profile *pf, pid_t pid, uint32_t key,
+		       int32_t line)
 {
-	/* pid: 22 bits (pid_max <= 4194304), line: 20 bits, key: 22 bits;
-	 * an overflowing field is folded in, then checked on hit. */
-	return ((uint64_t)(uint32_t)pid << 42) ^ ((uint64_t)f->code_key << 20) ^
-	       (uint64_t)(uint32_t)f->line;
+	uint64_t h = mix(mix(FNV_OFFSET, (uint64_t)pid << 32 | key),
+			 (uint32_t)line);
+
+	return (size_t)h & (pf->fkeys_cap - 1);
 }
 
 static void fkeys_grow(struct profile *pf)
@@ -78,7 +78,7 @@ static void fkeys_grow(struct profile *pf)
 
 		if (!old[i].idx)
 			continue;
-		for (j = mix(FNV_OFFSET, old[i].k) & (pf->fkeys_cap - 1);
+		for (j = key_slot(pf, old[i].pid, old[i].code_key, old[i].line);
 		     pf->fkeys[j].idx; j = (j + 1) & (pf->fkeys_cap - 1))
 			;
 		pf->fkeys[j] = old[i];
@@ -86,27 +86,20 @@ static void fkeys_grow(struct profile *pf)
 	free(old);
 }
 
-static bool same_frame(const struct prof_frame *pfr,
-		       const struct py_sample_frame *f)
-{
-	return pfr->line == f->line && !strcmp(pfr->function, f->function) &&
-	       !strcmp(pfr->filename, f->filename);
-}
-
-/* Index of the frame (stored +1 in the table so that 0 is empty). */
 static uint32_t frame_index(struct profile *pf, pid_t pid,
 			    const struct py_sample_frame *f)
 {
-	uint64_t k = frame_key(pid, f);
+	struct prof_key *k;
 	size_t j;
 
 	if (2 * (pf->fkeys_n + 1) > pf->fkeys_cap)
 		fkeys_grow(pf);
-	for (j = mix(FNV_OFFSET, k) & (pf->fkeys_cap - 1); pf->fkeys[j].idx;
+	for (j = key_slot(pf, pid, f->code_key, f->line); pf->fkeys[j].idx;
 	     j = (j + 1) & (pf->fkeys_cap - 1)) {
-		if (pf->fkeys[j].k == k &&
-		    same_frame(&pf->frames[pf->fkeys[j].idx - 1], f))
-			return pf->fkeys[j].idx - 1;
+		k = &pf->fkeys[j];
+		if (k->pid == pid && k->code_key == f->code_key &&
+		    k->line == f->line)
+			return k->idx - 1;
 	}
 	pf->frames = xgrow(pf->frames, &pf->frames_cap, pf->nframes + 1,
 			   sizeof(*pf->frames));
@@ -114,8 +107,11 @@ static uint32_t frame_index(struct profile *pf, pid_t pid,
 	pf->frames[pf->nframes].filename = xstrdup(f->filename);
 	pf->frames[pf->nframes].line = f->line;
 	pf->nframes++;
-	pf->fkeys[j].k = k;
-	pf->fkeys[j].idx = (uint32_t)pf->nframes;
+	k = &pf->fkeys[j];
+	k->pid = pid;
+	k->code_key = f->code_key;
+	k->line = f->line;
+	k->idx = (uint32_t)pf->nframes;
 	pf->fkeys_n++;
 	return (uint32_t)(pf->nframes - 1);
 }
@@ -222,8 +218,14 @@ void profile_add(struct profile *pf, pid_t pid, const struct py_sample *s)
 	pf->samples++;
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct py_sample_thread *t = &s->threads[i];
-		uint32_t ti = thread_index(pf, pid, t), id;
+		uint32_t ti, id;
 		size_t n = t->nframes;
+
+		/* A thread with no Python frame (starting, or in C code
+		 * called from no Python) says nothing about Python time. */
+		if (!n)
+			continue;
+		ti = thread_index(pf, pid, t);
 
 		if (n > pf->scratch_cap) {
 			pf->scratch_cap = n;

@@ -54,8 +54,14 @@ struct profile {
 	size_t nstacks, stacks_cap;
 	struct prof_stack **bucket; /* hash table of stacks */
 	size_t nbuckets;
-	/* (pid, code_key, line) -> frame index, open addressing */
-	struct prof_key { uint64_t k; uint32_t idx; } *fkeys;
+	/* (pid, code_key, line) -> frame index, open addressing (code
+	 * keys are never reused, so the triple names the frame) */
+	struct prof_key {
+		pid_t pid;
+		uint32_t code_key;
+		int32_t line;
+		uint32_t idx; /* index + 1; 0: empty */
+	} *fkeys;
 	size_t fkeys_cap, fkeys_n;
 	uint32_t *scratch;
 	size_t scratch_cap;

@@ -62,9 +62,28 @@ struct tslot {
 	uint64_t native_ns;
 	int64_t native_id;
 	struct region chunk;  /* 3.11+: the current data stack chunk */
-	size_t span;          /* its index in the batch, SIZE_MAX: none */
+	size_t span;          /* its index in a batch, SIZE_MAX: none */
 	struct region extra[MAX_REGIONS]; /* older chunks read this sample */
 	size_t nextra;
+	/* Frames read one by one (<=3.10: all; 3.11+: those outside the
+	 * chunks, like generators' and C-stack shims'), sorted by address,
+	 * hdr bytes each in buf. */
+	struct prefetch {
+		uint64_t *addr;
+		uint8_t *buf;
+		bool *ok;
+		size_t n, cap;
+	} pre, next_pre;
+	/* What the next sample reads ahead in its first batch, guessed from
+	 * this one (the contents are read fresh; only addresses are
+	 * guessed, and checked): */
+	uint64_t spec_cframe;  /* 3.11/3.12: the cframe whose
+				  current_frame word lands in spec_word */
+	uint64_t spec_word;
+	size_t spec_word_span, chunk_span;
+	size_t nspec_extra;    /* extra[0 .. nspec_extra) read ahead */
+	size_t extra_span;     /* their first span */
+	size_t pre_span;       /* the first of pre.n spans */
 	struct py_sample_thread t;
 };
 
@@ -309,6 +328,68 @@ static void chunk_learn(struct py_sampler *s, uint64_t addr)
 	s->chunk_next = (s->chunk_next + 1) % CHUNK_CACHE;
 }
 
+/* The frame at addr as read ahead in this sample's first batch, or NULL. */
+static const uint8_t *prefetched(const struct py_sampler *s,
+				 const struct prefetch *pre, uint64_t addr)
+{
+	size_t lo = 0, hi = pre->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pre->addr[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pre->n && pre->addr[lo] == addr && pre->ok[lo])
+		return pre->buf + lo * s->hdr;
+	return NULL;
+}
+
+/* Remember a frame read alone, to read it ahead next time. */
+static void note_single(const struct py_sampler *s, struct tslot *ts,
+			uint64_t addr)
+{
+	struct prefetch *np = &ts->next_pre;
+
+	(void)s;
+	if (np->n == np->cap) {
+		np->cap = np->cap ? 2 * np->cap : 16;
+		np->addr = xrealloc(np->addr, np->cap * sizeof(*np->addr));
+	}
+	np->addr[np->n++] = addr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* After the walk: next sample reads ahead the singles met now. */
+static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
+{
+	struct prefetch *pre = &ts->pre, *np = &ts->next_pre;
+	size_t k = 0;
+
+	qsort(np->addr, np->n, sizeof(*np->addr), cmp_u64);
+	for (size_t i = 0; i < np->n; i++)
+		if (!k || np->addr[i] != np->addr[k - 1])
+			np->addr[k++] = np->addr[i];
+	if (k > pre->cap) {
+		pre->cap = k;
+		pre->addr = xrealloc(pre->addr, k * sizeof(*pre->addr));
+		pre->buf = xrealloc(pre->buf, k * s->hdr);
+		pre->ok = xrealloc(pre->ok, k * sizeof(*pre->ok));
+	}
+	memcpy(pre->addr, np->addr, k * sizeof(*pre->addr));
+	memset(pre->ok, 0, k * sizeof(*pre->ok));
+	pre->n = k;
+	np->n = 0;
+}
+
 /*
  * The header of the frame at addr: from this sample's copy of the
  * thread's chunks when it lies there, else from an older chunk of the
@@ -345,6 +426,9 @@ static const uint8_t *frame_header(struct py_sampler *s, struct tslot *ts,
 			return region_at(&ts->extra[ts->nextra - 1], addr, s->hdr);
 		}
 	}
+	note_single(s, ts, addr);
+	if ((h = prefetched(s, &ts->pre, addr)))
+		return h;
 	if (mem_read(s->p->mem, addr, s->scratch, s->hdr, NULL))
 		return NULL;
 	return s->scratch;
@@ -405,6 +489,76 @@ static uint64_t holder_word(const struct py_sampler *s)
 	return 0;
 }
 
+/* Chunk bytes read ahead past the last top: room for a few new frames. */
+#define CHUNK_SLACK 2048u
+
+/*
+ * Add to the first batch what thread ts (as of the last sample, when it
+ * was wanted) will likely need: its cframe word, its current chunk up to
+ * a little past the last top, its older chunks, its frames read alone.
+ */
+static void spec_spans(struct py_sampler *s, struct tslot *ts, size_t *n)
+{
+	ts->spec_word_span = ts->chunk_span = ts->extra_span = SIZE_MAX;
+	ts->pre_span = SIZE_MAX;
+	ts->nspec_extra = 0;
+	if (!ts->keep)
+		return;
+	if (ts->spec_cframe) {
+		ts->spec_word_span = *n;
+		span_add(s, n, ts->spec_cframe +
+			 (uint64_t)s->p->L.tstate.cframe_frame, &ts->spec_word, 8);
+	}
+	if (ts->chunk.len) {
+		const struct py_layout *L = &s->p->L;
+		uint64_t size = py_rd64(ts->chunk.buf, L->chunk.size);
+		size_t len = ts->chunk.len + CHUNK_SLACK;
+
+		if (size >= (uint64_t)L->chunk.data && size <= MAX_CHUNK_READ &&
+		    len > size)
+			len = (size_t)size;
+		if (len > ts->chunk.cap) {
+			ts->chunk.buf = xrealloc(ts->chunk.buf, len);
+			ts->chunk.cap = len;
+		}
+		ts->chunk_span = *n;
+		span_add(s, n, ts->chunk.lo, ts->chunk.buf, len);
+	}
+	if (ts->nextra) {
+		ts->extra_span = *n;
+		for (size_t i = 0; i < ts->nextra; i++)
+			span_add(s, n, ts->extra[i].lo, ts->extra[i].buf,
+				 ts->extra[i].len);
+		ts->nspec_extra = ts->nextra;
+	}
+	if (ts->pre.n) {
+		ts->pre_span = *n;
+		for (size_t i = 0; i < ts->pre.n; i++)
+			span_add(s, n, ts->pre.addr[i], ts->pre.buf + i * s->hdr,
+				 s->hdr);
+	}
+}
+
+/* Note which of the spans of spec_spans() arrived. */
+static void spec_done(struct py_sampler *s, struct tslot *ts)
+{
+	if (ts->spec_word_span != SIZE_MAX && !s->spans[ts->spec_word_span].ok)
+		ts->spec_cframe = 0;
+	if (ts->chunk_span != SIZE_MAX)
+		ts->chunk.len = s->spans[ts->chunk_span].ok ?
+				s->spans[ts->chunk_span].len : 0;
+	else
+		ts->chunk.len = 0;
+	for (size_t i = 0; i < ts->nspec_extra; i++)
+		if (!s->spans[ts->extra_span + i].ok)
+			ts->extra[i].len = 0;
+	ts->nextra = ts->nspec_extra;
+	for (size_t i = 0; ts->pre_span != SIZE_MAX && i < ts->pre.n; i++)
+		ts->pre.ok[i] = s->spans[ts->pre_span + i].ok;
+	if (ts->pre_span == SIZE_MAX)
+		ts->pre.n = 0;
+}
+
 /* Slot buffers of the previous sample's thread at tstate, or NULL. */
 static struct tslot *slot_of(struct tslot *v, size_t n, uint64_t tstate)
 {
@@ -423,7 +577,7 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 {
 	const struct py_layout *L = &s->p->L;
 	struct tslot *old = s->slots;
-	size_t nold = s->nslots, nspans = 0, nok;
+	size_t nold = s->nslots, nspans = 0, nts, nok;
 	uint64_t head = 0, gilw = holder_word(s);
 	int rc;
 
@@ -445,7 +599,15 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 	}
 	for (size_t i = 0; i < nold; i++)
 		span_add(s, &nspans, old[i].tstate, old[i].ts, s->tsize);
-	nok = mem_read_spans(s->p->mem, s->spans, nspans);
+	nts = nspans;
+	for (size_t i = 0; i < nold; i++)
+		spec_spans(s, &old[i], &nspans);
+	mem_read_spans(s->p->mem, s->spans, nspans);
+	nok = 0;
+	for (size_t i = 0; i < nts; i++)
+		nok += s->spans[i].ok;
+	for (size_t i = 0; i < nold; i++)
+		spec_done(s, &old[i]);
 	if (!s->spans[0].ok) {
 		/* Not even the runtime: say why with one plain read. */
 		rc = mem_read_u64(s->p->mem, s->p->runtime +
@@ -454,8 +616,8 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 					 "interpreter list");
 	}
 	for (size_t i = 0; i < nold; i++)
-		old[i].ts_ok = s->spans[nspans - nold + i].ok;
-	if (head != s->interp_head || (s->ninterps && nok < nspans - nold)) {
+		old[i].ts_ok = s->spans[nts - nold + i].ok;
+	if (head != s->interp_head || (s->ninterps && nok < nts - nold)) {
 		rc = interps_load(s, e);
 		if (rc)
 			return rc;
@@ -504,6 +666,10 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 			} else if (s->nspare) {
 				*ns = s->spare[--s->nspare];
 				ns->ts_ok = false;
+				ns->chunk.len = 0;
+				ns->nextra = 0;
+				ns->pre.n = 0;
+				ns->spec_cframe = 0;
 			} else {
 				memset(ns, 0, sizeof(*ns));
 				ns->ts = xmalloc(s->tsize);
@@ -619,13 +785,20 @@ static void read_chunks(struct py_sampler *s)
 		uint64_t top = py_rd64(ts->ts, L->tstate.datastack_top);
 		size_t len;
 
-		ts->chunk.len = 0;
-		ts->nextra = 0;
 		ts->span = SIZE_MAX;
 		if (!ts->keep || !py_ptr_ok(c) ||
-		    top <= c + (uint64_t)L->chunk.data || top - c > MAX_CHUNK_READ)
+		    top <= c + (uint64_t)L->chunk.data || top - c > MAX_CHUNK_READ) {
+			ts->chunk.len = 0;
 			continue;
+		}
 		len = (size_t)(top - c);
+		/* Read ahead in the first batch, and covers the stack: only
+		 * what lies below the top is the stack. */
+		if (ts->chunk.len && ts->chunk.lo == c && len <= ts->chunk.len) {
+			ts->chunk.len = len;
+			continue;
+		}
+		ts->chunk.len = 0;
 		if (len > ts->chunk.cap) {
 			ts->chunk.buf = xrealloc(ts->chunk.buf, len);
 			ts->chunk.cap = len;
@@ -655,16 +828,28 @@ static void read_top_frames(struct py_sampler *s)
 		uint64_t f = py_rd64(ts->ts, L->tstate.frame);
 
 		ts->frame = L->tstate.cframe_frame == LAYOUT_NONE ? f : 0;
-		if (ts->keep && L->tstate.cframe_frame != LAYOUT_NONE &&
-		    py_ptr_ok(f))
-			span_add(s, &n, f + (uint64_t)L->tstate.cframe_frame,
-				 &ts->frame, 8);
+		if (!ts->keep || L->tstate.cframe_frame == LAYOUT_NONE ||
+		    !py_ptr_ok(f))
+			continue;
+		/* The cframe (on the eval loop's C stack) rarely moves: its
+		 * word was read ahead when it is the same one. */
+		if (ts->spec_cframe == f) {
+			ts->frame = ts->spec_word;
+			continue;
+		}
+		ts->spec_cframe = f;
+		span_add(s, &n, f + (uint64_t)L->tstate.cframe_frame,
+			 &ts->frame, 8);
 	}
 	if (n)
 		mem_read_spans(s->p->mem, s->spans, n);
 	for (size_t i = 0; i < n; i++)
 		if (!s->spans[i].ok)
 			*(uint64_t *)s->spans[i].buf = 0;
+	/* Without a cframe in use the read-ahead word means nothing. */
+	for (size_t i = 0; i < s->nslots; i++)
+		if (!s->slots[i].keep)
+			s->slots[i].spec_cframe = 0;
 }
 
 /* <=3.10: is this a frame object's type (learnt from the first one)? */
@@ -781,6 +966,23 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 
 /* ---- the sampler ----------------------------------------------------- */
 
+/* Bytes of a thread state the sampler uses: up to its last field read
+ * (a thread state runs to kilobytes; fewer pages copied per sample). */
+static size_t tstate_prefix(const struct py_layout *L)
+{
+	const int fields[] = {
+		L->tstate.next, L->tstate.frame, L->tstate.thread_id,
+		L->tstate.native_thread_id, L->tstate.datastack_chunk,
+		L->tstate.datastack_top, L->tstate.base_frame,
+	};
+	int end = 0;
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i] != LAYOUT_NONE && fields[i] + 8 > end)
+			end = fields[i] + 8;
+	return end > L->tstate.size ? (size_t)L->tstate.size : (size_t)end;
+}
+
 struct py_sampler *py_sampler_new(struct py_proc *p,
 				  const struct py_sampler_opts *o)
 {
@@ -795,7 +997,7 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 		memcpy(tids, s->o.tids, s->o.ntids * sizeof(*tids));
 		s->o.tids = tids;
 	}
-	s->tsize = (size_t)p->L.tstate.size;
+	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
 	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
 	s->codes = xcalloc(CODE_SLOTS, sizeof(*s->codes));
@@ -807,6 +1009,10 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 
 static void slot_release(struct tslot *ts)
 {
+	free(ts->pre.addr);
+	free(ts->pre.buf);
+	free(ts->pre.ok);
+	free(ts->next_pre.addr);
 	free(ts->ts);
 	free(ts->chunk.buf);
 	for (size_t i = 0; i < MAX_REGIONS; i++)
@@ -867,6 +1073,8 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 		ts->t.first = s->nraw; /* raw index until resolved */
 		if (ts->keep && !walk(s, ts))
 			ts->t.torn = true;
+		if (ts->keep)
+			prefetch_plan(s, ts);
 		ts->t.nframes = s->nraw - ts->t.first;
 	}
 	codes_check(s, now);

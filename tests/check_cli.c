@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/escape.h"
 #include "cli/out.h"
+#include "cli/profile.h"
+#include "memreader/mem.h"
 #include "cli/source.h"
 #include "common/xalloc.h"
 
@@ -252,6 +254,125 @@ START_TEST(test_parse_pid)
 }
 END_TEST
 
+START_TEST(test_parse_seconds)
+{
+	double v;
+
+	ck_assert(parse_seconds("10s", &v) && v == 10);
+	ck_assert(parse_seconds("0.2", &v) && v > 0.199 && v < 0.201);
+	ck_assert(parse_seconds("500ms", &v) && v > 0.499 && v < 0.501);
+	ck_assert(parse_seconds("2m", &v) && v == 120);
+	ck_assert(parse_seconds("1h", &v) && v == 3600);
+	ck_assert(!parse_seconds("0", &v));
+	ck_assert(!parse_seconds("-1", &v));
+	ck_assert(!parse_seconds("5x", &v));
+	ck_assert(!parse_seconds("", &v));
+	ck_assert(!parse_seconds("s", &v));
+}
+END_TEST
+
+/* A sample of two threads: "main" in outer -> hot, "w" in outer -> cold. */
+static void fake_sample(struct py_sample *s, const char *leaf2)
+{
+	static struct py_sample_thread th[2];
+	static struct py_sample_frame fr[4];
+
+	fr[0] = (struct py_sample_frame){ 2, 10, "hot", "a.py" };
+	fr[1] = (struct py_sample_frame){ 1, 3, "outer;x", "a.py" };
+	fr[2] = (struct py_sample_frame){ 3, 20, leaf2, "b\nc.py" };
+	fr[3] = (struct py_sample_frame){ 1, 3, "outer;x", "a.py" };
+	th[0] = (struct py_sample_thread){ .thread_id = 7, .native_id = 70,
+		.name = "main", .first = 0, .nframes = 2 };
+	th[1] = (struct py_sample_thread){ .thread_id = 8, .native_id = 80,
+		.name = "w\033]", .first = 2, .nframes = 2 };
+	s->threads = th;
+	s->nthreads = 2;
+	s->frames = fr;
+	s->nframes = 4;
+}
+
+static char *write_to_string(const struct profile *pf, int fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	if (fmt == 0)
+		ck_assert_int_eq(profile_write_folded(pf, false, f), 0);
+	else if (fmt == 1)
+		ck_assert_int_eq(profile_write_folded(pf, true, f), 0);
+	else
+		ck_assert_int_eq(profile_write_speedscope(pf, false, "t", 0.01,
+							  f), 0);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(test_profile_writers)
+{
+	struct profile pf;
+	struct py_sample s;
+	char *out;
+
+	/* Merged threads: identical stacks add up; ';' in a name is not a
+	 * separator; controls are escaped. */
+	profile_init(&pf, false, false);
+	fake_sample(&s, "cold");
+	profile_add(&pf, 42, &s);
+	profile_add(&pf, 42, &s);
+	fake_sample(&s, "hot");
+	s.threads[1].nframes = 0; /* no Python frame: left out */
+	profile_add(&pf, 42, &s);
+	out = write_to_string(&pf, 0);
+	ck_assert_str_eq(out,
+		"outer:x (a.py:3);hot (a.py:10) 3\n"
+		"outer:x (a.py:3);cold (b\\x0ac.py:20) 2\n");
+	free(out);
+	out = write_to_string(&pf, 1);
+	ck_assert_ptr_nonnull(strstr(out, "process 42;outer:x (a.py:3);hot (a.py:10) 3\n"));
+	free(out);
+	profile_release(&pf);
+
+	/* By thread, with the time order speedscope needs. */
+	profile_init(&pf, true, true);
+	fake_sample(&s, "cold");
+	profile_add(&pf, 42, &s);
+	profile_add(&pf, 42, &s);
+	out = write_to_string(&pf, 0);
+	ck_assert_ptr_nonnull(strstr(out, "thread \"main\" (70);outer:x (a.py:3);hot (a.py:10) 2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "thread \"w\\x1b]\" (80);"));
+	free(out);
+	out = write_to_string(&pf, 2);
+	ck_assert_ptr_nonnull(strstr(out, "\"shared\":{\"frames\":[{\"name\":\"hot\",\"file\":\"a.py\",\"line\":10},{\"name\":\"outer;x\""));
+	/* root first; one run of two samples */
+	ck_assert_ptr_nonnull(strstr(out, "\"name\":\"thread \\\"main\\\" (70)\",\"unit\":\"seconds\",\"startValue\":0,\"samples\":[[1,0]],\"weights\":[0.02],\"endValue\":0.02}"));
+	free(out);
+	profile_release(&pf);
+}
+END_TEST
+
+START_TEST(test_read_spans)
+{
+	struct mem_reader *m = mem_image_new();
+	uint8_t data[64], a[8], b[8], c[8];
+	struct mem_span sp[3] = {
+		{ 0x1000, a, 8, false },
+		{ 0x9000, b, 8, false }, /* not mapped */
+		{ 0x1038, c, 8, false },
+	};
+
+	for (int i = 0; i < 64; i++)
+		data[i] = (uint8_t)i;
+	mem_image_add(m, 0x1000, data, sizeof(data));
+	ck_assert_int_eq(mem_read_spans(m, sp, 3), 2);
+	ck_assert(sp[0].ok && !sp[1].ok && sp[2].ok);
+	ck_assert_int_eq(a[1], 1);
+	ck_assert_int_eq(c[0], 0x38);
+	mem_reader_free(m);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -262,6 +383,9 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_writers);
 	tcase_add_test(tc, test_source_carets);
 	tcase_add_test(tc, test_parse_pid);
+	tcase_add_test(tc, test_parse_seconds);
+	tcase_add_test(tc, test_profile_writers);
+	tcase_add_test(tc, test_read_spans);
 	suite_add_tcase(s, tc);
 	return s;
 }
