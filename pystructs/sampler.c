@@ -70,9 +70,17 @@ struct tslot {
 	 * hdr bytes each in buf. */
 	struct prefetch {
 		uint64_t *addr;
-		uint8_t *buf;
+		size_t *off;   /* of each frame in buf */
 		bool *ok;
 		size_t n, cap;
+		/* frames close together are read as one range */
+		struct pre_range {
+			uint64_t lo;
+			size_t len, off, first, count;
+		} *range;
+		size_t nrange;
+		uint8_t *buf;
+		size_t buf_cap;
 	} pre, next_pre;
 	/* What the next sample reads ahead in its first batch, guessed from
 	 * this one (the contents are read fresh; only addresses are
@@ -342,8 +350,9 @@ static const uint8_t *prefetched(const struct py_sampler *s,
 		else
 			hi = mid;
 	}
+	(void)s;
 	if (lo < pre->n && pre->addr[lo] == addr && pre->ok[lo])
-		return pre->buf + lo * s->hdr;
+		return pre->buf + pre->off[lo];
 	return NULL;
 }
 
@@ -368,11 +377,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Frames at most this far apart are read as one range (less than a
+ * page, so the bytes between lie on the frames' own mapped pages). */
+#define PRE_GAP 1024u
+#define PRE_RANGE_MAX (64u << 10)
+
 /* After the walk: next sample reads ahead the singles met now. */
 static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
 {
 	struct prefetch *pre = &ts->pre, *np = &ts->next_pre;
-	size_t k = 0;
+	size_t k = 0, total = 0;
 
 	qsort(np->addr, np->n, sizeof(*np->addr), cmp_u64);
 	for (size_t i = 0; i < np->n; i++)
@@ -381,13 +395,44 @@ static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
 	if (k > pre->cap) {
 		pre->cap = k;
 		pre->addr = xrealloc(pre->addr, k * sizeof(*pre->addr));
-		pre->buf = xrealloc(pre->buf, k * s->hdr);
+		pre->off = xrealloc(pre->off, k * sizeof(*pre->off));
 		pre->ok = xrealloc(pre->ok, k * sizeof(*pre->ok));
+		pre->range = xrealloc(pre->range, k * sizeof(*pre->range));
 	}
 	memcpy(pre->addr, np->addr, k * sizeof(*pre->addr));
 	memset(pre->ok, 0, k * sizeof(*pre->ok));
 	pre->n = k;
+	pre->nrange = 0;
 	np->n = 0;
+	for (size_t i = 0; i < k; i++) {
+		struct pre_range *r = pre->nrange ? &pre->range[pre->nrange - 1] :
+				      NULL;
+		uint64_t a = pre->addr[i];
+
+		if (r && a <= r->lo + r->len + PRE_GAP &&
+		    a + s->hdr - r->lo <= PRE_RANGE_MAX) {
+			r->len = (size_t)(a + s->hdr - r->lo);
+			r->count++;
+		} else {
+			r = &pre->range[pre->nrange++];
+			r->lo = a;
+			r->len = s->hdr;
+			r->first = i;
+			r->count = 1;
+		}
+	}
+	for (size_t j = 0; j < pre->nrange; j++) {
+		struct pre_range *r = &pre->range[j];
+
+		r->off = total;
+		for (size_t i = r->first; i < r->first + r->count; i++)
+			pre->off[i] = total + (size_t)(pre->addr[i] - r->lo);
+		total += r->len;
+	}
+	if (total > pre->buf_cap) {
+		pre->buf = xrealloc(pre->buf, total);
+		pre->buf_cap = total;
+	}
 }
 
 /*
@@ -533,9 +578,10 @@ static void spec_spans(struct py_sampler *s, struct tslot *ts, size_t *n)
 	}
 	if (ts->pre.n) {
 		ts->pre_span = *n;
-		for (size_t i = 0; i < ts->pre.n; i++)
-			span_add(s, n, ts->pre.addr[i], ts->pre.buf + i * s->hdr,
-				 s->hdr);
+		for (size_t j = 0; j < ts->pre.nrange; j++)
+			span_add(s, n, ts->pre.range[j].lo,
+				 ts->pre.buf + ts->pre.range[j].off,
+				 ts->pre.range[j].len);
 	}
 }
 
@@ -553,8 +599,12 @@ static void spec_done(struct py_sampler *s, struct tslot *ts)
 		if (!s->spans[ts->extra_span + i].ok)
 			ts->extra[i].len = 0;
 	ts->nextra = ts->nspec_extra;
-	for (size_t i = 0; ts->pre_span != SIZE_MAX && i < ts->pre.n; i++)
-		ts->pre.ok[i] = s->spans[ts->pre_span + i].ok;
+	for (size_t j = 0; ts->pre_span != SIZE_MAX && j < ts->pre.nrange; j++) {
+		const struct pre_range *r = &ts->pre.range[j];
+
+		for (size_t i = r->first; i < r->first + r->count; i++)
+			ts->pre.ok[i] = s->spans[ts->pre_span + j].ok;
+	}
 	if (ts->pre_span == SIZE_MAX)
 		ts->pre.n = 0;
 }
@@ -1010,6 +1060,8 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 static void slot_release(struct tslot *ts)
 {
 	free(ts->pre.addr);
+	free(ts->pre.off);
+	free(ts->pre.range);
 	free(ts->pre.buf);
 	free(ts->pre.ok);
 	free(ts->next_pre.addr);
