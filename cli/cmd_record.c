@@ -26,6 +26,8 @@
 /* The progress line on a terminal is redrawn this often. */
 #define PROGRESS_NS (NS / 4)
 #define MAX_TARGETS 256
+/* Samples a late recording may take back to back to keep its rate. */
+#define CATCH_UP 10
 
 static const char record_usage[] =
 	"usage: snakescope record [options] PID -o FILE\n"
@@ -336,10 +338,13 @@ static void record_loop(struct recorder *r)
 			continue;
 		next += period;
 		t = now_ns();
-		if (next < t) {
-			next = t; /* late: skip, do not burst */
+		/* Late (the machine is busy): catch up, so that the count
+		 * matches rate x duration; after a long stall, start the
+		 * schedule again instead of bursting. */
+		if (next + CATCH_UP * period < t)
+			next = t;
+		if (next <= t)
 			continue;
-		}
 		{
 			struct timespec ts = { (time_t)(next / NS),
 					       (long)(next % NS) };

@@ -83,6 +83,8 @@ static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,
 		rc = read_str_field(p, hdr, L->code.filename, &c->filename, e);
 	if (rc)
 		return rc;
+	c->shim = L->frame.kind == LAYOUT_FRAME_INTERP &&
+		  !strcmp(c->name, "__init__") && !strcmp(c->filename, "__init__");
 	table = py_rd64(hdr, L->code.linetable);
 	/* A missing line table costs the line numbers, not the frame. */
 	if (py_bytes_read(p, table, LINETABLE_MAX, &c->linetable,

@@ -8,6 +8,7 @@
 #ifndef SNAKESCOPE_CODE_H
 #define SNAKESCOPE_CODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ struct py_code {
 	uint8_t *linetable;
 	size_t linetable_len;
 	size_t ncode_units; /* 3.11+: Py_SIZE(code); 0 before */
+	bool shim;          /* CPython's own trampoline (3.13+
+			       _Py_InitCleanup, named "__init__" in file
+			       "__init__"): tracebacks never show it */
 };
 
 /*

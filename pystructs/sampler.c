@@ -996,6 +996,8 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 			t->torn = true;
 			break;
 		}
+		if (cs->c->shim)
+			continue;
 		if (lasti != cs->memo_lasti) {
 			struct py_location loc;
 

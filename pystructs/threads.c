@@ -214,6 +214,8 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			err_clear(&e);
 			continue;
 		}
+		if (c->shim)
+			continue;
 		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
 		f = add_frame(t, c, last);
 		py_frame_set_location(p, &loc, f);

@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
+import record_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1563,6 +1564,9 @@ def main():
                     check_contention(report, path, version, workdir)
                 if not args.target or "deadlocks" in args.target:
                     check_deadlocks(report, path, version, workdir)
+                if not args.target or "record" in args.target:
+                    record_check.check_record(report, path, version, workdir,
+                                              sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
