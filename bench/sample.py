@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True      # no bench/__pycache__ left behind
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import TOP, supported_ranges, version_of  # noqa: E402
 

@@ -5,12 +5,11 @@ Usage: sample_target.py --depth N --threads M --stats PATH
 M threads (M=1: the main thread alone; otherwise the main thread and
 M-1 others) each recurse N frames deep, then (once all are there) loop
 forever doing a fixed small unit of pure-Python work and counting the
-units done.  Once every
-thread is at depth, and then every 0.2 s, the main thread writes PATH
-atomically (write a temporary file, rename it over PATH) with
-{"iterations": units done by all threads, "time": time.time(),
-"cpu": the process's CPU seconds so far}.
-It runs until killed.
+units done.  Once every thread is at depth, and then every 0.2 s, the
+main thread writes PATH atomically (write a temporary file, rename it
+over PATH) with {"iterations": units done by all threads, "time":
+time.time(), "cpu": the process's CPU seconds so far}.  It runs until
+killed.
 """
 import json
 import os
