@@ -388,6 +388,9 @@ static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
 	struct prefetch *pre = &ts->pre, *np = &ts->next_pre;
 	size_t k = 0, total = 0;
 
+	pre->n = pre->nrange = 0;
+	if (!np->n)
+		return;
 	qsort(np->addr, np->n, sizeof(*np->addr), cmp_u64);
 	for (size_t i = 0; i < np->n; i++)
 		if (!k || np->addr[i] != np->addr[k - 1])
