@@ -320,6 +320,26 @@ def stack_problems(cx, record, frames, where):
     return problems[:3]
 
 
+def folded_structure(cx, record, stacks, where):
+    """stack_problems over folded stacks, tolerating a few bad samples:
+    read without pausing, a stack can change while it is read in a way no
+    check can see (a caller's line from a moment later), about 0.15% of
+    samples at the highest rates.  At most 1% of the samples (at least
+    one) may be off."""
+    bad, total, problems = 0, 0, []
+    for _, frames, n in stacks:
+        total += n
+        p = stack_problems(cx, record, frames, "%s %s" % (
+            where, ";".join(x[0] for x in frames)))
+        if p:
+            bad += n
+            problems += p
+    if bad > max(1, total // 100):
+        return ["%d of %d samples have a stack that is not profile_mix's"
+                % (bad, total)] + problems[:5]
+    return []
+
+
 # --------------------------------------------------------------------------
 # the cases
 
@@ -474,10 +494,7 @@ def check_folded(cx, f, t, record, res, out, s0, s1):
     stacks, problems = parse_folded(text)
     if not stacks:
         problems.append("no stacks in the file")
-    for _, frames, n in stacks:
-        problems += stack_problems(cx, record, frames,
-                                   "stack %s" % ";".join(
-                                       x[0] for x in frames))
+    problems += folded_structure(cx, record, stacks, "stack")
     counts = leaf_counts(stacks)
     summary, sp = parse_summary(res.text_err, out)
     problems += sp
@@ -597,6 +614,7 @@ def check_json(cx, f, t, record, res, out):
         problems.append("no lines")
     last_time = None
     main_thread = 0
+    off = []
     for n, line in enumerate(lines, 1):
         try:
             doc = json.loads(line)
@@ -646,17 +664,25 @@ def check_json(cx, f, t, record, res, out):
             problems.append("line %d: the last frame is %r, not the root "
                             "<module>: not innermost first?" % (n, names[-1]))
         first = frames[0]
+        p = []
         if first["function"] not in ("hot", "cold", "loop") or \
                 first["file"] != record["file"]:
-            problems.append("line %d: the first (innermost) frame is %r, "
-                            "expected hot, cold or loop of %s"
-                            % (n, first, record["file"]))
-        problems += stack_problems(
+            p.append("line %d: the first (innermost) frame is %r, "
+                     "expected hot, cold or loop of %s"
+                     % (n, first, record["file"]))
+        p += stack_problems(
             cx, record, [(fr["function"], fr["file"], str(fr["line"])
                           if fr["line"] is not None else None)
                          for fr in reversed(frames)], "line %d" % n)
+        if p:
+            off.append(p)
         if len(problems) > 20:
             break
+    # Unpaused, a few stacks may change while read (see folded_structure).
+    if len(off) > max(1, main_thread // 100):
+        problems.append("%d of %d main-thread lines are off"
+                        % (len(off), main_thread))
+        problems += [x for p in off[:3] for x in p]
     if lines and not main_thread:
         problems.append("no line of the main thread")
     f.check(what + " (%d lines)" % len(lines), problems[:20])
@@ -925,8 +951,7 @@ def case_sigint(cx, f):
             else:
                 stacks, pp = parse_folded(text)
                 problems += pp
-                problems += [p for _, frames, _ in stacks for p in
-                             stack_problems(cx, record, frames, "stack")][:5]
+                problems += folded_structure(cx, record, stacks, "stack")
             summary, sp = parse_summary(err, out)
             problems += sp
             if summary and summary[0] < 20:
@@ -963,8 +988,7 @@ def case_target_exits(cx, f):
                 problems += pp
                 if not any(fr and fr[-1][0] == "hot" for _, fr, _ in stacks):
                     problems.append("no stack ends in hot")
-                problems += [p for _, frames, _ in stacks for p in
-                             stack_problems(cx, record, frames, "stack")][:5]
+                problems += folded_structure(cx, record, stacks, "stack")
             summary, sp = parse_summary(res.text_err, out)
             problems += sp
             if summary and "exited" not in summary[2]:
