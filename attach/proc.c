@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,13 @@ char proc_task_state(pid_t pid, pid_t tid)
 		return 0;
 	rp = strrchr(buf, ')');
 	return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+bool proc_gone(pid_t pid)
+{
+	char st = proc_task_state(pid, pid);
+
+	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
 }
 
 void proc_stat_files_init(struct proc_stat_files *f, pid_t pid)

@@ -28,6 +28,9 @@ int proc_check(pid_t pid, struct proc_info *out, struct err *e);
 /* State letter of a task (R, S, D, T, t, Z, ...), or 0 if it is gone. */
 char proc_task_state(pid_t pid, pid_t tid);
 
+/* Has the process exited (gone, or a zombie not yet reaped)? */
+bool proc_gone(pid_t pid);
+
 /*
  * State letters of many tasks, again and again (a sampler): the stat
  * files stay open and are re-read with one pread each.  At most

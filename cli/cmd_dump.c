@@ -9,6 +9,7 @@
 #include "common/strbuf.h"
 #include "pystructs/repr.h"
 
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,19 @@ const struct option dump_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+void dump_longopts_after(struct option *out, const struct option *own,
+			 size_t nown)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < nown; i++)
+		out[k++] = own[i];
+	for (size_t i = 0; dump_longopts[i].name; i++)
+		out[k++] = dump_longopts[i];
+	assert(k < DUMP_LONGOPTS_MAX);
+	memset(&out[k], 0, sizeof(out[k]));
+}
 
 void dump_opts_init(struct dump_opts *d)
 {

@@ -7,6 +7,7 @@
 #include "cli/record.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
+#include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "pystructs/sampler.h"
@@ -20,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000ULL
+#define NS CLOCK_NS_PER_S
 /* New child processes are looked for this often (--subprocesses). */
 #define CHILD_SCAN_NS (NS / 2)
 /* The progress line on a terminal is redrawn this often. */
@@ -58,21 +59,6 @@ static const char record_usage[] =
 	"\n"
 	"A summary line ends the recording (samples, the rate achieved,\n"
 	"errors, torn reads: stacks that changed while read, left out).\n";
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 struct target {
 	pid_t pid;
@@ -204,13 +190,6 @@ static void drop_torn(struct recorder *r)
 
 /* ---- the loop --------------------------------------------------------- */
 
-static bool process_gone(pid_t pid)
-{
-	char st = proc_task_state(pid, pid);
-
-	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
-}
-
 static bool known(const struct recorder *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->nt; i++)
@@ -267,7 +246,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 	if (r->o->pause) {
 		rc = pause_target(tg->pid, &pz, &e);
 		if (rc) {
-			if (process_gone(tg->pid))
+			if (proc_gone(tg->pid))
 				tg->gone = true;
 			else
 				r->errors++;
@@ -278,7 +257,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 	if (r->o->pause)
 		pause_resume(&pz);
 	if (rc) {
-		if (rc == SS_EEXITED || process_gone(tg->pid))
+		if (rc == SS_EEXITED || proc_gone(tg->pid))
 			tg->gone = true;
 		else
 			r->errors++;
@@ -310,7 +289,7 @@ static void record_loop(struct recorder *r)
 	bool tty = o->progress && isatty(STDERR_FILENO);
 
 	while (!stop_signal) {
-		uint64_t t = now_ns();
+		uint64_t t = clock_mono_ns();
 		bool any = false;
 
 		if (o->duration > 0 && t - r->start >= (uint64_t)(o->duration * NS))
@@ -337,7 +316,7 @@ static void record_loop(struct recorder *r)
 		if (!period)
 			continue;
 		next += period;
-		t = now_ns();
+		t = clock_mono_ns();
 		/* Late (the machine is busy): catch up, so that the count
 		 * matches rate x duration; after a long stall, start the
 		 * schedule again instead of bursting. */
@@ -345,12 +324,7 @@ static void record_loop(struct recorder *r)
 			next = t;
 		if (next <= t)
 			continue;
-		{
-			struct timespec ts = { (time_t)(next / NS),
-					       (long)(next % NS) };
-
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		}
+		clock_sleep_until_ns(next);
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -374,21 +348,6 @@ static int write_result(struct recorder *r, double secs)
 	default:
 		return 0;
 	}
-}
-
-static void install_stop_handlers(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	/* A closed pipe shows as a write error at the end. */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 int record_run(pid_t pid, const struct record_opts *o)
@@ -417,11 +376,12 @@ int record_run(pid_t pid, const struct record_opts *o)
 	r.t[r.nt++] = tg;
 	strbuf_init(&r.line);
 	profile_init(&r.pf, o->threads, o->format == RECORD_SPEEDSCOPE);
-	stop_signal = 0;
-	install_stop_handlers();
-	r.start = now_ns();
+	catch_stop_signals();
+	/* A closed pipe shows as a write error at the end. */
+	signal(SIGPIPE, SIG_IGN);
+	r.start = clock_mono_ns();
 	record_loop(&r);
-	secs = (double)(now_ns() - r.start) / NS;
+	secs = (double)(clock_mono_ns() - r.start) / NS;
 	rc = write_result(&r, secs);
 	if (fflush(r.out) || rc || ferror(r.out)) {
 		report_error("cannot write '%s': %s", o->output, strerror(errno));

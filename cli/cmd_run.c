@@ -5,6 +5,7 @@
 #include "cli/inspect.h"
 #include "cli/record.h"
 #include "cli/watch.h"
+#include "common/clock.h"
 #include "common/strbuf.h"
 
 #include <errno.h>
@@ -34,14 +35,6 @@ static const char run_usage[] =
 	"  watch --every T [watch options]   a timestamped dump every T\n"
 	"  dump [--delay S] [dump options]   one dump after S seconds\n"
 	"                                    (default 1)\n";
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /*
  * Fork and exec argv.  A close-on-exec pipe tells when the exec happened
@@ -114,7 +107,7 @@ static bool wait_for_python(pid_t pid, const char *prog)
 			inspect_close(is);
 			return true;
 		}
-		sleep_ms(POLL_MS);
+		clock_sleep_ms(POLL_MS);
 	}
 	report_error("run: '%s' (process %d) shows no Python runtime: %s",
 		     prog, (int)pid, e.msg[0] ? e.msg : err_describe(e.code));
@@ -129,7 +122,7 @@ static int dump_once(pid_t pid, const struct dump_opts *d, double delay)
 	int rc;
 
 	for (double t = 0; t < delay && running(pid); t += POLL_MS / 1000.0)
-		sleep_ms(POLL_MS);
+		clock_sleep_ms(POLL_MS);
 	if (!running(pid)) {
 		report_error("run: process %d exited before the dump", (int)pid);
 		return 0;
@@ -152,14 +145,13 @@ static int dump_once(pid_t pid, const struct dump_opts *d, double delay)
 static int parse_dump(int argc, char **argv, struct dump_opts *d,
 		      double *delay)
 {
-	static struct option longopts[32];
-	size_t k = 0;
+	static const struct option own[] = {
+		{ "delay", required_argument, NULL, 'D' },
+	};
+	struct option longopts[DUMP_LONGOPTS_MAX];
 	int c, rc;
 
-	longopts[k++] = (struct option){ "delay", required_argument, NULL, 'D' };
-	for (size_t i = 0; dump_longopts[i].name; i++)
-		longopts[k++] = dump_longopts[i];
-	memset(&longopts[k], 0, sizeof(longopts[k]));
+	dump_longopts_after(longopts, own, 1);
 	dump_opts_init(d);
 	*delay = 1;
 	optind = 1;

@@ -4,6 +4,7 @@
 #include "cli/escape.h"
 #include "cli/watch.h"
 #include "attach/proc.h"
+#include "common/clock.h"
 #include "common/strbuf.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NS 1000000000ULL
+#define NS CLOCK_NS_PER_S
 
 static const char watch_usage[] =
 	"usage: snakescope watch [options] PID --every T\n"
@@ -37,13 +38,6 @@ static const char watch_usage[] =
 	"  --no-pause, --tasks=MODE, --locals, --repr-width=N, --full,\n"
 	"  --no-source         as for 'snakescope dump'\n"
 	"  -h, --help          show this help\n";
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
 
 /* "2026-11-21T23:10:00.123+01:00" */
 static void iso_now(char *buf, size_t size)
@@ -81,30 +75,6 @@ static void json_one_line(struct strbuf *out, const struct strbuf *doc,
 	strbuf_addch(out, '\n');
 }
 
-static bool gone(pid_t pid)
-{
-	char st = proc_task_state(pid, pid);
-
-	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
-}
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { (time_t)(t / NS), (long)(t % NS) };
-
-	while (!stop_signal &&
-	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
 /* One dump (or its failure) with its header, into sb. */
 static int one_dump(struct inspect_session *is, pid_t pid,
 		    const struct watch_opts *o, bool color, unsigned long n,
@@ -119,7 +89,7 @@ static int one_dump(struct inspect_session *is, pid_t pid,
 	iso_now(stamp, sizeof(stamp));
 	err_clear(&e);
 	rc = inspect_snapshot(is, &o->d.io, &snap, &e);
-	if (rc && rc != SS_EEXITED && rc != SS_ENOPROC && !gone(pid)) {
+	if (rc && rc != SS_EEXITED && rc != SS_ENOPROC && !proc_gone(pid)) {
 		const char *msg = e.msg[0] ? e.msg : err_describe(rc);
 
 		if (o->d.json) {
@@ -154,7 +124,6 @@ static int one_dump(struct inspect_session *is, pid_t pid,
 int watch_run(pid_t pid, const struct watch_opts *o)
 {
 	struct inspect_session *is;
-	struct sigaction sa;
 	struct strbuf sb;
 	struct err e;
 	FILE *out = stdout;
@@ -176,15 +145,9 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 	}
 	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
 		!getenv("NO_COLOR");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	stop_signal = 0;
+	catch_stop_signals();
 	strbuf_init(&sb);
-	next = mono_ns();
+	next = clock_mono_ns();
 	while (!stop_signal && (!o->count || n < o->count)) {
 		strbuf_reset(&sb);
 		if (one_dump(is, pid, o, color, ++n, &sb)) {
@@ -200,10 +163,11 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 		if (o->count && n >= o->count)
 			break;
 		next += (uint64_t)(o->every * NS);
-		if (next < mono_ns())
-			next = mono_ns(); /* a slow dump: no burst after it */
-		sleep_until(next);
-		if (gone(pid)) {
+		if (next < clock_mono_ns())
+			next = clock_mono_ns(); /* a slow dump: no burst after it */
+		while (!stop_signal && clock_sleep_until_ns(next))
+			;
+		if (proc_gone(pid)) {
 			exited = true;
 			break;
 		}
@@ -222,21 +186,16 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		bool need_pid)
 {
-	static struct option longopts[32];
 	static const struct option own[] = {
 		{ "every", required_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 	};
-	size_t k = 0;
+	struct option longopts[DUMP_LONGOPTS_MAX];
 	char *end;
 	int c, rc;
 
-	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
-		longopts[k++] = own[i];
-	for (size_t i = 0; dump_longopts[i].name; i++)
-		longopts[k++] = dump_longopts[i];
-	memset(&longopts[k], 0, sizeof(longopts[k]));
+	dump_longopts_after(longopts, own, sizeof(own) / sizeof(own[0]));
 	memset(o, 0, sizeof(*o));
 	dump_opts_init(&o->d);
 	optind = 1;

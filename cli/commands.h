@@ -5,6 +5,7 @@
 #ifndef SNAKESCOPE_COMMANDS_H
 #define SNAKESCOPE_COMMANDS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -26,6 +27,12 @@ bool parse_pid(const char *s, pid_t *pid);
 /* A positive duration: "0.2", "0.2s", "500ms", "10s", "1m", "1h"
  * (seconds without a unit).  False when malformed. */
 bool parse_seconds(const char *s, double *out);
+
+/* The last of SIGINT, SIGTERM, SIGHUP caught (0: none) once
+ * catch_stop_signals() has run; long-running commands stop at their next
+ * step and finish their output. */
+extern volatile sig_atomic_t stop_signal;
+void catch_stop_signals(void);
 
 /* Report an error line "snakescope: msg" on stderr. */
 void report_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -23,6 +23,14 @@ struct dump_opts {
  * --repr-width, --full, --no-source, --help), NULL-terminated. */
 extern const struct option dump_longopts[];
 
+/* Room for a command's own long options before dump's. */
+#define DUMP_LONGOPTS_MAX 32
+
+/* out[] = own[0 .. nown), then dump_longopts, then the terminator.  out
+ * has DUMP_LONGOPTS_MAX entries. */
+void dump_longopts_after(struct option *out, const struct option *own,
+			 size_t nown);
+
 /* Defaults: paused, tasks, locks, source lines. */
 void dump_opts_init(struct dump_opts *d);
 

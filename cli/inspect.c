@@ -4,6 +4,7 @@
 #include "attach/maps.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
 #include "pystructs/asyncio.h"
@@ -21,23 +22,12 @@
 /* Unpaused reads can tear (a frame popped mid-walk): retry a few times. */
 #define UNPAUSED_TRIES 3
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0)
-		;
-}
-
 /* A read that failed because the process went away says so. */
-int inspect_check_gone(pid_t pid, int rc, struct err *e)
+static int check_gone(pid_t pid, int rc, struct err *e)
 {
-	char state;
-
 	if (rc == SS_EEXITED || rc == SS_ENOPROC)
 		return rc;
-	state = proc_task_state(pid, pid);
-	if (kill(pid, 0) < 0 || state == 'Z' || state == 0)
+	if (proc_gone(pid))
 		return err_set(e, SS_EEXITED, "process %d exited while being "
 			       "read", (int)pid);
 	return rc;
@@ -93,7 +83,7 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 		}
 		s->paused = true;
 		if (o->hold_ms)
-			sleep_ms(o->hold_ms);
+			clock_sleep_ms(o->hold_ms);
 		/* Nothing changes while paused: cache whole pages. */
 		mem_cache_enable(py->mem, true);
 	}
@@ -210,7 +200,7 @@ int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 	}
 	if (rc) {
 		snap_free(s);
-		return inspect_check_gone(pid, rc, e);
+		return check_gone(pid, rc, e);
 	}
 	fill_comm_names(pid, s);
 	s->pid = pid;

@@ -39,10 +39,6 @@ struct py_proc *inspect_py(struct inspect_session *is);
 int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 		     struct snapshot **out, struct err *e);
 
-/* A read that failed because the process went away: SS_EEXITED with a
- * message in *e; else rc unchanged. */
-int inspect_check_gone(pid_t pid, int rc, struct err *e);
-
 /*
  * Build a snapshot of pid into *out (free with snap_free()).  The target
  * is resumed before this returns, on every path.  Returns 0 or an SS_E*

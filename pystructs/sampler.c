@@ -54,7 +54,7 @@ struct region {
 /* A thread state as seen in the previous sample, with its buffers. */
 struct tslot {
 	uint64_t tstate;
-	uint8_t *ts;          /* L.tstate.size bytes */
+	uint8_t *ts;          /* tsize bytes: the prefix the sampler uses */
 	bool ts_ok;
 	uint64_t frame;       /* its innermost frame this sample */
 	bool keep;
@@ -81,7 +81,10 @@ struct tslot {
 		size_t nrange;
 		uint8_t *buf;
 		size_t buf_cap;
-	} pre, next_pre;
+	} pre;
+	/* frames read alone during this walk: next sample's pre */
+	uint64_t *met;
+	size_t nmet, met_cap;
 	/* What the next sample reads ahead in its first batch, guessed from
 	 * this one (the contents are read fresh; only addresses are
 	 * guessed, and checked): */
@@ -104,7 +107,6 @@ struct interp {
 	uint64_t addr;
 	int64_t id;
 	uint64_t head;      /* threads_head, this sample */
-	bool head_ok;
 	uint64_t gil;       /* 3.12+: its struct _gil_runtime_state */
 	uint64_t holder;    /* the thread state holding the GIL, or 0 */
 	int32_t locked;
@@ -145,8 +147,6 @@ struct py_sampler {
 	uint8_t *scratch; /* one frame header */
 	uint64_t frame_type; /* <=3.10: PyFrame_Type */
 	struct addrset seen;
-
-	struct py_sampler_stats st;
 };
 
 /* ---- code cache ------------------------------------------------------ */
@@ -206,7 +206,6 @@ static bool code_decode(struct py_sampler *s, struct code_slot *cs,
 	cs->checked_ns = now;
 	cs->memo_lasti = INT32_MIN;
 	code_fp_of(s->p, hdr, &cs->fp);
-	s->st.code_decodes++;
 	return true;
 }
 
@@ -251,7 +250,6 @@ static void codes_check(struct py_sampler *s, uint64_t now)
 		 * stays (open addressing), now stale. */
 		py_code_forget(s->p, stale[i]->addr);
 		stale[i]->c = NULL;
-		s->st.code_drops++;
 	}
 	free(bufs);
 	free(stale);
@@ -337,8 +335,7 @@ static void chunk_learn(struct py_sampler *s, uint64_t addr)
 }
 
 /* The frame at addr as read ahead in this sample's first batch, or NULL. */
-static const uint8_t *prefetched(const struct py_sampler *s,
-				 const struct prefetch *pre, uint64_t addr)
+static const uint8_t *prefetched(const struct prefetch *pre, uint64_t addr)
 {
 	size_t lo = 0, hi = pre->n;
 
@@ -350,24 +347,16 @@ static const uint8_t *prefetched(const struct py_sampler *s,
 		else
 			hi = mid;
 	}
-	(void)s;
 	if (lo < pre->n && pre->addr[lo] == addr && pre->ok[lo])
 		return pre->buf + pre->off[lo];
 	return NULL;
 }
 
 /* Remember a frame read alone, to read it ahead next time. */
-static void note_single(const struct py_sampler *s, struct tslot *ts,
-			uint64_t addr)
+static void note_single(struct tslot *ts, uint64_t addr)
 {
-	struct prefetch *np = &ts->next_pre;
-
-	(void)s;
-	if (np->n == np->cap) {
-		np->cap = np->cap ? 2 * np->cap : 16;
-		np->addr = xrealloc(np->addr, np->cap * sizeof(*np->addr));
-	}
-	np->addr[np->n++] = addr;
+	ts->met = xgrow(ts->met, &ts->met_cap, ts->nmet + 1, sizeof(*ts->met));
+	ts->met[ts->nmet++] = addr;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -385,16 +374,16 @@ static int cmp_u64(const void *a, const void *b)
 /* After the walk: next sample reads ahead the singles met now. */
 static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
 {
-	struct prefetch *pre = &ts->pre, *np = &ts->next_pre;
+	struct prefetch *pre = &ts->pre;
 	size_t k = 0, total = 0;
 
 	pre->n = pre->nrange = 0;
-	if (!np->n)
+	if (!ts->nmet)
 		return;
-	qsort(np->addr, np->n, sizeof(*np->addr), cmp_u64);
-	for (size_t i = 0; i < np->n; i++)
-		if (!k || np->addr[i] != np->addr[k - 1])
-			np->addr[k++] = np->addr[i];
+	qsort(ts->met, ts->nmet, sizeof(*ts->met), cmp_u64);
+	for (size_t i = 0; i < ts->nmet; i++)
+		if (!k || ts->met[i] != ts->met[k - 1])
+			ts->met[k++] = ts->met[i];
 	if (k > pre->cap) {
 		pre->cap = k;
 		pre->addr = xrealloc(pre->addr, k * sizeof(*pre->addr));
@@ -402,11 +391,10 @@ static void prefetch_plan(const struct py_sampler *s, struct tslot *ts)
 		pre->ok = xrealloc(pre->ok, k * sizeof(*pre->ok));
 		pre->range = xrealloc(pre->range, k * sizeof(*pre->range));
 	}
-	memcpy(pre->addr, np->addr, k * sizeof(*pre->addr));
+	memcpy(pre->addr, ts->met, k * sizeof(*pre->addr));
 	memset(pre->ok, 0, k * sizeof(*pre->ok));
 	pre->n = k;
-	pre->nrange = 0;
-	np->n = 0;
+	ts->nmet = 0;
 	for (size_t i = 0; i < k; i++) {
 		struct pre_range *r = pre->nrange ? &pre->range[pre->nrange - 1] :
 				      NULL;
@@ -474,8 +462,8 @@ static const uint8_t *frame_header(struct py_sampler *s, struct tslot *ts,
 			return region_at(&ts->extra[ts->nextra - 1], addr, s->hdr);
 		}
 	}
-	note_single(s, ts, addr);
-	if ((h = prefetched(s, &ts->pre, addr)))
+	note_single(ts, addr);
+	if ((h = prefetched(&ts->pre, addr)))
 		return h;
 	if (mem_read(s->p->mem, addr, s->scratch, s->hdr, NULL))
 		return NULL;
@@ -722,6 +710,7 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 				ns->chunk.len = 0;
 				ns->nextra = 0;
 				ns->pre.n = 0;
+				ns->nmet = 0;
 				ns->spec_cframe = 0;
 			} else {
 				memset(ns, 0, sizeof(*ns));
@@ -1069,7 +1058,7 @@ static void slot_release(struct tslot *ts)
 	free(ts->pre.range);
 	free(ts->pre.buf);
 	free(ts->pre.ok);
-	free(ts->next_pre.addr);
+	free(ts->met);
 	free(ts->ts);
 	free(ts->chunk.buf);
 	for (size_t i = 0; i < MAX_REGIONS; i++)
@@ -1147,9 +1136,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 		t = &out->threads[out->nthreads++];
 		*t = ts->t;
 		resolve(s, t, from, from + n, out, now);
-		s->st.torn_threads += t->torn;
 	}
-	s->st.samples++;
 	return 0;
 }
 
@@ -1158,9 +1145,4 @@ void py_sample_release(struct py_sample *s)
 	free(s->threads);
 	free(s->frames);
 	memset(s, 0, sizeof(*s));
-}
-
-void py_sampler_stats(const struct py_sampler *s, struct py_sampler_stats *st)
-{
-	*st = s->st;
 }

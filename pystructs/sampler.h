@@ -90,13 +90,4 @@ int py_sampler_take(struct py_sampler *s, uint64_t now_ns,
 
 void py_sample_release(struct py_sample *s);
 
-/* Counters since py_sampler_new(). */
-struct py_sampler_stats {
-	unsigned long samples;
-	unsigned long torn_threads; /* thread stacks that were torn */
-	unsigned long code_decodes; /* code objects decoded */
-	unsigned long code_drops;   /* cached code objects found changed */
-};
-void py_sampler_stats(const struct py_sampler *s, struct py_sampler_stats *st);
-
 #endif
