@@ -1175,6 +1175,18 @@ def deadlock_unavailable(scenario, mm):
     return None
 
 
+def settle_after_pause(t):
+    """The previous command paused the target; its blocked threads then
+    restart their system calls (running, state R, for a moment: longer on
+    a loaded machine).  A hung process is looked at while its threads
+    are blocked, so wait (up to 2 s) until none runs again, unless the
+    scenario has threads that never block."""
+    if t.record.get("verdict") == "none":
+        return
+    wait_until(lambda: all(s != "R" for s in task_states(t.pid).values()),
+               2.0)
+
+
 def deadlock_case(t, scenario):
     """Problems of one scenario: `dump --json` against the record, the
     text and exit status of `deadlock`, and `deadlock --json`."""
@@ -1188,6 +1200,7 @@ def deadlock_case(t, scenario):
         return ["dump --json: not JSON: %s" % e]
     problems += deadlock_check.deadlock_problems(t.record, doc)
     want = VERDICT_EXIT[t.record["verdict"]]
+    settle_after_pause(t)
     res = snakescope("deadlock", t.pid)
     if res.timed_out or res.rc != want:
         problems += ["deadlock: exit status %s, expected %d" % (res.rc, want)]
@@ -1195,6 +1208,7 @@ def deadlock_case(t, scenario):
     else:
         problems += deadlock_check.text_problems(
             t.record, res.out.decode("utf-8", "replace"))
+    settle_after_pause(t)
     res = snakescope("deadlock", "--json", t.pid)
     if res.timed_out or res.rc != want:
         problems += ["deadlock --json: exit status %s, expected %d"

@@ -706,6 +706,80 @@ def check_threads(cx, f, t, record, res, out):
     f.check(what, problems[:20])
 
 
+def case_selection(cx, f):
+    """Which threads are sampled, and --pause: on one target whose main
+    thread is busy and whose stats-writer thread sleeps between writes,
+    record --threads by default, with --idle, with --gil and with
+    --pause, all at once."""
+    t = cx.target("profile_mix.py", [])
+    try:
+        try:
+            wait_record(t, stats=True)
+        except (RuntimeError, ValueError) as e:
+            f.check("thread selection: profile_mix.py ready", [str(e)])
+            return
+        modes = {"default": [], "--idle": ["--idle"], "--gil": ["--gil"],
+                 "--pause": ["--pause"]}
+        outs, results = {}, {}
+
+        def one(key):
+            outs[key] = cx.out_path("sel", "folded")
+            results[key] = cx.snakescope(
+                "record", t.pid, "--threads", "--rate", "50", "--duration",
+                "1", "-o", outs[key], *modes[key])
+        # --pause after the others: each pause and resume wakes sleeping
+        # threads for a moment (runnable, state R), which the others
+        # would count as running.
+        threads = [threading.Thread(target=one, args=(k,)) for k in modes
+                   if k != "--pause"]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        one("--pause")
+        main = 'thread "MainThread" (%d)' % t.pid
+        for key in modes:
+            what = "record --threads %s: which threads" % key
+            problems = run_problems(results[key])
+            if not problems:
+                text, err = read_text(outs[key])
+                if err:
+                    problems.append(err)
+                else:
+                    stacks, problems = parse_folded(text, threads=True)
+                    n_main = sum(n for pre, _, n in stacks if pre[0] == main)
+                    n_writer = sum(n for pre, _, n in stacks
+                                   if pre[0].startswith('thread "stats-writer"'))
+                    what += " (%d main, %d stats-writer)" % (n_main, n_writer)
+                    if n_main < 20:
+                        problems.append("%d samples of the busy main thread"
+                                        % n_main)
+                    # Sleeping, the writer holds no GIL and is not on a
+                    # CPU: only --idle sees it every time.
+                    if key == "--idle" and n_writer < 0.8 * n_main:
+                        problems.append("--idle should sample the sleeping "
+                                        "stats-writer as often as main")
+                    if key != "--idle" and n_writer > 0.2 * n_main:
+                        problems.append("the sleeping stats-writer was "
+                                        "sampled without --idle")
+            f.check(what, problems[:20])
+        # --pause stopped it for each sample and let it go every time.
+        state = proc_state_letter(t.pid)
+        f.check("record --pause leaves the target running",
+                [] if state not in ("T", "t") else
+                ["target state %r after the recording" % state])
+    finally:
+        t.kill()
+
+
+def proc_state_letter(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def text_main_leaf(body):
     """The innermost function of the main thread in a text dump, or None."""
     m = re.search(r'^Thread \d+ "MainThread".*\n(?:(?!Thread ).*\n)*?'
@@ -1110,7 +1184,8 @@ def case_run_other(cx, f):
     f.check(what, problems[:20])
 
 
-CASES = [case_recordings, case_formats, case_watch, case_watch_exit,
+CASES = [case_recordings, case_formats, case_selection, case_watch,
+         case_watch_exit,
          case_sigint, case_target_exits, case_subprocesses, case_run_record,
          case_run_other]
 
