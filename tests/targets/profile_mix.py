@@ -40,7 +40,7 @@ moment, in loop).  A test takes two stats snapshots and compares the
 differences with what a recording made in between saw.
 
 --exit-after S: the stats writer ends the process (os._exit(0)) S seconds
-after the workers started.
+after it is ready (every worker in its loop).
 
 Works on Python 2.7 and 3.6+; standard library only.
 """
@@ -163,12 +163,14 @@ def stats_writer(opts, all_counters, start, main_tid):
     """Writes the record at once, then the stats every STATS_INTERVAL
     seconds; exits the process at --exit-after."""
     path = opts["record"]
-    deadline = None if opts["exit_after"] is None \
-        else start + opts["exit_after"]
     recorded = False
     # Ready: every worker is in its loop (none is still starting threads).
     while not all(c.iterations for c in all_counters):
         time.sleep(0.001)
+    # From readiness, not from the start: a loaded machine may take
+    # seconds to start an interpreter.
+    deadline = None if opts["exit_after"] is None \
+        else time.time() + opts["exit_after"]
     while True:
         now = time.time()
         if deadline is not None and now >= deadline:
