@@ -109,37 +109,78 @@ static char stat_state(const char *buf)
 	return rp && rp[1] == ' ' ? rp[2] : 0;
 }
 
-char proc_stat_files_state(struct proc_stat_files *f, pid_t tid)
+/* The open stat file of tid (opened on first use), or -1. */
+static int stat_fd(struct proc_stat_files *f, pid_t tid, size_t *slot)
 {
-	char path[80], buf[1024];
-	ssize_t n;
+	char path[80];
 	size_t i;
 	int fd;
 
 	for (i = 0; i < f->n && f->v[i].tid != tid; i++)
 		;
-	if (i == f->n) {
-		if (f->n >= PROC_STAT_FDS)
-			return proc_task_state(f->pid, tid);
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat",
-			 (int)f->pid, (int)tid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return 0;
-		f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
-		f->v[f->n].tid = tid;
-		f->v[f->n].fd = fd;
-		f->n++;
-	}
-	n = pread(f->v[i].fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0) {
+	*slot = i;
+	if (i < f->n)
+		return f->v[i].fd;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)f->pid,
+		 (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || f->n >= PROC_STAT_FDS)
+		return fd; /* the caller closes it: not kept */
+	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
+	f->v[f->n].tid = tid;
+	f->v[f->n].fd = fd;
+	f->n++;
+	return fd;
+}
+
+/* tid's stat line into buf, or false when it is gone. */
+static bool stat_read(struct proc_stat_files *f, pid_t tid, char *buf,
+		      size_t size)
+{
+	size_t slot;
+	int fd = stat_fd(f, tid, &slot);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, buf, size - 1, 0);
+	if (slot >= f->n) {
+		close(fd);
+	} else if (n <= 0) {
 		/* Gone (ESRCH): forget its file. */
-		close(f->v[i].fd);
-		f->v[i] = f->v[--f->n];
-		return 0;
+		close(fd);
+		f->v[slot] = f->v[--f->n];
 	}
+	if (n <= 0)
+		return false;
 	buf[n] = 0;
-	return stat_state(buf);
+	return true;
+}
+
+char proc_stat_files_state(struct proc_stat_files *f, pid_t tid)
+{
+	char buf[1024];
+
+	return stat_read(f, tid, buf, sizeof(buf)) ? stat_state(buf) : 0;
+}
+
+bool proc_stat_files_read(struct proc_stat_files *f, pid_t tid,
+			  struct proc_task_stat *out)
+{
+	unsigned long long utime, stime;
+	char buf[1024];
+	const char *rp;
+
+	memset(out, 0, sizeof(*out));
+	if (!stat_read(f, tid, buf, sizeof(buf)))
+		return false;
+	out->state = stat_state(buf);
+	/* After "(comm) ": state is field 3, utime and stime 14 and 15. */
+	rp = strrchr(buf, ')');
+	if (rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %llu %llu", &utime, &stime) == 2)
+		out->cpu_ticks = utime + stime;
+	return true;
 }
 
 size_t proc_children(pid_t pid, pid_t **out)

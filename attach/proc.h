@@ -47,6 +47,16 @@ void proc_stat_files_release(struct proc_stat_files *f);
 /* As proc_task_state(); a task that is gone has its file closed. */
 char proc_stat_files_state(struct proc_stat_files *f, pid_t tid);
 
+/* A task's state letter and the CPU time it has used (user + system, in
+ * clock ticks: sysconf(_SC_CLK_TCK) a second). */
+struct proc_task_stat {
+	char state;
+	uint64_t cpu_ticks;
+};
+/* Read both; false when the task is gone (its file is closed). */
+bool proc_stat_files_read(struct proc_stat_files *f, pid_t tid,
+			  struct proc_task_stat *out);
+
 /* Children of pid (from /proc/PID/task/TID/children, all threads), into a
  * malloc'ed array.  Returns how many (0 when none or unreadable). */
 size_t proc_children(pid_t pid, pid_t **out);

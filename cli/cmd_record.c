@@ -1,7 +1,7 @@
 #include <config.h>
 
 #include "cli/commands.h"
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/inspect.h"
 #include "cli/profile.h"
 #include "cli/record.h"

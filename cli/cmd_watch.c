@@ -1,7 +1,7 @@
 #include <config.h>
 
 #include "cli/commands.h"
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/watch.h"
 #include "attach/proc.h"
 #include "common/clock.h"

@@ -20,6 +20,7 @@ int cmd_deadlock(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Parse a PID argument strictly (digits only, 1..INT_MAX). */
 bool parse_pid(const char *s, pid_t *pid);

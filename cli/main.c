@@ -22,6 +22,8 @@ static const char main_usage[] =
 	"  record PID    sample the stacks into a flame graph file (folded,\n"
 	"                speedscope) or JSON lines\n"
 	"  watch PID     a timestamped dump every --every T\n"
+	"  top PID       a live view: threads, the hottest functions, the\n"
+	"                selected thread's stack, asyncio tasks, locals\n"
 	"  run MODE -- PROGRAM ...  start a program and record, watch or\n"
 	"                dump it; exits with the program's status\n"
 	"\n"
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
 		return cmd_record(argc - 1, argv + 1);
 	if (!strcmp(cmd, "watch"))
 		return cmd_watch(argc - 1, argv + 1);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	report_error("unknown command '%s'; see 'snakescope --help'", cmd);

@@ -8,7 +8,7 @@
  */
 #include <config.h>
 
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/out.h"
 
 #include <inttypes.h>

@@ -6,7 +6,7 @@
  */
 #include <config.h>
 
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/out.h"
 #include "common/xalloc.h"
 

@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/out.h"
 #include "cli/source.h"
 

@@ -1,7 +1,7 @@
 #include <config.h>
 
 #include "cli/profile.h"
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 

@@ -311,6 +311,7 @@ void py_proc_forget(struct py_proc *p)
 {
 	code_cache_free(p->codes);
 	p->codes = NULL;
+	p->generation++;
 	memset(p->attr_index, 0, sizeof(p->attr_index));
 	memset(p->tname, 0, sizeof(p->tname));
 }

@@ -69,6 +69,9 @@ struct py_proc {
 		char name[PY_TNAME_CACHED];
 	} tname[PY_TNAME_CACHE];
 	struct code_cache *codes;
+	/* Counts py_proc_forget() calls: who keeps pointers into the caches
+	 * (the sampler) checks it to know they went. */
+	uint64_t generation;
 };
 
 /* Where the runtime is, as found from ELF symbols of the mapped files. */

@@ -130,6 +130,7 @@ struct py_sampler {
 
 	struct code_slot *codes; /* CODE_SLOTS */
 	size_t ncodes;
+	uint64_t codes_generation; /* p->generation the codes are of */
 	uint32_t next_key;
 
 	struct { uint64_t addr, size; } chunks[CHUNK_CACHE];
@@ -157,11 +158,18 @@ static size_t code_hash(uint64_t addr)
 	       (CODE_SLOTS - 1);
 }
 
-static void codes_reset(struct py_sampler *s)
+/* Forget the code objects (they point into p's cache). */
+static void codes_drop(struct py_sampler *s)
 {
 	memset(s->codes, 0, CODE_SLOTS * sizeof(*s->codes));
 	s->ncodes = 0;
+	s->codes_generation = s->p->generation;
+}
+
+static void codes_reset(struct py_sampler *s)
+{
 	py_proc_forget(s->p);
+	codes_drop(s);
 }
 
 static void code_fp_of(const struct py_proc *p, const uint8_t *hdr,
@@ -1002,6 +1010,7 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 		f = &out->frames[out->nframes++];
 		f->code_key = cs->key;
 		f->line = cs->memo_line;
+		f->first_line = cs->c->firstlineno;
 		f->function = cs->c->name;
 		f->filename = cs->c->filename;
 	}
@@ -1104,6 +1113,9 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	 * frames already resolved point into it. */
 	if (s->ncodes >= MAX_CODES)
 		codes_reset(s);
+	/* Someone else (a snapshot) emptied p's code cache. */
+	if (s->codes_generation != s->p->generation)
+		codes_drop(s);
 	rc = read_thread_list(s, e);
 	if (rc)
 		return rc;

@@ -33,6 +33,7 @@ struct py_sample_frame {
 	 * new key, so (code_key, line) identifies a frame's text. */
 	uint32_t code_key;
 	int32_t line;           /* -1 when the instruction has no line */
+	int32_t first_line;     /* the code's co_firstlineno */
 	/* Owned by the sampler, valid until the next py_sampler_take(). */
 	const char *function;
 	const char *filename;

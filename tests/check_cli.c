@@ -12,7 +12,7 @@
 
 #include "tests/check_main.h"
 #include "cli/commands.h"
-#include "cli/escape.h"
+#include "common/escape.h"
 #include "cli/out.h"
 #include "cli/profile.h"
 #include "memreader/mem.h"
@@ -277,10 +277,14 @@ static void fake_sample(struct py_sample *s, const char *leaf2)
 	static struct py_sample_thread th[2];
 	static struct py_sample_frame fr[4];
 
-	fr[0] = (struct py_sample_frame){ 2, 10, "hot", "a.py" };
-	fr[1] = (struct py_sample_frame){ 1, 3, "outer;x", "a.py" };
-	fr[2] = (struct py_sample_frame){ 3, 20, leaf2, "b\nc.py" };
-	fr[3] = (struct py_sample_frame){ 1, 3, "outer;x", "a.py" };
+	fr[0] = (struct py_sample_frame){ .code_key = 2, .line = 10,
+		.function = "hot", .filename = "a.py" };
+	fr[1] = (struct py_sample_frame){ .code_key = 1, .line = 3,
+		.function = "outer;x", .filename = "a.py" };
+	fr[2] = (struct py_sample_frame){ .code_key = 3, .line = 20,
+		.function = leaf2, .filename = "b\nc.py" };
+	fr[3] = (struct py_sample_frame){ .code_key = 1, .line = 3,
+		.function = "outer;x", .filename = "a.py" };
 	th[0] = (struct py_sample_thread){ .thread_id = 7, .native_id = 70,
 		.name = "main", .first = 0, .nframes = 2 };
 	th[1] = (struct py_sample_thread){ .thread_id = 8, .native_id = 80,

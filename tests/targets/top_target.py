@@ -1,0 +1,129 @@
+"""Live-test target for `snakescope top`: named busy and idle threads, and
+(3.8+) an asyncio task tree on the main thread.
+
+usage: python top_target.py RECORD_PATH
+
+Threads:
+  "busy-worker"   spins in busy_spin() (pure Python arithmetic, no calls
+                  while it spins), forever
+  "idle-sleeper"  blocks in idle_wait() on an Event that is never set
+  main thread     3.8+: runs an event loop with the tasks "root" (awaits
+                  a gather of "child-a" and "child-b"), the children
+                  sleeping in child_sleep(); before 3.8: sleeps in
+                  main_sleep()
+
+When every thread is in place it writes RECORD_PATH atomically:
+
+  {"pid": int, "version": "3.12.1", "ready": true, "file": __file__,
+   "busy_function": "busy_spin", "idle_function": "idle_wait",
+   "threads": {"busy-worker": TID|null, "idle-sleeper": TID|null},
+   "tasks": ["root", "child-a", "child-b"] (3.8+) or []}
+
+Works on Python 2.7 and 3.6+; standard library only.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+RECORD = sys.argv[1]
+HAS_TASKS = sys.version_info >= (3, 8)
+native_ids = {}
+started = threading.Event()
+never = threading.Event()
+
+
+def native_id():
+    if hasattr(threading, "get_native_id"):
+        return threading.get_native_id()
+    try:
+        import ctypes
+        return ctypes.CDLL(None).syscall(186)  # gettid, x86-64
+    except Exception:
+        return None
+
+
+def busy_spin():
+    x = 0
+    while True:
+        x = (x * 7 + 3) % 1000003
+
+
+def busy_main():
+    native_ids["busy-worker"] = native_id()
+    started.set()
+    busy_spin()
+
+
+def idle_wait():
+    while True:
+        never.wait(3600)
+
+
+def idle_main():
+    native_ids["idle-sleeper"] = native_id()
+    idle_wait()
+
+
+def write_record(tasks):
+    info = {
+        "pid": os.getpid(),
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "ready": True,
+        "file": os.path.abspath(__file__),
+        "busy_function": "busy_spin",
+        "idle_function": "idle_wait",
+        "threads": native_ids,
+        "tasks": tasks,
+    }
+    tmp = RECORD + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(info, f)
+    os.rename(tmp, RECORD)
+
+
+def start_threads():
+    for name, fn in (("busy-worker", busy_main), ("idle-sleeper", idle_main)):
+        t = threading.Thread(target=fn, name=name)
+        t.daemon = True
+        t.start()
+    started.wait()
+    while len(native_ids) < 2:
+        time.sleep(0.01)
+
+
+def main_sleep():
+    while True:
+        time.sleep(3600)
+
+
+if HAS_TASKS:
+    import asyncio
+
+    async def child_sleep():
+        while True:
+            await asyncio.sleep(3600)
+
+    async def root():
+        a = asyncio.create_task(child_sleep(), name="child-a")
+        b = asyncio.create_task(child_sleep(), name="child-b")
+        await asyncio.sleep(0)
+        write_record(["root", "child-a", "child-b"])
+        await asyncio.gather(a, b)
+
+    async def amain():
+        await asyncio.create_task(root(), name="root")
+
+
+def main():
+    start_threads()
+    if HAS_TASKS:
+        asyncio.run(amain())
+    else:
+        write_record([])
+        main_sleep()
+
+
+if __name__ == "__main__":
+    main()
