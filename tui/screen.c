@@ -372,7 +372,8 @@ static void render_header(struct tui_frame *f, const struct tui_view *v,
 		alive += m->threads[i].alive;
 		active += m->threads[i].alive && m->threads[i].active;
 	}
-	putf(&p, TUI_A_NORMAL, "threads %zu (%zu active)", alive, active);
+	putf(&p, TUI_A_NORMAL, "threads %zu (%zu active)  %zu functions", alive,
+	     active, m->ncodes);
 	put(&p, TUI_A_NORMAL, "  showing ");
 	if (v->drilled && v->drill_code < m->ncodes) {
 		put(&p, TUI_A_NORMAL, "lines of ");

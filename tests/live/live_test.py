@@ -39,6 +39,7 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import record_check  # noqa: E402
+import top_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1581,6 +1582,9 @@ def main():
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])
+                if not args.target or "top" in args.target:
+                    top_check.check_top(report, path, version, workdir,
+                                        sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 

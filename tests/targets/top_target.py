@@ -9,8 +9,8 @@ Threads:
   "idle-sleeper"  blocks in idle_wait() on an Event that is never set
   main thread     3.8+: runs an event loop with the tasks "root" (awaits
                   a gather of "child-a" and "child-b"), the children
-                  sleeping in child_sleep(); before 3.8: sleeps in
-                  main_sleep()
+                  sleeping in child_sleep() (in _top_async.py); before
+                  3.8: sleeps in main_sleep()
 
 When every thread is in place it writes RECORD_PATH atomically:
 
@@ -98,28 +98,12 @@ def main_sleep():
         time.sleep(3600)
 
 
-if HAS_TASKS:
-    import asyncio
-
-    async def child_sleep():
-        while True:
-            await asyncio.sleep(3600)
-
-    async def root():
-        a = asyncio.create_task(child_sleep(), name="child-a")
-        b = asyncio.create_task(child_sleep(), name="child-b")
-        await asyncio.sleep(0)
-        write_record(["root", "child-a", "child-b"])
-        await asyncio.gather(a, b)
-
-    async def amain():
-        await asyncio.create_task(root(), name="root")
-
-
 def main():
     start_threads()
     if HAS_TASKS:
-        asyncio.run(amain())
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import _top_async
+        _top_async.run(write_record)
     else:
         write_record([])
         main_sleep()

@@ -1,0 +1,375 @@
+"""The live cases of `snakescope top`, against tests/targets/top_target.py
+(a busy thread spinning in busy_spin, an idle one blocked in idle_wait, and
+on 3.8+ an asyncio tree root -> child-a, child-b on the main thread).
+
+check_top(report, interp, version, workdir, harness)
+    harness: the live_test module (see record_check.py).  Used: run, kill,
+    serial, major_minor, Target, SNAKESCOPE, TARGET_ENV.
+
+    text        `top --once --size 120x40`: exit 0; the header names the
+                PID and the Python version; the thread list has
+                busy-worker and idle-sleeper with their TIDs (the
+                target's own) and states running / sleeping; the first
+                function row is busy_spin at the target's file; 3.8+: the
+                task pane has root, child-a and child-b
+    tmux        `top` in a tmux pane of 120x40, driven by keys as a person
+                would: busy_spin rises to the top of the table; '/busy_sp'
+                Enter leaves only matching rows, Esc brings the rest back;
+                'p' shows PAUSED and the samples count stays the same for
+                a second, 'p' again and it grows; '?' shows the keys; the
+                window resized to 60x20 still shows the header and
+                busy_spin within 60 columns; 'q' exits with status 0, the
+                terminal restored (alternate screen off, cursor shown), the
+                target running; then Ctrl-C ends a second `top` the same
+                way
+
+The screens captured are saved under tests/artifacts/top/ (or
+$SNAKESCOPE_ARTIFACTS/top/) as VERSION-STEP.txt, for a person to look at.
+SKIP when tmux is not installed.
+
+Standard library only (Python 3.6+).
+"""
+import os
+import re
+import shutil
+import subprocess
+import time
+import traceback
+
+TMUX = shutil.which("tmux")
+WAIT = 10.0          # for a screen to show what is expected
+ROW_RE = re.compile(r"^\s*([0-9.]+)\s+([0-9.]+)\s+(?:\S+\s+\S+\s+)?(\S+)\s+"
+                    r"(\S+)\s*$")
+SAMPLES_RE = re.compile(r"samples (\d+)")
+
+
+def artifacts_dir():
+    base = os.environ.get("SNAKESCOPE_ARTIFACTS") or os.path.join(
+        "tests", "artifacts")
+    path = os.path.join(base, "top")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def save(version, step, text):
+    try:
+        with open(os.path.join(artifacts_dir(), "%s-%s.txt"
+                               % (version, step)), "w") as f:
+            f.write(text)
+    except OSError:
+        pass
+
+
+def func_rows(screen):
+    """[(own%, total%, function, file:line)] of the functions table."""
+    rows, inside = [], False
+    for line in screen.splitlines():
+        if re.match(r"^\s*OWN%", line):
+            inside = True
+            continue
+        if not inside:
+            continue
+        m = ROW_RE.match(line)
+        if not m:
+            break
+        rows.append((float(m.group(1)), float(m.group(2)), m.group(3),
+                     m.group(4)))
+    return rows
+
+
+def thread_rows(screen):
+    """{name: (tid, state)} of the thread list."""
+    out = {}
+    for line in screen.splitlines():
+        m = re.match(r"^\s*(\d+)\s+(\S+)\s+(running|sleeping|disk|stopped|"
+                     r"traced|zombie|idle|exited|\?)\s", line)
+        if m:
+            out[m.group(2)] = (int(m.group(1)), m.group(3))
+    return out
+
+
+class Tmux(object):
+    """One tmux server of our own (its own socket), one pane."""
+
+    def __init__(self, harness, name):
+        self.h = harness
+        self.sock = "snakescope-test-%d-%d" % (os.getpid(), harness.serial())
+        self.name = name
+
+    def cmd(self, *args):
+        p = subprocess.run([TMUX, "-L", self.sock] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=10)
+        return p.stdout.decode("utf-8", "replace")
+
+    def start(self, command, cols=120, rows=40):
+        self.cmd("new-session", "-d", "-s", self.name, "-x", str(cols),
+                 "-y", str(rows), command)
+
+    def screen(self):
+        return self.cmd("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys):
+        self.cmd("send-keys", "-t", self.name, *keys)
+
+    def literal(self, text):
+        self.cmd("send-keys", "-t", self.name, "-l", text)
+
+    def fmt(self, what):
+        return self.cmd("display-message", "-p", "-t", self.name,
+                        what).strip()
+
+    def wait(self, pred, timeout=WAIT):
+        """The first screen for which pred holds, else (None, last)."""
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            last = self.screen()
+            if pred(last):
+                return last, last
+            time.sleep(0.1)
+        return None, last
+
+    def kill(self):
+        try:
+            self.cmd("kill-server")
+        except Exception:
+            pass
+
+
+def top_first(screen):
+    rows = func_rows(screen)
+    return bool(rows) and rows[0][2] == "busy_spin"
+
+
+def check_text(cx, f, t):
+    r = cx.h.run([cx.h.SNAKESCOPE, "top", "--once", "--refresh", "1",
+                  "--size", "120x40", str(t.pid)], timeout=20,
+                 env=cx.h.TARGET_ENV)
+    screen = r.out.decode("utf-8", "replace")
+    save(cx.version, "text-once", screen)
+    problems = []
+    if r.rc != 0:
+        problems.append("exit status %s, stderr %r" % (r.rc, r.err[-500:]))
+    head = screen.splitlines()[0] if screen else ""
+    if "pid %d" % t.pid not in head or "Python %s" % t.record["version"] \
+            not in head:
+        problems.append("header %r should name pid %d and Python %s"
+                        % (head, t.pid, t.record["version"]))
+    threads = thread_rows(screen)
+    for name, state in (("busy-worker", "running"),
+                        ("idle-sleeper", "sleeping")):
+        want_tid = t.record["threads"].get(name)
+        got = threads.get(name)
+        if got is None:
+            problems.append("thread %s not listed" % name)
+        elif want_tid and got[0] != want_tid:
+            problems.append("thread %s: TID %d, the target says %d"
+                            % (name, got[0], want_tid))
+        elif got[1] != state:
+            problems.append("thread %s: state %s, expected %s"
+                            % (name, got[1], state))
+    rows = func_rows(screen)
+    if not rows or rows[0][2] != "busy_spin":
+        problems.append("first function row should be busy_spin: %r"
+                        % rows[:3])
+    elif not rows[0][3].endswith("top_target.py:%d" % busy_def_line(t)):
+        problems.append("busy_spin row's place %r should end with "
+                        "top_target.py:%d" % (rows[0][3], busy_def_line(t)))
+    for task in t.record["tasks"]:
+        if not re.search(r"\b%s\b" % re.escape(task), screen):
+            problems.append("task %s not in the task pane" % task)
+    if t.record["tasks"] and "ASYNCIO TASKS" not in screen:
+        problems.append("no task pane")
+    if problems:
+        problems.append("screen:\n" + screen)
+    f.check("top --once: header, threads, busy_spin first, tasks", problems)
+
+
+def busy_def_line(t):
+    with open(t.record["file"]) as src:
+        for n, line in enumerate(src, 1):
+            if line.startswith("def busy_spin"):
+                return n
+    return -1
+
+
+def check_tmux(cx, f, t):
+    tm = Tmux(cx.h, "top")
+    exit_path = os.path.join(cx.workdir, "top-exit-%d" % cx.h.serial())
+    # The pane outlives top (sleep), so that its terminal can be looked at.
+    tm.start("%s top --refresh 0.25 %d; echo $? > %s; sleep 30"
+             % (cx.h.SNAKESCOPE, t.pid, exit_path))
+    try:
+        steps(cx, f, t, tm, exit_path)
+    finally:
+        tm.kill()
+
+
+def steps(cx, f, t, tm, exit_path):
+    v = cx.version
+    screen, last = tm.wait(top_first)
+    save(v, "1-start", last)
+    if screen is None:
+        f.check("tmux: busy_spin rises to the top", ["screen:\n" + last])
+        return
+    problems = []
+    for task in t.record["tasks"]:
+        if not re.search(r"\b%s\b" % re.escape(task), screen):
+            problems.append("task %s not shown" % task)
+    for name in ("busy-worker", "idle-sleeper"):
+        if name not in thread_rows(screen):
+            problems.append("thread %s not listed" % name)
+    f.check("tmux: busy_spin rises to the top; threads%s shown"
+            % (" and tasks" if t.record["tasks"] else ""),
+            problems + (["screen:\n" + screen] if problems else []))
+
+    # filter
+    tm.literal("/busy_sp")
+    tm.keys("Enter")
+    screen, last = tm.wait(lambda s: "filter busy_sp" in s and
+                           func_rows(s) and
+                           all("busy_sp" in r[2] for r in func_rows(s)))
+    save(v, "2-filter", last)
+    f.check("tmux: '/busy_sp' leaves only matching rows",
+            [] if screen else ["screen:\n" + last])
+    tm.keys("Escape")
+    screen, last = tm.wait(lambda s: "filter busy_sp" not in s and
+                           len(func_rows(s)) > 1)
+    f.check("tmux: Esc clears the filter",
+            [] if screen else ["screen:\n" + last])
+
+    # pause
+    tm.keys("p")
+    screen, last = tm.wait(lambda s: "PAUSED" in s)
+    problems = []
+    if screen is None:
+        problems.append("no PAUSED after 'p':\n" + last)
+    else:
+        time.sleep(0.3)
+        first = tm.screen()
+        time.sleep(1.0)
+        second = tm.screen()
+        save(v, "3-paused", second)
+        a, b = SAMPLES_RE.search(first), SAMPLES_RE.search(second)
+        if not a or not b or a.group(1) != b.group(1):
+            problems.append("samples moved while paused: %s -> %s"
+                            % (a and a.group(1), b and b.group(1)))
+        tm.keys("p")
+        screen, last = tm.wait(lambda s: "PAUSED" not in s and
+                               SAMPLES_RE.search(s) and b and
+                               int(SAMPLES_RE.search(s).group(1)) >
+                               int(b.group(1)))
+        if screen is None:
+            problems.append("samples did not grow after 'p' again:\n" + last)
+    f.check("tmux: 'p' freezes the counts, 'p' again resumes", problems)
+
+    # help
+    tm.keys("?")
+    screen, last = tm.wait(lambda s: "KEYS" in s and "filter" in s)
+    save(v, "4-help", last)
+    tm.keys("x")
+    closed, last2 = tm.wait(lambda s: "KEYS" not in s and top_first(s))
+    f.check("tmux: '?' shows the keys, a key closes them",
+            [] if screen and closed else ["screen:\n" + (last if not screen
+                                                         else last2)])
+
+    # resize
+    tm.cmd("resize-window", "-t", "top", "-x", "60", "-y", "20")
+    screen, last = tm.wait(lambda s: s.startswith("snakescope top") and
+                           top_first(s) and
+                           max(len(x) for x in s.splitlines()) <= 60 and
+                           len(s.splitlines()) <= 20)
+    save(v, "5-resized-60x20", last)
+    f.check("tmux: resized to 60x20, still header and busy_spin",
+            [] if screen else ["screen:\n" + last])
+
+    # q
+    tm.keys("q")
+    ok = wait_file(exit_path)
+    problems = []
+    if ok is None:
+        problems.append("top did not exit after 'q'")
+    elif ok != "0":
+        problems.append("exit status %s" % ok)
+    else:
+        alt, cursor = tm.fmt("#{alternate_on}"), tm.fmt("#{cursor_flag}")
+        if alt != "0" or cursor != "1":
+            problems.append("terminal not restored: alternate_on=%s "
+                            "cursor_flag=%s" % (alt, cursor))
+    state = proc_state(t.pid)
+    if state in ("T", "t", None):
+        problems.append("target state after top: %r" % state)
+    f.check("tmux: 'q' exits 0 with the terminal restored, the target "
+            "running", problems)
+
+    # Ctrl-C
+    exit2 = exit_path + ".2"
+    tm.cmd("respawn-pane", "-k", "-t", "top",
+           "%s top %d; echo $? > %s; sleep 30"
+           % (cx.h.SNAKESCOPE, t.pid, exit2))
+    screen, last = tm.wait(lambda s: s.startswith("snakescope top"))
+    tm.keys("C-c")
+    ok = wait_file(exit2)
+    problems = []
+    if screen is None:
+        problems.append("second top did not start:\n" + last)
+    elif ok != "0":
+        problems.append("exit status after Ctrl-C: %r" % ok)
+    elif tm.fmt("#{alternate_on}") != "0" or tm.fmt("#{cursor_flag}") != "1":
+        problems.append("terminal not restored after Ctrl-C")
+    if proc_state(t.pid) in ("T", "t", None):
+        problems.append("target stopped or gone after Ctrl-C")
+    f.check("tmux: Ctrl-C exits 0 with the terminal restored", problems)
+
+
+def wait_file(path, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+            if text:
+                return text
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return None
+
+
+def proc_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def check_top(report, interp, version, workdir, harness):
+    from record_check import Context, Findings, wait_record
+    label = "%s %s: top" % (version, interp)
+    cx = Context(harness, interp, version, workdir)
+    f = Findings(label)
+    t = None
+    t0 = time.monotonic()
+    try:
+        t = harness.Target(interp, "top_target.py", workdir)
+        t.record = wait_record(t)
+        check_text(cx, f, t)
+        if TMUX:
+            check_tmux(cx, f, t)
+        else:
+            f.skip("top in tmux: tmux is not installed")
+    except Exception:
+        f.check("top cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    for kind, what, details in f.lines:
+        if kind == "ok":
+            report.ok(what)
+        elif kind == "SKIP":
+            report.skip(what)
+        else:
+            report.fail(what, details)
+    report.note("%s: top cases took %.1f s" % (label, time.monotonic() - t0))
