@@ -6,7 +6,7 @@ usage: bench/bench-top.py [--runs N] [--seconds S] [--interp PATH]...
 
 A generated target (in a temporary directory) defines f0 ... f9999 in one
 module; each of its 100 threads calls a random one after another (each
-spins about 0.2 ms), so every function shows up within seconds.  For each
+sleeps 1 ms), so every function shows up within seconds.  For each
 interpreter, top runs as `top --idle --iterations S --refresh 1 --size
 200x60` (every thread's stack counted: 10,000 stacks a second), and, to
 compare, `record --idle --rate 100 --duration S` does the same sampling
@@ -35,7 +35,7 @@ TARGET = r'''
 import os, random, sys, threading, time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import many_funcs
-funcs = [getattr(many_funcs, "f%d" % i) for i in range(%(n)d)]
+funcs = [getattr(many_funcs, "f%%d" %% i) for i in range(%(n)d)]
 def worker(seed):
     rng = random.Random(seed)
     while True:
@@ -53,9 +53,9 @@ while True:
 
 def write_target(d):
     with open(os.path.join(d, "many_funcs.py"), "w") as f:
+        f.write("import time\n\n")
         for i in range(NFUNCS):
-            f.write("def f%d():\n    x = 0\n    for i in range(200):\n"
-                    "        x += i\n    return x\n\n" % i)
+            f.write("def f%d():\n    time.sleep(0.001)\n\n" % i)
     path = os.path.join(d, "target.py")
     with open(path, "w") as f:
         f.write(TARGET % {"n": NFUNCS, "threads": NTHREADS})
@@ -100,7 +100,7 @@ def main():
                                    str(args.seconds), "--refresh", "1",
                                    "--size", "200x60", str(p.pid)])
                 tops.append(100 * cpu / args.seconds)
-                last = out.strip().split("\n\n")[-1]
+                last = out[out.rfind("snakescope top"):]
                 m = re.search(r"  ([0-9.]+)/s", last)
                 rates.append(float(m.group(1)) if m else 0)
                 cpu, _ = cpu_of([ss, "record", "--idle", "--rate", "100",
