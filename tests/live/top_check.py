@@ -24,7 +24,7 @@ check_top(report, interp, version, workdir, harness)
                 way
 
 The screens captured are saved under tests/artifacts/top/ (or
-$SNAKESCOPE_ARTIFACTS/top/) as VERSION-STEP.txt, for a person to look at.
+$SNAKESCOPE_ARTIFACTS/top/) as VERSION-INTERPRETER-STEP.txt, for a person to look at.
 SKIP when tmux is not installed.
 
 Standard library only (Python 3.6+).
@@ -51,10 +51,12 @@ def artifacts_dir():
     return path
 
 
-def save(version, step, text):
+def save(cx, step, text):
+    """As VERSION-INTERPRETER-STEP.txt: builds of one version apart."""
+    who = re.sub(r"[^A-Za-z0-9.]+", "_", cx.interp).strip("_")
     try:
-        with open(os.path.join(artifacts_dir(), "%s-%s.txt"
-                               % (version, step)), "w") as f:
+        with open(os.path.join(artifacts_dir(), "%s-%s-%s.txt"
+                               % (cx.version, who, step)), "w") as f:
             f.write(text)
     except OSError:
         pass
@@ -147,7 +149,7 @@ def check_text(cx, f, t):
                   "--size", "120x40", str(t.pid)], timeout=20,
                  env=cx.h.TARGET_ENV)
     screen = r.out.decode("utf-8", "replace")
-    save(cx.version, "text-once", screen)
+    save(cx, "text-once", screen)
     problems = []
     if r.rc != 0:
         problems.append("exit status %s, stderr %r" % (r.rc, r.err[-500:]))
@@ -207,22 +209,20 @@ def check_tmux(cx, f, t):
 
 
 def steps(cx, f, t, tm, exit_path):
-    v = cx.version
-    screen, last = tm.wait(top_first)
-    save(v, "1-start", last)
-    if screen is None:
-        f.check("tmux: busy_spin rises to the top", ["screen:\n" + last])
-        return
-    problems = []
-    for task in t.record["tasks"]:
-        if not re.search(r"\b%s\b" % re.escape(task), screen):
-            problems.append("task %s not shown" % task)
-    for name in ("busy-worker", "idle-sleeper"):
-        if name not in thread_rows(screen):
-            problems.append("thread %s not listed" % name)
+    def complete(s):
+        # a screen can be caught half drawn: wait for all of it
+        threads = thread_rows(s)
+        return top_first(s) and all(
+            re.search(r"\b%s\b" % re.escape(task), s)
+            for task in t.record["tasks"]) and all(
+            name in threads for name in ("busy-worker", "idle-sleeper"))
+    screen, last = tm.wait(complete)
+    save(cx, "1-start", last)
     f.check("tmux: busy_spin rises to the top; threads%s shown"
             % (" and tasks" if t.record["tasks"] else ""),
-            problems + (["screen:\n" + screen] if problems else []))
+            [] if screen else ["screen:\n" + last])
+    if screen is None:
+        return
 
     # filter
     tm.literal("/busy_sp")
@@ -230,7 +230,7 @@ def steps(cx, f, t, tm, exit_path):
     screen, last = tm.wait(lambda s: "filter busy_sp" in s and
                            func_rows(s) and
                            all("busy_sp" in r[2] for r in func_rows(s)))
-    save(v, "2-filter", last)
+    save(cx, "2-filter", last)
     f.check("tmux: '/busy_sp' leaves only matching rows",
             [] if screen else ["screen:\n" + last])
     tm.keys("Escape")
@@ -250,7 +250,7 @@ def steps(cx, f, t, tm, exit_path):
         first = tm.screen()
         time.sleep(1.0)
         second = tm.screen()
-        save(v, "3-paused", second)
+        save(cx, "3-paused", second)
         a, b = SAMPLES_RE.search(first), SAMPLES_RE.search(second)
         if not a or not b or a.group(1) != b.group(1):
             problems.append("samples moved while paused: %s -> %s"
@@ -267,7 +267,7 @@ def steps(cx, f, t, tm, exit_path):
     # help
     tm.keys("?")
     screen, last = tm.wait(lambda s: "KEYS" in s and "filter" in s)
-    save(v, "4-help", last)
+    save(cx, "4-help", last)
     tm.keys("x")
     closed, last2 = tm.wait(lambda s: "KEYS" not in s and top_first(s))
     f.check("tmux: '?' shows the keys, a key closes them",
@@ -280,7 +280,7 @@ def steps(cx, f, t, tm, exit_path):
                            top_first(s) and
                            max(len(x) for x in s.splitlines()) <= 60 and
                            len(s.splitlines()) <= 20)
-    save(v, "5-resized-60x20", last)
+    save(cx, "5-resized-60x20", last)
     f.check("tmux: resized to 60x20, still header and busy_spin",
             [] if screen else ["screen:\n" + last])
 
