@@ -255,7 +255,8 @@ static void render(struct top *tp, uint64_t now)
 	tui_view_update(&tp->view, &tp->model, st ? st->nframes : 0,
 			tp->ntask_lines);
 	tui_view_layout(&tp->view, tp->frame.rows, tp->frame.cols);
-	/* The layout may have moved the selection to another thread. */
+	/* The update may have picked another thread (the first one picks
+	 * one; a sort keeps it): its stack is what the pane shows. */
 	st = tui_selected_stack(&tp->view, &info);
 	tp->view.pane[TUI_PANE_STACK].nrows = st ? st->nframes : 0;
 	tui_render(&tp->frame, &tp->view, &tp->model, &info);
@@ -344,7 +345,7 @@ static int run_tui(struct top *tp)
 	take_snapshot(tp);
 	while (!stop_signal) {
 		uint64_t due;
-		unsigned todo = 0;
+		unsigned effects = 0;
 		int key, my = 0, mx = 0;
 
 		now = clock_mono_ns();
@@ -385,13 +386,13 @@ static int run_tui(struct top *tp)
 			continue;
 		}
 		if (key == TUI_KEY_MOUSE)
-			todo = tui_view_click(&tp->view, &tp->model, my, mx);
+			effects = tui_view_click(&tp->view, &tp->model, my, mx);
 		else
-			todo = tui_view_key(&tp->view, &tp->model, key);
-		if (todo & TUI_QUIT)
+			effects = tui_view_key(&tp->view, &tp->model, key);
+		if (effects & TUI_QUIT)
 			break;
 		now = clock_mono_ns();
-		if (todo & TUI_PAUSE) {
+		if (effects & TUI_PAUSE) {
 			if (tp->view.paused) {
 				tp->pause_began = now;
 			} else {
@@ -400,14 +401,14 @@ static int run_tui(struct top *tp)
 				next = now;
 			}
 		}
-		if (todo & TUI_RESET)
+		if (effects & TUI_RESET)
 			reset_counts(tp, now);
-		if ((todo & TUI_SNAPSHOT) && !tp->view.paused) {
+		if ((effects & TUI_SNAPSHOT) && !tp->view.paused) {
 			take_snapshot(tp);
 			redraw_at = now + (uint64_t)(tui_view_refresh(&tp->view) *
 						     NS);
 		}
-		dirty |= (todo & TUI_REDRAW) != 0;
+		dirty |= (effects & TUI_REDRAW) != 0;
 	}
 	tui_term_close(term);
 	return 0;

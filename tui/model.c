@@ -217,14 +217,6 @@ static uint32_t code_index(struct tui_model *m, const struct py_sample_frame *f)
 
 /* ---- threads ---------------------------------------------------------- */
 
-struct tui_thread *tui_model_thread(struct tui_model *m, uint64_t thread_id)
-{
-	for (size_t i = 0; i < m->nthreads; i++)
-		if (m->threads[i].thread_id == thread_id)
-			return &m->threads[i];
-	return NULL;
-}
-
 /* Drop dead threads (and their own entries): keeps indexes dense after a
  * reset, and bounds the list when threads come and go for hours. */
 static void compact_threads(struct tui_model *m)

@@ -117,9 +117,6 @@ void tui_model_end(struct tui_model *m);
 /* A round that could not be read. */
 void tui_model_error(struct tui_model *m);
 
-/* The thread with this thread_id, or NULL. */
-struct tui_thread *tui_model_thread(struct tui_model *m, uint64_t thread_id);
-
 /* Update a thread's CPU use from a new reading of its CPU ticks, taken
  * 'secs' seconds after the last one (ticks_per_s: sysconf(_SC_CLK_TCK)). */
 void tui_model_cpu(struct tui_thread *t, uint64_t ticks, double secs,

@@ -53,15 +53,6 @@ void tui_view_set_refresh(struct tui_view *v, double secs)
 	v->refresh_idx = (int)best;
 }
 
-const char *tui_thread_col_name(int col)
-{
-	static const char *const names[TUI_TCOLS] = {
-		"tid", "name", "gil%", "active%", "cpu%",
-	};
-
-	return col >= 0 && col < TUI_TCOLS ? names[col] : "?";
-}
-
 const char *tui_func_col_name(int col)
 {
 	static const char *const names[TUI_FCOLS] = {

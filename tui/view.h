@@ -148,8 +148,7 @@ uint32_t tui_view_scope(const struct tui_view *v, const struct tui_model *m);
 size_t tui_view_nhelp(void);
 void tui_view_help(size_t i, const char **keys, const char **what);
 
-/* Column names for the header ("own%", "tid", ...). */
-const char *tui_thread_col_name(int col);
+/* A function table column's name for the header ("own", "total", ...). */
 const char *tui_func_col_name(int col);
 
 #endif

@@ -196,6 +196,15 @@ class Findings(object):
     def skip(self, what):
         self.lines.append(("SKIP", "%s: %s" % (self.label, what), None))
 
+    def report_to(self, report):
+        for kind, what, details in self.lines:
+            if kind == "ok":
+                report.ok(what)
+            elif kind == "SKIP":
+                report.skip(what)
+            else:
+                report.fail(what, details)
+
 
 class Context(object):
     def __init__(self, harness, interp, version, workdir):
@@ -1214,12 +1223,6 @@ def check_record(report, interp, version, workdir, harness):
     for th in threads:
         th.join()
     for f in findings:
-        for kind, what, details in f.lines:
-            if kind == "ok":
-                report.ok(what)
-            elif kind == "SKIP":
-                report.skip(what)
-            else:
-                report.fail(what, details)
+        f.report_to(report)
     report.note("%s: record/watch/run cases took %.1f s"
                 % (label, time.monotonic() - t0))

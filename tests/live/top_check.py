@@ -365,11 +365,5 @@ def check_top(report, interp, version, workdir, harness):
     finally:
         if t is not None:
             harness.kill(t.proc)
-    for kind, what, details in f.lines:
-        if kind == "ok":
-            report.ok(what)
-        elif kind == "SKIP":
-            report.skip(what)
-        else:
-            report.fail(what, details)
+    f.report_to(report)
     report.note("%s: top cases took %.1f s" % (label, time.monotonic() - t0))
