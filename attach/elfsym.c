@@ -130,6 +130,33 @@ bool elfsym_section(const struct elf_file *ef, const char *name,
 	return false;
 }
 
+bool elfsym_unwind_info(const struct elf_file *ef, uint64_t *eh_frame_hdr,
+			uint64_t *text_lo, uint64_t *text_hi)
+{
+	size_t nph;
+	bool hdr = false, text = false;
+
+	if (elf_getphdrnum(ef->elf, &nph) != 0)
+		return false;
+	for (size_t j = 0; j < nph; j++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(ef->elf, (int)j, &ph))
+			continue;
+		if (ph.p_type == PT_GNU_EH_FRAME) {
+			*eh_frame_hdr = ph.p_vaddr;
+			hdr = true;
+		} else if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			if (!text || ph.p_vaddr < *text_lo)
+				*text_lo = ph.p_vaddr;
+			if (!text || ph.p_vaddr + ph.p_memsz > *text_hi)
+				*text_hi = ph.p_vaddr + ph.p_memsz;
+			text = true;
+		}
+	}
+	return hdr && text;
+}
+
 bool elfsym_is_fixed(const struct elf_file *ef)
 {
 	return ef->type == ET_EXEC;

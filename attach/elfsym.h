@@ -35,6 +35,14 @@ bool elfsym_lookup(const struct elf_file *ef, const char *name,
 bool elfsym_section(const struct elf_file *ef, const char *name,
 		    uint64_t *addr, uint64_t *size);
 
+/*
+ * What unwinding needs of the file, as link-time addresses: its
+ * .eh_frame_hdr (the PT_GNU_EH_FRAME segment) and the range [lo, hi) its
+ * executable PT_LOAD segments cover.  False when it has no such segments.
+ */
+bool elfsym_unwind_info(const struct elf_file *ef, uint64_t *eh_frame_hdr,
+			uint64_t *text_lo, uint64_t *text_hi);
+
 /* True for ET_EXEC files (their link-time addresses are final). */
 bool elfsym_is_fixed(const struct elf_file *ef);
 

@@ -36,6 +36,11 @@ static const char dump_usage[] =
 	"  --full       show importlib's frames instead of folding them\n"
 	"               into one \"importing 'module'\" line\n"
 	"  --no-source  do not print source lines under the frames\n"
+	"  --native     each thread's whole stack: its C frames (libraries,\n"
+	"               extension modules, the interpreter) with the Python\n"
+	"               frames in place of the evaluation loop's, and the\n"
+	"               threads that never ran Python; needs the pause\n"
+	"  --native-all the same, keeping the interpreter's own C frames\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
@@ -76,6 +81,8 @@ const struct option dump_longopts[] = {
 	{ "repr-width", required_argument, NULL, 'W' },
 	{ "full", no_argument, NULL, 'F' },
 	{ "no-source", no_argument, NULL, 'S' },
+	{ "native", no_argument, NULL, 'N' },
+	{ "native-all", no_argument, NULL, 'A' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -146,9 +153,26 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 	case 'S':
 		d->source = false;
 		return 0;
+	case 'A':
+		d->oo.native_all = true;
+		/* fall through */
+	case 'N':
+		d->io.native = true;
+		return 0;
 	default:
 		return -1;
 	}
+}
+
+int dump_opts_check(const struct dump_opts *d, const char *cmd)
+{
+	if (d->io.native && !d->io.pause) {
+		report_error("%s: --native needs the process paused (its "
+			     "threads' registers are read with ptrace); drop "
+			     "--no-pause", cmd);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
@@ -158,7 +182,7 @@ void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
 
 	oo.color = color;
 	if (d->json) {
-		out_json_dump(sb, snap, d->io.locals);
+		out_json_dump(sb, snap, d->io.locals, d->oo.native_all);
 	} else {
 		oo.source = d->source ? source_new(snap->pid) : NULL;
 		out_text_dump(sb, snap, &oo);
@@ -182,7 +206,8 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", dump_longopts, NULL)) != -1) {
-		if (deadlock && c != 'j' && c != 'P' && c != 'h')
+		if (deadlock && c != 'j' && c != 'P' && c != 'h' &&
+		    c != 'N' && c != 'A')
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -198,6 +223,9 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			return EXIT_USAGE;
 		}
 	}
+	rc = dump_opts_check(&d, cmd);
+	if (rc)
+		return rc;
 	if (optind != argc - 1) {
 		report_error("%s: %s; usage: snakescope %s", cmd,
 			     optind >= argc ? "missing PID" : "too many arguments",

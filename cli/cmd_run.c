@@ -175,9 +175,11 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 			       (report_error("run dump: unknown option '%s'",
 					     argv[optind - 1]), EXIT_USAGE);
 	}
-	return optind == argc ? 0 :
-	       (report_error("run dump: unexpected '%s'", argv[optind]),
-		EXIT_USAGE);
+	if (optind != argc) {
+		report_error("run dump: unexpected '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return dump_opts_check(d, "run dump");
 }
 
 int cmd_run(int argc, char **argv)

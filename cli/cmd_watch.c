@@ -236,6 +236,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 			}
 		}
 	}
+	rc = dump_opts_check(&o->d, "watch");
+	if (rc)
+		return rc;
 	if (!(o->every > 0)) {
 		report_error("watch: say how often with --every T (e.g. 10s)");
 		return EXIT_USAGE;

@@ -39,6 +39,10 @@ void dump_opts_init(struct dump_opts *d);
  * option.  cmd names the command in messages. */
 int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd);
 
+/* After the options: refuse combinations that cannot work (--native
+ * with --no-pause).  Returns 0 or EXIT_USAGE after reporting. */
+int dump_opts_check(const struct dump_opts *d, const char *cmd);
+
 /* The dump's text or JSON document for snap, as 'snakescope dump'
  * prints it. */
 void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,

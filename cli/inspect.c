@@ -4,12 +4,14 @@
 #include "attach/maps.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
+#include "attach/unwind.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
 #include "pystructs/locks.h"
+#include "pystructs/native.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/threads.h"
 
@@ -59,10 +61,86 @@ static struct snap_os_thread *read_os_states(pid_t pid, const pid_t *tids,
 	return os;
 }
 
-static int read_snapshot(pid_t pid, struct py_proc *py,
+struct inspect_session {
+	pid_t pid;
+	struct maps maps;
+	struct mem_reader *mem;
+	struct py_runtime_info rt;
+	struct py_proc py;
+	bool py_ready;
+	struct unwinder *unwinder; /* made by the first --native read */
+};
+
+static void add_native_frames(struct snap_thread *t,
+			      const struct unwind_stack *us,
+			      const char *interp_path)
+{
+	for (size_t i = 0; i < us->n; i++) {
+		const struct unwind_frame *f = &us->frames[i];
+		struct snap_native *n = snap_add_native(t);
+
+		n->kind = SNAP_STACK_NATIVE;
+		n->pc = f->pc;
+		n->function = f->function ? xstrdup(f->function) : NULL;
+		n->offset = f->offset;
+		n->library = f->library ? xstrdup(f->library) : NULL;
+		n->lib_offset = f->lib_offset;
+		n->source = f->source;
+		n->internal = f->path && !strcmp(f->path, interp_path);
+	}
+}
+
+/* The paused target's native stacks: merged into its Python threads, and
+ * a thread of its own for each OS thread that has no Python state. */
+static void read_native(struct inspect_session *is, const struct pause *pz,
+			const pid_t *tids, const struct snap_os_thread *os,
+			size_t ntids, struct snapshot *s)
+{
+	size_t npy = s->nthreads;
+	struct err e;
+
+	if (!is->unwinder)
+		is->unwinder = unwinder_new(is->pid, is->mem);
+	err_clear(&e);
+	if (unwind_begin(is->unwinder, &e))
+		return;
+	for (size_t i = 0; i < pz->n; i++) {
+		pid_t tid = pz->task[i].tid;
+		struct unwind_stack us = { 0 };
+		struct snap_thread *t = NULL;
+
+		for (size_t j = 0; j < npy && !t; j++)
+			if (s->threads[j].native_id == tid)
+				t = &s->threads[j];
+		if (!t) {
+			t = snap_add_thread(s);
+			t->native_only = true;
+			t->native_id = tid;
+			t->interp_id = -1;
+			for (size_t j = 0; j < ntids; j++)
+				if (tids[j] == tid)
+					t->os = os[j];
+		}
+		err_clear(&e);
+		if (unwind_thread(is->unwinder, tid, &us, &e) == 0)
+			add_native_frames(t, &us, is->rt.binary);
+		py_native_merge(is->py.L.major, is->py.L.minor, t,
+				us.error ? us.error : e.code ? e.msg : NULL);
+		unwind_stack_release(&us);
+	}
+	for (size_t j = 0; j < npy; j++)
+		if (!s->threads[j].has_native)
+			py_native_merge(is->py.L.major, is->py.L.minor,
+					&s->threads[j], "no native stack: the "
+					"thread's OS thread was not found");
+}
+
+static int read_snapshot(struct inspect_session *is,
 			 const struct inspect_opts *o, struct snapshot *s,
 			 struct err *e)
 {
+	pid_t pid = is->pid;
+	struct py_proc *py = &is->py;
 	struct py_read_opts ro = { 0 };
 	struct snap_os_thread *os = NULL;
 	struct pause pz;
@@ -94,6 +172,14 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	ro.repr_width = o->repr_width;
 	ro.check_torn = !o->pause;
 	rc = py_read_threads(py, &ro, s, e);
+	if (!rc && o->native && o->pause && !pz.already_stopped)
+		read_native(is, &pz, tids, os, ntids, s);
+	else if (!rc && o->native)
+		for (size_t j = 0; j < s->nthreads; j++)
+			py_native_merge(py->L.major, py->L.minor, &s->threads[j],
+					"no native stack: the target was "
+					"stopped (SIGSTOP) before snakescope "
+					"came, and unwinding needs it running");
 	if (!rc && o->tasks)
 		py_read_tasks(py, s);
 	if (!rc && o->locks) {
@@ -112,21 +198,13 @@ static int read_snapshot(pid_t pid, struct py_proc *py,
 	return rc;
 }
 
-struct inspect_session {
-	pid_t pid;
-	struct maps maps;
-	struct mem_reader *mem;
-	struct py_runtime_info rt;
-	struct py_proc py;
-	bool py_ready;
-};
-
 void inspect_close(struct inspect_session *is)
 {
 	if (!is)
 		return;
 	if (is->py_ready)
 		py_proc_release(&is->py);
+	unwinder_free(is->unwinder);
 	mem_reader_free(is->mem);
 	maps_release(&is->maps);
 	free(is);
@@ -190,7 +268,7 @@ int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 		snap_free(s);
 		s = snap_new();
 		py_proc_forget(&is->py);
-		rc = read_snapshot(pid, &is->py, o, s, &te);
+		rc = read_snapshot(is, o, s, &te);
 		if (!rc || rc == SS_EPERM || rc == SS_EEXITED || rc == SS_ENOPROC) {
 			if (rc)
 				*e = te;

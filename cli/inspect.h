@@ -19,6 +19,8 @@ struct inspect_opts {
 	bool locks;        /* locks held and waited for, and the verdict */
 	bool locals;       /* every frame's variables */
 	size_t repr_width; /* their reprs' width (0: default) */
+	bool native;       /* every thread's native stack, Python frames
+			      merged in (needs pause) */
 };
 
 /* A process found to run Python, kept open for several reads. */

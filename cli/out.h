@@ -22,6 +22,7 @@ struct out_opts {
 	bool color; /* ANSI colour (decided by the caller: TTY, NO_COLOR) */
 	int tasks;  /* enum out_tasks_mode */
 	bool full;  /* show importlib's frames instead of "importing 'm'" */
+	bool native_all; /* native stacks keep the interpreter's frames */
 	struct source_cache *source; /* source lines, or NULL for none */
 };
 
@@ -56,6 +57,7 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 
 /* One JSON document (see README.md for the schema), newline-terminated.
  * 'locals': frames carry a "locals" list (they were read). */
-void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals);
+void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
+		   bool native_all);
 
 #endif

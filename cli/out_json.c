@@ -2,6 +2,7 @@
 
 #include "common/escape.h"
 #include "cli/out.h"
+#include "pystructs/native.h"
 
 #include <inttypes.h>
 
@@ -37,7 +38,7 @@ static void json_locals(struct strbuf *sb, const struct snap_frame *f)
 static void json_frame(struct strbuf *sb, const struct snap_frame *f,
 		       bool locals)
 {
-	strbuf_addstr(sb, "{\"function\": ");
+	strbuf_addstr(sb, "{\"kind\": \"python\", \"function\": ");
 	escape_json(sb, f->function);
 	strbuf_addstr(sb, ", \"filename\": ");
 	escape_json(sb, f->filename);
@@ -50,6 +51,26 @@ static void json_frame(struct strbuf *sb, const struct snap_frame *f,
 	if (locals)
 		json_locals(sb, f);
 	strbuf_addch(sb, '}');
+}
+
+/* An entry of a --native stack that is not a Python frame. */
+static void json_native(struct strbuf *sb, const struct snap_native *n)
+{
+	if (n->kind == SNAP_STACK_MARK) {
+		strbuf_addstr(sb, "{\"kind\": \"mark\", \"note\": ");
+		escape_json(sb, n->note);
+		strbuf_addch(sb, '}');
+		return;
+	}
+	strbuf_addstr(sb, "{\"kind\": \"native\", \"function\": ");
+	escape_json(sb, n->function);
+	strbuf_addf(sb, ", \"offset\": %" PRIu64 ", \"library\": ", n->offset);
+	escape_json(sb, n->library);
+	strbuf_addf(sb, ", \"library_offset\": %" PRIu64 ", \"address\": %"
+		    PRIu64 ", \"symbol_source\": \"%s\", \"internal\": %s, "
+		    "\"eval\": %s}", n->lib_offset, n->pc,
+		    snap_symbol_source_name(n->source),
+		    n->internal ? "true" : "false", n->eval ? "true" : "false");
 }
 
 static void json_hook(struct strbuf *sb, const char *key, const char *v)
@@ -88,10 +109,16 @@ static void json_state(struct strbuf *sb, const struct snap_thread *t)
 }
 
 static void json_thread(struct strbuf *sb, const struct snap_thread *t,
-			bool locals)
+			bool locals, bool native_all)
 {
-	strbuf_addf(sb, "{\"thread_id\": %" PRIu64 ", \"native_id\": ",
-		    t->thread_id);
+	size_t k = 0;
+
+	strbuf_addstr(sb, "{\"thread_id\": ");
+	if (t->native_only)
+		strbuf_addstr(sb, "null");
+	else
+		strbuf_addf(sb, "%" PRIu64, t->thread_id);
+	strbuf_addstr(sb, ", \"native_id\": ");
 	if (t->native_id >= 0)
 		strbuf_addf(sb, "%" PRId64, t->native_id);
 	else
@@ -107,10 +134,24 @@ static void json_thread(struct strbuf *sb, const struct snap_thread *t,
 	strbuf_addstr(sb, ", \"waits_for\": ");
 	json_addr_or_null(sb, t->waits_for);
 	json_state(sb, t);
+	if (t->has_native)
+		strbuf_addf(sb, ", \"native_only\": %s",
+			    t->native_only ? "true" : "false");
 	strbuf_addstr(sb, ",\n     \"frames\": [");
-	for (size_t i = 0; i < t->nframes; i++) {
+	for (size_t i = 0; !t->has_native && i < t->nframes; i++) {
 		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
 		json_frame(sb, &t->frames[i], locals);
+	}
+	for (size_t i = 0; t->has_native && i < t->nnative; i++) {
+		const struct snap_native *n = &t->native[i];
+
+		if (!py_native_shown(t, i, native_all))
+			continue;
+		strbuf_addstr(sb, k++ ? ",\n       " : "\n       ");
+		if (n->kind == SNAP_STACK_PYTHON)
+			json_frame(sb, &t->frames[n->py], locals);
+		else
+			json_native(sb, n);
 	}
 	strbuf_addstr(sb, "]}");
 }
@@ -243,7 +284,8 @@ static void json_links(struct strbuf *sb, const struct snap_chain *c)
 	strbuf_addch(sb, ']');
 }
 
-void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
+void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
+		   bool native_all)
 {
 	strbuf_addf(sb, "{\"pid\": %d,\n \"python\": {\"version\": ", (int)s->pid);
 	escape_json(sb, s->version);
@@ -257,7 +299,7 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals)
 		    s->paused ? "true" : "false");
 	for (size_t i = 0; i < s->nthreads; i++) {
 		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		json_thread(sb, &s->threads[i], locals);
+		json_thread(sb, &s->threads[i], locals, native_all);
 	}
 	strbuf_addstr(sb, "],\n \"tasks\": [");
 	for (size_t i = 0; i < s->ntasks; i++) {

@@ -3,6 +3,7 @@
 #include "common/escape.h"
 #include "cli/out.h"
 #include "cli/source.h"
+#include "pystructs/native.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -12,7 +13,11 @@
 static void thread_header(struct strbuf *sb, const struct snap_thread *t,
 			  const struct out_opts *o)
 {
-	strbuf_addf(sb, "%sThread %" PRIu64, col(o, C_BOLD), t->thread_id);
+	if (t->native_only)
+		strbuf_addf(sb, "%sNative thread", col(o, C_BOLD));
+	else
+		strbuf_addf(sb, "%sThread %" PRIu64, col(o, C_BOLD),
+			    t->thread_id);
 	if (t->name) {
 		strbuf_addstr(sb, " \"");
 		escape_text(sb, t->name);
@@ -177,6 +182,51 @@ static void stack_lines(struct strbuf *sb, const struct snap_thread *t,
 	}
 }
 
+/* "    (C) clock_nanosleep+0x5b (libc.so.6)", or with no symbol
+ * "    (C) ?? (python3.14+0x1a2b3c)"; marks as "    (note)". */
+static void native_line(struct strbuf *sb, const struct snap_native *n,
+			const struct out_opts *o)
+{
+	if (n->kind == SNAP_STACK_MARK) {
+		strbuf_addf(sb, "    %s(", col(o, C_WARN));
+		escape_text(sb, n->note);
+		strbuf_addf(sb, ")%s\n", col(o, C_OFF));
+		return;
+	}
+	strbuf_addf(sb, "    %s(C)%s ", col(o, C_DIM), col(o, C_OFF));
+	if (n->function) {
+		strbuf_addstr(sb, col(o, C_FUNC));
+		escape_text(sb, n->function);
+		strbuf_addf(sb, "%s+0x%" PRIx64, col(o, C_OFF), n->offset);
+	} else {
+		strbuf_addstr(sb, "??");
+	}
+	strbuf_addf(sb, " %s(", col(o, C_DIM));
+	if (n->library) {
+		escape_text(sb, n->library);
+		if (!n->function)
+			strbuf_addf(sb, "+0x%" PRIx64, n->lib_offset);
+	} else {
+		strbuf_addf(sb, "0x%" PRIx64, n->pc);
+	}
+	strbuf_addf(sb, ")%s\n", col(o, C_OFF));
+}
+
+static void native_stack_lines(struct strbuf *sb, const struct snap_thread *t,
+			       const struct out_opts *o)
+{
+	for (size_t i = 0; i < t->nnative; i++) {
+		const struct snap_native *n = &t->native[i];
+
+		if (!py_native_shown(t, i, o->native_all))
+			continue;
+		if (n->kind == SNAP_STACK_PYTHON)
+			frame_line(sb, &t->frames[n->py], o);
+		else
+			native_line(sb, n, o);
+	}
+}
+
 /* "State: idle, blocked in futex; traced by tracer" */
 static void state_line(struct strbuf *sb, const struct snap_thread *t,
 		       const struct out_opts *o)
@@ -271,13 +321,20 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		strbuf_addch(sb, '\n');
 		thread_header(sb, t, o);
 		state_line(sb, t, o);
-		if (t->nframes == 0 && !t->error)
+		if (t->has_native) {
+			strbuf_addf(sb, "  %sStack with native frames (most "
+				    "recent call first):%s\n", col(o, C_DIM),
+				    col(o, C_OFF));
+			native_stack_lines(sb, t, o);
+		} else if (t->nframes == 0 && !t->error) {
 			strbuf_addf(sb, "  %s(no Python frames)%s\n",
 				    col(o, C_DIM), col(o, C_OFF));
-		else if (t->nframes)
+		} else if (t->nframes) {
 			strbuf_addf(sb, "  %sStack (most recent call first):%s\n",
 				    col(o, C_DIM), col(o, C_OFF));
-		stack_lines(sb, t, o);
+		}
+		if (!t->has_native)
+			stack_lines(sb, t, o);
 		if (t->truncated)
 			strbuf_addf(sb, "    ... (stack cut at %zu frames)\n",
 				    t->nframes);

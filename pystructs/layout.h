@@ -164,6 +164,8 @@ struct py_layout {
 		int owner;       /* 3.11+: owner byte */
 		int owner_skip;  /* skip frames with owner >= this (shim /
 				    C-stack frames), NONE to keep all */
+		int is_entry;    /* 3.11: the bool marking the first frame
+				    an evaluation-loop activation ran */
 		int localsplus;
 		int stack_kind;  /* enum layout_stack_kind */
 		int stacktop;    /* f_stacktop / f_stackdepth / stacktop /

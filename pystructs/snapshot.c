@@ -20,8 +20,37 @@ void snap_thread_release_frames(struct snap_thread *t)
 	t->nframes = t->frames_cap = 0;
 }
 
+void snap_thread_release_native(struct snap_thread *t)
+{
+	for (size_t i = 0; i < t->nnative; i++) {
+		free(t->native[i].note);
+		free(t->native[i].function);
+		free(t->native[i].library);
+	}
+	free(t->native);
+	t->native = NULL;
+	t->nnative = t->native_cap = 0;
+}
+
+struct snap_native *snap_add_native(struct snap_thread *t)
+{
+	t->native = xgrow(t->native, &t->native_cap, t->nnative + 1,
+			  sizeof(*t->native));
+	memset(&t->native[t->nnative], 0, sizeof(*t->native));
+	return &t->native[t->nnative++];
+}
+
+const char *snap_symbol_source_name(int source)
+{
+	static const char *const names[] = { "none", "symtab", "dynsym",
+					     "debuginfo" };
+
+	return source > 0 && source < 4 ? names[source] : names[0];
+}
+
 static void thread_release(struct snap_thread *t)
 {
+	snap_thread_release_native(t);
 	frames_release(t->frames, t->nframes);
 	free(t->name);
 	free(t->error);

@@ -44,7 +44,36 @@ struct snap_frame {
 	size_t nlocals;
 	bool torn;      /* changed while being read (unpaused reads) */
 	char *importing; /* importlib's _find_and_load frame: the module */
+	/* Which evaluation-loop activation runs the frame, innermost 0 (not
+	 * printed; it places the frame in a native stack). */
+	unsigned activation;
 };
+
+/* What an entry of a merged native stack is. */
+enum snap_stack_kind {
+	SNAP_STACK_NATIVE = 0, /* a C frame */
+	SNAP_STACK_PYTHON,     /* the Python frame frames[py] */
+	SNAP_STACK_MARK,       /* a note in the stack ("unwinding stopped")*/
+};
+
+/* One entry of a thread's whole stack (--native). */
+struct snap_native {
+	int kind;         /* enum snap_stack_kind */
+	size_t py;        /* PYTHON: index into the thread's frames */
+	char *note;       /* MARK: what happened here */
+	uint64_t pc;      /* NATIVE: where it runs (innermost) or returns */
+	char *function;   /* the symbol covering pc, NULL when none */
+	uint64_t offset;  /* pc - the symbol's start */
+	char *library;    /* short name of the mapped file, NULL if none */
+	uint64_t lib_offset; /* pc - the file's load bias */
+	int source;       /* where the name came from: 0 none, 1 symtab,
+			     2 dynsym, 3 debuginfo (JSON "symbol_source") */
+	bool internal;    /* in the interpreter's own binary */
+	bool eval;        /* an evaluation-loop activation */
+};
+
+/* "none", "symtab", "dynsym", "debuginfo". */
+const char *snap_symbol_source_name(int source);
 
 /* The GIL as one thread sees it. */
 enum snap_gil {
@@ -189,6 +218,12 @@ struct snap_thread {
 	char *error;         /* why the stack may be incomplete, or NULL */
 	uint64_t tstate;     /* thread state address (not printed) */
 	uint64_t waits_for;  /* the struct snap_lock it waits on, or 0 */
+	/* --native: the whole stack, innermost first, Python frames merged
+	 * in where the evaluation loop runs them. */
+	bool has_native;
+	bool native_only;    /* an OS thread that has no Python state */
+	struct snap_native *native;
+	size_t nnative, native_cap;
 };
 
 /* What a task waits for at its innermost await. */
@@ -330,5 +365,8 @@ struct snap_frame *snap_task_add_frame(struct snap_task *t);
 /* Free t's frames (leaving it with none). */
 void snap_thread_release_frames(struct snap_thread *t);
 struct snap_local *snap_frame_add_local(struct snap_frame *f, size_t *cap);
+/* Append a zeroed entry to t's native stack and return it. */
+struct snap_native *snap_add_native(struct snap_thread *t);
+void snap_thread_release_native(struct snap_thread *t);
 
 #endif

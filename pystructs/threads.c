@@ -172,6 +172,7 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 	uint8_t fr[512];
 	size_t hdr = (size_t)L->frame.localsplus;
 	uint64_t last = 0, tag_mask = ~(uint64_t)L->frame.tag_bits;
+	unsigned activation = 0; /* see struct snap_frame */
 	struct err e;
 
 	addrset_clear(seen);
@@ -198,10 +199,13 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 		last = frame;
 		code = py_rd64(fr, L->frame.code) & tag_mask;
 		frame = py_rd64(fr, L->frame.back);
-		/* Shim / C-stack entry frames (3.12+) carry no Python code. */
+		/* Shim / C-stack entry frames (3.12+) carry no Python code;
+		 * each closes an evaluation-loop activation. */
 		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
-		    fr[L->frame.owner] >= L->frame.owner_skip)
+		    fr[L->frame.owner] >= L->frame.owner_skip) {
+			activation++;
 			continue;
+		}
 		if (!code)
 			continue;
 		c = py_code_get(p, code, &e);
@@ -209,7 +213,9 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			/* 3.13+ f_executable may be a non-code object. */
 			if (e.code == SS_ECORRUPT && L->frame.kind == LAYOUT_FRAME_INTERP)
 				continue;
-			add_frame(t, NULL, last);
+			add_frame(t, NULL, last)->activation = activation;
+			if (L->frame.kind != LAYOUT_FRAME_INTERP)
+				activation++;
 			note_error(t, &e);
 			err_clear(&e);
 			continue;
@@ -218,6 +224,12 @@ static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
 			continue;
 		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
 		f = add_frame(t, c, last);
+		/* Up to 3.10 every frame has an activation of its own; 3.11
+		 * flags the first frame of each. */
+		f->activation = activation;
+		if (L->frame.kind != LAYOUT_FRAME_INTERP ||
+		    (L->frame.is_entry != LAYOUT_NONE && fr[L->frame.is_entry]))
+			activation++;
 		py_frame_set_location(p, &loc, f);
 		note_import(p, c, f);
 		if (o && o->locals)

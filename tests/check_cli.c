@@ -157,14 +157,14 @@ START_TEST(test_writers)
 	ck_assert_ptr_null(strstr(sb.buf, "    importing"));
 
 	strbuf_reset(&sb);
-	out_json_dump(&sb, s, false);
+	out_json_dump(&sb, s, false, false);
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"pid\": 4242"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"version\": \"3.12.1\""));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"libpython\": null"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"thread_id\": 140000000000001, "
 				     "\"native_id\": 4242, \"name\": "
 				     "\"Main\\u001b[31mThread\", \"holds_gil\": true"));
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"function\": \"Worker.run\", "
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"kind\": \"python\", \"function\": \"Worker.run\", "
 				     "\"filename\": \"/app/w.py\", \"line\": 17, "
 				     "\"end_line\": 17, \"column\": 4, "
 				     "\"end_column\": 10}"));
@@ -177,7 +177,7 @@ START_TEST(test_writers)
 				     "\"monitoring\": [], \"eval_hook\": false}"));
 	ck_assert_ptr_null(strstr(sb.buf, "\"locals\""));
 	strbuf_reset(&sb);
-	out_json_dump(&sb, s, true);
+	out_json_dump(&sb, s, true, false);
 	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"name\": \"path\", \"kind\": "
 				     "\"cell\", \"type\": \"str\", \"repr\": "
 				     "\"'C:\\\\dir\\u001b'\"}"));

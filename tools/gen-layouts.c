@@ -442,6 +442,7 @@ static void print_frame(void)
 	num("instr_ptr", NONE);
 	num("owner", NONE);
 	num("owner_skip", NONE);
+	num("is_entry", NONE);
 	num("localsplus", OFF(PyFrameObject, f_localsplus));
 #else
 	sym("kind", "LAYOUT_FRAME_INTERP");
@@ -474,6 +475,13 @@ static void print_frame(void)
 	num("owner_skip", FRAME_OWNED_BY_CSTACK);
 #else
 	num("owner_skip", NONE);
+#endif
+	/* 3.11 marks an activation's first frame; 3.12+ push a C-stack
+	 * owned entry frame under it instead (skipped above). */
+#if V(3, 12)
+	num("is_entry", NONE);
+#else
+	num("is_entry", OFF(_PyInterpreterFrame, is_entry));
 #endif
 	num("localsplus", OFF(_PyInterpreterFrame, localsplus));
 #endif

@@ -55,6 +55,7 @@ def save(cx, step, text):
     """As VERSION-INTERPRETER-STEP.txt: builds of one version apart."""
     who = re.sub(r"[^A-Za-z0-9.]+", "_", cx.interp).strip("_")
     try:
+        artifacts_dir()
         with open(os.path.join(artifacts_dir(), "%s-%s-%s.txt"
                                % (cx.version, who, step)), "w") as f:
             f.write(text)
@@ -90,6 +91,18 @@ def thread_rows(screen):
     return out
 
 
+def tmux_env():
+    """Our environment without what would make the pane differ from a
+    person's terminal of that size: LINES/COLUMNS (curses would take them
+    over the pane's size), an enclosing tmux, a missing or dumb TERM."""
+    env = dict(os.environ)
+    for var in ("LINES", "COLUMNS", "TMUX", "TMUX_PANE"):
+        env.pop(var, None)
+    if env.get("TERM", "dumb") in ("", "dumb", "unknown"):
+        env["TERM"] = "xterm-256color"
+    return env
+
+
 class Tmux(object):
     """One tmux server of our own (its own socket), one pane."""
 
@@ -101,7 +114,7 @@ class Tmux(object):
     def cmd(self, *args):
         p = subprocess.run([TMUX, "-L", self.sock] + list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=10)
+                           timeout=10, env=tmux_env())
         return p.stdout.decode("utf-8", "replace")
 
     def start(self, command, cols=120, rows=40):

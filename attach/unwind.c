@@ -1,0 +1,555 @@
+#include <config.h>
+
+#include "attach/unwind.h"
+#include "attach/elfsym.h"
+#include "attach/maps.h"
+#include "attach/proc.h"
+#include "attach/symbols.h"
+#include "common/xalloc.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <libunwind.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+
+/*
+ * libunwind's binary search of a remote .eh_frame_hdr table.  It is what
+ * libunwind-ptrace's own find_proc_info calls, exported by the generic
+ * library under this name, but not declared in its public headers.
+ */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as,
+					      unw_word_t ip,
+					      unw_dyn_info_t *di,
+					      unw_proc_info_t *pi,
+					      int need_unwind_info, void *arg);
+
+/* DWARF pointer encodings used by .eh_frame_hdr. */
+#define DW_EH_PE_absptr 0x00
+#define DW_EH_PE_udata4 0x03
+#define DW_EH_PE_sdata4 0x0b
+#define DW_EH_PE_udata8 0x04
+#define DW_EH_PE_sdata8 0x0c
+#define DW_EH_PE_datarel_sdata4 0x3b
+#define VDSO_MAX_SIZE (1u << 20)
+#define MAX_OBJECTS 4096
+
+/* One mapped ELF object (its mappings are contiguous in the map). */
+struct unwind_obj {
+	uint64_t lo, hi;     /* [lo, hi) covering all its mappings */
+	uint64_t bias;       /* load bias: runtime = link-time + bias */
+	bool bias_ok;
+	char *path;          /* as the target maps it */
+	const char *name;    /* its last component (in path) */
+	bool deleted;
+	bool info_tried, info_ok;
+	uint64_t eh_hdr, table, fde_count; /* runtime addresses */
+	uint64_t text_lo, text_hi;
+	struct symtab *syms; /* loaded on first use */
+};
+
+struct unwinder {
+	pid_t pid;
+	struct mem_reader *mem;
+	unw_addr_space_t as;
+	struct unwind_obj *obj; /* sorted by lo */
+	size_t nobj, objcap;
+	char root[64];          /* /proc/PID/root */
+	struct maps maps;       /* as of the last unwind_begin() */
+	struct user_regs_struct regs; /* the thread being unwound */
+};
+
+/* ---- objects ------------------------------------------------------- */
+
+static void obj_release(struct unwind_obj *o)
+{
+	free(o->path);
+	symtab_free(o->syms);
+}
+
+static bool same_obj(const struct unwind_obj *o, const struct maps_entry *me,
+		     uint64_t hi)
+{
+	return o->lo == me->lo && o->hi == hi && !strcmp(o->path, me->path);
+}
+
+/* Rebuild the object table from the current map; objects that did not
+ * move keep their symbols and unwind tables.  Returns whether anything
+ * changed. */
+static bool objects_update(struct unwinder *u, const struct maps *m)
+{
+	struct unwind_obj *old = u->obj;
+	size_t nold = u->nobj, reused = 0;
+	struct unwind_obj *fresh = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < m->n && n < MAX_OBJECTS; i++) {
+		const struct maps_entry *me = &m->e[i];
+		uint64_t hi = me->hi;
+		size_t j = i;
+		struct unwind_obj *o = NULL;
+
+		if (!me->path[0] || (me->path[0] == '[' &&
+				     strcmp(me->path, "[vdso]")))
+			continue;
+		while (j + 1 < m->n && !strcmp(m->e[j + 1].path, me->path)) {
+			j++;
+			hi = m->e[j].hi;
+		}
+		fresh = xgrow(fresh, &cap, n + 1, sizeof(*fresh));
+		for (size_t k = 0; k < nold; k++)
+			if (old[k].path && same_obj(&old[k], me, hi)) {
+				fresh[n] = old[k];
+				old[k].path = NULL; /* moved */
+				old[k].syms = NULL;
+				o = &fresh[n];
+				reused++;
+				break;
+			}
+		if (!o) {
+			o = &fresh[n];
+			memset(o, 0, sizeof(*o));
+			o->lo = me->lo;
+			o->hi = hi;
+			o->path = xstrdup(me->path);
+			o->deleted = me->deleted;
+		}
+		o->name = strrchr(o->path, '/') ? strrchr(o->path, '/') + 1 :
+			  o->path;
+		n++;
+		i = j;
+	}
+	for (size_t k = 0; k < nold; k++)
+		obj_release(&old[k]);
+	free(old);
+	u->obj = fresh;
+	u->nobj = n;
+	u->objcap = cap;
+	return reused != n || reused != nold;
+}
+
+static struct unwind_obj *obj_find(struct unwinder *u, uint64_t addr)
+{
+	size_t lo = 0, hi = u->nobj;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < u->obj[mid].lo)
+			hi = mid;
+		else if (addr >= u->obj[mid].hi)
+			lo = mid + 1;
+		else
+			return &u->obj[mid];
+	}
+	return NULL;
+}
+
+/* The vDSO has no file: its ELF image is read from the target. */
+static void *read_vdso(struct unwinder *u, const struct unwind_obj *o,
+		       size_t *len)
+{
+	size_t size = (size_t)(o->hi - o->lo);
+	void *buf;
+
+	if (size == 0 || size > VDSO_MAX_SIZE)
+		return NULL;
+	buf = xmalloc(size);
+	if (mem_read(u->mem, o->lo, buf, size, NULL)) {
+		free(buf);
+		return NULL;
+	}
+	*len = size;
+	return buf;
+}
+
+/* Load bias and unwind segments of the vDSO, from its in-memory image. */
+static bool vdso_info(const void *image, size_t len, uint64_t lo,
+		      uint64_t *bias, uint64_t *eh, uint64_t *tlo,
+		      uint64_t *thi)
+{
+	const Elf64_Ehdr *eh64 = image;
+	bool have_eh = false, have_text = false, have_load = false;
+
+	if (len < sizeof(*eh64) || memcmp(eh64->e_ident, ELFMAG, SELFMAG) ||
+	    eh64->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh64->e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh64->e_phoff > len ||
+	    (len - eh64->e_phoff) / sizeof(Elf64_Phdr) < eh64->e_phnum)
+		return false;
+	for (unsigned i = 0; i < eh64->e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, (const char *)image + eh64->e_phoff + i * sizeof(ph),
+		       sizeof(ph));
+		if (ph.p_type == PT_LOAD && !have_load) {
+			*bias = lo - ph.p_vaddr;
+			have_load = true;
+		}
+		if (ph.p_type == PT_GNU_EH_FRAME) {
+			*eh = ph.p_vaddr;
+			have_eh = true;
+		} else if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			*tlo = ph.p_vaddr;
+			*thi = ph.p_vaddr + ph.p_memsz;
+			have_text = true;
+		}
+	}
+	return have_load && have_eh && have_text;
+}
+
+static char *obj_open_path(const struct unwinder *u, const struct unwind_obj *o)
+{
+	return proc_file_path(u->pid, o->path, o->deleted,
+			      (unsigned long long)o->lo,
+			      (unsigned long long)o->hi);
+}
+
+/* Size in bytes of an encoded .eh_frame_hdr field, 0 if unsupported. */
+static unsigned enc_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case DW_EH_PE_udata4:
+	case DW_EH_PE_sdata4:
+		return 4;
+	case DW_EH_PE_absptr:
+	case DW_EH_PE_udata8:
+	case DW_EH_PE_sdata8:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+/* Find the object's bias, unwind table and symbols (once). */
+static void obj_load(struct unwinder *u, struct unwind_obj *o)
+{
+	uint64_t eh = 0, tlo = 0, thi = 0;
+	uint8_t hdr[4];
+	unsigned ptr_size;
+	uint32_t count;
+	bool have = false;
+
+	if (o->info_tried)
+		return;
+	o->info_tried = true;
+	if (!strcmp(o->path, "[vdso]")) {
+		size_t len;
+		void *image = read_vdso(u, o, &len);
+
+		if (image) {
+			have = vdso_info(image, len, o->lo, &o->bias, &eh, &tlo,
+					 &thi);
+			o->bias_ok = have;
+			o->syms = symtab_load_image(image, len);
+			free(image);
+		}
+	} else {
+		char *open_path = obj_open_path(u, o);
+		struct elf_file *ef = elfsym_open(open_path, NULL);
+
+		if (ef) {
+			o->bias_ok = !elfsym_bias(ef, &u->maps, o->path,
+						  &o->bias, NULL);
+			have = o->bias_ok &&
+			       elfsym_unwind_info(ef, &eh, &tlo, &thi);
+			elfsym_free(ef);
+		}
+		o->syms = symtab_load(open_path, o->path, u->root);
+		free(open_path);
+	}
+	if (!have)
+		return;
+	o->eh_hdr = eh + o->bias;
+	o->text_lo = tlo + o->bias;
+	o->text_hi = thi + o->bias;
+	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
+	if (mem_read(u->mem, o->eh_hdr, hdr, sizeof(hdr), NULL) || hdr[0] != 1 ||
+	    hdr[3] != DW_EH_PE_datarel_sdata4 || enc_size(hdr[2]) != 4)
+		return;
+	ptr_size = enc_size(hdr[1]);
+	if (!ptr_size || mem_read(u->mem, o->eh_hdr + 4 + ptr_size, &count,
+				  sizeof(count), NULL) ||
+	    count == 0 || count > (1u << 24))
+		return;
+	o->fde_count = count;
+	o->table = o->eh_hdr + 4 + ptr_size + 4;
+	o->info_ok = true;
+}
+
+/* ---- libunwind accessors ------------------------------------------- */
+
+static int acc_find_proc_info(unw_addr_space_t as, unw_word_t ip,
+			      unw_proc_info_t *pi, int need_unwind_info,
+			      void *arg)
+{
+	struct unwinder *u = arg;
+	struct unwind_obj *o = obj_find(u, ip);
+	unw_dyn_info_t di;
+
+	if (!o)
+		return -UNW_ENOINFO;
+	obj_load(u, o);
+	if (!o->info_ok || ip < o->text_lo || ip >= o->text_hi)
+		return -UNW_ENOINFO;
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = o->text_lo;
+	di.end_ip = o->text_hi;
+	di.u.rti.segbase = o->eh_hdr;
+	di.u.rti.table_data = o->table;
+	di.u.rti.table_len = o->fde_count * 8 / sizeof(unw_word_t);
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi,
+						  need_unwind_info, arg);
+}
+
+static void acc_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi,
+				void *arg)
+{
+	/* Table-format info is freed by libunwind itself. */
+	(void)as;
+	(void)pi;
+	(void)arg;
+}
+
+static int acc_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr,
+				      void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)arg;
+	return -UNW_ENOINFO;
+}
+
+static int acc_access_mem(unw_addr_space_t as, unw_word_t addr,
+			  unw_word_t *val, int write, void *arg)
+{
+	struct unwinder *u = arg;
+
+	(void)as;
+	if (write || mem_read(u->mem, addr, val, sizeof(*val), NULL))
+		return -UNW_EINVAL;
+	return 0;
+}
+
+static int acc_access_reg(unw_addr_space_t as, unw_regnum_t reg,
+			  unw_word_t *val, int write, void *arg)
+{
+	const struct user_regs_struct *r = &((struct unwinder *)arg)->regs;
+
+	(void)as;
+	if (write)
+		return -UNW_EINVAL;
+	switch (reg) {
+	case UNW_X86_64_RAX: *val = r->rax; break;
+	case UNW_X86_64_RDX: *val = r->rdx; break;
+	case UNW_X86_64_RCX: *val = r->rcx; break;
+	case UNW_X86_64_RBX: *val = r->rbx; break;
+	case UNW_X86_64_RSI: *val = r->rsi; break;
+	case UNW_X86_64_RDI: *val = r->rdi; break;
+	case UNW_X86_64_RBP: *val = r->rbp; break;
+	case UNW_X86_64_RSP: *val = r->rsp; break;
+	case UNW_X86_64_R8: *val = r->r8; break;
+	case UNW_X86_64_R9: *val = r->r9; break;
+	case UNW_X86_64_R10: *val = r->r10; break;
+	case UNW_X86_64_R11: *val = r->r11; break;
+	case UNW_X86_64_R12: *val = r->r12; break;
+	case UNW_X86_64_R13: *val = r->r13; break;
+	case UNW_X86_64_R14: *val = r->r14; break;
+	case UNW_X86_64_R15: *val = r->r15; break;
+	case UNW_X86_64_RIP: *val = r->rip; break;
+	default:
+		return -UNW_EBADREG;
+	}
+	return 0;
+}
+
+static int acc_access_fpreg(unw_addr_space_t as, unw_regnum_t reg,
+			    unw_fpreg_t *val, int write, void *arg)
+{
+	(void)as;
+	(void)reg;
+	(void)val;
+	(void)write;
+	(void)arg;
+	return -UNW_EBADREG;
+}
+
+static int acc_resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	(void)as;
+	(void)c;
+	(void)arg;
+	return -UNW_EINVAL;
+}
+
+static int acc_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
+			     size_t len, unw_word_t *off, void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	(void)off;
+	(void)arg;
+	return -UNW_ENOINFO;
+}
+
+/* ---- public -------------------------------------------------------- */
+
+struct unwinder *unwinder_new(pid_t pid, struct mem_reader *mem)
+{
+	static unw_accessors_t acc = {
+		.find_proc_info = acc_find_proc_info,
+		.put_unwind_info = acc_put_unwind_info,
+		.get_dyn_info_list_addr = acc_get_dyn_info_list_addr,
+		.access_mem = acc_access_mem,
+		.access_reg = acc_access_reg,
+		.access_fpreg = acc_access_fpreg,
+		.resume = acc_resume,
+		.get_proc_name = acc_get_proc_name,
+	};
+	struct unwinder *u = xcalloc(1, sizeof(*u));
+
+	u->pid = pid;
+	u->mem = mem;
+	snprintf(u->root, sizeof(u->root), "/proc/%d/root", (int)pid);
+	u->as = unw_create_addr_space(&acc, 0);
+	if (u->as)
+		unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
+	return u;
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < u->nobj; i++)
+		obj_release(&u->obj[i]);
+	free(u->obj);
+	maps_release(&u->maps);
+	if (u->as)
+		unw_destroy_addr_space(u->as);
+	free(u);
+}
+
+int unwind_begin(struct unwinder *u, struct err *e)
+{
+	struct maps m;
+	int rc = maps_load(u->pid, &m, e);
+
+	if (rc)
+		return rc;
+	maps_release(&u->maps);
+	u->maps = m;
+	if (objects_update(u, &u->maps) && u->as)
+		unw_flush_cache(u->as, 0, 0);
+	return 0;
+}
+
+void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
+		      struct unwind_frame *f)
+{
+	struct unwind_obj *o = obj_find(u, pc);
+	uint64_t start;
+
+	memset(f, 0, sizeof(*f));
+	f->pc = pc;
+	f->source = SYM_SOURCE_NONE;
+	if (!o)
+		return;
+	obj_load(u, o);
+	f->library = o->name;
+	f->path = o->path;
+	f->lib_offset = pc - (o->bias_ok ? o->bias : o->lo);
+	if (!o->bias_ok || !o->syms)
+		return;
+	/* A return address may be just past its call's function. */
+	f->function = symtab_find(o->syms, pc - o->bias - (caller ? 1 : 0),
+				  &start, &f->source);
+	if (f->function)
+		f->offset = pc - o->bias - start;
+}
+
+static void add(struct unwind_stack *s, const struct unwind_frame *f)
+{
+	s->frames = xgrow(s->frames, &s->cap, s->n + 1, sizeof(*s->frames));
+	s->frames[s->n++] = *f;
+}
+
+static void stop(struct unwind_stack *s, const char *why)
+{
+	if (!s->error)
+		s->error = xstrdup(why);
+}
+
+int unwind_thread(struct unwinder *u, pid_t tid, struct unwind_stack *out,
+		  struct err *e)
+{
+	unw_cursor_t cur;
+	uint64_t last_sp = 0;
+	bool caller = false;
+	char why[128];
+	int rc;
+
+	if (!u->as)
+		return err_set(e, SS_EPTRACE, "libunwind could not create an "
+			       "address space");
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &u->regs) != 0)
+		return err_set(e, SS_EPTRACE, "cannot read the registers of "
+			       "thread %d: %s", (int)tid, strerror(errno));
+	rc = unw_init_remote(&cur, u->as, u);
+	if (rc < 0) {
+		struct unwind_frame f;
+
+		unwind_symbolize(u, u->regs.rip, false, &f);
+		add(out, &f);
+		snprintf(why, sizeof(why), "cannot start unwinding: %s",
+			 unw_strerror(rc));
+		stop(out, why);
+		return 0;
+	}
+	for (int i = 0; i < UNWIND_MAX_FRAMES; i++) {
+		unw_word_t ip = 0, sp = 0;
+		struct unwind_frame f;
+
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 ||
+		    unw_get_reg(&cur, UNW_REG_SP, &sp) < 0) {
+			stop(out, "cannot read a frame's registers");
+			return 0;
+		}
+		if (ip == 0)
+			return 0; /* the outermost frame's caller */
+		if (i > 0 && caller && sp <= last_sp) {
+			stop(out, "the stack pointer went backwards");
+			return 0;
+		}
+		unwind_symbolize(u, ip, caller, &f);
+		add(out, &f);
+		last_sp = sp;
+		/* After a signal frame, the next pc is where the signal hit,
+		 * not a return address. */
+		caller = unw_is_signal_frame(&cur) <= 0;
+		rc = unw_step(&cur);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			snprintf(why, sizeof(why), "unwinding stopped: %s",
+				 unw_strerror(rc));
+			stop(out, why);
+			return 0;
+		}
+	}
+	stop(out, "more native frames than the limit");
+	return 0;
+}
+
+void unwind_stack_release(struct unwind_stack *s)
+{
+	free(s->frames);
+	free(s->error);
+	memset(s, 0, sizeof(*s));
+}
