@@ -146,12 +146,14 @@ static int read_snapshot(struct inspect_session *is,
 	struct pause pz;
 	pid_t *tids = NULL;
 	size_t ntids = 0;
+	uint64_t t_pause, t_paused = 0, t_unwind, t_unwound;
 	int rc;
 
 	rc = proc_tasks(pid, &tids, &ntids, e);
 	if (rc)
 		return rc;
 	os = read_os_states(pid, tids, ntids);
+	t_pause = clock_mono_ns();
 	if (o->pause) {
 		rc = pause_target(pid, &pz, e);
 		if (rc) {
@@ -162,6 +164,7 @@ static int read_snapshot(struct inspect_session *is,
 		s->paused = true;
 		if (o->hold_ms)
 			clock_sleep_ms(o->hold_ms);
+		t_paused = clock_mono_ns();
 		/* Nothing changes while paused: cache whole pages. */
 		mem_cache_enable(py->mem, true);
 	}
@@ -172,6 +175,7 @@ static int read_snapshot(struct inspect_session *is,
 	ro.repr_width = o->repr_width;
 	ro.check_torn = !o->pause;
 	rc = py_read_threads(py, &ro, s, e);
+	t_unwind = clock_mono_ns();
 	if (!rc && o->native && o->pause && !pz.already_stopped)
 		read_native(is, &pz, tids, os, ntids, s);
 	else if (!rc && o->native)
@@ -180,6 +184,7 @@ static int read_snapshot(struct inspect_session *is,
 					"no native stack: the target was "
 					"stopped (SIGSTOP) before snakescope "
 					"came, and unwinding needs it running");
+	t_unwound = clock_mono_ns();
 	if (!rc && o->tasks)
 		py_read_tasks(py, s);
 	if (!rc && o->locks) {
@@ -190,8 +195,19 @@ static int read_snapshot(struct inspect_session *is,
 		mem_cache_enable(py->mem, o->pause);
 	}
 	if (o->pause) {
+		uint64_t t_resume = clock_mono_ns();
+		size_t nthreads = pz.n;
+
 		mem_cache_enable(py->mem, false);
 		pause_resume(&pz);
+		if (getenv("SNAKESCOPE_TIMING"))
+			fprintf(stderr, "snakescope timing: threads %zu, pause %.1f "
+				"us, resume %.1f us, native unwind %.1f us, "
+				"paused for %.1f us\n", nthreads,
+				(t_paused - t_pause) / 1e3,
+				(clock_mono_ns() - t_resume) / 1e3,
+				(t_unwound - t_unwind) / 1e3,
+				(clock_mono_ns() - t_pause) / 1e3);
 	}
 	free(os);
 	free(tids);

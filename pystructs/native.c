@@ -84,14 +84,5 @@ bool py_native_shown(const struct snap_thread *t, size_t i, bool all)
 {
 	const struct snap_native *n = &t->native[i];
 
-	if (all || n->kind != SNAP_STACK_NATIVE)
-		return true;
-	if (n->eval)
-		return false;
-	if (!n->internal)
-		return true;
-	for (size_t j = 0; j < i; j++)
-		if (t->native[j].kind == SNAP_STACK_PYTHON)
-			return false;
-	return true;
+	return all || n->kind != SNAP_STACK_NATIVE || (!n->eval && !n->internal);
 }

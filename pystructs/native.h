@@ -33,9 +33,9 @@ bool py_is_eval_function(const char *eval, const char *name);
 void py_native_merge(unsigned major, unsigned minor, struct snap_thread *t,
 		     const char *unwind_error);
 
-/* Is entry i of t's native stack shown?  Without 'all', evaluation-loop
- * frames (their Python frames stand in for them) and the interpreter's
- * frames below the innermost Python frame are hidden. */
+/* Is entry i of t's native stack shown?  Without 'all', the
+ * interpreter's own frames are hidden: the evaluation loop's (their Python
+ * frames stand in for them) and the rest (calls, builtins, the GIL). */
 bool py_native_shown(const struct snap_thread *t, size_t i, bool all);
 
 #endif

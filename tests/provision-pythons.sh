@@ -32,6 +32,10 @@ set -euo pipefail
 prefix=${1:-/opt/py}
 versions=${VERSIONS:-3.14 3.15}
 debug_versions=${DEBUG_VERSIONS-3.14}
+# Versions whose -dbg package is fetched for its debug symbols
+# (usr/lib/debug/.build-id/*.debug of the release builds), which `dump
+# --native` finds by build-id under the sysroot's usr/lib/debug.
+symbol_versions=${SYMBOL_VERSIONS-3.14 3.15}
 
 sysroot=$prefix/sid
 aptdir=$prefix/.apt
@@ -73,7 +77,7 @@ wanted=
 for v in $versions; do
 	wanted="$wanted python$v libpython$v libpython$v-dev"
 done
-for v in $debug_versions; do
+for v in $debug_versions $symbol_versions; do
 	wanted="$wanted python$v-dbg libpython$v-dbg"
 done
 # "Inst pkg (version ...)" lines of a simulated install give pkg=version.

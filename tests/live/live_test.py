@@ -40,6 +40,7 @@ import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import record_check  # noqa: E402
 import top_check  # noqa: E402
+import native_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -893,32 +894,41 @@ def check_ways(report, interp, version, workdir):
     check_embedded(report, label, facts, workdir)
 
 
-def check_embedded(report, label, facts, workdir):
-    what = "%s: C program embedding libpython" % label
-    lib = facts["libpython"]
-    if not lib:
-        report.skip("%s: libpython is linked into the executable" % what)
-        return
-    inc = facts["include"]
+def include_flags(inc, facts, d):
+    """Compiler flags for an interpreter's headers ('inc' as it reports
+    them), or None without Python.h.  d: a scratch directory of ours."""
     if not os.path.isfile(os.path.join(inc or "", "Python.h")):
         # Relocated builds (Debian's, unpacked elsewhere) report the
         # include directory of their build prefix.
         inc = os.path.join(facts["prefix"], "include",
                            os.path.basename(inc or ""))
     if not os.path.isfile(os.path.join(inc, "Python.h")):
-        report.skip("%s: no Python.h" % what)
-        return
-    d = os.path.join(workdir, "embed-%d" % serial())
-    os.makedirs(d)
+        return None
     flags = ["-isystem", inc]
     # Debian's pyconfig.h includes <x86_64-linux-gnu/pythonX.Y/pyconfig.h>.
     multiarch = os.path.join(os.path.dirname(inc), "x86_64-linux-gnu",
                              os.path.basename(inc))
     if os.path.isdir(multiarch):
-        os.makedirs(os.path.join(d, "x86_64-linux-gnu"))
-        os.symlink(multiarch, os.path.join(d, "x86_64-linux-gnu",
-                                           os.path.basename(inc)))
+        link = os.path.join(d, "x86_64-linux-gnu", os.path.basename(inc))
+        if not os.path.exists(link):
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            os.symlink(multiarch, link)
         flags += ["-isystem", d]
+    return flags
+
+
+def check_embedded(report, label, facts, workdir):
+    what = "%s: C program embedding libpython" % label
+    lib = facts["libpython"]
+    if not lib:
+        report.skip("%s: libpython is linked into the executable" % what)
+        return
+    d = os.path.join(workdir, "embed-%d" % serial())
+    os.makedirs(d)
+    flags = include_flags(facts["include"], facts, d)
+    if flags is None:
+        report.skip("%s: no Python.h" % what)
+        return
     libdir = os.path.dirname(lib)
     link = ["-L" + libdir, "-l:" + os.path.basename(lib),
             "-Wl,-rpath," + libdir, "-Wl,--allow-shlib-undefined"]
@@ -1585,6 +1595,9 @@ def main():
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
+                if not args.target or "native" in args.target:
+                    native_check.check_native(report, path, version,
+                                              workdir, sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
