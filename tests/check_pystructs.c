@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tests/check_main.h"
+#include "pystructs/native.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
 #include "tests/image.h"
@@ -469,6 +470,101 @@ START_TEST(test_patch_release_fix)
 }
 END_TEST
 
+/* A native frame entry for the merge tests. */
+static void add_c(struct snap_thread *t, const char *fn, bool internal)
+{
+	struct snap_native *n = snap_add_native(t);
+
+	n->kind = SNAP_STACK_NATIVE;
+	n->function = fn ? strdup(fn) : NULL;
+	n->internal = internal;
+}
+
+static void add_py(struct snap_thread *t, const char *fn, unsigned act)
+{
+	struct snap_frame *f = snap_add_frame(t);
+
+	f->function = strdup(fn);
+	f->filename = strdup("x.py");
+	f->activation = act;
+}
+
+/* The shown entries as "C name" / "py name" / "--", joined by ' '. */
+static void shown(const struct snap_thread *t, bool all, char *out,
+		  size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < t->nnative; i++) {
+		const struct snap_native *n = &t->native[i];
+		size_t len = strlen(out);
+
+		if (!py_native_shown(t, i, all))
+			continue;
+		snprintf(out + len, size - len, "%s%s", len ? " " : "",
+			 n->kind == SNAP_STACK_PYTHON ? t->frames[n->py].function :
+			 n->kind == SNAP_STACK_MARK ? "--" :
+			 n->function ? n->function : "??");
+	}
+}
+
+START_TEST(test_native_merge)
+{
+	struct snapshot *s = snap_new();
+	struct snap_thread *t = snap_add_thread(s);
+	char got[512];
+
+	/* 3.12-style: two activations, the inner one called back from C. */
+	add_py(t, "inner", 0);
+	add_py(t, "cb", 0);
+	add_py(t, "outer", 1);
+	add_py(t, "main", 1);
+	add_c(t, "futex_wait", false);
+	add_c(t, "ext_block", false);
+	add_c(t, "cfunction_call", true);
+	add_c(t, "_PyEval_EvalFrameDefault", true);
+	add_c(t, "PyObject_Call", true);
+	add_c(t, "ext_call", false);
+	add_c(t, "_PyEval_EvalFrameDefault.cold", true);
+	add_c(t, "start_thread", false);
+	py_native_merge(3, 12, t, NULL);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "futex_wait ext_block inner cb ext_call outer "
+			 "main start_thread");
+	shown(t, true, got, sizeof(got));
+	ck_assert_str_eq(got, "futex_wait ext_block cfunction_call inner cb "
+			 "_PyEval_EvalFrameDefault PyObject_Call ext_call outer "
+			 "main _PyEval_EvalFrameDefault.cold start_thread");
+	ck_assert(t->native[3].eval == false);
+
+	/* Unwinding stopped early: what was unwound, the reason, then the
+	 * Python frames not placed. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_py(t, "g", 1);
+	add_c(t, "nanosleep", false);
+	add_c(t, "PyEval_EvalFrameEx", true);
+	add_c(t, NULL, true);
+	py_native_merge(2, 7, t, "unwinding stopped: no unwind info");
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep f -- g");
+
+	/* No evaluation-loop symbol: a note, then every Python frame. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c(t, "clock_nanosleep", false);
+	add_c(t, NULL, true);
+	py_native_merge(3, 15, t, NULL);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "clock_nanosleep -- f");
+	/* A name that only starts like the loop's is not it. */
+	ck_assert(!py_is_eval_function("_PyEval_EvalFrameDefault",
+				       "_PyEval_EvalFrameDefaultX"));
+	ck_assert(py_is_eval_function("_PyEval_EvalFrameDefault",
+				      "_PyEval_EvalFrameDefault.lto_priv.0"));
+	snap_free(s);
+}
+END_TEST
+
 static Suite *pystructs_suite(void)
 {
 	Suite *s = suite_create("pystructs");
@@ -483,6 +579,7 @@ static Suite *pystructs_suite(void)
 	tcase_add_test(tc, test_garbage_pointers);
 	tcase_add_test(tc, test_py27_objects);
 	tcase_add_test(tc, test_patch_release_fix);
+	tcase_add_test(tc, test_native_merge);
 	suite_add_tcase(s, tc);
 	return s;
 }
