@@ -4,7 +4,8 @@
 # it is cheap to run before every build.
 set -e
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
-libncurses-dev check python3 python3-jsonschema util-linux tmux"
+libncurses-dev check python3 python3-dev python3-jsonschema util-linux
+tmux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
