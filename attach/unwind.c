@@ -56,7 +56,7 @@ struct unwinder {
 	struct mem_reader *mem;
 	unw_addr_space_t as;
 	struct unwind_obj *obj; /* sorted by lo */
-	size_t nobj, objcap;
+	size_t nobj;
 	char root[64];          /* /proc/PID/root */
 	struct maps maps;       /* as of the last unwind_begin() */
 	struct user_regs_struct regs; /* the thread being unwound */
@@ -127,7 +127,6 @@ static bool objects_update(struct unwinder *u, const struct maps *m)
 	free(old);
 	u->obj = fresh;
 	u->nobj = n;
-	u->objcap = cap;
 	return reused != n || reused != nold;
 }
 

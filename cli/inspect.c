@@ -102,8 +102,13 @@ static void read_native(struct inspect_session *is, const struct pause *pz,
 	if (!is->unwinder)
 		is->unwinder = unwinder_new(is->pid, is->mem);
 	err_clear(&e);
-	if (unwind_begin(is->unwinder, &e))
+	if (unwind_begin(is->unwinder, &e)) {
+		for (size_t j = 0; j < npy; j++)
+			py_native_merge(is->py.L.major, is->py.L.minor,
+					&s->threads[j], e.msg[0] ? e.msg :
+					err_describe(e.code));
 		return;
+	}
 	for (size_t i = 0; i < pz->n; i++) {
 		pid_t tid = pz->task[i].tid;
 		struct unwind_stack us = { 0 };
