@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/proc.h"
+#include "common/clock.h"
 #include "common/xalloc.h"
 
 #include <ctype.h>
@@ -322,4 +323,127 @@ const char *proc_permission_hint(void)
 		snprintf(hint, sizeof(hint), "run as root, as the target's "
 			 "user, or with CAP_SYS_PTRACE");
 	return hint;
+}
+
+/* ---- PID namespaces ------------------------------------------------ */
+
+/* Re-read the TID pairs at most this often when an unknown one comes. */
+#define NSMAP_REFRESH_NS 100000000ULL
+
+pid_t proc_status_nspid(const char *status, int *levels)
+{
+	const char *p = strstr(status, "\nNSpid:");
+	long last = 0;
+	int n = 0;
+
+	*levels = 0;
+	if (!p)
+		return 0;
+	p += strlen("\nNSpid:");
+	while (*p && *p != '\n') {
+		char *end;
+		long v;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v > 0 && v <= INT32_MAX) {
+			last = v;
+			n++;
+		}
+		p = end;
+	}
+	*levels = n;
+	return (pid_t)last;
+}
+
+static void nsmap_read(struct proc_nsmap *m)
+{
+	pid_t *tids;
+	size_t n;
+
+	m->n = 0;
+	m->read_ns = clock_mono_ns();
+	if (proc_tasks(m->pid, &tids, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char path[80], buf[2048];
+		int levels;
+		pid_t own;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status",
+			 (int)m->pid, (int)tids[i]);
+		if (read_small(path, buf, sizeof(buf)) <= 0)
+			continue;
+		own = proc_status_nspid(buf, &levels);
+		if (levels < 2)
+			continue;
+		if (m->n == m->cap) {
+			m->host = xgrow(m->host, &m->cap, m->n + 1,
+					sizeof(*m->host));
+			m->ns = xrealloc(m->ns, m->cap * sizeof(*m->ns));
+		}
+		m->host[m->n] = tids[i];
+		m->ns[m->n++] = own;
+	}
+	free(tids);
+}
+
+void proc_nsmap_init(struct proc_nsmap *m, pid_t pid)
+{
+	char path[64], buf[2048];
+	int levels;
+	pid_t own;
+
+	memset(m, 0, sizeof(*m));
+	m->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return;
+	own = proc_status_nspid(buf, &levels);
+	if (levels < 2)
+		return;
+	m->ns_pid = own;
+	nsmap_read(m);
+}
+
+void proc_nsmap_release(struct proc_nsmap *m)
+{
+	free(m->host);
+	free(m->ns);
+	memset(m, 0, sizeof(*m));
+}
+
+static int64_t nsmap_find(const struct proc_nsmap *m, int64_t id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->ns[i] == id)
+			return m->host[i];
+	return -1;
+}
+
+int64_t proc_nsmap_host(struct proc_nsmap *m, int64_t id)
+{
+	int64_t host;
+
+	if (!m || !m->ns_pid || id <= 0)
+		return id;
+	host = nsmap_find(m, id);
+	if (host < 0 && clock_mono_ns() - m->read_ns >= NSMAP_REFRESH_NS) {
+		nsmap_read(m);
+		host = nsmap_find(m, id);
+	}
+	return host;
+}
+
+int64_t proc_nsmap_ns(const struct proc_nsmap *m, pid_t tid)
+{
+	if (!m || !m->ns_pid)
+		return -1;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->host[i] == tid)
+			return m->ns[i];
+	return -1;
 }

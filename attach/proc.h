@@ -98,6 +98,41 @@ char *proc_file_path(pid_t pid, const char *path, bool deleted,
 char *proc_cwd_path(pid_t pid, const char *path);
 
 /*
+ * PID namespaces.  A target in a container (a PID namespace below ours)
+ * knows itself and its threads by other numbers than we do, and the
+ * thread states we read hold its numbers.  The map pairs each TID as we
+ * see it with the target's own, from the NSpid lines of
+ * /proc/PID/task/TID/status.  In our own namespace the map is empty and
+ * every number is its own.
+ */
+struct proc_nsmap {
+	pid_t pid;         /* the target, as we see it */
+	pid_t ns_pid;      /* the target as it sees itself; 0: same namespace */
+	pid_t *host, *ns;  /* TIDs: ours, its own */
+	size_t n, cap;
+	uint64_t read_ns;  /* when the TIDs were read (CLOCK_MONOTONIC) */
+};
+
+/* Read the target's namespace and, when it has its own, its TIDs. */
+void proc_nsmap_init(struct proc_nsmap *m, pid_t pid);
+void proc_nsmap_release(struct proc_nsmap *m);
+
+/* The innermost NSpid of a status file's text (its own PID or TID), and
+ * in *levels how many namespaces it is seen in: 0 when there is no NSpid
+ * line (kernels before 4.1). */
+pid_t proc_status_nspid(const char *status, int *levels);
+
+/*
+ * Our TID for the target's own TID id: id itself in our namespace; else
+ * looked up, with the TIDs re-read (at most every 100 ms) when id is new.
+ * -1 when unknown.
+ */
+int64_t proc_nsmap_host(struct proc_nsmap *m, int64_t id);
+
+/* The target's own TID for our tid, or -1 (same namespace: -1). */
+int64_t proc_nsmap_ns(const struct proc_nsmap *m, pid_t tid);
+
+/*
  * A one-sentence hint explaining how to get ptrace permission on this
  * system (names CAP_SYS_PTRACE and, when Yama is present, ptrace_scope).
  */

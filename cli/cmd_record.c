@@ -126,6 +126,7 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 	so.keep_arg = tg;
 	so.tids = tids;
 	so.ntids = ntids;
+	so.nsmap = inspect_nsmap(tg->is);
 	tg->sampler = py_sampler_new(inspect_py(tg->is), &so);
 	free(tids);
 	return tg;

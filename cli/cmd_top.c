@@ -568,6 +568,7 @@ int cmd_top(int argc, char **argv)
 	so.keep_arg = &tp;
 	so.tids = tids;
 	so.ntids = ntids;
+	so.nsmap = inspect_nsmap(tp.is);
 	tp.sampler = py_sampler_new(inspect_py(tp.is), &so);
 	free(tids);
 	tui_model_init(&tp.model);

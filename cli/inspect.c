@@ -69,6 +69,7 @@ struct inspect_session {
 	struct py_proc py;
 	bool py_ready;
 	struct unwinder *unwinder; /* made by the first --native read */
+	struct proc_nsmap nsmap;
 };
 
 static void add_native_frames(struct snap_thread *t,
@@ -121,6 +122,7 @@ static void read_native(struct inspect_session *is, const struct pause *pz,
 			t = snap_add_thread(s);
 			t->native_only = true;
 			t->native_id = tid;
+			t->ns_native_id = proc_nsmap_ns(&is->nsmap, tid);
 			t->interp_id = -1;
 			for (size_t j = 0; j < ntids; j++)
 				if (tids[j] == tid)
@@ -175,6 +177,7 @@ static int read_snapshot(struct inspect_session *is,
 	}
 	ro.tids = tids;
 	ro.ntids = ntids;
+	ro.nsmap = &is->nsmap;
 	ro.os = os;
 	ro.locals = o->locals;
 	ro.repr_width = o->repr_width;
@@ -226,6 +229,7 @@ void inspect_close(struct inspect_session *is)
 	if (is->py_ready)
 		py_proc_release(&is->py);
 	unwinder_free(is->unwinder);
+	proc_nsmap_release(&is->nsmap);
 	mem_reader_free(is->mem);
 	maps_release(&is->maps);
 	free(is);
@@ -248,6 +252,7 @@ int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 	if (rc)
 		goto fail;
 	is->mem = mem_process_new(pid);
+	proc_nsmap_init(&is->nsmap, pid);
 	rc = py_locate(pid, &is->maps, is->mem, &is->rt, e);
 	if (!rc)
 		rc = py_proc_init(&is->py, is->mem, &is->rt, e);
@@ -271,6 +276,11 @@ fail:
 struct py_proc *inspect_py(struct inspect_session *is)
 {
 	return &is->py;
+}
+
+struct proc_nsmap *inspect_nsmap(struct inspect_session *is)
+{
+	return &is->nsmap;
 }
 
 int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
@@ -303,6 +313,7 @@ int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 	}
 	fill_comm_names(pid, s);
 	s->pid = pid;
+	s->ns_pid = is->nsmap.ns_pid;
 	s->version = xstrdup(is->py.version);
 	s->executable = xstrdup(proc_exe(pid, exe, sizeof(exe)) ? exe : "?");
 	s->libpython = is->rt.in_libpython ? xstrdup(is->rt.binary) : NULL;

@@ -37,6 +37,9 @@ void inspect_close(struct inspect_session *is);
 /* The runtime found, for the sampler (owned by the session). */
 struct py_proc *inspect_py(struct inspect_session *is);
 
+/* The target's PID namespace: its own TIDs when it is in a container. */
+struct proc_nsmap *inspect_nsmap(struct inspect_session *is);
+
 /* A snapshot as inspect_take() makes it, from an open session. */
 int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 		     struct snapshot **out, struct err *e);

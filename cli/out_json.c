@@ -123,6 +123,11 @@ static void json_thread(struct strbuf *sb, const struct snap_thread *t,
 		strbuf_addf(sb, "%" PRId64, t->native_id);
 	else
 		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"ns_native_id\": ");
+	if (t->ns_native_id >= 0)
+		strbuf_addf(sb, "%" PRId64, t->ns_native_id);
+	else
+		strbuf_addstr(sb, "null");
 	strbuf_addstr(sb, ", \"name\": ");
 	escape_json(sb, t->name);
 	strbuf_addf(sb, ", \"holds_gil\": %s, \"interpreter_id\": %" PRId64,
@@ -287,7 +292,12 @@ static void json_links(struct strbuf *sb, const struct snap_chain *c)
 void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
 		   bool native_all)
 {
-	strbuf_addf(sb, "{\"pid\": %d,\n \"python\": {\"version\": ", (int)s->pid);
+	strbuf_addf(sb, "{\"pid\": %d, \"ns_pid\": ", (int)s->pid);
+	if (s->ns_pid)
+		strbuf_addf(sb, "%d", (int)s->ns_pid);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ",\n \"python\": {\"version\": ");
 	escape_json(sb, s->version);
 	strbuf_addstr(sb, ", \"executable\": ");
 	escape_json(sb, s->executable);

@@ -24,7 +24,10 @@ static void thread_header(struct strbuf *sb, const struct snap_thread *t,
 		strbuf_addch(sb, '"');
 	}
 	strbuf_addstr(sb, col(o, C_OFF));
-	if (t->native_id >= 0)
+	if (t->native_id >= 0 && t->ns_native_id >= 0)
+		strbuf_addf(sb, " (tid %" PRId64 ", %" PRId64 " in its "
+			    "namespace)", t->native_id, t->ns_native_id);
+	else if (t->native_id >= 0)
 		strbuf_addf(sb, " (tid %" PRId64 ")", t->native_id);
 	if (t->interp_id != 0)
 		strbuf_addf(sb, " [interpreter %" PRId64 "]", t->interp_id);
@@ -299,7 +302,10 @@ static void interp_hooks(struct strbuf *sb, const struct snapshot *s,
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o)
 {
-	strbuf_addf(sb, "Process %d: ", (int)s->pid);
+	strbuf_addf(sb, "Process %d", (int)s->pid);
+	if (s->ns_pid)
+		strbuf_addf(sb, " (pid %d in its namespace)", (int)s->ns_pid);
+	strbuf_addstr(sb, ": ");
 	escape_text(sb, s->executable ? s->executable : "?");
 	strbuf_addf(sb, "\nPython %s", s->version ? s->version : "?");
 	if (s->libpython) {

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "pystructs/sampler.h"
+#include "attach/proc.h"
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
@@ -797,8 +798,9 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 		struct py_sample_thread *t = &ts->t;
 
 		if (L->tstate.native_thread_id != LAYOUT_NONE) {
-			t->native_id = (int64_t)py_rd64(ts->ts,
-						L->tstate.native_thread_id);
+			t->native_id = proc_nsmap_host(s->o.nsmap,
+					(int64_t)py_rd64(ts->ts,
+						L->tstate.native_thread_id));
 		} else {
 			/* A read of glibc's struct pthread: cached. */
 			if (ts->native_for != t->thread_id ||
@@ -807,10 +809,14 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 				 * find the offset: later threads are not in
 				 * them. */
 				bool cal = s->p->pthread_tid_offset < 0;
+				struct proc_nsmap *m = s->o.nsmap;
+				bool ns = m && m->ns_pid;
 
 				ts->native_id = py_thread_native_id(s->p, ts->ts,
-						cal ? s->o.tids : NULL,
-						cal ? s->o.ntids : 0);
+						!cal ? NULL : ns ? m->ns : s->o.tids,
+						!cal ? 0 : ns ? m->n : s->o.ntids);
+				ts->native_id = proc_nsmap_host(m,
+								ts->native_id);
 				ts->native_for = t->thread_id;
 				ts->native_ns = now;
 			}

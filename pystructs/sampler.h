@@ -27,6 +27,8 @@
 #include "common/err.h"
 #include "pystructs/pyproc.h"
 
+struct proc_nsmap;
+
 struct py_sample_frame {
 	/* Names one code object for the whole session: a code object
 	 * decoded again (its address reused, or the cache dropped) gets a
@@ -69,6 +71,8 @@ struct py_sampler_opts {
 	const pid_t *tids;      /* the process's TIDs, to find native ids
 				   before 3.11 (copied) */
 	size_t ntids;
+	struct proc_nsmap *nsmap; /* in another PID namespace: its TIDs
+				     (not owned), else NULL */
 };
 
 struct py_sampler;

@@ -117,6 +117,7 @@ struct snap_thread *snap_add_thread(struct snapshot *s)
 	t = &s->threads[s->nthreads++];
 	memset(t, 0, sizeof(*t));
 	t->native_id = -1;
+	t->ns_native_id = -1;
 	return t;
 }
 

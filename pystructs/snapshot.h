@@ -199,6 +199,8 @@ enum snap_verdict {
 struct snap_thread {
 	uint64_t thread_id;  /* threading.get_ident() (pthread_t) */
 	int64_t native_id;   /* Linux TID, -1 if unknown */
+	int64_t ns_native_id; /* the TID in the target's own PID namespace
+				 when it has one (a container), else -1 */
 	int64_t interp_id;   /* interpreter id (0 = main) */
 	char *name;          /* threading name, else OS comm, else NULL */
 	bool holds_gil;
@@ -289,6 +291,8 @@ struct snap_cycle {
 
 struct snapshot {
 	pid_t pid;
+	pid_t ns_pid;      /* its PID in its own PID namespace, 0 when it
+			      shares ours */
 	char *version;     /* "3.12.1" */
 	char *executable;  /* target's executable path */
 	char *libpython;   /* libpython path, or NULL when linked in */

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "pystructs/threads.h"
+#include "attach/proc.h"
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
@@ -276,6 +277,28 @@ static const struct snap_os_thread *os_of(const struct py_read_opts *o,
 	return NULL;
 }
 
+/*
+ * The thread's TID.  The thread state holds the target's own number: in
+ * another PID namespace it is translated to ours, and kept as
+ * ns_native_id.  (Before 3.8 it comes from glibc's struct pthread, whose
+ * offset is found by matching the target's own TIDs.)
+ */
+static void read_native_id(struct py_proc *p, const uint8_t *ts,
+			   const struct py_read_opts *o, struct snap_thread *t)
+{
+	struct proc_nsmap *m = o && o->nsmap && o->nsmap->ns_pid ?
+			       o->nsmap : NULL;
+	const pid_t *own = m ? m->ns : o ? o->tids : NULL;
+	size_t nown = m ? m->n : o ? o->ntids : 0;
+	int64_t id = py_thread_native_id(p, ts, own, nown);
+
+	if (m && id > 0) {
+		t->ns_native_id = id;
+		id = proc_nsmap_host(m, id);
+	}
+	t->native_id = id;
+}
+
 static void drop_frames(struct snap_thread *t)
 {
 	snap_thread_release_frames(t);
@@ -395,8 +418,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		}
 		t->tstate = list[n];
 		t->thread_id = py_rd64(ts, L->tstate.thread_id);
-		t->native_id = py_thread_native_id(p, ts, o ? o->tids : NULL,
-					    o ? o->ntids : 0);
+		read_native_id(p, ts, o, t);
 		t->name = take_name(&names, t->thread_id);
 		os = os_of(o, t->native_id);
 		if (os)

@@ -324,6 +324,31 @@ START_TEST(test_debug_offsets_newer)
 }
 END_TEST
 
+START_TEST(test_proc_nspid)
+{
+	struct proc_nsmap m;
+	int levels;
+
+	ck_assert_int_eq(proc_status_nspid("Name:\tpy\nNSpid:\t4242\t1\n"
+					   "NSsid:\t1\n", &levels), 1);
+	ck_assert_int_eq(levels, 2);
+	ck_assert_int_eq(proc_status_nspid("Tgid:\t9\nNSpid:\t9\n", &levels), 9);
+	ck_assert_int_eq(levels, 1);
+	ck_assert_int_eq(proc_status_nspid("Tgid:\t9\nPid:\t9\n", &levels), 0);
+	ck_assert_int_eq(levels, 0);
+	ck_assert_int_eq(proc_status_nspid("\nNSpid:\t70\t-3\t99999999999\tx\n",
+					   &levels), 70);
+	ck_assert_int_eq(levels, 1);
+
+	/* Our own process shares our namespace: numbers are their own. */
+	proc_nsmap_init(&m, getpid());
+	ck_assert_int_eq(m.ns_pid, 0);
+	ck_assert_int_eq(proc_nsmap_host(&m, 1234), 1234);
+	ck_assert_int_eq(proc_nsmap_ns(&m, getpid()), -1);
+	proc_nsmap_release(&m);
+}
+END_TEST
+
 START_TEST(test_proc_check)
 {
 	struct proc_info info;
@@ -351,6 +376,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_debug_offsets_314_315);
 	tcase_add_test(tc, test_debug_offsets_newer);
 	tcase_add_test(tc, test_proc_check);
+	tcase_add_test(tc, test_proc_nspid);
 	suite_add_tcase(s, tc);
 	return s;
 }

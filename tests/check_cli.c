@@ -162,8 +162,28 @@ START_TEST(test_writers)
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"version\": \"3.12.1\""));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"libpython\": null"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"thread_id\": 140000000000001, "
-				     "\"native_id\": 4242, \"name\": "
-				     "\"Main\\u001b[31mThread\", \"holds_gil\": true"));
+				     "\"native_id\": 4242, \"ns_native_id\": null, "
+				     "\"name\": \"Main\\u001b[31mThread\", "
+				     "\"holds_gil\": true"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": null,"));
+
+	/* A target in a container: its own numbers next to ours. */
+	s->ns_pid = 1;
+	s->threads[0].ns_native_id = 7;
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": 1,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"native_id\": 4242, "
+				     "\"ns_native_id\": 7, "));
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "Process 4242 (pid 1 in its "
+				     "namespace): "));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "(tid 4242, 7 in its namespace)"));
+	s->ns_pid = 0;
+	s->threads[0].ns_native_id = -1;
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
 	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"kind\": \"python\", \"function\": \"Worker.run\", "
 				     "\"filename\": \"/app/w.py\", \"line\": 17, "
 				     "\"end_line\": 17, \"column\": 4, "

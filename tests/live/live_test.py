@@ -41,6 +41,7 @@ import deadlock_check  # noqa: E402
 import record_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
+import container_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1598,6 +1599,10 @@ def main():
                 if not args.target or "native" in args.target:
                     native_check.check_native(report, path, version,
                                               workdir, sys.modules[__name__])
+                if not args.target or "container" in args.target:
+                    container_check.check_container(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
