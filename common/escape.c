@@ -38,6 +38,12 @@ static void add_hex(struct strbuf *sb, unsigned char c)
 	strbuf_addf(sb, "\\x%02x", c);
 }
 
+/* A NUL carried inside a C string (see escape.h). */
+static bool is_nul_pair(const unsigned char *s)
+{
+	return s[0] == 0xc0 && s[1] == 0x80;
+}
+
 static void escape(struct strbuf *sb, const char *str, bool double_bs)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -45,7 +51,10 @@ static void escape(struct strbuf *sb, const char *str, bool double_bs)
 	while (*s) {
 		size_t n = utf8_seq_len(s);
 
-		if (n == 0) {
+		if (is_nul_pair(s)) {
+			strbuf_addstr(sb, "\\x00");
+			s += 2;
+		} else if (n == 0) {
 			add_hex(sb, *s++);
 		} else if (n == 1) {
 			if (*s < 0x20 || *s == 0x7f)
@@ -89,6 +98,11 @@ void escape_json(struct strbuf *sb, const char *str)
 	while (*s) {
 		size_t n = utf8_seq_len(s);
 
+		if (is_nul_pair(s)) {
+			strbuf_addstr(sb, "\\u0000");
+			s += 2;
+			continue;
+		}
 		if (n == 0) {
 			strbuf_addstr(sb, "\\ufffd");
 			s++;

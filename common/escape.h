@@ -3,7 +3,8 @@
  *
  * Names read from the target (thread, function, file names) may contain
  * terminal control sequences, newlines or invalid UTF-8.  Writers never
- * print them raw.
+ * print them raw.  A NUL inside a name is carried in the C string as the
+ * overlong pair C0 80 and printed as \x00 (JSON: \u0000).
  */
 #ifndef SNAKESCOPE_ESCAPE_H
 #define SNAKESCOPE_ESCAPE_H

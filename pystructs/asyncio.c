@@ -471,7 +471,8 @@ static size_t coro_chain(struct actx *a, uint64_t obj, struct chain_frame *out,
 		/* Before 3.11 code objects have no qualified name: the
 		 * generator's is the one Python shows. */
 		if (L->code.qualname == LAYOUT_NONE && L->gen.qualname != LAYOUT_NONE)
-			py_str_read(p, py_rd64(gh, L->gen.qualname), 1024,
+			py_str_read(p, py_rd64(gh, L->gen.qualname),
+				    PY_CODE_NAME_MAX,
 				    &cf->function, NULL, NULL);
 		if (!cf->function)
 			cf->function = xstrdup(c->name);

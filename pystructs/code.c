@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_MAX_CHARS 4096
 #define LINETABLE_MAX (1u << 20)
 #define CACHE_BUCKETS 1024u
 
@@ -48,7 +47,7 @@ void code_cache_free(struct code_cache *cc)
 static int read_str_field(struct py_proc *p, const uint8_t *hdr, int off,
 			  char **out, struct err *e)
 {
-	return py_str_read(p, py_rd64(hdr, off), NAME_MAX_CHARS, out, NULL, e);
+	return py_str_read(p, py_rd64(hdr, off), PY_CODE_NAME_MAX, out, NULL, e);
 }
 
 static int decode(struct py_proc *p, uint64_t addr, struct py_code *c,

@@ -16,6 +16,10 @@
 #include "pystructs/pyproc.h"
 #include "pystructs/snapshot.h"
 
+/* Function and file names are cut (with "...") past this many
+ * characters. */
+#define PY_CODE_NAME_MAX 4096
+
 struct py_code {
 	uint64_t addr;
 	char *name;      /* co_qualname on 3.11+, else co_name */

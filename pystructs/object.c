@@ -215,13 +215,20 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	return 0;
 }
 
+/* The end of a string cut at its maximum length. */
+#define STR_CUT "..."
+
 static void put_utf8(char *out, size_t *pos, uint32_t c)
 {
 	if (c >= 0xd800 && c <= 0xdfff)
 		c = 0xfffd; /* lone surrogate (e.g. surrogateescape) */
 	if (c > 0x10ffff)
 		c = 0xfffd;
-	if (c < 0x80) {
+	if (c == 0) {
+		/* NUL inside a C string: the overlong pair (see py_str_read) */
+		out[(*pos)++] = (char)0xc0;
+		out[(*pos)++] = (char)0x80;
+	} else if (c < 0x80) {
 		out[(*pos)++] = (char)c;
 	} else if (c < 0x800) {
 		out[(*pos)++] = (char)(0xc0 | (c >> 6));
@@ -260,15 +267,17 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		free(raw);
 		return rc;
 	}
-	s = xmalloc(n * 4 + 1);
+	s = xmalloc(n * 4 + sizeof(STR_CUT));
 	for (size_t i = 0; i < n; i++) {
 		uint32_t c;
 
-		if (v.raw) {
+		if (v.raw && raw[i]) {
+			/* 2.7's str: bytes as they are (the writers escape
+			 * what is not UTF-8). */
 			s[pos++] = (char)raw[i];
 			continue;
 		}
-		if (v.kind == 1) {
+		if (v.raw || v.kind == 1) {
 			c = raw[i];
 		} else if (v.kind == 2) {
 			uint16_t u;
@@ -281,6 +290,10 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		put_utf8(s, &pos, c);
 	}
 	free(raw);
+	if (n < v.length) {
+		memcpy(s + pos, STR_CUT, strlen(STR_CUT));
+		pos += strlen(STR_CUT);
+	}
 	s[pos] = '\0';
 	*out = s;
 	if (len)

@@ -39,8 +39,10 @@ int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type,
 
 /*
  * Decode a str object to UTF-8 in a malloc'ed NUL-terminated buffer
- * (*out; caller frees); at most max_chars characters (cut silently).
- * Lone surrogates become U+FFFD.  Embedded NULs are kept (*len tells).
+ * (*out; caller frees); at most max_chars characters, and a string cut
+ * there ends in "...".  Lone surrogates become U+FFFD.  An embedded NUL
+ * becomes the pair C0 80 (as in Java's modified UTF-8), which the
+ * writers print as \x00 or \u0000, so nothing after it is lost.
  */
 int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		char **out, size_t *len, struct err *e);

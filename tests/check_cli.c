@@ -56,6 +56,9 @@ START_TEST(test_escape_text)
 	CHECK_ESC(text_of, "\xc0\xaf", "\\xc0\\xaf");          /* overlong */
 	CHECK_ESC(text_of, "back\\slash", "back\\\\slash");
 	CHECK_ESC(text_of, "\x7f", "\\x7f");
+	/* A NUL carried as C0 80 (see py_str_read) */
+	CHECK_ESC(text_of, "nul\xc0\x80" "byte", "nul\\x00byte");
+	CHECK_ESC(text_of, "end\xc0", "end\\xc0");
 }
 END_TEST
 
@@ -67,6 +70,8 @@ START_TEST(test_escape_json)
 	CHECK_ESC(json_of, "\xff", "\"\\ufffd\"");
 	CHECK_ESC(json_of, "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");
 	CHECK_ESC(json_of, NULL, "null");
+	CHECK_ESC(json_of, "nul\xc0\x80" "byte", "\"nul\\u0000byte\"");
+	CHECK_ESC(json_of, "\xc0", "\"\\ufffd\"");
 }
 END_TEST
 

@@ -67,7 +67,8 @@ START_TEST(test_strings)
 	uint32_t cyr[] = { 0x41f, 0x440, 0x438 };
 	uint32_t emoji[] = { 'a', 0x1f600 };
 	uint32_t lone[] = { 0xdc80 };
-	uint64_t a, b, c, d, f, bad, notstr;
+	uint32_t nul[] = { 'a', 0, 0x42f, 'z' };
+	uint64_t a, b, c, d, f, g, bad, notstr;
 	char *s;
 	struct err e;
 
@@ -77,6 +78,7 @@ START_TEST(test_strings)
 	c = image_str_kind(&im, cyr, 3, 2);
 	d = image_str_kind(&im, emoji, 2, 4);
 	f = image_str_kind(&im, lone, 1, 2);
+	g = image_str_kind(&im, nul, 4, 2);
 	bad = image_str(&im, "x");
 	image_put64(&im, bad + (uint64_t)im.L->unicode.length, 1ULL << 40);
 	notstr = image_bytes(&im, "abc", 3);
@@ -86,6 +88,14 @@ START_TEST(test_strings)
 	check_str(c, "\xd0\x9f\xd1\x80\xd0\xb8");
 	check_str(d, "a\xf0\x9f\x98\x80");
 	check_str(f, "\xef\xbf\xbd");
+	/* A NUL is kept (as C0 80); a cut string ends in "...". */
+	check_str(g, "a\xc0\x80\xd0\xafz");
+	ck_assert_int_eq(py_str_read(&P, a, 4, &s, NULL, &e), 0);
+	ck_assert_str_eq(s, "hell...");
+	free(s);
+	ck_assert_int_eq(py_str_read(&P, a, 5, &s, NULL, &e), 0);
+	ck_assert_str_eq(s, "hello");
+	free(s);
 	ck_assert_int_eq(py_str_read(&P, bad, 10, &s, NULL, &e), SS_ECORRUPT);
 	ck_assert_int_eq(py_str_read(&P, notstr, 10, &s, NULL, &e), SS_ECORRUPT);
 	ck_assert_int_eq(py_str_read(&P, 0, 10, &s, NULL, &e), SS_ECORRUPT);

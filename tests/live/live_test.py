@@ -42,6 +42,7 @@ import record_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
+import hostile_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1599,6 +1600,10 @@ def main():
                 if not args.target or "native" in args.target:
                     native_check.check_native(report, path, version,
                                               workdir, sys.modules[__name__])
+                if not args.target or "hostile" in args.target:
+                    hostile_check.check_hostile(report, path, version,
+                                                workdir,
+                                                sys.modules[__name__])
                 if not args.target or "container" in args.target:
                     container_check.check_container(
                         report, path, version, workdir,
