@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include "attach/privs.h"
 #include "cli/commands.h"
 #include "cli/dump.h"
 #include "cli/inspect.h"
@@ -222,6 +223,7 @@ int cmd_run(int argc, char **argv)
 	pid = start_program(argv + sep + 1);
 	if (pid < 0)
 		return 127;
+	privs_drop();
 	/* Ctrl-C reaches the program too (same process group); snakescope
 	 * finishes its output and waits for the program. */
 	if (wait_for_python(pid, argv[sep + 1])) {

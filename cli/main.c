@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/pause.h"
+#include "attach/privs.h"
 #include "cli/commands.h"
 #include "common/xalloc.h"
 #include "pystructs/pyproc.h"
@@ -36,7 +37,12 @@ static const char main_usage[] =
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	struct err e;
 
+	if (privs_check(&e)) {
+		report_error("%s", e.msg);
+		return err_exit_code(e.code);
+	}
 	pause_guard_install();
 	xalloc_set_fatal_hook(pause_emergency_resume);
 	if (argc < 2) {
@@ -53,6 +59,9 @@ int main(int argc, char **argv)
 		       py_supported_range());
 		return 0;
 	}
+	/* 'run' drops them once its program has started with ours. */
+	if (strcmp(cmd, "run"))
+		privs_drop();
 	if (!strcmp(cmd, "dump"))
 		return cmd_dump(argc - 1, argv + 1);
 	if (!strcmp(cmd, "deadlock"))

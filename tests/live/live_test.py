@@ -43,6 +43,7 @@ import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
 import hostile_check  # noqa: E402
+import privs_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1624,6 +1625,11 @@ def main():
             report.note("bad-input and signal cases use %s" % first)
             check_bad_inputs(report, first, workdir)
             check_signals(report, first, workdir)
+            privs_check.check_privileges(
+                report, sys.modules[__name__],
+                [(p, v) for p, v, _ in interps if v and
+                 major_minor(v) and in_ranges(major_minor(v), ranges)],
+                first, workdir)
         return summary(report, t0)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
