@@ -12,6 +12,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "common/xalloc.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/code.h"
+#include "pystructs/debug_offsets.h"
 #include "pystructs/locals.h"
 #include "pystructs/object.h"
 #include "pystructs/repr.h"
@@ -496,6 +498,57 @@ START_TEST(test_locals_of_unreadable_frame)
 }
 END_TEST
 
+/* A real _Py_DebugOffsets table from tests/data, as u64 words. */
+static uint64_t *load_debug_offsets(const char *name, size_t *len)
+{
+	const char *dir = getenv("SNAKESCOPE_TESTDATA");
+	char path[4096];
+	uint64_t *buf = xcalloc(1, 4096);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", name);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	*len = fread(buf, 1, 4096, f);
+	fclose(f);
+	return buf;
+}
+
+/* fuzz/fuzz_code: a _Py_DebugOffsets field at the very end of its
+ * section (offset size-1) passed the check, and reading it out of the
+ * copied header overran the readers' buffers (code.c's hdr[512], the
+ * frame walkers' copies); so did frame fields past localsplus. */
+START_TEST(test_debug_offsets_fields_fit)
+{
+	/* 3.13.0: code {size 34, firstlineno 39}, frame {size 28,
+	 * executable 30, localsplus 32} */
+	const struct layout_dbg_desc *d = layout_debug_desc(3, 13);
+	struct py_layout L;
+	uint64_t *w;
+	size_t len;
+	struct err e;
+
+	ck_assert_ptr_nonnull(d);
+	w = load_debug_offsets("debug_offsets_3.13.0.bin", &len);
+	L = *layout_builtin(3, 13);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, (uint8_t *)w, len, false,
+					     &e), 0);
+	w[34] = 512;
+	w[39] = 510;
+	L = *layout_builtin(3, 13);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, (uint8_t *)w, len, false,
+					     &e), SS_EBADBUILD);
+	free(w);
+	w = load_debug_offsets("debug_offsets_3.13.0.bin", &len);
+	w[28] = 4096;
+	w[30] = 1000;
+	L = *layout_builtin(3, 13);
+	ck_assert_int_eq(debug_offsets_apply(&L, d, (uint8_t *)w, len, false,
+					     &e), SS_EBADBUILD);
+	free(w);
+}
+END_TEST
+
 static Suite *bounds_suite(void)
 {
 	Suite *s = suite_create("bounds");
@@ -507,6 +560,7 @@ static Suite *bounds_suite(void)
 	tcase_add_loop_test(tc, test_task_list_loops, 0, 2);
 	tcase_add_loop_test(tc, test_huge_lengths, 0, 3 * NVERSIONS);
 	tcase_add_test(tc, test_locals_of_unreadable_frame);
+	tcase_add_test(tc, test_debug_offsets_fields_fit);
 	suite_add_tcase(s, tc);
 	return s;
 }
