@@ -165,8 +165,12 @@ static void set_top_frame(uint64_t ts, uint64_t frame)
 
 static const uint8_t loc_table[] = { 0x80 | (13 << 3) | 7, 0x04 };
 
+/* A code object; on 2.7 (whose strings image.c does not make) one
+ * without names, which the walkers show as an unknown frame. */
 static uint64_t make_code(const char *name)
 {
+	if (im.L->unicode.kind == LAYOUT_STR_PY2)
+		return object(im.type_code, (size_t)im.L->code.size);
 	return image_code(&im, name, "/x.py", 1, loc_table, sizeof(loc_table),
 			  8);
 }
@@ -210,7 +214,6 @@ START_TEST(test_frame_points_to_itself)
 	ck_assert_int_eq(py_read_threads(&P, NULL, s, &e), 0);
 	ck_assert_uint_eq(s->nthreads, 2);
 	ck_assert_uint_eq(s->threads[0].nframes, 1);
-	/* (2.7's code object has 3.x strings here: not decoded) */
 	if (im.L->unicode.kind != LAYOUT_STR_PY2)
 		ck_assert_uint_eq(s->threads[0].frames[0].code, code);
 	ck_assert_ptr_nonnull(s->threads[0].error);
