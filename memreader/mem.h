@@ -90,7 +90,8 @@ struct mem_reader *mem_process_new(pid_t pid);
 struct mem_reader *mem_image_new(void);
 
 /* Add a copy of data as the segment [addr, addr+len).  The reader must have
- * been made by mem_image_new(). */
+ * been made by mem_image_new().  Segments may overlap: a read is served by
+ * any one that holds all of it. */
 void mem_image_add(struct mem_reader *m, uint64_t addr, const void *data,
 		   size_t len);
 

@@ -895,18 +895,24 @@ static void llist_tasks(struct actx *a, uint64_t head, int64_t interp_id,
 			int64_t thread)
 {
 	const struct py_layout *L = &a->p->L;
+	struct addrset nodes;
 	uint64_t node;
 
 	if (mem_read_u64(a->p->mem, head, &node, NULL))
 		return;
+	/* A list that loops without coming back to its head (torn, or
+	 * garbage) ends at the first node seen twice, not after
+	 * PY_MAX_TASKS reads for each thread. */
+	addrset_init(&nodes);
 	for (size_t i = 0; node != head && i < PY_MAX_TASKS; i++) {
-		if (!py_ptr_ok(node))
-			return;
+		if (!py_ptr_ok(node) || !addrset_add(&nodes, node))
+			break;
 		add_cand(a, node - (uint64_t)L->asyncio.task_node, interp_id,
 			 thread);
 		if (mem_read_u64(a->p->mem, node, &node, NULL))
-			return;
+			break;
 	}
+	addrset_release(&nodes);
 }
 
 static void find_tasks(struct actx *a)

@@ -10,8 +10,18 @@
 #define SECTION_SIZE_MAX (1u << 20)
 /* Smallest: PyObject (16 bytes) has a section of its own. */
 #define SECTION_SIZE_MIN 16
+/* The most bytes of a frame header the frame walkers copy (threads.c,
+ * sampler.c): the fields they read must lie within. */
+#define FRAME_HDR_MAX 512
 /* The GIL fields sit near the start of struct _gil_runtime_state. */
 #define GIL_FIELD_MAX 256
+
+/* A field of 'width' bytes at off (or absent) inside the first 'end'
+ * bytes of its struct. */
+static bool inside(int off, int width, int end)
+{
+	return off == LAYOUT_NONE || (off >= 0 && off + width <= end);
+}
 
 static uint64_t word(const uint8_t *buf, unsigned index)
 {
@@ -74,16 +84,28 @@ int debug_offsets_apply(struct py_layout *L, const struct layout_dbg_desc *d,
 		uint64_t off = word(buf, f->index);
 
 		/* A struct's size word is its own entry: any plausible size.
-		 * Any other offset must fall inside the struct. */
+		 * Any other field (8 bytes at most) must fit inside the
+		 * struct: readers take it from a copy of the struct's first
+		 * 'size' bytes. */
 		if (size == 0 || size > SECTION_SIZE_MAX ||
 		    (strict && (size < SECTION_SIZE_MIN || size % 8)) ||
-		    (f->index != f->size_index && off >= size))
+		    (f->index != f->size_index && (size < 8 || off > size - 8)))
 			return err_set(e, SS_EBADBUILD, "_Py_DebugOffsets entry "
 				       "%u (%llu) is out of bounds (%llu)",
 				       f->index, (unsigned long long)off,
 				       (unsigned long long)size);
 		*(int *)((char *)L + f->layout_off) = (int)off;
 	}
+	/* Readers copy a frame's first localsplus bytes (at most
+	 * FRAME_HDR_MAX) and take its fields from the copy. */
+	if (L->frame.localsplus > FRAME_HDR_MAX ||
+	    !inside(L->frame.back, 8, L->frame.localsplus) ||
+	    !inside(L->frame.code, 8, L->frame.localsplus) ||
+	    !inside(L->frame.instr_ptr, 8, L->frame.localsplus) ||
+	    !inside(L->frame.stacktop, 8, L->frame.localsplus) ||
+	    !inside(L->frame.owner, 1, L->frame.localsplus))
+		return err_set(e, SS_EBADBUILD, "_Py_DebugOffsets frame fields "
+			       "are out of bounds");
 	/* The GIL fields are given relative to the interpreter; we want them
 	 * relative to the _gil_runtime_state that ceval.gil points at. */
 	gil_base = word(buf, d->gil_base);

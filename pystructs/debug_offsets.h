@@ -43,8 +43,10 @@ const struct layout_dbg_desc *debug_offsets_desc(const uint8_t *hdr,
 /*
  * Overlay the offsets in buf (a whole table of d->size bytes, len read)
  * onto *L, which must hold the built-in layout of d's minor version (for
- * the facts the table lacks).  Every offset is bounds-checked against its
- * section's declared size; 'strict' (for guessed shapes) also requires
+ * the facts the table lacks).  Every field must fit (8 bytes) inside its
+ * section's declared size, and a frame's fields inside the frame header
+ * the walkers copy (its first localsplus bytes, at most 512); 'strict'
+ * (for guessed shapes) also requires
  * every section size to look like a struct size.  Errors: SS_EBADBUILD
  * (cookie, free-threaded build, an entry out of bounds).
  */

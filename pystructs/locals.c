@@ -175,8 +175,11 @@ void py_frame_locals(struct py_proc *p, const struct py_code *c,
 		return;
 	}
 	vals = xcalloc(s.n + 1, sizeof(*vals));
-	if (!read_values(p, frame, s.n, vals))
-		s.n = 0;
+	if (!read_values(p, frame, s.n, vals)) {
+		free(vals);
+		slots_release(&s);
+		return;
+	}
 	for (size_t i = 0; i < s.n; i++)
 		vals[i] = slot_value(p, &s.v[i], vals[i]);
 	/* <=3.10 moves an argument that is also a cell into the cell (the

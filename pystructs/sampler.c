@@ -926,8 +926,8 @@ static bool frame_type_ok(struct py_sampler *s, uint64_t type)
 static bool walk(struct py_sampler *s, struct tslot *ts)
 {
 	const struct py_layout *L = &s->p->L;
-	uint64_t frame = ts->frame;
-	size_t depth = 0;
+	uint64_t frame = ts->frame, mark = 0;
+	size_t depth = 0, power = 1, steps = 0;
 
 	while (frame) {
 		const uint8_t *h;
@@ -936,6 +936,17 @@ static bool walk(struct py_sampler *s, struct tslot *ts)
 		if (depth++ >= PY_MAX_FRAMES) {
 			ts->t.truncated = true;
 			return true;
+		}
+		/* A chain that loops (torn, or garbage) is broken: found
+		 * within two turns of the loop by comparing with a frame
+		 * marked at every power of two (Brent), at no cost per
+		 * frame beyond a compare - this runs every sample. */
+		if (frame == mark)
+			return false;
+		if (++steps == power) {
+			mark = frame;
+			power *= 2;
+			steps = 0;
 		}
 		if (!py_ptr_ok(frame) || !(h = frame_header(s, ts, frame)))
 			return false;

@@ -1,0 +1,21 @@
+/*
+ * fuzz_tasks.c - libFuzzer target: threads, then every asyncio task,
+ * over a memory image (format in fuzz/harness.h).
+ */
+#include <config.h>
+
+#include "fuzz/harness.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_hdr h;
+	struct mem_reader *m = fuzz_image_parse(data, size, &h);
+
+	if (m) {
+		fuzz_run(FUZZ_TASKS, m, &h);
+		mem_reader_free(m);
+	}
+	return 0;
+}
