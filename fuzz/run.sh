@@ -53,13 +53,15 @@ mkdir -p "$out/obj"
 stamp=$out/libdecoders.a
 rebuild_all=false
 if [ ! -f "$stamp" ] || [ -n "$(find "$srcdir/common" "$srcdir/memreader" \
-	"$srcdir/pystructs" "$srcdir/fuzz" "$builddir/config.h" -name '*.h' \
+	"$srcdir/pystructs" "$srcdir/attach" "$srcdir/fuzz" "$builddir/config.h" \
+	-name '*.h' \
 	-newer "$stamp" 2>/dev/null)" ]; then
 	rebuild_all=true
 fi
 objs=""
 : >"$out/todo"
 for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/pystructs/*.c \
+	   "$srcdir"/attach/proc.c "$srcdir"/attach/syscalls.c \
 	   "$srcdir"/fuzz/harness.c; do
 	case "$src" in
 	*/pystructs/locate.c) continue ;; # finds a live process's runtime
