@@ -12,8 +12,8 @@ Generation N (N = 0, 1, ...) alternates between two ways of making code:
 Either way the function is named gen_NNNNNN (six digits: every name has
 the same length, so that the allocator hands a new generation the
 memory of the previous one), has a local `gen` holding N, and spins in
-its loop (line 3 of its source: "def" is line 1) until PERIOD seconds
-have passed.  Then every reference is dropped and the garbage collected
+its loop (lines 4-5 of its source, the body being lines 2-6) until
+PERIOD seconds have passed.  Then every reference is dropped and the garbage collected
 (a function and its namespace form a cycle).
 
 Every generation appends one line to LOG_PATH when its function has
@@ -54,7 +54,7 @@ except ImportError:             # Python 2.7: CLOCK_MONOTONIC via libc
         _clock_gettime(1, ctypes.byref(_ts))      # CLOCK_MONOTONIC
         return _ts.tv_sec + _ts.tv_nsec * 1e-9
 
-# Line 1 "def", line 2 the local, line 3 the loop: the same for both ways.
+# Line 1 "def", 2-6 the body (the loop on 4-5): the same for both ways.
 SOURCE = """def gen_%06d(period):
     gen = %d
     end = now() + period
@@ -62,7 +62,7 @@ SOURCE = """def gen_%06d(period):
         pass
     return gen
 """
-SPIN_LINES = (3, 5)
+BODY_LINES = (2, 6)
 
 
 def native_id():
@@ -127,7 +127,7 @@ def main():
     info = {"pid": os.getpid(), "version": sys.version.split()[0],
             "log": log_path, "period": period,
             "file": os.path.abspath(__file__),
-            "spin_lines": list(SPIN_LINES),
+            "body_lines": list(BODY_LINES),
             "main_native_id": native_id()}
     n = 0
     try:
