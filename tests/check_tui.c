@@ -216,6 +216,11 @@ START_TEST(test_model_reset_and_gone)
 	round_of(&m, &s);
 	ck_assert_uint_eq(entry(&m, 0, "hot", TUI_WHOLE_FUNCTION)->own, 1);
 	ck_assert_uint_eq(m.samples, 1);
+	/* the process exits: no thread is alive, the counts stay */
+	tui_model_gone(&m);
+	ck_assert(!m.threads[0].alive);
+	ck_assert_uint_eq(m.nthreads, 1);
+	ck_assert_uint_eq(entry(&m, 0, "hot", TUI_WHOLE_FUNCTION)->own, 1);
 	tui_model_release(&m);
 	py_sample_release(&s);
 }

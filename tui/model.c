@@ -377,6 +377,12 @@ void tui_model_error(struct tui_model *m)
 	m->errors++;
 }
 
+void tui_model_gone(struct tui_model *m)
+{
+	for (size_t i = 0; i < m->nthreads; i++)
+		m->threads[i].alive = false;
+}
+
 void tui_model_reset(struct tui_model *m)
 {
 	m->nentries = 0;

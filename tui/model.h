@@ -117,6 +117,10 @@ void tui_model_end(struct tui_model *m);
 /* A round that could not be read. */
 void tui_model_error(struct tui_model *m);
 
+/* The process exited: none of its threads is alive any more (the counts
+ * stay, to be looked at). */
+void tui_model_gone(struct tui_model *m);
+
 /* Update a thread's CPU use from a new reading of its CPU ticks, taken
  * 'secs' seconds after the last one (ticks_per_s: sysconf(_SC_CLK_TCK)). */
 void tui_model_cpu(struct tui_thread *t, uint64_t ticks, double secs,

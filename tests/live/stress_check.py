@@ -135,6 +135,12 @@ def output_problems(mode, pid, out, out_file):
         if not text.startswith("snakescope top  pid %d " % pid):
             return ["GARBLED: top screen without its header: %r"
                     % text[:300]]
+        last = text[text.rfind("snakescope top  pid"):]
+        live = re.findall(r"^\s*(?:\d+|\?)\s+.*?\s(running|sleeping|disk)"
+                          r"\s+[0-9.]+\s", last, re.M)
+        if "process exited" in last.splitlines()[0] and live:
+            return ["GARBLED: the process exited, yet threads are %s:\n%s"
+                    % (live, last[:1500])]
     elif mode.startswith("record"):
         try:
             with open(out_file, "rb") as f:
@@ -218,7 +224,8 @@ def run_problems(h, mode, pid, workdir, extra=()):
 def try_once(h, interp, mode, workdir, rng, max_delay=0.2):
     """One try against randexit.py: (outcome, problems).  A third of the
     tries start at once (snakescope meets the interpreter starting), the
-    rest when the target says ready."""
+    rest when the target says ready, a dump after a random part of the
+    target's own random delay (so that it often meets the exit)."""
     seed = rng.randrange(1 << 30)
     p = h.spawn([interp] + h.TARGET_FLAGS +
                 [os.path.join(h.TARGETS, "randexit.py"), str(max_delay),
@@ -226,6 +233,8 @@ def try_once(h, interp, mode, workdir, rng, max_delay=0.2):
     try:
         if rng.random() < 2.0 / 3:
             select.select([p.stdout], [], [], 10)
+            if mode.startswith("dump"):
+                time.sleep(rng.random() * max_delay)
         res, out = run_mode(h, mode, p.pid, workdir, timeout=20)
         after = left_behind(p.pid)      # before it is reaped
         outcome, problems = classify(mode, res, p.pid, out)
