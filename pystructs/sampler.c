@@ -19,6 +19,11 @@
 /* Bounded caches: past this many code objects, start again. */
 #define MAX_CODES 16384u
 #define CODE_SLOTS (2 * MAX_CODES) /* open addressing, power of two */
+/* The table starts this small and doubles as it fills (half full). */
+#define CODE_SLOTS_MIN 1024u
+/* A decoded code object no sample used for this long is dropped: code
+ * made and dropped all the time (exec() in a loop) must not pile up. */
+#define CODE_SWEEP_NS (10 * 1000000000ULL)
 /* Data stack bytes read per chunk at most (a chunk is 16 KiB unless one
  * frame needs more). */
 #define MAX_CHUNK_READ (4u << 20)
@@ -140,11 +145,14 @@ struct py_sampler {
 	struct tslot *spare;  /* buffers of threads that went away */
 	size_t nspare, spare_cap;
 
-	struct code_slot *codes; /* CODE_SLOTS */
-	size_t ncodes;
+	struct code_slot *codes; /* ncode_slots */
+	size_t ncode_slots;      /* a power of two, up to CODE_SLOTS */
+	size_t ncodes;           /* slots used, stale ones too */
 	uint64_t codes_generation; /* p->generation the codes are of */
 	uint32_t next_key;
 	uint64_t nsample;        /* samples taken: the current one's number */
+	uint64_t sweep_ns;       /* when the last sweep was */
+	uint64_t sweep_sample;   /* and the sample it was at */
 	struct code_slot **check; /* slots checked this sample */
 	size_t check_cap;
 	uint8_t *check_buf;      /* their headers and parts, as read */
@@ -169,18 +177,72 @@ struct py_sampler {
 
 /* ---- code cache ------------------------------------------------------ */
 
-static size_t code_hash(uint64_t addr)
+static size_t code_hash(const struct py_sampler *s, uint64_t addr)
 {
 	return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ULL >> 40) &
-	       (CODE_SLOTS - 1);
+	       (s->ncode_slots - 1);
+}
+
+static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
+{
+	for (size_t i = code_hash(s, addr);; i = (i + 1) & (s->ncode_slots - 1)) {
+		if (s->codes[i].addr == addr || !s->codes[i].addr)
+			return &s->codes[i];
+	}
+}
+
+/* Move the live slots into a table of n slots (stale ones are left
+ * behind).  Pointers to slots become invalid. */
+static void codes_rehash(struct py_sampler *s, size_t n)
+{
+	struct code_slot *old = s->codes;
+	size_t nold = s->ncode_slots;
+
+	s->codes = xcalloc(n, sizeof(*s->codes));
+	s->ncode_slots = n;
+	s->ncodes = 0;
+	for (size_t i = 0; i < nold; i++) {
+		if (!old[i].addr || !old[i].c)
+			continue;
+		*code_find(s, old[i].addr) = old[i];
+		s->ncodes++;
+	}
+	free(old);
 }
 
 /* Forget the code objects (they point into p's cache). */
 static void codes_drop(struct py_sampler *s)
 {
-	memset(s->codes, 0, CODE_SLOTS * sizeof(*s->codes));
+	free(s->codes);
+	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
+	s->ncode_slots = CODE_SLOTS_MIN;
 	s->ncodes = 0;
 	s->codes_generation = s->p->generation;
+}
+
+/* Drop the decoded code objects no sample used since the last sweep,
+ * once a sweep's time has passed, and the table's stale slots with them
+ * (it shrinks back as far as the rest allow). */
+static void codes_sweep(struct py_sampler *s, uint64_t now)
+{
+	size_t live = 0, n = CODE_SLOTS_MIN;
+
+	if (now - s->sweep_ns < CODE_SWEEP_NS)
+		return;
+	for (size_t i = 0; i < s->ncode_slots; i++) {
+		struct code_slot *cs = &s->codes[i];
+
+		if (cs->addr && cs->c && cs->checked < s->sweep_sample) {
+			py_code_forget(s->p, cs->addr);
+			cs->c = NULL;
+		}
+		live += cs->addr && cs->c;
+	}
+	while (n < CODE_SLOTS && n < 4 * live)
+		n *= 2;
+	codes_rehash(s, n);
+	s->sweep_ns = now;
+	s->sweep_sample = s->nsample;
 }
 
 static void codes_reset(struct py_sampler *s)
@@ -204,13 +266,6 @@ static void code_fp_of(const struct py_proc *p, const uint8_t *hdr,
 	       sizeof(fp->firstlineno));
 }
 
-static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
-{
-	for (size_t i = code_hash(addr);; i = (i + 1) & (CODE_SLOTS - 1)) {
-		if (s->codes[i].addr == addr || !s->codes[i].addr)
-			return &s->codes[i];
-	}
-}
 
 /* Where the parts of the code object whose header cs->fp holds are; a
  * part that cannot be found is not compared (length 0). */
@@ -398,7 +453,12 @@ static struct code_slot *code_get(struct py_sampler *s, uint64_t addr)
 		return cs;
 	/* Full (one sample needing more than the slack left at its start,
 	 * see py_sampler_take): give up on this frame. */
-	if (!cs->addr && s->ncodes >= CODE_SLOTS - 1)
+	if (!cs->addr && 2 * (s->ncodes + 1) > s->ncode_slots &&
+	    s->ncode_slots < CODE_SLOTS) {
+		codes_rehash(s, 2 * s->ncode_slots);
+		cs = code_find(s, addr);
+	}
+	if (!cs->addr && s->ncodes >= s->ncode_slots - 1)
 		return NULL;
 	return code_decode(s, cs, addr) ? cs : NULL;
 }
@@ -1178,7 +1238,8 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
 	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
-	s->codes = xcalloc(CODE_SLOTS, sizeof(*s->codes));
+	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
+	s->ncode_slots = CODE_SLOTS_MIN;
 	s->next_key = 1;
 	s->scratch = xmalloc(s->hdr ? s->hdr : 1);
 	addrset_init(&s->seen);
@@ -1244,6 +1305,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	/* Someone else (a snapshot) emptied p's code cache. */
 	if (s->codes_generation != s->p->generation)
 		codes_drop(s);
+	codes_sweep(s, now);
 	rc = read_thread_list(s, e);
 	if (rc)
 		return rc;

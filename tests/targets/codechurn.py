@@ -12,7 +12,7 @@ Generation N (N = 0, 1, ...) alternates between two ways of making code:
 Either way the function is named gen_NNNNNN (six digits: every name has
 the same length, so that the allocator hands a new generation the
 memory of the previous one), has a local `gen` holding N, and spins in
-its loop (lines 4-5 of its source, the body being lines 2-6) until
+its loop (lines 4-5 of its source, the function being lines 1-6) until
 PERIOD seconds have passed.  Then every reference is dropped and the garbage collected
 (a function and its namespace form a cycle).
 
@@ -54,7 +54,8 @@ except ImportError:             # Python 2.7: CLOCK_MONOTONIC via libc
         _clock_gettime(1, ctypes.byref(_ts))      # CLOCK_MONOTONIC
         return _ts.tv_sec + _ts.tv_nsec * 1e-9
 
-# Line 1 "def", 2-6 the body (the loop on 4-5): the same for both ways.
+# Line 1 "def" (a frame not started yet), 2-6 the body (the loop on
+# 4-5): the same for both ways.
 SOURCE = """def gen_%06d(period):
     gen = %d
     end = now() + period
@@ -62,7 +63,7 @@ SOURCE = """def gen_%06d(period):
         pass
     return gen
 """
-BODY_LINES = (2, 6)
+BODY_LINES = (1, 6)
 
 
 def native_id():
