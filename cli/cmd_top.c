@@ -246,6 +246,11 @@ static void render(struct top *tp, uint64_t now)
 	struct tui_info info = { 0 };
 	const struct snap_thread *st;
 	double secs = (double)elapsed_ns(tp, now) / NS;
+	uint32_t keep = tp->view.drilled ? tp->view.drill_code : UINT32_MAX;
+
+	/* Before the view takes its rows from the model: indexes change. */
+	if (tui_model_prune(&tp->model, &keep) && tp->view.drilled)
+		tp->view.drill_code = keep;
 
 	info.pid = tp->pid;
 	info.version = tp->version;
