@@ -8,7 +8,7 @@ usage: bench/bench-long.py [--minutes M] [--interp PATH] [--period S]
                            [--rss-every S] [--only record|top]
 
 Printed per phase: snakescope's RSS (VmRSS, read every --rss-every
-seconds) at the start (the first reading), at the end and at its
+seconds) at the start (the first reading after 5 s), at the end and at its
 highest, and its growth per minute (least squares over the readings
 after the first minute, when the caches are warm), with the stale-name
 verdict of tests/live/codechurn_check.py:
@@ -66,6 +66,8 @@ def growth_per_minute(readings):
 
 
 def rss_line(name, readings):
+    # The first readings can catch the program still starting.
+    readings = [x for x in readings if x[0] >= 5] or readings
     if not readings:
         return "%s: no RSS readings" % name
     rss = [r for _, r in readings]

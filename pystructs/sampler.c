@@ -147,6 +147,8 @@ struct py_sampler {
 
 	struct code_slot *codes; /* ncode_slots */
 	size_t ncode_slots;      /* a power of two, up to CODE_SLOTS */
+	struct code_slot *moving; /* the live slots, while rehashing */
+	size_t moving_cap;
 	size_t ncodes;           /* slots used, stale ones too */
 	uint64_t codes_generation; /* p->generation the codes are of */
 	uint32_t next_key;
@@ -191,23 +193,30 @@ static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
 	}
 }
 
-/* Move the live slots into a table of n slots (stale ones are left
- * behind).  Pointers to slots become invalid. */
+/* Put the live slots into a table of n slots (stale ones are left
+ * behind); the same table when n is its size (a sweep every few seconds
+ * must not churn the heap).  Pointers to slots become invalid. */
 static void codes_rehash(struct py_sampler *s, size_t n)
 {
-	struct code_slot *old = s->codes;
-	size_t nold = s->ncode_slots;
+	size_t live = 0;
 
-	s->codes = xcalloc(n, sizeof(*s->codes));
-	s->ncode_slots = n;
-	s->ncodes = 0;
-	for (size_t i = 0; i < nold; i++) {
-		if (!old[i].addr || !old[i].c)
+	for (size_t i = 0; i < s->ncode_slots; i++) {
+		if (!s->codes[i].addr || !s->codes[i].c)
 			continue;
-		*code_find(s, old[i].addr) = old[i];
-		s->ncodes++;
+		s->moving = xgrow(s->moving, &s->moving_cap, live + 1,
+				  sizeof(*s->moving));
+		s->moving[live++] = s->codes[i];
 	}
-	free(old);
+	if (n != s->ncode_slots) {
+		free(s->codes);
+		s->codes = xcalloc(n, sizeof(*s->codes));
+		s->ncode_slots = n;
+	} else {
+		memset(s->codes, 0, n * sizeof(*s->codes));
+	}
+	for (size_t i = 0; i < live; i++)
+		*code_find(s, s->moving[i].addr) = s->moving[i];
+	s->ncodes = live;
 }
 
 /* Forget the code objects (they point into p's cache). */
@@ -222,10 +231,10 @@ static void codes_drop(struct py_sampler *s)
 
 /* Drop the decoded code objects no sample used since the last sweep,
  * once a sweep's time has passed, and the table's stale slots with them
- * (it shrinks back as far as the rest allow). */
+ * (it shrinks when far too big for the rest: not to grow back at once). */
 static void codes_sweep(struct py_sampler *s, uint64_t now)
 {
-	size_t live = 0, n = CODE_SLOTS_MIN;
+	size_t live = 0, n = s->ncode_slots;
 
 	if (now - s->sweep_ns < CODE_SWEEP_NS)
 		return;
@@ -238,8 +247,8 @@ static void codes_sweep(struct py_sampler *s, uint64_t now)
 		}
 		live += cs->addr && cs->c;
 	}
-	while (n < CODE_SLOTS && n < 4 * live)
-		n *= 2;
+	while (n > CODE_SLOTS_MIN && 16 * live < n)
+		n /= 2;
 	codes_rehash(s, n);
 	s->sweep_ns = now;
 	s->sweep_sample = s->nsample;
@@ -1272,6 +1281,7 @@ void py_sampler_free(struct py_sampler *s)
 	free(s->spare);
 	free(s->interps);
 	free(s->codes);
+	free(s->moving);
 	free(s->check);
 	free(s->check_buf);
 	py_thread_names_free(s->names, s->nnames);
