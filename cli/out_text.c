@@ -311,8 +311,8 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		    s->nthreads == 1 ? "" : "s",
 		    s->paused ? "" : ", read without pausing");
 	if (s->stopped)
-		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a debugger): "
-			      "read as it is, and left stopped\n");
+		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
+			      "debugger): read as it is, and left stopped\n");
 
 	interp_hooks(sb, s, o);
 	if (s->nthreads == 0)

@@ -187,7 +187,9 @@ static size_t code_hash(const struct py_sampler *s, uint64_t addr)
 
 static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
 {
-	for (size_t i = code_hash(s, addr);; i = (i + 1) & (s->ncode_slots - 1)) {
+	size_t mask = s->ncode_slots - 1;
+
+	for (size_t i = code_hash(s, addr);; i = (i + 1) & mask) {
 		if (s->codes[i].addr == addr || !s->codes[i].addr)
 			return &s->codes[i];
 	}
@@ -351,8 +353,8 @@ static size_t code_spans(struct py_sampler *s, const struct code_slot *cs,
 	for (int i = 0; i < CODE_PARTS; i++) {
 		if (!cs->part_len[i])
 			continue;
-		s->spans[at + n++] = (struct mem_span){ cs->part[i], buf,
-							cs->part_len[i], false };
+		s->spans[at + n++] = (struct mem_span){
+			cs->part[i], buf, cs->part_len[i], false };
 		buf += cs->part_len[i];
 	}
 	return n;

@@ -28,6 +28,11 @@ check_stress(report, interp, version, workdir, harness, first=False,
       threadchurn.py: text `dump`, `dump --native`, `watch --every 0.1
       --count 3` (three headers, each dump with main_park), record in
       the folded and speedscope formats
+      `top` in a tmux pane against threadchurn.py (skipped by name
+      without tmux): MainThread listed; the target stopped with SIGSTOP
+      while top runs: its threads show as stopped and the target stays
+      'T'; SIGCONT, then the target killed: "process exited" and every
+      thread exited; 'q' exits 0 with the terminal restored
       randexit.py, RANDOM_TRIES tries: dump, dump --json, dump --native,
       record, watch, top --once in turn against a target that exits at a
       random moment (try_once, also used by bench/dying-loop.py)
@@ -45,6 +50,7 @@ import subprocess
 import time
 
 import codechurn_check
+import top_check
 
 RANDOM_TRIES = 24
 BAD = ("SIGNAL", "SANITIZER", "TIMEOUT", "GARBLED", "UNCLEAR", "STOPPED",
@@ -394,6 +400,64 @@ def check_stopped_churn(report, h, p, rec, what):
         os.kill(p.pid, signal.SIGCONT)
 
 
+def check_top_tmux(report, h, interp, label, workdir):
+    what = "%s: top in tmux against threadchurn.py: stopped, continued, " \
+        "killed" % label
+    if not top_check.TMUX:
+        report.skip("%s: tmux is not installed" % what)
+        return
+    p, rec = start(h, interp, "threadchurn.py", workdir)
+    if p is None:
+        report.fail(what, ["threadchurn.py did not start"])
+        return
+    tm = top_check.Tmux(h, "stress")
+    exit_path = os.path.join(workdir, "top-exit-%d" % h.serial())
+    problems = []
+    try:
+        tm.start("%s top --refresh 0.2 %d; echo $? > %s; sleep 30"
+                 % (h.SNAKESCOPE, p.pid, exit_path))
+        row = r"^\s*%d\s+MainThread\s+%s\s"
+        screen, last = tm.wait(lambda s: re.search(
+            row % (p.pid, "sleeping"), s, re.M))
+        if screen is None:
+            problems.append("no MainThread row, sleeping:\n" + last)
+        os.kill(p.pid, signal.SIGSTOP)
+        screen, last = tm.wait(lambda s: re.search(
+            row % (p.pid, "stopped"), s, re.M))
+        if screen is None:
+            problems.append("MainThread not shown stopped:\n" + last)
+        states = h.task_states(p.pid)
+        if not states or any(s != "T" for s in states.values()):
+            problems.append("target not kept stopped under top: %s"
+                            % states)
+        os.kill(p.pid, signal.SIGCONT)
+        screen, last = tm.wait(lambda s: re.search(
+            row % (p.pid, "sleeping"), s, re.M))
+        if screen is None:
+            problems.append("MainThread not sleeping again after "
+                            "SIGCONT:\n" + last)
+        h.kill(p)
+        screen, last = tm.wait(lambda s: "process exited" in s and
+                               re.search(row % (p.pid, "exited"), s, re.M))
+        if screen is None:
+            problems.append("no 'process exited' with MainThread "
+                            "exited:\n" + last)
+        elif re.search(r"\s(running|sleeping|stopped)\s+[0-9.]+\s",
+                       screen):
+            problems.append("threads still shown alive:\n" + screen)
+        tm.keys("q")
+        status = top_check.wait_file(exit_path)
+        if status != "0":
+            problems.append("top's exit status after q: %r" % status)
+        elif tm.fmt("#{alternate_on}") != "0" or \
+                tm.fmt("#{cursor_flag}") != "1":
+            problems.append("terminal not restored")
+    finally:
+        tm.kill()
+        h.kill(p)
+    report.check(what, problems)
+
+
 def check_forkexec(report, h, interp, label, workdir):
     p, rec = start(h, interp, "forkexec.py", workdir)
     if p is None:
@@ -444,6 +508,7 @@ def check_stress(report, interp, version, workdir, h, first=False,
     check_churn(report, h, interp, label, workdir, first)
     check_forkexec(report, h, interp, label, workdir)
     if first:
+        check_top_tmux(report, h, interp, label, workdir)
         check_random_exits(report, h, interp, label, workdir, RANDOM_TRIES)
     if stale:
         codechurn_check.check_codechurn(report, interp, version, workdir, h)
