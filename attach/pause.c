@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -88,6 +89,29 @@ static bool known(const struct pause *p, pid_t tid)
 	return false;
 }
 
+/* PTRACE_SEIZE said EPERM: a thread has one tracer at a time, so say
+ * so when another one (a debugger, strace) holds it; else it is the
+ * permission. */
+static int seize_refused(const struct pause *p, pid_t tid, struct err *e)
+{
+	pid_t tracer = proc_task_tracer(p->pid, tid);
+	char comm[64];
+
+	if (!tracer || tracer == getpid())
+		return err_set(e, SS_EPERM, "cannot attach to process %d: "
+			       "permission denied; %s", (int)p->pid,
+			       proc_permission_hint());
+	if (!proc_comm(tracer, tracer, comm, sizeof(comm)))
+		snprintf(comm, sizeof(comm), "?");
+	for (char *c = comm; *c; c++) /* another process's name */
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return err_set(e, SS_EPERM, "cannot pause process %d: it is traced "
+		       "by process %d (%s), and a process has one tracer at a "
+		       "time; detach that one, or read without pausing "
+		       "(--no-pause)", (int)p->pid, (int)tracer, comm);
+}
+
 /* Seize and interrupt one thread.  0, 1 if the thread vanished, or an
  * error. */
 static int seize_one(struct pause *p, pid_t tid, struct err *e)
@@ -101,9 +125,7 @@ static int seize_one(struct pause *p, pid_t tid, struct err *e)
 		if (errno == ESRCH)
 			return 1;
 		if (errno == EPERM)
-			return err_set(e, SS_EPERM, "cannot attach to process "
-				       "%d: permission denied; %s", (int)p->pid,
-				       proc_permission_hint());
+			return seize_refused(p, tid, e);
 		return err_set(e, SS_EPTRACE, "cannot attach to thread %d of "
 			       "process %d: %s", (int)tid, (int)p->pid,
 			       strerror(errno));

@@ -89,6 +89,19 @@ bool proc_gone(pid_t pid)
 	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
 }
 
+pid_t proc_task_tracer(pid_t pid, pid_t tid)
+{
+	char path[80], buf[4096];
+	long tracer;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	if (read_small(path, buf, sizeof(buf)) < 0)
+		return 0;
+	tracer = status_field(buf, "\nTracerPid:");
+	return tracer > 0 ? (pid_t)tracer : 0;
+}
+
 void proc_stat_files_init(struct proc_stat_files *f, pid_t pid)
 {
 	memset(f, 0, sizeof(*f));

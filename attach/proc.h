@@ -31,6 +31,10 @@ char proc_task_state(pid_t pid, pid_t tid);
 /* Has the process exited (gone, or a zombie not yet reaped)? */
 bool proc_gone(pid_t pid);
 
+/* The process tracing task tid of pid (a debugger, strace), or 0: none,
+ * or the task is gone. */
+pid_t proc_task_tracer(pid_t pid, pid_t tid);
+
 /*
  * State letters of many tasks, again and again (a sampler): the stat
  * files stay open and are re-read with one pread each.  At most

@@ -358,6 +358,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 	struct err e;
 	double secs;
 	int rc, status = 0;
+	char st;
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
@@ -375,6 +376,12 @@ int record_run(pid_t pid, const struct record_opts *o)
 		return 1;
 	}
 	r.t[r.nt++] = tg;
+	st = proc_task_state(pid, pid);
+	if ((st == 'T' || st == 't') && !o->idle)
+		report_warning("process %d is stopped (SIGSTOP, job control or "
+			       "a debugger): its threads do not run, so no "
+			       "stack is counted until it continues (--idle "
+			       "counts them)", (int)pid);
 	strbuf_init(&r.line);
 	profile_init(&r.pf, o->threads, o->format == RECORD_SPEEDSCOPE);
 	catch_stop_signals();

@@ -113,6 +113,15 @@ static bool keep_thread(void *arg, const struct py_sample_thread *t)
 	return active || tp->o->idle;
 }
 
+/* The last rounds were read while the process ran: its threads would
+ * keep their last states (the main thread "running") under "process
+ * exited". */
+static void target_exited(struct top *tp)
+{
+	tp->exited = true;
+	tui_model_gone(&tp->model);
+}
+
 static void sample_once(struct top *tp, uint64_t now)
 {
 	struct pause pz;
@@ -122,7 +131,7 @@ static void sample_once(struct top *tp, uint64_t now)
 	err_clear(&e);
 	if (tp->o->pause && pause_target(tp->pid, &pz, &e)) {
 		if (proc_gone(tp->pid))
-			tp->exited = true;
+			target_exited(tp);
 		else
 			tui_model_error(&tp->model);
 		return;
@@ -133,7 +142,7 @@ static void sample_once(struct top *tp, uint64_t now)
 		pause_resume(&pz);
 	if (rc) {
 		if (rc == SS_EEXITED || proc_gone(tp->pid))
-			tp->exited = true;
+			target_exited(tp);
 		else
 			tui_model_error(&tp->model);
 		return;
@@ -206,7 +215,7 @@ static void take_snapshot(struct top *tp)
 	io.locals = tp->view.locals;
 	if (inspect_snapshot(tp->snap_is, &io, &s, &e)) {
 		if (e.code == SS_EEXITED || proc_gone(tp->pid))
-			tp->exited = true;
+			target_exited(tp);
 		return;
 	}
 	snap_free(tp->snap);
@@ -237,6 +246,11 @@ static void render(struct top *tp, uint64_t now)
 	struct tui_info info = { 0 };
 	const struct snap_thread *st;
 	double secs = (double)elapsed_ns(tp, now) / NS;
+	uint32_t keep = tp->view.drilled ? tp->view.drill_code : UINT32_MAX;
+
+	/* Before the view takes its rows from the model: indexes change. */
+	if (tui_model_prune(&tp->model, &keep) && tp->view.drilled)
+		tp->view.drill_code = keep;
 
 	info.pid = tp->pid;
 	info.version = tp->version;

@@ -169,11 +169,17 @@ static int read_snapshot(struct inspect_session *is,
 			return rc;
 		}
 		s->paused = true;
+		s->stopped = pz.already_stopped;
 		if (o->hold_ms)
 			clock_sleep_ms(o->hold_ms);
 		t_paused = clock_mono_ns();
 		/* Nothing changes while paused: cache whole pages. */
 		mem_cache_enable(py->mem, true);
+	}
+	if (!o->pause) {
+		char st = proc_task_state(pid, pid);
+
+		s->stopped = st == 'T' || st == 't';
 	}
 	ro.tids = tids;
 	ro.ntids = ntids;

@@ -305,8 +305,9 @@ void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
 	escape_json(sb, s->libpython);
 	strbuf_addstr(sb, ", \"warning\": ");
 	escape_json(sb, s->warning);
-	strbuf_addf(sb, "},\n \"paused\": %s,\n \"threads\": [",
-		    s->paused ? "true" : "false");
+	strbuf_addf(sb, "},\n \"paused\": %s,\n \"stopped\": %s,\n "
+		    "\"threads\": [", s->paused ? "true" : "false",
+		    s->stopped ? "true" : "false");
 	for (size_t i = 0; i < s->nthreads; i++) {
 		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
 		json_thread(sb, &s->threads[i], locals, native_all);

@@ -316,6 +316,9 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addf(sb, ", %zu thread%s%s\n", s->nthreads,
 		    s->nthreads == 1 ? "" : "s",
 		    s->paused ? "" : ", read without pausing");
+	if (s->stopped)
+		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
+			      "debugger): read as it is, and left stopped\n");
 
 	interp_hooks(sb, s, o);
 	if (s->nthreads == 0)

@@ -14,11 +14,18 @@
  */
 #define PAGE_SIZE_ 4096u
 #define CACHE_SLOTS 512u
+/* A slot whose read failed: it keeps its data page, matches no page. */
+#define PAGE_FAILED (UINT64_MAX - 1)
 
-/* Tags apart from data, so that a reset touches one small array and the
- * data pages are only faulted in when used. */
+/* Tags apart from data, so that a reset touches one small array.  The
+ * data pages are handed out in order since the last reset: only as many
+ * are ever faulted in as one sample (or one dump) needs, not one per slot
+ * its addresses ever hashed to (a sampler's memory would grow for
+ * minutes towards the whole table). */
 struct mem_cache {
 	uint64_t page[CACHE_SLOTS]; /* page address, UINT64_MAX when empty */
+	uint16_t block[CACHE_SLOTS]; /* its data page, when not empty */
+	unsigned nblocks;            /* data pages handed out */
 	uint8_t (*data)[PAGE_SIZE_];
 };
 
@@ -60,20 +67,27 @@ void mem_cache_reset(struct mem_reader *m)
 		return;
 	for (unsigned i = 0; i < CACHE_SLOTS; i++)
 		m->cache->page[i] = UINT64_MAX;
+	m->cache->nblocks = 0;
 }
 
 /* The cached copy of a page, read on a miss; NULL with *rc on failure. */
 static const uint8_t *cache_page(struct mem_reader *m, uint64_t page,
 				 struct err *e, int *rc)
 {
+	struct mem_cache *c = m->cache;
 	size_t slot = (size_t)(page / PAGE_SIZE_) % CACHE_SLOTS;
-	uint8_t *data = m->cache->data[slot];
+	uint8_t *data;
 
 	*rc = 0;
-	if (m->cache->page[slot] == page)
-		return data;
+	if (c->page[slot] == page)
+		return c->data[c->block[slot]];
+	/* An empty slot takes the next data page; a taken one (another
+	 * page) keeps its own. */
+	if (c->page[slot] == UINT64_MAX)
+		c->block[slot] = (uint16_t)c->nblocks++;
+	data = c->data[c->block[slot]];
 	*rc = m->ops->read(m->priv, page, data, PAGE_SIZE_, e);
-	m->cache->page[slot] = *rc ? UINT64_MAX : page;
+	c->page[slot] = *rc ? PAGE_FAILED : page;
 	return *rc ? NULL : data;
 }
 

@@ -301,6 +301,20 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 	return 0;
 }
 
+int py_str_data(struct py_proc *p, uint64_t obj, uint64_t *data,
+		size_t *nbytes, unsigned *kind, struct err *e)
+{
+	struct str_view v;
+	int rc = str_view(p, obj, &v, e);
+
+	if (rc)
+		return rc;
+	*data = v.data;
+	*nbytes = v.length * v.kind;
+	*kind = v.kind;
+	return 0;
+}
+
 int py_str_codepoints(struct py_proc *p, uint64_t obj, size_t max,
 		      uint32_t **cps, size_t *n, size_t *length,
 		      struct err *e)

@@ -48,6 +48,15 @@ int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		char **out, size_t *len, struct err *e);
 
 /*
+ * Where a str object's characters are in the target: the address of the
+ * first one in *data, their size in bytes (length x bytes per character;
+ * 2.7 'str': its bytes) in *nbytes, and the bytes per character in *kind.
+ * CPython ends the characters with a NUL character of that size.
+ */
+int py_str_data(struct py_proc *p, uint64_t obj, uint64_t *data,
+		size_t *nbytes, unsigned *kind, struct err *e);
+
+/*
  * The code points of a str object (2.7: of a 'str' its bytes, of a
  * 'unicode' its characters): the first 'max' of them in a malloc'ed array
  * (*cps, *n; caller frees) and the full length in *length.

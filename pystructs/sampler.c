@@ -11,14 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A cached code object is checked against the target again after this. */
-#define CODE_CHECK_NS 1000000000ULL
+/* A code object's name, file name or line table is compared with the
+ * target's up to this many bytes (a longer line table: its start). */
+#define CODE_PART_MAX 4096u
 /* Thread names are read again (when a new thread shows) at most this
  * often. */
 #define NAMES_CHECK_NS 1000000000ULL
 /* Bounded caches: past this many code objects, start again. */
 #define MAX_CODES 16384u
 #define CODE_SLOTS (2 * MAX_CODES) /* open addressing, power of two */
+/* The table starts this small and doubles as it fills (half full). */
+#define CODE_SLOTS_MIN 1024u
+/* A decoded code object no sample used for this long is dropped: code
+ * made and dropped all the time (exec() in a loop) must not pile up. */
+#define CODE_SWEEP_NS (10 * 1000000000ULL)
 /* Data stack bytes read per chunk at most (a chunk is 16 KiB unless one
  * frame needs more). */
 #define MAX_CHUNK_READ (4u << 20)
@@ -28,18 +34,29 @@
 
 /* ---- code objects ---------------------------------------------------- */
 
-/* What must not change for a cached code object to still be the same. */
+/* What must not change for a cached code object to still be the same:
+ * the header's fields ... */
 struct code_fp {
 	uint64_t type, filename, name, linetable;
 	int32_t firstlineno;
 };
 
+/* ... and what they point to.  A code object made with exec() in a loop
+ * dies with its name, file name and line table, and the next one is
+ * often allocated in their places: the same pointers, other text.  So
+ * the parts' bytes (with the NUL that ends them, which tells a longer
+ * text from its prefix) are read again and hashed. */
+enum { CODE_NAME, CODE_FILE, CODE_TABLE, CODE_PARTS };
+
 struct code_slot {
 	uint64_t addr;           /* 0: empty */
 	const struct py_code *c; /* in p's code cache */
 	uint32_t key;
-	uint64_t checked_ns;
+	uint64_t checked;        /* the sample it was last checked in */
 	struct code_fp fp;
+	uint64_t part[CODE_PARTS]; /* where the parts' bytes are */
+	uint32_t part_len[CODE_PARTS]; /* how many are compared; 0: none */
+	uint64_t digest;         /* of those bytes */
 	int memo_lasti, memo_line; /* last location asked */
 };
 
@@ -129,10 +146,20 @@ struct py_sampler {
 	struct tslot *spare;  /* buffers of threads that went away */
 	size_t nspare, spare_cap;
 
-	struct code_slot *codes; /* CODE_SLOTS */
-	size_t ncodes;
+	struct code_slot *codes; /* ncode_slots */
+	size_t ncode_slots;      /* a power of two, up to CODE_SLOTS */
+	struct code_slot *moving; /* the live slots, while rehashing */
+	size_t moving_cap;
+	size_t ncodes;           /* slots used, stale ones too */
 	uint64_t codes_generation; /* p->generation the codes are of */
 	uint32_t next_key;
+	uint64_t nsample;        /* samples taken: the current one's number */
+	uint64_t sweep_ns;       /* when the last sweep was */
+	uint64_t sweep_sample;   /* and the sample it was at */
+	struct code_slot **check; /* slots checked this sample */
+	size_t check_cap;
+	uint8_t *check_buf;      /* their headers and parts, as read */
+	size_t check_buf_cap;
 
 	struct { uint64_t addr, size; } chunks[CHUNK_CACHE];
 	size_t chunk_next;
@@ -153,18 +180,81 @@ struct py_sampler {
 
 /* ---- code cache ------------------------------------------------------ */
 
-static size_t code_hash(uint64_t addr)
+static size_t code_hash(const struct py_sampler *s, uint64_t addr)
 {
 	return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ULL >> 40) &
-	       (CODE_SLOTS - 1);
+	       (s->ncode_slots - 1);
+}
+
+static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
+{
+	size_t mask = s->ncode_slots - 1;
+
+	for (size_t i = code_hash(s, addr);; i = (i + 1) & mask) {
+		if (s->codes[i].addr == addr || !s->codes[i].addr)
+			return &s->codes[i];
+	}
+}
+
+/* Put the live slots into a table of n slots (stale ones are left
+ * behind); the same table when n is its size (a sweep every few seconds
+ * must not churn the heap).  Pointers to slots become invalid. */
+static void codes_rehash(struct py_sampler *s, size_t n)
+{
+	size_t live = 0;
+
+	for (size_t i = 0; i < s->ncode_slots; i++) {
+		if (!s->codes[i].addr || !s->codes[i].c)
+			continue;
+		s->moving = xgrow(s->moving, &s->moving_cap, live + 1,
+				  sizeof(*s->moving));
+		s->moving[live++] = s->codes[i];
+	}
+	if (n != s->ncode_slots) {
+		free(s->codes);
+		s->codes = xcalloc(n, sizeof(*s->codes));
+		s->ncode_slots = n;
+	} else {
+		memset(s->codes, 0, n * sizeof(*s->codes));
+	}
+	for (size_t i = 0; i < live; i++)
+		*code_find(s, s->moving[i].addr) = s->moving[i];
+	s->ncodes = live;
 }
 
 /* Forget the code objects (they point into p's cache). */
 static void codes_drop(struct py_sampler *s)
 {
-	memset(s->codes, 0, CODE_SLOTS * sizeof(*s->codes));
+	free(s->codes);
+	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
+	s->ncode_slots = CODE_SLOTS_MIN;
 	s->ncodes = 0;
 	s->codes_generation = s->p->generation;
+}
+
+/* Drop the decoded code objects no sample used since the last sweep,
+ * once a sweep's time has passed, and the table's stale slots with them
+ * (it shrinks when far too big for the rest: not to grow back at once). */
+static void codes_sweep(struct py_sampler *s, uint64_t now)
+{
+	size_t live = 0, n = s->ncode_slots;
+
+	if (now - s->sweep_ns < CODE_SWEEP_NS)
+		return;
+	for (size_t i = 0; i < s->ncode_slots; i++) {
+		struct code_slot *cs = &s->codes[i];
+
+		if (cs->addr && cs->c && cs->checked < s->sweep_sample) {
+			py_code_forget(s->p, cs->addr);
+			cs->c = NULL;
+		}
+		live += cs->addr && cs->c;
+	}
+	while (n > CODE_SLOTS_MIN && 16 * live < n)
+		n /= 2;
+	codes_rehash(s, n);
+	s->sweep_ns = now;
+	s->sweep_sample = s->nsample;
 }
 
 static void codes_reset(struct py_sampler *s)
@@ -188,85 +278,186 @@ static void code_fp_of(const struct py_proc *p, const uint8_t *hdr,
 	       sizeof(fp->firstlineno));
 }
 
-static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
+
+/* Where the parts of the code object whose header cs->fp holds are; a
+ * part that cannot be found is not compared (length 0). */
+static void code_parts_of(struct py_sampler *s, struct code_slot *cs)
 {
-	for (size_t i = code_hash(addr);; i = (i + 1) & (CODE_SLOTS - 1)) {
-		if (s->codes[i].addr == addr || !s->codes[i].addr)
-			return &s->codes[i];
+	struct py_proc *p = s->p;
+	const uint64_t str[2] = { cs->fp.name, cs->fp.filename };
+	uint64_t size;
+
+	for (int i = CODE_NAME; i <= CODE_FILE; i++) {
+		uint64_t data;
+		size_t n;
+		unsigned kind;
+
+		cs->part_len[i] = 0;
+		if (py_str_data(p, str[i], &data, &n, &kind, NULL))
+			continue;
+		cs->part[i] = data;
+		cs->part_len[i] = n + kind > CODE_PART_MAX ? CODE_PART_MAX :
+				  (uint32_t)(n + kind);
 	}
+	cs->part_len[CODE_TABLE] = 0;
+	if (mem_read_u64(p->mem, cs->fp.linetable + (uint64_t)p->L.bytes.size,
+			 &size, NULL) || size >= (1ULL << 31))
+		return;
+	cs->part[CODE_TABLE] = cs->fp.linetable + (uint64_t)p->L.bytes.data;
+	cs->part_len[CODE_TABLE] = size + 1 > CODE_PART_MAX ? CODE_PART_MAX :
+				   (uint32_t)(size + 1);
+}
+
+static size_t code_part_count(const struct code_slot *cs)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CODE_PARTS; i++)
+		n += cs->part_len[i] > 0;
+	return n;
+}
+
+static size_t code_parts_size(const struct code_slot *cs)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CODE_PARTS; i++)
+		n += cs->part_len[i];
+	return n;
+}
+
+/* FNV-1a over the parts, laid out one after the other in buf. */
+static uint64_t code_parts_digest(const struct code_slot *cs,
+				  const uint8_t *buf)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < CODE_PARTS; i++) {
+		for (uint32_t k = 0; k < cs->part_len[i]; k++)
+			h = (h ^ *buf++) * 0x100000001b3ULL;
+		h = (h ^ (uint64_t)i) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Put at s->spans[at] the spans that read cs's header into hdr (unless
+ * NULL) and its parts into buf; the number of spans put.  s->spans must
+ * have room for 1 + CODE_PARTS more. */
+static size_t code_spans(struct py_sampler *s, const struct code_slot *cs,
+			 uint8_t *hdr, uint8_t *buf, size_t at)
+{
+	size_t n = 0;
+
+	if (hdr)
+		s->spans[at + n++] = (struct mem_span){
+			cs->addr, hdr, (size_t)s->p->L.code.size, false };
+	for (int i = 0; i < CODE_PARTS; i++) {
+		if (!cs->part_len[i])
+			continue;
+		s->spans[at + n++] = (struct mem_span){
+			cs->part[i], buf, cs->part_len[i], false };
+		buf += cs->part_len[i];
+	}
+	return n;
 }
 
 /* Decode the code object at addr into slot cs (empty or stale). */
 static bool code_decode(struct py_sampler *s, struct code_slot *cs,
-			uint64_t addr, uint64_t now)
+			uint64_t addr)
 {
 	uint8_t hdr[512];
 	const struct py_code *c;
+	size_t n, len;
+	bool ok = true;
 
 	if ((size_t)s->p->L.code.size > sizeof(hdr) ||
-	    !(c = py_code_get(s->p, addr, NULL)) ||
 	    mem_read(s->p->mem, addr, hdr, (size_t)s->p->L.code.size, NULL))
+		return false;
+	code_fp_of(s->p, hdr, &cs->fp);
+	code_parts_of(s, cs);
+	/* The parts are hashed before the decode reads them: should they
+	 * change in between, the next check sees it, and decodes again. */
+	len = code_parts_size(cs);
+	s->check_buf = xgrow(s->check_buf, &s->check_buf_cap, len ? len : 1,
+			     1);
+	s->spans = xgrow(s->spans, &s->spans_cap, CODE_PARTS,
+			 sizeof(*s->spans));
+	n = code_spans(s, cs, NULL, s->check_buf, 0);
+	if (mem_read_spans(s->p->mem, s->spans, n) != n)
+		ok = false;
+	cs->digest = code_parts_digest(cs, s->check_buf);
+	if (!ok || !(c = py_code_get(s->p, addr, NULL)))
 		return false;
 	if (!cs->addr)
 		s->ncodes++;
 	cs->addr = addr;
 	cs->c = c;
 	cs->key = s->next_key++;
-	cs->checked_ns = now;
+	cs->checked = s->nsample;
 	cs->memo_lasti = INT32_MIN;
-	code_fp_of(s->p, hdr, &cs->fp);
 	return true;
 }
 
 /*
- * Check the cached code objects this sample uses whose last check is older
- * than CODE_CHECK_NS, all in one batched read; one that changed is
- * forgotten (and decoded again when looked up).
+ * Check the cached code objects this sample uses, each once, all in one
+ * batched read: the header's fields, and the bytes of the name, file name
+ * and line table.  One that changed is forgotten (and decoded again when
+ * looked up).  Every sample: an address reused must not show, even for
+ * a moment, the name of the code object that was there before.
  */
-static void codes_check(struct py_sampler *s, uint64_t now)
+static void codes_check(struct py_sampler *s)
 {
 	const size_t csize = (size_t)s->p->L.code.size;
-	struct code_slot **stale = NULL;
-	uint8_t *bufs = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, nspans = 0, bytes = 0, at = 0;
 
 	for (size_t i = 0; i < s->nraw; i++) {
 		struct code_slot *cs = code_find(s, s->raw[i].code);
 
-		if (!cs->addr || now - cs->checked_ns < CODE_CHECK_NS)
+		if (!cs->addr || !cs->c || cs->checked == s->nsample)
 			continue;
-		cs->checked_ns = now; /* once per sample */
-		stale = xgrow(stale, &cap, n + 1, sizeof(*stale));
-		stale[n++] = cs;
+		cs->checked = s->nsample;
+		s->check = xgrow(s->check, &s->check_cap, n + 1,
+				 sizeof(*s->check));
+		s->check[n++] = cs;
+		bytes += csize + code_parts_size(cs);
 	}
 	if (!n)
 		return;
-	bufs = xmalloc(n * csize);
-	s->spans = xgrow(s->spans, &s->spans_cap, n, sizeof(*s->spans));
-	for (size_t i = 0; i < n; i++)
-		s->spans[i] = (struct mem_span){ stale[i]->addr, bufs + i * csize,
-						 csize, false };
-	mem_read_spans(s->p->mem, s->spans, n);
+	s->check_buf = xgrow(s->check_buf, &s->check_buf_cap, bytes, 1);
+	s->spans = xgrow(s->spans, &s->spans_cap, n * (1 + CODE_PARTS),
+			 sizeof(*s->spans));
 	for (size_t i = 0; i < n; i++) {
+		uint8_t *hdr = s->check_buf + at;
+
+		nspans += code_spans(s, s->check[i], hdr, hdr + csize, nspans);
+		at += csize + code_parts_size(s->check[i]);
+	}
+	mem_read_spans(s->p->mem, s->spans, nspans);
+	for (size_t i = 0, j = 0; i < n; i++) {
+		struct code_slot *cs = s->check[i];
+		const uint8_t *hdr = s->spans[j].buf;
+		size_t end = j + 1 + code_part_count(cs);
+		bool same = true;
 		struct code_fp fp;
 
-		if (s->spans[i].ok) {
-			code_fp_of(s->p, bufs + i * csize, &fp);
-			if (!memcmp(&fp, &stale[i]->fp, sizeof(fp)))
-				continue;
+		for (; j < end; j++)
+			same &= s->spans[j].ok;
+		if (same) {
+			code_fp_of(s->p, hdr, &fp);
+			same = !memcmp(&fp, &cs->fp, sizeof(fp)) &&
+			       code_parts_digest(cs, hdr + csize) == cs->digest;
 		}
+		if (same)
+			continue;
 		/* Changed or gone: decode again under a new key.  The slot
 		 * stays (open addressing), now stale. */
-		py_code_forget(s->p, stale[i]->addr);
-		stale[i]->c = NULL;
+		py_code_forget(s->p, cs->addr);
+		cs->c = NULL;
 	}
-	free(bufs);
-	free(stale);
 }
 
 /* The decoded code object at addr (cached), or NULL. */
-static struct code_slot *code_get(struct py_sampler *s, uint64_t addr,
-				  uint64_t now)
+static struct code_slot *code_get(struct py_sampler *s, uint64_t addr)
 {
 	struct code_slot *cs = code_find(s, addr);
 
@@ -274,9 +465,14 @@ static struct code_slot *code_get(struct py_sampler *s, uint64_t addr,
 		return cs;
 	/* Full (one sample needing more than the slack left at its start,
 	 * see py_sampler_take): give up on this frame. */
-	if (!cs->addr && s->ncodes >= CODE_SLOTS - 1)
+	if (!cs->addr && 2 * (s->ncodes + 1) > s->ncode_slots &&
+	    s->ncode_slots < CODE_SLOTS) {
+		codes_rehash(s, 2 * s->ncode_slots);
+		cs = code_find(s, addr);
+	}
+	if (!cs->addr && s->ncodes >= s->ncode_slots - 1)
 		return NULL;
-	return code_decode(s, cs, addr, now) ? cs : NULL;
+	return code_decode(s, cs, addr) ? cs : NULL;
 }
 
 /* ---- regions: memory read once per sample ---------------------------- */
@@ -1001,11 +1197,11 @@ static int raw_lasti(const struct py_sampler *s, const struct raw_frame *r,
 
 /* Turn the raw frames of thread t into sample frames. */
 static void resolve(struct py_sampler *s, struct py_sample_thread *t,
-		    size_t from, size_t to, struct py_sample *out, uint64_t now)
+		    size_t from, size_t to, struct py_sample *out)
 {
 	t->first = out->nframes;
 	for (size_t i = from; i < to; i++) {
-		struct code_slot *cs = code_get(s, s->raw[i].code, now);
+		struct code_slot *cs = code_get(s, s->raw[i].code);
 		struct py_sample_frame *f;
 		int lasti;
 
@@ -1070,7 +1266,8 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
 	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
-	s->codes = xcalloc(CODE_SLOTS, sizeof(*s->codes));
+	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
+	s->ncode_slots = CODE_SLOTS_MIN;
 	s->next_key = 1;
 	s->scratch = xmalloc(s->hdr ? s->hdr : 1);
 	addrset_init(&s->seen);
@@ -1103,6 +1300,9 @@ void py_sampler_free(struct py_sampler *s)
 	free(s->spare);
 	free(s->interps);
 	free(s->codes);
+	free(s->moving);
+	free(s->check);
+	free(s->check_buf);
 	py_thread_names_free(s->names, s->nnames);
 	free(s->raw);
 	free(s->spans);
@@ -1126,6 +1326,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	 * before 3.11, code objects), valid for this sample only. */
 	mem_cache_enable(s->p->mem, true);
 	mem_cache_reset(s->p->mem);
+	s->nsample++;
 	/* Start the code cache again before it fills, never mid-sample:
 	 * frames already resolved point into it. */
 	if (s->ncodes >= MAX_CODES)
@@ -1133,6 +1334,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	/* Someone else (a snapshot) emptied p's code cache. */
 	if (s->codes_generation != s->p->generation)
 		codes_drop(s);
+	codes_sweep(s, now);
 	rc = read_thread_list(s, e);
 	if (rc)
 		return rc;
@@ -1152,7 +1354,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 			prefetch_plan(s, ts);
 		ts->t.nframes = s->nraw - ts->t.first;
 	}
-	codes_check(s, now);
+	codes_check(s);
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
 		struct py_sample_thread *t;
@@ -1164,7 +1366,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 				     out->nthreads + 1, sizeof(*out->threads));
 		t = &out->threads[out->nthreads++];
 		*t = ts->t;
-		resolve(s, t, from, from + n, out, now);
+		resolve(s, t, from, from + n, out);
 	}
 	return 0;
 }

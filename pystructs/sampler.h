@@ -5,11 +5,12 @@
  * A dump builds a full snapshot (strings copied, locals, tasks, locks); a
  * sample is only "which code objects, at which lines, on which thread".
  * The sampler keeps what survives between samples: the thread list, the
- * thread states' buffers, the decoded code objects (validated again every
- * second, since addresses are reused), the data stack chunks of 3.11+.
- * One sample then costs, for a thread, one batched read of the thread
- * states (with the GIL word), one of the data stack chunks (3.11+, plus
- * the 3.11/3.12 cframe word), and one read per frame that lives elsewhere
+ * thread states' buffers, the decoded code objects, the data stack chunks
+ * of 3.11+.  One sample then costs, for a thread, one batched read of the
+ * thread states (with the GIL word), one of the data stack chunks (3.11+,
+ * plus the 3.11/3.12 cframe word), one of the code objects it uses (their
+ * headers, names, file names and line tables, compared with what was
+ * decoded: addresses are reused), and one read per frame that lives elsewhere
  * (a generator's frame, an older chunk; <=3.10 frame objects, read through
  * whole pages since frames of one pool sit side by side).
  *

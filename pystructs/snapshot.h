@@ -299,6 +299,8 @@ struct snapshot {
 	char *warning;     /* why the reading may be wrong (a version newer
 			      than snakescope knows), or NULL */
 	bool paused;       /* read with the target stopped */
+	bool stopped;      /* it was stopped before we came (SIGSTOP, job
+			      control, a debugger) and was left so */
 	struct snap_thread *threads; /* main thread first */
 	size_t nthreads, threads_cap;
 	struct snap_task *tasks;     /* asyncio tasks not yet done */

@@ -216,6 +216,69 @@ START_TEST(test_model_reset_and_gone)
 	round_of(&m, &s);
 	ck_assert_uint_eq(entry(&m, 0, "hot", TUI_WHOLE_FUNCTION)->own, 1);
 	ck_assert_uint_eq(m.samples, 1);
+	/* the process exits: no thread is alive, the counts stay */
+	tui_model_gone(&m);
+	ck_assert(!m.threads[0].alive);
+	ck_assert_uint_eq(m.nthreads, 1);
+	ck_assert_uint_eq(entry(&m, 0, "hot", TUI_WHOLE_FUNCTION)->own, 1);
+	tui_model_release(&m);
+	py_sample_release(&s);
+}
+END_TEST
+
+/* Code made and dropped all the time: past TUI_MAX_CODES functions,
+ * those unseen for TUI_PRUNE_ROUNDS go; the kept one is renumbered; the
+ * counts of the others stay and go on. */
+START_TEST(test_model_prune)
+{
+	enum { N = TUI_MAX_CODES + 100 };
+	static char names[N][16];
+	struct tui_model m;
+	struct py_sample s = { 0 };
+	struct fake_frame fr[2];
+	uint32_t keep, old_keep = UINT32_MAX;
+	const struct tui_entry *e;
+
+	tui_model_init(&m);
+	for (uint32_t i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "gen_%u", i);
+		fr[0] = (struct fake_frame){ 1000 + i, names[i], 3 };
+		fr[1] = (struct fake_frame){ 3, "main", 31 };
+		sample_clear(&s);
+		sample_thread(&s, 1, 10, "main", true, fr, 2);
+		round_of(&m, &s);
+	}
+	ck_assert_uint_eq(m.ncodes, N + 1);
+	keep = UINT32_MAX;
+	ck_assert(!tui_model_prune(&m, &keep)); /* too early */
+	for (uint32_t i = 0; i < m.ncodes; i++)
+		if (!strcmp(m.codes[i].function, "gen_7"))
+			old_keep = i;
+	ck_assert_uint_ne(old_keep, UINT32_MAX);
+	for (int r = 0; r < (int)TUI_PRUNE_ROUNDS + 1; r++) {
+		sample_clear(&s);
+		sample_thread(&s, 1, 10, "main", true, stack_hot, 3);
+		round_of(&m, &s);
+	}
+	keep = old_keep;
+	ck_assert(tui_model_prune(&m, &keep));
+	/* hot, loop, main and the kept gen_7 */
+	ck_assert_uint_eq(m.ncodes, 4);
+	ck_assert_str_eq(m.codes[keep].function, "gen_7");
+	e = entry(&m, TUI_ALL_THREADS, "main", TUI_WHOLE_FUNCTION);
+	ck_assert_uint_eq(e->total, N + TUI_PRUNE_ROUNDS + 1);
+	e = entry(&m, TUI_ALL_THREADS, "gen_7", TUI_WHOLE_FUNCTION);
+	ck_assert_uint_eq(e->own, 1);
+	ck_assert(!entry(&m, TUI_ALL_THREADS, "gen_8", TUI_WHOLE_FUNCTION));
+	for (size_t i = 0; i < m.nentries; i++)
+		ck_assert_uint_lt(m.entries[i].code, m.ncodes);
+	/* counting goes on, through keys and text found again */
+	round_of(&m, &s);
+	e = entry(&m, 0, "hot", TUI_WHOLE_FUNCTION);
+	ck_assert_uint_eq(e->own, TUI_PRUNE_ROUNDS + 2);
+	ck_assert_uint_eq(m.ncodes, 4);
+	keep = UINT32_MAX;
+	ck_assert(!tui_model_prune(&m, &keep)); /* under the limit */
 	tui_model_release(&m);
 	py_sample_release(&s);
 }
@@ -564,6 +627,7 @@ static Suite *tui_suite(void)
 	tcase_add_test(tc, test_model_counts);
 	tcase_add_test(tc, test_model_recursion_and_rekey);
 	tcase_add_test(tc, test_model_reset_and_gone);
+	tcase_add_test(tc, test_model_prune);
 	tcase_add_test(tc, test_model_cpu);
 	tcase_add_test(tc, test_view_sort_filter);
 	tcase_add_test(tc, test_view_threads_and_drill);

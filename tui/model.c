@@ -215,6 +215,19 @@ static uint32_t code_index(struct tui_model *m, const struct py_sample_frame *f)
 	return i;
 }
 
+/* Both code indexes again, for the codes as they are now (the keys are
+ * found again by text). */
+static void code_indexes_rebuild(struct tui_model *m)
+{
+	free(m->code_slots);
+	free(m->key_slots);
+	m->code_slots = NULL;
+	m->key_slots = NULL;
+	m->code_nslots = 0;
+	m->nkeys = 0;
+	code_indexes_grow(m, m->ncodes + 1);
+}
+
 /* ---- threads ---------------------------------------------------------- */
 
 /* Drop dead threads (and their own entries): keeps indexes dense after a
@@ -324,6 +337,7 @@ static void count_stack(struct tui_model *m, uint32_t who,
 		uint32_t code = code_index(m, &fr[k]);
 		int32_t lines[2] = { TUI_WHOLE_FUNCTION, fr[k].line };
 
+		m->codes[code].seen_round = m->round_id;
 		for (int a = 0; a < 2; a++) {
 			for (int b = 0; b < 2; b++) {
 				struct tui_entry *en = entry_get(m, threads[a],
@@ -375,6 +389,55 @@ void tui_model_end(struct tui_model *m)
 void tui_model_error(struct tui_model *m)
 {
 	m->errors++;
+}
+
+bool tui_model_prune(struct tui_model *m, uint32_t *keep)
+{
+	uint32_t *map;
+	size_t k = 0, e = 0;
+
+	if (m->ncodes <= TUI_MAX_CODES || m->round_id <= TUI_PRUNE_ROUNDS)
+		return false;
+	map = xmalloc(m->ncodes * sizeof(*map));
+	for (size_t i = 0; i < m->ncodes; i++) {
+		struct tui_code *c = &m->codes[i];
+
+		if (c->seen_round + TUI_PRUNE_ROUNDS < m->round_id &&
+		    *keep != i) {
+			free(c->function);
+			free(c->filename);
+			map[i] = UINT32_MAX;
+			continue;
+		}
+		map[i] = (uint32_t)k;
+		m->codes[k++] = *c;
+	}
+	if (k == m->ncodes) {
+		free(map);
+		return false;
+	}
+	m->ncodes = k;
+	for (size_t i = 0; i < m->nentries; i++) {
+		struct tui_entry en = m->entries[i];
+
+		if (map[en.code] == UINT32_MAX)
+			continue;
+		en.code = map[en.code];
+		m->entries[e++] = en;
+	}
+	m->nentries = e;
+	entry_index_rebuild(m, m->entry_nslots);
+	code_indexes_rebuild(m);
+	if (*keep != UINT32_MAX)
+		*keep = map[*keep];
+	free(map);
+	return true;
+}
+
+void tui_model_gone(struct tui_model *m)
+{
+	for (size_t i = 0; i < m->nthreads; i++)
+		m->threads[i].alive = false;
 }
 
 void tui_model_reset(struct tui_model *m)

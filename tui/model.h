@@ -51,7 +51,13 @@ struct tui_code {
 	char *function;
 	char *filename;
 	int first_line;
+	uint64_t seen_round;  /* the last round a stack had it */
 };
+
+/* Functions kept at least; past this many, those no stack had for
+ * TUI_PRUNE_ROUNDS rounds (a minute at 100 Hz) go (tui_model_prune). */
+#define TUI_MAX_CODES 4096u
+#define TUI_PRUNE_ROUNDS 6000u
 
 /* One row of a function table: (thread, code, line) with its counts. */
 struct tui_entry {
@@ -116,6 +122,21 @@ void tui_model_end(struct tui_model *m);
 
 /* A round that could not be read. */
 void tui_model_error(struct tui_model *m);
+
+/* The process exited: none of its threads is alive any more (the counts
+ * stay, to be looked at). */
+void tui_model_gone(struct tui_model *m);
+
+/*
+ * Past TUI_MAX_CODES functions, drop those no stack had for the last
+ * TUI_PRUNE_ROUNDS rounds, with their entries: a process that makes and
+ * drops code all the time (exec() in a loop) would otherwise grow the
+ * table for as long as top runs.  *keep (a code index, or UINT32_MAX)
+ * is kept whatever its age and renumbered.  Code and entry indexes
+ * change: call it before the view computes its rows.  Returns whether
+ * any function went.
+ */
+bool tui_model_prune(struct tui_model *m, uint32_t *keep);
 
 /* Update a thread's CPU use from a new reading of its CPU ticks, taken
  * 'secs' seconds after the last one (ticks_per_s: sysconf(_SC_CLK_TCK)). */

@@ -44,6 +44,7 @@ import native_check  # noqa: E402
 import container_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
+import stress_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1331,6 +1332,7 @@ def check_bad_inputs(report, interp, workdir):
                      expect_exit(snakescope("dump", tid), [EXIT_NOPROC],
                                  [r"\b%d\b" % t.pid]))
         check_permission(report, t)
+        check_traced(report, t)
         check_sigstopped(report, t)
     finally:
         t.kill()
@@ -1393,8 +1395,69 @@ def check_permission(report, t):
     report.check(what, expect_exit(res, [EXIT_PERM], ["CAP_SYS_PTRACE"]))
 
 
+# The other commands against a stopped target: (name, argv before the
+# pid, a pattern its stdout (or, with "err:", stderr) must match).
+STOPPED_RUNS = [
+    ("dump", ["dump"], r"^Stopped \(SIGSTOP, job control or a debugger\): "
+     r"read as it is, and left stopped$"),
+    ("dump --native", ["dump", "--native"],
+     r"no native stack: the target was stopped \(SIGSTOP\)"),
+    ("record", ["record", "-d", "0.3", "-o", os.devnull],
+     r"err:^snakescope: warning: process \d+ is stopped"),
+    ("watch", ["watch", "--every", "0.1", "--count", "2"],
+     r"(?s)dump 1$.*^Stopped .*dump 2$.*^Stopped "),
+    ("top --once", ["top", "--once", "--refresh", "0.3"],
+     r"^\s*\d+\s+\S+\s+stopped\s"),
+]
+
+
+TRACER_CODE = r'''
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.restype = ctypes.c_long
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
+                        ctypes.c_void_p]
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:  # PTRACE_SEIZE
+    sys.stdout.write("error %d\n" % ctypes.get_errno())
+else:
+    sys.stdout.write("seized\n")
+sys.stdout.flush()
+time.sleep(60)
+'''
+
+
+def check_traced(report, t):
+    """Another tracer (a debugger, strace) holds the main thread, without
+    stopping it: a paused dump says who, and how to do without the pause;
+    --no-pause works; the target runs on."""
+    what = "target traced by another process -> exit 4, names the tracer"
+    tracer = spawn([sys.executable, "-c", TRACER_CODE, str(t.pid)],
+                   stdout=subprocess.PIPE)
+    try:
+        r, _, _ = select.select([tracer.stdout], [], [], 10)
+        line = tracer.stdout.readline() if r else b""
+        if line != b"seized\n":
+            report.fail(what, ["the tracer could not seize: %r" % line])
+            return
+        report.check(what, expect_exit(
+            snakescope("dump", t.pid), [EXIT_PERM],
+            [r"traced by process %d \(python" % tracer.pid, "--no-pause"]))
+        res = snakescope("dump", "--json", "--no-pause", t.pid)
+        problems = expect_exit(res, [EXIT_OK])
+        if stopped_tasks(t.pid):
+            problems.append("target stopped: %s" % task_states(t.pid))
+        report.check("target traced by another process: dump --no-pause "
+                     "works", problems)
+    finally:
+        kill(tracer)
+
+
 def check_sigstopped(report, t):
-    what = "target stopped with SIGSTOP: dump works, target stays stopped"
+    """A target stopped before snakescope comes is read as it is, said to
+    be stopped, and left exactly as stopped as it was: every task still
+    in group-stop ('T'), none traced."""
+    what = "target stopped with SIGSTOP: dump works, says so, target " \
+        "stays stopped"
     os.kill(t.pid, signal.SIGSTOP)
     try:
         if not wait_until(lambda: len(stopped_tasks(t.pid))
@@ -1407,21 +1470,52 @@ def check_sigstopped(report, t):
             problems = ["expected exit status 0"] + res.describe()
         else:
             try:
-                problems = compare_dump(t.record,
-                                        json.loads(res.out.decode("utf-8")))
+                doc = json.loads(res.out.decode("utf-8"))
+                problems = compare_dump(t.record, doc)
+                if doc.get("stopped") is not True:
+                    problems.append('"stopped" is %r, expected true'
+                                    % doc.get("stopped"))
             except ValueError as e:
                 problems = ["output is not valid UTF-8 JSON: %s" % e]
-        states = task_states(t.pid)
-        running = sorted(tid for tid, s in states.items() if s != "T")
-        if running:
-            problems.append("tasks no longer group-stopped ('T') after the "
-                            "dump: %s" % dict((r, states[r]) for r in running))
+        problems += still_stopped(t.pid, "dump")
         report.check(what, problems)
+        for name, argv, pattern in STOPPED_RUNS:
+            res = snakescope(*(argv + [t.pid]))
+            problems = expect_exit(res, [EXIT_OK])
+            text = res.text_err if pattern.startswith("err:") else \
+                res.out.decode("utf-8", "replace")
+            if not problems and not re.search(pattern.replace("err:", ""),
+                                              text, re.M):
+                problems.append("output should match /%s/:\n%s"
+                                % (pattern, text[:2000]))
+            problems += still_stopped(t.pid, name)
+            report.check("stopped target: %s works, says so, leaves it "
+                         "stopped" % name, problems)
     finally:
         os.kill(t.pid, signal.SIGCONT)
     if not wait_until(lambda: not stopped_tasks(t.pid), 2):
         report.fail("target resumes after SIGCONT",
                     ["still stopped: %s" % task_states(t.pid)])
+
+
+def still_stopped(pid, after):
+    """Problems unless every task of pid is group-stopped and untraced."""
+    problems = []
+    states = task_states(pid)
+    running = sorted(tid for tid, s in states.items() if s != "T")
+    if running or not states:
+        problems.append("tasks no longer group-stopped ('T') after %s: %s"
+                        % (after, dict((r, states[r]) for r in running)))
+    for tid in states:
+        try:
+            with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+                m = re.search(r"^TracerPid:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m and m.group(1) != "0":
+            problems.append("task %d traced by %s after %s"
+                            % (tid, m.group(1), after))
+    return problems
 
 
 def read_counter(path):
@@ -1572,6 +1666,7 @@ def main():
                                              for s in args.interp)]
 
         first = None
+        stale = stale_interpreters(interps, ranges)
         for path, version, err in interps:
             report.current = "%s %s" % (version or "?", path)
             if version is None:
@@ -1609,6 +1704,11 @@ def main():
                     container_check.check_container(
                         report, path, version, workdir,
                         sys.modules[__name__])
+                if not args.target or "stress" in args.target:
+                    stress_check.check_stress(
+                        report, path, version, workdir,
+                        sys.modules[__name__], first=path == first,
+                        stale=path in stale)
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
@@ -1637,6 +1737,22 @@ def main():
     finally:
         kill_all()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stale_interpreters(interps, ranges):
+    """The two interpreters the stale-name case runs on: the newest
+    before 3.11 and the one from 3.11 on closest to 3.12 (frames objects
+    and the frames of the data stack)."""
+    vs = [(major_minor(v), p) for p, v, _ in interps
+          if v and major_minor(v) and in_ranges(major_minor(v), ranges)]
+    old = [x for x in vs if (3, 0) <= x[0] < (3, 11)]
+    new = [x for x in vs if x[0] >= (3, 11)]
+    pick = set()
+    if old:
+        pick.add(max(old)[1])
+    if new:
+        pick.add(min(new, key=lambda x: (abs(x[0][1] - 12), x[1]))[1])
+    return pick
 
 
 def summary(report, t0):
