@@ -14,9 +14,12 @@
 /* A code object's name, file name or line table is compared with the
  * target's up to this many bytes (a longer line table: its start). */
 #define CODE_PART_MAX 4096u
-/* Thread names are read again (when a new thread shows) at most this
- * often. */
+/* A thread's native id (before 3.8) is checked again after this. */
 #define NAMES_CHECK_NS 1000000000ULL
+/* threading's names, while a thread has none, and a native id not found,
+ * are tried again at most this often: a read torn by threads coming and
+ * going must not leave a thread nameless for long. */
+#define NAMES_RETRY_NS 100000000ULL
 /* Bounded caches: past this many code objects, start again. */
 #define MAX_CODES 16384u
 #define CODE_SLOTS (2 * MAX_CODES) /* open addressing, power of two */
@@ -967,7 +970,7 @@ static const char *name_known(const struct py_sampler *s, uint64_t ident)
 }
 
 /* Ids, names and which threads are wanted.  threading's names are read
- * again when a thread has none, at most once per NAMES_CHECK_NS, and
+ * again when a thread has none, at most once per NAMES_RETRY_NS, and
  * before any name of this sample is handed out. */
 static void fill_threads(struct py_sampler *s, uint64_t now)
 {
@@ -982,7 +985,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 		unnamed |= !name_known(s, t->thread_id);
 	}
 	if (unnamed && s->ninterps &&
-	    (!s->names_read || now - s->names_ns >= NAMES_CHECK_NS)) {
+	    (!s->names_read || now - s->names_ns >= NAMES_RETRY_NS)) {
 		py_thread_names_free(s->names, s->nnames);
 		s->nnames = py_thread_names_read(s->p, s->interps[0].addr,
 						 &s->names);
@@ -1000,7 +1003,9 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 		} else {
 			/* A read of glibc's struct pthread: cached. */
 			if (ts->native_for != t->thread_id ||
-			    now - ts->native_ns >= NAMES_CHECK_NS) {
+			    now - ts->native_ns >= (ts->native_id > 0 ?
+						    NAMES_CHECK_NS :
+						    NAMES_RETRY_NS)) {
 				/* The TIDs known at the start only serve to
 				 * find the offset: later threads are not in
 				 * them. */

@@ -67,7 +67,7 @@ MODES = {
     "record-json": ["record", "-d", "2", "--idle", "-f", "json", "-o",
                     "{out}"],
     "watch": ["watch", "--every", "0.05", "--count", "40"],
-    "top": ["top", "--iterations", "3", "--refresh", "0.1", "--size",
+    "top": ["top", "--iterations", "6", "--refresh", "0.1", "--size",
             "100x30"],
 }
 RANDOM_MODES = ["dump", "dump-json", "dump-native", "record-folded",
@@ -342,7 +342,7 @@ def check_churn(report, h, interp, label, workdir, first):
                              re.M):
                 problems.append("no MainThread row with TID %d:\n%s"
                                 % (p.pid, screen[:2000]))
-        report.check("%s: top --iterations 3" % what, problems)
+        report.check("%s: top --iterations 6" % what, problems)
 
         if first:
             for mode in ("dump", "dump-native"):
