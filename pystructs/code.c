@@ -184,7 +184,10 @@ int py_frame_lasti(const struct py_proc *p, const uint8_t *fr, uint64_t code,
 		int32_t lasti;
 
 		memcpy(&lasti, fr + L->frame.lasti, sizeof(lasti));
-		return lasti < 0 ? -1 : lasti * L->frame.lasti_scale;
+		if (lasti < 0 || L->frame.lasti_scale < 1 ||
+		    lasti > INT32_MAX / L->frame.lasti_scale)
+			return -1;
+		return lasti * L->frame.lasti_scale;
 	}
 	idx = (int64_t)(py_rd64(fr, L->frame.instr_ptr) -
 			(code + (uint64_t)L->code.code_adaptive)) / 2;

@@ -182,7 +182,13 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 	rc = py_check_type(p, obj, "str", &p->type_str, e);
 	if (rc)
 		return rc;
-	if (hlen > sizeof(hdr))
+	/* Offsets can come from the target (_Py_DebugOffsets): each field
+	 * must lie in the bytes read for it. */
+	if (hlen > sizeof(hdr) || L->unicode.ascii_data < 0 ||
+	    L->unicode.ascii_data > L->unicode.compact_data ||
+	    L->unicode.length < 0 || L->unicode.length + 8 >
+	    L->unicode.ascii_data || L->unicode.state < 0 ||
+	    L->unicode.state + 4 > L->unicode.ascii_data)
 		return err_set(e, SS_EBADBUILD, "bad unicode layout");
 	/* A short ASCII string can end before hlen: read what we need. */
 	rc = mem_read(p->mem, obj, hdr, (size_t)L->unicode.ascii_data, e);

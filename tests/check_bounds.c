@@ -552,6 +552,24 @@ START_TEST(test_debug_offsets_fields_fit)
 }
 END_TEST
 
+/* A 3.10 f_lasti counts 2-byte units: a huge one must not overflow when
+ * made a byte offset (found by the fuzzers: UBSan in py_frame_lasti). */
+START_TEST(test_lasti_overflow)
+{
+	static struct py_proc p;
+	uint8_t frame[1024] = { 0 };
+	int32_t lasti = 2000180736;
+
+	p.L = *layout_builtin(3, 10);
+	ck_assert_int_eq(p.L.frame.kind, LAYOUT_FRAME_OBJECT);
+	memcpy(frame + p.L.frame.lasti, &lasti, sizeof(lasti));
+	ck_assert_int_eq(py_frame_lasti(&p, frame, 0, NULL), -1);
+	lasti = 21;
+	memcpy(frame + p.L.frame.lasti, &lasti, sizeof(lasti));
+	ck_assert_int_eq(py_frame_lasti(&p, frame, 0, NULL), 42);
+}
+END_TEST
+
 static Suite *bounds_suite(void)
 {
 	Suite *s = suite_create("bounds");
@@ -564,6 +582,7 @@ static Suite *bounds_suite(void)
 	tcase_add_loop_test(tc, test_huge_lengths, 0, 3 * NVERSIONS);
 	tcase_add_test(tc, test_locals_of_unreadable_frame);
 	tcase_add_test(tc, test_debug_offsets_fields_fit);
+	tcase_add_test(tc, test_lasti_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }
