@@ -29,6 +29,8 @@ import json
 import os
 import re
 
+from frames_check import escape_text as escaped
+
 THREAD_NAME_MAX = 1024   # pystructs/threads.c
 TASK_NAME_MAX = 1024     # pystructs/asyncio.c
 CODE_NAME_MAX = 4096     # pystructs/code.h (PY_CODE_NAME_MAX)
@@ -60,22 +62,6 @@ def expected_record(record):
             f["function"] = shown(f["function"], CODE_NAME_MAX)
             f["filename"] = shown(f["filename"], CODE_NAME_MAX)
     return rec
-
-
-def escaped(s):
-    """What escape_text() prints for a name as snakescope holds it."""
-    out = []
-    for ch in s:
-        c = ord(ch)
-        if c < 0x20 or c == 0x7f:
-            out.append("\\x%02x" % c)
-        elif ch == "\\":
-            out.append("\\\\")
-        elif 0x80 <= c < 0xa0:
-            out.append("".join("\\x%02x" % b for b in ch.encode("utf-8")))
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def text_problems(what, raw, threads=None):
