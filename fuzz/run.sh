@@ -59,7 +59,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$srcdir/common" "$srcdir/memreader" \
 	rebuild_all=true
 fi
 objs=""
-: >"$out/todo"
+: >"$out/stale"
 for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/pystructs/*.c \
 	   "$srcdir"/attach/proc.c "$srcdir"/attach/syscalls.c \
 	   "$srcdir"/fuzz/harness.c; do
@@ -70,13 +70,13 @@ for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/pystructs/*.c 
 	obj=$out/obj/${name%.c}.o
 	objs="$objs $obj"
 	if $rebuild_all || [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
-		echo "$src $obj" >>"$out/todo"
+		echo "$src $obj" >>"$out/stale"
 	fi
 done
 # Two compilers at a time (the machines here have two cores).
 # shellcheck disable=SC2086
 xargs -r -n 2 -P 2 sh -c '"$0" '"$(echo $CFLAGS)"' -c "$1" -o "$2"' \
-	"$clang" <"$out/todo"
+	"$clang" <"$out/stale"
 rm -f "$stamp"
 # shellcheck disable=SC2086
 ar rcs "$stamp" $objs

@@ -39,6 +39,9 @@ import sys
 import tempfile
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import native_id  # noqa: E402
+
 try:
     from time import monotonic
 except ImportError:             # Python 2.7: CLOCK_MONOTONIC via libc
@@ -64,17 +67,6 @@ SOURCE = """def gen_%06d(period):
     return gen
 """
 BODY_LINES = (1, 6)
-
-
-def native_id():
-    get = getattr(threading, "get_native_id", None)
-    if get is not None:
-        return get()
-    try:
-        import ctypes
-        return ctypes.CDLL(None).syscall(186)     # gettid, x86-64
-    except Exception:
-        return None
 
 
 def by_exec(n):

@@ -19,6 +19,9 @@ import json
 import os
 import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _record import native_id  # noqa: E402
 import time
 
 try:
@@ -27,17 +30,6 @@ except ImportError:             # Python 2
     from thread import get_ident
 
 started = [0]
-
-
-def native_id():
-    get = getattr(threading, "get_native_id", None)
-    if get is not None:
-        return get()
-    try:
-        import ctypes
-        return ctypes.CDLL(None).syscall(186)     # gettid, x86-64
-    except Exception:
-        return None
 
 
 def thread_body(n):
