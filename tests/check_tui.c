@@ -619,6 +619,47 @@ START_TEST(test_screen_lines_equal)
 }
 END_TEST
 
+/* Threads that come and go by the thousand (a churning pool): the exited
+ * ones, and those whose TID is unknown, must not push the live ones out of
+ * sight, whichever way the table is sorted. */
+START_TEST(test_view_threads_live_first)
+{
+	struct tui_model m;
+	struct tui_view v;
+	struct py_sample s = { 0 };
+	/* main (TID 100), the live "?" ones, then the exited ones, the
+	 * known TID first; reversed, "?" still after the known TIDs */
+	uint64_t want_asc[] = { 1, 5, 6, 4, 2, 3 };
+	uint64_t want_desc[] = { 1, 6, 5, 4, 3, 2 };
+
+	tui_model_init(&m);
+	sample_clear(&s);
+	sample_thread(&s, 2, -1, NULL, false, stack_cold, 3);
+	sample_thread(&s, 3, -1, NULL, false, stack_cold, 3);
+	sample_thread(&s, 4, 5, "gone", false, stack_cold, 3);
+	round_of(&m, &s);
+	sample_clear(&s);
+	sample_thread(&s, 5, -1, NULL, false, stack_cold, 3); /* live, "?" */
+	sample_thread(&s, 1, 100, "MainThread", true, stack_hot, 3);
+	sample_thread(&s, 6, -1, NULL, false, stack_cold, 3);
+	round_of(&m, &s);
+	tui_view_init(&v);
+	tui_view_update(&v, &m, 0, 0);
+	ck_assert_uint_eq(v.pane[TUI_PANE_THREADS].nrows, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_uint_eq(m.threads[v.thread_rows[i]].thread_id,
+				  want_asc[i]);
+	v.thread_desc = true;
+	tui_view_update(&v, &m, 0, 0);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_uint_eq(m.threads[v.thread_rows[i]].thread_id,
+				  want_desc[i]);
+	tui_view_release(&v);
+	tui_model_release(&m);
+	py_sample_release(&s);
+}
+END_TEST
+
 static Suite *tui_suite(void)
 {
 	Suite *s = suite_create("tui");
@@ -631,6 +672,7 @@ static Suite *tui_suite(void)
 	tcase_add_test(tc, test_model_cpu);
 	tcase_add_test(tc, test_view_sort_filter);
 	tcase_add_test(tc, test_view_threads_and_drill);
+	tcase_add_test(tc, test_view_threads_live_first);
 	tcase_add_test(tc, test_view_layout_click);
 	tcase_add_test(tc, test_screen_render);
 	tcase_add_test(tc, test_screen_hostile_names);

@@ -106,6 +106,11 @@ static int cmp_threads(const void *pa, const void *pb, void *arg)
 	const struct tui_thread *b = &c->m->threads[*(const uint32_t *)pb];
 	int r = 0;
 
+	/* Whatever the sort, the live threads come first: when threads come
+	 * and go by the thousand, the exited ones must not push the live
+	 * ones out of sight. */
+	if (a->alive != b->alive)
+		return a->alive ? -1 : 1;
 	switch (c->v->thread_sort) {
 	case TUI_TCOL_NAME:
 		r = cmp_str(a->name, b->name);
@@ -124,7 +129,11 @@ static int cmp_threads(const void *pa, const void *pb, void *arg)
 	default:
 		break;
 	}
-	if (!r) /* ties, and the TID column: by TID, then first sight */
+	/* Ties, and the TID column: by TID, then first sight; an unknown
+	 * TID ("?") goes last either way. */
+	if (!r && (a->native_id > 0) != (b->native_id > 0))
+		return a->native_id > 0 ? -1 : 1;
+	if (!r)
 		r = a->native_id != b->native_id ?
 		    (a->native_id < b->native_id ? -1 : 1) :
 		    cmp_u64(*(const uint32_t *)pa, *(const uint32_t *)pb);
