@@ -40,6 +40,7 @@
 #define AWAITER_DEPTH 8         /* futures between two tasks */
 #define TIMERS_MAX (1u << 20)   /* scheduled handles of one loop */
 #define CHILDREN_MAX 100000     /* children of one gather / group */
+#define TASK_MAX_SIZE 512       /* bytes of a C Task (3.14: 200) */
 
 enum fut_kind {
 	FK_OTHER = 0,
@@ -193,12 +194,33 @@ static uint64_t attr(struct actx *a, uint64_t obj, const char *name)
 	return v;
 }
 
+/* How much of a C future read_future() reads: up to the end of the last
+ * future field, wherever the layout (or the 3.14+ debug words) put it. */
+static size_t fut_read_size(const struct py_layout *L)
+{
+	const int ends[][2] = {
+		{ L->asyncio.fut_state, 4 },
+		{ L->asyncio.fut_loop, 8 },
+		{ L->asyncio.fut_callback, 8 },
+		{ L->asyncio.fut_callbacks, 8 },
+		{ L->asyncio.fut_awaited_by, 8 },
+		{ L->asyncio.fut_awaited_by_is_set, 1 },
+	};
+	size_t size = 0;
+
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (ends[i][0] != LAYOUT_NONE &&
+		    (size_t)ends[i][0] + (size_t)ends[i][1] > size)
+			size = (size_t)ends[i][0] + (size_t)ends[i][1];
+	return size;
+}
+
 /* Read a future or task (kind already classified). */
 static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
 		    struct err *e)
 {
 	const struct py_layout *L = &a->p->L;
-	uint8_t buf[512];
+	uint8_t buf[TASK_MAX_SIZE];
 	int32_t state;
 	size_t size;
 	int rc;
@@ -230,10 +252,10 @@ static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
 			       "%u.%u", L->major, L->minor);
 	/* A plain future is smaller than a task: read only the future's
 	 * fields (3.14+ put awaited_by_is_set after the state). */
-	size = (size_t)L->asyncio.fut_state + 4;
-	if (L->asyncio.fut_awaited_by_is_set != LAYOUT_NONE &&
-	    (size_t)L->asyncio.fut_awaited_by_is_set + 1 > size)
-		size = (size_t)L->asyncio.fut_awaited_by_is_set + 1;
+	size = fut_read_size(L);
+	if (size > (size_t)L->asyncio.task_size)
+		return err_set(e, SS_EUNSUPPORTED, "Future fields past the "
+			       "Task's %d bytes", L->asyncio.task_size);
 	rc = mem_read(a->p->mem, addr, buf, f->kind == FK_CTASK ?
 		      (size_t)L->asyncio.task_size : size, e);
 	if (rc)
@@ -245,7 +267,10 @@ static int fut_read(struct actx *a, uint64_t addr, int kind, struct fut *f,
 	f->callbacks = py_rd64(buf, L->asyncio.fut_callbacks);
 	if (L->asyncio.fut_awaited_by != LAYOUT_NONE) {
 		f->awaited_by = py_rd64(buf, L->asyncio.fut_awaited_by);
-		f->awaited_by_is_set = buf[L->asyncio.fut_awaited_by_is_set];
+		f->awaited_by_is_set =
+			L->asyncio.fut_awaited_by_is_set != LAYOUT_NONE ?
+			buf[L->asyncio.fut_awaited_by_is_set] != 0 :
+			f->awaited_by != 0;
 	}
 	if (f->kind == FK_CTASK) {
 		f->waiter = py_rd64(buf, L->asyncio.task_fut_waiter);
@@ -1118,20 +1143,30 @@ static int task_cmp(const void *x, const void *y)
 
 /* ---- entry points ------------------------------------------------- */
 
+/* Does a field of 'width' bytes at offset 'off' fit in a struct of 'size'? */
+static bool field_fits(uint64_t off, uint64_t width, uint64_t size)
+{
+	return off <= size && width <= size - off;
+}
+
 bool py_asyncio_debug_apply(struct py_layout *L,
 			    const uint64_t w[ASYNCIO_DEBUG_WORDS])
 {
 	/* task{size, name, awaited_by, is_task, awaited_by_is_set, coro,
 	 * node}, interp{size, tasks_head}, thread{size, running_loop,
-	 * running_task, tasks_head} */
+	 * running_task, tasks_head}.  The words come from the target:
+	 * every field must lie whole inside its struct, and a task inside
+	 * the buffer read_future() reads it into. */
 	uint64_t tsize = w[0], isize = w[7], ssize = w[9];
 
-	if (tsize < 64 || tsize > 512 || isize > (1u << 24) || ssize > 65536)
+	if (tsize < 64 || tsize > TASK_MAX_SIZE || isize > (1u << 24) ||
+	    ssize > 65536)
 		return false;
-	for (int i = 1; i <= 6; i++)
-		if (w[i] >= tsize)
-			return false;
-	if (w[8] >= isize || w[10] >= ssize || w[11] >= ssize || w[12] >= ssize)
+	if (!field_fits(w[1], 8, tsize) || !field_fits(w[2], 8, tsize) ||
+	    !field_fits(w[3], 1, tsize) || !field_fits(w[4], 1, tsize) ||
+	    !field_fits(w[5], 8, tsize) || !field_fits(w[6], 16, tsize) ||
+	    !field_fits(w[8], 16, isize) || !field_fits(w[10], 8, ssize) ||
+	    !field_fits(w[11], 8, ssize) || !field_fits(w[12], 16, ssize))
 		return false;
 	L->asyncio.task_size = (int)tsize;
 	L->asyncio.task_name = (int)w[1];

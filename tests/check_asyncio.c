@@ -11,6 +11,7 @@
 
 #include "tests/check_main.h"
 #include "pystructs/asyncio.h"
+#include "pystructs/layout.h"
 #include "pystructs/object.h"
 #include "tests/image.h"
 
@@ -252,6 +253,55 @@ START_TEST(test_awaiter_outside_snapshot)
 }
 END_TEST
 
+/* ---- 3.14+ debug words ------------------------------------------- */
+
+/* The _AsyncioDebug words come from the target: a field that does not lie
+ * whole inside its struct (or a task bigger than read_future's buffer) is
+ * refused, and the layout is left as it was. */
+START_TEST(test_debug_words_bounds)
+{
+	/* task{size, name, awaited_by, is_task, awaited_by_is_set, coro,
+	 * node}, interp{size, tasks_head}, thread{size, running_loop,
+	 * running_task, tasks_head}: 3.14's own values */
+	static const uint64_t good[ASYNCIO_DEBUG_WORDS] = {
+		168, 136, 96, 108, 109, 128, 152, 12000, 10880, 1200, 864,
+		872, 880 };
+	/* each field moved to where its last byte is past its struct */
+	static const struct {
+		int word;
+		uint64_t value;
+	} bad[] = {
+		{ 0, 513 }, { 0, 63 }, { 1, 161 }, { 2, 161 }, { 3, 168 },
+		{ 4, 168 }, { 5, 161 }, { 6, 153 }, { 8, 11985 },
+		{ 10, 1193 }, { 11, 1193 }, { 12, 1185 }, { 1, UINT64_MAX },
+		{ 6, UINT64_MAX - 8 }, { 7, 1u << 25 }, { 9, 65537 },
+	};
+	const struct py_layout *L314 = layout_builtin(3, 14);
+	struct py_layout L = *L314;
+	uint64_t w[ASYNCIO_DEBUG_WORDS];
+
+	ck_assert(py_asyncio_debug_apply(&L, good));
+	ck_assert_int_eq(L.asyncio.task_size, 168);
+	ck_assert_int_eq(L.asyncio.task_node, 152);
+	ck_assert_int_eq(L.asyncio.ts_tasks_head, 880);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(w, good, sizeof(w));
+		w[bad[i].word] = bad[i].value;
+		L = *L314;
+		L.asyncio.task_size = 1; /* a mark: must stay */
+		ck_assert_msg(!py_asyncio_debug_apply(&L, w), "case %zu", i);
+		ck_assert_int_eq(L.asyncio.task_size, 1);
+	}
+	/* the largest task read_future() can hold, fields at its very end */
+	memcpy(w, good, sizeof(w));
+	w[0] = 512;
+	w[1] = w[5] = 504;
+	w[3] = w[4] = 511;
+	w[6] = 496;
+	ck_assert(py_asyncio_debug_apply(&L, w));
+}
+END_TEST
+
 static Suite *asyncio_suite(void)
 {
 	Suite *s = suite_create("asyncio");
@@ -261,6 +311,7 @@ static Suite *asyncio_suite(void)
 	tcase_add_test(tc, test_cycles);
 	tcase_add_test(tc, test_long_chain_no_cycle);
 	tcase_add_test(tc, test_awaiter_outside_snapshot);
+	tcase_add_test(tc, test_debug_words_bounds);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
