@@ -81,6 +81,8 @@ struct recorder {
 	struct strbuf line;
 	uint64_t start;
 	unsigned long samples, errors, torn;
+	struct err first_error; /* said when it happens, and at the end */
+	bool tty;               /* a progress line is on stderr */
 };
 
 /* Is this thread wanted (see --idle, --gil)?  Before its stack is read. */
@@ -237,6 +239,22 @@ static void scan_children(struct recorder *r)
 	}
 }
 
+/* A sample of tg failed (the process is still there): count it, and say
+ * the first failure at once, so that one that will not go away (another
+ * tracer holds the process, --pause) does not pass unnoticed. */
+static void sample_failed(struct recorder *r, const struct target *tg,
+			  const struct err *e)
+{
+	if (r->errors++)
+		return;
+	r->first_error = *e;
+	if (r->tty)
+		fputs("\r\033[K", stderr);
+	report_warning("process %d: a sample failed: %s; later failures "
+		       "are counted, not shown", (int)tg->pid,
+		       e->msg[0] ? e->msg : err_describe(e->code));
+}
+
 static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 {
 	struct pause pz;
@@ -250,7 +268,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 			if (proc_gone(tg->pid))
 				tg->gone = true;
 			else
-				r->errors++;
+				sample_failed(r, tg, &e);
 			return;
 		}
 	}
@@ -261,7 +279,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 		if (rc == SS_EEXITED || proc_gone(tg->pid))
 			tg->gone = true;
 		else
-			r->errors++;
+			sample_failed(r, tg, &e);
 		return;
 	}
 	drop_torn(r);
@@ -288,6 +306,8 @@ static void record_loop(struct recorder *r)
 	uint64_t period = o->rate > 0 ? (uint64_t)(NS / o->rate) : 0;
 	uint64_t next = r->start, last_scan = r->start, last_progress = r->start;
 	bool tty = o->progress && isatty(STDERR_FILENO);
+
+	r->tty = tty;
 
 	while (!stop_signal) {
 		uint64_t t = clock_mono_ns();
@@ -397,6 +417,11 @@ int record_run(pid_t pid, const struct record_opts *o)
 	}
 	if (r.out != stdout)
 		fclose(r.out);
+	/* The summary stays the last line. */
+	if (r.errors > 1)
+		report_error("the first of the %lu failed samples: %s", r.errors,
+			     r.first_error.msg[0] ? r.first_error.msg :
+			     err_describe(r.first_error.code));
 	fprintf(stderr, "snakescope: %lu samples in %.2f s (%.1f/s%s), %lu "
 		"errors, %lu torn reads%s; %s\n", r.samples, secs,
 		secs > 0 ? r.samples / secs : 0.0,

@@ -1448,6 +1448,19 @@ def check_traced(report, t):
             problems.append("target stopped: %s" % task_states(t.pid))
         report.check("target traced by another process: dump --no-pause "
                      "works", problems)
+        res = snakescope("record", "--pause", "-d", "0.3", "-o", os.devnull,
+                         t.pid)
+        problems = expect_exit(res, [EXIT_OK])
+        for pat in (r"^snakescope: warning: process %d: a sample failed: "
+                    r".*traced by process %d \(python" % (t.pid, tracer.pid),
+                    r"^snakescope: the first of the \d+ failed samples: "
+                    r".*--no-pause\)$"):
+            if not problems and not re.search(pat, res.text_err, re.M):
+                problems.append("stderr should match /%s/, got: %r"
+                                % (pat, res.text_err))
+        report.check("target traced by another process: record --pause "
+                     "says why its samples fail, at once and at the end",
+                     problems)
     finally:
         kill(tracer)
 
