@@ -44,6 +44,15 @@ static bool is_nul_pair(const unsigned char *s)
 	return s[0] == 0xc0 && s[1] == 0x80;
 }
 
+/* A lone surrogate carried inside a C string (see escape.h): its code
+ * point, or 0. */
+static unsigned surrogate_at(const unsigned char *s)
+{
+	if (s[0] != 0xed || s[1] < 0xa0 || s[1] > 0xbf || (s[2] & 0xc0) != 0x80)
+		return 0;
+	return 0xd000u | (unsigned)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+}
+
 static void escape(struct strbuf *sb, const char *str, bool double_bs)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -54,6 +63,9 @@ static void escape(struct strbuf *sb, const char *str, bool double_bs)
 		if (is_nul_pair(s)) {
 			strbuf_addstr(sb, "\\x00");
 			s += 2;
+		} else if (n == 0 && surrogate_at(s)) {
+			strbuf_addf(sb, "\\u%04x", surrogate_at(s));
+			s += 3;
 		} else if (n == 0) {
 			add_hex(sb, *s++);
 		} else if (n == 1) {
@@ -101,6 +113,11 @@ void escape_json(struct strbuf *sb, const char *str)
 		if (is_nul_pair(s)) {
 			strbuf_addstr(sb, "\\u0000");
 			s += 2;
+			continue;
+		}
+		if (n == 0 && surrogate_at(s)) {
+			strbuf_addf(sb, "\\u%04x", surrogate_at(s));
+			s += 3;
 			continue;
 		}
 		if (n == 0) {

@@ -3,8 +3,12 @@
  *
  * Names read from the target (thread, function, file names) may contain
  * terminal control sequences, newlines or invalid UTF-8.  Writers never
- * print them raw.  A NUL inside a name is carried in the C string as the
- * overlong pair C0 80 and printed as \x00 (JSON: \u0000).
+ * print them raw.  Two code points a Python str may hold are carried in
+ * the C string outside UTF-8 (see py_str_read) and printed as Python
+ * escapes them: a NUL as the overlong pair C0 80, printed \x00 (JSON:
+ * \u0000), and a lone surrogate as its WTF-8 form ED A0 80..ED BF BF,
+ * printed \udcff (JSON: \udcff, which JSON readers give back as the same
+ * lone surrogate).
  */
 #ifndef SNAKESCOPE_ESCAPE_H
 #define SNAKESCOPE_ESCAPE_H
@@ -14,7 +18,8 @@
 #include "common/strbuf.h"
 
 /* Append s for a terminal: valid UTF-8 passes; C0/C1 controls, DEL and
- * invalid bytes become \xNN escapes; backslash doubles. */
+ * invalid bytes become \xNN escapes, a carried surrogate \uXXXX;
+ * backslash doubles. */
 void escape_text(struct strbuf *sb, const char *s);
 
 /* The same for a Python repr, already escaped by its own rules: its
@@ -22,7 +27,7 @@ void escape_text(struct strbuf *sb, const char *s);
 void escape_repr(struct strbuf *sb, const char *s);
 
 /* Append s as a JSON string literal, quotes included.  Invalid UTF-8
- * becomes U+FFFD; NULL becomes null. */
+ * becomes U+FFFD, a carried surrogate \uXXXX; NULL becomes null. */
 void escape_json(struct strbuf *sb, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */

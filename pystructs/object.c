@@ -226,8 +226,8 @@ static int str_view(struct py_proc *p, uint64_t obj, struct str_view *v,
 
 static void put_utf8(char *out, size_t *pos, uint32_t c)
 {
-	if (c >= 0xd800 && c <= 0xdfff)
-		c = 0xfffd; /* lone surrogate (e.g. surrogateescape) */
+	/* A lone surrogate (U+D800..U+DFFF) takes the three-byte branch:
+	 * its WTF-8 form (see py_str_read). */
 	if (c > 0x10ffff)
 		c = 0xfffd;
 	if (c == 0) {

@@ -40,9 +40,11 @@ int py_type_of(struct py_proc *p, uint64_t obj, uint64_t *type,
 /*
  * Decode a str object to UTF-8 in a malloc'ed NUL-terminated buffer
  * (*out; caller frees); at most max_chars characters, and a string cut
- * there ends in "...".  Lone surrogates become U+FFFD.  An embedded NUL
- * becomes the pair C0 80 (as in Java's modified UTF-8), which the
- * writers print as \x00 or \u0000, so nothing after it is lost.
+ * there ends in "...".  Two code points that UTF-8 has no place for are
+ * carried so that nothing after them is lost and the writers can print
+ * them as Python would (see common/escape.h): an embedded NUL becomes the
+ * pair C0 80 (as in Java's modified UTF-8), a lone surrogate (from
+ * surrogateescape, say) its three-byte form ED A0 80..ED BF BF (WTF-8).
  */
 int py_str_read(struct py_proc *p, uint64_t obj, size_t max_chars,
 		char **out, size_t *len, struct err *e);

@@ -111,31 +111,6 @@ static uint64_t object(uint64_t type, size_t size)
 	return o;
 }
 
-struct fake_runtime {
-	uint64_t runtime, interp, ts[2];
-};
-
-/* A runtime with one interpreter and two threads, ts[1] -> ts[0]. */
-static struct fake_runtime make_runtime(void)
-{
-	const struct py_layout *L = im.L;
-	struct fake_runtime r;
-
-	r.runtime = image_alloc(&im, 4096);
-	r.interp = image_alloc(&im, 16384);
-	image_put64(&im, r.runtime + (uint64_t)L->runtime.interpreters_head,
-		    r.interp);
-	for (int i = 0; i < 2; i++) {
-		r.ts[i] = image_alloc(&im, (size_t)L->tstate.size);
-		image_put64(&im, r.ts[i] + (uint64_t)L->tstate.interp, r.interp);
-		image_put64(&im, r.ts[i] + (uint64_t)L->tstate.thread_id,
-			    0x7f0000001000ULL + (uint64_t)i);
-	}
-	image_put64(&im, r.interp + (uint64_t)L->interp.threads_head, r.ts[1]);
-	image_put64(&im, r.ts[1] + (uint64_t)L->tstate.next, r.ts[0]);
-	return r;
-}
-
 /* A frame of either kind running code at its first instruction. */
 static uint64_t make_frame(uint64_t code, uint64_t back)
 {
@@ -148,19 +123,6 @@ static uint64_t make_frame(uint64_t code, uint64_t back)
 		image_put64(&im, f + (uint64_t)L->frame.instr_ptr,
 			    code + (uint64_t)L->code.code_adaptive);
 	return f;
-}
-
-static void set_top_frame(uint64_t ts, uint64_t frame)
-{
-	const struct py_layout *L = im.L;
-
-	if (L->tstate.cframe_frame != LAYOUT_NONE) {
-		uint64_t cframe = image_alloc(&im, 64);
-
-		image_put64(&im, cframe + (uint64_t)L->tstate.cframe_frame, frame);
-		frame = cframe;
-	}
-	image_put64(&im, ts + (uint64_t)L->tstate.frame, frame);
 }
 
 static const uint8_t loc_table[] = { 0x80 | (13 << 3) | 7, 0x04 };
@@ -197,17 +159,17 @@ static void check_sampler(size_t max_frames)
 
 START_TEST(test_frame_points_to_itself)
 {
-	struct fake_runtime r;
+	struct image_runtime r;
 	struct snapshot *s;
 	struct err e;
 	uint64_t code, f;
 
 	setup_version(versions[_i].major, versions[_i].minor);
-	r = make_runtime();
+	r = image_runtime(&im);
 	code = make_code("spin");
 	f = make_frame(code, 0);
 	image_put64(&im, f + (uint64_t)im.L->frame.back, f);
-	set_top_frame(r.ts[0], f);
+	image_set_top_frame(&im, r.ts[0], f);
 	start(r.runtime);
 	s = snap_new();
 	err_clear(&e);
@@ -226,13 +188,13 @@ END_TEST
 
 START_TEST(test_thread_list_loops)
 {
-	struct fake_runtime r;
+	struct image_runtime r;
 	struct snapshot *s;
 	struct err e;
 
 	for (int shape = 0; shape < 2; shape++) {
 		setup_version(versions[_i].major, versions[_i].minor);
-		r = make_runtime();
+		r = image_runtime(&im);
 		/* ts[0] -> itself, or ts[1] -> ts[0] -> ts[1] */
 		image_put64(&im, r.ts[0] + (uint64_t)im.L->tstate.next,
 			    shape ? r.ts[1] : r.ts[0]);
@@ -252,14 +214,14 @@ END_TEST
 START_TEST(test_interp_list_loops)
 {
 	uint64_t interps[PY_MAX_INTERPS], other;
-	struct fake_runtime r;
+	struct image_runtime r;
 	struct snapshot *s;
 	struct err e;
 	size_t n;
 
 	for (int shape = 0; shape < 2; shape++) {
 		setup_version(versions[_i].major, versions[_i].minor);
-		r = make_runtime();
+		r = image_runtime(&im);
 		/* interp -> itself, or interp -> other -> interp */
 		other = image_alloc(&im, 16384);
 		image_put64(&im, r.interp + (uint64_t)im.L->interp.next,
@@ -285,14 +247,14 @@ END_TEST
 START_TEST(test_task_list_loops)
 {
 	unsigned minor = _i ? 15 : 14;
-	struct fake_runtime r;
+	struct image_runtime r;
 	struct snapshot *s;
 	struct snap_thread *t;
 	uint64_t head, task[2], node[2];
 
 	for (int shape = 0; shape < 2; shape++) {
 		setup_version(3, minor);
-		r = make_runtime();
+		r = image_runtime(&im);
 		for (int i = 0; i < 2; i++) {
 			task[i] = image_alloc(&im,
 					      (size_t)im.L->asyncio.task_size + 64);

@@ -52,7 +52,11 @@ START_TEST(test_escape_text)
 	CHECK_ESC(text_of, "a\nb\rc\td", "a\\x0ab\\x0dc\\x09d");
 	CHECK_ESC(text_of, "\xc2\x9b" "31m", "\\xc2\\x9b31m"); /* C1 CSI */
 	CHECK_ESC(text_of, "bad\xff\xfe", "bad\\xff\\xfe");
-	CHECK_ESC(text_of, "\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
+	/* A lone surrogate carried in its WTF-8 form (see py_str_read) */
+	CHECK_ESC(text_of, "\xed\xa0\x80", "\\ud800");
+	CHECK_ESC(text_of, "a\xed\xb3\xbf" "b", "a\\udcffb");
+	CHECK_ESC(text_of, "\xed\xa0", "\\xed\\xa0");
+	CHECK_ESC(text_of, "\xed\x9f\xbf", "\xed\x9f\xbf"); /* U+D7FF */
 	CHECK_ESC(text_of, "\xc0\xaf", "\\xc0\\xaf");          /* overlong */
 	CHECK_ESC(text_of, "back\\slash", "back\\\\slash");
 	CHECK_ESC(text_of, "\x7f", "\\x7f");
@@ -72,6 +76,8 @@ START_TEST(test_escape_json)
 	CHECK_ESC(json_of, NULL, "null");
 	CHECK_ESC(json_of, "nul\xc0\x80" "byte", "\"nul\\u0000byte\"");
 	CHECK_ESC(json_of, "\xc0", "\"\\ufffd\"");
+	CHECK_ESC(json_of, "s\xed\xb3\xbf", "\"s\\udcff\"");
+	CHECK_ESC(json_of, "\xed\xb3", "\"\\ufffd\\ufffd\"");
 }
 END_TEST
 

@@ -133,6 +133,44 @@ uint64_t image_code(struct image *im, const char *name, const char *file,
 	return c;
 }
 
+struct image_runtime image_runtime(struct image *im)
+{
+	const struct py_layout *L = im->L;
+	struct image_runtime r;
+
+	r.runtime = image_alloc(im, 4096);
+	r.interp = image_alloc(im, 16384);
+	image_put64(im, r.runtime + (uint64_t)L->runtime.interpreters_head,
+		    r.interp);
+	for (int i = 0; i < 2; i++) {
+		r.ts[i] = image_alloc(im, (size_t)L->tstate.size);
+		image_put64(im, r.ts[i] + (uint64_t)L->tstate.interp, r.interp);
+		image_put64(im, r.ts[i] + (uint64_t)L->tstate.thread_id,
+			    0x7f0000001000ULL + (uint64_t)i);
+		if (L->tstate.native_thread_id != LAYOUT_NONE)
+			image_put64(im, r.ts[i] +
+				    (uint64_t)L->tstate.native_thread_id,
+				    1000 + (uint64_t)i);
+	}
+	image_put64(im, r.interp + (uint64_t)L->interp.threads_head, r.ts[1]);
+	image_put64(im, r.ts[1] + (uint64_t)L->tstate.next, r.ts[0]);
+	return r;
+}
+
+void image_set_top_frame(struct image *im, uint64_t ts, uint64_t frame)
+{
+	const struct py_layout *L = im->L;
+
+	if (L->tstate.cframe_frame != LAYOUT_NONE) {
+		uint64_t cframe = image_alloc(im, 64);
+
+		image_put64(im, cframe + (uint64_t)L->tstate.cframe_frame,
+			    frame);
+		frame = cframe;
+	}
+	image_put64(im, ts + (uint64_t)L->tstate.frame, frame);
+}
+
 struct mem_reader *image_reader(struct image *im)
 {
 	struct mem_reader *m = mem_image_new();

@@ -48,6 +48,16 @@ uint64_t image_code(struct image *im, const char *name, const char *file,
 		    int firstlineno, const uint8_t *table, size_t tlen,
 		    size_t ncode_units);
 
+/* A runtime with one interpreter and two threads, newest first: ts[1] ->
+ * ts[0].  Thread ids are 0x7f0000001000 + i; native ids (3.8+) 1000 + i. */
+struct image_runtime {
+	uint64_t runtime, interp, ts[2];
+};
+struct image_runtime image_runtime(struct image *im);
+/* Make frame the top frame of thread state ts (through a cframe where the
+ * layout has one). */
+void image_set_top_frame(struct image *im, uint64_t ts, uint64_t frame);
+
 /* A reader over a copy of the image. */
 struct mem_reader *image_reader(struct image *im);
 

@@ -397,11 +397,14 @@ def compare_states(record, doc, opts=()):
 # text_frame_problems
 
 def escape_text(s):
-    """What cli/escape.c's escape_text() makes of a (valid UTF-8) string."""
+    """What common/escape.c's escape_text() makes of a string read from the
+    target: a lone surrogate is printed as Python escapes it."""
     out = []
     for ch in s:
         c = ord(ch)
-        if c < 0x20 or c == 0x7f:
+        if 0xd800 <= c <= 0xdfff:
+            out.append("\\u%04x" % c)
+        elif c < 0x20 or c == 0x7f:
             out.append("\\x%02x" % c)
         elif ch == "\\":
             out.append("\\\\")
