@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What `dump --native` costs: the pause, and native unwinding per thread,
-cold and warm.
+cold and warm; and the rate `record --native` reaches.
 
 usage: bench/bench-native.py [--runs N] [--interp PATH] [--threads LIST]
 
@@ -14,6 +14,9 @@ tables and libunwind's caches empty: the cost of a one-shot dump); the
 later ones are warm (what watch pays from its second dump on).  Printed:
 medians over --runs sessions of pause and resume (us, and us per
 thread), unwind cold and warm (us per thread), and the ratio cold/warm.
+Then, per T, the samples a second of `record --rate max --idle -d 1`
+with --native and with --pause (Python stacks only, also paused), medians
+over --runs, and their ratio.
 """
 import argparse
 import os
@@ -61,6 +64,20 @@ def session(snakescope, pid):
             for m in TIMING.finditer(p.stderr)]
 
 
+SUMMARY = re.compile(r"(\d+) samples in ([\d.]+) s")
+
+
+def record_rate(snakescope, pid, mode):
+    p = subprocess.run([snakescope, "record", mode, "--idle", "--rate", "max",
+                        "-d", "1", "-o", os.devnull, str(pid)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True)
+    m = SUMMARY.search(p.stderr)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(p.stderr)
+    return int(m.group(1)) / float(m.group(2))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
@@ -74,6 +91,7 @@ def main():
     print("%7s %8s %10s %10s %10s %12s %12s %10s" % (
         "threads", "OS thr", "pause us", "pause/thr", "resume us",
         "cold us/thr", "warm us/thr", "cold/warm"))
+    rates = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in [int(x) for x in args.threads.split(",")]:
             script = os.path.join(tmp, "native_bench_%d.py" % n)
@@ -102,9 +120,23 @@ def main():
                     n, nthreads, mp, mp / nthreads,
                     statistics.median(resume), mc, mw, mc / mw))
                 sys.stdout.flush()
+                native = statistics.median(
+                    record_rate(snakescope, proc.pid, "--native")
+                    for _ in range(args.runs))
+                paused = statistics.median(
+                    record_rate(snakescope, proc.pid, "--pause")
+                    for _ in range(args.runs))
+                rates.append((n, native, paused))
             finally:
                 proc.kill()
                 proc.wait()
+    print()
+    print("record --rate max --idle, samples/s (medians of %d)" % args.runs)
+    print("%7s %12s %12s %12s" % ("threads", "--native", "--pause",
+                                  "pause/native"))
+    for n, native, paused in rates:
+        print("%7d %12.1f %12.1f %12.1f" % (n, native, paused,
+                                            paused / native))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "pystructs/native.h"
 #include "pystructs/sampler.h"
 
 #include <errno.h>
@@ -53,6 +54,13 @@ static const char record_usage[] =
 	"  --gil                only sample the thread holding the GIL\n"
 	"  --pause              stop the process for each sample (exact, but\n"
 	"                       slows it down); by default it runs on\n"
+	"  --native             whole stacks: each thread's C frames\n"
+	"                       (libraries, extensions, the kernel's entry)\n"
+	"                       with its Python frames in place; pauses the\n"
+	"                       process for each sample, like --pause, and\n"
+	"                       also counts threads that run no Python\n"
+	"  --native-all         the same, keeping the interpreter's own C\n"
+	"                       frames (the evaluation loop, calls, the GIL)\n"
 	"  --subprocesses       also sample its child processes that run\n"
 	"                       Python, as they come and go\n"
 	"  -h, --help           show this help\n"
@@ -83,6 +91,14 @@ struct recorder {
 	unsigned long samples, errors, torn;
 	struct err first_error; /* said when it happens, and at the end */
 	bool tty;               /* a progress line is on stderr */
+	/* --native: every distinct (function, file) of the stacks, keyed
+	 * for the profile as the sampler keys code objects */
+	struct name_key {
+		uint64_t hash;
+		char *function, *filename;
+		uint32_t key; /* 0: empty slot */
+	} *keys;
+	size_t keys_cap, nkeys;
 };
 
 /* Is this thread wanted (see --idle, --gil)?  Before its stack is read. */
@@ -123,6 +139,8 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 		target_free(tg);
 		return NULL;
 	}
+	if (o->native)
+		return tg; /* each sample is a whole snapshot */
 	proc_tasks(pid, &tids, &ntids, NULL);
 	so.keep = keep_thread;
 	so.keep_arg = tg;
@@ -166,9 +184,10 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 			strbuf_addstr(sb, ",\"file\":");
 			escape_json(sb, f->filename);
 			if (f->line >= 0)
-				strbuf_addf(sb, ",\"line\":%d}", f->line);
+				strbuf_addf(sb, ",\"line\":%d", f->line);
 			else
-				strbuf_addstr(sb, ",\"line\":null}");
+				strbuf_addstr(sb, ",\"line\":null");
+			strbuf_addstr(sb, f->native ? ",\"native\":true}" : "}");
 		}
 		strbuf_addstr(sb, "]}\n");
 		fwrite(sb->buf, 1, sb->len, r->out);
@@ -239,6 +258,172 @@ static void scan_children(struct recorder *r)
 	}
 }
 
+/* ---- --native ------------------------------------------------------ */
+
+static uint64_t name_hash(const char *function, const char *filename)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (const char *s = function; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* not a byte of UTF-8 */
+	for (const char *s = filename; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct name_key *key_slot(struct name_key *slots, size_t cap,
+				 uint64_t hash, const char *function,
+				 const char *filename)
+{
+	size_t i = (size_t)hash & (cap - 1);
+
+	while (slots[i].key && (slots[i].hash != hash ||
+				strcmp(slots[i].function, function) ||
+				strcmp(slots[i].filename, filename)))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+/* The profile's key of frames named (function, filename): one per name
+ * for the whole recording, as the sampler's code keys are.  The entry's
+ * strings are copies that live as long as the recording; the entry itself
+ * moves at the next insertion. */
+static const struct name_key *name_key(struct recorder *r,
+				       const char *function,
+				       const char *filename)
+{
+	uint64_t h = name_hash(function, filename);
+	struct name_key *k;
+
+	if (2 * (r->nkeys + 1) > r->keys_cap) {
+		size_t cap = r->keys_cap ? 2 * r->keys_cap : 1024;
+		struct name_key *slots = xcalloc(cap, sizeof(*slots));
+
+		for (size_t i = 0; i < r->keys_cap; i++)
+			if (r->keys[i].key)
+				*key_slot(slots, cap, r->keys[i].hash,
+					  r->keys[i].function,
+					  r->keys[i].filename) = r->keys[i];
+		free(r->keys);
+		r->keys = slots;
+		r->keys_cap = cap;
+	}
+	k = key_slot(r->keys, r->keys_cap, h, function, filename);
+	if (!k->key) {
+		k->hash = h;
+		k->function = xstrdup(function);
+		k->filename = xstrdup(filename);
+		k->key = (uint32_t)++r->nkeys;
+	}
+	return k;
+}
+
+static void keys_release(struct recorder *r)
+{
+	for (size_t i = 0; i < r->keys_cap; i++) {
+		free(r->keys[i].function);
+		free(r->keys[i].filename);
+	}
+	free(r->keys);
+}
+
+static void add_frame(struct recorder *r, const char *function,
+		      const char *filename, int line, bool native)
+{
+	struct py_sample *s = &r->sample;
+	const struct name_key *k = name_key(r, function, filename);
+	struct py_sample_frame *f;
+
+	s->frames = xgrow(s->frames, &s->frames_cap, s->nframes + 1,
+			  sizeof(*s->frames));
+	f = &s->frames[s->nframes++];
+	f->code_key = k->key;
+	f->line = line;
+	f->first_line = -1;
+	f->function = k->function;
+	f->filename = k->filename;
+	f->native = native;
+}
+
+/* Is this thread of a --native snapshot wanted (see keep_thread)?  Its
+ * state was read before the pause. */
+static bool keep_snap_thread(const struct record_opts *o,
+			     const struct snap_thread *t)
+{
+	if (o->gil)
+		return t->holds_gil;
+	return o->idle || t->holds_gil || t->os.state == 'R';
+}
+
+/* r->sample from a --native snapshot: each wanted thread's whole stack as
+ * the dump shows it, innermost first; a note in it ("unwinding stopped")
+ * becomes a frame of its own, in brackets.  Thread names stay the
+ * snapshot's: valid until it is freed. */
+static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
+{
+	struct py_sample *s = &r->sample;
+	struct strbuf note;
+
+	s->nthreads = s->nframes = 0;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		const struct snap_thread *t = &snap->threads[i];
+		struct py_sample_thread *st;
+
+		if (!keep_snap_thread(r->o, t))
+			continue;
+		s->threads = xgrow(s->threads, &s->threads_cap, s->nthreads + 1,
+				   sizeof(*s->threads));
+		st = &s->threads[s->nthreads++];
+		memset(st, 0, sizeof(*st));
+		/* a thread without Python has no ident: its TID stands in */
+		st->thread_id = t->native_only ? (uint64_t)t->native_id :
+			t->thread_id;
+		st->native_id = t->native_id;
+		st->name = t->name;
+		st->interp_id = t->interp_id;
+		st->holds_gil = t->holds_gil;
+		st->truncated = t->truncated;
+		st->first = s->nframes;
+		for (size_t k = 0; k < t->nnative; k++) {
+			const struct snap_native *n = &t->native[k];
+
+			if (!py_native_shown(t, k, r->o->native_all))
+				continue;
+			if (n->kind == SNAP_STACK_PYTHON && n->py < t->nframes)
+				add_frame(r, t->frames[n->py].function,
+					  t->frames[n->py].filename,
+					  t->frames[n->py].line, false);
+			else if (n->kind == SNAP_STACK_NATIVE)
+				add_frame(r, n->function ? n->function : "??",
+					  n->library ? n->library : "??", -1,
+					  true);
+			else if (n->kind == SNAP_STACK_MARK && n->note) {
+				strbuf_init(&note);
+				strbuf_addf(&note, "[%s]", n->note);
+				add_frame(r, note.buf, "snakescope", -1, true);
+				strbuf_release(&note);
+			}
+		}
+		st->nframes = s->nframes - st->first;
+	}
+}
+
+/* One --native sample of tg: a whole snapshot, paused. */
+static int sample_native(struct recorder *r, struct target *tg,
+			 struct snapshot **snap, struct err *e)
+{
+	struct inspect_opts io = { 0 };
+	int rc;
+
+	io.pause = true;
+	io.native = true;
+	rc = inspect_snapshot(tg->is, &io, snap, e);
+	if (!rc)
+		sample_of_snapshot(r, *snap);
+	return rc;
+}
+
 /* A sample of tg failed (the process is still there): count it, and say
  * the first failure at once, so that one that will not go away (another
  * tracer holds the process, --pause) does not pass unnoticed. */
@@ -257,12 +442,22 @@ static void sample_failed(struct recorder *r, const struct target *tg,
 
 static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 {
+	struct snapshot *snap = NULL;
 	struct pause pz;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
-	if (r->o->pause) {
+	if (r->o->native) {
+		rc = sample_native(r, tg, &snap, &e);
+		if (rc) {
+			if (rc == SS_EEXITED || proc_gone(tg->pid))
+				tg->gone = true;
+			else
+				sample_failed(r, tg, &e);
+			return;
+		}
+	} else if (r->o->pause) {
 		rc = pause_target(tg->pid, &pz, &e);
 		if (rc) {
 			if (proc_gone(tg->pid))
@@ -272,8 +467,9 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 			return;
 		}
 	}
-	rc = py_sampler_take(tg->sampler, t, &r->sample, &e);
-	if (r->o->pause)
+	if (!r->o->native)
+		rc = py_sampler_take(tg->sampler, t, &r->sample, &e);
+	if (r->o->pause && !r->o->native)
 		pause_resume(&pz);
 	if (rc) {
 		if (rc == SS_EEXITED || proc_gone(tg->pid))
@@ -287,6 +483,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 		json_sample(r, tg->pid, (double)(t - r->start) / NS);
 	else
 		profile_add(&r->pf, tg->pid, &r->sample);
+	snap_free(snap);
 }
 
 static void progress(const struct recorder *r, uint64_t t, bool done)
@@ -434,6 +631,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 	free(r.skipped);
 	profile_release(&r.pf);
 	py_sample_release(&r.sample);
+	keys_release(&r);
 	strbuf_release(&r.line);
 	return status;
 }
@@ -453,6 +651,8 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		{ "gil", no_argument, NULL, 'G' },
 		{ "pause", no_argument, NULL, 'p' },
 		{ "subprocesses", no_argument, NULL, 'S' },
+		{ "native", no_argument, NULL, 'N' },
+		{ "native-all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -516,6 +716,13 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			break;
 		case 'S':
 			o->subprocesses = true;
+			break;
+		case 'A':
+			o->native_all = true;
+			/* fall through */
+		case 'N':
+			/* Unwinding needs the threads stopped. */
+			o->native = o->pause = true;
 			break;
 		case 'h':
 			fputs(record_usage, stdout);

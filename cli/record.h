@@ -21,6 +21,8 @@ struct record_opts {
 	double duration;     /* seconds; 0: until stopped */
 	int format;          /* enum record_format */
 	bool threads, idle, gil, pause, subprocesses;
+	bool native;         /* whole stacks, C frames too (implies pause) */
+	bool native_all;     /* ... keeping the interpreter's own C frames */
 	bool progress;       /* a progress line when stderr is a terminal */
 };
 

@@ -1231,6 +1231,7 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 		f->first_line = cs->c->firstlineno;
 		f->function = cs->c->name;
 		f->filename = cs->c->filename;
+		f->native = false;
 	}
 	t->nframes = out->nframes - t->first;
 }

@@ -40,6 +40,9 @@ struct py_sample_frame {
 	/* Owned by the sampler, valid until the next py_sampler_take(). */
 	const char *function;
 	const char *filename;
+	/* A C frame ('record --native' only): function is its symbol or
+	 * "??", filename its library, line -1. */
+	bool native;
 };
 
 struct py_sample_thread {

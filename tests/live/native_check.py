@@ -19,7 +19,12 @@ compare `dump --native --json` with that record:
     library_offset, address, symbol_source; nothing is marked as lost;
   - --native-all keeps the evaluation-loop frames (flagged "eval"), with
     the same Python frames; the text dump shows the same order;
-  - --native --no-pause is refused (exit 2).
+  - --native --no-pause is refused (exit 2);
+  - `record --native --idle -f json`: every sample of every thread has
+    the same frames, in the same order, as the dump (Python frames the
+    recorded ones, C frames marked "native" with their library); the
+    C-only thread is sampled; the folded stacks hold the callback
+    thread's Python-C-Python-C run, outermost first.
 
 Standard library only (Python 3.6+).
 """
@@ -380,3 +385,69 @@ def run_cases(cx, f, t):
     f.check("dump --native --no-pause is refused (exit 2, says why)",
             [] if r.rc == 2 and b"--no-pause" in r.err else
             [r.describe()])
+    record_cases(cx, f, t)
+
+
+def sample_frames(frames):
+    """A record JSON line's frames in the dump's terms."""
+    out = []
+    for x in frames:
+        if x.get("native"):
+            out.append({"kind": "native", "function": x.get("function"),
+                        "library": x.get("file")})
+        else:
+            out.append({"kind": "python", "function": x.get("function"),
+                        "filename": x.get("file"), "line": x.get("line")})
+    return out
+
+
+def record_cases(cx, f, t):
+    """record --native: the dump's stacks, sample after sample."""
+    rec = t.record
+    out = os.path.join(cx.workdir, "native-%d.json" % cx.h.serial())
+    r = cx.snakescope("record", "--native", "--idle", "-d", "0.5", "-f",
+                      "json", "-o", out, t.pid)
+    problems = [] if r.rc == 0 else [r.describe()]
+    samples = {}
+    if not problems:
+        with open(out) as fh:
+            for ln in fh:
+                s = json.loads(ln)
+                samples.setdefault(s["native_id"], []).append(
+                    sample_frames(s["frames"]))
+    for name in sorted(rec["threads"]):
+        got = samples.get(rec["threads"][name]["tid"], [])
+        if not got:
+            problems.append("%s: no sample" % name)
+        for frames in got:
+            p = check_python(rec["threads"][name], frames) + \
+                thread_checks(name, rec["threads"][name], frames)
+            if p:
+                problems += ["%s: %s" % (name, x) for x in p]
+                problems.extend("  " + s for s in show(frames))
+                break
+    c = samples.get(rec["c_thread"], [])
+    if not c or any(expect_run(fr, [
+            ("nt_c_thread_loop", is_native("nt_c_thread_loop")),
+            ("nt_c_thread_main", is_native("nt_c_thread_main"))]) or
+            py_frames(fr) for fr in c):
+        problems.append("the C-only thread: %d samples, the first %s"
+                        % (len(c), show(c[0]) if c else None))
+    f.check("record --native -f json: every sample's stacks as the dump's",
+            problems)
+
+    r = cx.snakescope("record", "--native", "--idle", "-d", "0.3", "-o",
+                      "-", t.pid)
+    text = r.out.decode("utf-8", "replace")
+    want = re.compile(r"cb_outer \(%s:\d+\);nt_call \(_nativetest[^;]*\);"
+                      r"nt_call_inner \(_nativetest[^;]*\);cb_inner \(%s:\d+\);"
+                      r"nt_block \(_nativetest[^;]*\);nt_wait_forever "
+                      r"\(_nativetest" % (re.escape(rec["file"]),
+                                         re.escape(rec["file"])))
+    problems = [] if r.rc == 0 else [r.describe()]
+    if not problems and not want.search(text):
+        problems.append("no folded stack with cb_outer, nt_call, "
+                        "nt_call_inner, cb_inner, nt_block, "
+                        "nt_wait_forever:\n" + text[:3000])
+    f.check("record --native (folded): Python and C frames in one stack",
+            problems)
