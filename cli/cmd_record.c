@@ -165,9 +165,13 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 		if (!th->nframes)
 			continue; /* as in the other formats */
 		strbuf_reset(sb);
-		strbuf_addf(sb, "{\"time\":%.6f,\"pid\":%d,\"thread_id\":%llu,"
-			    "\"native_id\":", t, (int)pid,
-			    (unsigned long long)th->thread_id);
+		strbuf_addf(sb, "{\"time\":%.6f,\"pid\":%d,\"thread_id\":", t,
+			    (int)pid);
+		if (th->native_only)
+			strbuf_addstr(sb, "null");
+		else
+			strbuf_addf(sb, "%llu", (unsigned long long)th->thread_id);
+		strbuf_addstr(sb, ",\"native_id\":");
 		if (th->native_id > 0)
 			strbuf_addf(sb, "%lld", (long long)th->native_id);
 		else
@@ -376,7 +380,9 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 				   sizeof(*s->threads));
 		st = &s->threads[s->nthreads++];
 		memset(st, 0, sizeof(*st));
-		/* a thread without Python has no ident: its TID stands in */
+		/* a thread without Python has no ident: its TID stands in
+		 * (JSON says null) */
+		st->native_only = t->native_only;
 		st->thread_id = t->native_only ? (uint64_t)t->native_id :
 			t->thread_id;
 		st->native_id = t->native_id;

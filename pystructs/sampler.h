@@ -54,6 +54,8 @@ struct py_sample_thread {
 	bool holds_gil;
 	bool torn;           /* changed while read: frames kept up to there */
 	bool truncated;      /* deeper than PY_MAX_FRAMES */
+	bool native_only;    /* a thread that runs no Python ('record
+				--native'): thread_id is its TID */
 	size_t first;        /* its frames: sample->frames[first ..] */
 	size_t nframes;      /* innermost first */
 };

@@ -409,12 +409,13 @@ def record_cases(cx, f, t):
                       "json", "-o", out, t.pid)
     problems = [] if r.rc == 0 else [r.describe()]
     samples = {}
+    lines = []
     if not problems:
         with open(out) as fh:
-            for ln in fh:
-                s = json.loads(ln)
-                samples.setdefault(s["native_id"], []).append(
-                    sample_frames(s["frames"]))
+            lines = [json.loads(ln) for ln in fh]
+        for s in lines:
+            samples.setdefault(s["native_id"], []).append(
+                sample_frames(s["frames"]))
     for name in sorted(rec["threads"]):
         got = samples.get(rec["threads"][name]["tid"], [])
         if not got:
@@ -426,6 +427,9 @@ def record_cases(cx, f, t):
                 problems += ["%s: %s" % (name, x) for x in p]
                 problems.extend("  " + s for s in show(frames))
                 break
+    if not problems and any(s["thread_id"] is not None for s in
+                            lines if s["native_id"] == rec["c_thread"]):
+        problems.append("the C-only thread has a thread_id")
     c = samples.get(rec["c_thread"], [])
     if not c or any(expect_run(fr, [
             ("nt_c_thread_loop", is_native("nt_c_thread_loop")),
