@@ -446,37 +446,33 @@ static void sample_failed(struct recorder *r, const struct target *tg,
 		       e->msg[0] ? e->msg : err_describe(e->code));
 }
 
+/* One sample of tg's Python stacks by the sampler, paused if asked. */
+static int sample_python(struct recorder *r, struct target *tg, uint64_t t,
+			 struct err *e)
+{
+	struct pause pz;
+	int rc;
+
+	if (r->o->pause) {
+		rc = pause_target(tg->pid, &pz, e);
+		if (rc)
+			return rc;
+	}
+	rc = py_sampler_take(tg->sampler, t, &r->sample, e);
+	if (r->o->pause)
+		pause_resume(&pz);
+	return rc;
+}
+
 static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 {
 	struct snapshot *snap = NULL;
-	struct pause pz;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
-	if (r->o->native) {
-		rc = sample_native(r, tg, &snap, &e);
-		if (rc) {
-			if (rc == SS_EEXITED || proc_gone(tg->pid))
-				tg->gone = true;
-			else
-				sample_failed(r, tg, &e);
-			return;
-		}
-	} else if (r->o->pause) {
-		rc = pause_target(tg->pid, &pz, &e);
-		if (rc) {
-			if (proc_gone(tg->pid))
-				tg->gone = true;
-			else
-				sample_failed(r, tg, &e);
-			return;
-		}
-	}
-	if (!r->o->native)
-		rc = py_sampler_take(tg->sampler, t, &r->sample, &e);
-	if (r->o->pause && !r->o->native)
-		pause_resume(&pz);
+	rc = r->o->native ? sample_native(r, tg, &snap, &e) :
+			    sample_python(r, tg, t, &e);
 	if (rc) {
 		if (rc == SS_EEXITED || proc_gone(tg->pid))
 			tg->gone = true;

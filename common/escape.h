@@ -18,8 +18,8 @@
 #include "common/strbuf.h"
 
 /* Append s for a terminal: valid UTF-8 passes; C0/C1 controls, DEL and
- * invalid bytes become \xNN escapes, a carried surrogate \uXXXX;
- * backslash doubles. */
+ * invalid bytes become \xNN escapes, a carried surrogate its \u escape
+ * (\udcff); backslash doubles. */
 void escape_text(struct strbuf *sb, const char *s);
 
 /* The same for a Python repr, already escaped by its own rules: its
@@ -27,7 +27,8 @@ void escape_text(struct strbuf *sb, const char *s);
 void escape_repr(struct strbuf *sb, const char *s);
 
 /* Append s as a JSON string literal, quotes included.  Invalid UTF-8
- * becomes U+FFFD, a carried surrogate \uXXXX; NULL becomes null. */
+ * becomes U+FFFD, a carried surrogate its \u escape (\udcff); NULL
+ * becomes null. */
 void escape_json(struct strbuf *sb, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
