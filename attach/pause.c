@@ -222,7 +222,7 @@ int pause_target(pid_t pid, struct pause *p, struct err *e)
 		if (!wait_stop(&p->task[i]))
 			p->task[i].tid = -1; /* exited; nothing to detach */
 	}
-	if (p->n == 0 || kill(pid, 0) < 0) {
+	if (p->n == 0 || proc_gone(pid)) {
 		rc = err_set(e, SS_EEXITED, "process %d exited", (int)pid);
 		goto fail;
 	}

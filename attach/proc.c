@@ -84,9 +84,24 @@ char proc_task_state(pid_t pid, pid_t tid)
 
 bool proc_gone(pid_t pid)
 {
-	char st = proc_task_state(pid, pid);
+	char path[64];
+	char st;
 
-	return kill(pid, 0) < 0 || st == 'Z' || st == 'X' || st == 0;
+	/* Only ESRCH says the process is gone: EPERM says we may not signal
+	 * it, which is the rule for a service of another user once
+	 * privs_drop() has let CAP_KILL go, and for a user who holds
+	 * CAP_SYS_PTRACE alone. */
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	st = proc_task_state(pid, pid);
+	if (st == 'Z' || st == 'X')
+		return true;
+	if (st)
+		return false;
+	/* An unreadable stat file is not an exited process unless its
+	 * /proc directory has gone too. */
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return access(path, F_OK) < 0 && errno == ENOENT;
 }
 
 pid_t proc_task_tracer(pid_t pid, pid_t tid)

@@ -28,7 +28,9 @@ int proc_check(pid_t pid, struct proc_info *out, struct err *e);
 /* State letter of a task (R, S, D, T, t, Z, ...), or 0 if it is gone. */
 char proc_task_state(pid_t pid, pid_t tid);
 
-/* Has the process exited (gone, or a zombie not yet reaped)? */
+/* Has the process exited (gone, or a zombie not yet reaped)?  A process
+ * we may not signal (kill() says EPERM) or whose stat file we may not read
+ * has not: only the kernel's "no such process" counts. */
 bool proc_gone(pid_t pid);
 
 /* The process tracing task tid of pid (a debugger, strace), or 0: none,

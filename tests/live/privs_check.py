@@ -129,6 +129,10 @@ def check_own_process(report, h, interps, workdir, ids):
             problems.append("target left stopped: %s"
                             % h.task_states(t.pid))
         report.check(what, problems)
+        # Root, having let CAP_KILL go, cannot signal this process: that
+        # must not read as "exited" after the pause.
+        report.check("root takes a paused dump of %s's process" % USER,
+                     h.dump_and_compare(t, ["--json"]))
     finally:
         t.kill()
 
