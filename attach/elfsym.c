@@ -17,19 +17,18 @@ struct elf_file {
 	size_t shstrndx;
 };
 
-struct elf_file *elfsym_open(const char *path, struct err *e)
+struct elf_file *elfsym_open(int fd, const char *name, struct err *e)
 {
 	struct elf_file *ef;
 	GElf_Ehdr eh;
-	int fd;
 
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		err_set(e, SS_EELF, "libelf is unusable: %s", elf_errmsg(-1));
+	if (fd < 0) {
+		err_set(e, SS_EELF, "cannot open '%s'", name);
 		return NULL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(e, SS_EELF, "cannot open '%s'", path);
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		close(fd);
+		err_set(e, SS_EELF, "libelf is unusable: %s", elf_errmsg(-1));
 		return NULL;
 	}
 	ef = xcalloc(1, sizeof(*ef));
@@ -37,7 +36,7 @@ struct elf_file *elfsym_open(const char *path, struct err *e)
 	ef->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF || !gelf_getehdr(ef->elf, &eh) ||
 	    elf_getshdrstrndx(ef->elf, &ef->shstrndx) != 0) {
-		err_set(e, SS_EELF, "'%s' is not a readable ELF file", path);
+		err_set(e, SS_EELF, "'%s' is not a readable ELF file", name);
 		elfsym_free(ef);
 		return NULL;
 	}

@@ -1,9 +1,8 @@
 /*
  * elfsym.h - symbols, sections and load bias of an ELF file (libelf).
  *
- * Files are opened by the path the caller gives; for a live target that is
- * /proc/PID/root/<path> (or /proc/PID/map_files/... for a deleted file) so
- * that a target in another mount namespace resolves.
+ * Files come open: a target's are opened as the target sees them, by
+ * rootfs_open_mapped() (rootfs.h).
  */
 #ifndef SNAKESCOPE_ELFSYM_H
 #define SNAKESCOPE_ELFSYM_H
@@ -16,9 +15,10 @@
 
 struct elf_file;
 
-/* Open an ELF file.  Returns NULL (and SS_EELF in *e) if it cannot be
- * opened or is not ELF.  Free with elfsym_free(). */
-struct elf_file *elfsym_open(const char *path, struct err *e);
+/* Read the ELF file open at fd, which the result then owns ('name' is
+ * for messages).  Returns NULL (and SS_EELF in *e) when fd is negative or
+ * the file is not ELF; fd is closed then.  Free with elfsym_free(). */
+struct elf_file *elfsym_open(int fd, const char *name, struct err *e);
 
 void elfsym_free(struct elf_file *ef);
 

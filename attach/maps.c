@@ -7,19 +7,22 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #define DELETED_SUFFIX " (deleted)"
 
 static int parse_line(char *line, struct maps_entry *out)
 {
-	unsigned long long lo, hi, off;
+	unsigned long long lo, hi, off, ino;
+	unsigned int major, minor;
 	char perms[8];
 	int pathpos = 0;
 	char *path, *nl;
 	size_t plen, slen = strlen(DELETED_SUFFIX);
 
-	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms,
-		   &off, &pathpos) < 4 || hi < lo || strlen(perms) < 3)
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &lo, &hi, perms,
+		   &off, &major, &minor, &ino, &pathpos) < 7 || hi < lo ||
+	    strlen(perms) < 3)
 		return -1;
 	path = pathpos > 0 ? line + pathpos : line + strlen(line);
 	nl = strchr(path, '\n');
@@ -32,6 +35,8 @@ static int parse_line(char *line, struct maps_entry *out)
 	out->lo = lo;
 	out->hi = hi;
 	out->offset = off;
+	out->dev = makedev(major, minor);
+	out->ino = ino;
 	out->r = perms[0] == 'r';
 	out->w = perms[1] == 'w';
 	out->x = perms[2] == 'x';
@@ -51,6 +56,12 @@ int maps_parse(FILE *f, struct maps *m, struct err *e)
 		struct maps_entry ent;
 
 		lineno++;
+		if (m->n == MAPS_MAX_ENTRIES) {
+			free(line);
+			maps_release(m);
+			return err_set(e, SS_ELIMIT, "more than %d mappings",
+				       MAPS_MAX_ENTRIES);
+		}
 		if (parse_line(line, &ent) < 0) {
 			free(line);
 			maps_release(m);

@@ -15,9 +15,15 @@ struct maps_entry {
 	uint64_t lo, hi;  /* [lo, hi) */
 	uint64_t offset;  /* file offset of lo */
 	bool r, w, x;
+	dev_t dev;        /* the mapped file's device and inode; 0 */
+	uint64_t ino;     /*   for anonymous mappings */
 	char *path;       /* "" for anonymous; without " (deleted)" */
 	bool deleted;     /* the file was deleted or replaced */
 };
+
+/* A bound on what a map may make us hold: the kernel's default
+ * vm.max_map_count is 65,530. */
+#define MAPS_MAX_ENTRIES (1 << 20)
 
 struct maps {
 	struct maps_entry *e; /* sorted by lo, as the kernel prints them */

@@ -124,6 +124,13 @@ static int seize_one(struct pause *p, pid_t tid, struct err *e)
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) < 0) {
 		if (errno == ESRCH)
 			return 1;
+		/* The kernel refuses to attach to a thread that has begun to
+		 * exit (PF_EXITING) with EPERM, not ESRCH: once its process's
+		 * main thread is ours, that is what a refusal of another of
+		 * its threads, with no other tracer, means. */
+		if (errno == EPERM && tid != p->pid && known(p, p->pid) &&
+		    !proc_task_tracer(p->pid, tid))
+			return 1;
 		if (errno == EPERM)
 			return seize_refused(p, tid, e);
 		return err_set(e, SS_EPTRACE, "cannot attach to thread %d of "

@@ -316,28 +316,6 @@ bool proc_exe(pid_t pid, char *buf, size_t size)
 	return true;
 }
 
-char *proc_file_path(pid_t pid, const char *path, bool deleted,
-		     unsigned long long lo, unsigned long long hi)
-{
-	size_t len = strlen(path) + 64;
-	char *p = xmalloc(len);
-
-	if (deleted)
-		snprintf(p, len, "/proc/%d/map_files/%llx-%llx", (int)pid, lo, hi);
-	else
-		snprintf(p, len, "/proc/%d/root%s", (int)pid, path);
-	return p;
-}
-
-char *proc_cwd_path(pid_t pid, const char *path)
-{
-	size_t len = strlen(path) + 64;
-	char *p = xmalloc(len);
-
-	snprintf(p, len, "/proc/%d/cwd/%s", (int)pid, path);
-	return p;
-}
-
 const char *proc_permission_hint(void)
 {
 	static char hint[256];

@@ -92,18 +92,6 @@ bool proc_comm(pid_t pid, pid_t tid, char *buf, size_t size);
 bool proc_exe(pid_t pid, char *buf, size_t size);
 
 /*
- * Path under which the inspector can open a file the target has mapped:
- * /proc/PID/root/<path> (so other mount namespaces work), or for a deleted
- * file /proc/PID/map_files/<lo>-<hi>.  Returns a malloc'ed string.
- */
-char *proc_file_path(pid_t pid, const char *path, bool deleted,
-		     unsigned long long lo, unsigned long long hi);
-
-/* Path under which the inspector opens a file the target names by a path
- * relative to its working directory: /proc/PID/cwd/<path>.  Malloc'ed. */
-char *proc_cwd_path(pid_t pid, const char *path);
-
-/*
  * PID namespaces.  A target in a container (a PID namespace below ours)
  * knows itself and its threads by other numbers than we do, and the
  * thread states we read hold its numbers.  The map pairs each TID as we

@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/symbols.h"
+#include "attach/rootfs.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -208,18 +209,21 @@ struct elf_handle {
 	Elf *elf;
 };
 
-static bool elf_handle_open(const char *path, struct elf_handle *h)
+/* Start reading the ELF file open at fd, which h then owns. */
+static bool elf_handle_open(int fd, struct elf_handle *h)
 {
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	h->fd = fd;
+	h->elf = NULL;
+	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE) {
+		if (fd >= 0)
+			close(fd);
 		return false;
-	h->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (h->fd < 0)
-		return false;
-	h->elf = elf_begin(h->fd, ELF_C_READ_MMAP, NULL);
+	}
+	h->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!h->elf || elf_kind(h->elf) != ELF_K_ELF) {
 		if (h->elf)
 			elf_end(h->elf);
-		close(h->fd);
+		close(fd);
 		return false;
 	}
 	return true;
@@ -231,17 +235,24 @@ static void elf_handle_close(struct elf_handle *h)
 	close(h->fd);
 }
 
-/* Is 'path' the debug file of the object with 'ids' (and not the object
- * itself, whose inode is 'self')?  On success h is open. */
-static bool debug_candidate(const char *path, const struct elf_ids *ids,
-			    const struct stat *self, struct elf_handle *h)
+/* Is 'path' under the directory descriptor 'root' the debug file of the
+ * object with 'ids' (and not the object itself, whose inode is 'self')?
+ * On success h is open. */
+static bool debug_candidate(int root, const char *path,
+			    const struct elf_ids *ids, const struct stat *self,
+			    struct elf_handle *h)
 {
 	struct stat st;
 	struct elf_ids got;
+	int fd;
 
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_dev == self->st_dev && st.st_ino == self->st_ino) ||
-	    !elf_handle_open(path, h))
+	if (rootfs_openat(root, path, 0, ROOTFS_MAX_ELF, &fd, &st, NULL))
+		return false;
+	if (st.st_dev == self->st_dev && st.st_ino == self->st_ino) {
+		close(fd);
+		return false;
+	}
+	if (!elf_handle_open(fd, h))
 		return false;
 	read_ids(h->elf, &got);
 	if (ids->build_id_len) {
@@ -262,15 +273,18 @@ static bool debug_candidate(const char *path, const struct elf_ids *ids,
 /* The places gdb looks, under the target's root and then ours: by
  * build-id in lib/debug/.build-id of /usr and of every directory above the
  * object (a relocated prefix such as /opt/x/usr), then by debuglink next
- * to the object, in its .debug/, and in /usr/lib/debug/<its dir>. */
-static char *find_debug_file(const char *mapped_path, const char *root,
+ * to the object, in its .debug/, and in /usr/lib/debug/<its dir>.  Every
+ * path is resolved inside the root it is looked for in (rootfs.h): the
+ * object's path and its debuglink are the target's words. */
+static char *find_debug_file(const char *mapped_path, int root,
 			     const struct elf_ids *ids, const struct stat *self,
 			     struct elf_handle *h)
 {
-	const char *roots[2] = { root, "" };
+	int roots[2] = { root, -1 };
 	char dir[4096], hex[2 * BUILD_ID_MAX + 1];
 	const char *slash = strrchr(mapped_path, '/');
 	struct strbuf p;
+	char *found = NULL;
 
 	if (!slash || mapped_path[0] != '/' ||
 	    (size_t)(slash - mapped_path) >= sizeof(dir))
@@ -279,20 +293,21 @@ static char *find_debug_file(const char *mapped_path, const char *root,
 	dir[slash - mapped_path] = '\0';
 	for (size_t i = 0; i < ids->build_id_len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", ids->build_id[i]);
+	roots[1] = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	strbuf_init(&p);
-	for (int r = 0; r < (root[0] ? 2 : 1); r++) {
-		const char *R = roots[r];
+	for (int r = root >= 0 ? 0 : 1; r < 2 && !found && roots[r] >= 0; r++) {
+		int R = roots[r];
 
 		if (ids->build_id_len > 1) {
 			char up[4096];
 
 			strbuf_reset(&p);
-			strbuf_addf(&p, "%s/usr/lib/debug/.build-id/%.2s/%s.debug",
-				    R, hex, hex + 2);
-			if (debug_candidate(p.buf, ids, self, h))
-				return strbuf_detach(&p);
+			strbuf_addf(&p, "/usr/lib/debug/.build-id/%.2s/%s.debug",
+				    hex, hex + 2);
+			if (debug_candidate(R, p.buf, ids, self, h))
+				found = strbuf_detach(&p);
 			snprintf(up, sizeof(up), "%s", dir);
-			for (int k = 0; k < DEBUG_ANCESTORS; k++) {
+			for (int k = 0; k < DEBUG_ANCESTORS && !found; k++) {
 				char *cut = strrchr(up, '/');
 
 				if (!cut)
@@ -301,27 +316,30 @@ static char *find_debug_file(const char *mapped_path, const char *root,
 				if (!strcmp(up, "/usr") || !up[0])
 					continue; /* the standard place above */
 				strbuf_reset(&p);
-				strbuf_addf(&p, "%s%s/lib/debug/.build-id/%.2s/%s.debug",
-					    R, up, hex, hex + 2);
-				if (debug_candidate(p.buf, ids, self, h))
-					return strbuf_detach(&p);
+				strbuf_addf(&p, "%s/lib/debug/.build-id/%.2s/%s.debug",
+					    up, hex, hex + 2);
+				if (debug_candidate(R, p.buf, ids, self, h))
+					found = strbuf_detach(&p);
 			}
 		}
-		if (ids->debuglink[0]) {
+		/* A debuglink is a file name, never a path (gdb). */
+		if (!found && ids->debuglink[0] && !strchr(ids->debuglink, '/')) {
 			static const char *const where[] = { "", "/usr/lib/debug" };
 			static const char *const sub[] = { "", "/.debug", "" };
 
-			for (size_t k = 0; k < 3; k++) {
+			for (size_t k = 0; k < 3 && !found; k++) {
 				strbuf_reset(&p);
-				strbuf_addf(&p, "%s%s%s%s/%s", R, where[k == 2], dir,
+				strbuf_addf(&p, "%s%s%s/%s", where[k == 2], dir,
 					    sub[k], ids->debuglink);
-				if (debug_candidate(p.buf, ids, self, h))
-					return strbuf_detach(&p);
+				if (debug_candidate(R, p.buf, ids, self, h))
+					found = strbuf_detach(&p);
 			}
 		}
 	}
+	if (roots[1] >= 0)
+		close(roots[1]);
 	strbuf_release(&p);
-	return NULL;
+	return found;
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -369,15 +387,14 @@ static void finish(struct symtab *st)
 	st->n = out;
 }
 
-struct symtab *symtab_load(const char *open_path, const char *mapped_path,
-			   const char *root)
+struct symtab *symtab_load(int fd, const char *mapped_path, int root)
 {
 	struct symtab *st = xcalloc(1, sizeof(*st));
 	struct elf_handle h, dh;
 	struct elf_ids ids;
 	struct stat self;
 
-	if (!elf_handle_open(open_path, &h))
+	if (!elf_handle_open(fcntl(fd, F_DUPFD_CLOEXEC, 0), &h))
 		return st;
 	if (fstat(h.fd, &self) != 0)
 		memset(&self, 0, sizeof(self));

@@ -28,14 +28,13 @@ const char *sym_source_name(int source);
 struct symtab;
 
 /*
- * Load the function symbols of the file the inspector opens at 'open_path'
- * (see proc_file_path()); 'mapped_path' is the target's own name for it,
- * used to look for its debug file under 'root' (the target's root, e.g.
- * "/proc/PID/root", or "" for the inspector's).  Never fails: an unreadable
- * file gives an empty table.  Free with symtab_free().
+ * Load the function symbols of the ELF file open at fd (rootfs.h; fd stays
+ * the caller's); 'mapped_path' is the target's own name for it, used to
+ * look for its debug file inside 'root', a directory descriptor of the
+ * target's root (-1: none), and then in ours by build-id.  Never fails: an
+ * unreadable file gives an empty table.  Free with symtab_free().
  */
-struct symtab *symtab_load(const char *open_path, const char *mapped_path,
-			   const char *root);
+struct symtab *symtab_load(int fd, const char *mapped_path, int root);
 
 /* The same from an ELF image in memory (the vDSO, copied out of the
  * target); 'image' is only read during the call. */

@@ -4,17 +4,20 @@
 #include "attach/elfsym.h"
 #include "attach/maps.h"
 #include "attach/proc.h"
+#include "attach/rootfs.h"
 #include "attach/symbols.h"
 #include "common/xalloc.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libunwind.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
+#include <unistd.h>
 
 /*
  * libunwind's binary search of a remote .eh_frame_hdr table.  It is what
@@ -44,7 +47,7 @@ struct unwind_obj {
 	bool bias_ok;
 	char *path;          /* as the target maps it */
 	const char *name;    /* its last component (in path) */
-	bool deleted;
+	struct maps_entry first; /* its first mapping (path: the above) */
 	bool info_tried, info_ok;
 	uint64_t eh_hdr, table, fde_count; /* runtime addresses */
 	uint64_t text_lo, text_hi;
@@ -57,7 +60,7 @@ struct unwinder {
 	unw_addr_space_t as;
 	struct unwind_obj *obj; /* sorted by lo */
 	size_t nobj;
-	char root[64];          /* /proc/PID/root */
+	int root;               /* /proc/PID/root, for debug files; or -1 */
 	struct maps maps;       /* as of the last unwind_begin() */
 	struct user_regs_struct regs; /* the thread being unwound */
 };
@@ -115,10 +118,11 @@ static bool objects_update(struct unwinder *u, const struct maps *m)
 			o->lo = me->lo;
 			o->hi = hi;
 			o->path = xstrdup(me->path);
-			o->deleted = me->deleted;
+			o->first = *me;
 		}
 		o->name = strrchr(o->path, '/') ? strrchr(o->path, '/') + 1 :
 			  o->path;
+		o->first.path = o->path;
 		n++;
 		i = j;
 	}
@@ -200,13 +204,6 @@ static bool vdso_info(const void *image, size_t len, uint64_t lo,
 	return have_load && have_eh && have_text;
 }
 
-static char *obj_open_path(const struct unwinder *u, const struct unwind_obj *o)
-{
-	return proc_file_path(u->pid, o->path, o->deleted,
-			      (unsigned long long)o->lo,
-			      (unsigned long long)o->hi);
-}
-
 /* Size in bytes of an encoded .eh_frame_hdr field, 0 if unsupported. */
 static unsigned enc_size(uint8_t enc)
 {
@@ -247,9 +244,14 @@ static void obj_load(struct unwinder *u, struct unwind_obj *o)
 			free(image);
 		}
 	} else {
-		char *open_path = obj_open_path(u, o);
-		struct elf_file *ef = elfsym_open(open_path, NULL);
+		struct elf_file *ef;
+		int fd;
 
+		if (rootfs_open_mapped(u->pid, &o->first, ROOTFS_MAX_ELF, &fd,
+				       NULL))
+			return;
+		o->syms = symtab_load(fd, o->path, u->root);
+		ef = elfsym_open(fd, o->path, NULL);
 		if (ef) {
 			o->bias_ok = !elfsym_bias(ef, &u->maps, o->path,
 						  &o->bias, NULL);
@@ -257,8 +259,6 @@ static void obj_load(struct unwinder *u, struct unwind_obj *o)
 			       elfsym_unwind_info(ef, &eh, &tlo, &thi);
 			elfsym_free(ef);
 		}
-		o->syms = symtab_load(open_path, o->path, u->root);
-		free(open_path);
 	}
 	if (!have)
 		return;
@@ -412,10 +412,12 @@ struct unwinder *unwinder_new(pid_t pid, struct mem_reader *mem)
 		.get_proc_name = acc_get_proc_name,
 	};
 	struct unwinder *u = xcalloc(1, sizeof(*u));
+	char root[64];
 
 	u->pid = pid;
 	u->mem = mem;
-	snprintf(u->root, sizeof(u->root), "/proc/%d/root", (int)pid);
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
+	u->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	u->as = unw_create_addr_space(&acc, 0);
 	if (u->as)
 		unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
@@ -430,6 +432,8 @@ void unwinder_free(struct unwinder *u)
 		obj_release(&u->obj[i]);
 	free(u->obj);
 	maps_release(&u->maps);
+	if (u->root >= 0)
+		close(u->root);
 	if (u->as)
 		unw_destroy_addr_space(u->as);
 	free(u);

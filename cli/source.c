@@ -1,15 +1,16 @@
 #include <config.h>
 
 #include "cli/source.h"
-#include "attach/proc.h"
+#include "attach/rootfs.h"
 #include "common/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/param.h>
+#include <unistd.h>
 
-#define SOURCE_MAX_BYTES (16u << 20)
 #define SOURCE_MAX_FILES 256
 
 struct source_file {
@@ -45,41 +46,45 @@ void source_free(struct source_cache *sc)
 	free(sc);
 }
 
-static char *read_file(const char *path)
+/* The whole of a source file the target names, read as the target sees
+ * it (rootfs.h: never outside its root, never a FIFO or a device); NULL
+ * when it cannot be. */
+static char *read_source(pid_t pid, const char *name)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	char *buf;
-	size_t n;
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+	int fd;
 
-	if (!f)
+	if (rootfs_open(pid, name, ROOTFS_MAX_SOURCE, &fd, NULL))
 		return NULL;
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > SOURCE_MAX_BYTES) {
-		fclose(f);
-		return NULL;
+	for (;;) {
+		ssize_t got;
+
+		/* The size was bounded when it was opened; a file that grows
+		 * since is cut there. */
+		buf = xgrow(buf, &cap, n + 4096 + 1, 1);
+		got = read(fd, buf + n, MIN(cap - n - 1, ROOTFS_MAX_SOURCE - n));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		if (n >= ROOTFS_MAX_SOURCE)
+			break;
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	fclose(f);
+	close(fd);
 	buf[n] = 0;
 	return buf;
 }
 
 static void load(struct source_cache *sc, struct source_file *sf)
 {
-	char *path;
 	size_t cap = 0;
 
 	/* "<frozen importlib._bootstrap>", "<string>", "<stdin>": no file. */
 	if (!sf->name[0] || sf->name[0] == '<')
 		return;
-	if (sf->name[0] == '/')
-		path = proc_file_path(sc->pid, sf->name, false, 0, 0);
-	else
-		path = proc_cwd_path(sc->pid, sf->name);
-	sf->text = read_file(path);
-	free(path);
+	sf->text = read_source(sc->pid, sf->name);
 	if (!sf->text)
 		return;
 	for (char *p = sf->text; *p;) {

@@ -3,6 +3,7 @@
 #include "pystructs/locate.h"
 #include "attach/elfsym.h"
 #include "attach/proc.h"
+#include "attach/rootfs.h"
 #include "common/xalloc.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/runtime_scan.h"
@@ -176,21 +177,37 @@ static void find_state_symbols(const struct elf_file *ef, uint64_t bias,
 		out->gc_collecting_static = value + bias;
 }
 
+/* Open the ELF file mapped at me, as the target sees it (rootfs.h); NULL
+ * with the reason in *e when it cannot be. */
+static struct elf_file *open_mapped(pid_t pid, const struct maps_entry *me,
+				    struct err *e)
+{
+	int fd;
+
+	if (rootfs_open_mapped(pid, me, ROOTFS_MAX_ELF, &fd, e))
+		return NULL;
+	return elfsym_open(fd, me->path, e);
+}
+
+/* Look for the runtime in one mapped file; true when found.  A file that
+ * cannot be opened leaves its reason in *open_err, if that holds none. */
 static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
-		  const char *path, struct py_runtime_info *out)
+		  const char *path, struct py_runtime_info *out,
+		  struct err *open_err)
 {
 	const struct maps_entry *me = first_mapping(m, path);
 	unsigned methods = locate_methods();
 	struct elf_file *ef;
 	uint64_t bias, value, size;
 	bool found = false;
-	char *open_path;
+	struct err e;
 
 	if (!me)
 		return false;
-	open_path = proc_file_path(pid, path, me->deleted, me->lo, me->hi);
-	ef = elfsym_open(open_path, NULL);
-	free(open_path);
+	err_clear(&e);
+	ef = open_mapped(pid, me, &e);
+	if (!ef && e.code && !open_err->code)
+		*open_err = e;
 	if (!ef || elfsym_bias(ef, m, path, &bias, NULL)) {
 		elfsym_free(ef);
 		return false;
@@ -253,8 +270,10 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 {
 	char exe[4096] = "";
 	bool found = false;
+	struct err open_err;
 
 	memset(out, 0, sizeof(*out));
+	err_clear(&open_err);
 	proc_exe(pid, exe, sizeof(exe));
 	/* " (deleted)" is not part of the path in the map. */
 	if (strlen(exe) > 10 && !strcmp(exe + strlen(exe) - 10, " (deleted)"))
@@ -264,10 +283,16 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 
 		if (!is_libpython(path) || first_mapping(m, path) != &m->e[i])
 			continue;
-		found = probe(pid, m, mem, path, out);
+		found = probe(pid, m, mem, path, out, &open_err);
 	}
 	if (!found && *exe)
-		found = probe(pid, m, mem, exe, out);
+		found = probe(pid, m, mem, exe, out, &open_err);
+	/* A file we could not read may well hold the runtime: say why
+	 * rather than "not a Python process". */
+	if (!found && open_err.code)
+		return err_set(e, open_err.code, "cannot look for the Python "
+			       "runtime of process %d: %s", (int)pid,
+			       open_err.msg);
 	if (!found)
 		return err_set(e, SS_ENOTPY, "process %d (%s) is not a Python "
 			       "process: no libpython is mapped and the "
@@ -303,15 +328,12 @@ bool py_locate_asyncio_debug(pid_t pid, const struct maps *m,
 		struct elf_file *ef;
 		uint64_t bias, addr, size;
 		bool ok = false;
-		char *open_path;
 
 		base = base ? base + 1 : path;
 		if ((strncmp(base, "_asyncio", 8) && strcmp(path, rt->binary)) ||
 		    (me = first_mapping(m, path)) != &m->e[i])
 			continue;
-		open_path = proc_file_path(pid, path, me->deleted, me->lo, me->hi);
-		ef = elfsym_open(open_path, NULL);
-		free(open_path);
+		ef = open_mapped(pid, me, NULL);
 		if (ef && !elfsym_bias(ef, m, path, &bias, NULL) &&
 		    elfsym_section(ef, ".AsyncioDebug", &addr, &size) &&
 		    size >= nwords * 8 &&

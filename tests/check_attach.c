@@ -5,16 +5,22 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "tests/check_main.h"
 #include "attach/elfsym.h"
 #include "attach/maps.h"
 #include "attach/proc.h"
+#include "attach/rootfs.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/locate.h"
 
@@ -102,10 +108,13 @@ START_TEST(test_elf_self)
 	struct elf_file *ef;
 	uint64_t value, size, bias, addr;
 	struct err err;
+	int fd;
 
 	ck_assert(proc_exe(getpid(), exe, sizeof(exe)));
 	ck_assert_int_eq(maps_load(getpid(), &m, &err), 0);
-	ef = elfsym_open(exe, &err);
+	ck_assert_int_eq(rootfs_open(getpid(), exe, ROOTFS_MAX_ELF, &fd, &err),
+			 0);
+	ef = elfsym_open(fd, exe, &err);
 	ck_assert_ptr_nonnull(ef);
 	ck_assert_int_eq(elfsym_bias(ef, &m, exe, &bias, &err), 0);
 
@@ -120,9 +129,10 @@ START_TEST(test_elf_self)
 	elfsym_free(ef);
 	maps_release(&m);
 
-	ck_assert_ptr_null(elfsym_open("/nonexistent/file", &err));
+	ck_assert_ptr_null(elfsym_open(-1, "/nonexistent/file", &err));
 	ck_assert_int_eq(err.code, SS_EELF);
-	ck_assert_ptr_null(elfsym_open("/proc/self/status", &err));
+	ck_assert_ptr_null(elfsym_open(open("/proc/self/status", O_RDONLY),
+				       "/proc/self/status", &err));
 }
 END_TEST
 
@@ -361,6 +371,181 @@ START_TEST(test_proc_check)
 }
 END_TEST
 
+/* ---- rootfs: a path the target names stays in its root ---------------- */
+
+static char rootfs_dir[] = "/tmp/snakescope-rootfs-XXXXXX";
+
+static void put(const char *rel, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", rootfs_dir, rel);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void link_at(const char *rel, const char *target)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", rootfs_dir, rel);
+	ck_assert_int_eq(symlink(target, path), 0);
+}
+
+/* What rootfs_openat() opens of 'path' under the fixture root: the first
+ * line of the file, or "" with the error code in *rc. */
+static const char *read_in_root(int root, const char *path, unsigned flags,
+				uint64_t max, int *rc, struct err *err)
+{
+	static char line[256];
+	int fd;
+	ssize_t n;
+
+	line[0] = '\0';
+	*rc = rootfs_openat(root, path, flags, max, &fd, NULL, err);
+	if (*rc)
+		return line;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	line[n > 0 ? n : 0] = '\0';
+	return line;
+}
+
+static void make_rootfs(void)
+{
+	char path[4096];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int sock;
+
+	ck_assert_ptr_nonnull(mkdtemp(rootfs_dir));
+	snprintf(path, sizeof(path), "%s/etc", rootfs_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/etc/sub", rootfs_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	put("etc/hostname", "inside\n");
+	put("big", "0123456789");
+	link_at("abs", "/etc");              /* absolute: from the root */
+	link_at("etc/sub/up", "../../../../etc/hostname");
+	link_at("loop1", "loop2");
+	link_at("loop2", "/loop1");
+	link_at("magic", "/proc/self/root/etc/hostname");
+	snprintf(path, sizeof(path), "%s/fifo", rootfs_dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", rootfs_dir);
+	sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(sock, 0);
+	ck_assert_int_eq(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(sock);
+}
+
+static void remove_rootfs(void)
+{
+	static const char *const names[] = {
+		"etc/hostname", "big", "abs", "etc/sub/up", "loop1", "loop2",
+		"magic", "fifo", "sock", "etc/sub", "etc", ""
+	};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", rootfs_dir, names[i]);
+		if (remove(path) != 0)
+			ck_abort_msg("cannot remove %s", path);
+	}
+}
+
+/* Both ways of resolving (openat2, and the walk kept for kernels without
+ * it) keep every path inside the root and open only regular files. */
+START_TEST(test_rootfs_confined)
+{
+	unsigned flags = _i ? ROOTFS_WALK : 0;
+	struct err err;
+	int root, rc;
+
+	make_rootfs();
+	root = open(rootfs_dir, O_PATH | O_DIRECTORY);
+	ck_assert_int_ge(root, 0);
+	ck_assert_str_eq(read_in_root(root, "/etc/hostname", flags, 100, &rc,
+				      &err), "inside\n");
+	ck_assert_str_eq(read_in_root(root, "etc//./hostname", flags, 100, &rc,
+				      &err), "inside\n");
+	/* An absolute link, and ".." past the top, stay inside. */
+	ck_assert_str_eq(read_in_root(root, "/abs/hostname", flags, 100, &rc,
+				      &err), "inside\n");
+	ck_assert_str_eq(read_in_root(root, "/../../../etc/hostname", flags,
+				      100, &rc, &err), "inside\n");
+	ck_assert_str_eq(read_in_root(root, "/etc/sub/up", flags, 100, &rc,
+				      &err), "inside\n");
+	/* A magic link's text names no file in the root. */
+	read_in_root(root, "/magic", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	read_in_root(root, "/loop1", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	ck_assert_int_eq(err.saved_errno, ELOOP);
+	/* Never blocks on a FIFO, never opens a socket or a directory. */
+	read_in_root(root, "/fifo", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "a FIFO"));
+	read_in_root(root, "/sock", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "a socket"));
+	read_in_root(root, "/etc", flags, 100, &rc, &err);
+	ck_assert_ptr_nonnull(strstr(err.msg, "a directory"));
+	read_in_root(root, "/big", flags, 9, &rc, &err);
+	ck_assert_int_eq(rc, SS_ELIMIT);
+	ck_assert_str_eq(read_in_root(root, "/big", flags, 10, &rc, &err),
+			 "0123456789");
+	read_in_root(root, "/etc/hostname/x", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	read_in_root(root, "", flags, 100, &rc, &err);
+	ck_assert_int_eq(rc, SS_EIO);
+	close(root);
+	remove_rootfs();
+}
+END_TEST
+
+/* The file this process maps is found by its device and inode, and a
+ * mapping whose identity is another file's is refused, not misread. */
+START_TEST(test_rootfs_mapped)
+{
+	char exe[4096];
+	struct maps m;
+	struct maps_entry me;
+	struct stat a, b;
+	struct err err;
+	int fd;
+
+	ck_assert(proc_exe(getpid(), exe, sizeof(exe)));
+	ck_assert_int_eq(maps_load(getpid(), &m, &err), 0);
+	for (size_t i = 0; i < m.n; i++)
+		if (!strcmp(m.e[i].path, exe)) {
+			me = m.e[i];
+			break;
+		}
+	ck_assert_int_eq(stat(exe, &a), 0);
+	ck_assert_uint_eq(me.ino, (uint64_t)a.st_ino);
+	ck_assert_int_eq(rootfs_open_mapped(getpid(), &me, ROOTFS_MAX_ELF, &fd,
+					    &err), 0);
+	ck_assert_int_eq(fstat(fd, &b), 0);
+	ck_assert(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	close(fd);
+	/* A range no mapping has: map_files has no entry, so the file is
+	 * found by its path and kept for its identity alone. */
+	me.lo = 0x1000;
+	me.hi = 0x2000;
+	ck_assert_int_eq(rootfs_open_mapped(getpid(), &me, ROOTFS_MAX_ELF, &fd,
+					    &err), 0);
+	close(fd);
+	me.ino++;
+	ck_assert_int_eq(rootfs_open_mapped(getpid(), &me, ROOTFS_MAX_ELF, &fd,
+					    &err), SS_EELF);
+	ck_assert_ptr_nonnull(strstr(err.msg, "is not the file"));
+	maps_release(&m);
+}
+END_TEST
+
 static Suite *attach_suite(void)
 {
 	Suite *s = suite_create("attach");
@@ -370,6 +555,8 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_maps_malformed);
 	tcase_add_test(tc, test_maps_self);
 	tcase_add_test(tc, test_elf_self);
+	tcase_add_loop_test(tc, test_rootfs_confined, 0, 2);
+	tcase_add_test(tc, test_rootfs_mapped);
 	tcase_add_test(tc, test_version_from_name);
 	tcase_add_test(tc, test_version_from_text);
 	tcase_add_test(tc, test_debug_offsets_313);

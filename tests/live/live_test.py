@@ -42,6 +42,7 @@ import record_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
+import boundary_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
 import stress_check  # noqa: E402
@@ -1715,6 +1716,10 @@ def main():
                                                 sys.modules[__name__])
                 if not args.target or "container" in args.target:
                     container_check.check_container(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
+                if not args.target or "boundary" in args.target:
+                    boundary_check.check_boundary(
                         report, path, version, workdir,
                         sys.modules[__name__])
                 if not args.target or "stress" in args.target:
