@@ -3,9 +3,14 @@
 # root on Debian 12 or later).  Does nothing when they are all present, so
 # it is cheap to run before every build.
 set -e
+# zlib1g-dev, liblzma-dev and libzstd-dev: the static libraries that libelf
+# and libunwind pull into a static link (configure --enable-static-binary,
+# and the snakescope-static that `make check` tests); which of them a
+# release needs is what `pkg-config --static` says.
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
-tmux valgrind strace clang libclang-rt-14-dev libcap2-bin"
+tmux valgrind strace clang libclang-rt-14-dev
+libc6-dev zlib1g-dev liblzma-dev libzstd-dev libcap2-bin"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

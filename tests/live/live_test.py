@@ -10,6 +10,9 @@ and the already-stopped-target case.
 
 Environment:
   SNAKESCOPE          the binary to test (default ./snakescope)
+  SNAKESCOPE_STATIC   the fully static binary to test alone (see
+                      static_check.py; `make check` sets it, and
+                      SNAKESCOPE_STATIC_WHY when there is none)
   SNAKESCOPE_SRCDIR   top source directory (default: two levels up from here)
 
 Output: one line per check, "ok - ", "FAIL - " or "SKIP - ", details of a
@@ -46,6 +49,7 @@ import boundary_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
 import stress_check  # noqa: E402
+import static_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -214,12 +218,13 @@ class Result(object):
 _timeouts = [0]
 
 
-def run(argv, timeout=DUMP_TIMEOUT, env=None):
+def run(argv, timeout=DUMP_TIMEOUT, env=None, cwd=None):
     if _timeouts[0]:
         # Something already hung: do not let every later case hang as long.
         timeout = min(timeout, 5.0)
     t0 = time.monotonic()
-    p = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    p = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+              cwd=cwd)
     try:
         out, err = p.communicate(timeout=timeout)
         timed_out = False
@@ -1626,7 +1631,8 @@ def main():
     ap.add_argument("--target", action="append", default=[],
                     help="only this target script, e.g. deep (repeatable)")
     ap.add_argument("--no-misc", action="store_true",
-                    help="skip the bad-input, signal and SIGSTOP cases")
+                    help="skip the bad-input, signal, SIGSTOP, privilege "
+                    "and static-binary cases")
     ap.add_argument("--no-ways", action="store_true",
                     help="skip stripped copies, -m, venv, shebang and "
                     "embedding")
@@ -1737,12 +1743,14 @@ def main():
         if args.no_misc:
             pass
         elif first is None:
-            report.skip("bad-input and signal cases: no supported "
-                        "interpreter found")
+            report.skip("bad-input, signal and static-binary cases: no "
+                        "supported interpreter found")
         else:
             report.note("bad-input and signal cases use %s" % first)
             check_bad_inputs(report, first, workdir)
             check_signals(report, first, workdir)
+            static_check.check_static(report, sys.modules[__name__], first,
+                                      workdir)
             privs_check.check_privileges(
                 report, sys.modules[__name__],
                 [(p, v) for p, v, _ in interps if v and
