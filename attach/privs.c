@@ -36,6 +36,20 @@ static uint64_t bit(int cap)
 	return UINT64_C(1) << cap;
 }
 
+bool privs_effective(int cap)
+{
+	struct __user_cap_data_struct d[2];
+
+	if (cap < 0 || cap >= 64 || !caps_get(d))
+		return false;
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+bool privs_bounding(int cap)
+{
+	return prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1;
+}
+
 uint64_t privs_kept(void)
 {
 	uint64_t keep = bit(PRIVS_CAP_SYS_PTRACE) |

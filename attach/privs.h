@@ -11,6 +11,7 @@
 #ifndef SNAKESCOPE_PRIVS_H
 #define SNAKESCOPE_PRIVS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -30,6 +31,10 @@
 
 /* The set privs_drop() keeps on this kernel. */
 uint64_t privs_kept(void);
+
+/* Whether cap is in our effective set / in our bounding set now. */
+bool privs_effective(int cap);
+bool privs_bounding(int cap);
 
 /* SS_EPERM with a message when we run set-user-ID or set-group-ID. */
 int privs_check(struct err *e);

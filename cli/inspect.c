@@ -254,7 +254,7 @@ int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 		rc = maps_load(pid, &is->maps, e);
 	if (rc == SS_EPERM)
 		err_set(e, SS_EPERM, "cannot inspect process %d: permission "
-			"denied; %s", (int)pid, proc_permission_hint());
+			"denied; %s", (int)pid, proc_permission_hint(pid));
 	if (rc)
 		goto fail;
 	is->mem = mem_process_new(pid);
