@@ -78,6 +78,12 @@ void privs_drop(void)
 	inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
 	if (!((eff | prm | inh) & ~keep))
 		return;
+	/* Without CAP_SYS_PTRACE (root in a container started without it)
+	 * the kernel lets us attach only to a process whose permitted set is
+	 * within ours (commoncap's ptrace check): dropping would lose root's
+	 * own processes in the container, started with the same set. */
+	if (!(eff & bit(PRIVS_CAP_SYS_PTRACE)))
+		return;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which
 	 * goes next. */

@@ -42,7 +42,9 @@ int privs_check(struct err *e);
 /*
  * Keep only privs_kept() of our capabilities (effective, permitted), clear
  * the inheritable and ambient sets and, when allowed, the bounding set.
- * Nothing happens without capabilities.  Programs we start ('run') must be
+ * Nothing happens without capabilities, nor without CAP_SYS_PTRACE (then
+ * the kernel lets us attach only to processes whose capabilities are
+ * within ours, so they are all kept).  Programs we start ('run') must be
  * started before, so that they get the privileges of the user.
  */
 void privs_drop(void);
