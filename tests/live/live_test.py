@@ -44,6 +44,7 @@ import native_check  # noqa: E402
 import container_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
+import access_check  # noqa: E402
 import stress_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1722,6 +1723,10 @@ def main():
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first,
                         stale=path in stale)
+                if not args.target or "access" in args.target:
+                    access_check.check_access(report, path, version,
+                                              workdir,
+                                              sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
@@ -1750,6 +1755,7 @@ def main():
     finally:
         kill_all()
         shutil.rmtree(workdir, ignore_errors=True)
+        privs_check.remove_user()
 
 
 def stale_interpreters(interps, ranges):
