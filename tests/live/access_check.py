@@ -176,7 +176,7 @@ class Interp(object):
         return [self.exe]
 
 
-def make_copy(h, facts, workdir, ids, private):
+def make_copy(h, facts, version, workdir, ids, private):
     """A copy of the interpreter in D (owned by the user, mode 0700, when
     private; else root's, 0755): D/bin/EXE, D/lib/LIBPYTHON and
     D/lib/pythonX.Y (a link to the original when the user may read it,
@@ -189,12 +189,9 @@ def make_copy(h, facts, workdir, ids, private):
     for sub in ("bin", "lib"):
         os.chmod(os.path.join(d, sub), 0o755)
     prefix = facts["prefix"]
-    stdlib = None
-    for name in os.listdir(os.path.join(prefix, "lib")):
-        if re.match(r"^python\d\.\d+$", name):
-            stdlib = name
-    if stdlib is None:
-        raise RuntimeError("no lib/pythonX.Y under %s" % prefix)
+    stdlib = "python%d.%d" % h.major_minor(version)
+    if not os.path.isdir(os.path.join(prefix, "lib", stdlib)):
+        raise RuntimeError("no lib/%s under %s" % (stdlib, prefix))
     src = os.path.join(prefix, "lib", stdlib)
     if privs_check.runs_as(ids, ["test", "-r", os.path.join(src, "os.py")]) \
             is None:
@@ -212,8 +209,17 @@ def make_copy(h, facts, workdir, ids, private):
             shutil.copy2(lib, dst)
         shutil.copy2(facts["executable"], exe)
         if shutil.which("patchelf"):
-            err = h.tool(["patchelf", "--set-rpath",
-                          os.path.join(d, "lib"), exe])
+            # The copy's lib first; the rest (a build's own libc, as the
+            # /opt/py ones have) stays where it was.
+            old = subprocess.run(["patchelf", "--print-rpath", exe],
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL)
+            # DT_RPATH (--force-rpath), unlike DT_RUNPATH, also serves
+            # libpython's own needs.
+            rpath = ":".join([os.path.join(d, "lib")] + [
+                p for p in old.stdout.decode().strip().split(":") if p])
+            err = h.tool(["patchelf", "--force-rpath", "--set-rpath", rpath,
+                          exe])
             if err:
                 raise RuntimeError("patchelf: %s" % err)
         env["LD_LIBRARY_PATH"] = os.path.join(d, "lib")
@@ -518,9 +524,9 @@ def _check(h, s, report, interp, version, workdir, label, targets,
                   "as installed")
     user_runs = privs_check.runs_as(
         s.ids, [interp] + h.TARGET_FLAGS + ["-c", "pass"]) is None
-    private = make_copy(h, facts, workdir, s.ids, True)
-    public = real if user_runs else make_copy(h, facts, workdir, s.ids,
-                                              False)
+    private = make_copy(h, facts, version, workdir, s.ids, True)
+    public = real if user_runs else make_copy(h, facts, version, workdir,
+                                              s.ids, False)
     user_interp = public          # what the user runs in run cases
 
     # The targets: the user's with the private copy, the user's with the
@@ -619,21 +625,22 @@ def _check(h, s, report, interp, version, workdir, label, targets,
             run_scenario(h, s, sc, t, out, label,
                          actor_out_dir(h, s, workdir, user))
 
-    def run_worker():
+    def run_worker(sc):
         out = []
-        results["run"] = out
-        for sc in scen:
-            ip = private if sc.key == "1a" else (
-                real if sc.target == "root" and sc.key != "2"
-                and sc.key != "4" else user_interp)
-            run_case(h, s, sc, ip, out, label)
+        results["run " + sc.key] = out
+        # 3b's program is root's, with root's reduced set; 1a's the
+        # private copy; the others' the user's.
+        ip = private if sc.key == "1a" else (
+            real if sc.key == "3b" else user_interp)
+        run_case(h, s, sc, ip, out, label)
 
     threads = [threading.Thread(target=worker, args=(k,))
                for k in ("1a", "user", "root")]
-    threads.append(threading.Thread(target=run_worker))
+    threads += [threading.Thread(target=run_worker, args=(sc,))
+                for sc in scen]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    for key in ("1a", "user", "root", "run"):
+    for key in ["1a", "user", "root"] + ["run " + sc.key for sc in scen]:
         findings.extend(results.get(key, []))
