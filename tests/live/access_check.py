@@ -457,15 +457,15 @@ def run_scenario(h, s, sc, t, findings, label, outdir):
 def run_case(h, s, sc, interp, findings, label):
     """run dump -- PYTHON -c RUN_CODE, the program as the scenario's
     target user (root's program for root's scenarios but 1a/1b/3a)."""
-    what = "%s: %s: run dump --delay 1 -- PYTHON" % (label, sc.what)
+    what = "%s: %s: run dump --delay 2 -- PYTHON" % (label, sc.what)
     if isinstance(sc.run_expect, str):
         findings.append(("SKIP", "%s: %s" % (what, sc.run_expect), None))
         return
-    prog = [interp.exe] + h.TARGET_FLAGS + ["-c", RUN_CODE % 3]
+    prog = [interp.exe] + h.TARGET_FLAGS + ["-c", RUN_CODE % 5]
     if sc.run_as_user:
         prog = privs_check.as_user(s.ids, prog)
     env = dict(interp.env)
-    res = h.run(sc.actor + ["run", "dump", "--delay", "1", "--"] + prog,
+    res = h.run(sc.actor + ["run", "dump", "--delay", "2", "--"] + prog,
                 timeout=CMD_TIMEOUT, env=env)
     if sc.run_expect is None:
         problems = []
