@@ -53,7 +53,6 @@ import json
 import os
 import re
 import shutil
-import stat
 import subprocess
 import threading
 import time
@@ -522,8 +521,13 @@ def _check(h, s, report, interp, version, workdir, label, targets,
     as_user = lambda argv: privs_check.as_user(s.ids, argv)  # noqa: E731
     real = Interp(interp, dict(h.TARGET_ENV), facts.get("libpython"),
                   "as installed")
-    user_runs = privs_check.runs_as(
-        s.ids, [interp] + h.TARGET_FLAGS + ["-c", "pass"]) is None
+    # Whether the user may read the interpreter's files, not whether
+    # setpriv starts it: setpriv execs still holding root's capabilities
+    # (a pyenv 3.11 under /root then even runs, on Debian's libpython).
+    user_runs = unreadable(s, [os.path.realpath(interp),
+                               facts.get("libpython")]) is None and \
+        privs_check.runs_as(
+            s.ids, [interp] + h.TARGET_FLAGS + ["-c", "pass"]) is None
     private = make_copy(h, facts, version, workdir, s.ids, True)
     public = real if user_runs else make_copy(h, facts, version, workdir,
                                               s.ids, False)
