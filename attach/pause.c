@@ -100,7 +100,7 @@ static int seize_refused(const struct pause *p, pid_t tid, struct err *e)
 	if (!tracer || tracer == getpid())
 		return err_set(e, SS_EPERM, "cannot attach to process %d: "
 			       "permission denied; %s", (int)p->pid,
-			       proc_permission_hint());
+			       proc_permission_hint(p->pid));
 	if (!proc_comm(tracer, tracer, comm, sizeof(comm)))
 		snprintf(comm, sizeof(comm), "?");
 	for (char *c = comm; *c; c++) /* another process's name */

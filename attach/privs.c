@@ -36,6 +36,20 @@ static uint64_t bit(int cap)
 	return UINT64_C(1) << cap;
 }
 
+bool privs_effective(int cap)
+{
+	struct __user_cap_data_struct d[2];
+
+	if (cap < 0 || cap >= 64 || !caps_get(d))
+		return false;
+	return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+bool privs_bounding(int cap)
+{
+	return prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1;
+}
+
 uint64_t privs_kept(void)
 {
 	uint64_t keep = bit(PRIVS_CAP_SYS_PTRACE) |
@@ -63,6 +77,12 @@ void privs_drop(void)
 	prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
 	inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
 	if (!((eff | prm | inh) & ~keep))
+		return;
+	/* Without CAP_SYS_PTRACE (root in a container started without it)
+	 * the kernel lets us attach only to a process whose permitted set is
+	 * within ours (commoncap's ptrace check): dropping would lose root's
+	 * own processes in the container, started with the same set. */
+	if (!(eff & bit(PRIVS_CAP_SYS_PTRACE)))
 		return;
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	/* The bounding set first: dropping from it needs CAP_SETPCAP, which

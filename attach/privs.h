@@ -11,6 +11,7 @@
 #ifndef SNAKESCOPE_PRIVS_H
 #define SNAKESCOPE_PRIVS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -31,13 +32,19 @@
 /* The set privs_drop() keeps on this kernel. */
 uint64_t privs_kept(void);
 
+/* Whether cap is in our effective set / in our bounding set now. */
+bool privs_effective(int cap);
+bool privs_bounding(int cap);
+
 /* SS_EPERM with a message when we run set-user-ID or set-group-ID. */
 int privs_check(struct err *e);
 
 /*
  * Keep only privs_kept() of our capabilities (effective, permitted), clear
  * the inheritable and ambient sets and, when allowed, the bounding set.
- * Nothing happens without capabilities.  Programs we start ('run') must be
+ * Nothing happens without capabilities, nor without CAP_SYS_PTRACE (then
+ * the kernel lets us attach only to processes whose capabilities are
+ * within ours, so they are all kept).  Programs we start ('run') must be
  * started before, so that they get the privileges of the user.
  */
 void privs_drop(void);

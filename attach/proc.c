@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/proc.h"
+#include "attach/privs.h"
 #include "common/clock.h"
 #include "common/xalloc.h"
 
@@ -8,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,19 +318,116 @@ bool proc_exe(pid_t pid, char *buf, size_t size)
 	return true;
 }
 
-const char *proc_permission_hint(void)
+static void user_name(uid_t uid, char *buf, size_t size)
 {
-	static char hint[256];
-	char buf[16];
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
 
-	if (read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) > 0)
-		snprintf(hint, sizeof(hint), "run as root or with CAP_SYS_PTRACE "
-			 "(kernel.yama.ptrace_scope is %c; 0 lets a user "
-			 "inspect its own processes)", buf[0]);
+	buf[0] = '\0';
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		snprintf(buf, size, "%s", res->pw_name);
+}
+
+void proc_access_read(pid_t pid, struct proc_access *a)
+{
+	char path[64], buf[4096];
+	long uid = -1;
+	ssize_t n;
+
+	memset(a, 0, sizeof(*a));
+	a->uid = geteuid();
+	user_name(a->uid, a->user, sizeof(a->user));
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (pid > 0 && read_small(path, buf, sizeof(buf)) > 0)
+		uid = status_field(buf, "\nUid:");
+	a->target_uid = uid >= 0 ? (uid_t)uid : (uid_t)-1;
+	if (uid >= 0)
+		user_name(a->target_uid, a->target_user,
+			  sizeof(a->target_user));
+	a->cap_ptrace = privs_effective(PRIVS_CAP_SYS_PTRACE);
+	a->cap_ptrace_bounding = privs_bounding(PRIVS_CAP_SYS_PTRACE);
+	a->yama = -1;
+	if (read_small("/proc/sys/kernel/yama/ptrace_scope", buf,
+		       sizeof(buf)) > 0 && isdigit((unsigned char)buf[0]))
+		a->yama = buf[0] - '0';
+	n = readlink("/proc/self/exe", a->self, sizeof(a->self) - 1);
+	a->self[n > 0 ? n : 0] = '\0';
+}
+
+/* "root (uid 0)", "alice (uid 1000)" or "uid 1000" */
+static const char *who(char *buf, size_t size, const char *name, uid_t uid)
+{
+	if (name[0])
+		snprintf(buf, size, "%s (uid %u)", name, (unsigned)uid);
 	else
-		snprintf(hint, sizeof(hint), "run as root, as the target's "
-			 "user, or with CAP_SYS_PTRACE");
-	return hint;
+		snprintf(buf, size, "uid %u", (unsigned)uid);
+	return buf;
+}
+
+const char *proc_access_hint(const struct proc_access *a, char *buf,
+			     size_t size)
+{
+	const char *self = a->self[0] ? a->self : "snakescope";
+	char us[96], them[96], setcap[320];
+
+	snprintf(setcap, sizeof(setcap), "give it CAP_SYS_PTRACE (as root: "
+		 "setcap cap_sys_ptrace+ep %s)", self);
+	if (a->yama == 3)
+		snprintf(buf, size, "kernel.yama.ptrace_scope is 3: no process "
+			 "may attach to another until the next boot");
+	else if (a->uid == 0 && !(a->cap_ptrace && a->cap_ptrace_bounding))
+		/* What a container gets without --cap-add SYS_PTRACE: root,
+		 * with CAP_SYS_PTRACE out of the bounding set. */
+		snprintf(buf, size, "snakescope runs as root without "
+			 "CAP_SYS_PTRACE, which looks like a container started "
+			 "without it: add it with docker run --cap-add "
+			 "SYS_PTRACE, in Kubernetes with securityContext."
+			 "capabilities.add: [\"SYS_PTRACE\"], or inspect from a "
+			 "debug container: kubectl debug -it --profile=general "
+			 "--target=CONTAINER POD");
+	else if (a->cap_ptrace)
+		snprintf(buf, size, "snakescope holds CAP_SYS_PTRACE and is "
+			 "still refused: a security module (AppArmor, SELinux) "
+			 "forbids it, or the process is in a user namespace "
+			 "snakescope has no privilege over");
+	else if (a->target_uid == (uid_t)-1)
+		snprintf(buf, size, "run snakescope as root, as the process's "
+			 "user, or %s", setcap);
+	else if (a->target_uid != a->uid)
+		snprintf(buf, size, "the process belongs to %s and snakescope "
+			 "runs as %s without CAP_SYS_PTRACE: run it as %s%s, or "
+			 "%s", who(them, sizeof(them), a->target_user,
+				   a->target_uid),
+			 who(us, sizeof(us), a->user, a->uid),
+			 a->target_uid == 0 ? "root" : "root or as ",
+			 a->target_uid == 0 ? "" : (a->target_user[0] ?
+						    a->target_user : "that "
+						    "user"), setcap);
+	else if (a->yama == 1)
+		snprintf(buf, size, "kernel.yama.ptrace_scope is 1: only a "
+			 "process's ancestors may attach to it; start it with "
+			 "snakescope run, run snakescope as root, %s, or set "
+			 "kernel.yama.ptrace_scope to 0", setcap);
+	else if (a->yama == 2)
+		snprintf(buf, size, "kernel.yama.ptrace_scope is 2: only "
+			 "CAP_SYS_PTRACE may attach; run snakescope as root or "
+			 "%s", setcap);
+	else
+		snprintf(buf, size, "the process runs as %s but holds "
+			 "privileges snakescope lacks (set-user-ID, file "
+			 "capabilities) or is not dumpable: run snakescope as "
+			 "root or %s", who(us, sizeof(us), a->user, a->uid),
+			 setcap);
+	return buf;
+}
+
+const char *proc_permission_hint(pid_t pid)
+{
+	static char hint[768];
+	struct proc_access a;
+
+	proc_access_read(pid, &a);
+	return proc_access_hint(&a, hint, sizeof(hint));
 }
 
 /* ---- PID namespaces ------------------------------------------------ */

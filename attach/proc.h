@@ -127,9 +127,39 @@ int64_t proc_nsmap_host(struct proc_nsmap *m, int64_t id);
 int64_t proc_nsmap_ns(const struct proc_nsmap *m, pid_t tid);
 
 /*
- * A one-sentence hint explaining how to get ptrace permission on this
- * system (names CAP_SYS_PTRACE and, when Yama is present, ptrace_scope).
+ * What decides whether we may trace a process, gathered to explain a
+ * refusal.  Names are "" when unknown.
  */
-const char *proc_permission_hint(void);
+struct proc_access {
+	uid_t uid;                /* ours (effective) */
+	char user[64];
+	uid_t target_uid;         /* the target's real uid; (uid_t)-1: unknown */
+	char target_user[64];
+	bool cap_ptrace;          /* CAP_SYS_PTRACE in our effective set */
+	bool cap_ptrace_bounding; /* ... and in our bounding set */
+	int yama;                 /* kernel.yama.ptrace_scope; -1: no Yama */
+	char self[256];           /* our executable, for a setcap command */
+};
+
+/* Fill *a for target pid (our side is read even when pid is gone). */
+void proc_access_read(pid_t pid, struct proc_access *a);
+
+/*
+ * One clause saying what is missing and how to get it, for a message that
+ * already says "permission denied": root without CAP_SYS_PTRACE (a
+ * container started without it: docker, Kubernetes, kubectl debug);
+ * another user's process without CAP_SYS_PTRACE (run as root or that
+ * user, or setcap); Yama's ptrace_scope; a process holding privileges we
+ * lack; CAP_SYS_PTRACE held and still refused (a security module).
+ * Written into buf (size bytes), which is returned.
+ */
+const char *proc_access_hint(const struct proc_access *a, char *buf,
+			     size_t size);
+
+/*
+ * proc_access_hint() for process pid as seen now.  Returns a static
+ * buffer, overwritten by the next call.
+ */
+const char *proc_permission_hint(pid_t pid);
 
 #endif

@@ -397,7 +397,9 @@ int rootfs_open_mapped(pid_t pid, const struct maps_entry *me,
 		return err_set(e, SS_EPERM, "cannot open '%s', mapped by "
 			       "process %d: permission denied; run as root, or "
 			       "give snakescope CAP_DAC_READ_SEARCH as well as "
-			       "CAP_SYS_PTRACE", shown(sp, me->path), (int)pid);
+			       "CAP_SYS_PTRACE (as root: setcap "
+			       "cap_sys_ptrace,cap_dac_read_search+ep "
+			       "SNAKESCOPE)", shown(sp, me->path), (int)pid);
 	if (other)
 		return err_set(e, SS_EELF, "'%s' is not the file process %d "
 			       "mapped (device %u:%u, inode %llu): it was "

@@ -29,7 +29,8 @@ static const char run_usage[] =
 	"\n"
 	"Start PROGRAM (a Python interpreter, or a program embedding one) and\n"
 	"inspect it until it exits; snakescope's exit status is the\n"
-	"program's (128+N when a signal N ended it).\n"
+	"program's (128+N when a signal N ended it), or 4 when snakescope\n"
+	"may not inspect it (another user's, or more privileged).\n"
 	"\n"
 	"Modes and their options (see 'snakescope MODE --help'):\n"
 	"  record -o FILE [record options]   sample it from start to exit\n"
@@ -92,27 +93,42 @@ static bool running(pid_t pid)
 	       si.si_pid == 0;
 }
 
-/* Wait until pid shows a Python runtime; false (reported) when it exits
- * first or never does. */
-static bool wait_for_python(pid_t pid, const char *prog)
+/* A refusal lasting this long is for good: the program runs as another
+ * user, or gained privileges (set-user-ID, file capabilities) we lack. */
+#define REFUSED_MS 200
+
+/*
+ * Wait until pid shows a Python runtime: 0.  Else the exit status to
+ * report after reporting why (the program may not be inspected: 4), or
+ * -1 when it exits first or never shows one (reported).
+ */
+static int wait_for_python(pid_t pid, const char *prog)
 {
+	unsigned refused = 0;
 	struct err e;
 
 	for (unsigned waited = 0; waited < FIND_PYTHON_MS; waited += POLL_MS) {
 		struct inspect_session *is;
+		int rc;
 
 		if (!running(pid))
-			return false;
+			return -1;
 		err_clear(&e);
-		if (!inspect_open(pid, &is, &e)) {
+		rc = inspect_open(pid, &is, &e);
+		if (!rc) {
 			inspect_close(is);
-			return true;
+			return 0;
+		}
+		refused = rc == SS_EPERM ? refused + POLL_MS : 0;
+		if (refused >= REFUSED_MS) {
+			report_error("%s", e.msg);
+			return err_exit_code(rc);
 		}
 		clock_sleep_ms(POLL_MS);
 	}
 	report_error("run: '%s' (process %d) shows no Python runtime: %s",
 		     prog, (int)pid, e.msg[0] ? e.msg : err_describe(e.code));
-	return false;
+	return -1;
 }
 
 static int dump_once(pid_t pid, const struct dump_opts *d, double delay)
@@ -226,7 +242,10 @@ int cmd_run(int argc, char **argv)
 	privs_drop();
 	/* Ctrl-C reaches the program too (same process group); snakescope
 	 * finishes its output and waits for the program. */
-	if (wait_for_python(pid, argv[sep + 1])) {
+	rc = wait_for_python(pid, argv[sep + 1]);
+	if (rc > 0)
+		result = rc;
+	else if (rc == 0) {
 		if (!strcmp(mode, "record"))
 			result = record_run(pid, &ro);
 		else if (!strcmp(mode, "watch"))
@@ -241,6 +260,10 @@ int cmd_run(int argc, char **argv)
 			return result ? result : 1;
 		}
 	}
+	/* Refused for good: that is the outcome, said once (the program
+	 * ran on as it would have without us). */
+	if (result == err_exit_code(SS_EPERM))
+		return result;
 	if (result)
 		report_warning("run: inspecting the program failed (status %d)",
 			       result);

@@ -241,6 +241,30 @@ void inspect_close(struct inspect_session *is)
 	free(is);
 }
 
+/*
+ * SS_EPERM when the memory may not be read, 0 otherwise (other failures
+ * are left to the reads that need it).  Linux 6.x lets root without
+ * CAP_SYS_PTRACE read another user's /proc/PID/maps, not its memory nor
+ * its /proc/PID/exe: without this, the refusal would read as "not a Python
+ * process".
+ */
+static int probe_memory(struct inspect_session *is, struct err *e)
+{
+	unsigned char byte;
+	struct err pe;
+
+	for (size_t i = 0; i < is->maps.n; i++) {
+		if (!is->maps.e[i].r)
+			continue;
+		err_clear(&pe);
+		if (mem_read(is->mem, is->maps.e[i].lo, &byte, 1, &pe) ==
+		    SS_EPERM)
+			return err_set(e, SS_EPERM, "%s", pe.msg);
+		return 0;
+	}
+	return 0;
+}
+
 int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 {
 	struct inspect_session *is = xcalloc(1, sizeof(*is));
@@ -252,12 +276,15 @@ int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 	rc = proc_check(pid, &info, e);
 	if (!rc)
 		rc = maps_load(pid, &is->maps, e);
+	if (!rc) {
+		is->mem = mem_process_new(pid);
+		rc = probe_memory(is, e);
+	}
 	if (rc == SS_EPERM)
 		err_set(e, SS_EPERM, "cannot inspect process %d: permission "
-			"denied; %s", (int)pid, proc_permission_hint());
+			"denied; %s", (int)pid, proc_permission_hint(pid));
 	if (rc)
 		goto fail;
-	is->mem = mem_process_new(pid);
 	proc_nsmap_init(&is->nsmap, pid);
 	rc = py_locate(pid, &is->maps, is->mem, &is->rt, e);
 	if (!rc)

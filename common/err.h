@@ -41,7 +41,7 @@ enum ss_error {
 	SS_ERR_LAST_
 };
 
-#define ERR_MSG_MAX 512
+#define ERR_MSG_MAX 1024
 
 struct err {
 	int code;        /* SS_E*, 0 when no error was set */

@@ -543,6 +543,73 @@ START_TEST(test_rootfs_mapped)
 					    &err), SS_EELF);
 	ck_assert_ptr_nonnull(strstr(err.msg, "is not the file"));
 	maps_release(&m);
+
+START_TEST(test_proc_access_hint)
+{
+	struct proc_access a;
+	char buf[768];
+
+	memset(&a, 0, sizeof(a));
+	a.yama = -1;
+	snprintf(a.self, sizeof(a.self), "/usr/bin/snakescope");
+	snprintf(a.target_user, sizeof(a.target_user), "alice");
+	a.target_uid = 1000;
+
+	/* Root without CAP_SYS_PTRACE: a container without --cap-add. */
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "container"));
+	ck_assert_ptr_nonnull(strstr(buf, "docker run --cap-add SYS_PTRACE"));
+	ck_assert_ptr_nonnull(strstr(buf, "securityContext.capabilities.add: "
+				     "[\"SYS_PTRACE\"]"));
+	ck_assert_ptr_nonnull(strstr(buf, "kubectl debug -it --profile=general"
+				     " --target=CONTAINER"));
+	a.cap_ptrace = true; /* effective, but not in the bounding set */
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "container"));
+
+	/* Holding it and still refused. */
+	a.cap_ptrace_bounding = true;
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "security module"));
+
+	/* A user against another user's process. */
+	a.cap_ptrace = a.cap_ptrace_bounding = false;
+	a.uid = 999;
+	snprintf(a.user, sizeof(a.user), "bob");
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "the process belongs to alice (uid 1000) and "
+			 "snakescope runs as bob (uid 999) without "
+			 "CAP_SYS_PTRACE: run it as root or as alice, or give "
+			 "it CAP_SYS_PTRACE (as root: setcap cap_sys_ptrace+ep "
+			 "/usr/bin/snakescope)");
+	a.target_uid = 0;
+	a.target_user[0] = '\0';
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "belongs to uid 0 and"));
+	ck_assert_ptr_nonnull(strstr(buf, "run it as root, or give"));
+
+	/* Its own process: Yama, or privileges the target holds. */
+	a.target_uid = 999;
+	a.yama = 1;
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "ptrace_scope is 1"));
+	ck_assert_ptr_nonnull(strstr(buf, "snakescope run"));
+	a.yama = 2;
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "ptrace_scope is 2"));
+	a.yama = 0;
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "set-user-ID"));
+	a.yama = 3;
+	a.uid = 0;
+	proc_access_hint(&a, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(strstr(buf, "ptrace_scope is 3"));
+
+	/* Read for real: our own process. */
+	proc_access_read(getpid(), &a);
+	ck_assert_int_eq(a.uid, geteuid());
+	ck_assert_int_eq(a.target_uid, getuid());
+	ck_assert(a.self[0] == '/');
 }
 END_TEST
 
@@ -564,6 +631,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_debug_offsets_newer);
 	tcase_add_test(tc, test_proc_check);
 	tcase_add_test(tc, test_proc_nspid);
+	tcase_add_test(tc, test_proc_access_hint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -48,6 +48,7 @@ import container_check  # noqa: E402
 import boundary_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
+import access_check  # noqa: E402
 import stress_check  # noqa: E402
 import static_check  # noqa: E402
 
@@ -1733,6 +1734,10 @@ def main():
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first,
                         stale=path in stale)
+                if not args.target or "access" in args.target:
+                    access_check.check_access(report, path, version,
+                                              workdir,
+                                              sys.modules[__name__])
                 if not args.no_ways:
                     check_ways(report, path, version, workdir)
 
@@ -1763,6 +1768,7 @@ def main():
     finally:
         kill_all()
         shutil.rmtree(workdir, ignore_errors=True)
+        privs_check.remove_user()
 
 
 def stale_interpreters(interps, ranges):

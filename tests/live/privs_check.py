@@ -28,6 +28,7 @@ import time
 USER = "snakescope-test"
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE = 1, 2, 19
 CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE = 21, 40
+_created = [False]      # whether test_user() created USER
 
 
 def test_user():
@@ -45,8 +46,17 @@ def test_user():
     if out.returncode != 0:
         return None, "useradd failed: %s" % out.stdout.decode(
             "utf-8", "replace").strip()
+    _created[0] = True
     pw = pwd.getpwnam(USER)
     return (pw.pw_uid, pw.pw_gid), None
+
+
+def remove_user():
+    """Remove USER if test_user() created it (at the end of the run)."""
+    if _created[0] and shutil.which("userdel"):
+        subprocess.run(["userdel", USER], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        _created[0] = False
 
 
 def as_user(ids, argv):
