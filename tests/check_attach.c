@@ -543,6 +543,8 @@ START_TEST(test_rootfs_mapped)
 					    &err), SS_EELF);
 	ck_assert_ptr_nonnull(strstr(err.msg, "is not the file"));
 	maps_release(&m);
+}
+END_TEST
 
 START_TEST(test_proc_access_hint)
 {
