@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,14 +317,30 @@ bool proc_exe(pid_t pid, char *buf, size_t size)
 	return true;
 }
 
+/* The name of uid from /etc/passwd, or "".  Read by hand rather than
+ * through getpwuid(): a static binary has no NSS modules to load, and a
+ * message needs no directory service. */
 static void user_name(uid_t uid, char *buf, size_t size)
 {
-	struct passwd pw, *res = NULL;
-	char tmp[1024];
+	FILE *f = fopen("/etc/passwd", "re");
+	char line[1024];
 
 	buf[0] = '\0';
-	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res)
-		snprintf(buf, size, "%s", res->pw_name);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* name:password:uid:... */
+		char *pw = strchr(line, ':'), *id = pw ? strchr(pw + 1, ':') : NULL;
+		char *end;
+
+		if (id && strtoul(id + 1, &end, 10) == uid && end > id + 1 &&
+		    *end == ':') {
+			*pw = '\0';
+			snprintf(buf, size, "%.*s", (int)(size - 1), line);
+			break;
+		}
+	}
+	fclose(f);
 }
 
 void proc_access_read(pid_t pid, struct proc_access *a)
