@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -237,6 +238,33 @@ int pause_target(pid_t pid, struct pause *p, struct err *e)
 fail:
 	pause_resume(p);
 	return rc;
+}
+
+bool pause_task_syscall(const struct pause *p, pid_t tid, long *nr,
+			uint64_t *arg0)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->task[i].tid != tid || !p->task[i].stopped)
+			continue;
+#if defined(__x86_64__)
+		struct user_regs_struct r;
+
+		/* orig_rax is the call's number while the thread is in one
+		 * (an interrupted call restarts after the detach), -1 in
+		 * user space. */
+		if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0 ||
+		    (long long)r.orig_rax < 0)
+			return false;
+		*nr = (long)r.orig_rax;
+		*arg0 = r.rdi;
+		return true;
+#else
+		(void)nr;
+		(void)arg0;
+		return false;
+#endif
+	}
+	return false;
 }
 
 void pause_resume(struct pause *p)

@@ -6,6 +6,7 @@
 #include "attach/proc.h"
 #include "attach/unwind.h"
 #include "common/clock.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
 #include "pystructs/asyncio.h"
@@ -55,10 +56,51 @@ static struct snap_os_thread *read_os_states(pid_t pid, const pid_t *tids,
 
 	for (size_t i = 0; i < n; i++) {
 		os[i].state = proc_task_state(pid, tids[i]);
-		proc_task_syscall(pid, tids[i], os[i].syscall,
-				  sizeof(os[i].syscall), &os[i].arg0);
+		os[i].syscall_unknown =
+			!proc_task_syscall(pid, tids[i], os[i].syscall,
+					   sizeof(os[i].syscall), &os[i].arg0) &&
+			(os[i].state == 'S' || os[i].state == 'D');
 	}
 	return os;
+}
+
+/* A blocked thread whose system call /proc would not tell (its syscall
+ * file is root's, mode 0400): the paused thread's registers tell it. */
+static void syscalls_from_registers(const struct pause *pz, const pid_t *tids,
+				    struct snap_os_thread *os, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		long nr;
+
+		if (os[i].syscall_unknown &&
+		    pause_task_syscall(pz, tids[i], &nr, &os[i].arg0)) {
+			proc_syscall_name(nr, os[i].syscall,
+					  sizeof(os[i].syscall));
+			os[i].syscall_unknown = false;
+		}
+	}
+}
+
+/* Said when blocked threads' system calls stayed unknown: the lock and
+ * hang analysis then sees less than it should.  NULL when none did. */
+static char *syscall_gap(pid_t pid, const struct snap_os_thread *os,
+			 size_t n)
+{
+	size_t unknown = 0;
+	char *msg;
+
+	for (size_t i = 0; i < n; i++)
+		unknown += os[i].syscall_unknown;
+	if (!unknown)
+		return NULL;
+	msg = xmalloc(400);
+	snprintf(msg, 400, "the system calls of %zu blocked thread%s of "
+		 "process %d are unknown (/proc/PID/task/TID/syscall is "
+		 "root's, and this read did not pause the process): a hang "
+		 "on a lock may go unseen; take a paused dump, or give "
+		 "snakescope CAP_DAC_READ_SEARCH too", unknown,
+		 unknown == 1 ? "" : "s", (int)pid);
+	return msg;
 }
 
 struct inspect_session {
@@ -170,6 +212,7 @@ static int read_snapshot(struct inspect_session *is,
 		}
 		s->paused = true;
 		s->stopped = pz.already_stopped;
+		syscalls_from_registers(&pz, tids, os, ntids);
 		if (o->hold_ms)
 			clock_sleep_ms(o->hold_ms);
 		t_paused = clock_mono_ns();
@@ -188,6 +231,7 @@ static int read_snapshot(struct inspect_session *is,
 	ro.locals = o->locals;
 	ro.repr_width = o->repr_width;
 	ro.check_torn = !o->pause;
+	s->warning = syscall_gap(pid, os, ntids);
 	rc = py_read_threads(py, &ro, s, e);
 	t_unwind = clock_mono_ns();
 	if (!rc && o->native && o->pause && !pz.already_stopped)
@@ -350,7 +394,17 @@ int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 	s->version = xstrdup(is->py.version);
 	s->executable = xstrdup(proc_exe(pid, exe, sizeof(exe)) ? exe : "?");
 	s->libpython = is->rt.in_libpython ? xstrdup(is->rt.binary) : NULL;
-	s->warning = is->py.warning[0] ? xstrdup(is->py.warning) : NULL;
+	if (is->py.warning[0]) {
+		char *gap = s->warning;
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		strbuf_addstr(&sb, is->py.warning);
+		if (gap)
+			strbuf_addf(&sb, "; %s", gap);
+		free(gap);
+		s->warning = strbuf_detach(&sb);
+	}
 	*out = s;
 	return 0;
 }

@@ -91,6 +91,7 @@ struct snap_os_thread {
 	char state;       /* /proc stat letter (R S D T t Z I ...), 0 unknown */
 	char syscall[24]; /* blocking system call's name, "" when none */
 	uint64_t arg0;    /* its first argument (a futex's address) */
+	bool syscall_unknown; /* blocked, and what in could not be read */
 };
 
 /* What a thread or task holds or waits for (JSON "type" names). */
