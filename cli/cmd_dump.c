@@ -18,6 +18,7 @@
 
 static const char dump_usage[] =
 	"usage: snakescope dump [options] PID\n"
+	"       snakescope dump [options] -p PID\n"
 	"\n"
 	"Print the Python stack of every thread of process PID, then its\n"
 	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
@@ -25,8 +26,10 @@ static const char dump_usage[] =
 	"then the locks held and waited for and a deadlock verdict (see\n"
 	"'snakescope deadlock --help').\n"
 	"\n"
+	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --json       print one JSON document instead of text\n"
-	"  --no-pause   read without stopping the process (faster for the\n"
+	"  --no-pause, --nonblocking\n"
+	"               read without stopping the process (faster for the\n"
 	"               target, but the stacks may be slightly inconsistent)\n"
 	"  --tasks=MODE asyncio tasks as a 'tree' (default), a 'table' (one\n"
 	"               line per task) or 'none' (not read)\n"
@@ -49,6 +52,7 @@ static const char dump_usage[] =
 
 static const char deadlock_usage[] =
 	"usage: snakescope deadlock [--json] [--no-pause] PID\n"
+	"       snakescope deadlock [--json] [--no-pause] -p PID\n"
 	"\n"
 	"Print only the lock analysis of process PID: every lock held or\n"
 	"waited for (threading's Lock, RLock, Condition, Semaphore, Event,\n"
@@ -59,8 +63,10 @@ static const char deadlock_usage[] =
 	"likely hang (waiting behind an Event, Condition, ... that nothing\n"
 	"will end), or none.\n"
 	"\n"
+	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --json       print the dump's JSON document (see README.md)\n"
-	"  --no-pause   read without stopping the process\n"
+	"  --no-pause, --nonblocking\n"
+	"               read without stopping the process\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"Exit status: 0 no deadlock, 6 a deadlock, 7 a likely hang (no\n"
@@ -76,6 +82,7 @@ static unsigned env_hold_ms(void)
 const struct option dump_longopts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "no-pause", no_argument, NULL, 'P' },
+	{ "nonblocking", no_argument, NULL, 'P' }, /* py-spy's name */
 	{ "tasks", required_argument, NULL, 'T' },
 	{ "locals", no_argument, NULL, 'l' },
 	{ "repr-width", required_argument, NULL, 'W' },
@@ -190,30 +197,33 @@ void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
 	}
 }
 
-/* dump and deadlock: the same read, the whole or only the locks. */
-static int dump_or_deadlock(int argc, char **argv, bool deadlock)
+int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
+	       pid_t *pid)
 {
+	static const struct option own[] = {
+		{ "pid", required_argument, NULL, 'p' },
+	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
-	struct dump_opts d;
-	struct snapshot *snap;
-	struct strbuf sb;
-	struct err e;
-	bool color;
-	pid_t pid;
-	int c, rc, verdict;
+	struct option longopts[DUMP_LONGOPTS_MAX];
+	const char *pid_opt = NULL;
+	int c, rc;
 
-	dump_opts_init(&d);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", dump_longopts, NULL)) != -1) {
+	dump_longopts_after(longopts, own, sizeof(own) / sizeof(own[0]));
+	dump_opts_init(d);
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
 		if (deadlock && c != 'j' && c != 'P' && c != 'h' &&
-		    c != 'N' && c != 'A')
+		    c != 'N' && c != 'A' && c != 'p')
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
-			return 0;
+			return -1;
 		}
-		rc = dump_opt(&d, c, optarg, cmd);
+		if (c == 'p') {
+			pid_opt = optarg;
+			continue;
+		}
+		rc = dump_opt(d, c, optarg, cmd);
 		if (rc > 0)
 			return rc;
 		if (rc < 0) {
@@ -223,22 +233,26 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			return EXIT_USAGE;
 		}
 	}
-	rc = dump_opts_check(&d, cmd);
+	rc = dump_opts_check(d, cmd);
 	if (rc)
 		return rc;
-	if (optind != argc - 1) {
-		report_error("%s: %s; usage: snakescope %s", cmd,
-			     optind >= argc ? "missing PID" : "too many arguments",
-			     deadlock ? "deadlock [--json] [--no-pause] PID" :
-			     "dump [--json] [--locals] [--tasks=MODE] "
-			     "[--no-pause] PID");
-		return EXIT_USAGE;
-	}
-	if (!parse_pid(argv[optind], &pid)) {
-		report_error("%s: '%s' is not a process ID (a positive "
-			     "number)", cmd, argv[optind]);
-		return EXIT_USAGE;
-	}
+	return take_pid(cmd, pid_opt, argc, argv, optind, pid);
+}
+
+/* dump and deadlock: the same read, the whole or only the locks. */
+static int dump_or_deadlock(int argc, char **argv, bool deadlock)
+{
+	struct dump_opts d;
+	struct snapshot *snap;
+	struct strbuf sb;
+	struct err e;
+	bool color;
+	pid_t pid;
+	int rc, verdict;
+
+	rc = dump_parse(argc, argv, deadlock, &d, &pid);
+	if (rc)
+		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
 	err_clear(&e);
 	rc = inspect_take(pid, &d.io, &snap, &e);

@@ -5,6 +5,7 @@
 #include "cli/inspect.h"
 #include "cli/profile.h"
 #include "cli/record.h"
+#include "cli/run.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
 #include "common/clock.h"
@@ -32,18 +33,25 @@
 #define CATCH_UP 10
 
 static const char record_usage[] =
-	"usage: snakescope record [options] PID -o FILE\n"
+	"usage: snakescope record [options] -o FILE PID\n"
+	"       snakescope record [options] -o FILE -p PID\n"
+	"       snakescope record [options] -o FILE -- PROGRAM [ARGS...]\n"
 	"\n"
 	"Sample the Python stacks of every thread of process PID and write\n"
 	"them to FILE ('-': standard output) when the recording ends: after\n"
 	"--duration, on Ctrl-C (SIGINT, SIGTERM), or when the process exits.\n"
+	"With '-- PROGRAM', start the program and record it as 'snakescope\n"
+	"run record' does: the exit status is then the program's.\n"
 	"\n"
 	"  -o, --output FILE    where to write (required)\n"
+	"  -p, --pid PID        the process to record (the same as the\n"
+	"                       operand PID)\n"
 	"  -r, --rate HZ        samples per second (default 100), or 'max'\n"
 	"                       for as many as one core gives\n"
 	"  -d, --duration S     stop after S seconds (default: until stopped)\n"
 	"  -f, --format FMT     folded (default: collapsed stacks for\n"
-	"                       flamegraph.pl, inferno, speedscope), speedscope\n"
+	"                       flamegraph.pl, inferno, speedscope; 'raw' is\n"
+	"                       the same), speedscope\n"
 	"                       (the speedscope app's JSON, a profile per\n"
 	"                       thread), or json (one JSON object per line per\n"
 	"                       thread and sample)\n"
@@ -54,6 +62,8 @@ static const char record_usage[] =
 	"  --gil                only sample the thread holding the GIL\n"
 	"  --pause              stop the process for each sample (exact, but\n"
 	"                       slows it down); by default it runs on\n"
+	"  --nonblocking        the default, said explicitly: never stop the\n"
+	"                       process (refused with --pause, --native)\n"
 	"  --native             whole stacks: each thread's C frames\n"
 	"                       (libraries, extensions, the kernel's entry)\n"
 	"                       with its Python frames in place; pauses the\n"
@@ -651,22 +661,26 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		{ "threads", no_argument, NULL, 'T' },
 		{ "idle", no_argument, NULL, 'I' },
 		{ "gil", no_argument, NULL, 'G' },
-		{ "pause", no_argument, NULL, 'p' },
+		{ "pause", no_argument, NULL, 'P' },
+		{ "nonblocking", no_argument, NULL, 'B' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ "subprocesses", no_argument, NULL, 'S' },
 		{ "native", no_argument, NULL, 'N' },
 		{ "native-all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *pid_opt = NULL;
+	bool nonblocking = false;
 	char *end;
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->rate = 100;
 	o->progress = true;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ho:r:d:f:", longopts, NULL)) != -1) {
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "ho:r:d:f:p:", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -692,15 +706,17 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			}
 			break;
 		case 'f':
-			if (!strcmp(optarg, "folded"))
+			/* raw: py-spy's name for folded stacks */
+			if (!strcmp(optarg, "folded") || !strcmp(optarg, "raw"))
 				o->format = RECORD_FOLDED;
 			else if (!strcmp(optarg, "speedscope"))
 				o->format = RECORD_SPEEDSCOPE;
 			else if (!strcmp(optarg, "json"))
 				o->format = RECORD_JSON;
 			else {
-				report_error("record: --format takes folded, "
-					     "speedscope or json, not '%s'", optarg);
+				report_error("record: --format takes folded (or "
+					     "raw), speedscope or json, not '%s'",
+					     optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -713,8 +729,14 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		case 'G':
 			o->gil = true;
 			break;
-		case 'p':
+		case 'P':
 			o->pause = true;
+			break;
+		case 'B':
+			nonblocking = true;
+			break;
+		case 'p':
+			pid_opt = optarg;
 			break;
 		case 'S':
 			o->subprocesses = true;
@@ -741,25 +763,43 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			     "standard output)");
 		return EXIT_USAGE;
 	}
-	if (!need_pid)
-		return optind == argc ? 0 :
-		       (report_error("record: unexpected '%s'", argv[optind]),
-			EXIT_USAGE);
-	if (optind + 1 != argc || !parse_pid(argv[optind], pid)) {
-		report_error("record: give one process id; see 'snakescope "
-			     "record --help'");
+	if (nonblocking && o->pause) {
+		report_error("record: --nonblocking (the default: the process "
+			     "runs on) contradicts --%s, which stops it for "
+			     "each sample", o->native ? "native" : "pause");
+		return EXIT_USAGE;
+	}
+	if (need_pid)
+		return take_pid("record", pid_opt, argc, argv, optind, pid);
+	if (pid_opt) {
+		report_error("record: -p/--pid with a program to start: give "
+			     "one or the other");
+		return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		report_error("record: unexpected '%s' (the program to start "
+			     "follows '--')", argv[optind]);
 		return EXIT_USAGE;
 	}
 	return 0;
 }
 
+static int record_cb(pid_t pid, const void *arg)
+{
+	return record_run(pid, arg);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
+	int sep = program_sep(argc, argv);
 	pid_t pid;
-	int rc = record_parse(argc, argv, &o, &pid, true);
+	int rc = record_parse(sep, argv, &o, &pid, sep == argc);
 
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	if (sep < argc)
+		return run_program("record", argv + sep + 1, argc - sep - 1,
+				   record_cb, &o, 0);
 	return record_run(pid, &o);
 }

@@ -5,6 +5,8 @@
 #include "cli/dump.h"
 #include "cli/inspect.h"
 #include "cli/record.h"
+#include "cli/run.h"
+#include "cli/top.h"
 #include "cli/watch.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
@@ -36,33 +38,58 @@ static const char run_usage[] =
 	"  record -o FILE [record options]   sample it from start to exit\n"
 	"  watch --every T [watch options]   a timestamped dump every T\n"
 	"  dump [--delay S] [dump options]   one dump after S seconds\n"
-	"                                    (default 1)\n";
+	"                                    (default 1)\n"
+	"  top [top options]                 the live view; the program's\n"
+	"                                    input and output go to /dev/null\n"
+	"                                    while the view owns the terminal\n"
+	"                                    (not with --once, --iterations);\n"
+	"                                    when the view ends first, the\n"
+	"                                    program is ended (SIGTERM) and\n"
+	"                                    the status is 0\n"
+	"\n"
+	"  --delay S            (dump) seconds to wait before the dump\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"'snakescope record -o FILE -- PROGRAM' and 'snakescope top --\n"
+	"PROGRAM' are the same as 'run record' and 'run top'.\n";
 
 /*
  * Fork and exec argv.  A close-on-exec pipe tells when the exec happened
  * (EOF) or why it failed (the child writes errno).  Returns the child's
  * pid, or -1 after reporting.
  */
-static pid_t start_program(char **argv)
+static pid_t start_program(const char *cmd, char **argv, bool quiet)
 {
 	int fds[2], err = 0;
 	pid_t pid;
 	ssize_t n;
 
 	if (pipe2(fds, O_CLOEXEC) < 0) {
-		report_error("run: cannot create a pipe: %s", strerror(errno));
+		report_error("%s: cannot create a pipe: %s", cmd,
+			     strerror(errno));
 		return -1;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		report_error("run: cannot fork: %s", strerror(errno));
+		report_error("%s: cannot fork: %s", cmd, strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
 		/* The program gets default signal dispositions, not ours. */
 		signal(SIGPIPE, SIG_DFL);
+		if (quiet) {
+			int fd = open("/dev/null", O_RDWR);
+
+			if (fd >= 0) {
+				dup2(fd, STDIN_FILENO);
+				dup2(fd, STDOUT_FILENO);
+				dup2(fd, STDERR_FILENO);
+				if (fd > STDERR_FILENO)
+					close(fd);
+			}
+		}
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(fds[1], &err, sizeof(err)) < 0)
@@ -76,7 +103,8 @@ static pid_t start_program(char **argv)
 	close(fds[0]);
 	if (n == (ssize_t)sizeof(err)) {
 		waitpid(pid, NULL, 0);
-		report_error("run: cannot run '%s': %s", argv[0], strerror(err));
+		report_error("%s: cannot run '%s': %s", cmd, argv[0],
+			     strerror(err));
 		return -1;
 	}
 	return pid;
@@ -97,16 +125,15 @@ static bool running(pid_t pid)
  * user, or gained privileges (set-user-ID, file capabilities) we lack. */
 #define REFUSED_MS 200
 
-/*
- * Wait until pid shows a Python runtime: 0.  Else the exit status to
- * report after reporting why (the program may not be inspected: 4), or
- * -1 when it exits first or never shows one (reported).
- */
-static int wait_for_python(pid_t pid, const char *prog)
+/* Wait until pid shows a Python runtime: 0 when it does, -1 when it
+ * exits first, else the exit status of why not (reported): 4 when it may
+ * not be inspected. */
+static int wait_for_python(const char *cmd, pid_t pid, const char *prog)
 {
 	unsigned refused = 0;
 	struct err e;
 
+	err_clear(&e);
 	for (unsigned waited = 0; waited < FIND_PYTHON_MS; waited += POLL_MS) {
 		struct inspect_session *is;
 		int rc;
@@ -126,13 +153,91 @@ static int wait_for_python(pid_t pid, const char *prog)
 		}
 		clock_sleep_ms(POLL_MS);
 	}
-	report_error("run: '%s' (process %d) shows no Python runtime: %s",
-		     prog, (int)pid, e.msg[0] ? e.msg : err_describe(e.code));
-	return -1;
+	report_error("%s: '%s' (process %d) shows no Python runtime: %s",
+		     cmd, prog, (int)pid, e.msg[0] ? e.msg :
+		     err_describe(e.code));
+	return e.code ? err_exit_code(e.code) : 1;
 }
 
-static int dump_once(pid_t pid, const struct dump_opts *d, double delay)
+/* End the program we started: SIGTERM, then SIGKILL after the grace. */
+static void end_program(pid_t pid)
 {
+	if (!running(pid))
+		return;
+	kill(pid, SIGTERM);
+	for (unsigned waited = 0; waited < RUN_END_GRACE_MS && running(pid);
+	     waited += POLL_MS)
+		clock_sleep_ms(POLL_MS);
+	if (running(pid))
+		kill(pid, SIGKILL);
+}
+
+int run_program(const char *cmd, char **prog, int nprog,
+		run_inspect_fn inspect, const void *arg, unsigned flags)
+{
+	int status, found, result = 0;
+	bool ended = false;
+	pid_t pid;
+
+	if (nprog < 1) {
+		report_error("%s: no program after '--'", cmd);
+		return EXIT_USAGE;
+	}
+	pid = start_program(cmd, prog, flags & RUN_QUIET_PROGRAM);
+	if (pid < 0)
+		return 127;
+	privs_drop();
+	/* Ctrl-C reaches the program too (same process group); snakescope
+	 * finishes its output and waits for the program. */
+	found = wait_for_python(cmd, pid, prog[0]);
+	if (!found)
+		result = inspect(pid, arg);
+	else if (found > 0 && ((flags & RUN_END_PROGRAM) ||
+			       found == err_exit_code(SS_EPERM)))
+		result = found;
+	if ((flags & RUN_END_PROGRAM) && running(pid)) {
+		end_program(pid);
+		ended = true;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			report_error("%s: cannot wait for process %d: %s", cmd,
+				     (int)pid, strerror(errno));
+			return result ? result : 1;
+		}
+	}
+	/* Refused for good: that is the outcome, said once (the program
+	 * ran on as it would have without us). */
+	if (ended || result == err_exit_code(SS_EPERM))
+		return result;
+	if (result)
+		report_warning("%s: inspecting the program failed (status %d)",
+			       cmd, result);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+bool run_starts_program(int argc, char **argv)
+{
+	if (argc < 1)
+		return false;
+	if (!strcmp(argv[0], "run"))
+		return true;
+	return (!strcmp(argv[0], "record") || !strcmp(argv[0], "top")) &&
+	       program_sep(argc, argv) < argc;
+}
+
+struct run_dump {
+	struct dump_opts d;
+	double delay;
+};
+
+static int dump_once(pid_t pid, const void *arg)
+{
+	const struct run_dump *rd = arg;
+	const struct dump_opts *d = &rd->d;
+	double delay = rd->delay;
 	struct snapshot *snap;
 	struct strbuf sb;
 	struct err e;
@@ -171,8 +276,7 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 	dump_longopts_after(longopts, own, 1);
 	dump_opts_init(d);
 	*delay = 1;
-	optind = 1;
-	opterr = 0;
+	getopt_reset();
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(run_usage, stdout);
@@ -199,22 +303,35 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 	return dump_opts_check(d, "run dump");
 }
 
+static int record_cb(pid_t pid, const void *arg)
+{
+	return record_run(pid, arg);
+}
+
+static int watch_cb(pid_t pid, const void *arg)
+{
+	return watch_run(pid, arg);
+}
+
+static int top_cb(pid_t pid, const void *arg)
+{
+	return top_run(pid, arg);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct record_opts ro;
 	struct watch_opts wo;
-	struct dump_opts d;
+	struct top_opts to;
+	struct run_dump rd;
 	const char *mode;
-	double delay = 1;
-	int sep, rc, status, result = 0;
-	pid_t pid;
+	int sep, rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(run_usage, stdout);
 		return 0;
 	}
-	for (sep = 1; sep < argc && strcmp(argv[sep], "--"); sep++)
-		;
+	sep = program_sep(argc, argv);
 	if (argc < 2 || sep >= argc - 1) {
 		report_error("run: usage: snakescope run MODE [options] -- "
 			     "PROGRAM [ARGS...]");
@@ -227,47 +344,25 @@ int cmd_run(int argc, char **argv)
 	else if (!strcmp(mode, "watch"))
 		rc = watch_parse(sep - 1, argv + 1, &wo, NULL, false);
 	else if (!strcmp(mode, "dump"))
-		rc = parse_dump(sep - 1, argv + 1, &d, &delay);
+		rc = parse_dump(sep - 1, argv + 1, &rd.d, &rd.delay);
+	else if (!strcmp(mode, "top"))
+		rc = top_parse(sep - 1, argv + 1, &to, NULL, false);
 	else {
-		report_error("run: the mode is record, watch or dump, not '%s'",
-			     mode);
+		report_error("run: the mode is record, watch, dump or top, not "
+			     "'%s'", mode);
 		return EXIT_USAGE;
 	}
 	if (rc)
 		return rc < 0 ? 0 : rc;
 
-	pid = start_program(argv + sep + 1);
-	if (pid < 0)
-		return 127;
-	privs_drop();
-	/* Ctrl-C reaches the program too (same process group); snakescope
-	 * finishes its output and waits for the program. */
-	rc = wait_for_python(pid, argv[sep + 1]);
-	if (rc > 0)
-		result = rc;
-	else if (rc == 0) {
-		if (!strcmp(mode, "record"))
-			result = record_run(pid, &ro);
-		else if (!strcmp(mode, "watch"))
-			result = watch_run(pid, &wo);
-		else
-			result = dump_once(pid, &d, delay);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			report_error("run: cannot wait for process %d: %s",
-				     (int)pid, strerror(errno));
-			return result ? result : 1;
-		}
-	}
-	/* Refused for good: that is the outcome, said once (the program
-	 * ran on as it would have without us). */
-	if (result == err_exit_code(SS_EPERM))
-		return result;
-	if (result)
-		report_warning("run: inspecting the program failed (status %d)",
-			       result);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	argv += sep + 1;
+	argc -= sep + 1;
+	if (!strcmp(mode, "record"))
+		return run_program("run", argv, argc, record_cb, &ro, 0);
+	if (!strcmp(mode, "watch"))
+		return run_program("run", argv, argc, watch_cb, &wo, 0);
+	if (!strcmp(mode, "dump"))
+		return run_program("run", argv, argc, dump_once, &rd, 0);
+	return run_program("run", argv, argc, top_cb, &to, RUN_END_PROGRAM |
+			   (to.iterations ? 0 : RUN_QUIET_PROGRAM));
 }

@@ -2,8 +2,11 @@
 
 #include "cli/commands.h"
 #include "cli/inspect.h"
+#include "cli/profile.h"
 #include "cli/out.h"
+#include "cli/run.h"
 #include "cli/source.h"
+#include "cli/top.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
 #include "common/clock.h"
@@ -34,12 +37,20 @@
 
 static const char top_usage[] =
 	"usage: snakescope top [options] PID\n"
+	"       snakescope top [options] -p PID\n"
+	"       snakescope top [options] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"A live view of process PID: its threads (state, GIL, CPU), the\n"
 	"functions where time goes (own and total), the selected thread's\n"
 	"stack with the running expression, its asyncio tasks, and a frame's\n"
 	"local variables on demand.  Press ? for the keys, q to quit.\n"
+	"With '-- PROGRAM', start the program and show it ('snakescope run\n"
+	"top'): its input and output go to /dev/null while the view owns\n"
+	"the terminal; when the view ends first, the program is ended\n"
+	"(SIGTERM); the exit status is then 0, else the program's.\n"
 	"\n"
+	"  -p, --pid PID        the process to show (the same as the operand\n"
+	"                       PID)\n"
 	"  -r, --rate HZ        samples per second (default 100)\n"
 	"  -i, --refresh S      redraw every S seconds (default 1; + and -\n"
 	"                       change it)\n"
@@ -48,6 +59,8 @@ static const char top_usage[] =
 	"                       holds the GIL or is on a CPU)\n"
 	"  --pause              stop the process for each sample (exact, but\n"
 	"                       slows it down); by default it runs on\n"
+	"  --nonblocking        the default, said explicitly: never stop the\n"
+	"                       process (refused with --pause)\n"
 	"  --once               no terminal UI: sample for one refresh, print\n"
 	"                       the screen as text and exit\n"
 	"  --iterations N       the same, N screens, one per refresh\n"
@@ -58,16 +71,6 @@ static const char top_usage[] =
 	"\n"
 	"Pausing the view (space) stops the sampling too: nothing is read\n"
 	"from the process until it is resumed.\n";
-
-struct top_opts {
-	double rate;
-	double refresh;
-	bool idle;
-	bool pause;
-	long iterations; /* 0: interactive */
-	int rows, cols;  /* --size */
-	bool color;
-};
 
 struct top {
 	const struct top_opts *o;
@@ -447,13 +450,16 @@ static bool parse_size(const char *s, int *cols, int *rows)
 	return true;
 }
 
-static int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid)
+int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
+	      bool need_pid)
 {
 	static const struct option longopts[] = {
 		{ "rate", required_argument, NULL, 'r' },
 		{ "refresh", required_argument, NULL, 'i' },
 		{ "idle", no_argument, NULL, 'I' },
-		{ "pause", no_argument, NULL, 'p' },
+		{ "pause", no_argument, NULL, 'P' },
+		{ "nonblocking", no_argument, NULL, 'B' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, '1' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
@@ -462,6 +468,8 @@ static int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *nc = getenv("NO_COLOR");
+	const char *pid_opt = NULL;
+	bool nonblocking = false;
 	char *end;
 	int c;
 
@@ -469,9 +477,8 @@ static int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid)
 	o->rate = 100;
 	o->refresh = 1;
 	o->color = !nc || !*nc;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hr:i:", longopts, NULL)) != -1) {
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "hr:i:p:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			o->rate = strtod(optarg, &end);
@@ -493,8 +500,14 @@ static int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid)
 		case 'I':
 			o->idle = true;
 			break;
-		case 'p':
+		case 'P':
 			o->pause = true;
+			break;
+		case 'B':
+			nonblocking = true;
+			break;
+		case 'p':
+			pid_opt = optarg;
 			break;
 		case '1':
 			o->iterations = 1;
@@ -526,9 +539,22 @@ static int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || !parse_pid(argv[optind], pid)) {
-		report_error("top: give one process id; see 'snakescope top "
-			     "--help'");
+	if (nonblocking && o->pause) {
+		report_error("top: --nonblocking (the default: the process runs "
+			     "on) contradicts --pause, which stops it for each "
+			     "sample");
+		return EXIT_USAGE;
+	}
+	if (need_pid)
+		return take_pid("top", pid_opt, argc, argv, optind, pid);
+	if (pid_opt) {
+		report_error("top: -p/--pid with a program to start: give one "
+			     "or the other");
+		return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		report_error("top: unexpected '%s' (the program to start "
+			     "follows '--')", argv[optind]);
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -552,21 +578,18 @@ static void text_size(const struct top_opts *o, int *rows, int *cols)
 	}
 }
 
-int cmd_top(int argc, char **argv)
+int top_run(pid_t pid, const struct top_opts *o)
 {
 	struct py_sampler_opts so = { 0 };
-	struct top_opts o;
 	struct top tp;
 	struct err e;
-	pid_t pid, *tids = NULL;
+	pid_t *tids = NULL;
 	size_t ntids = 0;
-	int rows, cols, rc = top_parse(argc, argv, &o, &pid);
+	int rows, cols, rc;
 
-	if (rc)
-		return rc < 0 ? 0 : rc;
 	setlocale(LC_ALL, "");
 	memset(&tp, 0, sizeof(tp));
-	tp.o = &o;
+	tp.o = o;
 	tp.pid = pid;
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
 	err_clear(&e);
@@ -587,15 +610,15 @@ int cmd_top(int argc, char **argv)
 	free(tids);
 	tui_model_init(&tp.model);
 	tui_view_init(&tp.view);
-	tui_view_set_refresh(&tp.view, o.refresh);
+	tui_view_set_refresh(&tp.view, o->refresh);
 	strbuf_init(&tp.tasks_text);
 	tp.source = source_new(pid);
-	text_size(&o, &rows, &cols);
+	text_size(o, &rows, &cols);
 	tui_frame_init(&tp.frame, rows, cols, tui_term_utf8());
 	catch_stop_signals();
 	tp.start = clock_mono_ns();
-	rc = o.iterations ? run_text(&tp) : run_tui(&tp);
-	if (!o.iterations && tp.exited)
+	rc = o->iterations ? run_text(&tp) : run_tui(&tp);
+	if (!o->iterations && tp.exited)
 		fprintf(stderr, "snakescope: process %d exited\n", (int)pid);
 	tui_frame_release(&tp.frame);
 	tui_view_release(&tp.view);
@@ -611,4 +634,27 @@ int cmd_top(int argc, char **argv)
 	inspect_close(tp.is);
 	inspect_close(tp.snap_is);
 	return rc;
+}
+
+static int top_cb(pid_t pid, const void *arg)
+{
+	return top_run(pid, arg);
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct top_opts o;
+	int sep = program_sep(argc, argv);
+	pid_t pid;
+	int rc = top_parse(sep, argv, &o, &pid, sep == argc);
+
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (sep == argc)
+		return top_run(pid, &o);
+	/* The view ends the program it started; on the terminal it is the
+	 * view's alone. */
+	return run_program("top", argv + sep + 1, argc - sep - 1, top_cb, &o,
+			   RUN_END_PROGRAM |
+			   (o.iterations ? 0 : RUN_QUIET_PROGRAM));
 }

@@ -20,7 +20,8 @@
 #define NS CLOCK_NS_PER_S
 
 static const char watch_usage[] =
-	"usage: snakescope watch [options] PID --every T\n"
+	"usage: snakescope watch [options] --every T PID\n"
+	"       snakescope watch [options] --every T -p PID\n"
 	"\n"
 	"Take a full dump of process PID (what 'snakescope dump' prints,\n"
 	"with the same options) every T, each headed by a line\n"
@@ -29,14 +30,17 @@ static const char watch_usage[] =
 	"process exits (then it says so and exits with status 0).  A dump\n"
 	"that fails is reported in its place and the watch goes on.\n"
 	"\n"
+	"  -p, --pid PID       the process to watch (the same as the operand\n"
+	"                      PID)\n"
 	"  -e, --every T       interval: 0.5, 10s, 500ms, 2m, 1h (required)\n"
 	"  -n, --count N       stop after N dumps\n"
 	"  -o, --output FILE   append to FILE (flushed after every dump)\n"
 	"                      instead of standard output\n"
 	"  --json              one JSON document per line: the dump's, with\n"
 	"                      \"timestamp\" and \"dump\" (N) added\n"
-	"  --no-pause, --tasks=MODE, --locals, --repr-width=N, --full,\n"
-	"  --no-source         as for 'snakescope dump'\n"
+	"  --no-pause (--nonblocking), --tasks=MODE, --locals,\n"
+	"  --repr-width=N, --full, --no-source, --native, --native-all\n"
+	"                      as for 'snakescope dump'\n"
 	"  -h, --help          show this help\n";
 
 /* "2026-11-21T23:10:00.123+01:00" */
@@ -190,7 +194,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		{ "every", required_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "pid", required_argument, NULL, 'p' },
 	};
+	const char *pid_opt = NULL;
 	struct option longopts[DUMP_LONGOPTS_MAX];
 	char *end;
 	int c, rc;
@@ -198,9 +204,8 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 	dump_longopts_after(longopts, own, sizeof(own) / sizeof(own[0]));
 	memset(o, 0, sizeof(*o));
 	dump_opts_init(&o->d);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "he:n:o:", longopts, NULL)) != -1) {
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "he:n:o:p:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(watch_usage, stdout);
@@ -224,6 +229,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		case 'o':
 			o->output = optarg;
 			break;
+		case 'p':
+			pid_opt = optarg;
+			break;
 		default:
 			rc = dump_opt(&o->d, c, optarg, "watch");
 			if (rc > 0)
@@ -243,13 +251,15 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		report_error("watch: say how often with --every T (e.g. 10s)");
 		return EXIT_USAGE;
 	}
-	if (!need_pid)
-		return optind == argc ? 0 :
-		       (report_error("watch: unexpected '%s'", argv[optind]),
-			EXIT_USAGE);
-	if (optind + 1 != argc || !parse_pid(argv[optind], pid)) {
-		report_error("watch: give one process id; see 'snakescope "
-			     "watch --help'");
+	if (need_pid)
+		return take_pid("watch", pid_opt, argc, argv, optind, pid);
+	if (pid_opt) {
+		report_error("watch: -p/--pid with a program to start: give "
+			     "one or the other");
+		return EXIT_USAGE;
+	}
+	if (optind != argc) {
+		report_error("watch: unexpected '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	return 0;

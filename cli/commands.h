@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* Exit status for bad usage (also SS_EINVAL's). */
 #define EXIT_USAGE 2
@@ -24,6 +25,33 @@ int cmd_top(int argc, char **argv);
 
 /* Parse a PID argument strictly (digits only, 1..INT_MAX). */
 bool parse_pid(const char *s, pid_t *pid);
+
+/*
+ * The process a command works on, once its options are parsed: given by
+ * -p/--pid (opt, NULL when absent) or as the one operand left in
+ * argv[first .. argc), not both.  Returns 0 with *pid set, or EXIT_USAGE
+ * after reporting (none given, both, more than one, malformed).
+ */
+int take_pid(const char *cmd, const char *opt, int argc, char **argv,
+	     int first, pid_t *pid);
+
+/*
+ * Where the program of 'COMMAND [options] -- PROGRAM [ARGS...]' starts:
+ * the index of the first "--" in argv[1 .. argc) (argc when there is
+ * none).  The options before it are parsed with argc = that index.
+ */
+int program_sep(int argc, char **argv);
+
+/*
+ * Reset getopt before a command parses its options.  optind = 0 (not 1)
+ * makes glibc start afresh, also reading the new option string's '+'
+ * prefix; the tests parse several commands in one process.
+ */
+static inline void getopt_reset(void)
+{
+	optind = 0;
+	opterr = 0;
+}
 
 /* A positive duration: "0.2", "0.2s", "500ms", "10s", "1m", "1h"
  * (seconds without a unit).  False when malformed. */

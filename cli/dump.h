@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cli/inspect.h"
 #include "cli/out.h"
@@ -19,8 +20,9 @@ struct dump_opts {
 	bool source;        /* source lines under frames (text) */
 };
 
-/* dump's long options (--json, --no-pause, --tasks, --locals,
- * --repr-width, --full, --no-source, --help), NULL-terminated. */
+/* dump's long options (--json, --no-pause and its alias --nonblocking,
+ * --tasks, --locals, --repr-width, --full, --no-source, --native,
+ * --native-all, --help), NULL-terminated. */
 extern const struct option dump_longopts[];
 
 /* Room for a command's own long options before dump's. */
@@ -42,6 +44,15 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd);
 /* After the options: refuse combinations that cannot work (--native
  * with --no-pause).  Returns 0 or EXIT_USAGE after reporting. */
 int dump_opts_check(const struct dump_opts *d, const char *cmd);
+
+/*
+ * Parse the options and the process of 'snakescope dump' (deadlock:
+ * 'snakescope deadlock', which takes fewer) from argv (argv[0] is the
+ * command name): the PID as an operand or with -p/--pid.  Returns 0, -1
+ * when --help was printed, or EXIT_USAGE after reporting.
+ */
+int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
+	       pid_t *pid);
 
 /* The dump's text or JSON document for snap, as 'snakescope dump'
  * prints it. */

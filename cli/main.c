@@ -3,6 +3,7 @@
 #include "attach/pause.h"
 #include "attach/privs.h"
 #include "cli/commands.h"
+#include "cli/run.h"
 #include "common/xalloc.h"
 #include "pystructs/pyproc.h"
 
@@ -15,24 +16,32 @@ static const char main_usage[] =
 	"\n"
 	"Look inside a running CPython process from the outside.\n"
 	"\n"
-	"Commands:\n"
+	"Commands (the process: PID, or -p PID / --pid PID):\n"
 	"  dump PID      print every thread's Python stack, asyncio tasks,\n"
 	"                locks and a deadlock verdict\n"
 	"  deadlock PID  print only the locks and the verdict (exit status 6:\n"
 	"                a deadlock, 7: a likely hang)\n"
-	"  record PID    sample the stacks into a flame graph file (folded,\n"
-	"                speedscope) or JSON lines\n"
-	"  watch PID     a timestamped dump every --every T\n"
-	"  top PID       a live view: threads, the hottest functions, the\n"
+	"  record -o FILE PID | -- PROGRAM ...\n"
+	"                sample the stacks into a flame graph file (folded,\n"
+	"                speedscope) or JSON lines; '-- PROGRAM' starts it\n"
+	"  watch --every T PID\n"
+	"                a timestamped dump every T\n"
+	"  top PID | -- PROGRAM ...\n"
+	"                a live view: threads, the hottest functions, the\n"
 	"                selected thread's stack, asyncio tasks, locals\n"
-	"  run MODE -- PROGRAM ...  start a program and record, watch or\n"
-	"                dump it; exits with the program's status\n"
+	"  run MODE -- PROGRAM ...  start a program and record, watch, dump\n"
+	"                or top it; exits with the program's status\n"
 	"\n"
-	"Run 'snakescope COMMAND --help' for a command's options.\n"
+	"  -h, --help     show this help\n"
+	"  -V, --version  show the version and the supported Pythons\n"
+	"\n"
+	"Run 'snakescope COMMAND --help' for a command's options, and see\n"
+	"snakescope(1).\n"
 	"\n"
 	"Exit status: 0 success, 1 other failure, 2 usage error, 3 no such\n"
 	"process (or it exited), 4 permission denied, 5 not a Python process\n"
-	"or an unsupported Python version.\n";
+	"or an unsupported Python version; deadlock: 6 a deadlock, 7 a likely\n"
+	"hang; run, and record or top with a program: the program's.\n";
 
 int main(int argc, char **argv)
 {
@@ -59,8 +68,9 @@ int main(int argc, char **argv)
 		       py_supported_range());
 		return 0;
 	}
-	/* 'run' drops them once its program has started with ours. */
-	if (strcmp(cmd, "run"))
+	/* 'run' (and 'record'/'top' given "-- PROGRAM") drops them once its
+	 * program has started with ours. */
+	if (!run_starts_program(argc - 1, argv + 1))
 		privs_drop();
 	if (!strcmp(cmd, "dump"))
 		return cmd_dump(argc - 1, argv + 1);

@@ -49,6 +49,46 @@ bool parse_pid(const char *s, pid_t *pid)
 	return true;
 }
 
+int take_pid(const char *cmd, const char *opt, int argc, char **argv,
+	     int first, pid_t *pid)
+{
+	const char *arg = opt;
+
+	if (opt && first < argc) {
+		report_error("%s: give the process ID once: -p %s or %s, not "
+			     "both", cmd, opt, argv[first]);
+		return EXIT_USAGE;
+	}
+	if (!opt && first >= argc) {
+		report_error("%s: missing process ID (PID or -p PID); see "
+			     "'snakescope %s --help'", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	if (!opt && first + 1 < argc) {
+		report_error("%s: too many arguments: '%s' after the process "
+			     "ID; see 'snakescope %s --help'", cmd,
+			     argv[first + 1], cmd);
+		return EXIT_USAGE;
+	}
+	if (!opt)
+		arg = argv[first];
+	if (!parse_pid(arg, pid)) {
+		report_error("%s: '%s' is not a process ID (a positive "
+			     "number)", cmd, arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int program_sep(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		;
+	return i;
+}
+
 bool parse_seconds(const char *s, double *out)
 {
 	static const struct { const char *unit; double scale; } units[] = {

@@ -10,7 +10,7 @@ set -e
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
 tmux valgrind strace clang libclang-rt-14-dev
-libc6-dev zlib1g-dev liblzma-dev libzstd-dev libcap2-bin patchelf"
+libc6-dev zlib1g-dev liblzma-dev libzstd-dev libcap2-bin patchelf groff-base man-db"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,6 +1,7 @@
 /*
- * Unit tests for cli/: escaping of target-controlled strings and the text
- * and JSON writers over a hand-built snapshot.
+ * Unit tests for cli/: escaping of target-controlled strings, the text
+ * and JSON writers over a hand-built snapshot, and the commands' option
+ * parsing (the process as PID or -p/--pid, py-spy's spellings).
  */
 #include <config.h>
 
@@ -12,6 +13,11 @@
 
 #include "tests/check_main.h"
 #include "cli/commands.h"
+#include "cli/dump.h"
+#include "cli/record.h"
+#include "cli/run.h"
+#include "cli/top.h"
+#include "cli/watch.h"
 #include "common/escape.h"
 #include "cli/out.h"
 #include "cli/profile.h"
@@ -408,6 +414,233 @@ START_TEST(test_read_spans)
 }
 END_TEST
 
+/* A command line as getopt wants it (it permutes the pointers): argc and
+ * a NULL-terminated argv named a. */
+#define ARGV(...)                                                   \
+	char *a[] = { __VA_ARGS__, NULL };                          \
+	int argc_ = (int)(sizeof(a) / sizeof(a[0])) - 1
+
+START_TEST(test_take_pid)
+{
+	pid_t pid = 0;
+
+	{
+		ARGV("dump", "42");
+		ck_assert_int_eq(take_pid("dump", NULL, argc_, a, 1, &pid), 0);
+		ck_assert_int_eq(pid, 42);
+	}
+	{
+		ARGV("dump");
+		ck_assert_int_eq(take_pid("dump", "43", argc_, a, 1, &pid), 0);
+		ck_assert_int_eq(pid, 43);
+		ck_assert_int_eq(take_pid("dump", NULL, argc_, a, 1, &pid),
+				 EXIT_USAGE);
+		ck_assert_int_eq(take_pid("dump", "x", argc_, a, 1, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "42", "43");
+		ck_assert_int_eq(take_pid("dump", NULL, argc_, a, 1, &pid),
+				 EXIT_USAGE);
+		ck_assert_int_eq(take_pid("dump", NULL, argc_, a, 2, &pid), 0);
+		ck_assert_int_eq(pid, 43);
+		ck_assert_int_eq(take_pid("dump", "44", argc_, a, 2, &pid),
+				 EXIT_USAGE);
+	}
+}
+END_TEST
+
+START_TEST(test_program_sep)
+{
+	{
+		ARGV("record", "-o", "f", "--", "python3", "--", "x");
+		ck_assert_int_eq(program_sep(argc_, a), 3);
+		ck_assert(run_starts_program(argc_, a));
+	}
+	{
+		ARGV("record", "-o", "f", "12");
+		ck_assert_int_eq(program_sep(argc_, a), argc_);
+		ck_assert(!run_starts_program(argc_, a));
+	}
+	{
+		ARGV("dump", "--", "12");
+		ck_assert(!run_starts_program(argc_, a));
+	}
+	{
+		ARGV("run", "dump");
+		ck_assert(run_starts_program(argc_, a));
+	}
+	{
+		ARGV("top", "--once", "--", "python3");
+		ck_assert(run_starts_program(argc_, a));
+	}
+}
+END_TEST
+
+START_TEST(test_dump_parse)
+{
+	struct dump_opts d;
+	pid_t pid = 0;
+
+	{
+		ARGV("dump", "--json", "77");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert_int_eq(pid, 77);
+		ck_assert(d.json && d.io.pause);
+	}
+	{
+		ARGV("dump", "-p", "78", "--nonblocking");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert_int_eq(pid, 78);
+		ck_assert(!d.io.pause);
+	}
+	{
+		ARGV("dump", "--pid=79", "--no-pause", "--locals");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert_int_eq(pid, 79);
+		ck_assert(!d.io.pause && d.io.locals);
+	}
+	{
+		ARGV("deadlock", "--pid", "80", "--nonblocking", "--json");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
+		ck_assert_int_eq(pid, 80);
+		ck_assert(!d.io.pause && d.json);
+	}
+	{
+		ARGV("deadlock", "--locals", "80");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "-p", "81", "81");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "--native", "--nonblocking", "-p", "81");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "--nonblocking");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+}
+END_TEST
+
+START_TEST(test_record_parse)
+{
+	struct record_opts o;
+	pid_t pid = 0;
+
+	{
+		ARGV("record", "-o", "f", "--format", "raw", "-p", "90");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(pid, 90);
+		ck_assert_int_eq(o.format, RECORD_FOLDED);
+		ck_assert_str_eq(o.output, "f");
+		ck_assert(!o.pause);
+	}
+	{
+		ARGV("record", "91", "-o", "f", "--nonblocking", "-f", "json");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(pid, 91);
+		ck_assert_int_eq(o.format, RECORD_JSON);
+		ck_assert(!o.pause);
+	}
+	{
+		ARGV("record", "--pid", "92", "--pause", "-o", "-");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(pid, 92);
+		ck_assert(o.pause);
+	}
+	{
+		ARGV("record", "-p", "92", "--pause", "--nonblocking", "-o", "-");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-p", "92", "--native", "--nonblocking", "-o", "-");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-o", "f", "--format", "flame", "93");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	/* A program is started instead: no process may be given. */
+	{
+		ARGV("record", "-o", "f", "--duration", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, NULL, false), 0);
+		ck_assert(o.duration == 1);
+	}
+	{
+		ARGV("record", "-o", "f", "-p", "94");
+		ck_assert_int_eq(record_parse(argc_, a, &o, NULL, false),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-o", "f", "94");
+		ck_assert_int_eq(record_parse(argc_, a, &o, NULL, false),
+				 EXIT_USAGE);
+	}
+}
+END_TEST
+
+START_TEST(test_watch_top_parse)
+{
+	struct watch_opts w;
+	struct top_opts t;
+	pid_t pid = 0;
+
+	{
+		ARGV("watch", "--every", "1s", "-p", "95", "--nonblocking");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert_int_eq(pid, 95);
+		ck_assert(!w.d.io.pause);
+		ck_assert(w.every == 1);
+	}
+	{
+		ARGV("watch", "96", "--every", "2");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert_int_eq(pid, 96);
+		ck_assert(w.d.io.pause);
+	}
+	{
+		ARGV("watch", "--every", "2", "--pid", "97");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, NULL, false),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("top", "--once", "-p", "98", "--nonblocking");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
+		ck_assert_int_eq(pid, 98);
+		ck_assert_int_eq(t.iterations, 1);
+		ck_assert(!t.pause);
+	}
+	{
+		ARGV("top", "--pid=99", "--pause", "--iterations", "3");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
+		ck_assert_int_eq(pid, 99);
+		ck_assert_int_eq(t.iterations, 3);
+		ck_assert(t.pause);
+	}
+	{
+		ARGV("top", "--pause", "--nonblocking", "99");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("top", "--once");
+		ck_assert_int_eq(top_parse(argc_, a, &t, NULL, false), 0);
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
+				 EXIT_USAGE);
+	}
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -421,6 +654,11 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_parse_seconds);
 	tcase_add_test(tc, test_profile_writers);
 	tcase_add_test(tc, test_read_spans);
+	tcase_add_test(tc, test_take_pid);
+	tcase_add_test(tc, test_program_sep);
+	tcase_add_test(tc, test_dump_parse);
+	tcase_add_test(tc, test_record_parse);
+	tcase_add_test(tc, test_watch_top_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }

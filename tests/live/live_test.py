@@ -51,6 +51,7 @@ import privs_check  # noqa: E402
 import access_check  # noqa: E402
 import stress_check  # noqa: E402
 import static_check  # noqa: E402
+import habits_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1714,6 +1715,9 @@ def main():
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
+                if not args.target or "habits" in args.target:
+                    habits_check.check_habits(report, path, version,
+                                              workdir, sys.modules[__name__])
                 if not args.target or "native" in args.target:
                     native_check.check_native(report, path, version,
                                               workdir, sys.modules[__name__])
