@@ -2,7 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/dump.h"
-#include "cli/inspect.h"
+#include "session/session.h"
 #include "cli/out.h"
 #include "cli/source.h"
 #include "common/err.h"
@@ -255,7 +255,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
 	err_clear(&e);
-	rc = inspect_take(pid, &d.io, &snap, &e);
+	rc = session_take(pid, &d.io, &snap, &e);
 	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);

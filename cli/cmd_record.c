@@ -2,17 +2,16 @@
 
 #include "cli/commands.h"
 #include "common/escape.h"
-#include "cli/inspect.h"
 #include "cli/profile.h"
 #include "cli/record.h"
 #include "cli/run.h"
-#include "attach/pause.h"
 #include "attach/proc.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "pystructs/native.h"
 #include "pystructs/sampler.h"
+#include "session/session.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -80,8 +79,7 @@ static const char record_usage[] =
 
 struct target {
 	pid_t pid;
-	struct inspect_session *is;
-	struct py_sampler *sampler;
+	struct session *is;
 	struct proc_stat_files stat;
 	const struct record_opts *o;
 	bool gone;
@@ -128,8 +126,7 @@ static void target_free(struct target *tg)
 {
 	if (!tg)
 		return;
-	py_sampler_free(tg->sampler);
-	inspect_close(tg->is);
+	session_close(tg->is);
 	proc_stat_files_release(&tg->stat);
 	free(tg);
 }
@@ -138,27 +135,16 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 				  struct err *e)
 {
 	struct target *tg = xcalloc(1, sizeof(*tg));
-	struct py_sampler_opts so = { 0 };
-	pid_t *tids = NULL;
-	size_t ntids = 0;
 
 	tg->pid = pid;
 	tg->o = o;
 	proc_stat_files_init(&tg->stat, pid);
-	if (inspect_open(pid, &tg->is, e)) {
+	if (session_open(pid, &tg->is, e) ||
+	    /* --native: each sample is a whole snapshot */
+	    (!o->native && session_sampler_start(tg->is, keep_thread, tg, e))) {
 		target_free(tg);
 		return NULL;
 	}
-	if (o->native)
-		return tg; /* each sample is a whole snapshot */
-	proc_tasks(pid, &tids, &ntids, NULL);
-	so.keep = keep_thread;
-	so.keep_arg = tg;
-	so.tids = tids;
-	so.ntids = ntids;
-	so.nsmap = inspect_nsmap(tg->is);
-	tg->sampler = py_sampler_new(inspect_py(tg->is), &so);
-	free(tids);
 	return tg;
 }
 
@@ -429,12 +415,12 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 static int sample_native(struct recorder *r, struct target *tg,
 			 struct snapshot **snap, struct err *e)
 {
-	struct inspect_opts io = { 0 };
+	struct session_opts io = { 0 };
 	int rc;
 
 	io.pause = true;
 	io.native = true;
-	rc = inspect_snapshot(tg->is, &io, snap, e);
+	rc = session_snapshot(tg->is, &io, snap, e);
 	if (!rc)
 		sample_of_snapshot(r, *snap);
 	return rc;
@@ -456,24 +442,6 @@ static void sample_failed(struct recorder *r, const struct target *tg,
 		       e->msg[0] ? e->msg : err_describe(e->code));
 }
 
-/* One sample of tg's Python stacks by the sampler, paused if asked. */
-static int sample_python(struct recorder *r, struct target *tg, uint64_t t,
-			 struct err *e)
-{
-	struct pause pz;
-	int rc;
-
-	if (r->o->pause) {
-		rc = pause_target(tg->pid, &pz, e);
-		if (rc)
-			return rc;
-	}
-	rc = py_sampler_take(tg->sampler, t, &r->sample, e);
-	if (r->o->pause)
-		pause_resume(&pz);
-	return rc;
-}
-
 static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 {
 	struct snapshot *snap = NULL;
@@ -482,9 +450,10 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 
 	err_clear(&e);
 	rc = r->o->native ? sample_native(r, tg, &snap, &e) :
-			    sample_python(r, tg, t, &e);
+			    session_sample(tg->is, r->o->pause, t, &r->sample,
+					   &e);
 	if (rc) {
-		if (rc == SS_EEXITED || proc_gone(tg->pid))
+		if (rc == SS_EEXITED || session_gone(tg->is))
 			tg->gone = true;
 		else
 			sample_failed(r, tg, &e);

@@ -3,7 +3,7 @@
 #include "attach/privs.h"
 #include "cli/commands.h"
 #include "cli/dump.h"
-#include "cli/inspect.h"
+#include "session/session.h"
 #include "cli/record.h"
 #include "cli/run.h"
 #include "cli/top.h"
@@ -135,15 +135,15 @@ static int wait_for_python(const char *cmd, pid_t pid, const char *prog)
 
 	err_clear(&e);
 	for (unsigned waited = 0; waited < FIND_PYTHON_MS; waited += POLL_MS) {
-		struct inspect_session *is;
+		struct session *is;
 		int rc;
 
 		if (!running(pid))
 			return -1;
 		err_clear(&e);
-		rc = inspect_open(pid, &is, &e);
+		rc = session_open(pid, &is, &e);
 		if (!rc) {
-			inspect_close(is);
+			session_close(is);
 			return 0;
 		}
 		refused = rc == SS_EPERM ? refused + POLL_MS : 0;
@@ -250,7 +250,7 @@ static int dump_once(pid_t pid, const void *arg)
 		return 0;
 	}
 	err_clear(&e);
-	rc = inspect_take(pid, &d->io, &snap, &e);
+	rc = session_take(pid, &d->io, &snap, &e);
 	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);

@@ -1,18 +1,17 @@
 #include <config.h>
 
 #include "cli/commands.h"
-#include "cli/inspect.h"
 #include "cli/profile.h"
 #include "cli/out.h"
 #include "cli/run.h"
 #include "cli/source.h"
 #include "cli/top.h"
-#include "attach/pause.h"
 #include "attach/proc.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "pystructs/sampler.h"
+#include "session/session.h"
 #include "tui/model.h"
 #include "tui/screen.h"
 #include "tui/term.h"
@@ -75,9 +74,8 @@ static const char top_usage[] =
 struct top {
 	const struct top_opts *o;
 	pid_t pid;
-	struct inspect_session *is;   /* for the sampler */
-	struct inspect_session *snap_is; /* for snapshots: its own caches */
-	struct py_sampler *sampler;
+	struct session *is;    /* samples, and snapshots, each with caches of
+				  its own */
 	struct proc_stat_files stat;
 	struct py_sample sample;
 	struct tui_model model;
@@ -127,24 +125,14 @@ static void target_exited(struct top *tp)
 
 static void sample_once(struct top *tp, uint64_t now)
 {
-	struct pause pz;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
-	if (tp->o->pause && pause_target(tp->pid, &pz, &e)) {
-		if (proc_gone(tp->pid))
-			target_exited(tp);
-		else
-			tui_model_error(&tp->model);
-		return;
-	}
 	tui_model_begin(&tp->model);
-	rc = py_sampler_take(tp->sampler, now, &tp->sample, &e);
-	if (tp->o->pause)
-		pause_resume(&pz);
+	rc = session_sample(tp->is, tp->o->pause, now, &tp->sample, &e);
 	if (rc) {
-		if (rc == SS_EEXITED || proc_gone(tp->pid))
+		if (rc == SS_EEXITED || session_gone(tp->is))
 			target_exited(tp);
 		else
 			tui_model_error(&tp->model);
@@ -206,7 +194,7 @@ static void split_task_lines(struct top *tp)
 
 static void take_snapshot(struct top *tp)
 {
-	struct inspect_opts io = { 0 };
+	struct session_opts io = { 0 };
 	struct snapshot *s = NULL;
 	struct err e;
 
@@ -216,8 +204,8 @@ static void take_snapshot(struct top *tp)
 	io.pause = tp->o->pause || tp->view.locals;
 	io.tasks = true;
 	io.locals = tp->view.locals;
-	if (inspect_snapshot(tp->snap_is, &io, &s, &e)) {
-		if (e.code == SS_EEXITED || proc_gone(tp->pid))
+	if (session_snapshot(tp->is, &io, &s, &e)) {
+		if (e.code == SS_EEXITED || session_gone(tp->is))
 			target_exited(tp);
 		return;
 	}
@@ -338,7 +326,7 @@ static int run_text(struct top *tp)
 
 static void emergency(void)
 {
-	pause_emergency_resume();
+	session_emergency_resume();
 }
 
 static int run_tui(struct top *tp)
@@ -580,11 +568,8 @@ static void text_size(const struct top_opts *o, int *rows, int *cols)
 
 int top_run(pid_t pid, const struct top_opts *o)
 {
-	struct py_sampler_opts so = { 0 };
 	struct top tp;
 	struct err e;
-	pid_t *tids = NULL;
-	size_t ntids = 0;
 	int rows, cols, rc;
 
 	setlocale(LC_ALL, "");
@@ -593,21 +578,14 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tp.pid = pid;
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
 	err_clear(&e);
-	if (inspect_open(pid, &tp.is, &e) ||
-	    inspect_open(pid, &tp.snap_is, &e)) {
+	proc_stat_files_init(&tp.stat, pid);
+	if (session_open(pid, &tp.is, &e) ||
+	    session_sampler_start(tp.is, keep_thread, &tp, &e)) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
-		inspect_close(tp.is);
+		session_close(tp.is);
+		proc_stat_files_release(&tp.stat);
 		return err_exit_code(e.code);
 	}
-	proc_stat_files_init(&tp.stat, pid);
-	proc_tasks(pid, &tids, &ntids, NULL);
-	so.keep = keep_thread;
-	so.keep_arg = &tp;
-	so.tids = tids;
-	so.ntids = ntids;
-	so.nsmap = inspect_nsmap(tp.is);
-	tp.sampler = py_sampler_new(inspect_py(tp.is), &so);
-	free(tids);
 	tui_model_init(&tp.model);
 	tui_view_init(&tp.view);
 	tui_view_set_refresh(&tp.view, o->refresh);
@@ -624,15 +602,13 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tui_view_release(&tp.view);
 	tui_model_release(&tp.model);
 	py_sample_release(&tp.sample);
-	py_sampler_free(tp.sampler);
 	proc_stat_files_release(&tp.stat);
 	snap_free(tp.snap);
 	free(tp.version);
 	free(tp.task_lines);
 	strbuf_release(&tp.tasks_text);
 	source_free(tp.source);
-	inspect_close(tp.is);
-	inspect_close(tp.snap_is);
+	session_close(tp.is);
 	return rc;
 }
 

@@ -3,7 +3,6 @@
 #include "cli/commands.h"
 #include "common/escape.h"
 #include "cli/watch.h"
-#include "attach/proc.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
 
@@ -80,7 +79,7 @@ static void json_one_line(struct strbuf *out, const struct strbuf *doc,
 }
 
 /* One dump (or its failure) with its header, into sb. */
-static int one_dump(struct inspect_session *is, pid_t pid,
+static int one_dump(struct session *is, pid_t pid,
 		    const struct watch_opts *o, bool color, unsigned long n,
 		    struct strbuf *sb)
 {
@@ -92,8 +91,8 @@ static int one_dump(struct inspect_session *is, pid_t pid,
 
 	iso_now(stamp, sizeof(stamp));
 	err_clear(&e);
-	rc = inspect_snapshot(is, &o->d.io, &snap, &e);
-	if (rc && rc != SS_EEXITED && rc != SS_ENOPROC && !proc_gone(pid)) {
+	rc = session_snapshot(is, &o->d.io, &snap, &e);
+	if (rc && rc != SS_EEXITED && rc != SS_ENOPROC && !session_gone(is)) {
 		const char *msg = e.msg[0] ? e.msg : err_describe(rc);
 
 		if (o->d.json) {
@@ -127,7 +126,7 @@ static int one_dump(struct inspect_session *is, pid_t pid,
 
 int watch_run(pid_t pid, const struct watch_opts *o)
 {
-	struct inspect_session *is;
+	struct session *is;
 	struct strbuf sb;
 	struct err e;
 	FILE *out = stdout;
@@ -137,14 +136,14 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 	int rc, status = 0;
 
 	err_clear(&e);
-	rc = inspect_open(pid, &is, &e);
+	rc = session_open(pid, &is, &e);
 	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
 	if (o->output && !(out = fopen(o->output, "a"))) {
 		report_error("cannot write '%s': %s", o->output, strerror(errno));
-		inspect_close(is);
+		session_close(is);
 		return 1;
 	}
 	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
@@ -171,7 +170,7 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 			next = clock_mono_ns(); /* a slow dump: no burst after it */
 		while (!stop_signal && clock_sleep_until_ns(next))
 			;
-		if (proc_gone(pid)) {
+		if (session_gone(is)) {
 			exited = true;
 			break;
 		}
@@ -183,7 +182,7 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 	strbuf_release(&sb);
 	if (out != stdout)
 		fclose(out);
-	inspect_close(is);
+	session_close(is);
 	return status;
 }
 

@@ -9,12 +9,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cli/inspect.h"
+#include "session/session.h"
 #include "cli/out.h"
 #include "common/strbuf.h"
 
 struct dump_opts {
-	struct inspect_opts io;
+	struct session_opts io;
 	struct out_opts oo; /* colour is decided at render time */
 	bool json;
 	bool source;        /* source lines under frames (text) */

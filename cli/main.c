@@ -1,11 +1,11 @@
 #include <config.h>
 
-#include "attach/pause.h"
 #include "attach/privs.h"
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "common/xalloc.h"
 #include "pystructs/pyproc.h"
+#include "session/session.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +52,7 @@ int main(int argc, char **argv)
 		report_error("%s", e.msg);
 		return err_exit_code(e.code);
 	}
-	pause_guard_install();
-	xalloc_set_fatal_hook(pause_emergency_resume);
+	session_guard_install();
 	if (argc < 2) {
 		fputs(main_usage, stderr);
 		return EXIT_USAGE;

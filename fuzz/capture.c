@@ -21,9 +21,6 @@
  */
 #include <config.h>
 
-#include "attach/maps.h"
-#include "attach/pause.h"
-#include "attach/proc.h"
 #include "common/err.h"
 #include "common/xalloc.h"
 #include "fuzz/harness.h"
@@ -37,6 +34,7 @@
 #include "pystructs/pyproc.h"
 #include "pystructs/snapshot.h"
 #include "pystructs/threads.h"
+#include "session/session.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -345,28 +343,23 @@ static void globals_seed(struct capture *c, struct py_proc *p)
 	seed(c, FUZZ_OBJECTS, "objects", "-globals");
 }
 
-static int capture(struct capture *c, pid_t pid, struct err *e)
+/* With the target paused (session_paused()): read it as the fuzz targets
+ * do, recording what is read. */
+static int capture_paused(void *arg, struct session *ss, struct err *e)
 {
-	struct py_runtime_info rt;
+	struct capture *c = arg;
+	const struct py_runtime_info *rt = session_runtime(ss);
 	struct py_read_opts ro = { 0 };
+	struct py_target t;
 	struct py_proc p;
-	struct maps maps;
-	struct pause pz;
 	struct snapshot *s;
 	int idx, rc;
 
-	rc = maps_load(pid, &maps, e);
+	session_target(ss, &t);
+	c->live = t.mem;
+	rc = py_proc_init(&p, c->live, rt, e);
 	if (rc)
 		return rc;
-	c->live = mem_process_new(pid);
-	rc = py_locate(pid, &maps, c->live, &rt, e);
-	if (!rc)
-		rc = pause_target(pid, &pz, e);
-	if (rc)
-		goto out;
-	rc = py_proc_init(&p, c->live, &rt, e);
-	if (rc)
-		goto resume;
 	idx = fuzz_layout_index(p.L.major, p.L.minor);
 	if (idx < 0) {
 		rc = err_set(e, SS_EUNSUPPORTED, "no built-in layout for %u.%u",
@@ -374,16 +367,16 @@ static int capture(struct capture *c, pid_t pid, struct err *e)
 		goto release;
 	}
 	if (p.L.asyncio.ts_tasks_head != LAYOUT_NONE &&
-	    py_locate_asyncio_debug(pid, &maps, c->live, &rt,
-				    c->asyncio_words, ASYNCIO_DEBUG_WORDS)) {
+	    py_locate_asyncio_debug(&t, rt, c->asyncio_words,
+				    ASYNCIO_DEBUG_WORDS)) {
 		c->has_asyncio_words = true;
 		py_asyncio_debug_apply(&p.L, c->asyncio_words);
 	}
 	c->hdr.layout = (uint8_t)idx;
-	c->hdr.flags = rt.debug_build ? FUZZ_F_DEBUG : 0;
-	c->hdr.version_hex = rt.version_hex;
-	c->hdr.runtime = rt.runtime;
-	c->hdr.tstate_current = rt.tstate_current;
+	c->hdr.flags = rt->debug_build ? FUZZ_F_DEBUG : 0;
+	c->hdr.version_hex = rt->version_hex;
+	c->hdr.runtime = rt->runtime;
+	c->hdr.tstate_current = rt->tstate_current;
 
 	s = snap_new();
 	rc = py_read_threads(&p, &ro, s, e);
@@ -406,18 +399,24 @@ static int capture(struct capture *c, pid_t pid, struct err *e)
 	snap_free(s);
 release:
 	py_proc_release(&p);
-resume:
-	pause_resume(&pz);
-out:
-	mem_reader_free(c->live);
-	maps_release(&maps);
+	return rc;
+}
+
+static int capture(struct capture *c, pid_t pid, struct err *e)
+{
+	struct session *ss;
+	int rc = session_open(pid, &ss, e);
+
+	if (rc)
+		return rc;
+	rc = session_paused(ss, capture_paused, c, e);
+	session_close(ss);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct capture c = { 0 };
-	struct proc_info info;
 	struct err e;
 	char *end;
 	long pid;
@@ -434,9 +433,8 @@ int main(int argc, char **argv)
 	c.outdir = argv[2];
 	c.name = argv[3];
 	err_clear(&e);
-	pause_guard_install();
-	if (proc_check((pid_t)pid, &info, &e) ||
-	    capture(&c, (pid_t)pid, &e)) {
+	session_guard_install();
+	if (capture(&c, (pid_t)pid, &e)) {
 		fprintf(stderr, "capture: %s\n", e.msg[0] ? e.msg :
 			err_describe(e.code));
 		return 1;

@@ -1,86 +1,28 @@
 #include <config.h>
 
 #include "pystructs/locate.h"
-#include "attach/elfsym.h"
-#include "attach/proc.h"
-#include "attach/rootfs.h"
 #include "common/xalloc.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/runtime_scan.h"
+#include "pystructs/version.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static inline bool sym(const struct py_target *t, struct py_elf *f,
+		       const char *name, uint64_t *addr, uint64_t *size)
+{
+	return t->ops->symbol(t->ctx, f, name, addr, size);
+}
+
 /* Bytes of .bss/.data searched for the version text. */
 #define VERSION_SCAN_MAX (4u << 20)
 
-bool py_version_from_name(const char *path, unsigned *major, unsigned *minor)
-{
-	const char *base = strrchr(path, '/');
-	const char *s;
-
-	base = base ? base + 1 : path;
-	for (s = strstr(base, "python"); s; s = strstr(s + 1, "python")) {
-		const char *d = s + strlen("python");
-		char *end;
-		unsigned long maj, min;
-
-		if (!isdigit((unsigned char)d[0]))
-			continue;
-		maj = strtoul(d, &end, 10);
-		if (*end != '.' || !isdigit((unsigned char)end[1]))
-			continue;
-		min = strtoul(end + 1, NULL, 10);
-		if (maj < 2 || maj > 9 || min > 99)
-			continue;
-		*major = (unsigned)maj;
-		*minor = (unsigned)min;
-		return true;
-	}
-	return false;
-}
-
-bool py_version_from_text(const uint8_t *buf, size_t len, unsigned *major,
-			  unsigned *minor, char *out, size_t size)
-{
-	for (size_t i = 0; i + 8 < len; i++) {
-		const char *s = (const char *)buf + i;
-		const char *end = (const char *)buf + len;
-		unsigned long maj, min, mic;
-		char *p;
-
-		if ((i > 0 && buf[i - 1] != 0) || buf[i] < '2' || buf[i] > '3' ||
-		    buf[i + 1] != '.')
-			continue;
-		/* strtoul needs a terminator inside buf: the text is short. */
-		if (memchr(s, '\0', (size_t)(end - s)) == NULL)
-			break;
-		maj = strtoul(s, &p, 10);
-		if (*p != '.' || !isdigit((unsigned char)p[1]))
-			continue;
-		min = strtoul(p + 1, &p, 10);
-		if (*p != '.' || !isdigit((unsigned char)p[1]))
-			continue;
-		mic = strtoul(p + 1, &p, 10);
-		/* A release ("3.9.18 (main, ...") or pre-release ("3.10.0rc1 (") */
-		while (isalnum((unsigned char)*p))
-			p++;
-		if (p[0] != ' ' || p[1] != '(' || min > 99 || mic > 99)
-			continue;
-		*major = (unsigned)maj;
-		*minor = (unsigned)min;
-		snprintf(out, size, "%.*s", (int)(p - s), s);
-		return true;
-	}
-	return false;
-}
-
 /* Look for the version text in the target's copy of a binary's .data and
  * .bss (3.8-3.10 have no Py_Version). */
-static bool version_from_memory(struct elf_file *ef, uint64_t bias,
-				struct mem_reader *mem,
+static bool version_from_memory(const struct py_target *t, struct py_elf *f,
 				struct py_runtime_info *out)
 {
 	static const char *const sections[] = { ".bss", ".data" };
@@ -90,12 +32,12 @@ static bool version_from_memory(struct elf_file *ef, uint64_t bias,
 		uint8_t *buf;
 		bool found;
 
-		if (!elfsym_section(ef, sections[i], &addr, &size))
+		if (!t->ops->section(t->ctx, f, sections[i], &addr, &size))
 			continue;
 		if (size > VERSION_SCAN_MAX)
 			size = VERSION_SCAN_MAX;
 		buf = xmalloc(size);
-		found = !mem_read(mem, addr + bias, buf, size, NULL) &&
+		found = !mem_read(t->mem, addr, buf, size, NULL) &&
 			py_version_from_text(buf, size, &out->major, &out->minor,
 					     out->version_text,
 					     sizeof(out->version_text));
@@ -112,16 +54,6 @@ static bool is_libpython(const char *path)
 
 	base = base ? base + 1 : path;
 	return !strncmp(base, "libpython", strlen("libpython"));
-}
-
-/* The lowest mapping of a file (for /proc/PID/map_files). */
-static const struct maps_entry *first_mapping(const struct maps *m,
-					      const char *path)
-{
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcmp(m->e[i].path, path))
-			return &m->e[i];
-	return NULL;
 }
 
 /* Ways to find the runtime, tried in this order. */
@@ -152,100 +84,85 @@ static unsigned locate_methods(void)
 	return m;
 }
 
-/* Look for the runtime in one mapped file; true when found. */
 /* Symbols of state that no struct reaches (.symtab: unstripped builds
  * only).  Missing ones leave the facts they give unknown. */
-static void find_state_symbols(const struct elf_file *ef, uint64_t bias,
+static void find_state_symbols(const struct py_target *t, struct py_elf *f,
 			       struct py_runtime_info *out)
 {
 	uint64_t value, size;
 
-	if (elfsym_lookup(ef, "_PyEval_EvalFrameDefault", &value, NULL))
-		out->eval_frame_default = value + bias;
+	if (sym(t, f, "_PyEval_EvalFrameDefault", &value, NULL))
+		out->eval_frame_default = value;
 	if (out->runtime_kind != LAYOUT_RUNTIME_GLOBALS)
 		return;
-	if (elfsym_lookup(ef, "gil_cond", &value, &size) && size) {
-		out->gil_static = value + bias; /* 3.6 */
+	if (sym(t, f, "gil_cond", &value, &size) && size) {
+		out->gil_static = value; /* 3.6 */
 		out->gil_static_size = size;
-	} else if (elfsym_lookup(ef, "interpreter_lock", &value, &size) &&
+	} else if (sym(t, f, "interpreter_lock", &value, &size) &&
 		   size == 8) {
-		out->gil_static = value + bias; /* 2.7: a sem_t pointer */
+		out->gil_static = value; /* 2.7: a sem_t pointer */
 		out->gil_static_size = 32;
 		out->gil_static_is_ptr = true;
 	}
-	if (elfsym_lookup(ef, "collecting", &value, &size) && size == 4)
-		out->gc_collecting_static = value + bias;
-}
-
-/* Open the ELF file mapped at me, as the target sees it (rootfs.h); NULL
- * with the reason in *e when it cannot be. */
-static struct elf_file *open_mapped(pid_t pid, const struct maps_entry *me,
-				    struct err *e)
-{
-	int fd;
-
-	if (rootfs_open_mapped(pid, me, ROOTFS_MAX_ELF, &fd, e))
-		return NULL;
-	return elfsym_open(fd, me->path, e);
+	if (sym(t, f, "collecting", &value, &size) && size == 4)
+		out->gc_collecting_static = value;
 }
 
 /* Look for the runtime in one mapped file; true when found.  A file that
  * cannot be opened leaves its reason in *open_err, if that holds none. */
-static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
-		  const char *path, struct py_runtime_info *out,
-		  struct err *open_err)
+static bool probe(const struct py_target *t, const char *path,
+		  struct py_runtime_info *out, struct err *open_err)
 {
-	const struct maps_entry *me = first_mapping(m, path);
+	const struct maps_entry *me = maps_first(t->maps, path);
 	unsigned methods = locate_methods();
-	struct elf_file *ef;
-	uint64_t bias, value, size;
+	struct py_elf *f;
+	uint64_t value, size;
 	bool found = false;
 	struct err e;
 
 	if (!me)
 		return false;
 	err_clear(&e);
-	ef = open_mapped(pid, me, &e);
-	if (!ef && e.code && !open_err->code)
-		*open_err = e;
-	if (!ef || elfsym_bias(ef, m, path, &bias, NULL)) {
-		elfsym_free(ef);
+	f = t->ops->open(t->ctx, me, &e);
+	if (!f) {
+		if (e.code && !open_err->code)
+			*open_err = e;
 		return false;
 	}
 	/* <=3.6: exported, so it usually survives stripping. */
-	if (elfsym_lookup(ef, "_PyThreadState_Current", &value, NULL))
-		out->tstate_current = value + bias;
+	if (sym(t, f, "_PyThreadState_Current", &value, NULL))
+		out->tstate_current = value;
 	if ((methods & LOCATE_SYMBOLS) &&
-	    elfsym_lookup(ef, "_PyRuntime", &value, NULL)) {
+	    sym(t, f, "_PyRuntime", &value, NULL)) {
 		out->runtime_kind = LAYOUT_RUNTIME_STRUCT;
-		out->runtime = value + bias;
+		out->runtime = value;
 		found = true;
 	} else if ((methods & LOCATE_SYMBOLS) &&
-		   elfsym_lookup(ef, "interp_head", &value, NULL)) {
+		   sym(t, f, "interp_head", &value, NULL)) {
 		/* 2.7 and 3.6 keep their state in separate globals. */
 		out->runtime_kind = LAYOUT_RUNTIME_GLOBALS;
-		out->runtime = value + bias;
+		out->runtime = value;
 		found = true;
 	} else if ((methods & LOCATE_SECTION) &&
-		   elfsym_section(ef, ".PyRuntime", &value, &size)) {
+		   t->ops->section(t->ctx, f, ".PyRuntime", &value, &size)) {
 		out->runtime_kind = LAYOUT_RUNTIME_STRUCT;
-		out->runtime = value + bias;
+		out->runtime = value;
 		found = true;
-	} else if ((methods & LOCATE_SCAN) && runtime_scan(m, mem, path, out)) {
+	} else if ((methods & LOCATE_SCAN) &&
+		   runtime_scan(t->maps, t->mem, path, out)) {
 		found = true;
 	}
 	if (!found) {
 		out->tstate_current = 0;
-		elfsym_free(ef);
+		t->ops->close(t->ctx, f);
 		return false;
 	}
-	out->debug_build = elfsym_lookup(ef, "_Py_NegativeRefcount", &value,
-					 NULL);
-	find_state_symbols(ef, bias, out);
-	if (elfsym_lookup(ef, "Py_Version", &value, NULL)) {
+	out->debug_build = sym(t, f, "_Py_NegativeRefcount", &value, NULL);
+	find_state_symbols(t, f, out);
+	if (sym(t, f, "Py_Version", &value, NULL)) {
 		uint32_t v;
 
-		if (!mem_read(mem, value + bias, &v, sizeof(v), NULL))
+		if (!mem_read(t->mem, value, &v, sizeof(v), NULL))
 			out->version_hex = v;
 	}
 	if (!out->version_hex && !out->version_text[0]) {
@@ -254,49 +171,45 @@ static bool probe(pid_t pid, const struct maps *m, struct mem_reader *mem,
 		/* 3.13+ without Py_Version in the symbol tables: the
 		 * runtime's own debug table names the version. */
 		if (out->runtime_kind == LAYOUT_RUNTIME_STRUCT &&
-		    !mem_read(mem, out->runtime, hdr, sizeof(hdr), NULL))
+		    !mem_read(t->mem, out->runtime, hdr, sizeof(hdr), NULL))
 			out->version_hex = debug_offsets_version(hdr);
 		if (!out->version_hex)
-			version_from_memory(ef, bias, mem, out);
+			version_from_memory(t, f, out);
 	}
-	elfsym_free(ef);
+	t->ops->close(t->ctx, f);
 	snprintf(out->binary, sizeof(out->binary), "%s", path);
 	out->in_libpython = is_libpython(path);
 	return true;
 }
 
-int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
-	      struct py_runtime_info *out, struct err *e)
+int py_locate(const struct py_target *t, struct py_runtime_info *out,
+	      struct err *e)
 {
-	char exe[4096] = "";
+	const struct maps *m = t->maps;
+	const char *exe = t->executable;
 	bool found = false;
 	struct err open_err;
 
 	memset(out, 0, sizeof(*out));
 	err_clear(&open_err);
-	proc_exe(pid, exe, sizeof(exe));
-	/* " (deleted)" is not part of the path in the map. */
-	if (strlen(exe) > 10 && !strcmp(exe + strlen(exe) - 10, " (deleted)"))
-		exe[strlen(exe) - 10] = '\0';
 	for (size_t i = 0; i < m->n && !found; i++) {
 		const char *path = m->e[i].path;
 
-		if (!is_libpython(path) || first_mapping(m, path) != &m->e[i])
+		if (!is_libpython(path) || maps_first(m, path) != &m->e[i])
 			continue;
-		found = probe(pid, m, mem, path, out, &open_err);
+		found = probe(t, path, out, &open_err);
 	}
 	if (!found && *exe)
-		found = probe(pid, m, mem, exe, out, &open_err);
+		found = probe(t, exe, out, &open_err);
 	/* A file we could not read may well hold the runtime: say why
 	 * rather than "not a Python process". */
 	if (!found && open_err.code)
 		return err_set(e, open_err.code, "cannot look for the Python "
-			       "runtime of process %d: %s", (int)pid,
-			       open_err.msg);
+			       "runtime of %s: %s", t->name, open_err.msg);
 	if (!found)
-		return err_set(e, SS_ENOTPY, "process %d (%s) is not a Python "
-			       "process: no libpython is mapped and the "
-			       "executable has no Python runtime", (int)pid,
+		return err_set(e, SS_ENOTPY, "%s (%s) is not a Python process: "
+			       "no libpython is mapped and the executable has "
+			       "no Python runtime", t->name,
 			       *exe ? exe : "unknown executable");
 
 	/* Sources in order of trust: Py_Version or the debug offsets, the
@@ -308,38 +221,38 @@ int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
 		   !py_version_from_name(out->binary, &out->major, &out->minor) &&
 		   !py_version_from_name(exe, &out->major, &out->minor)) {
 		return err_set(e, SS_EBADBUILD, "cannot tell the Python version "
-			       "of process %d ('%s' has no Py_Version, no "
-			       "version text in memory and names none)",
-			       (int)pid, out->binary);
+			       "of %s ('%s' has no Py_Version, no version text "
+			       "in memory and names none)", t->name,
+			       out->binary);
 	}
 	return 0;
 }
 
 /* 3.14+: asyncio's debug table, in _asyncio*.so or the file that holds
  * the runtime (when _asyncio is built in). */
-bool py_locate_asyncio_debug(pid_t pid, const struct maps *m,
-			     struct mem_reader *mem,
+bool py_locate_asyncio_debug(const struct py_target *t,
 			     const struct py_runtime_info *rt, uint64_t *words,
 			     size_t nwords)
 {
+	const struct maps *m = t->maps;
+
 	for (size_t i = 0; i < m->n; i++) {
 		const char *path = m->e[i].path, *base = strrchr(path, '/');
-		const struct maps_entry *me;
-		struct elf_file *ef;
-		uint64_t bias, addr, size;
+		struct py_elf *f;
+		uint64_t addr, size;
 		bool ok = false;
 
 		base = base ? base + 1 : path;
 		if ((strncmp(base, "_asyncio", 8) && strcmp(path, rt->binary)) ||
-		    (me = first_mapping(m, path)) != &m->e[i])
+		    maps_first(m, path) != &m->e[i])
 			continue;
-		ef = open_mapped(pid, me, NULL);
-		if (ef && !elfsym_bias(ef, m, path, &bias, NULL) &&
-		    elfsym_section(ef, ".AsyncioDebug", &addr, &size) &&
-		    size >= nwords * 8 &&
-		    !mem_read(mem, addr + bias, words, nwords * 8, NULL))
-			ok = true;
-		elfsym_free(ef);
+		f = t->ops->open(t->ctx, &m->e[i], NULL);
+		if (!f)
+			continue;
+		ok = t->ops->section(t->ctx, f, ".AsyncioDebug", &addr, &size) &&
+		     size >= nwords * 8 &&
+		     !mem_read(t->mem, addr, words, nwords * 8, NULL);
+		t->ops->close(t->ctx, f);
 		if (ok)
 			return true;
 	}

@@ -7,40 +7,28 @@
 #ifndef SNAKESCOPE_LOCATE_H
 #define SNAKESCOPE_LOCATE_H
 
-#include <sys/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include "attach/maps.h"
-#include "memreader/mem.h"
+#include "common/err.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/target.h"
 
 /*
- * Fill *out for process pid, whose map is m, reading its memory through
- * mem.  Files are opened through /proc/PID/root.  Errors: SS_ENOTPY (no
+ * Fill *out for the target t (target.h): its libpython, else its
+ * executable, is looked into through t's ops.  Errors: SS_ENOTPY (no
  * Python runtime anywhere), SS_EUNSUPPORTED (a Python too old to have
- * _PyRuntime; message names it), SS_EBADBUILD, read errors.
+ * _PyRuntime; message names it), SS_EBADBUILD, the reason a file that may
+ * hold it could not be read (SS_EPERM ...), read errors.
  */
-int py_locate(pid_t pid, const struct maps *m, struct mem_reader *mem,
-	      struct py_runtime_info *out, struct err *e);
-
-/* Parse "python3.12" / "libpython3.7m.so" style names: true and sets
- * *major, *minor when the basename of path names a Python version. */
-bool py_version_from_name(const char *path, unsigned *major,
-			  unsigned *minor);
-
-/*
- * Find a "3.X.Y (" version text (what Py_GetVersion() writes into a static
- * buffer at start-up) in buf; it must start the buffer or follow a NUL.
- * Returns true and sets *major, *minor and the version ("3.9.18") in
- * out[size].
- */
-bool py_version_from_text(const uint8_t *buf, size_t len, unsigned *major,
-			  unsigned *minor, char *out, size_t size);
+int py_locate(const struct py_target *t, struct py_runtime_info *out,
+	      struct err *e);
 
 /* Read the first nwords words of the .AsyncioDebug section (3.14+) of
  * the target, from _asyncio*.so or the runtime's own file.  False when
  * there is none (asyncio not loaded). */
-bool py_locate_asyncio_debug(pid_t pid, const struct maps *m,
-			     struct mem_reader *mem,
+bool py_locate_asyncio_debug(const struct py_target *t,
 			     const struct py_runtime_info *rt, uint64_t *words,
 			     size_t nwords);
 

@@ -4,7 +4,7 @@
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/debug_offsets.h"
-#include "pystructs/locate.h"
+#include "pystructs/version.h"
 #include "pystructs/snapshot.h"
 #include "pystructs/threads.h"
 

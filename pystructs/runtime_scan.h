@@ -16,7 +16,7 @@
 
 #include <stdbool.h>
 
-#include "attach/maps.h"
+#include "memreader/maps.h"
 #include "memreader/mem.h"
 #include "pystructs/pyproc.h"
 

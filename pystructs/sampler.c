@@ -1,7 +1,6 @@
 #include <config.h>
 
 #include "pystructs/sampler.h"
-#include "attach/proc.h"
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
@@ -997,7 +996,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 		struct py_sample_thread *t = &ts->t;
 
 		if (L->tstate.native_thread_id != LAYOUT_NONE) {
-			t->native_id = proc_nsmap_host(s->o.nsmap,
+			t->native_id = py_ns_host(s->o.ns,
 					(int64_t)py_rd64(ts->ts,
 						L->tstate.native_thread_id));
 		} else {
@@ -1010,14 +1009,16 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 				 * find the offset: later threads are not in
 				 * them. */
 				bool cal = s->p->pthread_tid_offset < 0;
-				struct proc_nsmap *m = s->o.nsmap;
-				bool ns = m && m->ns_pid;
+				const pid_t *own = s->o.tids;
+				size_t nown = s->o.ntids;
 
+				if (cal && s->o.ns)
+					nown = s->o.ns->own_tids(s->o.ns->ctx,
+								 &own);
 				ts->native_id = py_thread_native_id(s->p, ts->ts,
-						!cal ? NULL : ns ? m->ns : s->o.tids,
-						!cal ? 0 : ns ? m->n : s->o.ntids);
-				ts->native_id = proc_nsmap_host(m,
-								ts->native_id);
+						cal ? own : NULL, cal ? nown : 0);
+				ts->native_id = py_ns_host(s->o.ns,
+							   ts->native_id);
 				ts->native_for = t->thread_id;
 				ts->native_ns = now;
 			}

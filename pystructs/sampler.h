@@ -27,8 +27,7 @@
 
 #include "common/err.h"
 #include "pystructs/pyproc.h"
-
-struct proc_nsmap;
+#include "pystructs/target.h"
 
 struct py_sample_frame {
 	/* Names one code object for the whole session: a code object
@@ -77,9 +76,8 @@ struct py_sampler_opts {
 	const pid_t *tids;      /* the process's TIDs, to find native ids
 				   before 3.11 (copied) */
 	size_t ntids;
-	struct proc_nsmap *nsmap; /* in another PID namespace: its TIDs
-				     (not owned), else NULL */
-};
+	const struct py_ns *ns; /* in another PID namespace: its TIDs
+				   (target.h; not owned), else NULL */};
 
 struct py_sampler;
 

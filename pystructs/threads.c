@@ -1,7 +1,6 @@
 #include <config.h>
 
 #include "pystructs/threads.h"
-#include "attach/proc.h"
 #include "common/addrset.h"
 #include "common/xalloc.h"
 #include "pystructs/code.h"
@@ -286,15 +285,17 @@ static const struct snap_os_thread *os_of(const struct py_read_opts *o,
 static void read_native_id(struct py_proc *p, const uint8_t *ts,
 			   const struct py_read_opts *o, struct snap_thread *t)
 {
-	struct proc_nsmap *m = o && o->nsmap && o->nsmap->ns_pid ?
-			       o->nsmap : NULL;
-	const pid_t *own = m ? m->ns : o ? o->tids : NULL;
-	size_t nown = m ? m->n : o ? o->ntids : 0;
-	int64_t id = py_thread_native_id(p, ts, own, nown);
+	const struct py_ns *ns = o ? o->ns : NULL;
+	const pid_t *own = o ? o->tids : NULL;
+	size_t nown = o ? o->ntids : 0;
+	int64_t id;
 
-	if (m && id > 0) {
+	if (ns)
+		nown = ns->own_tids(ns->ctx, &own);
+	id = py_thread_native_id(p, ts, own, nown);
+	if (ns && id > 0) {
 		t->ns_native_id = id;
-		id = proc_nsmap_host(m, id);
+		id = py_ns_host(ns, id);
 	}
 	t->native_id = id;
 }

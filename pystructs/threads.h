@@ -10,8 +10,8 @@
 
 #include "pystructs/pyproc.h"
 #include "pystructs/snapshot.h"
+#include "pystructs/target.h"
 
-struct proc_nsmap;
 
 /* Bounds on what the target may claim (CPYTHON_INTERNALS.md section 7). */
 #define PY_MAX_INTERPS 64
@@ -38,8 +38,8 @@ int py_interp_list(struct py_proc *p, uint64_t *interps, size_t *n,
 struct py_read_opts {
 	const pid_t *tids;   /* the process's TIDs (from /proc), or NULL */
 	size_t ntids;
-	struct proc_nsmap *nsmap; /* its own TIDs when it is in another PID
-				     namespace, or NULL */
+	const struct py_ns *ns; /* its own TIDs when it is in another PID
+				   namespace (target.h), else NULL */
 	const struct snap_os_thread *os; /* per TID, or NULL */
 	bool locals;         /* every frame's variables */
 	size_t repr_width;   /* their reprs' width (0: the default) */

@@ -23,6 +23,7 @@
 #include "attach/rootfs.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/locate.h"
+#include "pystructs/version.h"
 
 /* Fixtures the ELF tests look up in this very executable. */
 const uint32_t Py_Version = 0x030c01f0;

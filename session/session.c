@@ -1,9 +1,11 @@
 #include <config.h>
 
-#include "cli/inspect.h"
+#include "session/session.h"
+#include "attach/elfsym.h"
 #include "attach/maps.h"
 #include "attach/pause.h"
 #include "attach/proc.h"
+#include "attach/rootfs.h"
 #include "attach/unwind.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
@@ -14,6 +16,8 @@
 #include "pystructs/locks.h"
 #include "pystructs/native.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/sampler.h"
+#include "pystructs/target.h"
 #include "pystructs/threads.h"
 
 #include <signal.h>
@@ -103,15 +107,23 @@ static char *syscall_gap(pid_t pid, const struct snap_os_thread *os,
 	return msg;
 }
 
-struct inspect_session {
+struct session {
 	pid_t pid;
 	struct maps maps;
 	struct mem_reader *mem;
+	char exe[4096];            /* as the map names it, or "" */
+	char name[32];             /* "process PID", for messages */
 	struct py_runtime_info rt;
-	struct py_proc py;
+	struct py_proc py;         /* snapshots' reader and caches */
 	bool py_ready;
 	struct unwinder *unwinder; /* made by the first --native read */
 	struct proc_nsmap nsmap;
+	struct py_ns ns;           /* nsmap for pystructs, when in use */
+	/* Sampling (session_sampler_start()): a reader of its own, whose
+	 * caches live across samples while snapshots drop theirs. */
+	struct py_proc sampling;
+	bool sampling_ready;
+	struct py_sampler *sampler;
 };
 
 static void add_native_frames(struct snap_thread *t,
@@ -135,7 +147,7 @@ static void add_native_frames(struct snap_thread *t,
 
 /* The paused target's native stacks: merged into its Python threads, and
  * a thread of its own for each OS thread that has no Python state. */
-static void read_native(struct inspect_session *is, const struct pause *pz,
+static void read_native(struct session *is, const struct pause *pz,
 			const pid_t *tids, const struct snap_os_thread *os,
 			size_t ntids, struct snapshot *s)
 {
@@ -184,8 +196,8 @@ static void read_native(struct inspect_session *is, const struct pause *pz,
 					"thread's OS thread was not found");
 }
 
-static int read_snapshot(struct inspect_session *is,
-			 const struct inspect_opts *o, struct snapshot *s,
+static int read_snapshot(struct session *is,
+			 const struct session_opts *o, struct snapshot *s,
 			 struct err *e)
 {
 	pid_t pid = is->pid;
@@ -226,7 +238,7 @@ static int read_snapshot(struct inspect_session *is,
 	}
 	ro.tids = tids;
 	ro.ntids = ntids;
-	ro.nsmap = &is->nsmap;
+	ro.ns = is->nsmap.ns_pid ? &is->ns : NULL;
 	ro.os = os;
 	ro.locals = o->locals;
 	ro.repr_width = o->repr_width;
@@ -272,10 +284,100 @@ static int read_snapshot(struct inspect_session *is,
 	return rc;
 }
 
-void inspect_close(struct inspect_session *is)
+/* ---- the live process's ELF files, for pystructs (target.h) ---------- */
+
+struct live_elf {
+	struct elf_file *ef;
+	uint64_t bias;
+};
+
+static struct py_elf *live_open(void *ctx, const struct maps_entry *first,
+				struct err *e)
+{
+	struct session *is = ctx;
+	struct live_elf *f;
+	struct elf_file *ef;
+	uint64_t bias;
+	int fd;
+
+	if (rootfs_open_mapped(is->pid, first, ROOTFS_MAX_ELF, &fd, e))
+		return NULL;
+	ef = elfsym_open(fd, first->path, e);
+	if (!ef || elfsym_bias(ef, &is->maps, first->path, &bias, e)) {
+		elfsym_free(ef);
+		return NULL;
+	}
+	f = xcalloc(1, sizeof(*f));
+	f->ef = ef;
+	f->bias = bias;
+	return (struct py_elf *)f;
+}
+
+static void live_close(void *ctx, struct py_elf *pf)
+{
+	struct live_elf *f = (struct live_elf *)pf;
+
+	(void)ctx;
+	if (f) {
+		elfsym_free(f->ef);
+		free(f);
+	}
+}
+
+static bool live_symbol(void *ctx, struct py_elf *pf, const char *name,
+			uint64_t *addr, uint64_t *size)
+{
+	struct live_elf *f = (struct live_elf *)pf;
+
+	(void)ctx;
+	if (!elfsym_lookup(f->ef, name, addr, size))
+		return false;
+	*addr += f->bias;
+	return true;
+}
+
+static bool live_section(void *ctx, struct py_elf *pf, const char *name,
+			 uint64_t *addr, uint64_t *size)
+{
+	struct live_elf *f = (struct live_elf *)pf;
+
+	(void)ctx;
+	if (!elfsym_section(f->ef, name, addr, size))
+		return false;
+	*addr += f->bias;
+	return true;
+}
+
+static const struct py_target_ops live_ops = {
+	.open = live_open,
+	.close = live_close,
+	.symbol = live_symbol,
+	.section = live_section,
+};
+
+/* The PID namespace, for pystructs (target.h). */
+static size_t ns_own_tids(void *ctx, const pid_t **tids)
+{
+	struct proc_nsmap *m = ctx;
+
+	*tids = m->ns;
+	return m->n;
+}
+
+static int64_t ns_host_tid(void *ctx, int64_t own)
+{
+	return proc_nsmap_host(ctx, own);
+}
+
+/* ---- open, close ----------------------------------------------------- */
+
+void session_close(struct session *is)
 {
 	if (!is)
 		return;
+	py_sampler_free(is->sampler);
+	if (is->sampling_ready)
+		py_proc_release(&is->sampling);
 	if (is->py_ready)
 		py_proc_release(&is->py);
 	unwinder_free(is->unwinder);
@@ -292,7 +394,7 @@ void inspect_close(struct inspect_session *is)
  * its /proc/PID/exe: without this, the refusal would read as "not a Python
  * process".
  */
-static int probe_memory(struct inspect_session *is, struct err *e)
+static int probe_memory(struct session *is, struct err *e)
 {
 	unsigned char byte;
 	struct err pe;
@@ -309,14 +411,28 @@ static int probe_memory(struct inspect_session *is, struct err *e)
 	return 0;
 }
 
-int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
+static void read_exe(struct session *is)
 {
-	struct inspect_session *is = xcalloc(1, sizeof(*is));
+	size_t n;
+
+	if (!proc_exe(is->pid, is->exe, sizeof(is->exe)))
+		is->exe[0] = '\0';
+	/* " (deleted)" is not part of the path in the map. */
+	n = strlen(is->exe);
+	if (n > 10 && !strcmp(is->exe + n - 10, " (deleted)"))
+		is->exe[n - 10] = '\0';
+}
+
+int session_open(pid_t pid, struct session **out, struct err *e)
+{
+	struct session *is = xcalloc(1, sizeof(*is));
+	struct py_target t;
 	struct proc_info info;
 	int rc;
 
 	*out = NULL;
 	is->pid = pid;
+	snprintf(is->name, sizeof(is->name), "process %d", (int)pid);
 	rc = proc_check(pid, &info, e);
 	if (!rc)
 		rc = maps_load(pid, &is->maps, e);
@@ -330,7 +446,12 @@ int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 	if (rc)
 		goto fail;
 	proc_nsmap_init(&is->nsmap, pid);
-	rc = py_locate(pid, &is->maps, is->mem, &is->rt, e);
+	is->ns.own_tids = ns_own_tids;
+	is->ns.host_tid = ns_host_tid;
+	is->ns.ctx = &is->nsmap;
+	read_exe(is);
+	session_target(is, &t);
+	rc = py_locate(&t, &is->rt, e);
 	if (!rc)
 		rc = py_proc_init(&is->py, is->mem, &is->rt, e);
 	if (rc)
@@ -339,28 +460,45 @@ int inspect_open(pid_t pid, struct inspect_session **out, struct err *e)
 	if (is->py.L.asyncio.ts_tasks_head != LAYOUT_NONE) {
 		uint64_t words[ASYNCIO_DEBUG_WORDS];
 
-		if (py_locate_asyncio_debug(pid, &is->maps, is->mem, &is->rt,
-					    words, ASYNCIO_DEBUG_WORDS))
+		if (py_locate_asyncio_debug(&t, &is->rt, words,
+					    ASYNCIO_DEBUG_WORDS))
 			py_asyncio_debug_apply(&is->py.L, words);
 	}
 	*out = is;
 	return 0;
 fail:
-	inspect_close(is);
+	session_close(is);
 	return rc;
 }
 
-struct py_proc *inspect_py(struct inspect_session *is)
+void session_target(struct session *is, struct py_target *t)
 {
-	return &is->py;
+	t->name = is->name;
+	t->mem = is->mem;
+	t->maps = &is->maps;
+	t->executable = is->exe;
+	t->ops = &live_ops;
+	t->ctx = is;
 }
 
-struct proc_nsmap *inspect_nsmap(struct inspect_session *is)
+pid_t session_pid(const struct session *is)
 {
-	return &is->nsmap;
+	return is->pid;
 }
 
-int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
+bool session_gone(const struct session *is)
+{
+	return proc_gone(is->pid);
+}
+
+const char *session_version(const struct session *is)
+{
+	return is->py.version;
+}
+
+/* ---- snapshots ------------------------------------------------------- */
+
+int session_snapshot(struct session *is, const struct session_opts *o,
 		     struct snapshot **out, struct err *e)
 {
 	struct snapshot *s = NULL;
@@ -409,17 +547,95 @@ int inspect_snapshot(struct inspect_session *is, const struct inspect_opts *o,
 	return 0;
 }
 
-int inspect_take(pid_t pid, const struct inspect_opts *o,
+int session_take(pid_t pid, const struct session_opts *o,
 		 struct snapshot **out, struct err *e)
 {
-	struct inspect_session *is;
+	struct session *is;
 	int rc;
 
 	*out = NULL;
-	rc = inspect_open(pid, &is, e);
+	rc = session_open(pid, &is, e);
 	if (rc)
 		return rc;
-	rc = inspect_snapshot(is, o, out, e);
-	inspect_close(is);
+	rc = session_snapshot(is, o, out, e);
+	session_close(is);
 	return rc;
+}
+
+int session_paused(struct session *is,
+		   int (*fn)(void *arg, struct session *s, struct err *e),
+		   void *arg, struct err *e)
+{
+	struct pause pz;
+	int rc = pause_target(is->pid, &pz, e);
+
+	if (rc)
+		return rc;
+	rc = fn(arg, is, e);
+	pause_resume(&pz);
+	return rc;
+}
+
+const struct py_runtime_info *session_runtime(const struct session *is)
+{
+	return &is->rt;
+}
+
+/* ---- samples --------------------------------------------------------- */
+
+int session_sampler_start(struct session *is, py_sample_keep_fn keep,
+			  void *keep_arg, struct err *e)
+{
+	struct py_sampler_opts so = { 0 };
+	pid_t *tids = NULL;
+	size_t ntids = 0;
+	int rc;
+
+	if (is->sampler)
+		return 0;
+	rc = py_proc_init(&is->sampling, is->mem, &is->rt, e);
+	if (rc)
+		return rc;
+	is->sampling_ready = true;
+	/* The layout the snapshot reader settled (3.14+ asyncio words). */
+	is->sampling.L = is->py.L;
+	proc_tasks(is->pid, &tids, &ntids, NULL);
+	so.keep = keep;
+	so.keep_arg = keep_arg;
+	so.tids = tids;
+	so.ntids = ntids;
+	so.ns = is->nsmap.ns_pid ? &is->ns : NULL;
+	is->sampler = py_sampler_new(&is->sampling, &so);
+	free(tids);
+	return 0;
+}
+
+int session_sample(struct session *is, bool pause, uint64_t now_ns,
+		   struct py_sample *out, struct err *e)
+{
+	struct pause pz;
+	int rc;
+
+	if (pause) {
+		rc = pause_target(is->pid, &pz, e);
+		if (rc)
+			return rc;
+	}
+	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	if (pause)
+		pause_resume(&pz);
+	return rc;
+}
+
+/* ---- the whole program ------------------------------------------------ */
+
+void session_guard_install(void)
+{
+	pause_guard_install();
+	xalloc_set_fatal_hook(pause_emergency_resume);
+}
+
+void session_emergency_resume(void)
+{
+	pause_emergency_resume();
 }

@@ -1,0 +1,119 @@
+/*
+ * session.h - the one place that puts the layers together for a command.
+ *
+ * A session opens a target (today a live process: /proc, ptrace and its
+ * ELF files from attach/; a core file is the next kind), finds its Python
+ * runtime through pystructs/ (handing it the target's memory, map and ELF
+ * symbols as target.h callbacks), and then reads it as often as the
+ * command wants: a snapshot (model: pystructs/snapshot.h) or a sample
+ * (pystructs/sampler.h).  Pausing is done here and only here: a read that
+ * pauses resumes the target before it returns, on every path, and
+ * session_guard_install() makes fatal signals resume it too.  The target's
+ * PID namespace is also handled here: threads carry our TIDs, with the
+ * target's own beside them.
+ *
+ * cli/ and tui/ call this and read the model; they never pause a process
+ * themselves.
+ */
+#ifndef SNAKESCOPE_SESSION_H
+#define SNAKESCOPE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/err.h"
+#include "pystructs/sampler.h"
+#include "pystructs/snapshot.h"
+#include "pystructs/target.h"
+
+/* What a snapshot reads, and how. */
+struct session_opts {
+	bool pause;        /* stop the target for the read (default) */
+	unsigned hold_ms;  /* test hook: stay paused this long */
+	bool tasks;        /* also read asyncio tasks */
+	bool locks;        /* locks held and waited for, and the verdict */
+	bool locals;       /* every frame's variables */
+	size_t repr_width; /* their reprs' width (0: default) */
+	bool native;       /* every thread's native stack, Python frames
+			      merged in (needs pause) */
+};
+
+/* A process found to run Python, kept open for many reads. */
+struct session;
+
+/*
+ * Check pid, find its Python runtime and layout.  Nothing is paused.
+ * Returns 0 with *out (close with session_close()), or an SS_E* code with
+ * a message in *e for the user: SS_ENOPROC, SS_EZOMBIE, SS_EPERM (with
+ * what is missing and how to get it), SS_ENOTPY, SS_EUNSUPPORTED,
+ * SS_EBADBUILD.
+ */
+int session_open(pid_t pid, struct session **out, struct err *e);
+
+/* Close s and free it (NULL is fine).  Nothing is left paused. */
+void session_close(struct session *s);
+
+pid_t session_pid(const struct session *s);
+
+/* Has the target exited (or become a zombie)?  Not merely unreadable. */
+bool session_gone(const struct session *s);
+
+/* "3.12.1": the target's Python version (owned by s). */
+const char *session_version(const struct session *s);
+
+/* The target as pystructs sees it (target.h), valid while s is open. */
+void session_target(struct session *s, struct py_target *t);
+
+/*
+ * Read a snapshot of every thread (and what o asks for) into *out (free
+ * with snap_free()).  Paused when o->pause, and resumed before this
+ * returns; read without pausing, a read that tears is tried again.
+ * Returns 0, or an SS_E* code with a message in *e (SS_EEXITED when the
+ * target went away).
+ */
+int session_snapshot(struct session *s, const struct session_opts *o,
+		     struct snapshot **out, struct err *e);
+
+/*
+ * Run fn(arg, s, e) with the target paused, and resume it before this
+ * returns, whatever fn returns: for tools that read the target their own
+ * way (fuzz/capture.c).  Returns the pause's error, or fn's result.
+ */
+int session_paused(struct session *s,
+		   int (*fn)(void *arg, struct session *s, struct err *e),
+		   void *arg, struct err *e);
+
+/* Where the runtime is (owned by s). */
+const struct py_runtime_info *session_runtime(const struct session *s);
+
+/* Open pid, take one snapshot, close. */
+int session_take(pid_t pid, const struct session_opts *o,
+		 struct snapshot **out, struct err *e);
+
+/*
+ * Get ready to sample s: a sampler (pystructs/sampler.h) over a reader of
+ * its own, whose caches live from sample to sample.  keep (NULL: every
+ * thread) picks the threads whose stacks are read.  Once per session;
+ * returns 0 or an error.
+ */
+int session_sampler_start(struct session *s, py_sample_keep_fn keep,
+			  void *keep_arg, struct err *e);
+
+/*
+ * One sample into *out (see py_sampler_take()), the target paused for it
+ * when 'pause' (and resumed before this returns).  now_ns: a monotonic
+ * clock reading.  Returns 0 or an SS_E* code (SS_EEXITED, SS_EPERM ...).
+ */
+int session_sample(struct session *s, bool pause, uint64_t now_ns,
+		   struct py_sample *out, struct err *e);
+
+/* Once, at start: fatal signals and allocation failures resume a paused
+ * target before the program dies. */
+void session_guard_install(void);
+
+/* Resume whatever is paused now (async-signal-safe): for a program's own
+ * emergency exits (the TUI restoring the terminal). */
+void session_emergency_resume(void);
+
+#endif
