@@ -9,7 +9,7 @@
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
-#include "pystructs/native.h"
+#include "model/native.h"
 #include "pystructs/sampler.h"
 #include "session/session.h"
 

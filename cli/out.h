@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "common/strbuf.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 enum out_tasks_mode {
 	OUT_TASKS_TREE = 0, /* awaited-by tree (default) */

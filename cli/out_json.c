@@ -2,7 +2,7 @@
 
 #include "common/escape.h"
 #include "cli/out.h"
-#include "pystructs/native.h"
+#include "model/native.h"
 
 #include <inttypes.h>
 

@@ -3,7 +3,7 @@
 #include "common/escape.h"
 #include "cli/out.h"
 #include "cli/source.h"
-#include "pystructs/native.h"
+#include "model/native.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -32,7 +32,7 @@
 #include "pystructs/locks.h"
 #include "pystructs/object.h"
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "pystructs/threads.h"
 #include "session/session.h"
 

@@ -11,7 +11,7 @@
 #include "pystructs/pyproc.h"
 #include "pystructs/repr.h"
 #include "pystructs/sampler.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "pystructs/threads.h"
 #include "pystructs/with_stack.h"
 

@@ -53,15 +53,16 @@ mkdir -p "$out/obj"
 stamp=$out/libdecoders.a
 rebuild_all=false
 if [ ! -f "$stamp" ] || [ -n "$(find "$srcdir/common" "$srcdir/memreader" \
-	"$srcdir/pystructs" "$srcdir/attach" "$srcdir/fuzz" "$builddir/config.h" \
+	"$srcdir/model" "$srcdir/pystructs" "$srcdir/attach" "$srcdir/fuzz" \
+	"$builddir/config.h" \
 	-name '*.h' \
 	-newer "$stamp" 2>/dev/null)" ]; then
 	rebuild_all=true
 fi
 objs=""
 : >"$out/stale"
-for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/pystructs/*.c \
-	   "$srcdir"/attach/proc.c "$srcdir"/attach/syscalls.c \
+for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/model/*.c \
+	   "$srcdir"/pystructs/*.c \
 	   "$srcdir"/fuzz/harness.c; do
 	case "$src" in
 	*/pystructs/locate.c) continue ;; # finds a live process's runtime

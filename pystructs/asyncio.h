@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 /* Bounds on what the target may claim. */
 #define PY_MAX_TASKS 200000
@@ -37,10 +37,5 @@ bool py_asyncio_debug_apply(struct py_layout *L,
  */
 void py_read_tasks(struct py_proc *p, struct snapshot *s);
 
-/*
- * Find the await cycles of s->tasks (edges: awaited_by) and store them in
- * s->cycles.  Separate so that it is unit-tested on hand-made snapshots.
- */
-void snap_find_cycles(struct snapshot *s);
 
 #endif

@@ -14,7 +14,7 @@
 
 #include "pystructs/linetable.h"
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 /* Function and file names are cut (with "...") past this many
  * characters. */

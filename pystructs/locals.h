@@ -11,7 +11,7 @@
 
 #include "pystructs/code.h"
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 /* At most this many variables of one frame are shown. */
 #define PY_MAX_LOCALS 1024

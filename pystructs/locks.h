@@ -21,7 +21,7 @@
 #define SNAKESCOPE_LOCKS_H
 
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 /* Fill s->locks and every thread's and task's waits_for (threads and
  * tasks already read), then the deadlock analysis (snap_find_deadlocks).

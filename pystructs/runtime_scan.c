@@ -5,7 +5,7 @@
 #include "common/xalloc.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/version.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "pystructs/threads.h"
 
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 #define PY_MONITORING_TOOLS 8
 

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "pystructs/target.h"
 
 

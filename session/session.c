@@ -14,7 +14,7 @@
 #include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
 #include "pystructs/locks.h"
-#include "pystructs/native.h"
+#include "model/native.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/sampler.h"
 #include "pystructs/target.h"

@@ -24,7 +24,7 @@
 
 #include "common/err.h"
 #include "pystructs/sampler.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "pystructs/target.h"
 
 /* What a snapshot reads, and how. */

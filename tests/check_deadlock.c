@@ -11,7 +11,7 @@
 
 #include "tests/check_main.h"
 #include "common/xalloc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 #define LOCK(i) (0x1000u + 16u * (uint64_t)(i))
 

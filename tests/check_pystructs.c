@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tests/check_main.h"
-#include "pystructs/native.h"
+#include "model/native.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
 #include "tests/image.h"

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "common/strbuf.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "tui/model.h"
 #include "tui/view.h"
 

@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "common/xalloc.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "pystructs/native.h"
+#include "model/native.h"
 #include "common/xalloc.h"
 
 #include <stdlib.h>

@@ -1,6 +1,8 @@
 /*
  * snapshot.h - the seam of the program: what a target looked like at one
- * moment.  Built by pystructs/, consumed by cli/ writers (and later tui/).
+ * moment.  Built by pystructs/ (through session/), consumed by cli/
+ * writers and tui/, and by the analyses beside it in model/ (lock and
+ * await graphs, the native merge), which only read it.
  * Immutable once built; every string is owned by the snapshot and is
  * UTF-8 straight from the target (writers escape it for display).
  */
@@ -336,6 +338,10 @@ const struct snap_task *snap_party_task(const struct snapshot *s,
  * waits_for; fills s->lock_cycles and s->hangs.  Pure: reads no memory.
  */
 void snap_find_deadlocks(struct snapshot *s);
+
+/* Find the await cycles of s->tasks (edges: awaited_by) and store them in
+ * s->cycles (model/task_graph.c). */
+void snap_find_cycles(struct snapshot *s);
 
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);

@@ -13,7 +13,7 @@
  */
 #include <config.h>
 
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 #include "common/digraph.h"
 #include "common/xalloc.h"
 

@@ -8,13 +8,12 @@
  * innermost, just above the k-th evaluation-loop frame.  Pure: reads no
  * memory.
  */
-#ifndef SNAKESCOPE_PY_NATIVE_H
-#define SNAKESCOPE_PY_NATIVE_H
+#ifndef SNAKESCOPE_MODEL_NATIVE_H
+#define SNAKESCOPE_MODEL_NATIVE_H
 
 #include <stdbool.h>
 
-#include "pystructs/pyproc.h"
-#include "pystructs/snapshot.h"
+#include "model/snapshot.h"
 
 /* The evaluation loop's function for Python major.minor. */
 const char *py_eval_function(unsigned major, unsigned minor);

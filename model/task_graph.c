@@ -9,7 +9,7 @@
  */
 #include <config.h>
 
-#include "pystructs/asyncio.h"
+#include "model/snapshot.h"
 #include "common/digraph.h"
 #include "common/xalloc.h"
 
