@@ -4,7 +4,7 @@
 #include "cli/dump.h"
 #include "session/session.h"
 #include "cli/out.h"
-#include "cli/source.h"
+#include "session/source.h"
 #include "common/err.h"
 #include "common/strbuf.h"
 #include "pystructs/repr.h"

@@ -5,7 +5,6 @@
 #include "cli/profile.h"
 #include "cli/record.h"
 #include "cli/run.h"
-#include "attach/proc.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
@@ -80,7 +79,6 @@ static const char record_usage[] =
 struct target {
 	pid_t pid;
 	struct session *is;
-	struct proc_stat_files stat;
 	const struct record_opts *o;
 	bool gone;
 };
@@ -119,7 +117,7 @@ static bool keep_thread(void *arg, const struct py_sample_thread *t)
 	if (tg->o->idle || t->holds_gil)
 		return true;
 	return t->native_id > 0 &&
-	       proc_stat_files_state(&tg->stat, (pid_t)t->native_id) == 'R';
+	       session_thread_state(tg->is, (pid_t)t->native_id) == 'R';
 }
 
 static void target_free(struct target *tg)
@@ -127,7 +125,6 @@ static void target_free(struct target *tg)
 	if (!tg)
 		return;
 	session_close(tg->is);
-	proc_stat_files_release(&tg->stat);
 	free(tg);
 }
 
@@ -138,7 +135,6 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 
 	tg->pid = pid;
 	tg->o = o;
-	proc_stat_files_init(&tg->stat, pid);
 	if (session_open(pid, &tg->is, e) ||
 	    /* --native: each sample is a whole snapshot */
 	    (!o->native && session_sampler_start(tg->is, keep_thread, tg, e))) {
@@ -232,7 +228,7 @@ static void scan_children(struct recorder *r)
 
 		if (r->t[i]->gone)
 			continue;
-		n = proc_children(r->t[i]->pid, &kids);
+		n = session_children(r->t[i]->pid, &kids);
 		for (size_t k = 0; k < n && r->nt < MAX_TARGETS; k++) {
 			struct target *tg;
 			struct err e;
@@ -556,7 +552,6 @@ int record_run(pid_t pid, const struct record_opts *o)
 	struct err e;
 	double secs;
 	int rc, status = 0;
-	char st;
 
 	memset(&r, 0, sizeof(r));
 	r.o = o;
@@ -574,8 +569,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 		return 1;
 	}
 	r.t[r.nt++] = tg;
-	st = proc_task_state(pid, pid);
-	if ((st == 'T' || st == 't') && !o->idle)
+	if (session_stopped(tg->is) && !o->idle)
 		report_warning("process %d is stopped (SIGSTOP, job control or "
 			       "a debugger): its threads do not run, so no "
 			       "stack is counted until it continues (--idle "

@@ -1,6 +1,5 @@
 #include <config.h>
 
-#include "attach/privs.h"
 #include "cli/commands.h"
 #include "cli/dump.h"
 #include "session/session.h"
@@ -186,7 +185,7 @@ int run_program(const char *cmd, char **prog, int nprog,
 	pid = start_program(cmd, prog, flags & RUN_QUIET_PROGRAM);
 	if (pid < 0)
 		return 127;
-	privs_drop();
+	session_drop_privileges();
 	/* Ctrl-C reaches the program too (same process group); snakescope
 	 * finishes its output and waits for the program. */
 	found = wait_for_python(cmd, pid, prog[0]);

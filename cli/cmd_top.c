@@ -4,9 +4,8 @@
 #include "cli/profile.h"
 #include "cli/out.h"
 #include "cli/run.h"
-#include "cli/source.h"
+#include "session/source.h"
 #include "cli/top.h"
-#include "attach/proc.h"
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
@@ -76,7 +75,6 @@ struct top {
 	pid_t pid;
 	struct session *is;    /* samples, and snapshots, each with caches of
 				  its own */
-	struct proc_stat_files stat;
 	struct py_sample sample;
 	struct tui_model model;
 	struct tui_view view;
@@ -107,7 +105,7 @@ static bool keep_thread(void *arg, const struct py_sample_thread *t)
 	bool active = t->holds_gil;
 
 	if (!active && t->native_id > 0) {
-		state = proc_stat_files_state(&tp->stat, (pid_t)t->native_id);
+		state = session_thread_state(tp->is, (pid_t)t->native_id);
 		active = state == 'R';
 	}
 	tui_model_observe(&tp->model, t, state, active);
@@ -149,14 +147,16 @@ static void read_cpu(struct top *tp, uint64_t now)
 
 	for (size_t i = 0; i < tp->model.nthreads; i++) {
 		struct tui_thread *t = &tp->model.threads[i];
-		struct proc_task_stat st;
+		uint64_t ticks;
+		char state;
 
 		if (!t->alive || t->native_id <= 0)
 			continue;
-		if (!proc_stat_files_read(&tp->stat, (pid_t)t->native_id, &st))
+		if (!session_thread_cpu(tp->is, (pid_t)t->native_id, &state,
+					&ticks))
 			continue;
-		t->state = st.state;
-		tui_model_cpu(t, st.cpu_ticks, secs, tp->clk_tck);
+		t->state = state;
+		tui_model_cpu(t, ticks, secs, tp->clk_tck);
 	}
 	tp->cpu_read = now;
 }
@@ -578,12 +578,10 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tp.pid = pid;
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
 	err_clear(&e);
-	proc_stat_files_init(&tp.stat, pid);
 	if (session_open(pid, &tp.is, &e) ||
 	    session_sampler_start(tp.is, keep_thread, &tp, &e)) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
 		session_close(tp.is);
-		proc_stat_files_release(&tp.stat);
 		return err_exit_code(e.code);
 	}
 	tui_model_init(&tp.model);
@@ -602,7 +600,6 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tui_view_release(&tp.view);
 	tui_model_release(&tp.model);
 	py_sample_release(&tp.sample);
-	proc_stat_files_release(&tp.stat);
 	snap_free(tp.snap);
 	free(tp.version);
 	free(tp.task_lines);

@@ -1,6 +1,5 @@
 #include <config.h>
 
-#include "attach/privs.h"
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "common/xalloc.h"
@@ -48,11 +47,10 @@ int main(int argc, char **argv)
 	const char *cmd;
 	struct err e;
 
-	if (privs_check(&e)) {
+	if (session_init(&e)) {
 		report_error("%s", e.msg);
 		return err_exit_code(e.code);
 	}
-	session_guard_install();
 	if (argc < 2) {
 		fputs(main_usage, stderr);
 		return EXIT_USAGE;
@@ -70,7 +68,7 @@ int main(int argc, char **argv)
 	/* 'run' (and 'record'/'top' given "-- PROGRAM") drops them once its
 	 * program has started with ours. */
 	if (!run_starts_program(argc - 1, argv + 1))
-		privs_drop();
+		session_drop_privileges();
 	if (!strcmp(cmd, "dump"))
 		return cmd_dump(argc - 1, argv + 1);
 	if (!strcmp(cmd, "deadlock"))

@@ -2,7 +2,7 @@
 
 #include "common/escape.h"
 #include "cli/out.h"
-#include "cli/source.h"
+#include "session/source.h"
 #include "model/native.h"
 
 #include <inttypes.h>

@@ -433,8 +433,7 @@ int main(int argc, char **argv)
 	c.outdir = argv[2];
 	c.name = argv[3];
 	err_clear(&e);
-	session_guard_install();
-	if (capture(&c, (pid_t)pid, &e)) {
+	if (session_init(&e) || capture(&c, (pid_t)pid, &e)) {
 		fprintf(stderr, "capture: %s\n", e.msg[0] ? e.msg :
 			err_describe(e.code));
 		return 1;

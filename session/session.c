@@ -4,6 +4,7 @@
 #include "attach/elfsym.h"
 #include "attach/maps.h"
 #include "attach/pause.h"
+#include "attach/privs.h"
 #include "attach/proc.h"
 #include "attach/rootfs.h"
 #include "attach/unwind.h"
@@ -124,6 +125,7 @@ struct session {
 	struct py_proc sampling;
 	bool sampling_ready;
 	struct py_sampler *sampler;
+	struct proc_stat_files stat; /* the threads' /proc stat files */
 };
 
 static void add_native_frames(struct snap_thread *t,
@@ -376,6 +378,7 @@ void session_close(struct session *is)
 	if (!is)
 		return;
 	py_sampler_free(is->sampler);
+	proc_stat_files_release(&is->stat);
 	if (is->sampling_ready)
 		py_proc_release(&is->sampling);
 	if (is->py_ready)
@@ -432,6 +435,7 @@ int session_open(pid_t pid, struct session **out, struct err *e)
 
 	*out = NULL;
 	is->pid = pid;
+	proc_stat_files_init(&is->stat, pid);
 	snprintf(is->name, sizeof(is->name), "process %d", (int)pid);
 	rc = proc_check(pid, &info, e);
 	if (!rc)
@@ -627,7 +631,52 @@ int session_sample(struct session *is, bool pause, uint64_t now_ns,
 	return rc;
 }
 
+/* ---- the OS's view of the threads ------------------------------------ */
+
+char session_thread_state(struct session *is, pid_t tid)
+{
+	return proc_stat_files_state(&is->stat, tid);
+}
+
+bool session_thread_cpu(struct session *is, pid_t tid, char *state,
+			uint64_t *cpu_ticks)
+{
+	struct proc_task_stat st;
+
+	if (!proc_stat_files_read(&is->stat, tid, &st))
+		return false;
+	*state = st.state;
+	*cpu_ticks = st.cpu_ticks;
+	return true;
+}
+
+bool session_stopped(const struct session *is)
+{
+	char st = proc_task_state(is->pid, is->pid);
+
+	return st == 'T' || st == 't';
+}
+
+size_t session_children(pid_t pid, pid_t **out)
+{
+	return proc_children(pid, out);
+}
+
 /* ---- the whole program ------------------------------------------------ */
+
+int session_init(struct err *e)
+{
+	int rc = privs_check(e);
+
+	if (!rc)
+		session_guard_install();
+	return rc;
+}
+
+void session_drop_privileges(void)
+{
+	privs_drop();
+}
 
 void session_guard_install(void)
 {

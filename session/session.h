@@ -108,6 +108,37 @@ int session_sampler_start(struct session *s, py_sample_keep_fn keep,
 int session_sample(struct session *s, bool pause, uint64_t now_ns,
 		   struct py_sample *out, struct err *e);
 
+/* ---- the OS's view of the target's threads (no pause, no memory) ----- */
+
+/* The state letter of thread tid (R, S, D, T, ...), 0 when it is gone.
+ * Cheap: its /proc stat file stays open between calls. */
+char session_thread_state(struct session *s, pid_t tid);
+
+/* Its state and the CPU time it has used (user + system, in clock ticks:
+ * sysconf(_SC_CLK_TCK) a second).  False when it is gone. */
+bool session_thread_cpu(struct session *s, pid_t tid, char *state,
+			uint64_t *cpu_ticks);
+
+/* Is the process stopped (SIGSTOP, job control, a debugger)? */
+bool session_stopped(const struct session *s);
+
+/* The children of process pid, into a malloc'ed array (caller frees);
+ * returns how many (0 when none or unreadable). */
+size_t session_children(pid_t pid, pid_t **out);
+
+/* ---- the program ------------------------------------------------------ */
+
+/*
+ * Once, at start: refuse to run set-user-ID (SS_EPERM: that would let any
+ * user read any process), and make fatal signals and allocation failures
+ * resume a paused target before the program dies.
+ */
+int session_init(struct err *e);
+
+/* Let go of every capability the reads do not need (attach/privs.h);
+ * 'run' calls it once its program has started with ours. */
+void session_drop_privileges(void);
+
 /* Once, at start: fatal signals and allocation failures resume a paused
  * target before the program dies. */
 void session_guard_install(void);

@@ -22,7 +22,7 @@
 #include "cli/out.h"
 #include "cli/profile.h"
 #include "memreader/mem.h"
-#include "cli/source.h"
+#include "session/source.h"
 #include "common/xalloc.h"
 
 static char *text_of(const char *s)

@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "cli/source.h"
+#include "session/source.h"
 #include "attach/rootfs.h"
 #include "common/xalloc.h"
 

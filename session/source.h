@@ -1,7 +1,8 @@
 /*
  * source.h - the target's source files, read as the target sees them
- * (through /proc/PID/root, so a process in a container resolves), for the
- * source lines of a text dump.  Files are read once per cache.
+ * (inside its own root: attach/rootfs.h, so a process in a container or
+ * a chroot resolves, and no FIFO or device is ever read), for the source
+ * lines of a text dump and of top.  Files are read once per cache.
  */
 #ifndef SNAKESCOPE_SOURCE_H
 #define SNAKESCOPE_SOURCE_H
