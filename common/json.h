@@ -25,6 +25,10 @@
  * (a compact writer ignores json_break).  No newline is written after
  * the document; the caller adds one where its format wants it.
  *
+ * The writer only appends to sb and keeps its state in struct json, so
+ * a long document may be written out in pieces: the caller may write
+ * sb's contents and reset it between calls.
+ *
  * Strings go through escape_json() (common/escape.h): controls become
  * \u escapes, invalid UTF-8 U+FFFD, so any C string read from the target
  * may be passed as it is.
