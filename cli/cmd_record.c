@@ -1,11 +1,11 @@
 #include <config.h>
 
 #include "cli/commands.h"
-#include "common/escape.h"
 #include "cli/profile.h"
 #include "cli/record.h"
 #include "cli/run.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "model/native.h"
@@ -146,6 +146,7 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 
 /* ---- output --------------------------------------------------------- */
 
+/* One line per thread of the sample (record --format json). */
 static void json_sample(struct recorder *r, pid_t pid, double t)
 {
 	const struct py_sample *s = &r->sample;
@@ -153,39 +154,49 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 	for (size_t i = 0; i < s->nthreads; i++) {
 		const struct py_sample_thread *th = &s->threads[i];
 		struct strbuf *sb = &r->line;
+		struct json j;
 
 		if (!th->nframes)
 			continue; /* as in the other formats */
 		strbuf_reset(sb);
-		strbuf_addf(sb, "{\"time\":%.6f,\"pid\":%d,\"thread_id\":", t,
-			    (int)pid);
+		json_init(&j, sb, JSON_COMPACT);
+		json_begin_object(&j);
+		json_key(&j, "time");
+		json_fixed(&j, t, 6);
+		json_key_int(&j, "pid", pid);
+		json_key(&j, "thread_id");
 		if (th->native_only)
-			strbuf_addstr(sb, "null");
+			json_null(&j);
 		else
-			strbuf_addf(sb, "%llu", (unsigned long long)th->thread_id);
-		strbuf_addstr(sb, ",\"native_id\":");
+			json_uint(&j, th->thread_id);
+		json_key(&j, "native_id");
 		if (th->native_id > 0)
-			strbuf_addf(sb, "%lld", (long long)th->native_id);
+			json_int(&j, th->native_id);
 		else
-			strbuf_addstr(sb, "null");
-		strbuf_addstr(sb, ",\"name\":");
-		escape_json(sb, th->name);
-		strbuf_addf(sb, ",\"gil\":%s,\"frames\":[",
-			    th->holds_gil ? "true" : "false");
+			json_null(&j);
+		json_key_string(&j, "name", th->name);
+		json_key_bool(&j, "gil", th->holds_gil);
+		json_key(&j, "frames");
+		json_begin_array(&j);
 		for (size_t k = 0; k < th->nframes; k++) {
 			const struct py_sample_frame *f = &s->frames[th->first + k];
 
-			strbuf_addstr(sb, k ? ",{\"function\":" : "{\"function\":");
-			escape_json(sb, f->function);
-			strbuf_addstr(sb, ",\"file\":");
-			escape_json(sb, f->filename);
+			json_begin_object(&j);
+			json_key_string(&j, "function", f->function);
+			json_key_string(&j, "file", f->filename);
+			json_key(&j, "line");
 			if (f->line >= 0)
-				strbuf_addf(sb, ",\"line\":%d", f->line);
+				json_int(&j, f->line);
 			else
-				strbuf_addstr(sb, ",\"line\":null");
-			strbuf_addstr(sb, f->native ? ",\"native\":true}" : "}");
+				json_null(&j);
+			if (f->native)
+				json_key_bool(&j, "native", true);
+			json_end_object(&j);
 		}
-		strbuf_addstr(sb, "]}\n");
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+		strbuf_addch(sb, '\n');
 		fwrite(sb->buf, 1, sb->len, r->out);
 	}
 }

@@ -2,8 +2,10 @@
 
 #include "cli/commands.h"
 #include "common/escape.h"
+#include "cli/out.h"
 #include "cli/watch.h"
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 
 #include <errno.h>
@@ -57,25 +59,25 @@ static void iso_now(char *buf, size_t size)
 		 zone, zone + 3);
 }
 
-/* The dump's JSON document on one line: its newlines are all layout
- * (strings escape theirs), dropped with the indentation after them. */
-static void json_one_line(struct strbuf *out, const struct strbuf *doc,
-			  const char *stamp, unsigned long n)
+/* A --json line: the time and the dump's number, then the dump's
+ * document (compact: one line), or the error of a dump that failed. */
+static void json_line(struct strbuf *sb, const char *stamp, unsigned long n,
+		      const struct snapshot *snap, const char *error,
+		      const struct watch_opts *o)
 {
-	const char *s = doc->buf;
+	struct json j;
 
-	strbuf_addf(out, "{\"timestamp\":\"%s\",\"dump\":%lu,", stamp, n);
-	if (*s == '{')
-		s++;
-	for (; *s; s++) {
-		if (*s != '\n') {
-			strbuf_addch(out, *s);
-			continue;
-		}
-		while (s[1] == ' ')
-			s++;
-	}
-	strbuf_addch(out, '\n');
+	json_init(&j, sb, JSON_COMPACT);
+	json_begin_object(&j);
+	json_key_string(&j, "timestamp", stamp);
+	json_key_uint(&j, "dump", n);
+	if (snap)
+		out_json_members(&j, snap, o->d.io.locals, o->d.oo.native_all);
+	else
+		json_key_string(&j, "error", error);
+	json_end_object(&j);
+	json_finish(&j);
+	strbuf_addch(sb, '\n');
 }
 
 /* One dump (or its failure) with its header, into sb. */
@@ -96,10 +98,7 @@ static int one_dump(struct session *is, pid_t pid,
 		const char *msg = e.msg[0] ? e.msg : err_describe(rc);
 
 		if (o->d.json) {
-			strbuf_addf(sb, "{\"timestamp\":\"%s\",\"dump\":%lu,"
-				    "\"error\":", stamp, n);
-			escape_json(sb, msg);
-			strbuf_addstr(sb, "}\n");
+			json_line(sb, stamp, n, NULL, msg, o);
 		} else {
 			strbuf_addf(sb, "# %s pid %d dump %lu\n", stamp, (int)pid, n);
 			strbuf_addstr(sb, "dump failed: ");
@@ -110,16 +109,16 @@ static int one_dump(struct session *is, pid_t pid,
 	}
 	if (rc)
 		return SS_EEXITED;
-	strbuf_init(&doc);
-	dump_render(&doc, snap, color, &o->d);
 	if (o->d.json) {
-		json_one_line(sb, &doc, stamp, n);
+		json_line(sb, stamp, n, snap, NULL, o);
 	} else {
+		strbuf_init(&doc);
+		dump_render(&doc, snap, color, &o->d);
 		strbuf_addf(sb, "# %s pid %d dump %lu\n", stamp, (int)pid, n);
 		strbuf_add(sb, doc.buf, doc.len);
 		strbuf_addch(sb, '\n');
+		strbuf_release(&doc);
 	}
-	strbuf_release(&doc);
 	snap_free(snap);
 	return 0;
 }

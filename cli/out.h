@@ -55,9 +55,18 @@ void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
 void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o);
 
-/* One JSON document (see README.md for the schema), newline-terminated.
- * 'locals': frames carry a "locals" list (they were read). */
+/* One JSON document (see README.md for the schema), newline-terminated,
+ * in the pretty layout.  'locals': frames carry a "locals" list (they
+ * were read). */
 void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
 		   bool native_all);
+
+struct json;
+
+/* The same document's members, written into the object open in j (its
+ * layout is j's), so that a caller can add members of its own (watch's
+ * "timestamp" and "dump") before them. */
+void out_json_members(struct json *j, const struct snapshot *s, bool locals,
+		      bool native_all);
 
 #endif

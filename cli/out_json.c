@@ -1,355 +1,402 @@
 #include <config.h>
 
-#include "common/escape.h"
+#include "common/json.h"
 #include "cli/out.h"
 #include "model/native.h"
 
-#include <inttypes.h>
+/*
+ * The dump's layout in pretty mode (what `dump --json` prints): the
+ * document's members one per line, every thread, task, lock and verdict
+ * entry on its own line, a thread's or a task's state and stack on lines
+ * of their own, one line per frame and per local.  Watch's compact form
+ * ignores these breaks.
+ */
+enum {
+	IND_TOP = 1,    /* the document's members */
+	IND_ENTRY = 4,  /* a thread, task, lock, deadlock or hang */
+	IND_PART = 5,   /* an entry's state, stack, awaiting, waiters */
+	IND_FRAME = 7,  /* a frame of a stack */
+	IND_LOCAL = 9,  /* a local of a frame */
+};
 
-static void json_addr_or_null(struct strbuf *sb, uint64_t v);
-
-static void json_int_or_null(struct strbuf *sb, const char *key, int v)
+static void json_int_or_null(struct json *j, const char *key, int v)
 {
+	json_key(j, key);
 	if (v >= 0)
-		strbuf_addf(sb, ", \"%s\": %d", key, v);
+		json_int(j, v);
 	else
-		strbuf_addf(sb, ", \"%s\": null", key);
+		json_null(j);
 }
 
-static void json_locals(struct strbuf *sb, const struct snap_frame *f)
+/* An address (a lock, a loop, an awaited object): 0 is null. */
+static void json_addr_or_null(struct json *j, const char *key, uint64_t v)
 {
-	strbuf_addstr(sb, ", \"locals\": [");
+	json_key(j, key);
+	if (v)
+		json_uint(j, v);
+	else
+		json_null(j);
+}
+
+static void json_locals(struct json *j, const struct snap_frame *f)
+{
+	json_key(j, "locals");
+	json_begin_array(j);
 	for (size_t i = 0; i < f->nlocals; i++) {
 		const struct snap_local *l = &f->locals[i];
 
-		strbuf_addstr(sb, i ? ",\n         {\"name\": " :
-			      "\n         {\"name\": ");
-		escape_json(sb, l->name);
-		strbuf_addf(sb, ", \"kind\": \"%s\", \"type\": ",
-			    snap_local_kind_name(l->kind));
-		escape_json(sb, l->type);
-		strbuf_addstr(sb, ", \"repr\": ");
-		escape_json(sb, l->repr);
-		strbuf_addch(sb, '}');
+		json_break(j, IND_LOCAL);
+		json_begin_object(j);
+		json_key_string(j, "name", l->name);
+		json_key_string(j, "kind", snap_local_kind_name(l->kind));
+		json_key_string(j, "type", l->type);
+		json_key_string(j, "repr", l->repr);
+		json_end_object(j);
 	}
-	strbuf_addch(sb, ']');
+	json_end_array(j);
 }
 
-static void json_frame(struct strbuf *sb, const struct snap_frame *f,
+static void json_frame(struct json *j, const struct snap_frame *f,
 		       bool locals)
 {
-	strbuf_addstr(sb, "{\"kind\": \"python\", \"function\": ");
-	escape_json(sb, f->function);
-	strbuf_addstr(sb, ", \"filename\": ");
-	escape_json(sb, f->filename);
-	json_int_or_null(sb, "line", f->line);
-	json_int_or_null(sb, "end_line", f->end_line);
-	json_int_or_null(sb, "column", f->column);
-	json_int_or_null(sb, "end_column", f->end_column);
+	json_begin_object(j);
+	json_key_string(j, "kind", "python");
+	json_key_string(j, "function", f->function);
+	json_key_string(j, "filename", f->filename);
+	json_int_or_null(j, "line", f->line);
+	json_int_or_null(j, "end_line", f->end_line);
+	json_int_or_null(j, "column", f->column);
+	json_int_or_null(j, "end_column", f->end_column);
 	if (f->torn)
-		strbuf_addstr(sb, ", \"torn\": true");
+		json_key_bool(j, "torn", true);
 	if (locals)
-		json_locals(sb, f);
-	strbuf_addch(sb, '}');
+		json_locals(j, f);
+	json_end_object(j);
 }
 
 /* An entry of a --native stack that is not a Python frame. */
-static void json_native(struct strbuf *sb, const struct snap_native *n)
+static void json_native(struct json *j, const struct snap_native *n)
 {
+	json_begin_object(j);
 	if (n->kind == SNAP_STACK_MARK) {
-		strbuf_addstr(sb, "{\"kind\": \"mark\", \"note\": ");
-		escape_json(sb, n->note);
-		strbuf_addch(sb, '}');
+		json_key_string(j, "kind", "mark");
+		json_key_string(j, "note", n->note);
+		json_end_object(j);
 		return;
 	}
-	strbuf_addstr(sb, "{\"kind\": \"native\", \"function\": ");
-	escape_json(sb, n->function);
-	strbuf_addf(sb, ", \"offset\": %" PRIu64 ", \"library\": ", n->offset);
-	escape_json(sb, n->library);
-	strbuf_addf(sb, ", \"library_offset\": %" PRIu64 ", \"address\": %"
-		    PRIu64 ", \"symbol_source\": \"%s\", \"internal\": %s, "
-		    "\"eval\": %s}", n->lib_offset, n->pc,
-		    snap_symbol_source_name(n->source),
-		    n->internal ? "true" : "false", n->eval ? "true" : "false");
+	json_key_string(j, "kind", "native");
+	json_key_string(j, "function", n->function);
+	json_key_uint(j, "offset", n->offset);
+	json_key_string(j, "library", n->library);
+	json_key_uint(j, "library_offset", n->lib_offset);
+	json_key_uint(j, "address", n->pc);
+	json_key_string(j, "symbol_source", snap_symbol_source_name(n->source));
+	json_key_bool(j, "internal", n->internal);
+	json_key_bool(j, "eval", n->eval);
+	json_end_object(j);
 }
 
-static void json_hook(struct strbuf *sb, const char *key, const char *v)
-{
-	strbuf_addf(sb, ", \"%s\": ", key);
-	escape_json(sb, v);
-}
-
-static void json_state(struct strbuf *sb, const struct snap_thread *t)
+static void json_state(struct json *j, const struct snap_thread *t)
 {
 	const char *os = snap_os_state_name(t->os.state);
 
-	strbuf_addstr(sb, ",\n     \"state\": {\"os_state\": ");
-	escape_json(sb, os);
-	strbuf_addf(sb, ", \"on_cpu\": %s, \"syscall\": ",
-		    !os ? "null" : t->os.state == 'R' ? "true" : "false");
-	escape_json(sb, t->os.syscall[0] ? t->os.syscall : NULL);
-	strbuf_addf(sb, ", \"gil\": \"%s\", \"active\": %s, \"gc\": %s",
-		    snap_gil_name(t->gil),
-		    snap_thread_active(t) ? "true" : "false",
-		    t->gc ? "true" : "false");
-	json_hook(sb, "trace", t->trace);
-	json_hook(sb, "profile", t->profile);
+	json_break(j, IND_PART);
+	json_key(j, "state");
+	json_begin_object(j);
+	json_key_string(j, "os_state", os);
+	json_key(j, "on_cpu");
+	if (os)
+		json_bool(j, t->os.state == 'R');
+	else
+		json_null(j);
+	json_key_string(j, "syscall", t->os.syscall[0] ? t->os.syscall : NULL);
+	json_key_string(j, "gil", snap_gil_name(t->gil));
+	json_key_bool(j, "active", snap_thread_active(t));
+	json_key_bool(j, "gc", t->gc);
+	json_key_string(j, "trace", t->trace);
+	json_key_string(j, "profile", t->profile);
 	if (t->hooks_unknown) {
-		strbuf_addstr(sb, ", \"monitoring\": null, \"eval_hook\": null}");
-		return;
+		json_key_null(j, "monitoring");
+		json_key_null(j, "eval_hook");
+	} else {
+		json_key(j, "monitoring");
+		json_begin_array(j);
+		for (size_t i = 0; i < t->nmonitoring; i++)
+			json_string(j, t->monitoring[i]);
+		json_end_array(j);
+		json_key_bool(j, "eval_hook", t->eval_hook);
 	}
-	strbuf_addstr(sb, ", \"monitoring\": [");
-	for (size_t i = 0; i < t->nmonitoring; i++) {
-		if (i)
-			strbuf_addstr(sb, ", ");
-		escape_json(sb, t->monitoring[i]);
-	}
-	strbuf_addf(sb, "], \"eval_hook\": %s}",
-		    t->eval_hook ? "true" : "false");
+	json_end_object(j);
 }
 
-static void json_thread(struct strbuf *sb, const struct snap_thread *t,
+static void json_thread(struct json *j, const struct snap_thread *t,
 			bool locals, bool native_all)
 {
-	size_t k = 0;
-
-	strbuf_addstr(sb, "{\"thread_id\": ");
+	json_begin_object(j);
+	json_key(j, "thread_id");
 	if (t->native_only)
-		strbuf_addstr(sb, "null");
+		json_null(j);
 	else
-		strbuf_addf(sb, "%" PRIu64, t->thread_id);
-	strbuf_addstr(sb, ", \"native_id\": ");
+		json_uint(j, t->thread_id);
+	json_key(j, "native_id");
 	if (t->native_id >= 0)
-		strbuf_addf(sb, "%" PRId64, t->native_id);
+		json_int(j, t->native_id);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"ns_native_id\": ");
+		json_null(j);
+	json_key(j, "ns_native_id");
 	if (t->ns_native_id >= 0)
-		strbuf_addf(sb, "%" PRId64, t->ns_native_id);
+		json_int(j, t->ns_native_id);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"name\": ");
-	escape_json(sb, t->name);
-	strbuf_addf(sb, ", \"holds_gil\": %s, \"interpreter_id\": %" PRId64,
-		    t->holds_gil ? "true" : "false", t->interp_id);
-	strbuf_addf(sb, ", \"truncated\": %s, \"torn\": %s, \"error\": ",
-		    t->truncated ? "true" : "false", t->torn ? "true" : "false");
-	escape_json(sb, t->error);
-	json_hook(sb, "importing", snap_thread_importing(t));
-	strbuf_addstr(sb, ", \"waits_for\": ");
-	json_addr_or_null(sb, t->waits_for);
-	json_state(sb, t);
+		json_null(j);
+	json_key_string(j, "name", t->name);
+	json_key_bool(j, "holds_gil", t->holds_gil);
+	json_key_int(j, "interpreter_id", t->interp_id);
+	json_key_bool(j, "truncated", t->truncated);
+	json_key_bool(j, "torn", t->torn);
+	json_key_string(j, "error", t->error);
+	json_key_string(j, "importing", snap_thread_importing(t));
+	json_addr_or_null(j, "waits_for", t->waits_for);
+	json_state(j, t);
 	if (t->has_native)
-		strbuf_addf(sb, ", \"native_only\": %s",
-			    t->native_only ? "true" : "false");
-	strbuf_addstr(sb, ",\n     \"frames\": [");
+		json_key_bool(j, "native_only", t->native_only);
+	json_break(j, IND_PART);
+	json_key(j, "frames");
+	json_begin_array(j);
 	for (size_t i = 0; !t->has_native && i < t->nframes; i++) {
-		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
-		json_frame(sb, &t->frames[i], locals);
+		json_break(j, IND_FRAME);
+		json_frame(j, &t->frames[i], locals);
 	}
 	for (size_t i = 0; t->has_native && i < t->nnative; i++) {
 		const struct snap_native *n = &t->native[i];
 
 		if (!py_native_shown(t, i, native_all))
 			continue;
-		strbuf_addstr(sb, k++ ? ",\n       " : "\n       ");
+		json_break(j, IND_FRAME);
 		if (n->kind == SNAP_STACK_PYTHON)
-			json_frame(sb, &t->frames[n->py], locals);
+			json_frame(j, &t->frames[n->py], locals);
 		else
-			json_native(sb, n);
+			json_native(j, n);
 	}
-	strbuf_addstr(sb, "]}");
+	json_end_array(j);
+	json_end_object(j);
 }
 
-static void json_ids(struct strbuf *sb, const uint64_t *ids, size_t n)
+static void json_ids(struct json *j, const char *key, const uint64_t *ids,
+		     size_t n)
 {
-	strbuf_addch(sb, '[');
+	json_key(j, key);
+	json_begin_array(j);
 	for (size_t i = 0; i < n; i++)
-		strbuf_addf(sb, "%s%" PRIu64, i ? ", " : "", ids[i]);
-	strbuf_addch(sb, ']');
+		json_uint(j, ids[i]);
+	json_end_array(j);
 }
 
-static void json_addr_or_null(struct strbuf *sb, uint64_t v)
-{
-	if (v)
-		strbuf_addf(sb, "%" PRIu64, v);
-	else
-		strbuf_addstr(sb, "null");
-}
-
-static void json_task(struct strbuf *sb, const struct snap_task *t)
+static void json_task(struct json *j, const struct snap_task *t)
 {
 	const struct snap_await *w = &t->awaiting;
 
-	strbuf_addf(sb, "{\"id\": %" PRIu64 ", \"name\": ", t->id);
-	escape_json(sb, t->name);
-	strbuf_addf(sb, ", \"state\": \"%s\", \"running\": %s, \"thread_id\": ",
-		    snap_task_state_name(t->state),
-		    t->state == SNAP_TASK_RUNNING ? "true" : "false");
+	json_begin_object(j);
+	json_key_uint(j, "id", t->id);
+	json_key_string(j, "name", t->name);
+	json_key_string(j, "state", snap_task_state_name(t->state));
+	json_key_bool(j, "running", t->state == SNAP_TASK_RUNNING);
+	json_key(j, "thread_id");
 	if (t->has_thread)
-		strbuf_addf(sb, "%" PRIu64, t->thread_id);
+		json_uint(j, t->thread_id);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"loop\": ");
-	json_addr_or_null(sb, t->loop);
-	strbuf_addf(sb, ", \"interpreter_id\": %" PRId64, t->interp_id);
-	strbuf_addstr(sb, ",\n     \"awaiting\": ");
+		json_null(j);
+	json_addr_or_null(j, "loop", t->loop);
+	json_key_int(j, "interpreter_id", t->interp_id);
+	json_break(j, IND_PART);
+	json_key(j, "awaiting");
 	if (w->kind == SNAP_AWAIT_NONE) {
-		strbuf_addstr(sb, "null");
+		json_null(j);
 	} else {
-		strbuf_addf(sb, "{\"kind\": \"%s\", \"object\": ",
-			    snap_await_kind_name(w->kind));
-		json_addr_or_null(sb, w->object);
-		strbuf_addstr(sb, ", \"future\": ");
-		json_addr_or_null(sb, w->future);
-		strbuf_addstr(sb, ", \"tasks\": ");
-		json_ids(sb, w->tasks, w->ntasks);
+		json_begin_object(j);
+		json_key_string(j, "kind", snap_await_kind_name(w->kind));
+		json_addr_or_null(j, "object", w->object);
+		json_addr_or_null(j, "future", w->future);
+		json_ids(j, "tasks", w->tasks, w->ntasks);
+		json_key(j, "delay");
 		if (w->has_delay)
-			strbuf_addf(sb, ", \"delay\": %.6f}", w->delay);
+			json_fixed(j, w->delay, 6);
 		else
-			strbuf_addstr(sb, ", \"delay\": null}");
+			json_null(j);
+		json_end_object(j);
 	}
-	strbuf_addstr(sb, ", \"awaited_by\": ");
-	json_ids(sb, t->awaited_by, t->nawaited_by);
-	strbuf_addstr(sb, ", \"waits_for\": ");
-	json_addr_or_null(sb, t->waits_for);
-	strbuf_addstr(sb, ", \"error\": ");
-	escape_json(sb, t->error);
-	strbuf_addstr(sb, ",\n     \"coroutine_stack\": [");
+	json_ids(j, "awaited_by", t->awaited_by, t->nawaited_by);
+	json_addr_or_null(j, "waits_for", t->waits_for);
+	json_key_string(j, "error", t->error);
+	json_break(j, IND_PART);
+	json_key(j, "coroutine_stack");
+	json_begin_array(j);
 	for (size_t i = 0; i < t->nframes; i++) {
-		strbuf_addstr(sb, i ? ",\n       " : "\n       ");
-		json_frame(sb, &t->frames[i], false);
+		json_break(j, IND_FRAME);
+		json_frame(j, &t->frames[i], false);
 	}
-	strbuf_addstr(sb, "]}");
+	json_end_array(j);
+	json_end_object(j);
 }
 
-static void json_party(struct strbuf *sb, const struct snap_party *who)
+/* "thread": ID or "task": ID, in the object open. */
+static void json_party(struct json *j, const struct snap_party *who)
 {
-	strbuf_addf(sb, "\"%s\": %" PRIu64, who->is_task ? "task" : "thread",
-		    who->id);
+	json_key_uint(j, who->is_task ? "task" : "thread", who->id);
 }
 
-static void json_place(struct strbuf *sb, const struct snap_place *pl)
+static void json_place(struct json *j, const struct snap_place *pl)
 {
-	strbuf_addstr(sb, "{\"function\": ");
-	escape_json(sb, pl->function);
-	strbuf_addstr(sb, ", \"filename\": ");
-	escape_json(sb, pl->filename);
-	json_int_or_null(sb, "line", pl->line);
-	strbuf_addch(sb, '}');
+	json_begin_object(j);
+	json_key_string(j, "function", pl->function);
+	json_key_string(j, "filename", pl->filename);
+	json_int_or_null(j, "line", pl->line);
+	json_end_object(j);
 }
 
-static void json_lock(struct strbuf *sb, const struct snap_lock *l)
+static void json_lock(struct json *j, const struct snap_lock *l)
 {
-	const char *evidence = snap_evidence_name(l->evidence);
-
-	strbuf_addf(sb, "{\"address\": %" PRIu64 ", \"type\": \"%s\", "
-		    "\"name\": ", l->address, snap_lock_type_name(l->type));
-	escape_json(sb, l->name);
-	strbuf_addstr(sb, ", \"holder\": ");
+	json_begin_object(j);
+	json_key_uint(j, "address", l->address);
+	json_key_string(j, "type", snap_lock_type_name(l->type));
+	json_key_string(j, "name", l->name);
+	json_key(j, "holder");
 	if (l->has_holder) {
-		strbuf_addch(sb, '{');
-		json_party(sb, &l->holder);
-		strbuf_addch(sb, '}');
+		json_begin_object(j);
+		json_party(j, &l->holder);
+		json_end_object(j);
 	} else {
-		strbuf_addstr(sb, "null");
+		json_null(j);
 	}
-	strbuf_addstr(sb, ", \"held_since\": ");
+	json_key(j, "held_since");
 	if (l->has_held_since)
-		json_place(sb, &l->held_since);
+		json_place(j, &l->held_since);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"evidence\": ");
-	escape_json(sb, evidence);
-	strbuf_addstr(sb, ",\n     \"waiters\": [");
+		json_null(j);
+	json_key_string(j, "evidence", snap_evidence_name(l->evidence));
+	json_break(j, IND_PART);
+	json_key(j, "waiters");
+	json_begin_array(j);
 	for (size_t i = 0; i < l->nwaiters; i++) {
 		const struct snap_lock_waiter *w = &l->waiters[i];
 
-		strbuf_addstr(sb, i ? ", {" : "{");
-		json_party(sb, &w->who);
-		strbuf_addstr(sb, ", \"at\": ");
-		json_place(sb, &w->at);
-		strbuf_addf(sb, ", \"timeout\": %s, \"exact\": %s}",
-			    w->timeout ? "true" : "false",
-			    w->exact ? "true" : "false");
+		json_begin_object(j);
+		json_party(j, &w->who);
+		json_key(j, "at");
+		json_place(j, &w->at);
+		json_key_bool(j, "timeout", w->timeout);
+		json_key_bool(j, "exact", w->exact);
+		json_end_object(j);
 	}
-	strbuf_addstr(sb, "]}");
+	json_end_array(j);
+	json_end_object(j);
 }
 
-static void json_links(struct strbuf *sb, const struct snap_chain *c)
+static void json_links(struct json *j, const char *key,
+		       const struct snap_chain *c)
 {
-	strbuf_addch(sb, '[');
+	json_key(j, key);
+	json_begin_array(j);
 	for (size_t i = 0; i < c->n; i++) {
-		strbuf_addstr(sb, i ? ", {" : "{");
-		json_party(sb, &c->links[i].who);
-		strbuf_addstr(sb, ", \"waits_for\": ");
-		json_addr_or_null(sb, c->links[i].lock);
-		strbuf_addch(sb, '}');
+		json_begin_object(j);
+		json_party(j, &c->links[i].who);
+		json_addr_or_null(j, "waits_for", c->links[i].lock);
+		json_end_object(j);
 	}
-	strbuf_addch(sb, ']');
+	json_end_array(j);
+}
+
+void out_json_members(struct json *j, const struct snapshot *s, bool locals,
+		      bool native_all)
+{
+	json_key_int(j, "pid", s->pid);
+	json_key(j, "ns_pid");
+	if (s->ns_pid)
+		json_int(j, s->ns_pid);
+	else
+		json_null(j);
+	json_break(j, IND_TOP);
+	json_key(j, "python");
+	json_begin_object(j);
+	json_key_string(j, "version", s->version);
+	json_key_string(j, "executable", s->executable);
+	json_key_string(j, "libpython", s->libpython);
+	json_key_string(j, "warning", s->warning);
+	json_end_object(j);
+	json_break(j, IND_TOP);
+	json_key_bool(j, "paused", s->paused);
+	json_break(j, IND_TOP);
+	json_key_bool(j, "stopped", s->stopped);
+	json_break(j, IND_TOP);
+	json_key(j, "threads");
+	json_begin_array(j);
+	for (size_t i = 0; i < s->nthreads; i++) {
+		json_break(j, IND_ENTRY);
+		json_thread(j, &s->threads[i], locals, native_all);
+	}
+	json_end_array(j);
+	json_break(j, IND_TOP);
+	json_key(j, "tasks");
+	json_begin_array(j);
+	for (size_t i = 0; i < s->ntasks; i++) {
+		json_break(j, IND_ENTRY);
+		json_task(j, &s->tasks[i]);
+	}
+	json_end_array(j);
+	json_break(j, IND_TOP);
+	json_key_string(j, "tasks_note", s->tasks_note);
+	json_break(j, IND_TOP);
+	json_key(j, "locks");
+	if (s->locks_read) {
+		json_begin_array(j);
+		for (size_t i = 0; i < s->nlocks; i++) {
+			json_break(j, IND_ENTRY);
+			json_lock(j, &s->locks[i]);
+		}
+		json_end_array(j);
+	} else {
+		json_null(j);
+	}
+	json_break(j, IND_TOP);
+	json_key(j, "deadlocks");
+	json_begin_array(j);
+	for (size_t i = 0; i < s->ncycles; i++) {
+		json_break(j, IND_ENTRY);
+		json_begin_object(j);
+		json_key_string(j, "kind", "await_cycle");
+		json_ids(j, "cycle", s->cycles[i].tasks, s->cycles[i].n);
+		json_end_object(j);
+	}
+	for (size_t i = 0; i < s->nlock_cycles; i++) {
+		json_break(j, IND_ENTRY);
+		json_begin_object(j);
+		json_key_string(j, "kind", "lock_cycle");
+		json_links(j, "cycle", &s->lock_cycles[i]);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_break(j, IND_TOP);
+	json_key(j, "hangs");
+	json_begin_array(j);
+	for (size_t i = 0; i < s->nhangs; i++) {
+		json_break(j, IND_ENTRY);
+		json_begin_object(j);
+		json_links(j, "chain", &s->hangs[i]);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_break(j, IND_TOP);
+	json_key_string(j, "verdict", snap_verdict_name(snap_verdict(s)));
 }
 
 void out_json_dump(struct strbuf *sb, const struct snapshot *s, bool locals,
 		   bool native_all)
 {
-	strbuf_addf(sb, "{\"pid\": %d, \"ns_pid\": ", (int)s->pid);
-	if (s->ns_pid)
-		strbuf_addf(sb, "%d", (int)s->ns_pid);
-	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ",\n \"python\": {\"version\": ");
-	escape_json(sb, s->version);
-	strbuf_addstr(sb, ", \"executable\": ");
-	escape_json(sb, s->executable);
-	strbuf_addstr(sb, ", \"libpython\": ");
-	escape_json(sb, s->libpython);
-	strbuf_addstr(sb, ", \"warning\": ");
-	escape_json(sb, s->warning);
-	strbuf_addf(sb, "},\n \"paused\": %s,\n \"stopped\": %s,\n "
-		    "\"threads\": [", s->paused ? "true" : "false",
-		    s->stopped ? "true" : "false");
-	for (size_t i = 0; i < s->nthreads; i++) {
-		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		json_thread(sb, &s->threads[i], locals, native_all);
-	}
-	strbuf_addstr(sb, "],\n \"tasks\": [");
-	for (size_t i = 0; i < s->ntasks; i++) {
-		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		json_task(sb, &s->tasks[i]);
-	}
-	strbuf_addstr(sb, "],\n \"tasks_note\": ");
-	escape_json(sb, s->tasks_note);
-	strbuf_addstr(sb, ",\n \"locks\": ");
-	if (s->locks_read) {
-		strbuf_addch(sb, '[');
-		for (size_t i = 0; i < s->nlocks; i++) {
-			strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-			json_lock(sb, &s->locks[i]);
-		}
-		strbuf_addch(sb, ']');
-	} else {
-		strbuf_addstr(sb, "null");
-	}
-	strbuf_addstr(sb, ",\n \"deadlocks\": [");
-	for (size_t i = 0; i < s->ncycles; i++) {
-		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		strbuf_addstr(sb, "{\"kind\": \"await_cycle\", \"cycle\": ");
-		json_ids(sb, s->cycles[i].tasks, s->cycles[i].n);
-		strbuf_addch(sb, '}');
-	}
-	for (size_t i = 0; i < s->nlock_cycles; i++) {
-		strbuf_addstr(sb, i || s->ncycles ? ",\n    " : "\n    ");
-		strbuf_addstr(sb, "{\"kind\": \"lock_cycle\", \"cycle\": ");
-		json_links(sb, &s->lock_cycles[i]);
-		strbuf_addch(sb, '}');
-	}
-	strbuf_addstr(sb, "],\n \"hangs\": [");
-	for (size_t i = 0; i < s->nhangs; i++) {
-		strbuf_addstr(sb, i ? ",\n    " : "\n    ");
-		strbuf_addstr(sb, "{\"chain\": ");
-		json_links(sb, &s->hangs[i]);
-		strbuf_addch(sb, '}');
-	}
-	strbuf_addf(sb, "],\n \"verdict\": \"%s\"}\n",
-		    snap_verdict_name(snap_verdict(s)));
+	struct json j;
+
+	json_init(&j, sb, JSON_PRETTY);
+	json_begin_object(&j);
+	out_json_members(&j, s, locals, native_all);
+	json_end_object(&j);
+	json_finish(&j);
+	strbuf_addch(sb, '\n');
 }

@@ -2,6 +2,7 @@
 
 #include "cli/profile.h"
 #include "common/escape.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 
@@ -323,58 +324,79 @@ int profile_write_speedscope(const struct profile *pf, bool with_pid,
 			     const char *name, double interval, FILE *f)
 {
 	struct strbuf sb;
+	struct json j;
 	int rc = 0;
 
+	/* Written out a profile at a time: the writer only appends, so sb
+	 * may be emptied between its calls. */
 	strbuf_init(&sb);
-	strbuf_addstr(&sb, "{\"$schema\":\"https://www.speedscope.app/"
-		      "file-format-schema.json\",\"exporter\":\"snakescope "
-		      PACKAGE_VERSION "\",\"name\":");
-	escape_json(&sb, name);
-	strbuf_addstr(&sb, ",\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
+	json_init(&j, &sb, JSON_COMPACT);
+	json_begin_object(&j);
+	json_key_string(&j, "$schema",
+			"https://www.speedscope.app/file-format-schema.json");
+	json_key_string(&j, "exporter", "snakescope " PACKAGE_VERSION);
+	json_key_string(&j, "name", name);
+	json_key_int(&j, "activeProfileIndex", 0);
+	json_key(&j, "shared");
+	json_begin_object(&j);
+	json_key(&j, "frames");
+	json_begin_array(&j);
 	for (size_t i = 0; i < pf->nframes; i++) {
 		const struct prof_frame *fr = &pf->frames[i];
 
-		strbuf_addstr(&sb, i ? ",{\"name\":" : "{\"name\":");
-		escape_json(&sb, fr->function);
-		strbuf_addstr(&sb, ",\"file\":");
-		escape_json(&sb, fr->filename);
+		json_begin_object(&j);
+		json_key_string(&j, "name", fr->function);
+		json_key_string(&j, "file", fr->filename);
 		if (fr->line >= 0)
-			strbuf_addf(&sb, ",\"line\":%d", fr->line);
-		strbuf_addch(&sb, '}');
+			json_key_int(&j, "line", fr->line);
+		json_end_object(&j);
 	}
-	strbuf_addstr(&sb, "]},\"profiles\":[");
+	json_end_array(&j);
+	json_end_object(&j);
+	json_key(&j, "profiles");
+	json_begin_array(&j);
 	for (size_t i = 0; i < pf->nthreads; i++) {
 		const struct prof_thread *t = &pf->threads[i];
 		char label[512];
 		double total = 0;
 
 		profile_thread_label(t, with_pid, label, sizeof(label));
-		strbuf_addstr(&sb, i ? ",{\"type\":\"sampled\",\"name\":" :
-			      "{\"type\":\"sampled\",\"name\":");
-		escape_json(&sb, label);
-		strbuf_addstr(&sb, ",\"unit\":\"seconds\",\"startValue\":0,"
-			      "\"samples\":[");
+		json_begin_object(&j);
+		json_key_string(&j, "type", "sampled");
+		json_key_string(&j, "name", label);
+		json_key_string(&j, "unit", "seconds");
+		json_key_int(&j, "startValue", 0);
+		json_key(&j, "samples");
+		json_begin_array(&j);
 		for (size_t r = 0; r < t->nruns; r++) {
 			const struct prof_stack *st = pf->stacks[t->run_stack[r]];
 
-			strbuf_addstr(&sb, r ? ",[" : "[");
+			json_begin_array(&j);
 			for (size_t k = 0; k < st->nframes; k++)
-				strbuf_addf(&sb, k ? ",%u" : "%u", st->frames[k]);
-			strbuf_addch(&sb, ']');
+				json_uint(&j, st->frames[k]);
+			json_end_array(&j);
 		}
-		strbuf_addstr(&sb, "],\"weights\":[");
+		json_end_array(&j);
+		json_key(&j, "weights");
+		json_begin_array(&j);
 		for (size_t r = 0; r < t->nruns; r++) {
 			double w = t->run_count[r] * interval;
 
 			total += w;
-			strbuf_addf(&sb, r ? ",%.9g" : "%.9g", w);
+			json_double(&j, w, 9);
 		}
-		strbuf_addf(&sb, "],\"endValue\":%.9g}", total);
+		json_end_array(&j);
+		json_key(&j, "endValue");
+		json_double(&j, total, 9);
+		json_end_object(&j);
 		if (fwrite(sb.buf, 1, sb.len, f) != sb.len)
 			rc = -1;
 		strbuf_reset(&sb);
 	}
-	strbuf_addstr(&sb, "]}\n");
+	json_end_array(&j);
+	json_end_object(&j);
+	json_finish(&j);
+	strbuf_addch(&sb, '\n');
 	if (fwrite(sb.buf, 1, sb.len, f) != sb.len)
 		rc = -1;
 	strbuf_release(&sb);

@@ -19,6 +19,7 @@
 #include "cli/top.h"
 #include "cli/watch.h"
 #include "common/escape.h"
+#include "common/json.h"
 #include "cli/out.h"
 #include "cli/profile.h"
 #include "memreader/mem.h"
@@ -220,6 +221,36 @@ START_TEST(test_writers)
 				     "\"'C:\\\\dir\\u001b'\"}"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"line\": null"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"native_id\": null"));
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
+/* watch --json's form: the dump's members in a compact writer, after
+ * members of the caller's own; one line, no whitespace outside strings. */
+START_TEST(test_json_members_compact)
+{
+	struct snapshot *s = sample();
+	struct strbuf sb;
+	struct json j;
+
+	strbuf_init(&sb);
+	json_init(&j, &sb, JSON_COMPACT);
+	json_begin_object(&j);
+	json_key_uint(&j, "dump", 3);
+	out_json_members(&j, s, true, false);
+	json_end_object(&j);
+	json_finish(&j);
+	ck_assert_ptr_null(strchr(sb.buf, '\n'));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"dump\":3,\"pid\":4242,"
+				     "\"ns_pid\":null,\"python\":{\"version\":"
+				     "\"3.12.1\","));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"frames\":[{\"kind\":\"python\","
+				     "\"function\":\"Worker.run\",\"filename\":"
+				     "\"/app/w.py\",\"line\":17,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"locals\":[{\"name\":\"self\","));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"filename\":\"/app/\\nmain.py\""));
+	ck_assert(str_ends_with(sb.buf, "\"hangs\":[],\"verdict\":\"none\"}"));
 	strbuf_release(&sb);
 	snap_free(s);
 }
@@ -649,6 +680,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_escape_text);
 	tcase_add_test(tc, test_escape_json);
 	tcase_add_test(tc, test_writers);
+	tcase_add_test(tc, test_json_members_compact);
 	tcase_add_test(tc, test_source_carets);
 	tcase_add_test(tc, test_parse_pid);
 	tcase_add_test(tc, test_parse_seconds);
