@@ -7,7 +7,6 @@
 #include "session/source.h"
 #include "common/err.h"
 #include "common/strbuf.h"
-#include "pystructs/repr.h"
 
 #include <assert.h>
 #include <getopt.h>
@@ -146,11 +145,11 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 		return 0;
 	case 'W':
 		d->io.repr_width = strtoul(arg, &end, 10);
-		if (*end || d->io.repr_width < PY_REPR_WIDTH_MIN ||
-		    d->io.repr_width > PY_REPR_WIDTH_MAX) {
+		if (*end || d->io.repr_width < SESSION_REPR_WIDTH_MIN ||
+		    d->io.repr_width > SESSION_REPR_WIDTH_MAX) {
 			report_error("%s: --repr-width takes a number from %d "
-				     "to %d, not '%s'", cmd, PY_REPR_WIDTH_MIN,
-				     PY_REPR_WIDTH_MAX, arg);
+				     "to %d, not '%s'", cmd, SESSION_REPR_WIDTH_MIN,
+				     SESSION_REPR_WIDTH_MAX, arg);
 			return EXIT_USAGE;
 		}
 		return 0;

@@ -3,7 +3,6 @@
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "common/xalloc.h"
-#include "pystructs/pyproc.h"
 #include "session/session.h"
 
 #include <stdio.h>
@@ -62,7 +61,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("snakescope %s\nsupported: CPython %s\n", PACKAGE_VERSION,
-		       py_supported_range());
+		       session_supported_range());
 		return 0;
 	}
 	/* 'run' (and 'record'/'top' given "-- PROGRAM") drops them once its

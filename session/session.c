@@ -17,6 +17,7 @@
 #include "pystructs/locks.h"
 #include "model/native.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/repr.h"
 #include "pystructs/sampler.h"
 #include "pystructs/target.h"
 #include "pystructs/threads.h"
@@ -26,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+_Static_assert(SESSION_REPR_WIDTH_MIN == PY_REPR_WIDTH_MIN &&
+	       SESSION_REPR_WIDTH_MAX == PY_REPR_WIDTH_MAX,
+	       "session.h's repr bounds are pystructs/repr.h's");
 
 /* Unpaused reads can tear (a frame popped mid-walk): retry a few times. */
 #define UNPAUSED_TRIES 3
@@ -671,6 +676,11 @@ int session_init(struct err *e)
 	if (!rc)
 		session_guard_install();
 	return rc;
+}
+
+const char *session_supported_range(void)
+{
+	return py_supported_range();
 }
 
 void session_drop_privileges(void)

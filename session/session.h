@@ -27,6 +27,10 @@
 #include "model/snapshot.h"
 #include "pystructs/target.h"
 
+/* The bounds of session_opts.repr_width (pystructs/repr.h). */
+#define SESSION_REPR_WIDTH_MIN 16
+#define SESSION_REPR_WIDTH_MAX 1000000
+
 /* What a snapshot reads, and how. */
 struct session_opts {
 	bool pause;        /* stop the target for the read (default) */
@@ -134,6 +138,9 @@ size_t session_children(pid_t pid, pid_t **out);
  * resume a paused target before the program dies.
  */
 int session_init(struct err *e);
+
+/* "2.7, 3.6-3.15": the Python versions this build reads. */
+const char *session_supported_range(void);
 
 /* Let go of every capability the reads do not need (attach/privs.h);
  * 'run' calls it once its program has started with ours. */
