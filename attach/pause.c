@@ -240,30 +240,12 @@ fail:
 	return rc;
 }
 
-bool pause_task_syscall(const struct pause *p, pid_t tid, long *nr,
-			uint64_t *arg0)
+bool pause_task_regs(const struct pause *p, pid_t tid,
+		     struct user_regs_struct *regs)
 {
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->task[i].tid != tid || !p->task[i].stopped)
-			continue;
-#if defined(__x86_64__)
-		struct user_regs_struct r;
-
-		/* orig_rax is the call's number while the thread is in one
-		 * (an interrupted call restarts after the detach), -1 in
-		 * user space. */
-		if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0 ||
-		    (long long)r.orig_rax < 0)
-			return false;
-		*nr = (long)r.orig_rax;
-		*arg0 = r.rdi;
-		return true;
-#else
-		(void)nr;
-		(void)arg0;
-		return false;
-#endif
-	}
+	for (size_t i = 0; i < p->n; i++)
+		if (p->task[i].tid == tid && p->task[i].stopped)
+			return ptrace(PTRACE_GETREGS, tid, NULL, regs) == 0;
 	return false;
 }
 

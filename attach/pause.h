@@ -20,8 +20,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "common/err.h"
 
@@ -48,16 +48,9 @@ struct pause {
  */
 int pause_target(pid_t pid, struct pause *p, struct err *e);
 
-/*
- * The system call the paused thread tid of p was in when it stopped, from
- * its registers: its number in *nr and first argument in *arg0.  False
- * when tid is not stopped by p, was not in a system call, or the
- * architecture is not one we know (x86-64).  For a reader who may not
- * read /proc/PID/task/TID/syscall: that file is root's, mode 0400, so a
- * user holding CAP_SYS_PTRACE alone cannot.
- */
-bool pause_task_syscall(const struct pause *p, pid_t tid, long *nr,
-			uint64_t *arg0);
+/* The registers of thread tid, stopped by p: false when it is not. */
+bool pause_task_regs(const struct pause *p, pid_t tid,
+		     struct user_regs_struct *regs);
 
 /* Resume everything pause_target() stopped.  Safe to call twice. */
 void pause_resume(struct pause *p);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/user.h>
 
 #include "common/err.h"
 
@@ -66,6 +67,15 @@ bool proc_stat_files_read(struct proc_stat_files *f, pid_t tid,
 /* Children of pid (from /proc/PID/task/TID/children, all threads), into a
  * malloc'ed array.  Returns how many (0 when none or unreadable). */
 size_t proc_children(pid_t pid, pid_t **out);
+
+/*
+ * The system call a stopped thread is in, from its registers: its number
+ * in *nr and first argument in *arg0; false when it is in user space or
+ * the architecture is not one we know (x86-64).  For readers who may not
+ * read /proc/PID/task/TID/syscall (root's, mode 0400), and for cores.
+ */
+bool proc_regs_syscall(const struct user_regs_struct *regs, long *nr,
+		       uint64_t *arg0);
 
 /* The system call name of number nr on this architecture ("futex"), or
  * "syscall NR" for one snakescope does not name. */

@@ -93,3 +93,23 @@ void proc_syscall_name(long nr, char *buf, size_t size)
 	}
 	snprintf(buf, size, "syscall %ld", nr);
 }
+
+bool proc_regs_syscall(const struct user_regs_struct *regs, long *nr,
+		       uint64_t *arg0)
+{
+#if defined(__x86_64__)
+	/* orig_rax is the call's number while the thread is in one (an
+	 * interrupted call restarts when it runs again), -1 in user
+	 * space. */
+	if ((long long)regs->orig_rax < 0)
+		return false;
+	*nr = (long)regs->orig_rax;
+	*arg0 = regs->rdi;
+	return true;
+#else
+	(void)regs;
+	(void)nr;
+	(void)arg0;
+	return false;
+#endif
+}

@@ -3,8 +3,6 @@
 #include "attach/unwind.h"
 #include "attach/elfsym.h"
 #include "attach/maps.h"
-#include "attach/proc.h"
-#include "attach/rootfs.h"
 #include "attach/symbols.h"
 #include "common/xalloc.h"
 
@@ -15,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
 #include <sys/user.h>
 #include <unistd.h>
 
@@ -55,12 +52,13 @@ struct unwind_obj {
 };
 
 struct unwinder {
-	pid_t pid;
 	struct mem_reader *mem;
+	unwind_open_fn open_file;
+	void *open_arg;
 	unw_addr_space_t as;
 	struct unwind_obj *obj; /* sorted by lo */
 	size_t nobj;
-	int root;               /* /proc/PID/root, for debug files; or -1 */
+	int root;               /* the target's root, for debug files; or -1 */
 	struct maps maps;       /* as of the last unwind_begin() */
 	struct user_regs_struct regs; /* the thread being unwound */
 };
@@ -247,8 +245,7 @@ static void obj_load(struct unwinder *u, struct unwind_obj *o)
 		struct elf_file *ef;
 		int fd;
 
-		if (rootfs_open_mapped(u->pid, &o->first, ROOTFS_MAX_ELF, &fd,
-				       NULL))
+		if (u->open_file(u->open_arg, &o->first, &fd))
 			return;
 		o->syms = symtab_load(fd, o->path, u->root);
 		ef = elfsym_open(fd, o->path, NULL);
@@ -399,7 +396,8 @@ static int acc_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
 
 /* ---- public -------------------------------------------------------- */
 
-struct unwinder *unwinder_new(pid_t pid, struct mem_reader *mem)
+struct unwinder *unwinder_new(struct mem_reader *mem, unwind_open_fn open_file,
+			      void *arg, int root)
 {
 	static unw_accessors_t acc = {
 		.find_proc_info = acc_find_proc_info,
@@ -412,12 +410,11 @@ struct unwinder *unwinder_new(pid_t pid, struct mem_reader *mem)
 		.get_proc_name = acc_get_proc_name,
 	};
 	struct unwinder *u = xcalloc(1, sizeof(*u));
-	char root[64];
 
-	u->pid = pid;
 	u->mem = mem;
-	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
-	u->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	u->open_file = open_file;
+	u->open_arg = arg;
+	u->root = root;
 	u->as = unw_create_addr_space(&acc, 0);
 	if (u->as)
 		unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
@@ -432,25 +429,22 @@ void unwinder_free(struct unwinder *u)
 		obj_release(&u->obj[i]);
 	free(u->obj);
 	maps_release(&u->maps);
-	if (u->root >= 0)
-		close(u->root);
 	if (u->as)
 		unw_destroy_addr_space(u->as);
 	free(u);
 }
 
-int unwind_begin(struct unwinder *u, struct err *e)
+void unwind_begin(struct unwinder *u, const struct maps *m)
 {
-	struct maps m;
-	int rc = maps_load(u->pid, &m, e);
-
-	if (rc)
-		return rc;
 	maps_release(&u->maps);
-	u->maps = m;
+	u->maps.e = xcalloc(m->n + 1, sizeof(*u->maps.e));
+	for (size_t i = 0; i < m->n; i++) {
+		u->maps.e[i] = m->e[i];
+		u->maps.e[i].path = xstrdup(m->e[i].path);
+	}
+	u->maps.n = u->maps.cap = m->n;
 	if (objects_update(u, &u->maps) && u->as)
 		unw_flush_cache(u->as, 0, 0);
-	return 0;
 }
 
 void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
@@ -489,8 +483,8 @@ static void stop(struct unwind_stack *s, const char *why)
 		s->error = xstrdup(why);
 }
 
-int unwind_thread(struct unwinder *u, pid_t tid, struct unwind_stack *out,
-		  struct err *e)
+int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
+		  struct unwind_stack *out, struct err *e)
 {
 	unw_cursor_t cur;
 	uint64_t last_sp = 0;
@@ -501,9 +495,7 @@ int unwind_thread(struct unwinder *u, pid_t tid, struct unwind_stack *out,
 	if (!u->as)
 		return err_set(e, SS_EPTRACE, "libunwind could not create an "
 			       "address space");
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &u->regs) != 0)
-		return err_set(e, SS_EPTRACE, "cannot read the registers of "
-			       "thread %d: %s", (int)tid, strerror(errno));
+	u->regs = *regs;
 	rc = unw_init_remote(&cur, u->as, u);
 	if (rc < 0) {
 		struct unwind_frame f;

@@ -1,15 +1,17 @@
 /*
- * unwind.h - native (C) stacks of a paused target's threads.
+ * unwind.h - native (C) stacks of a stopped target's threads.
  *
- * The registers come from ptrace (PTRACE_GETREGS); libunwind steps through
- * the frames with the target's own .eh_frame_hdr tables, read from its
- * memory through the reader (so nothing depends on files that may differ
- * in another mount namespace); names come from snakescope's symbol tables
- * (attach/symbols.h), never from libunwind's nearest-symbol guess.
+ * The caller hands each thread's registers (ptrace's PTRACE_GETREGS for a
+ * paused process, NT_PRSTATUS for a core) and the target's memory map;
+ * libunwind steps through the frames with the target's own .eh_frame_hdr
+ * tables, read from its memory through the reader; names come from
+ * snakescope's symbol tables (attach/symbols.h) of the mapped files, which
+ * the caller's open function finds (the very file mapped: rootfs.h for a
+ * live process, the sysroot for a core), never from libunwind's
+ * nearest-symbol guess.
  *
- * One struct unwinder serves many pauses of one process: libunwind's
- * caches and the symbol tables stay warm, and /proc/PID/maps is re-read at
- * each unwind_begin() so that libraries loaded meanwhile are seen.
+ * One struct unwinder serves many pauses of one target: libunwind's caches
+ * and the symbol tables stay warm while the map does not change.
  */
 #ifndef SNAKESCOPE_UNWIND_H
 #define SNAKESCOPE_UNWIND_H
@@ -20,7 +22,10 @@
 #include <sys/types.h>
 
 #include "common/err.h"
+#include "memreader/maps.h"
 #include "memreader/mem.h"
+
+#include <sys/user.h>
 
 /* At most this many native frames per thread. */
 #define UNWIND_MAX_FRAMES 512
@@ -47,23 +52,34 @@ struct unwind_stack {
 
 struct unwinder;
 
-/* An unwinder for process pid reading through mem (borrowed; it must
- * outlive the unwinder).  Never fails; problems show per thread. */
-struct unwinder *unwinder_new(pid_t pid, struct mem_reader *mem);
-void unwinder_free(struct unwinder *u);
-
-/* Start a pause's unwinding (the target must be paused): re-reads the
- * memory map.  Returns 0 or an SS_E* code. */
-int unwind_begin(struct unwinder *u, struct err *e);
+/* Open the file mapped at 'first' (the lowest mapping of an object) for
+ * reading: 0 with *fd, or an error. */
+typedef int (*unwind_open_fn)(void *arg, const struct maps_entry *first,
+			      int *fd);
 
 /*
- * Unwind thread tid, which must be in a ptrace-stop of ours.  Fills *out
- * (initialise it zeroed; release with unwind_stack_release()).  Returns 0,
- * also for a partial stack (out->error says why it stopped); an SS_E*
- * code when not even the registers could be read.
+ * An unwinder reading through mem (borrowed; it must outlive the
+ * unwinder), opening mapped files with open_file(arg, ...), and looking
+ * for their debug files under 'root' (a directory descriptor of the
+ * target's root, borrowed; -1: only ours).  Never fails; problems show
+ * per thread.
  */
-int unwind_thread(struct unwinder *u, pid_t tid, struct unwind_stack *out,
-		  struct err *e);
+struct unwinder *unwinder_new(struct mem_reader *mem, unwind_open_fn open_file,
+			      void *arg, int root);
+void unwinder_free(struct unwinder *u);
+
+/* Start unwinding a stopped target whose memory map is m (copied):
+ * objects that did not move keep their tables. */
+void unwind_begin(struct unwinder *u, const struct maps *m);
+
+/*
+ * Unwind one thread from its registers.  Fills *out (initialise it
+ * zeroed; release with unwind_stack_release()).  Returns 0, also for a
+ * partial stack (out->error says why it stopped); SS_EPTRACE when
+ * libunwind cannot work at all.
+ */
+int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
+		  struct unwind_stack *out, struct err *e);
 
 void unwind_stack_release(struct unwind_stack *s);
 

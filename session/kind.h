@@ -1,0 +1,103 @@
+/*
+ * kind.h - inside session/: what a kind of target (a live process, a core
+ * file) gives the session, as an ops table, and the session's own state.
+ * Not for use outside session/.
+ */
+#ifndef SNAKESCOPE_SESSION_KIND_H
+#define SNAKESCOPE_SESSION_KIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "attach/pause.h"
+#include "attach/proc.h"
+#include "attach/unwind.h"
+#include "common/err.h"
+#include "memreader/maps.h"
+#include "memreader/mem.h"
+#include "model/snapshot.h"
+#include "pystructs/pyproc.h"
+#include "pystructs/sampler.h"
+#include "pystructs/target.h"
+#include "session/session.h"
+
+struct core;
+
+struct session_kind {
+	/* The target's threads now: a malloc'ed array of TIDs. */
+	int (*tids)(struct session *s, pid_t **tids, size_t *n,
+		    struct err *e);
+	/* Each thread's OS state (os[i] for tids[i]), before a hold changes
+	 * it. */
+	void (*os_states)(struct session *s, const pid_t *tids, size_t n,
+			  struct snap_os_thread *os);
+	/* Hold the target still for a read: 0 or an error.  *stopped when
+	 * it was stopped before we came (nothing moves, but its registers
+	 * cannot be had).  Undone by release(), on every path. */
+	int (*hold)(struct session *s, bool *stopped, struct err *e);
+	void (*release)(struct session *s);
+	/* The threads held, in order (valid until release()). */
+	size_t (*held)(struct session *s, const pid_t **tids);
+	/* A held thread's registers: false when they cannot be had. */
+	bool (*regs)(struct session *s, pid_t tid,
+		     struct user_regs_struct *r);
+	/* Is the target stopped, read without holding it? */
+	bool (*stopped)(const struct session *s);
+	/* The OS's name of a thread (comm), false when unknown. */
+	bool (*comm)(struct session *s, pid_t tid, char *buf, size_t size);
+	/* Has the target gone (exited)?  A core never does. */
+	bool (*gone)(const struct session *s);
+	/* Its memory map now, into *m (released by the caller). */
+	int (*maps)(struct session *s, struct maps *m, struct err *e);
+	/* Open the very file mapped at 'first': 0 with *fd, or an error
+	 * with a message in e (may be NULL). */
+	int (*open_file)(struct session *s, const struct maps_entry *first,
+			 int *fd, struct err *e);
+	/* Free what the kind keeps in s. */
+	void (*close)(struct session *s);
+};
+
+struct session {
+	const struct session_kind *kind;
+	pid_t pid;
+	char name[64];             /* "process PID" / "core 'FILE'", for
+				      messages */
+	struct maps maps;          /* as of opening */
+	struct mem_reader *mem;
+	char exe[4096];            /* as the map names it, or "" */
+	int root;                  /* a directory descriptor of the target's
+				      root (debug files), or -1 */
+	struct py_runtime_info rt;
+	struct py_proc py;         /* snapshots' reader and caches */
+	bool py_ready;
+	struct unwinder *unwinder; /* made by the first --native read */
+	struct py_ns ns;           /* its own TIDs, when it has them */
+	bool has_ns;
+	/* Sampling (session_sampler_start()): a reader of its own, whose
+	 * caches live across samples while snapshots drop theirs. */
+	struct py_proc sampling;
+	bool sampling_ready;
+	struct py_sampler *sampler;
+
+	/* A live process (session/live.c). */
+	struct proc_nsmap nsmap;
+	struct proc_stat_files stat; /* the threads' /proc stat files */
+	struct pause pz;           /* while held */
+	pid_t *held_tids;          /* the last held() list */
+
+	/* A core file (session/core.c). */
+	struct core *core;
+	struct session_core *corex;   /* core.c's own */
+};
+
+extern const struct session_kind session_live;
+extern const struct session_kind session_core;
+
+/* session.c: what both kinds share once the memory and map are set:
+ * find the runtime, set up the reader.  On failure s is left for
+ * session_close(). */
+int session_find_runtime(struct session *s, struct err *e);
+
+#endif
