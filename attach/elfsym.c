@@ -54,6 +54,37 @@ void elfsym_free(struct elf_file *ef)
 	free(ef);
 }
 
+size_t elfsym_build_id_of(Elf *elf, unsigned char *id, size_t size)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		GElf_Nhdr nh;
+		Elf_Data *data;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(data = elf_getdata(scn, NULL)) || !data->d_buf)
+			continue;
+		while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0)
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)data->d_buf + noff, "GNU", 4) &&
+			    nh.n_descsz > 0 && nh.n_descsz <= size) {
+				memcpy(id, (char *)data->d_buf + doff,
+				       nh.n_descsz);
+				return nh.n_descsz;
+			}
+	}
+	return 0;
+}
+
+size_t elfsym_build_id(const struct elf_file *ef, unsigned char *id,
+		       size_t size)
+{
+	return elfsym_build_id_of(ef->elf, id, size);
+}
+
 static bool lookup_in(const struct elf_file *ef, Elf64_Word type,
 		      const char *name, uint64_t *value, uint64_t *size)
 {

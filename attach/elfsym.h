@@ -8,7 +8,9 @@
 #define SNAKESCOPE_ELFSYM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <libelf.h>
 
 #include "attach/maps.h"
 #include "common/err.h"
@@ -21,6 +23,14 @@ struct elf_file;
 struct elf_file *elfsym_open(int fd, const char *name, struct err *e);
 
 void elfsym_free(struct elf_file *ef);
+
+/* The GNU build-id of an ELF file (its NT_GNU_BUILD_ID note), into
+ * id[size]; returns its length, 0 when it has none (or it is longer). */
+size_t elfsym_build_id(const struct elf_file *ef, unsigned char *id,
+		       size_t size);
+
+/* The same from a libelf handle (attach/symbols.c). */
+size_t elfsym_build_id_of(Elf *elf, unsigned char *id, size_t size);
 
 /*
  * Look up a defined symbol by name in .dynsym, then .symtab.  On success

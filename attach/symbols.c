@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/symbols.h"
+#include "attach/elfsym.h"
 #include "attach/rootfs.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
@@ -134,6 +135,8 @@ static void read_ids(Elf *elf, struct elf_ids *ids)
 	size_t shstrndx;
 
 	memset(ids, 0, sizeof(*ids));
+	ids->build_id_len = elfsym_build_id_of(elf, ids->build_id,
+					       sizeof(ids->build_id));
 	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
@@ -147,21 +150,7 @@ static void read_ids(Elf *elf, struct elf_ids *ids)
 		data = elf_getdata(scn, NULL);
 		if (!data || !data->d_buf)
 			continue;
-		if (sh.sh_type == SHT_NOTE && !ids->build_id_len) {
-			GElf_Nhdr nh;
-			size_t off = 0, noff, doff;
-
-			while ((off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
-				if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-				    !memcmp((char *)data->d_buf + noff, "GNU", 4) &&
-				    nh.n_descsz > 0 && nh.n_descsz <= BUILD_ID_MAX) {
-					memcpy(ids->build_id,
-					       (char *)data->d_buf + doff, nh.n_descsz);
-					ids->build_id_len = nh.n_descsz;
-					break;
-				}
-			}
-		} else if (sname && !strcmp(sname, ".gnu_debuglink")) {
+		if (sname && !strcmp(sname, ".gnu_debuglink")) {
 			size_t len = strnlen(data->d_buf, data->d_size);
 			size_t crc_at = (len + 4) & ~(size_t)3;
 

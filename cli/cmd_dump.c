@@ -181,7 +181,8 @@ int dump_opts_check(const struct dump_opts *d, const char *cmd)
 	return 0;
 }
 
-void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
+void dump_render(struct strbuf *sb, struct session *s,
+		 const struct snapshot *snap, bool color,
 		 const struct dump_opts *d)
 {
 	struct out_opts oo = d->oo;
@@ -190,7 +191,7 @@ void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
 	if (d->json) {
 		out_json_dump(sb, snap, d->io.locals, d->oo.native_all);
 	} else {
-		oo.source = d->source ? source_new(snap->pid) : NULL;
+		oo.source = d->source ? session_source(s) : NULL;
 		out_text_dump(sb, snap, &oo);
 		source_free(oo.source);
 	}
@@ -242,6 +243,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 {
 	struct dump_opts d;
+	struct session *s = NULL;
 	struct snapshot *snap;
 	struct strbuf sb;
 	struct err e;
@@ -254,8 +256,11 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
 	err_clear(&e);
-	rc = session_take(pid, &d.io, &snap, &e);
+	rc = session_open(pid, &s, &e);
+	if (!rc)
+		rc = session_snapshot(s, &d.io, &snap, &e);
 	if (rc) {
+		session_close(s);
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
@@ -271,8 +276,9 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			    snap->ntasks == 1 ? "" : "s");
 		out_text_locks(&sb, snap, &d.oo);
 	} else {
-		dump_render(&sb, snap, color, &d);
+		dump_render(&sb, s, snap, color, &d);
 	}
+	session_close(s);
 	fwrite(sb.buf, 1, sb.len, stdout);
 	strbuf_release(&sb);
 	verdict = snap_verdict(snap);

@@ -237,6 +237,7 @@ static int dump_once(pid_t pid, const void *arg)
 	const struct run_dump *rd = arg;
 	const struct dump_opts *d = &rd->d;
 	double delay = rd->delay;
+	struct session *s = NULL;
 	struct snapshot *snap;
 	struct strbuf sb;
 	struct err e;
@@ -249,13 +250,18 @@ static int dump_once(pid_t pid, const void *arg)
 		return 0;
 	}
 	err_clear(&e);
-	rc = session_take(pid, &d->io, &snap, &e);
+	rc = session_open(pid, &s, &e);
+	if (!rc)
+		rc = session_snapshot(s, &d->io, &snap, &e);
 	if (rc) {
+		session_close(s);
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
 	strbuf_init(&sb);
-	dump_render(&sb, snap, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"), d);
+	dump_render(&sb, s, snap, isatty(STDOUT_FILENO) &&
+		    !getenv("NO_COLOR"), d);
+	session_close(s);
 	fwrite(sb.buf, 1, sb.len, stdout);
 	fflush(stdout);
 	strbuf_release(&sb);

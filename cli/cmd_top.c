@@ -588,7 +588,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tui_view_init(&tp.view);
 	tui_view_set_refresh(&tp.view, o->refresh);
 	strbuf_init(&tp.tasks_text);
-	tp.source = source_new(pid);
+	tp.source = session_source(tp.is);
 	text_size(o, &rows, &cols);
 	tui_frame_init(&tp.frame, rows, cols, tui_term_utf8());
 	catch_stop_signals();

@@ -113,7 +113,7 @@ static int one_dump(struct session *is, pid_t pid,
 		json_line(sb, stamp, n, snap, NULL, o);
 	} else {
 		strbuf_init(&doc);
-		dump_render(&doc, snap, color, &o->d);
+		dump_render(&doc, is, snap, color, &o->d);
 		strbuf_addf(sb, "# %s pid %d dump %lu\n", stamp, (int)pid, n);
 		strbuf_add(sb, doc.buf, doc.len);
 		strbuf_addch(sb, '\n');

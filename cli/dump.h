@@ -54,9 +54,10 @@ int dump_opts_check(const struct dump_opts *d, const char *cmd);
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid);
 
-/* The dump's text or JSON document for snap, as 'snakescope dump'
- * prints it. */
-void dump_render(struct strbuf *sb, const struct snapshot *snap, bool color,
+/* The dump's text or JSON document for snap, read from session s (its
+ * source lines), as 'snakescope dump' prints it. */
+void dump_render(struct strbuf *sb, struct session *s,
+		 const struct snapshot *snap, bool color,
 		 const struct dump_opts *d);
 
 #endif

@@ -55,6 +55,10 @@ struct session_kind {
 	 * with a message in e (may be NULL). */
 	int (*open_file)(struct session *s, const struct maps_entry *first,
 			 int *fd, struct err *e);
+	/* Open a source file the target names (absolute, or relative to
+	 * its working directory), as it sees it: 0 with *fd, or an error. */
+	int (*open_source)(struct session *s, const char *name, uint64_t max,
+			   int *fd);
 	/* Free what the kind keeps in s. */
 	void (*close)(struct session *s);
 };

@@ -104,6 +104,12 @@ static int live_open_file(struct session *s, const struct maps_entry *first,
 	return rootfs_open_mapped(s->pid, first, ROOTFS_MAX_ELF, fd, e);
 }
 
+static int live_open_source(struct session *s, const char *name,
+			    uint64_t max, int *fd)
+{
+	return rootfs_open(s->pid, name, max, fd, NULL);
+}
+
 static void live_close(struct session *s)
 {
 	proc_stat_files_release(&s->stat);
@@ -123,6 +129,7 @@ const struct session_kind session_live = {
 	.gone = live_gone,
 	.maps = live_maps,
 	.open_file = live_open_file,
+	.open_source = live_open_source,
 	.close = live_close,
 };
 

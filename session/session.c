@@ -17,6 +17,7 @@
 #include "pystructs/locks.h"
 #include "pystructs/repr.h"
 #include "pystructs/threads.h"
+#include "session/source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,21 +466,6 @@ int session_snapshot(struct session *is, const struct session_opts *o,
 	return 0;
 }
 
-int session_take(pid_t pid, const struct session_opts *o,
-		 struct snapshot **out, struct err *e)
-{
-	struct session *is;
-	int rc;
-
-	*out = NULL;
-	rc = session_open(pid, &is, e);
-	if (rc)
-		return rc;
-	rc = session_snapshot(is, o, out, e);
-	session_close(is);
-	return rc;
-}
-
 int session_paused(struct session *is,
 		   int (*fn)(void *arg, struct session *s, struct err *e),
 		   void *arg, struct err *e)
@@ -543,6 +529,18 @@ int session_sample(struct session *is, bool pause, uint64_t now_ns,
 	if (pause)
 		is->kind->release(is);
 	return rc;
+}
+
+static int source_open(void *arg, const char *name, uint64_t max, int *fd)
+{
+	struct session *is = arg;
+
+	return is->kind->open_source(is, name, max, fd);
+}
+
+struct source_cache *session_source(struct session *is)
+{
+	return source_new(source_open, is);
 }
 
 const char *session_supported_range(void)

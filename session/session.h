@@ -26,6 +26,7 @@
 #include "pystructs/sampler.h"
 #include "model/snapshot.h"
 #include "pystructs/target.h"
+#include "session/source.h"
 
 /* The bounds of session_opts.repr_width (pystructs/repr.h). */
 #define SESSION_REPR_WIDTH_MIN 16
@@ -91,10 +92,6 @@ int session_paused(struct session *s,
 /* Where the runtime is (owned by s). */
 const struct py_runtime_info *session_runtime(const struct session *s);
 
-/* Open pid, take one snapshot, close. */
-int session_take(pid_t pid, const struct session_opts *o,
-		 struct snapshot **out, struct err *e);
-
 /*
  * Get ready to sample s: a sampler (pystructs/sampler.h) over a reader of
  * its own, whose caches live from sample to sample.  keep (NULL: every
@@ -111,6 +108,10 @@ int session_sampler_start(struct session *s, py_sample_keep_fn keep,
  */
 int session_sample(struct session *s, bool pause, uint64_t now_ns,
 		   struct py_sample *out, struct err *e);
+
+/* The source files the target names, read as it sees them (source.h),
+ * for as long as s is open: free with source_free() before closing s. */
+struct source_cache *session_source(struct session *s);
 
 /* ---- the OS's view of the target's threads (no pause, no memory) ----- */
 

@@ -21,16 +21,18 @@ struct source_file {
 };
 
 struct source_cache {
-	pid_t pid;
+	source_open_fn open;
+	void *arg;
 	struct source_file files[SOURCE_MAX_FILES];
 	size_t n;
 };
 
-struct source_cache *source_new(pid_t pid)
+struct source_cache *source_new(source_open_fn open, void *arg)
 {
 	struct source_cache *sc = xcalloc(1, sizeof(*sc));
 
-	sc->pid = pid;
+	sc->open = open;
+	sc->arg = arg;
 	return sc;
 }
 
@@ -49,13 +51,13 @@ void source_free(struct source_cache *sc)
 /* The whole of a source file the target names, read as the target sees
  * it (rootfs.h: never outside its root, never a FIFO or a device); NULL
  * when it cannot be. */
-static char *read_source(pid_t pid, const char *name)
+static char *read_source(const struct source_cache *sc, const char *name)
 {
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
 	int fd;
 
-	if (rootfs_open(pid, name, ROOTFS_MAX_SOURCE, &fd, NULL))
+	if (sc->open(sc->arg, name, ROOTFS_MAX_SOURCE, &fd))
 		return NULL;
 	for (;;) {
 		ssize_t got;
@@ -84,7 +86,7 @@ static void load(struct source_cache *sc, struct source_file *sf)
 	/* "<frozen importlib._bootstrap>", "<string>", "<stdin>": no file. */
 	if (!sf->name[0] || sf->name[0] == '<')
 		return;
-	sf->text = read_source(sc->pid, sf->name);
+	sf->text = read_source(sc, sf->name);
 	if (!sf->text)
 		return;
 	for (char *p = sf->text; *p;) {

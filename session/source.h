@@ -7,11 +7,19 @@
 #ifndef SNAKESCOPE_SOURCE_H
 #define SNAKESCOPE_SOURCE_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct source_cache;
 
-struct source_cache *source_new(pid_t pid);
+/* How a cache opens the file a target names: 0 with *fd (a regular file
+ * of at most max bytes, rootfs.h), or an error. */
+typedef int (*source_open_fn)(void *arg, const char *name, uint64_t max,
+			      int *fd);
+
+/* A cache reading through open(arg, ...): session_source() gives one
+ * bound to a session; tests give their own. */
+struct source_cache *source_new(source_open_fn open, void *arg);
 void source_free(struct source_cache *sc);
 
 /*

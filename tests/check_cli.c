@@ -23,6 +23,7 @@
 #include "cli/out.h"
 #include "cli/profile.h"
 #include "memreader/mem.h"
+#include "attach/rootfs.h"
 #include "session/source.h"
 #include "common/xalloc.h"
 
@@ -259,6 +260,13 @@ END_TEST
 /* Source lines come from the file as the target sees it, with carets
  * under the executing expression (code-point columns from UTF-8 byte
  * offsets), none when they would cover the whole line. */
+/* This process's own files, opened as a session opens a target's. */
+static int own_source(void *arg, const char *name, uint64_t max, int *fd)
+{
+	(void)arg;
+	return rootfs_open(getpid(), name, max, fd, NULL);
+}
+
 START_TEST(test_source_carets)
 {
 	char path[] = "/tmp/snakescope-check-XXXXXX";
@@ -293,7 +301,7 @@ START_TEST(test_source_carets)
 	f->filename = xstrdup("/nonexistent/x.py");
 	f->line = 1;
 	strbuf_init(&sb);
-	o.source = source_new(getpid());
+	o.source = source_new(own_source, NULL);
 	out_text_dump(&sb, s, &o);
 	ck_assert_ptr_nonnull(strstr(sb.buf,
 		"        x = g('\xc3\xa9t\xc3\xa9') + ev.wait()\n"
