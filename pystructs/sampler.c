@@ -101,7 +101,6 @@ struct py_sampler {
 	struct py_proc *p;
 	struct py_sampler_opts o;
 	size_t tsize, hdr;
-	uint64_t tag_mask;
 
 	struct interp *interps;
 	size_t ninterps;
@@ -133,7 +132,8 @@ struct py_sampler {
 	struct mem_span *spans;
 	size_t spans_cap;
 	uint8_t *scratch; /* one frame header */
-	uint64_t frame_type; /* <=3.10: PyFrame_Type */
+	struct py_walker walker; /* sampling, over frame_header() */
+	struct tslot *walking;   /* the thread it walks */
 	struct addrset seen;
 };
 
@@ -790,73 +790,49 @@ static void read_top_frames(struct py_sampler *s)
 			s->slots[i].spec_cframe = 0;
 }
 
-/* <=3.10: is this a frame object's type (learnt from the first one)? */
-static bool frame_type_ok(struct py_sampler *s, uint64_t type)
+/* The walker's view of the frames: see frame_header(). */
+static const uint8_t *walk_header(void *arg, uint64_t addr)
 {
-	char name[16];
+	struct py_sampler *s = arg;
 
-	if (s->frame_type)
-		return type == s->frame_type;
-	if (py_type_name_at(s->p, type, name, sizeof(name), NULL) ||
-	    strcmp(name, "frame"))
-		return false;
-	s->frame_type = type;
-	return true;
+	return frame_header(s, s->walking, addr);
+}
+
+/* A frame of the thread walked: its code and instruction, resolved once
+ * the sample's code objects are checked. */
+static enum py_walk_step walk_frame(void *arg, const struct py_walk_frame *f)
+{
+	struct py_sampler *s = arg;
+	const struct py_layout *L = &s->p->L;
+	struct raw_frame *r;
+
+	s->raw = xgrow(s->raw, &s->raw_cap, s->nraw + 1, sizeof(*s->raw));
+	r = &s->raw[s->nraw++];
+	r->code = f->code;
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		int32_t lasti;
+
+		memcpy(&lasti, f->hdr + L->frame.lasti, sizeof(lasti));
+		r->instr = (uint64_t)(int64_t)lasti;
+	} else {
+		r->instr = py_rd64(f->hdr, L->frame.instr_ptr);
+	}
+	return PY_WALK_KEEP;
 }
 
 /* Walk one thread's frames into s->raw; false when the chain broke. */
 static bool walk(struct py_sampler *s, struct tslot *ts)
 {
-	const struct py_layout *L = &s->p->L;
-	uint64_t frame = ts->frame, mark = 0;
-	size_t depth = 0, power = 1, steps = 0;
-
-	while (frame) {
-		const uint8_t *h;
-		uint64_t code;
-
-		if (depth++ >= PY_MAX_FRAMES) {
-			ts->t.truncated = true;
-			return true;
-		}
-		/* A chain that loops (torn, or garbage) is broken: found
-		 * within two turns of the loop by comparing with a frame
-		 * marked at every power of two (Brent), at no cost per
-		 * frame beyond a compare - this runs every sample. */
-		if (frame == mark)
-			return false;
-		if (++steps == power) {
-			mark = frame;
-			power *= 2;
-			steps = 0;
-		}
-		if (!py_ptr_ok(frame) || !(h = frame_header(s, ts, frame)))
-			return false;
-		if (L->frame.kind == LAYOUT_FRAME_OBJECT &&
-		    !frame_type_ok(s, py_rd64(h, L->object.ob_type)))
-			return false;
-		code = py_rd64(h, L->frame.code) & s->tag_mask;
-		frame = py_rd64(h, L->frame.back);
-		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
-		    h[L->frame.owner] >= L->frame.owner_skip)
-			continue;
-		if (!code)
-			continue;
-		if (!py_ptr_ok(code))
-			return false;
-		s->raw = xgrow(s->raw, &s->raw_cap, s->nraw + 1, sizeof(*s->raw));
-		s->raw[s->nraw].code = code;
-		if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
-			int32_t lasti;
-
-			memcpy(&lasti, h + L->frame.lasti, sizeof(lasti));
-			s->raw[s->nraw].instr = (uint64_t)(int64_t)lasti;
-		} else {
-			s->raw[s->nraw].instr = py_rd64(h, L->frame.instr_ptr);
-		}
-		s->nraw++;
+	s->walking = ts;
+	switch (py_frames_walk(&s->walker, ts->frame, walk_frame, s, NULL)) {
+	case PY_WALK_TRUNCATED:
+		ts->t.truncated = true;
+		return true;
+	case PY_WALK_BROKEN:
+		return false;
+	default:
+		return true;
 	}
-	return true;
 }
 
 /* Location index (see py_code_location) of a raw frame, or INT32_MIN
@@ -955,9 +931,12 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	}
 	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
-	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
 	s->next_key = 1;
 	s->scratch = xmalloc(s->hdr ? s->hdr : 1);
+	s->walker.p = p;
+	s->walker.sampling = true;
+	s->walker.header = walk_header;
+	s->walker.header_arg = s;
 	addrset_init(&s->seen);
 	return s;
 }

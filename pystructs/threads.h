@@ -50,6 +50,75 @@ struct py_read_opts {
 int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 		    struct snapshot *s, struct err *e);
 
+/*
+ * The frame walker, one for dumps and the sampler: it follows a thread's
+ * frame chain (<=3.10 frame objects by f_back, 3.11+ _PyInterpreterFrame
+ * by previous), skips what holds no Python code (3.12+ shim and C-stack
+ * entry frames, by their owner byte; frames with no code), and hands every
+ * other frame to a callback, innermost first.  Every walk is bounded
+ * (PY_MAX_FRAMES frames met) and ends at a loop, found within two turns
+ * of it by comparing with a frame marked at every power of two (Brent's
+ * method) and, when 'seen' is given, at the first frame met again.
+ */
+
+/* A frame the walker met that runs code. */
+struct py_walk_frame {
+	uint64_t addr;        /* the frame object / _PyInterpreterFrame */
+	uint64_t code;        /* f_code / f_executable, 3.14+ stackref tag
+				 bits cleared; never 0 */
+	const uint8_t *hdr;   /* its first frame.localsplus bytes (at most
+				 512), valid during the call only */
+	unsigned activation;  /* evaluation-loop activation, counted from
+				 the innermost (see struct snap_frame) */
+};
+
+enum py_walk_step {
+	PY_WALK_KEEP, /* a frame of the stack: it ends an activation when
+			 it is one's first (<=3.10: every frame; 3.11: the
+			 frame's is_entry) */
+	PY_WALK_SKIP, /* not one to show (CPython's own trampoline, or a
+			 3.13+ f_executable that is no code object) */
+};
+
+typedef enum py_walk_step (*py_walk_fn)(void *arg,
+					const struct py_walk_frame *f);
+
+/* The header of the frame at addr (frame.localsplus bytes), or NULL when
+ * it cannot be read. */
+typedef const uint8_t *(*py_frame_header_fn)(void *arg, uint64_t addr);
+
+struct addrset;
+
+struct py_walker {
+	struct py_proc *p;
+	/* The sampler's walk: cheap checks cut a torn stack where it stops
+	 * holding together - a code pointer that is no pointer, and before
+	 * 3.11 an object that is not a frame, break the chain (else the
+	 * callback is given them, to show as unknown frames). */
+	bool sampling;
+	py_frame_header_fn header; /* NULL: one read per frame, here */
+	void *header_arg;
+	struct addrset *seen; /* or NULL: Brent's method alone */
+	uint64_t base;        /* 3.15+: the thread's base frame, which every
+				 complete chain ends at; 0: not checked */
+	uint64_t frame_type;  /* <=3.10, sampling: PyFrame_Type, learnt */
+	uint8_t buf[512];
+};
+
+enum py_walk_end {
+	PY_WALK_DONE,      /* the chain ended */
+	PY_WALK_TRUNCATED, /* PY_MAX_FRAMES frames met */
+	PY_WALK_BROKEN,    /* a loop, a frame that cannot be read or does
+			      not hold together, a chain not ending at the
+			      base frame: *e says which (not from 'header') */
+};
+
+/* Walk the frames from 'top' (0: none), calling fn for each that runs
+ * code.  w is set up by the caller (zeroed, then p and what it wants);
+ * it may serve many walks. */
+enum py_walk_end py_frames_walk(struct py_walker *w, uint64_t top,
+				py_walk_fn fn, void *arg, struct err *e);
+
 /* A thread's name as threading knows it. */
 struct py_thread_name {
 	uint64_t ident; /* threading.get_ident() */
