@@ -61,7 +61,8 @@ fi
 objs=""
 : >"$out/stale"
 for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/pystructs/*.c \
-	   "$srcdir"/attach/proc.c "$srcdir"/attach/syscalls.c \
+	   "$srcdir"/attach/proc.c "$srcdir"/attach/privs.c \
+	   "$srcdir"/attach/syscalls.c \
 	   "$srcdir"/fuzz/harness.c; do
 	case "$src" in
 	*/pystructs/locate.c) continue ;; # finds a live process's runtime
