@@ -24,7 +24,7 @@
  * snapshots (py_proc_forget).  The sampler keeps code objects across
  * samples, so what it decodes carries what must not change for the
  * object to still be the same (py_code_get_checked), checked again in
- * every sample that uses it (py_code_check_run) and swept when unused
+ * every sample that uses it (py_code_check) and swept when unused
  * (py_code_sweep): addresses are reused.
  */
 
@@ -59,8 +59,8 @@ struct code_cache {
 	size_t nused;            /* slots used, stale ones too */
 	struct code_slot *moving; /* the live slots, while rehashing */
 	size_t moving_cap;
-	struct code_slot **check; /* queued by py_code_check_add */
-	size_t ncheck, check_cap;
+	struct code_slot **check; /* what py_code_check reads again */
+	size_t check_cap;
 	uint8_t *buf;            /* headers and parts, as read */
 	size_t buf_cap;
 	struct mem_span *spans;
@@ -393,8 +393,10 @@ static bool code_fingerprint(struct py_proc *p, struct code_cache *cc,
 	return true;
 }
 
-struct py_code *py_code_get_checked(struct py_proc *p, uint64_t addr,
-				    uint64_t sample)
+/* py_code_get_checked() for a code object not in the cache (or stale,
+ * or a dump's); kept out of line so that the hit stays one probe. */
+static __attribute__((noinline)) struct py_code *code_enter_checked(struct py_proc *p, uint64_t addr,
+					  uint64_t sample)
 {
 	struct code_cache *cc = cache_of(p);
 	struct code_slot *cs = code_slot_for(cc, addr, CODE_SLOTS_CHECKED);
@@ -403,8 +405,6 @@ struct py_code *py_code_get_checked(struct py_proc *p, uint64_t addr,
 
 	if (!cs)
 		return NULL; /* full: give up on this frame */
-	if (cs->addr && cs->c && cs->fp_ok)
-		return cs->c;
 	/* The parts are hashed before the decode reads them: should they
 	 * change in between, the next check sees it, and decodes again.  A
 	 * code object a dump decoded is taken over with its identity as
@@ -424,32 +424,40 @@ struct py_code *py_code_get_checked(struct py_proc *p, uint64_t addr,
 	return c;
 }
 
-void py_code_check_add(struct py_proc *p, uint64_t addr, uint64_t sample)
+struct py_code *py_code_get_checked(struct py_proc *p, uint64_t addr,
+				    uint64_t sample)
 {
-	struct code_cache *cc = p->codes;
-	struct code_slot *cs;
+	/* Once per frame and sample: the hit costs one probe. */
+	if (p->codes) {
+		struct code_slot *cs = code_find(p->codes, addr);
 
-	if (!cc)
-		return;
-	cs = code_find(cc, addr);
-	if (!cs->addr || !cs->c || !cs->fp_ok || cs->checked == sample)
-		return;
-	cs->checked = sample;
-	cc->check = xgrow(cc->check, &cc->check_cap, cc->ncheck + 1,
-			  sizeof(*cc->check));
-	cc->check[cc->ncheck++] = cs;
+		if (cs->addr && cs->c && cs->fp_ok)
+			return cs->c;
+	}
+	return code_enter_checked(p, addr, sample);
 }
 
-void py_code_check_run(struct py_proc *p)
+void py_code_check(struct py_proc *p, const uint64_t *addrs, size_t naddrs,
+		   uint64_t sample)
 {
 	struct code_cache *cc = p->codes;
 	const size_t csize = (size_t)p->L.code.size;
-	size_t n, nspans = 0, bytes = 0, at = 0;
+	size_t n = 0, nspans = 0, bytes = 0, at = 0;
 
-	if (!cc || !cc->ncheck)
+	if (!cc)
 		return;
-	n = cc->ncheck;
-	cc->ncheck = 0;
+	for (size_t i = 0; i < naddrs; i++) {
+		struct code_slot *cs = code_find(cc, addrs[i]);
+
+		if (!cs->addr || !cs->c || !cs->fp_ok || cs->checked == sample)
+			continue;
+		cs->checked = sample;
+		cc->check = xgrow(cc->check, &cc->check_cap, n + 1,
+				  sizeof(*cc->check));
+		cc->check[n++] = cs;
+	}
+	if (!n)
+		return;
 	for (size_t i = 0; i < n; i++)
 		bytes += csize + code_parts_size(cc->check[i]);
 	cc->buf = xgrow(cc->buf, &cc->buf_cap, bytes, 1);

@@ -8,7 +8,7 @@
  * sampler keeps code objects across samples instead: it asks for them
  * with py_code_get_checked(), which records what must not change for the
  * object to still be the same, has every one a sample uses checked again
- * in one batch (py_code_check_add / py_code_check_run), and drops the
+ * in one batch (py_code_check), and drops the
  * ones no sample used for a while (py_code_sweep).
  */
 #ifndef SNAKESCOPE_CODE_H
@@ -72,23 +72,23 @@ size_t py_code_count(const struct py_proc *p);
  * dump decoded is taken over with its identity as of now.  One entering
  * is marked checked in 'sample'.  Returns NULL when it cannot be read or
  * the cache is full (give up on the frame).  The object belongs to the
- * cache (valid until the next py_code_check_run, py_code_sweep or
+ * cache (valid until the next py_code_check, py_code_sweep or
  * py_proc_forget); the caller may set its key and memo fields.
  */
 struct py_code *py_code_get_checked(struct py_proc *p, uint64_t addr,
 				    uint64_t sample);
 
 /*
- * Queue the cached code object at addr (one py_code_get_checked took in)
- * to be checked again, at most once per 'sample'; then
- * py_code_check_run() reads the queued objects' headers and parts in one
- * batch and drops each that changed or went (pointers to it become
- * invalid; it is decoded again when next asked for).  Every sample: a
- * reused address must not show, even for a moment, the name of the code
- * object that was there before.
+ * Check again the cached code objects at addrs[0 .. n) (those that
+ * py_code_get_checked took in; others are passed over), each at most once
+ * per 'sample': read their headers and parts in one batch and drop each
+ * that changed or went (pointers to it become invalid; it is decoded
+ * again when next asked for).  Every sample: a reused address must not
+ * show, even for a moment, the name of the code object that was there
+ * before.
  */
-void py_code_check_add(struct py_proc *p, uint64_t addr, uint64_t sample);
-void py_code_check_run(struct py_proc *p);
+void py_code_check(struct py_proc *p, const uint64_t *addrs, size_t n,
+		   uint64_t sample);
 
 /* Drop the code objects not checked since 'since' (a sample number) and
  * every one a dump decoded; shrink the table when far too big for the

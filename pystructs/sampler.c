@@ -83,11 +83,6 @@ struct tslot {
 	struct py_sample_thread t;
 };
 
-struct raw_frame {
-	uint64_t code;
-	uint64_t instr; /* 3.11+ instr_ptr; <=3.10 f_lasti */
-};
-
 struct interp {
 	uint64_t addr;
 	int64_t id;
@@ -127,7 +122,9 @@ struct py_sampler {
 	uint64_t names_ns;
 	bool names_read;
 
-	struct raw_frame *raw;
+	/* The frames walked this sample: code objects and instructions
+	 * (3.11+ instr_ptr; <=3.10 f_lasti). */
+	uint64_t *raw_code, *raw_instr;
 	size_t nraw, raw_cap;
 	struct mem_span *spans;
 	size_t spans_cap;
@@ -151,12 +148,10 @@ static void codes_sweep(struct py_sampler *s, uint64_t now)
 }
 
 /* Check the cached code objects this sample uses, each once, in one
- * batched read (see py_code_check_run). */
+ * batched read (see py_code_check). */
 static void codes_check(struct py_sampler *s)
 {
-	for (size_t i = 0; i < s->nraw; i++)
-		py_code_check_add(s->p, s->raw[i].code, s->nsample);
-	py_code_check_run(s->p);
+	py_code_check(s->p, s->raw_code, s->nraw, s->nsample);
 }
 
 /* ---- regions: memory read once per sample ---------------------------- */
@@ -804,27 +799,32 @@ static enum py_walk_step walk_frame(void *arg, const struct py_walk_frame *f)
 {
 	struct py_sampler *s = arg;
 	const struct py_layout *L = &s->p->L;
-	struct raw_frame *r;
+	size_t i = s->nraw++;
 
-	s->raw = xgrow(s->raw, &s->raw_cap, s->nraw + 1, sizeof(*s->raw));
-	r = &s->raw[s->nraw++];
-	r->code = f->code;
+	if (i == s->raw_cap) {
+		s->raw_code = xgrow(s->raw_code, &s->raw_cap, i + 1,
+				    sizeof(*s->raw_code));
+		s->raw_instr = xrealloc(s->raw_instr,
+					s->raw_cap * sizeof(*s->raw_instr));
+	}
+	s->raw_code[i] = f->code;
 	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
 		int32_t lasti;
 
 		memcpy(&lasti, f->hdr + L->frame.lasti, sizeof(lasti));
-		r->instr = (uint64_t)(int64_t)lasti;
+		s->raw_instr[i] = (uint64_t)(int64_t)lasti;
 	} else {
-		r->instr = py_rd64(f->hdr, L->frame.instr_ptr);
+		s->raw_instr[i] = py_rd64(f->hdr, L->frame.instr_ptr);
 	}
 	return PY_WALK_KEEP;
 }
 
-/* Walk one thread's frames into s->raw; false when the chain broke. */
+/* Walk one thread's frames into s->raw_*; false when the chain broke. */
 static bool walk(struct py_sampler *s, struct tslot *ts)
 {
 	s->walking = ts;
-	switch (py_frames_walk(&s->walker, ts->frame, walk_frame, s, NULL)) {
+	switch (py_frames_walk_inline(&s->walker, ts->frame, walk_header,
+				      walk_frame, s, NULL)) {
 	case PY_WALK_TRUNCATED:
 		ts->t.truncated = true;
 		return true;
@@ -835,20 +835,20 @@ static bool walk(struct py_sampler *s, struct tslot *ts)
 	}
 }
 
-/* Location index (see py_code_location) of a raw frame, or INT32_MIN
+/* Location index (see py_code_location) of raw frame i, or INT32_MIN
  * when it cannot be the code's (torn). */
-static int raw_lasti(const struct py_sampler *s, const struct raw_frame *r,
+static int raw_lasti(const struct py_sampler *s, size_t i,
 		     const struct py_code *c)
 {
 	const struct py_layout *L = &s->p->L;
 	int64_t idx;
 
 	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
-		int64_t lasti = (int64_t)r->instr;
+		int64_t lasti = (int64_t)s->raw_instr[i];
 
 		return lasti < 0 ? -1 : (int)(lasti * L->frame.lasti_scale);
 	}
-	idx = ((int64_t)r->instr - (int64_t)(r->code +
+	idx = ((int64_t)s->raw_instr[i] - (int64_t)(s->raw_code[i] +
 		(uint64_t)L->code.code_adaptive)) / 2;
 	/* instr_ptr may sit one before the first instruction (not
 	 * started: 3.11 prev_instr) */
@@ -863,12 +863,12 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 {
 	t->first = out->nframes;
 	for (size_t i = from; i < to; i++) {
-		struct py_code *c = py_code_get_checked(s->p, s->raw[i].code,
+		struct py_code *c = py_code_get_checked(s->p, s->raw_code[i],
 							s->nsample);
 		struct py_sample_frame *f;
 		int lasti;
 
-		if (!c || (lasti = raw_lasti(s, &s->raw[i], c)) == INT32_MIN) {
+		if (!c || (lasti = raw_lasti(s, i, c)) == INT32_MIN) {
 			t->torn = true;
 			break;
 		}
@@ -967,7 +967,8 @@ void py_sampler_free(struct py_sampler *s)
 	free(s->spare);
 	free(s->interps);
 	py_thread_names_free(s->names, s->nnames);
-	free(s->raw);
+	free(s->raw_code);
+	free(s->raw_instr);
 	free(s->spans);
 	free(s->scratch);
 	free((void *)s->o.tids);

@@ -165,9 +165,7 @@ static void note_error(struct snap_thread *t, const struct err *e)
 		t->error = xstrdup(e->msg[0] ? e->msg : err_describe(e->code));
 }
 
-/* <=3.10, sampling: is this a frame object's type (learnt from the
- * first one)? */
-static bool frame_type_ok(struct py_walker *w, uint64_t type)
+bool py_walker_frame_type_ok(struct py_walker *w, uint64_t type)
 {
 	char name[16];
 
@@ -180,82 +178,10 @@ static bool frame_type_ok(struct py_walker *w, uint64_t type)
 	return true;
 }
 
-enum py_walk_end py_frames_walk(struct py_walker *w, uint64_t frame,
+enum py_walk_end py_frames_walk(struct py_walker *w, uint64_t top,
 				py_walk_fn fn, void *arg, struct err *e)
 {
-	const struct py_layout *L = &w->p->L;
-	size_t hdr = (size_t)L->frame.localsplus;
-	uint64_t last = 0, mark = 0, tag_mask = ~(uint64_t)L->frame.tag_bits;
-	size_t depth = 0, power = 1, steps = 0;
-	unsigned activation = 0;
-	bool owned = L->frame.owner != LAYOUT_NONE &&
-		     L->frame.owner_skip != LAYOUT_NONE;
-
-	if (hdr > sizeof(w->buf))
-		hdr = sizeof(w->buf);
-	if (w->seen)
-		addrset_clear(w->seen);
-	while (frame) {
-		struct py_walk_frame f;
-		const uint8_t *h;
-		uint64_t code;
-
-		if (depth++ >= PY_MAX_FRAMES)
-			return PY_WALK_TRUNCATED;
-		/* A chain that loops (torn, or garbage) is broken: Brent's
-		 * mark costs a compare per frame, every sample. */
-		if (frame == mark || !py_ptr_ok(frame) ||
-		    (w->seen && !addrset_add(w->seen, frame))) {
-			err_set(e, SS_ECORRUPT, "frame chain is broken at 0x%llx",
-				(unsigned long long)frame);
-			return PY_WALK_BROKEN;
-		}
-		if (++steps == power) {
-			mark = frame;
-			power *= 2;
-			steps = 0;
-		}
-		if (w->header)
-			h = w->header(w->header_arg, frame);
-		else
-			h = mem_read(w->p->mem, frame, w->buf, hdr, e) ? NULL :
-			    w->buf;
-		if (!h)
-			return PY_WALK_BROKEN;
-		if (w->sampling && L->frame.kind == LAYOUT_FRAME_OBJECT &&
-		    !frame_type_ok(w, py_rd64(h, L->object.ob_type)))
-			return PY_WALK_BROKEN;
-		last = frame;
-		code = py_rd64(h, L->frame.code) & tag_mask;
-		frame = py_rd64(h, L->frame.back);
-		/* Shim / C-stack entry frames (3.12+) carry no Python code;
-		 * each closes an evaluation-loop activation. */
-		if (owned && h[L->frame.owner] >= L->frame.owner_skip) {
-			activation++;
-			continue;
-		}
-		if (!code)
-			continue;
-		if (w->sampling && !py_ptr_ok(code))
-			return PY_WALK_BROKEN;
-		f.addr = last;
-		f.code = code;
-		f.hdr = h;
-		f.activation = activation;
-		/* Up to 3.10 every frame has an activation of its own; 3.11
-		 * flags the first frame of each. */
-		if (fn(arg, &f) == PY_WALK_KEEP &&
-		    (L->frame.kind != LAYOUT_FRAME_INTERP ||
-		     (L->frame.is_entry != LAYOUT_NONE && h[L->frame.is_entry])))
-			activation++;
-	}
-	/* 3.15: every complete chain ends at the thread's base frame. */
-	if (w->base && last && last != w->base) {
-		err_set(e, SS_ECORRUPT, "frame chain ended at 0x%llx, not at "
-			"the thread's base frame", (unsigned long long)last);
-		return PY_WALK_BROKEN;
-	}
-	return PY_WALK_DONE;
+	return py_frames_walk_inline(w, top, w->header, fn, arg, e);
 }
 
 /* A dump's walk: every frame into a snapshot thread. */

@@ -440,8 +440,7 @@ START_TEST(test_code_cache_shared)
 	ck_assert_uint_eq(py_code_count(&P), 1);
 
 	/* Unchanged: the check keeps it. */
-	py_code_check_add(&P, code, 2);
-	py_code_check_run(&P);
+	py_code_check(&P, &code, 1, 2);
 	ck_assert_ptr_eq(py_code_get_checked(&P, code, 2), c);
 
 	/* "first" -> "fizzz" in place: dropped, decoded again. */
@@ -451,15 +450,13 @@ START_TEST(test_code_cache_shared)
 	mem_reader_free(reader);
 	reader = image_reader(&im);
 	P.mem = reader;
-	py_code_check_add(&P, code, 3);
-	py_code_check_run(&P);
+	py_code_check(&P, &code, 1, 3);
 	c = py_code_get_checked(&P, code, 3);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(c->name, "fizzz");
 	ck_assert_uint_eq(c->key, 0);
 	/* Checked at most once per sample. */
-	py_code_check_add(&P, code, 3);
-	py_code_check_run(&P);
+	py_code_check(&P, &code, 1, 3);
 	ck_assert_ptr_eq(py_code_get_checked(&P, code, 3), c);
 
 	py_code_sweep(&P, 4);
