@@ -311,6 +311,16 @@ struct py_layout {
 		int interp_tasks_head;
 	} asyncio;
 
+	struct { /* _thread.lock / _thread.RLock (Modules/_threadmodule.c) */
+		int mutex;       /* 1: the lock word is a PyMutex byte (3.14+),
+				    0: a PyThread_type_lock (sem_t *) */
+		int word;        /* the lock word, in both types */
+		int locked;      /* Lock's 'locked' flag byte (3.14+: the
+				    PyMutex itself), NONE: none (2.7) */
+		int rlock_owner; /* RLock's owner (thread ident), NONE: no
+				    C RLock (2.7) */
+	} lock;
+
 	struct { /* opcodes (NONE where the version has no such opcode) */
 		int setup_finally;     /* <=3.10: the block a with pushes */
 		int setup_with, setup_async_with; /* <=3.10 */

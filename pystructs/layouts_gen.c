@@ -220,6 +220,12 @@ static const struct py_layout layout_2_7 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = LAYOUT_NONE,
+		.rlock_owner = LAYOUT_NONE,
+	},
 	.op = {
 		.setup_finally = 122,
 		.setup_with = 143,
@@ -438,6 +444,12 @@ static const struct py_layout layout_3_6 = {
 		.ts_running_task = LAYOUT_NONE,
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
+	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = 122,
@@ -658,6 +670,12 @@ static const struct py_layout layout_3_7 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
+	},
 	.op = {
 		.setup_finally = 122,
 		.setup_with = 143,
@@ -876,6 +894,12 @@ static const struct py_layout layout_3_8 = {
 		.ts_running_task = LAYOUT_NONE,
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
+	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = 122,
@@ -1096,6 +1120,12 @@ static const struct py_layout layout_3_9 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
+	},
 	.op = {
 		.setup_finally = 122,
 		.setup_with = 143,
@@ -1314,6 +1344,12 @@ static const struct py_layout layout_3_10 = {
 		.ts_running_task = LAYOUT_NONE,
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
+	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = 122,
@@ -1534,6 +1570,12 @@ static const struct py_layout layout_3_11 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
+	},
 	.op = {
 		.setup_finally = LAYOUT_NONE,
 		.setup_with = LAYOUT_NONE,
@@ -1753,6 +1795,12 @@ static const struct py_layout layout_3_12 = {
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
 	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
+	},
 	.op = {
 		.setup_finally = LAYOUT_NONE,
 		.setup_with = LAYOUT_NONE,
@@ -1971,6 +2019,12 @@ static const struct py_layout layout_3_13 = {
 		.ts_running_task = LAYOUT_NONE,
 		.ts_tasks_head = LAYOUT_NONE,
 		.interp_tasks_head = LAYOUT_NONE,
+	},
+	.lock = {
+		.mutex = 0,
+		.word = 16,
+		.locked = 32,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = LAYOUT_NONE,
@@ -2240,6 +2294,12 @@ static const struct py_layout layout_3_14 = {
 		.ts_running_task = 872,
 		.ts_tasks_head = 880,
 		.interp_tasks_head = 10880,
+	},
+	.lock = {
+		.mutex = 1,
+		.word = 16,
+		.locked = 16,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = LAYOUT_NONE,
@@ -2520,6 +2580,12 @@ static const struct py_layout layout_3_15 = {
 		.ts_running_task = 1032,
 		.ts_tasks_head = 1048,
 		.interp_tasks_head = 10856,
+	},
+	.lock = {
+		.mutex = 1,
+		.word = 16,
+		.locked = 16,
+		.rlock_owner = 24,
 	},
 	.op = {
 		.setup_finally = LAYOUT_NONE,

@@ -16,26 +16,6 @@
 #define NAME_MAX_CHARS 512
 #define HELD_MAX 100000
 
-/*
- * The C lock objects of _threadmodule.c (no header declares them), from
- * a version on:  <=3.13 lockobject { HEAD; PyThread_type_lock lock_lock
- * (a sem_t *); in_weakreflist; char locked (3.x) } and rlockobject { HEAD;
- * lock_lock; unsigned long rlock_owner ...};
- * 3.14+ { HEAD; PyMutex } and { HEAD; _PyRecursiveMutex { PyMutex;
- * thread; level } } where level is the count minus one.
- */
-static const struct lock_layout {
-	unsigned major, minor;
-	bool mutex;     /* a PyMutex byte, not a semaphore pointer */
-	int lock;       /* sem_t * / PyMutex, in both types */
-	int locked;     /* Lock's 'locked' flag byte, -1: none */
-	int rlock_owner;
-} lock_layouts[] = {
-	{ 2, 7, false, 16, -1, 24 },
-	{ 3, 0, false, 16, 32, 24 },
-	{ 3, 14, true, 16, 16, 24 },
-};
-
 /* Private kinds: the public types plus what classify() tells apart. */
 enum {
 	K_RLOCK_PY = SNAP_LOCK_TYPES, /* 2.7's threading._RLock */
@@ -107,7 +87,6 @@ struct lctx {
 	struct py_proc *p;
 	struct py_stack_cache *stacks;
 	struct snapshot *s;
-	const struct lock_layout *ll;
 	struct { uint64_t type; int kind; } kinds[KIND_CACHE];
 	size_t nkinds;
 	struct holding *held;
@@ -236,7 +215,7 @@ static uint64_t lock_word(struct lctx *c, uint64_t obj, int off)
 {
 	uint64_t v = 0;
 
-	if (mem_read_u64(c->p->mem, obj + (uint64_t)off, &v, NULL))
+	if (off == LAYOUT_NONE || mem_read_u64(c->p->mem, obj + (uint64_t)off, &v, NULL))
 		return 0;
 	return v;
 }
@@ -246,21 +225,22 @@ static uint64_t rlock_owner(struct lctx *c, uint64_t obj, int kind)
 {
 	if (kind == K_RLOCK_PY)
 		return ident_attr(c, obj, "_RLock__owner", NULL);
-	return lock_word(c, obj, c->ll->rlock_owner);
+	return lock_word(c, obj, c->p->L.lock.rlock_owner);
 }
 
 /* Is a Lock (its flag, or bit 0 of a 3.14+ PyMutex) or an RLock (an
  * owner) locked?  False when it cannot be told (2.7's Lock). */
 static bool is_locked(struct lctx *c, uint64_t obj, int kind)
 {
+	const struct py_layout *L = &c->p->L;
 	uint8_t m = 0;
 
 	if (kind == SNAP_LOCK_RLOCK)
 		return rlock_owner(c, obj, kind) != 0;
-	if (c->ll->locked < 0 ||
-	    mem_read(c->p->mem, obj + (uint64_t)c->ll->locked, &m, 1, NULL))
+	if (L->lock.locked == LAYOUT_NONE ||
+	    mem_read(c->p->mem, obj + (uint64_t)L->lock.locked, &m, 1, NULL))
 		return false;
-	return c->ll->mutex ? m & 1 : m != 0;
+	return L->lock.mutex ? m & 1 : m != 0;
 }
 
 /* ---- places and parties -------------------------------------------- */
@@ -527,7 +507,7 @@ static bool library_wait(struct lctx *c, const struct snap_thread *t,
 static bool futex_on(struct lctx *c, const struct snap_thread *t,
 		     uint64_t lock)
 {
-	uint64_t sem = lock_word(c, lock, c->ll->lock);
+	uint64_t sem = lock_word(c, lock, c->p->L.lock.word);
 
 	return sem && t->os.arg0 >= sem && t->os.arg0 < sem + 32;
 }
@@ -557,7 +537,7 @@ static bool user_wait(struct lctx *c, const struct snap_thread *t,
 	    py_frame_stack_scan(c->p, c->stacks, f->addr, f->code, true, &st,
 				NULL))
 		return false;
-	exact = futex && !c->ll->mutex;
+	exact = futex && !c->p->L.lock.mutex;
 	for (size_t i = 0; i < st.npending; i++)
 		cand[n++] = st.pending[i];
 	npending = n;
@@ -780,11 +760,6 @@ void py_read_locks(struct py_proc *p, struct snapshot *s)
 	c.p = p;
 	c.s = s;
 	c.stacks = py_stack_cache_new();
-	c.ll = &lock_layouts[0];
-	for (size_t i = 0; i < sizeof(lock_layouts) / sizeof(*lock_layouts); i++)
-		if (p->L.major * 100 + p->L.minor >=
-		    lock_layouts[i].major * 100 + lock_layouts[i].minor)
-			c.ll = &lock_layouts[i];
 	snap_locks_release(s);
 	s->locks_read = true;
 	collect_holdings(&c);

@@ -10,20 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A code object's name, file name or line table is compared with the
- * target's up to this many bytes (a longer line table: its start). */
-#define CODE_PART_MAX 4096u
 /* A thread's native id (before 3.8) is checked again after this. */
 #define NAMES_CHECK_NS 1000000000ULL
 /* threading's names, while a thread has none, and a native id not found,
  * are tried again at most this often: a read torn by threads coming and
  * going must not leave a thread nameless for long. */
 #define NAMES_RETRY_NS 100000000ULL
-/* Bounded caches: past this many code objects, start again. */
-#define MAX_CODES 16384u
-#define CODE_SLOTS (2 * MAX_CODES) /* open addressing, power of two */
-/* The table starts this small and doubles as it fills (half full). */
-#define CODE_SLOTS_MIN 1024u
 /* A decoded code object no sample used for this long is dropped: code
  * made and dropped all the time (exec() in a loop) must not pile up. */
 #define CODE_SWEEP_NS (10 * 1000000000ULL)
@@ -33,34 +25,6 @@
 #define CHUNK_CACHE 64u
 /* Extra regions (older chunks) per thread and sample. */
 #define MAX_REGIONS 8u
-
-/* ---- code objects ---------------------------------------------------- */
-
-/* What must not change for a cached code object to still be the same:
- * the header's fields ... */
-struct code_fp {
-	uint64_t type, filename, name, linetable;
-	int32_t firstlineno;
-};
-
-/* ... and what they point to.  A code object made with exec() in a loop
- * dies with its name, file name and line table, and the next one is
- * often allocated in their places: the same pointers, other text.  So
- * the parts' bytes (with the NUL that ends them, which tells a longer
- * text from its prefix) are read again and hashed. */
-enum { CODE_NAME, CODE_FILE, CODE_TABLE, CODE_PARTS };
-
-struct code_slot {
-	uint64_t addr;           /* 0: empty */
-	const struct py_code *c; /* in p's code cache */
-	uint32_t key;
-	uint64_t checked;        /* the sample it was last checked in */
-	struct code_fp fp;
-	uint64_t part[CODE_PARTS]; /* where the parts' bytes are */
-	uint32_t part_len[CODE_PARTS]; /* how many are compared; 0: none */
-	uint64_t digest;         /* of those bytes */
-	int memo_lasti, memo_line; /* last location asked */
-};
 
 /* ---- threads --------------------------------------------------------- */
 
@@ -118,11 +82,6 @@ struct tslot {
 	struct py_sample_thread t;
 };
 
-struct raw_frame {
-	uint64_t code;
-	uint64_t instr; /* 3.11+ instr_ptr; <=3.10 f_lasti */
-};
-
 struct interp {
 	uint64_t addr;
 	int64_t id;
@@ -136,7 +95,6 @@ struct py_sampler {
 	struct py_proc *p;
 	struct py_sampler_opts o;
 	size_t tsize, hdr;
-	uint64_t tag_mask;
 
 	struct interp *interps;
 	size_t ninterps;
@@ -148,20 +106,12 @@ struct py_sampler {
 	struct tslot *spare;  /* buffers of threads that went away */
 	size_t nspare, spare_cap;
 
-	struct code_slot *codes; /* ncode_slots */
-	size_t ncode_slots;      /* a power of two, up to CODE_SLOTS */
-	struct code_slot *moving; /* the live slots, while rehashing */
-	size_t moving_cap;
-	size_t ncodes;           /* slots used, stale ones too */
-	uint64_t codes_generation; /* p->generation the codes are of */
-	uint32_t next_key;
+	/* The code objects are p's code cache (code.h), kept across
+	 * samples, checked in each that uses them, swept when unused. */
+	uint32_t next_key;       /* names the code objects it decodes */
 	uint64_t nsample;        /* samples taken: the current one's number */
 	uint64_t sweep_ns;       /* when the last sweep was */
 	uint64_t sweep_sample;   /* and the sample it was at */
-	struct code_slot **check; /* slots checked this sample */
-	size_t check_cap;
-	uint8_t *check_buf;      /* their headers and parts, as read */
-	size_t check_buf_cap;
 
 	struct { uint64_t addr, size; } chunks[CHUNK_CACHE];
 	size_t chunk_next;
@@ -171,310 +121,36 @@ struct py_sampler {
 	uint64_t names_ns;
 	bool names_read;
 
-	struct raw_frame *raw;
+	/* The frames walked this sample: code objects and instructions
+	 * (3.11+ instr_ptr; <=3.10 f_lasti). */
+	uint64_t *raw_code, *raw_instr;
 	size_t nraw, raw_cap;
 	struct mem_span *spans;
 	size_t spans_cap;
 	uint8_t *scratch; /* one frame header */
-	uint64_t frame_type; /* <=3.10: PyFrame_Type */
+	struct py_walker walker; /* sampling, over frame_header() */
+	struct tslot *walking;   /* the thread it walks */
 	struct addrset seen;
 };
 
-/* ---- code cache ------------------------------------------------------ */
-
-static size_t code_hash(const struct py_sampler *s, uint64_t addr)
-{
-	return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ULL >> 40) &
-	       (s->ncode_slots - 1);
-}
-
-static struct code_slot *code_find(struct py_sampler *s, uint64_t addr)
-{
-	size_t mask = s->ncode_slots - 1;
-
-	for (size_t i = code_hash(s, addr);; i = (i + 1) & mask) {
-		if (s->codes[i].addr == addr || !s->codes[i].addr)
-			return &s->codes[i];
-	}
-}
-
-/* Put the live slots into a table of n slots (stale ones are left
- * behind); the same table when n is its size (a sweep every few seconds
- * must not churn the heap).  Pointers to slots become invalid. */
-static void codes_rehash(struct py_sampler *s, size_t n)
-{
-	size_t live = 0;
-
-	for (size_t i = 0; i < s->ncode_slots; i++) {
-		if (!s->codes[i].addr || !s->codes[i].c)
-			continue;
-		s->moving = xgrow(s->moving, &s->moving_cap, live + 1,
-				  sizeof(*s->moving));
-		s->moving[live++] = s->codes[i];
-	}
-	if (n != s->ncode_slots) {
-		free(s->codes);
-		s->codes = xcalloc(n, sizeof(*s->codes));
-		s->ncode_slots = n;
-	} else {
-		memset(s->codes, 0, n * sizeof(*s->codes));
-	}
-	for (size_t i = 0; i < live; i++)
-		*code_find(s, s->moving[i].addr) = s->moving[i];
-	s->ncodes = live;
-}
-
-/* Forget the code objects (they point into p's cache). */
-static void codes_drop(struct py_sampler *s)
-{
-	free(s->codes);
-	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
-	s->ncode_slots = CODE_SLOTS_MIN;
-	s->ncodes = 0;
-	s->codes_generation = s->p->generation;
-}
+/* ---- code objects -------------------------------------------------- */
 
 /* Drop the decoded code objects no sample used since the last sweep,
- * once a sweep's time has passed, and the table's stale slots with them
- * (it shrinks when far too big for the rest: not to grow back at once). */
+ * once a sweep's time has passed. */
 static void codes_sweep(struct py_sampler *s, uint64_t now)
 {
-	size_t live = 0, n = s->ncode_slots;
-
 	if (now - s->sweep_ns < CODE_SWEEP_NS)
 		return;
-	for (size_t i = 0; i < s->ncode_slots; i++) {
-		struct code_slot *cs = &s->codes[i];
-
-		if (cs->addr && cs->c && cs->checked < s->sweep_sample) {
-			py_code_forget(s->p, cs->addr);
-			cs->c = NULL;
-		}
-		live += cs->addr && cs->c;
-	}
-	while (n > CODE_SLOTS_MIN && 16 * live < n)
-		n /= 2;
-	codes_rehash(s, n);
+	py_code_sweep(s->p, s->sweep_sample);
 	s->sweep_ns = now;
 	s->sweep_sample = s->nsample;
 }
 
-static void codes_reset(struct py_sampler *s)
-{
-	py_proc_forget(s->p);
-	codes_drop(s);
-}
-
-static void code_fp_of(const struct py_proc *p, const uint8_t *hdr,
-		       struct code_fp *fp)
-{
-	const struct py_layout *L = &p->L;
-
-	memset(fp, 0, sizeof(*fp));
-	fp->type = py_rd64(hdr, L->object.ob_type);
-	fp->filename = py_rd64(hdr, L->code.filename);
-	fp->name = py_rd64(hdr, L->code.qualname != LAYOUT_NONE ?
-			   L->code.qualname : L->code.name);
-	fp->linetable = py_rd64(hdr, L->code.linetable);
-	memcpy(&fp->firstlineno, hdr + L->code.firstlineno,
-	       sizeof(fp->firstlineno));
-}
-
-
-/* Where the parts of the code object whose header cs->fp holds are; a
- * part that cannot be found is not compared (length 0). */
-static void code_parts_of(struct py_sampler *s, struct code_slot *cs)
-{
-	struct py_proc *p = s->p;
-	const uint64_t str[2] = { cs->fp.name, cs->fp.filename };
-	uint64_t size;
-
-	for (int i = CODE_NAME; i <= CODE_FILE; i++) {
-		uint64_t data;
-		size_t n;
-		unsigned kind;
-
-		cs->part_len[i] = 0;
-		if (py_str_data(p, str[i], &data, &n, &kind, NULL))
-			continue;
-		cs->part[i] = data;
-		cs->part_len[i] = n + kind > CODE_PART_MAX ? CODE_PART_MAX :
-				  (uint32_t)(n + kind);
-	}
-	cs->part_len[CODE_TABLE] = 0;
-	if (mem_read_u64(p->mem, cs->fp.linetable + (uint64_t)p->L.bytes.size,
-			 &size, NULL) || size >= (1ULL << 31))
-		return;
-	cs->part[CODE_TABLE] = cs->fp.linetable + (uint64_t)p->L.bytes.data;
-	cs->part_len[CODE_TABLE] = size + 1 > CODE_PART_MAX ? CODE_PART_MAX :
-				   (uint32_t)(size + 1);
-}
-
-static size_t code_part_count(const struct code_slot *cs)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < CODE_PARTS; i++)
-		n += cs->part_len[i] > 0;
-	return n;
-}
-
-static size_t code_parts_size(const struct code_slot *cs)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < CODE_PARTS; i++)
-		n += cs->part_len[i];
-	return n;
-}
-
-/* FNV-1a over the parts, laid out one after the other in buf. */
-static uint64_t code_parts_digest(const struct code_slot *cs,
-				  const uint8_t *buf)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (int i = 0; i < CODE_PARTS; i++) {
-		for (uint32_t k = 0; k < cs->part_len[i]; k++)
-			h = (h ^ *buf++) * 0x100000001b3ULL;
-		h = (h ^ (uint64_t)i) * 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* Put at s->spans[at] the spans that read cs's header into hdr (unless
- * NULL) and its parts into buf; the number of spans put.  s->spans must
- * have room for 1 + CODE_PARTS more. */
-static size_t code_spans(struct py_sampler *s, const struct code_slot *cs,
-			 uint8_t *hdr, uint8_t *buf, size_t at)
-{
-	size_t n = 0;
-
-	if (hdr)
-		s->spans[at + n++] = (struct mem_span){
-			cs->addr, hdr, (size_t)s->p->L.code.size, false };
-	for (int i = 0; i < CODE_PARTS; i++) {
-		if (!cs->part_len[i])
-			continue;
-		s->spans[at + n++] = (struct mem_span){
-			cs->part[i], buf, cs->part_len[i], false };
-		buf += cs->part_len[i];
-	}
-	return n;
-}
-
-/* Decode the code object at addr into slot cs (empty or stale). */
-static bool code_decode(struct py_sampler *s, struct code_slot *cs,
-			uint64_t addr)
-{
-	uint8_t hdr[512];
-	const struct py_code *c;
-	size_t n, len;
-	bool ok = true;
-
-	if ((size_t)s->p->L.code.size > sizeof(hdr) ||
-	    mem_read(s->p->mem, addr, hdr, (size_t)s->p->L.code.size, NULL))
-		return false;
-	code_fp_of(s->p, hdr, &cs->fp);
-	code_parts_of(s, cs);
-	/* The parts are hashed before the decode reads them: should they
-	 * change in between, the next check sees it, and decodes again. */
-	len = code_parts_size(cs);
-	s->check_buf = xgrow(s->check_buf, &s->check_buf_cap, len ? len : 1,
-			     1);
-	s->spans = xgrow(s->spans, &s->spans_cap, CODE_PARTS,
-			 sizeof(*s->spans));
-	n = code_spans(s, cs, NULL, s->check_buf, 0);
-	if (mem_read_spans(s->p->mem, s->spans, n) != n)
-		ok = false;
-	cs->digest = code_parts_digest(cs, s->check_buf);
-	if (!ok || !(c = py_code_get(s->p, addr, NULL)))
-		return false;
-	if (!cs->addr)
-		s->ncodes++;
-	cs->addr = addr;
-	cs->c = c;
-	cs->key = s->next_key++;
-	cs->checked = s->nsample;
-	cs->memo_lasti = INT32_MIN;
-	return true;
-}
-
-/*
- * Check the cached code objects this sample uses, each once, all in one
- * batched read: the header's fields, and the bytes of the name, file name
- * and line table.  One that changed is forgotten (and decoded again when
- * looked up).  Every sample: an address reused must not show, even for
- * a moment, the name of the code object that was there before.
- */
+/* Check the cached code objects this sample uses, each once, in one
+ * batched read (see py_code_check). */
 static void codes_check(struct py_sampler *s)
 {
-	const size_t csize = (size_t)s->p->L.code.size;
-	size_t n = 0, nspans = 0, bytes = 0, at = 0;
-
-	for (size_t i = 0; i < s->nraw; i++) {
-		struct code_slot *cs = code_find(s, s->raw[i].code);
-
-		if (!cs->addr || !cs->c || cs->checked == s->nsample)
-			continue;
-		cs->checked = s->nsample;
-		s->check = xgrow(s->check, &s->check_cap, n + 1,
-				 sizeof(*s->check));
-		s->check[n++] = cs;
-		bytes += csize + code_parts_size(cs);
-	}
-	if (!n)
-		return;
-	s->check_buf = xgrow(s->check_buf, &s->check_buf_cap, bytes, 1);
-	s->spans = xgrow(s->spans, &s->spans_cap, n * (1 + CODE_PARTS),
-			 sizeof(*s->spans));
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *hdr = s->check_buf + at;
-
-		nspans += code_spans(s, s->check[i], hdr, hdr + csize, nspans);
-		at += csize + code_parts_size(s->check[i]);
-	}
-	mem_read_spans(s->p->mem, s->spans, nspans);
-	for (size_t i = 0, j = 0; i < n; i++) {
-		struct code_slot *cs = s->check[i];
-		const uint8_t *hdr = s->spans[j].buf;
-		size_t end = j + 1 + code_part_count(cs);
-		bool same = true;
-		struct code_fp fp;
-
-		for (; j < end; j++)
-			same &= s->spans[j].ok;
-		if (same) {
-			code_fp_of(s->p, hdr, &fp);
-			same = !memcmp(&fp, &cs->fp, sizeof(fp)) &&
-			       code_parts_digest(cs, hdr + csize) == cs->digest;
-		}
-		if (same)
-			continue;
-		/* Changed or gone: decode again under a new key.  The slot
-		 * stays (open addressing), now stale. */
-		py_code_forget(s->p, cs->addr);
-		cs->c = NULL;
-	}
-}
-
-/* The decoded code object at addr (cached), or NULL. */
-static struct code_slot *code_get(struct py_sampler *s, uint64_t addr)
-{
-	struct code_slot *cs = code_find(s, addr);
-
-	if (cs->addr && cs->c)
-		return cs;
-	/* Full (one sample needing more than the slack left at its start,
-	 * see py_sampler_take): give up on this frame. */
-	if (!cs->addr && 2 * (s->ncodes + 1) > s->ncode_slots &&
-	    s->ncode_slots < CODE_SLOTS) {
-		codes_rehash(s, 2 * s->ncode_slots);
-		cs = code_find(s, addr);
-	}
-	if (!cs->addr && s->ncodes >= s->ncode_slots - 1)
-		return NULL;
-	return code_decode(s, cs, addr) ? cs : NULL;
+	py_code_check(s->p, s->raw_code, s->nraw, s->nsample);
 }
 
 /* ---- regions: memory read once per sample ---------------------------- */
@@ -1110,89 +786,70 @@ static void read_top_frames(struct py_sampler *s)
 			s->slots[i].spec_cframe = 0;
 }
 
-/* <=3.10: is this a frame object's type (learnt from the first one)? */
-static bool frame_type_ok(struct py_sampler *s, uint64_t type)
+/* The walker's view of the frames: see frame_header(). */
+static const uint8_t *walk_header(void *arg, uint64_t addr)
 {
-	char name[16];
+	struct py_sampler *s = arg;
 
-	if (s->frame_type)
-		return type == s->frame_type;
-	if (py_type_name_at(s->p, type, name, sizeof(name), NULL) ||
-	    strcmp(name, "frame"))
-		return false;
-	s->frame_type = type;
-	return true;
+	return frame_header(s, s->walking, addr);
 }
 
-/* Walk one thread's frames into s->raw; false when the chain broke. */
+/* A frame of the thread walked: its code and instruction, resolved once
+ * the sample's code objects are checked. */
+static enum py_walk_step walk_frame(void *arg, const struct py_walk_frame *f)
+{
+	struct py_sampler *s = arg;
+	const struct py_layout *L = &s->p->L;
+	size_t i = s->nraw++;
+
+	if (i == s->raw_cap) {
+		s->raw_code = xgrow(s->raw_code, &s->raw_cap, i + 1,
+				    sizeof(*s->raw_code));
+		s->raw_instr = xrealloc(s->raw_instr,
+					s->raw_cap * sizeof(*s->raw_instr));
+	}
+	s->raw_code[i] = f->code;
+	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
+		int32_t lasti;
+
+		memcpy(&lasti, f->hdr + L->frame.lasti, sizeof(lasti));
+		s->raw_instr[i] = (uint64_t)(int64_t)lasti;
+	} else {
+		s->raw_instr[i] = py_rd64(f->hdr, L->frame.instr_ptr);
+	}
+	return PY_WALK_KEEP;
+}
+
+/* Walk one thread's frames into s->raw_*; false when the chain broke. */
 static bool walk(struct py_sampler *s, struct tslot *ts)
 {
-	const struct py_layout *L = &s->p->L;
-	uint64_t frame = ts->frame, mark = 0;
-	size_t depth = 0, power = 1, steps = 0;
-
-	while (frame) {
-		const uint8_t *h;
-		uint64_t code;
-
-		if (depth++ >= PY_MAX_FRAMES) {
-			ts->t.truncated = true;
-			return true;
-		}
-		/* A chain that loops (torn, or garbage) is broken: found
-		 * within two turns of the loop by comparing with a frame
-		 * marked at every power of two (Brent), at no cost per
-		 * frame beyond a compare - this runs every sample. */
-		if (frame == mark)
-			return false;
-		if (++steps == power) {
-			mark = frame;
-			power *= 2;
-			steps = 0;
-		}
-		if (!py_ptr_ok(frame) || !(h = frame_header(s, ts, frame)))
-			return false;
-		if (L->frame.kind == LAYOUT_FRAME_OBJECT &&
-		    !frame_type_ok(s, py_rd64(h, L->object.ob_type)))
-			return false;
-		code = py_rd64(h, L->frame.code) & s->tag_mask;
-		frame = py_rd64(h, L->frame.back);
-		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
-		    h[L->frame.owner] >= L->frame.owner_skip)
-			continue;
-		if (!code)
-			continue;
-		if (!py_ptr_ok(code))
-			return false;
-		s->raw = xgrow(s->raw, &s->raw_cap, s->nraw + 1, sizeof(*s->raw));
-		s->raw[s->nraw].code = code;
-		if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
-			int32_t lasti;
-
-			memcpy(&lasti, h + L->frame.lasti, sizeof(lasti));
-			s->raw[s->nraw].instr = (uint64_t)(int64_t)lasti;
-		} else {
-			s->raw[s->nraw].instr = py_rd64(h, L->frame.instr_ptr);
-		}
-		s->nraw++;
+	s->walking = ts;
+	switch (py_frames_walk_inline(&s->walker, ts->frame, walk_header,
+				      walk_frame, s, NULL)) {
+	case PY_WALK_TRUNCATED:
+		ts->t.truncated = true;
+		return true;
+	case PY_WALK_BROKEN:
+		return false;
+	default:
+		return true;
 	}
-	return true;
 }
 
-/* Location index (see py_code_location) of a raw frame, or INT32_MIN
+/* Location index (see py_code_location) of raw frame i, or INT32_MIN
  * when it cannot be the code's (torn). */
-static int raw_lasti(const struct py_sampler *s, const struct raw_frame *r,
+static int raw_lasti(const struct py_sampler *s, size_t i,
 		     const struct py_code *c)
 {
 	const struct py_layout *L = &s->p->L;
 	int64_t idx;
 
 	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
-		int64_t lasti = (int64_t)r->instr;
+		int64_t lasti = (int64_t)s->raw_instr[i];
 
 		return lasti < 0 ? -1 : (int)(lasti * L->frame.lasti_scale);
 	}
-	idx = ((int64_t)r->instr - (int64_t)(r->code +
+	idx = ((int64_t)s->raw_instr[i] - (int64_t)(s->raw_code[i] +
 		(uint64_t)L->code.code_adaptive)) / 2;
 	/* instr_ptr may sit one before the first instruction (not
 	 * started: 3.11 prev_instr) */
@@ -1207,31 +864,34 @@ static void resolve(struct py_sampler *s, struct py_sample_thread *t,
 {
 	t->first = out->nframes;
 	for (size_t i = from; i < to; i++) {
-		struct code_slot *cs = code_get(s, s->raw[i].code);
+		struct py_code *c = py_code_get_checked(s->p, s->raw_code[i],
+							s->nsample);
 		struct py_sample_frame *f;
 		int lasti;
 
-		if (!cs || (lasti = raw_lasti(s, &s->raw[i], cs->c)) == INT32_MIN) {
+		if (!c || (lasti = raw_lasti(s, i, c)) == INT32_MIN) {
 			t->torn = true;
 			break;
 		}
-		if (cs->c->shim)
+		if (c->shim)
 			continue;
-		if (lasti != cs->memo_lasti) {
+		if (!c->key)
+			c->key = s->next_key++;
+		if (lasti != c->memo_lasti) {
 			struct py_location loc;
 
-			py_code_location(s->p, cs->c, lasti, &loc);
-			cs->memo_lasti = lasti;
-			cs->memo_line = loc.line;
+			py_code_location(s->p, c, lasti, &loc);
+			c->memo_lasti = lasti;
+			c->memo_line = loc.line;
 		}
 		out->frames = xgrow(out->frames, &out->frames_cap,
 				    out->nframes + 1, sizeof(*out->frames));
 		f = &out->frames[out->nframes++];
-		f->code_key = cs->key;
-		f->line = cs->memo_line;
-		f->first_line = cs->c->firstlineno;
-		f->function = cs->c->name;
-		f->filename = cs->c->filename;
+		f->code_key = c->key;
+		f->line = c->memo_line;
+		f->first_line = c->firstlineno;
+		f->function = c->name;
+		f->filename = c->filename;
 		f->native = false;
 	}
 	t->nframes = out->nframes - t->first;
@@ -1272,11 +932,12 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	}
 	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
-	s->tag_mask = ~(uint64_t)p->L.frame.tag_bits;
-	s->codes = xcalloc(CODE_SLOTS_MIN, sizeof(*s->codes));
-	s->ncode_slots = CODE_SLOTS_MIN;
 	s->next_key = 1;
 	s->scratch = xmalloc(s->hdr ? s->hdr : 1);
+	s->walker.p = p;
+	s->walker.sampling = true;
+	s->walker.header = walk_header;
+	s->walker.header_arg = s;
 	addrset_init(&s->seen);
 	return s;
 }
@@ -1306,12 +967,9 @@ void py_sampler_free(struct py_sampler *s)
 	free(s->slots);
 	free(s->spare);
 	free(s->interps);
-	free(s->codes);
-	free(s->moving);
-	free(s->check);
-	free(s->check_buf);
 	py_thread_names_free(s->names, s->nnames);
-	free(s->raw);
+	free(s->raw_code);
+	free(s->raw_instr);
 	free(s->spans);
 	free(s->scratch);
 	free((void *)s->o.tids);
@@ -1336,11 +994,8 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	s->nsample++;
 	/* Start the code cache again before it fills, never mid-sample:
 	 * frames already resolved point into it. */
-	if (s->ncodes >= MAX_CODES)
-		codes_reset(s);
-	/* Someone else (a snapshot) emptied p's code cache. */
-	if (s->codes_generation != s->p->generation)
-		codes_drop(s);
+	if (py_code_count(s->p) >= PY_CODE_CACHE_MAX)
+		py_proc_forget(s->p);
 	codes_sweep(s, now);
 	rc = read_thread_list(s, e);
 	if (rc)

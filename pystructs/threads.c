@@ -164,84 +164,82 @@ static void note_error(struct snap_thread *t, const struct err *e)
 		t->error = xstrdup(e->msg[0] ? e->msg : err_describe(e->code));
 }
 
-static void walk_frames(struct py_proc *p, uint64_t frame, uint64_t base,
-			struct snap_thread *t, struct addrset *seen,
-			const struct py_read_opts *o)
+bool py_walker_frame_type_ok(struct py_walker *w, uint64_t type)
 {
-	const struct py_layout *L = &p->L;
-	uint8_t fr[512];
-	size_t hdr = (size_t)L->frame.localsplus;
-	uint64_t last = 0, tag_mask = ~(uint64_t)L->frame.tag_bits;
-	unsigned activation = 0; /* see struct snap_frame */
+	char name[16];
+
+	if (w->frame_type)
+		return type == w->frame_type;
+	if (py_type_name_at(w->p, type, name, sizeof(name), NULL) ||
+	    strcmp(name, "frame"))
+		return false;
+	w->frame_type = type;
+	return true;
+}
+
+enum py_walk_end py_frames_walk(struct py_walker *w, uint64_t top,
+				py_walk_fn fn, void *arg, struct err *e)
+{
+	return py_frames_walk_inline(w, top, w->header, fn, arg, e);
+}
+
+/* A dump's walk: every frame into a snapshot thread. */
+struct dump_walk {
+	struct py_proc *p;
+	struct snap_thread *t;
+	const struct py_read_opts *o;
+};
+
+static enum py_walk_step dump_frame(void *arg, const struct py_walk_frame *wf)
+{
+	struct dump_walk *d = arg;
+	struct py_proc *p = d->p;
+	const struct py_code *c;
+	struct py_location loc;
+	struct snap_frame *f;
 	struct err e;
 
-	addrset_clear(seen);
 	err_clear(&e);
-	if (hdr > sizeof(fr))
-		hdr = sizeof(fr);
-	while (frame) {
-		const struct py_code *c;
-		struct py_location loc;
-		struct snap_frame *f;
-		uint64_t code;
-
-		if (t->nframes >= PY_MAX_FRAMES) {
-			t->truncated = true;
-			return;
-		}
-		if (!py_ptr_ok(frame) || !addrset_add(seen, frame)) {
-			err_set(&e, SS_ECORRUPT, "frame chain is broken at 0x%llx",
-				(unsigned long long)frame);
-			break;
-		}
-		if (mem_read(p->mem, frame, fr, hdr, &e))
-			break;
-		last = frame;
-		code = py_rd64(fr, L->frame.code) & tag_mask;
-		frame = py_rd64(fr, L->frame.back);
-		/* Shim / C-stack entry frames (3.12+) carry no Python code;
-		 * each closes an evaluation-loop activation. */
-		if (L->frame.owner != LAYOUT_NONE && L->frame.owner_skip != LAYOUT_NONE &&
-		    fr[L->frame.owner] >= L->frame.owner_skip) {
-			activation++;
-			continue;
-		}
-		if (!code)
-			continue;
-		c = py_code_get(p, code, &e);
-		if (!c) {
-			/* 3.13+ f_executable may be a non-code object. */
-			if (e.code == SS_ECORRUPT && L->frame.kind == LAYOUT_FRAME_INTERP)
-				continue;
-			add_frame(t, NULL, last)->activation = activation;
-			if (L->frame.kind != LAYOUT_FRAME_INTERP)
-				activation++;
-			note_error(t, &e);
-			err_clear(&e);
-			continue;
-		}
-		if (c->shim)
-			continue;
-		py_code_location(p, c, py_frame_lasti(p, fr, code, c), &loc);
-		f = add_frame(t, c, last);
-		/* Up to 3.10 every frame has an activation of its own; 3.11
-		 * flags the first frame of each. */
-		f->activation = activation;
-		if (L->frame.kind != LAYOUT_FRAME_INTERP ||
-		    (L->frame.is_entry != LAYOUT_NONE && fr[L->frame.is_entry]))
-			activation++;
-		py_frame_set_location(p, &loc, f);
-		note_import(p, c, f);
-		if (o && o->locals)
-			py_frame_locals(p, c, last, o->repr_width ?
-					o->repr_width : PY_REPR_WIDTH_DEFAULT, f);
+	c = py_code_get(p, wf->code, &e);
+	if (!c) {
+		/* 3.13+ f_executable may be a non-code object. */
+		if (e.code == SS_ECORRUPT && p->L.frame.kind == LAYOUT_FRAME_INTERP)
+			return PY_WALK_SKIP;
+		add_frame(d->t, NULL, wf->addr)->activation = wf->activation;
+		note_error(d->t, &e);
+		return PY_WALK_KEEP;
 	}
-	/* 3.15: every complete chain ends at the thread's base frame. */
-	if (!e.code && base && last && last != base)
-		err_set(&e, SS_ECORRUPT, "frame chain ended at 0x%llx, not at "
-			"the thread's base frame", (unsigned long long)last);
-	if (e.code)
+	if (c->shim)
+		return PY_WALK_SKIP;
+	py_code_location(p, c, py_frame_lasti(p, wf->hdr, wf->code, c), &loc);
+	f = add_frame(d->t, c, wf->addr);
+	f->activation = wf->activation;
+	py_frame_set_location(p, &loc, f);
+	note_import(p, c, f);
+	if (d->o && d->o->locals)
+		py_frame_locals(p, c, wf->addr, d->o->repr_width ?
+				d->o->repr_width : PY_REPR_WIDTH_DEFAULT, f);
+	return PY_WALK_KEEP;
+}
+
+static void walk_frames(struct py_walker *w, uint64_t frame, uint64_t base,
+			struct snap_thread *t, const struct py_read_opts *o)
+{
+	struct dump_walk d = { w->p, t, o };
+	struct err e;
+
+	err_clear(&e);
+	w->base = base;
+	switch (py_frames_walk(w, frame, dump_frame, &d, &e)) {
+	case PY_WALK_TRUNCATED:
+		t->truncated = true;
+		break;
+	case PY_WALK_BROKEN:
 		note_error(t, &e);
+		break;
+	case PY_WALK_DONE:
+		break;
+	}
 }
 
 static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
@@ -338,21 +336,21 @@ static void mark_torn(struct snap_thread *t, const struct snap_thread *again)
 /* Read the thread state at tstate and walk its stack into t.  Unpaused,
  * the walk is repeated until two agree (bounded); frames that never
  * settle are marked torn. */
-static void read_stack(struct py_proc *p, uint64_t tstate, uint8_t *ts,
+static void read_stack(struct py_walker *w, uint64_t tstate, uint8_t *ts,
 		       size_t tsize, struct snap_thread *t,
-		       struct addrset *seen, const struct py_read_opts *o)
+		       const struct py_read_opts *o)
 {
+	struct py_proc *p = w->p;
 	struct snap_thread again = { 0 };
 	bool check = o && o->check_torn;
 
 	for (int attempt = 0;; attempt++) {
-		walk_frames(p, top_frame(p, ts), base_frame(p, ts), t, seen, o);
+		walk_frames(w, top_frame(p, ts), base_frame(p, ts), t, o);
 		if (!check)
 			return;
 		if (mem_read(p->mem, tstate, ts, tsize, NULL))
 			break;
-		walk_frames(p, top_frame(p, ts), base_frame(p, ts), &again, seen,
-			    NULL);
+		walk_frames(w, top_frame(p, ts), base_frame(p, ts), &again, NULL);
 		if (same_chain(t, &again)) {
 			drop_frames(&again);
 			return;
@@ -368,10 +366,12 @@ static void read_stack(struct py_proc *p, uint64_t tstate, uint8_t *ts,
 
 /* ---- interpreters and threads ------------------------------------- */
 
-static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
+static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 		       const struct py_read_opts *o, struct snapshot *s,
-		       struct addrset *seen, struct err *e)
+		       struct err *e)
 {
+	struct py_proc *p = w->p;
+	struct addrset *seen = w->seen;
 	const struct py_layout *L = &p->L;
 	uint64_t tstate, list[PY_MAX_THREADS];
 	size_t n = 0;
@@ -425,7 +425,7 @@ static int read_interp(struct py_proc *p, uint64_t interp, int64_t index,
 		if (os)
 			t->os = *os;
 		py_thread_state_fill(p, &facts, ts, list[n], t);
-		read_stack(p, list[n], ts, tsize, t, seen, o);
+		read_stack(w, list[n], ts, tsize, t, o);
 	}
 	py_thread_names_free(names.v, names.n);
 	py_interp_facts_release(&facts);
@@ -463,16 +463,20 @@ int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 	uint64_t interps[PY_MAX_INTERPS];
 	size_t n = 0;
 	struct addrset seen;
+	struct py_walker *w;
 	int rc = 0;
 
 	rc = py_interp_list(p, interps, &n, e);
 	if (rc)
 		return rc;
 	addrset_init(&seen);
+	w = xcalloc(1, sizeof(*w));
+	w->p = p;
+	w->seen = &seen;
 	/* The list is newest first: the main interpreter is last. */
 	for (size_t i = n; i-- > 0 && !rc;)
-		rc = read_interp(p, interps[i], (int64_t)(n - 1 - i), o, s,
-				 &seen, e);
+		rc = read_interp(w, interps[i], (int64_t)(n - 1 - i), o, s, e);
+	free(w);
 	addrset_release(&seen);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/addrset.h"
 #include "pystructs/pyproc.h"
 #include "model/snapshot.h"
 #include "pystructs/target.h"
@@ -49,6 +50,163 @@ struct py_read_opts {
 
 int py_read_threads(struct py_proc *p, const struct py_read_opts *o,
 		    struct snapshot *s, struct err *e);
+
+/*
+ * The frame walker, one for dumps and the sampler: it follows a thread's
+ * frame chain (<=3.10 frame objects by f_back, 3.11+ _PyInterpreterFrame
+ * by previous), skips what holds no Python code (3.12+ shim and C-stack
+ * entry frames, by their owner byte; frames with no code), and hands every
+ * other frame to a callback, innermost first.  Every walk is bounded
+ * (PY_MAX_FRAMES frames met) and ends at a loop, found within two turns
+ * of it by comparing with a frame marked at every power of two (Brent's
+ * method) and, when 'seen' is given, at the first frame met again.
+ */
+
+/* A frame the walker met that runs code. */
+struct py_walk_frame {
+	uint64_t addr;        /* the frame object / _PyInterpreterFrame */
+	uint64_t code;        /* f_code / f_executable, 3.14+ stackref tag
+				 bits cleared; never 0 */
+	const uint8_t *hdr;   /* its first frame.localsplus bytes (at most
+				 512), valid during the call only */
+	unsigned activation;  /* evaluation-loop activation, counted from
+				 the innermost (see struct snap_frame) */
+};
+
+enum py_walk_step {
+	PY_WALK_KEEP, /* a frame of the stack: it ends an activation when
+			 it is one's first (<=3.10: every frame; 3.11: the
+			 frame's is_entry) */
+	PY_WALK_SKIP, /* not one to show (CPython's own trampoline, or a
+			 3.13+ f_executable that is no code object) */
+};
+
+typedef enum py_walk_step (*py_walk_fn)(void *arg,
+					const struct py_walk_frame *f);
+
+/* The header of the frame at addr (frame.localsplus bytes), or NULL when
+ * it cannot be read. */
+typedef const uint8_t *(*py_frame_header_fn)(void *arg, uint64_t addr);
+
+struct py_walker {
+	struct py_proc *p;
+	/* The sampler's walk: cheap checks cut a torn stack where it stops
+	 * holding together - a code pointer that is no pointer, and before
+	 * 3.11 an object that is not a frame, break the chain (else the
+	 * callback is given them, to show as unknown frames). */
+	bool sampling;
+	py_frame_header_fn header; /* NULL: one read per frame, here */
+	void *header_arg;
+	struct addrset *seen; /* or NULL: Brent's method alone */
+	uint64_t base;        /* 3.15+: the thread's base frame, which every
+				 complete chain ends at; 0: not checked */
+	uint64_t frame_type;  /* <=3.10, sampling: PyFrame_Type, learnt */
+	uint8_t buf[512];
+};
+
+enum py_walk_end {
+	PY_WALK_DONE,      /* the chain ended */
+	PY_WALK_TRUNCATED, /* PY_MAX_FRAMES frames met */
+	PY_WALK_BROKEN,    /* a loop, a frame that cannot be read or does
+			      not hold together, a chain not ending at the
+			      base frame: *e says which (not from 'header') */
+};
+
+/* Walk the frames from 'top' (0: none), calling fn for each that runs
+ * code.  w is set up by the caller (zeroed, then p and what it wants);
+ * it may serve many walks. */
+enum py_walk_end py_frames_walk(struct py_walker *w, uint64_t top,
+				py_walk_fn fn, void *arg, struct err *e);
+
+/* <=3.10, sampling: is type the frame objects' type (learnt from the
+ * first frame met)? */
+bool py_walker_frame_type_ok(struct py_walker *w, uint64_t type);
+
+/*
+ * The same walk, for a caller whose callbacks the compiler should see
+ * through (header stands for w->header): the sampler calls it with its
+ * own static header and frame functions, every sample, for every frame.
+ */
+static inline enum py_walk_end
+py_frames_walk_inline(struct py_walker *w, uint64_t frame,
+		      py_frame_header_fn header, py_walk_fn fn, void *arg,
+		      struct err *e)
+{
+	const struct py_layout *L = &w->p->L;
+	size_t hdr = (size_t)L->frame.localsplus;
+	uint64_t last = 0, mark = 0, tag_mask = ~(uint64_t)L->frame.tag_bits;
+	size_t depth = 0, power = 1, steps = 0;
+	unsigned activation = 0;
+	bool owned = L->frame.owner != LAYOUT_NONE &&
+		     L->frame.owner_skip != LAYOUT_NONE;
+
+	if (hdr > sizeof(w->buf))
+		hdr = sizeof(w->buf);
+	if (w->seen)
+		addrset_clear(w->seen);
+	while (frame) {
+		struct py_walk_frame f;
+		const uint8_t *h;
+		uint64_t code;
+
+		if (depth++ >= PY_MAX_FRAMES)
+			return PY_WALK_TRUNCATED;
+		/* A chain that loops (torn, or garbage) is broken: Brent's
+		 * mark costs a compare per frame, every sample. */
+		if (frame == mark || !py_ptr_ok(frame) ||
+		    (w->seen && !addrset_add(w->seen, frame))) {
+			err_set(e, SS_ECORRUPT, "frame chain is broken at 0x%llx",
+				(unsigned long long)frame);
+			return PY_WALK_BROKEN;
+		}
+		if (++steps == power) {
+			mark = frame;
+			power *= 2;
+			steps = 0;
+		}
+		if (header)
+			h = header(w->header_arg, frame);
+		else
+			h = mem_read(w->p->mem, frame, w->buf, hdr, e) ? NULL :
+			    w->buf;
+		if (!h)
+			return PY_WALK_BROKEN;
+		if (w->sampling && L->frame.kind == LAYOUT_FRAME_OBJECT &&
+		    !py_walker_frame_type_ok(w, py_rd64(h, L->object.ob_type)))
+			return PY_WALK_BROKEN;
+		last = frame;
+		code = py_rd64(h, L->frame.code) & tag_mask;
+		frame = py_rd64(h, L->frame.back);
+		/* Shim / C-stack entry frames (3.12+) carry no Python code;
+		 * each closes an evaluation-loop activation. */
+		if (owned && h[L->frame.owner] >= L->frame.owner_skip) {
+			activation++;
+			continue;
+		}
+		if (!code)
+			continue;
+		if (w->sampling && !py_ptr_ok(code))
+			return PY_WALK_BROKEN;
+		f.addr = last;
+		f.code = code;
+		f.hdr = h;
+		f.activation = activation;
+		/* Up to 3.10 every frame has an activation of its own; 3.11
+		 * flags the first frame of each. */
+		if (fn(arg, &f) == PY_WALK_KEEP &&
+		    (L->frame.kind != LAYOUT_FRAME_INTERP ||
+		     (L->frame.is_entry != LAYOUT_NONE && h[L->frame.is_entry])))
+			activation++;
+	}
+	/* 3.15: every complete chain ends at the thread's base frame. */
+	if (w->base && last && last != w->base) {
+		err_set(e, SS_ECORRUPT, "frame chain ended at 0x%llx, not at "
+			"the thread's base frame", (unsigned long long)last);
+		return PY_WALK_BROKEN;
+	}
+	return PY_WALK_DONE;
+}
+
 
 /* A thread's name as threading knows it. */
 struct py_thread_name {

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "tests/check_main.h"
+#include "common/addrset.h"
 #include "model/native.h"
+#include "pystructs/code.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
 #include "tests/image.h"
@@ -329,6 +331,143 @@ START_TEST(test_garbage_pointers)
 }
 END_TEST
 
+/* ---- the one frame walker ------------------------------------------ */
+
+struct walk_log {
+	uint64_t code[16];
+	unsigned activation[16];
+	size_t n;
+};
+
+static enum py_walk_step log_frame(void *arg, const struct py_walk_frame *f)
+{
+	struct walk_log *l = arg;
+
+	if (l->n < 16) {
+		l->code[l->n] = f->code;
+		l->activation[l->n] = f->activation;
+	}
+	l->n++;
+	return PY_WALK_KEEP;
+}
+
+/* Both modes: shim frames skipped (closing an activation), loops cut
+ * (Brent's method alone within two turns, with a seen set at once), a
+ * junk code pointer shown (dump) or breaking the chain (sampling). */
+START_TEST(test_frame_walker_modes)
+{
+	struct image_runtime r;
+	uint64_t outer, inner, f_outer, shim, f_inner, f1, f2, junk;
+	struct py_walker w;
+	struct walk_log l;
+	struct addrset seen;
+	struct err e;
+
+	setup_version(12);
+	r = image_runtime(&im);
+	outer = image_code(&im, "outer", "/a.py", 1, loc_table,
+			   sizeof(loc_table), 8);
+	inner = image_code(&im, "inner", "/a.py", 9, loc_table,
+			   sizeof(loc_table), 8);
+	f_outer = iframe(outer, 0, 0, 0);
+	shim = iframe(0, 0, f_outer, im.L->frame.owner_skip);
+	f_inner = iframe(inner, 1, shim, 0);
+	f1 = iframe(outer, 0, 0, 0);
+	f2 = iframe(inner, 0, f1, 0);
+	image_put64(&im, f1 + (uint64_t)im.L->frame.back, f2); /* loop */
+	junk = iframe(0x1234567b, 0, 0, 0); /* not a pointer */
+	start(r.runtime);
+	addrset_init(&seen);
+	for (int sampling = 0; sampling < 2; sampling++) {
+		memset(&w, 0, sizeof(w));
+		w.p = &P;
+		w.sampling = sampling;
+		memset(&l, 0, sizeof(l));
+		err_clear(&e);
+		ck_assert_int_eq(py_frames_walk(&w, f_inner, log_frame, &l, &e),
+				 PY_WALK_DONE);
+		ck_assert_uint_eq(l.n, 2);
+		ck_assert_uint_eq(l.code[0], inner);
+		ck_assert_uint_eq(l.code[1], outer);
+		ck_assert_uint_eq(l.activation[0], 0);
+		ck_assert_uint_eq(l.activation[1], 1);
+
+		memset(&l, 0, sizeof(l));
+		ck_assert_int_eq(py_frames_walk(&w, f2, log_frame, &l, &e),
+				 PY_WALK_BROKEN);
+		ck_assert_uint_ge(l.n, 2);
+		ck_assert_uint_le(l.n, 4);
+		w.seen = &seen;
+		memset(&l, 0, sizeof(l));
+		ck_assert_int_eq(py_frames_walk(&w, f2, log_frame, &l, &e),
+				 PY_WALK_BROKEN);
+		ck_assert_uint_eq(l.n, 2);
+		ck_assert_int_eq(e.code, SS_ECORRUPT);
+		w.seen = NULL;
+
+		memset(&l, 0, sizeof(l));
+		ck_assert_int_eq(py_frames_walk(&w, junk, log_frame, &l, NULL),
+				 (sampling ? PY_WALK_BROKEN : PY_WALK_DONE));
+		ck_assert_uint_eq(l.n, (sampling ? 0 : 1));
+	}
+	addrset_release(&seen);
+	finish();
+}
+END_TEST
+
+/* ---- the one code cache ------------------------------------------- */
+
+/* A code object a dump decoded is taken over by the sampler; its name
+ * rewritten in place (the same pointers, other text) is seen by the next
+ * check, which drops it; the next lookup decodes it again; a sweep drops
+ * what was not checked since. */
+START_TEST(test_code_cache_shared)
+{
+	uint64_t code;
+	const struct py_code *d;
+	struct py_code *c;
+
+	setup_version(12);
+	code = image_code(&im, "first", "/a.py", 1, loc_table,
+			  sizeof(loc_table), 8);
+	start(0);
+	d = py_code_get(&P, code, NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->name, "first");
+	c = py_code_get_checked(&P, code, 1);
+	ck_assert_ptr_eq(c, d);
+	c->key = 7;
+	ck_assert_uint_eq(py_code_count(&P), 1);
+
+	/* Unchanged: the check keeps it. */
+	py_code_check(&P, &code, 1, 2);
+	ck_assert_ptr_eq(py_code_get_checked(&P, code, 2), c);
+
+	/* "first" -> "fizzz" in place: dropped, decoded again. */
+	image_putbytes(&im, py_rd64(im.buf + (code - IMAGE_BASE),
+				    im.L->code.qualname) +
+		       (uint64_t)im.L->unicode.ascii_data, "fizzz", 5);
+	mem_reader_free(reader);
+	reader = image_reader(&im);
+	P.mem = reader;
+	py_code_check(&P, &code, 1, 3);
+	c = py_code_get_checked(&P, code, 3);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->name, "fizzz");
+	ck_assert_uint_eq(c->key, 0);
+	/* Checked at most once per sample. */
+	py_code_check(&P, &code, 1, 3);
+	ck_assert_ptr_eq(py_code_get_checked(&P, code, 3), c);
+
+	py_code_sweep(&P, 4);
+	ck_assert_uint_eq(py_code_count(&P), 0);
+	d = py_code_get(&P, code, NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->name, "fizzz");
+	finish();
+}
+END_TEST
+
 /* ---- Python 2.7 objects ------------------------------------------- */
 
 static uint64_t py2_obj(const char *type_name, size_t size, uint64_t *type)
@@ -546,6 +685,8 @@ static Suite *pystructs_suite(void)
 	tcase_add_test(tc, test_frame_cycle_is_cut);
 	tcase_add_test(tc, test_thread_list_cycle_is_an_error);
 	tcase_add_test(tc, test_garbage_pointers);
+	tcase_add_test(tc, test_frame_walker_modes);
+	tcase_add_test(tc, test_code_cache_shared);
 	tcase_add_test(tc, test_py27_objects);
 	tcase_add_test(tc, test_patch_release_fix);
 	tcase_add_test(tc, test_native_merge);

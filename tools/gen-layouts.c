@@ -683,6 +683,68 @@ static void print_asyncio(void)
 	close_sub();
 }
 
+/*
+ * _thread.lock and _thread.RLock are private to Modules/_threadmodule.c
+ * (Modules/threadmodule.c in 2.7): mirrored here from each version's
+ * source, then measured with offsetof() like the rest.  <=3.13 lock the
+ * object with a PyThread_type_lock (a sem_t * on Linux) that a blocked
+ * thread's futex names; 3.14+ with a PyMutex (bit 0 locked, bit 1 has
+ * parked waiters) and, for the RLock, a _PyRecursiveMutex whose level is
+ * the count minus one.
+ */
+#if V(3, 14)
+#include "internal/pycore_lock.h" /* PyMutex, _PyRecursiveMutex */
+typedef struct {
+	PyObject_HEAD
+	PyMutex lock;
+} gen_lockobject;
+typedef struct {
+	PyObject_HEAD
+	_PyRecursiveMutex lock;
+} gen_rlockobject;
+#define GEN_LOCK_WORD OFF(gen_lockobject, lock)
+#define GEN_LOCK_LOCKED OFF(gen_lockobject, lock)
+#define GEN_RLOCK_OWNER OFF(gen_rlockobject, lock.thread)
+#elif PY2
+#include <pythread.h> /* PyThread_type_lock */
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock lock_lock;
+	PyObject *in_weakreflist;
+} gen_lockobject; /* no 'locked' flag; no C RLock (threading._RLock) */
+#define GEN_LOCK_WORD OFF(gen_lockobject, lock_lock)
+#define GEN_LOCK_LOCKED NONE
+#define GEN_RLOCK_OWNER NONE
+#else
+#include <pythread.h> /* PyThread_type_lock (not in Python.h before 3.7) */
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock lock_lock;
+	PyObject *in_weakreflist;
+	char locked; /* for sanity checking */
+} gen_lockobject;
+typedef struct {
+	PyObject_HEAD
+	PyThread_type_lock rlock_lock;
+	unsigned long rlock_owner;
+	unsigned long rlock_count;
+	PyObject *in_weakreflist;
+} gen_rlockobject;
+#define GEN_LOCK_WORD OFF(gen_lockobject, lock_lock)
+#define GEN_LOCK_LOCKED OFF(gen_lockobject, locked)
+#define GEN_RLOCK_OWNER OFF(gen_rlockobject, rlock_owner)
+#endif
+
+static void print_locks(void)
+{
+	open_sub("lock");
+	num("mutex", V(3, 14) ? 1 : 0);
+	num("word", GEN_LOCK_WORD);
+	num("locked", GEN_LOCK_LOCKED);
+	num("rlock_owner", GEN_RLOCK_OWNER);
+	close_sub();
+}
+
 static void print_code(void)
 {
 	open_sub("code");
@@ -959,6 +1021,7 @@ int main(void)
 	print_gen();
 	print_containers();
 	print_asyncio();
+	print_locks();
 	print_opcodes();
 	printf("};\n");
 #if V(3, 13)
