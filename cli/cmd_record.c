@@ -9,7 +9,7 @@
 #include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "model/native.h"
-#include "pystructs/sampler.h"
+#include "model/sample.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -90,7 +90,7 @@ struct recorder {
 	pid_t *skipped; /* children that are not Python */
 	size_t nskipped, skipped_cap;
 	struct profile pf;
-	struct py_sample sample;
+	struct sample sample;
 	FILE *out;
 	struct strbuf line;
 	uint64_t start;
@@ -108,7 +108,7 @@ struct recorder {
 };
 
 /* Is this thread wanted (see --idle, --gil)?  Before its stack is read. */
-static bool keep_thread(void *arg, const struct py_sample_thread *t)
+static bool keep_thread(void *arg, const struct sample_thread *t)
 {
 	struct target *tg = arg;
 
@@ -149,10 +149,10 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 /* One line per thread of the sample (record --format json). */
 static void json_sample(struct recorder *r, pid_t pid, double t)
 {
-	const struct py_sample *s = &r->sample;
+	const struct sample *s = &r->sample;
 
 	for (size_t i = 0; i < s->nthreads; i++) {
-		const struct py_sample_thread *th = &s->threads[i];
+		const struct sample_thread *th = &s->threads[i];
 		struct strbuf *sb = &r->line;
 		struct json j;
 
@@ -179,7 +179,7 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 		json_key(&j, "frames");
 		json_begin_array(&j);
 		for (size_t k = 0; k < th->nframes; k++) {
-			const struct py_sample_frame *f = &s->frames[th->first + k];
+			const struct sample_frame *f = &s->frames[th->first + k];
 
 			json_begin_object(&j);
 			json_key_string(&j, "function", f->function);
@@ -204,7 +204,7 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 /* Leave out torn stacks (counted). */
 static void drop_torn(struct recorder *r)
 {
-	struct py_sample *s = &r->sample;
+	struct sample *s = &r->sample;
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->nthreads; i++) {
@@ -338,9 +338,9 @@ static void keys_release(struct recorder *r)
 static void add_frame(struct recorder *r, const char *function,
 		      const char *filename, int line, bool native)
 {
-	struct py_sample *s = &r->sample;
+	struct sample *s = &r->sample;
 	const struct name_key *k = name_key(r, function, filename);
-	struct py_sample_frame *f;
+	struct sample_frame *f;
 
 	s->frames = xgrow(s->frames, &s->frames_cap, s->nframes + 1,
 			  sizeof(*s->frames));
@@ -369,13 +369,13 @@ static bool keep_snap_thread(const struct record_opts *o,
  * snapshot's: valid until it is freed. */
 static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 {
-	struct py_sample *s = &r->sample;
+	struct sample *s = &r->sample;
 	struct strbuf note;
 
 	s->nthreads = s->nframes = 0;
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
-		struct py_sample_thread *st;
+		struct sample_thread *st;
 
 		if (!keep_snap_thread(r->o, t))
 			continue;
@@ -616,7 +616,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 		target_free(r.t[i]);
 	free(r.skipped);
 	profile_release(&r.pf);
-	py_sample_release(&r.sample);
+	sample_release(&r.sample);
 	keys_release(&r);
 	strbuf_release(&r.line);
 	return status;

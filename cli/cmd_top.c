@@ -9,7 +9,7 @@
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
-#include "pystructs/sampler.h"
+#include "model/sample.h"
 #include "session/session.h"
 #include "tui/model.h"
 #include "tui/screen.h"
@@ -75,7 +75,7 @@ struct top {
 	pid_t pid;
 	struct session *is;    /* samples, and snapshots, each with caches of
 				  its own */
-	struct py_sample sample;
+	struct sample sample;
 	struct tui_model model;
 	struct tui_view view;
 	struct tui_frame frame;
@@ -98,7 +98,7 @@ struct top {
 
 /* Every thread is noted in the model; its stack is read when it runs
  * (holds the GIL, or is on a CPU), or always with --idle. */
-static bool keep_thread(void *arg, const struct py_sample_thread *t)
+static bool keep_thread(void *arg, const struct sample_thread *t)
 {
 	struct top *tp = arg;
 	char state = 0;
@@ -599,7 +599,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tui_frame_release(&tp.frame);
 	tui_view_release(&tp.view);
 	tui_model_release(&tp.model);
-	py_sample_release(&tp.sample);
+	sample_release(&tp.sample);
 	snap_free(tp.snap);
 	free(tp.version);
 	free(tp.task_lines);

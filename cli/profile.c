@@ -88,7 +88,7 @@ static void fkeys_grow(struct profile *pf)
 }
 
 static uint32_t frame_index(struct profile *pf, pid_t pid,
-			    const struct py_sample_frame *f)
+			    const struct sample_frame *f)
 {
 	struct prof_key *k;
 	size_t j;
@@ -120,7 +120,7 @@ static uint32_t frame_index(struct profile *pf, pid_t pid,
 /* ---- threads and stacks ------------------------------------------------ */
 
 static uint32_t thread_index(struct profile *pf, pid_t pid,
-			     const struct py_sample_thread *t)
+			     const struct sample_thread *t)
 {
 	struct prof_thread *pt;
 
@@ -214,11 +214,11 @@ static void add_run(struct prof_thread *pt, uint32_t id)
 	pt->run_count[pt->nruns++] = 1;
 }
 
-void profile_add(struct profile *pf, pid_t pid, const struct py_sample *s)
+void profile_add(struct profile *pf, pid_t pid, const struct sample *s)
 {
 	pf->samples++;
 	for (size_t i = 0; i < s->nthreads; i++) {
-		const struct py_sample_thread *t = &s->threads[i];
+		const struct sample_thread *t = &s->threads[i];
 		uint32_t ti, id;
 		size_t n = t->nframes;
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "pystructs/sampler.h"
+#include "model/sample.h"
 
 struct prof_frame {
 	char *function, *filename; /* copied */
@@ -74,7 +74,7 @@ void profile_release(struct profile *pf);
 
 /* Add the threads of one sample of process pid (torn ones are the
  * caller's to leave out).  Strings are copied. */
-void profile_add(struct profile *pf, pid_t pid, const struct py_sample *s);
+void profile_add(struct profile *pf, pid_t pid, const struct sample *s);
 
 /* Label of a thread as written in every format: 'thread "NAME" (TID)'
  * (escaped for the format by the writer), with the pid when asked. */

@@ -32,6 +32,7 @@
 #include "pystructs/locks.h"
 #include "pystructs/object.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/reader.h"
 #include "model/snapshot.h"
 #include "pystructs/threads.h"
 #include "session/session.h"
@@ -357,7 +358,7 @@ static int capture_paused(void *arg, struct session *ss, struct err *e)
 
 	session_target(ss, &t);
 	c->live = t.mem;
-	rc = py_proc_init(&p, c->live, rt, e);
+	rc = py_proc_open(&p, c->live, rt, e);
 	if (rc)
 		return rc;
 	idx = fuzz_layout_index(p.L.major, p.L.minor);

@@ -9,6 +9,7 @@
 #include "pystructs/locks.h"
 #include "pystructs/object.h"
 #include "pystructs/pyproc.h"
+#include "pystructs/reader.h"
 #include "pystructs/repr.h"
 #include "pystructs/sampler.h"
 #include "model/snapshot.h"
@@ -124,7 +125,7 @@ static bool proc_setup(struct py_proc *p, struct mem_reader *mem,
 	info.version_hex = h->version_hex;
 	info.major = L->major;
 	info.minor = L->minor;
-	if (py_proc_init(p, mem, &info, NULL)) {
+	if (py_proc_open(p, mem, &info, NULL)) {
 		py_proc_release(p);
 		return false;
 	}
@@ -279,12 +280,12 @@ static void run_sampler(struct py_proc *p)
 {
 	struct py_sampler_opts so = { 0 };
 	struct py_sampler *smp = py_sampler_new(p, &so);
-	struct py_sample sample = { 0 };
+	struct sample sample = { 0 };
 
 	/* The second take, a "second" later, re-checks the cached code. */
 	py_sampler_take(smp, 1, &sample, NULL);
 	py_sampler_take(smp, 2000000001ULL, &sample, NULL);
-	py_sample_release(&sample);
+	sample_release(&sample);
 	py_sampler_free(smp);
 }
 

@@ -1,6 +1,7 @@
 /*
  * pyproc.h - one inspected CPython runtime: where it is, which version,
- * which layout, and the caches the decoders share.
+ * which layout (set up here), and the caches the decoders share (their
+ * lifecycle is reader.h's).
  *
  * Everything in pystructs/ reads the target only through p->mem; no
  * function here needs the target paused, but results are only consistent
@@ -94,19 +95,16 @@ struct py_runtime_info {
 };
 
 /*
- * Set up *p for the runtime described by info, reading the target through
- * mem (not owned).  Chooses the layout (built-in table, overlaid with the
- * target's _Py_DebugOffsets on 3.13+) and reads the exact version.
- * Errors: SS_EUNSUPPORTED (names the version and the supported range),
- * SS_EBADBUILD, read errors.  Release with py_proc_release().
+ * Set up the fixed description in *p of the runtime described by info,
+ * reading the target through mem (not owned): the layout (built-in table,
+ * overlaid with the target's _Py_DebugOffsets on 3.13+) and the version
+ * its symbols or memory name (p->version stays "" when only sys.version
+ * would tell: see py_proc_open() in reader.h, which also readies the
+ * caches).  Allocates nothing.  Errors: SS_EUNSUPPORTED (names the
+ * version and the supported range), SS_EBADBUILD, read errors.
  */
 int py_proc_init(struct py_proc *p, struct mem_reader *mem,
 		 const struct py_runtime_info *info, struct err *e);
-
-void py_proc_release(struct py_proc *p);
-
-/* Drop caches keyed by target addresses (between samples). */
-void py_proc_forget(struct py_proc *p);
 
 /*
  * Does the interpreter at 'interp' hold together under layout L: its

@@ -7,6 +7,7 @@
 #include "pystructs/version.h"
 #include "model/snapshot.h"
 #include "pystructs/threads.h"
+#include "pystructs/reader.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,7 @@
 #include "pystructs/code.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
+#include "pystructs/reader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ struct tslot {
 	size_t nspec_extra;    /* extra[0 .. nspec_extra) read ahead */
 	size_t extra_span;     /* their first span */
 	size_t pre_span;       /* the first of pre.n spans */
-	struct py_sample_thread t;
+	struct sample_thread t;
 };
 
 struct interp {
@@ -654,7 +655,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
-		struct py_sample_thread *t = &ts->t;
+		struct sample_thread *t = &ts->t;
 
 		t->thread_id = py_rd64(ts->ts, L->tstate.thread_id);
 		unnamed |= !name_known(s, t->thread_id);
@@ -669,7 +670,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 	}
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
-		struct py_sample_thread *t = &ts->t;
+		struct sample_thread *t = &ts->t;
 
 		if (L->tstate.native_thread_id != LAYOUT_NONE) {
 			t->native_id = py_ns_host(s->o.ns,
@@ -859,14 +860,14 @@ static int raw_lasti(const struct py_sampler *s, size_t i,
 }
 
 /* Turn the raw frames of thread t into sample frames. */
-static void resolve(struct py_sampler *s, struct py_sample_thread *t,
-		    size_t from, size_t to, struct py_sample *out)
+static void resolve(struct py_sampler *s, struct sample_thread *t,
+		    size_t from, size_t to, struct sample *out)
 {
 	t->first = out->nframes;
 	for (size_t i = from; i < to; i++) {
 		struct py_code *c = py_code_get_checked(s->p, s->raw_code[i],
 							s->nsample);
-		struct py_sample_frame *f;
+		struct sample_frame *f;
 		int lasti;
 
 		if (!c || (lasti = raw_lasti(s, i, c)) == INT32_MIN) {
@@ -978,7 +979,7 @@ void py_sampler_free(struct py_sampler *s)
 	free(s);
 }
 
-int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
+int py_sampler_take(struct py_sampler *s, uint64_t now, struct sample *out,
 		    struct err *e)
 {
 	int rc;
@@ -1019,7 +1020,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	codes_check(s);
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
-		struct py_sample_thread *t;
+		struct sample_thread *t;
 		size_t from = ts->t.first, n = ts->t.nframes;
 
 		if (!ts->keep)
@@ -1033,9 +1034,3 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct py_sample *out,
 	return 0;
 }
 
-void py_sample_release(struct py_sample *s)
-{
-	free(s->threads);
-	free(s->frames);
-	memset(s, 0, sizeof(*s));
-}

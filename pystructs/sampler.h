@@ -28,47 +28,11 @@
 #include "common/err.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/target.h"
-
-struct py_sample_frame {
-	/* Names one code object for the whole session: a code object
-	 * decoded again (its address reused, or the cache dropped) gets a
-	 * new key, so (code_key, line) identifies a frame's text. */
-	uint32_t code_key;
-	int32_t line;           /* -1 when the instruction has no line */
-	int32_t first_line;     /* the code's co_firstlineno */
-	/* Owned by the sampler, valid until the next py_sampler_take(). */
-	const char *function;
-	const char *filename;
-	/* A C frame ('record --native' only): function is its symbol or
-	 * "??", filename its library, line -1. */
-	bool native;
-};
-
-struct py_sample_thread {
-	uint64_t thread_id;  /* threading.get_ident() */
-	int64_t native_id;   /* TID, -1 when unknown */
-	const char *name;    /* threading's name or NULL; owned by the
-				sampler, valid until the next take */
-	int64_t interp_id;
-	bool holds_gil;
-	bool torn;           /* changed while read: frames kept up to there */
-	bool truncated;      /* deeper than PY_MAX_FRAMES */
-	bool native_only;    /* a thread that runs no Python ('record
-				--native'): thread_id is its TID */
-	size_t first;        /* its frames: sample->frames[first ..] */
-	size_t nframes;      /* innermost first */
-};
-
-struct py_sample {
-	struct py_sample_thread *threads;
-	size_t nthreads, threads_cap;
-	struct py_sample_frame *frames;
-	size_t nframes, frames_cap;
-};
+#include "model/sample.h"
 
 /* Is this thread wanted in the sample?  Called before its stack is read,
  * so that leaving a thread out costs nothing more. */
-typedef bool (*py_sample_keep_fn)(void *arg, const struct py_sample_thread *t);
+typedef bool (*py_sample_keep_fn)(void *arg, const struct sample_thread *t);
 
 struct py_sampler_opts {
 	py_sample_keep_fn keep; /* NULL: every thread */
@@ -77,7 +41,8 @@ struct py_sampler_opts {
 				   before 3.11 (copied) */
 	size_t ntids;
 	const struct py_ns *ns; /* in another PID namespace: its TIDs
-				   (target.h; not owned), else NULL */};
+				   (target.h; not owned), else NULL */
+};
 
 struct py_sampler;
 
@@ -88,15 +53,14 @@ void py_sampler_free(struct py_sampler *s);
 
 /*
  * Read one sample into *out (emptied first; reuse it between calls and
- * release it with py_sample_release()).  now_ns is a monotonic clock
+ * release it with sample_release()).  now_ns is a monotonic clock
  * reading: cached code objects are checked again once it has moved a
  * second past their last check.  Returns 0 (threads whose stacks could not
  * be read completely are marked torn), or SS_EEXITED / SS_EPERM / SS_EREAD
  * / SS_ECORRUPT when no thread list could be read at all.
  */
 int py_sampler_take(struct py_sampler *s, uint64_t now_ns,
-		    struct py_sample *out, struct err *e);
+		    struct sample *out, struct err *e);
 
-void py_sample_release(struct py_sample *s);
 
 #endif

@@ -21,7 +21,6 @@
 #include "pystructs/pyproc.h"
 #include "pystructs/sampler.h"
 #include "pystructs/target.h"
-#include "session/session.h"
 
 struct core;
 

@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include "session/session.h"
 #include "session/kind.h"
 #include "attach/maps.h"
 #include "attach/privs.h"

@@ -5,6 +5,7 @@
  */
 #include <config.h>
 
+#include "session/session.h"
 #include "session/kind.h"
 #include "attach/elfsym.h"
 #include "attach/unwind.h"
@@ -17,6 +18,7 @@
 #include "pystructs/locks.h"
 #include "pystructs/repr.h"
 #include "pystructs/threads.h"
+#include "pystructs/reader.h"
 #include "session/source.h"
 
 #include <stdio.h>
@@ -354,7 +356,7 @@ int session_find_runtime(struct session *is, struct err *e)
 	session_target(is, &t);
 	rc = py_locate(&t, &is->rt, e);
 	if (!rc)
-		rc = py_proc_init(&is->py, is->mem, &is->rt, e);
+		rc = py_proc_open(&is->py, is->mem, &is->rt, e);
 	if (rc)
 		return rc;
 	is->py_ready = true;
@@ -487,7 +489,7 @@ const struct py_runtime_info *session_runtime(const struct session *is)
 
 /* ---- samples --------------------------------------------------------- */
 
-int session_sampler_start(struct session *is, py_sample_keep_fn keep,
+int session_sampler_start(struct session *is, session_keep_fn keep,
 			  void *keep_arg, struct err *e)
 {
 	struct py_sampler_opts so = { 0 };
@@ -497,7 +499,7 @@ int session_sampler_start(struct session *is, py_sample_keep_fn keep,
 
 	if (is->sampler)
 		return 0;
-	rc = py_proc_init(&is->sampling, is->mem, &is->rt, e);
+	rc = py_proc_open(&is->sampling, is->mem, &is->rt, e);
 	if (rc)
 		return rc;
 	is->sampling_ready = true;
@@ -515,7 +517,7 @@ int session_sampler_start(struct session *is, py_sample_keep_fn keep,
 }
 
 int session_sample(struct session *is, bool pause, uint64_t now_ns,
-		   struct py_sample *out, struct err *e)
+		   struct sample *out, struct err *e)
 {
 	bool stopped;
 	int rc;

@@ -23,10 +23,16 @@
 #include <sys/types.h>
 
 #include "common/err.h"
-#include "pystructs/sampler.h"
+#include "model/sample.h"
 #include "model/snapshot.h"
-#include "pystructs/target.h"
 #include "session/source.h"
+
+struct py_target;
+struct py_runtime_info;
+
+/* Is this thread wanted in a sample?  Asked before its stack is read
+ * (see session_sampler_start()). */
+typedef bool (*session_keep_fn)(void *arg, const struct sample_thread *t);
 
 /* The bounds of session_opts.repr_width (pystructs/repr.h). */
 #define SESSION_REPR_WIDTH_MIN 16
@@ -98,16 +104,16 @@ const struct py_runtime_info *session_runtime(const struct session *s);
  * thread) picks the threads whose stacks are read.  Once per session;
  * returns 0 or an error.
  */
-int session_sampler_start(struct session *s, py_sample_keep_fn keep,
+int session_sampler_start(struct session *s, session_keep_fn keep,
 			  void *keep_arg, struct err *e);
 
 /*
- * One sample into *out (see py_sampler_take()), the target paused for it
+ * One sample into *out (as pystructs/sampler.h takes it), the target paused for it
  * when 'pause' (and resumed before this returns).  now_ns: a monotonic
  * clock reading.  Returns 0 or an SS_E* code (SS_EEXITED, SS_EPERM ...).
  */
 int session_sample(struct session *s, bool pause, uint64_t now_ns,
-		   struct py_sample *out, struct err *e);
+		   struct sample *out, struct err *e);
 
 /* The source files the target names, read as it sees them (source.h),
  * for as long as s is open: free with source_free() before closing s. */

@@ -13,6 +13,7 @@
 #include "pystructs/asyncio.h"
 #include "pystructs/layout.h"
 #include "pystructs/object.h"
+#include "pystructs/reader.h"
 #include "tests/image.h"
 
 /* ---- containers --------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include "pystructs/repr.h"
 #include "pystructs/sampler.h"
 #include "pystructs/threads.h"
+#include "pystructs/reader.h"
 #include "tests/image.h"
 
 /* More reads than any of these small images needs when walked once. */
@@ -142,7 +143,7 @@ static void check_sampler(size_t max_frames)
 {
 	struct py_sampler_opts so = { 0 };
 	struct py_sampler *smp = py_sampler_new(&P, &so);
-	struct py_sample sample = { 0 };
+	struct sample sample = { 0 };
 
 	for (int i = 0; i < 2; i++) {
 		py_sampler_take(smp, 1 + (uint64_t)i * 2000000000ULL, &sample,
@@ -151,7 +152,7 @@ static void check_sampler(size_t max_frames)
 		for (size_t t = 0; t < sample.nthreads; t++)
 			ck_assert_uint_le(sample.threads[t].nframes, max_frames);
 	}
-	py_sample_release(&sample);
+	sample_release(&sample);
 	py_sampler_free(smp);
 }
 

@@ -348,22 +348,22 @@ START_TEST(test_parse_seconds)
 END_TEST
 
 /* A sample of two threads: "main" in outer -> hot, "w" in outer -> cold. */
-static void fake_sample(struct py_sample *s, const char *leaf2)
+static void fake_sample(struct sample *s, const char *leaf2)
 {
-	static struct py_sample_thread th[2];
-	static struct py_sample_frame fr[4];
+	static struct sample_thread th[2];
+	static struct sample_frame fr[4];
 
-	fr[0] = (struct py_sample_frame){ .code_key = 2, .line = 10,
+	fr[0] = (struct sample_frame){ .code_key = 2, .line = 10,
 		.function = "hot", .filename = "a.py" };
-	fr[1] = (struct py_sample_frame){ .code_key = 1, .line = 3,
+	fr[1] = (struct sample_frame){ .code_key = 1, .line = 3,
 		.function = "outer;x", .filename = "a.py" };
-	fr[2] = (struct py_sample_frame){ .code_key = 3, .line = 20,
+	fr[2] = (struct sample_frame){ .code_key = 3, .line = 20,
 		.function = leaf2, .filename = "b\nc.py" };
-	fr[3] = (struct py_sample_frame){ .code_key = 1, .line = 3,
+	fr[3] = (struct sample_frame){ .code_key = 1, .line = 3,
 		.function = "outer;x", .filename = "a.py" };
-	th[0] = (struct py_sample_thread){ .thread_id = 7, .native_id = 70,
+	th[0] = (struct sample_thread){ .thread_id = 7, .native_id = 70,
 		.name = "main", .first = 0, .nframes = 2 };
-	th[1] = (struct py_sample_thread){ .thread_id = 8, .native_id = 80,
+	th[1] = (struct sample_thread){ .thread_id = 8, .native_id = 80,
 		.name = "w\033]", .first = 2, .nframes = 2 };
 	s->threads = th;
 	s->nthreads = 2;
@@ -392,7 +392,7 @@ static char *write_to_string(const struct profile *pf, int fmt)
 START_TEST(test_profile_writers)
 {
 	struct profile pf;
-	struct py_sample s;
+	struct sample s;
 	char *out;
 
 	/* Merged threads: identical stacks add up; ';' in a name is not a

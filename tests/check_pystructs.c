@@ -15,6 +15,7 @@
 #include "pystructs/code.h"
 #include "pystructs/object.h"
 #include "pystructs/threads.h"
+#include "pystructs/reader.h"
 #include "tests/image.h"
 
 static struct image im;
@@ -558,21 +559,21 @@ START_TEST(test_patch_release_fix)
 	info.minor = 7;
 	reader = image_reader(&im);
 	snprintf(info.version_text, sizeof(info.version_text), "3.7.3");
-	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), 0);
+	ck_assert_int_eq(py_proc_open(&p, reader, &info, &e), 0);
 	ck_assert_int_eq(p.L.runtime.tstate_current, 1392);
 	ck_assert_str_eq(p.version, "3.7.3");
 	py_proc_release(&p);
 	snprintf(info.version_text, sizeof(info.version_text), "3.7.4");
-	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), 0);
+	ck_assert_int_eq(py_proc_open(&p, reader, &info, &e), 0);
 	ck_assert_int_eq(p.L.runtime.tstate_current, 1480);
 	py_proc_release(&p);
 	/* A layout kind that does not match what was found is refused. */
 	info.runtime_kind = LAYOUT_RUNTIME_GLOBALS;
-	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), SS_EBADBUILD);
+	ck_assert_int_eq(py_proc_open(&p, reader, &info, &e), SS_EBADBUILD);
 	/* So is a debug build before 3.13. */
 	info.runtime_kind = LAYOUT_RUNTIME_STRUCT;
 	info.debug_build = true;
-	ck_assert_int_eq(py_proc_init(&p, reader, &info, &e), SS_EUNSUPPORTED);
+	ck_assert_int_eq(py_proc_open(&p, reader, &info, &e), SS_EUNSUPPORTED);
 	mem_reader_free(reader);
 	image_release(&im);
 }

@@ -24,17 +24,17 @@ struct fake_frame {
 };
 
 /* Start a sample with no threads. */
-static void sample_clear(struct py_sample *s)
+static void sample_clear(struct sample *s)
 {
 	s->nthreads = s->nframes = 0;
 }
 
 /* Add a thread and its stack (innermost first, n frames). */
-static void sample_thread(struct py_sample *s, uint64_t id, int64_t tid,
+static void sample_thread(struct sample *s, uint64_t id, int64_t tid,
 			  const char *name, bool gil,
 			  const struct fake_frame *fr, size_t n)
 {
-	struct py_sample_thread *t;
+	struct sample_thread *t;
 
 	if (s->nthreads == s->threads_cap) {
 		s->threads_cap = s->threads_cap ? 2 * s->threads_cap : 8;
@@ -50,7 +50,7 @@ static void sample_thread(struct py_sample *s, uint64_t id, int64_t tid,
 	t->first = s->nframes;
 	t->nframes = n;
 	for (size_t i = 0; i < n; i++) {
-		struct py_sample_frame *f;
+		struct sample_frame *f;
 
 		if (s->nframes == s->frames_cap) {
 			s->frames_cap = s->frames_cap ? 2 * s->frames_cap : 16;
@@ -68,7 +68,7 @@ static void sample_thread(struct py_sample *s, uint64_t id, int64_t tid,
 
 /* One round: every thread of s observed (active when it has frames),
  * then its stacks added. */
-static void round_of(struct tui_model *m, const struct py_sample *s)
+static void round_of(struct tui_model *m, const struct sample *s)
 {
 	tui_model_begin(m);
 	for (size_t i = 0; i < s->nthreads; i++)
@@ -107,7 +107,7 @@ static const struct fake_frame stack_rec[] = {
 START_TEST(test_model_counts)
 {
 	struct tui_model m;
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 	const struct tui_entry *e;
 
 	tui_model_init(&m);
@@ -144,14 +144,14 @@ START_TEST(test_model_counts)
 	ck_assert_uint_eq(tui_model_samples_of(&m, 0), 4);
 	ck_assert_uint_eq(tui_model_samples_of(&m, TUI_ALL_THREADS), 4);
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 
 START_TEST(test_model_recursion_and_rekey)
 {
 	struct tui_model m;
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 	struct fake_frame again[4];
 
 	tui_model_init(&m);
@@ -188,14 +188,14 @@ START_TEST(test_model_recursion_and_rekey)
 	ck_assert_uint_eq(m.samples, 2);
 	ck_assert_ptr_null(entry(&m, TUI_ALL_THREADS, "hot", TUI_WHOLE_FUNCTION));
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 
 START_TEST(test_model_reset_and_gone)
 {
 	struct tui_model m;
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 
 	tui_model_init(&m);
 	sample_clear(&s);
@@ -222,7 +222,7 @@ START_TEST(test_model_reset_and_gone)
 	ck_assert_uint_eq(m.nthreads, 1);
 	ck_assert_uint_eq(entry(&m, 0, "hot", TUI_WHOLE_FUNCTION)->own, 1);
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 
@@ -234,7 +234,7 @@ START_TEST(test_model_prune)
 	enum { N = TUI_MAX_CODES + 100 };
 	static char names[N][16];
 	struct tui_model m;
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 	struct fake_frame fr[2];
 	uint32_t keep, old_keep = UINT32_MAX;
 	const struct tui_entry *e;
@@ -280,7 +280,7 @@ START_TEST(test_model_prune)
 	keep = UINT32_MAX;
 	ck_assert(!tui_model_prune(&m, &keep)); /* under the limit */
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 
@@ -303,7 +303,7 @@ END_TEST
 /* A model with three threads: "main" hot, "worker" cold x2, "idle". */
 static void three_threads(struct tui_model *m)
 {
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 
 	tui_model_init(m);
 	for (int i = 0; i < 3; i++) {
@@ -315,7 +315,7 @@ static void three_threads(struct tui_model *m)
 		sample_thread(&s, 4, 10, "idle", false, NULL, 0);
 		round_of(m, &s);
 	}
-	py_sample_release(&s);
+	sample_release(&s);
 }
 
 static const char *func_row(const struct tui_view *v,
@@ -556,7 +556,7 @@ START_TEST(test_screen_hostile_names)
 	struct tui_model m;
 	struct tui_view v;
 	struct tui_info info = { 0 };
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 	struct strbuf out;
 
 	tui_model_init(&m);
@@ -580,7 +580,7 @@ START_TEST(test_screen_hostile_names)
 	strbuf_release(&out);
 	tui_view_release(&v);
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 
@@ -626,7 +626,7 @@ START_TEST(test_view_threads_live_first)
 {
 	struct tui_model m;
 	struct tui_view v;
-	struct py_sample s = { 0 };
+	struct sample s = { 0 };
 	/* main (TID 100), the live "?" ones, then the exited ones, the
 	 * known TID first; reversed, "?" still after the known TIDs */
 	uint64_t want_asc[] = { 1, 5, 6, 4, 2, 3 };
@@ -656,7 +656,7 @@ START_TEST(test_view_threads_live_first)
 				  want_desc[i]);
 	tui_view_release(&v);
 	tui_model_release(&m);
-	py_sample_release(&s);
+	sample_release(&s);
 }
 END_TEST
 

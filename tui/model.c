@@ -168,7 +168,7 @@ static void code_indexes_grow(struct tui_model *m, size_t nkeys)
  * or for room), and the row must stay the same.  Keys are only a quick
  * way to the text.
  */
-static uint32_t code_index(struct tui_model *m, const struct py_sample_frame *f)
+static uint32_t code_index(struct tui_model *m, const struct sample_frame *f)
 {
 	const char *fn = f->function ? f->function : "<unknown>";
 	const char *file = f->filename ? f->filename : "<unknown>";
@@ -297,7 +297,7 @@ void tui_model_begin(struct tui_model *m)
 	m->round_gil = m->round_active = false;
 }
 
-size_t tui_model_observe(struct tui_model *m, const struct py_sample_thread *st,
+size_t tui_model_observe(struct tui_model *m, const struct sample_thread *st,
 			 char state, bool active)
 {
 	size_t i = thread_index(m, st->thread_id, m->hint);
@@ -328,7 +328,7 @@ size_t tui_model_observe(struct tui_model *m, const struct py_sample_thread *st,
 
 /* Count one stack in the entries of thread index 'who'. */
 static void count_stack(struct tui_model *m, uint32_t who,
-			const struct py_sample_frame *fr, size_t n)
+			const struct sample_frame *fr, size_t n)
 {
 	uint32_t threads[2] = { TUI_ALL_THREADS, who };
 
@@ -355,10 +355,10 @@ static void count_stack(struct tui_model *m, uint32_t who,
 	}
 }
 
-void tui_model_add(struct tui_model *m, const struct py_sample *s)
+void tui_model_add(struct tui_model *m, const struct sample *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++) {
-		const struct py_sample_thread *st = &s->threads[i];
+		const struct sample_thread *st = &s->threads[i];
 		size_t who;
 
 		if (!st->nframes)

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pystructs/sampler.h"
+#include "model/sample.h"
 
 /* A line number meaning "the whole function" in a function's entry. */
 #define TUI_WHOLE_FUNCTION (-2)
@@ -109,13 +109,13 @@ void tui_model_begin(struct tui_model *m);
  * /proc letter (0 unknown), active whether it is running Python (it is
  * then sampled).  Returns its index in m->threads.
  */
-size_t tui_model_observe(struct tui_model *m, const struct py_sample_thread *t,
+size_t tui_model_observe(struct tui_model *m, const struct sample_thread *t,
 			 char state, bool active);
 
 /* Count the sampled stacks of this round (threads already observed; a
  * thread not observed is added).  Torn stacks are counted in m->torn and
  * left out. */
-void tui_model_add(struct tui_model *m, const struct py_sample *s);
+void tui_model_add(struct tui_model *m, const struct sample *s);
 
 /* End a round: threads not observed in it are no longer alive. */
 void tui_model_end(struct tui_model *m);
