@@ -211,8 +211,12 @@ static void take_snapshot(struct top *tp)
 	}
 	snap_free(tp->snap);
 	tp->snap = s;
-	if (!tp->version && s->version)
+	/* A program caught starting up may not have told its micro version
+	 * yet ("3.9"): the latest snapshot's is the best. */
+	if (s->version && (!tp->version || strcmp(tp->version, s->version))) {
+		free(tp->version);
 		tp->version = xstrdup(s->version);
+	}
 	split_task_lines(tp);
 }
 

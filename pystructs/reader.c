@@ -47,6 +47,14 @@ int py_proc_open(struct py_proc *p, struct mem_reader *mem,
 	return 0;
 }
 
+void py_proc_recheck_version(struct py_proc *p)
+{
+	const char *dot = strchr(p->version, '.');
+
+	if (!dot || !strchr(dot + 1, '.'))
+		read_sys_version(p, NULL);
+}
+
 void py_proc_forget(struct py_proc *p)
 {
 	code_cache_free(p->codes);

@@ -19,6 +19,10 @@
 int py_proc_open(struct py_proc *p, struct mem_reader *mem,
 		 const struct py_runtime_info *info, struct err *e);
 
+/* A version read while the target was starting up, before sys.version
+ * existed ("3.9"): read sys.version again.  Cheap when it is whole. */
+void py_proc_recheck_version(struct py_proc *p);
+
 /* Drop caches keyed by target addresses (between samples). */
 void py_proc_forget(struct py_proc *p);
 

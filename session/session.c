@@ -450,6 +450,7 @@ int session_snapshot(struct session *is, const struct session_opts *o,
 	fill_comm_names(is, s);
 	s->pid = pid;
 	s->ns_pid = is->has_ns ? is->nsmap.ns_pid : 0;
+	py_proc_recheck_version(&is->py);
 	s->version = xstrdup(is->py.version);
 	s->executable = xstrdup(is->exe[0] ? is->exe : "?");
 	s->libpython = is->rt.in_libpython ? xstrdup(is->rt.binary) : NULL;
