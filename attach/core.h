@@ -28,6 +28,9 @@
 #define CORE_MAX_THREADS 65536
 #define CORE_MAX_SEGMENTS (1 << 20)
 #define CORE_MAX_DECOMPRESSED (UINT64_C(64) << 30)
+/* The notes (PT_NOTE) are read whole: every thread's registers, the
+ * NT_FILE table. */
+#define CORE_MAX_NOTES (UINT64_C(256) << 20)
 
 struct core_thread {
 	pid_t tid;
@@ -60,13 +63,22 @@ struct core {
 	size_t nsegs;
 	/* NT_FILE: the mapped files (path, [lo, hi), file offset), as a
 	 * memory map; anonymous segments are not in it.  dev and ino are 0
-	 * (a core does not record them). */
+	 * (a core does not record them).  r, w, x are the covering
+	 * PT_LOAD's; with none (gcore leaves out the mappings it does not
+	 * dump), r alone. */
 	struct maps maps;
 	/* NT_SIGINFO of the thread that got the signal (a crash). */
 	bool has_siginfo;
 	int si_signo, si_code;
-	uint64_t si_addr;           /* the faulting address (SIGSEGV, SIGBUS) */
-	pid_t si_tid;               /* the thread it came with */
+	/* The faulting address (SIGSEGV, SIGBUS, SIGILL, SIGFPE raised by
+	 * the kernel), else 0.  Not named si_addr: <signal.h> defines that
+	 * as a macro, which would break every file that includes both. */
+	uint64_t si_fault_addr;
+	pid_t si_tid;               /* the thread it came with (0: none
+				       before it) */
+	/* The file ends before the bytes some PT_LOAD says it holds (a
+	 * core cut short by RLIMIT_CORE or a full disk): reads there fail. */
+	bool truncated;
 	/* The core's own bytes: read with core_read(). */
 	int fd;                     /* the file, or a decompressed copy */
 	uint64_t size;
@@ -79,6 +91,17 @@ struct core {
  * bound above).
  */
 int core_open(const char *path, struct core **out, struct err *e);
+
+/*
+ * The same over an open file descriptor (a regular file or a memfd; it
+ * is read with pread, its offset is left alone, and it stays the
+ * caller's: the core keeps a duplicate).  name stands for the file in
+ * messages and becomes c->path.  max_decompressed bounds a compressed
+ * core's decompressed size (CORE_MAX_DECOMPRESSED for core_open(); the
+ * fuzzer passes less): over it, SS_ELIMIT.
+ */
+int core_open_fd(int fd, const char *name, uint64_t max_decompressed,
+		 struct core **out, struct err *e);
 void core_free(struct core *c);
 
 /* Read len bytes at offset off of the core's (decompressed) bytes: 0 or
@@ -90,23 +113,32 @@ int core_read(const struct core *c, uint64_t off, void *buf, size_t len,
  * A file the core's process had mapped, for memory the core does not hold
  * (a file-backed mapping's unmodified pages are not dumped): read len
  * bytes of the file mapped at 'me' at file offset 'off'.  0, or SS_EREAD.
+ * Bytes past the file's end read as zeros, as in the last page of a
+ * mapping: the callback fills them (pread's short count) or fails.
  */
 typedef int (*core_file_read_fn)(void *arg, const struct maps_entry *me,
 				 uint64_t off, void *buf, size_t len);
 
 /*
  * A memory reader over the core (built on memreader's segment backend,
- * mem_segments_new()): a read is served by the PT_LOAD segment that holds
- * it; the part past a segment's filesz by the mapped file (file_read, may
- * be NULL: then such a read fails), zeros past the file's end; anything
- * else fails (SS_EREAD).  c must outlive the reader.
+ * mem_segments_new()): a read is served by the PT_LOAD segments that hold
+ * it (across adjacent ones); the part past a segment's filesz by the
+ * NT_FILE mapping that covers it, through file_read at the entry's
+ * offset + (addr - lo) (file_read may be NULL: then such a read fails);
+ * so does an NT_FILE mapping that no PT_LOAD covers (gcore writes none
+ * for the file mappings it does not dump); anything else fails
+ * (SS_EREAD): memory in no segment, an anonymous segment's undumped
+ * part, or bytes of a truncated core.  c must outlive
+ * the reader; arg is the caller's.
  */
 struct mem_reader *core_mem_new(const struct core *c,
 				core_file_read_fn file_read, void *arg);
 
-/* The build-id of the ELF object mapped at me, read from the core's
- * memory (its first page: ELF header, program headers, PT_NOTE), into
- * id[size]; returns its length, 0 when the core does not hold it. */
+/* The build-id of the ELF object mapped at me (its ELF header at me->lo,
+ * me->offset 0), read through mem (the core's memory, and the file when
+ * mem falls back to it): ELF header, program headers, PT_NOTE
+ * NT_GNU_BUILD_ID, into id[size].  Returns its length, or 0 when mem does
+ * not hold it, it is malformed, or longer than size. */
 size_t core_build_id(struct mem_reader *mem, const struct maps_entry *me,
 		     unsigned char *id, size_t size);
 

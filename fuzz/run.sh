@@ -16,7 +16,7 @@
 # input that does it (a reproducer: run the target binary on that file).
 set -eu
 
-ALL_TARGETS="linetable objects code threads tasks locks"
+ALL_TARGETS="linetable objects code threads tasks locks core"
 
 build_only=false
 if [ "${1:-}" = --build-only ]; then
@@ -61,8 +61,10 @@ if [ ! -f "$stamp" ] || [ -n "$(find "$srcdir/common" "$srcdir/memreader" \
 fi
 objs=""
 : >"$out/stale"
+# From attach/, only the core-file parser (it reads a file, not a
+# process); the archive's other targets never pull it in.
 for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/model/*.c \
-	   "$srcdir"/pystructs/*.c \
+	   "$srcdir"/pystructs/*.c "$srcdir"/attach/core.c \
 	   "$srcdir"/fuzz/harness.c; do
 	case "$src" in
 	*/pystructs/locate.c) continue ;; # finds a live process's runtime
@@ -83,8 +85,12 @@ rm -f "$stamp"
 ar rcs "$stamp" $objs
 
 for t in $targets; do
+	libs=-lm
+	case $t in
+	core) libs="$libs $(pkg-config --libs libzstd liblz4 liblzma zlib)" ;;
+	esac
 	# shellcheck disable=SC2086
-	"$clang" $CFLAGS $LDFLAGS "$srcdir/fuzz/fuzz_$t.c" "$stamp" -lm \
+	"$clang" $CFLAGS $LDFLAGS "$srcdir/fuzz/fuzz_$t.c" "$stamp" $libs \
 		-o "$out/fuzz_$t"
 done
 

@@ -95,4 +95,42 @@ struct mem_reader *mem_image_new(void);
 void mem_image_add(struct mem_reader *m, uint64_t addr, const void *data,
 		   size_t len);
 
+/*
+ * Segment backend (core files): the address space as a sorted set of
+ * segments, each [vaddr, vaddr + memsz) of which the first filesz bytes
+ * are stored at 'offset' of some byte source, the rest not (a core's
+ * PT_LOAD: pages it did not dump).
+ */
+struct mem_segment {
+	uint64_t vaddr, memsz;
+	uint64_t offset, filesz;
+};
+
+struct mem_segments_ops {
+	/* Read exactly len bytes at offset off of the byte source: 0, or a
+	 * negative SS_E* code with *e (optional) filled.  Required. */
+	int (*read_bytes)(void *arg, uint64_t off, void *buf, size_t len,
+			  struct err *e);
+	/* Bytes of [addr, addr + len) that lie in some segment's
+	 * [vaddr + filesz, vaddr + memsz) (never across two segments): 0, or
+	 * a negative SS_E* code with *e filled.  NULL: such reads fail with
+	 * SS_EREAD. */
+	int (*fallback)(void *arg, uint64_t addr, void *buf, size_t len,
+			struct err *e);
+	/* Frees arg with the reader; may be NULL. */
+	void (*free)(void *arg);
+};
+
+/*
+ * Build a reader over n segments (copied; any order).  A read is served
+ * piecewise across adjacent segments; a byte in no segment fails the read
+ * (SS_EREAD).  Segments with memsz 0, whose end or stored end wraps past
+ * 2^64, or that overlap one with a lower vaddr are left out; filesz is cut
+ * to memsz.  ops must outlive the reader; arg is handed to its callbacks
+ * and freed by ops->free with the reader.
+ */
+struct mem_reader *mem_segments_new(const struct mem_segment *segs, size_t n,
+				    const struct mem_segments_ops *ops,
+				    void *arg);
+
 #endif
