@@ -18,6 +18,8 @@
 static const char dump_usage[] =
 	"usage: snakescope dump [options] PID\n"
 	"       snakescope dump [options] -p PID\n"
+	"       snakescope dump [options] --core FILE [--exe PATH]\n"
+	"                       [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
 	"Print the Python stack of every thread of process PID, then its\n"
 	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
@@ -43,6 +45,17 @@ static const char dump_usage[] =
 	"               frames in place of the evaluation loop's, and the\n"
 	"               threads that never ran Python; needs the pause\n"
 	"  --native-all the same, keeping the interpreter's own C frames\n"
+	"  --core FILE  read a core file (gcore, the kernel's, systemd-\n"
+	"               coredump's; plain or .zst, .lz4, .xz, .gz) instead\n"
+	"               of a process: the files it had mapped are read from\n"
+	"               this machine, or as the next options say, and only\n"
+	"               when their build-id is the core's\n"
+	"  --exe PATH   the core's executable, when its own path does not\n"
+	"               lead to it\n"
+	"  --sysroot DIR  look for every file under DIR, a copy of the\n"
+	"               root of the machine the core came from\n"
+	"  --lib-path DIR  look in DIR for files by name and by build-id\n"
+	"               (repeatable)\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
@@ -52,6 +65,8 @@ static const char dump_usage[] =
 static const char deadlock_usage[] =
 	"usage: snakescope deadlock [--json] [--no-pause] PID\n"
 	"       snakescope deadlock [--json] [--no-pause] -p PID\n"
+	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
+	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
 	"Print only the lock analysis of process PID: every lock held or\n"
 	"waited for (threading's Lock, RLock, Condition, Semaphore, Event,\n"
@@ -66,6 +81,8 @@ static const char deadlock_usage[] =
 	"  --json       print the dump's JSON document (see README.md)\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process\n"
+	"  --core FILE, --exe PATH, --sysroot DIR, --lib-path DIR\n"
+	"               read a core file (see 'snakescope dump --help')\n"
 	"  -h, --help   show this help\n"
 	"\n"
 	"Exit status: 0 no deadlock, 6 a deadlock, 7 a likely hang (no\n"
@@ -202,6 +219,10 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 {
 	static const struct option own[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "core", required_argument, NULL, 'C' },
+		{ "exe", required_argument, NULL, 'E' },
+		{ "sysroot", required_argument, NULL, 'S' },
+		{ "lib-path", required_argument, NULL, 'L' },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -212,8 +233,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c != 'j' && c != 'P' && c != 'h' &&
-		    c != 'N' && c != 'A' && c != 'p')
+		if (deadlock && !strchr("jPhNApCESL", c))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -221,6 +241,20 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == 'p') {
 			pid_opt = optarg;
+			continue;
+		}
+		if (c == 'C' || c == 'E' || c == 'S') {
+			*(c == 'C' ? &d->core : c == 'E' ? &d->copts.exe :
+			  &d->copts.sysroot) = optarg;
+			continue;
+		}
+		if (c == 'L') {
+			if (d->copts.nlib_paths == DUMP_MAX_LIB_PATHS) {
+				report_error("%s: at most %d --lib-path", cmd,
+					     DUMP_MAX_LIB_PATHS);
+				return EXIT_USAGE;
+			}
+			d->lib_paths[d->copts.nlib_paths++] = optarg;
 			continue;
 		}
 		rc = dump_opt(d, c, optarg, cmd);
@@ -233,9 +267,25 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 			return EXIT_USAGE;
 		}
 	}
+	d->copts.lib_paths = d->lib_paths;
 	rc = dump_opts_check(d, cmd);
 	if (rc)
 		return rc;
+	if (!d->core && (d->copts.exe || d->copts.sysroot ||
+			 d->copts.nlib_paths)) {
+		report_error("%s: --exe, --sysroot and --lib-path go with "
+			     "--core FILE", cmd);
+		return EXIT_USAGE;
+	}
+	if (d->core) {
+		if (pid_opt || optind < argc) {
+			report_error("%s: --core reads a file, not a process: "
+				     "give no PID", cmd);
+			return EXIT_USAGE;
+		}
+		*pid = 0;
+		return 0;
+	}
 	return take_pid(cmd, pid_opt, argc, argv, optind, pid);
 }
 
@@ -256,7 +306,8 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
 	err_clear(&e);
-	rc = session_open(pid, &s, &e);
+	rc = d.core ? session_open_core(d.core, &d.copts, &s, &e) :
+		      session_open(pid, &s, &e);
 	if (!rc)
 		rc = session_snapshot(s, &d.io, &snap, &e);
 	if (rc) {
@@ -271,7 +322,8 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	if (deadlock && !d.json) {
 		d.oo.color = color;
 		strbuf_addf(&sb, "Process %d: Python %s, %zu thread%s, %zu "
-			    "task%s\n", (int)pid, snap->version, snap->nthreads,
+			    "task%s\n", (int)snap->pid, snap->version,
+			    snap->nthreads,
 			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 			    snap->ntasks == 1 ? "" : "s");
 		out_text_locks(&sb, snap, &d.oo);

@@ -13,8 +13,13 @@
 #include "cli/out.h"
 #include "common/strbuf.h"
 
+#define DUMP_MAX_LIB_PATHS 32
+
 struct dump_opts {
 	struct session_opts io;
+	const char *core;   /* --core FILE, or NULL: a process */
+	struct session_core_opts copts; /* --exe, --sysroot, --lib-path */
+	const char *lib_paths[DUMP_MAX_LIB_PATHS];
 	struct out_opts oo; /* colour is decided at render time */
 	bool json;
 	bool source;        /* source lines under frames (text) */

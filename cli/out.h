@@ -40,6 +40,10 @@ static inline const char *col(const struct out_opts *o, const char *code)
 	return o->color ? code : "";
 }
 
+/* "SIGSEGV" for 11; "signal N" for one without a name.  Static storage,
+ * valid until the next call. */
+const char *out_signal_name(int signo);
+
 /* Human-readable dump, traceback style, innermost frame first. */
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o);

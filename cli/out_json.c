@@ -323,6 +323,40 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	json_key_string(j, "warning", s->warning);
 	json_end_object(j);
 	json_break(j, IND_TOP);
+	if (s->core) {
+		const struct snap_core *c = s->core;
+
+		json_key(j, "core");
+		json_begin_object(j);
+		json_key_string(j, "file", c->file);
+		json_key_string(j, "compression", c->compression);
+		json_key_string(j, "args", c->args);
+		json_key(j, "signal");
+		if (c->signo) {
+			json_begin_object(j);
+			json_key_int(j, "number", c->signo);
+			json_key_string(j, "name", out_signal_name(c->signo));
+			json_key_int(j, "code", c->code);
+			json_key(j, "address");
+			if (c->has_addr)
+				json_uint(j, c->addr);
+			else
+				json_null(j);
+			json_key(j, "thread");
+			if (c->tid > 0)
+				json_int(j, c->tid);
+			else
+				json_null(j);
+			json_key_uint(j, "pc", c->pc);
+			json_key_string(j, "function", c->function);
+			json_key_string(j, "library", c->library);
+			json_end_object(j);
+		} else {
+			json_null(j);
+		}
+		json_end_object(j);
+		json_break(j, IND_TOP);
+	}
 	json_key_bool(j, "paused", s->paused);
 	json_break(j, IND_TOP);
 	json_key_bool(j, "stopped", s->stopped);

@@ -6,6 +6,8 @@
 #include "model/native.h"
 
 #include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #define IMPORTLIB_PREFIX "<frozen importlib._bootstrap"
@@ -299,9 +301,61 @@ static void interp_hooks(struct strbuf *sb, const struct snapshot *s,
 	}
 }
 
+const char *out_signal_name(int signo)
+{
+	static char buf[32];
+	const char *abbrev = signo > 0 ? sigabbrev_np(signo) : NULL;
+
+	if (abbrev)
+		snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof(buf), "signal %d", signo);
+	return buf;
+}
+
+/* "Core file F (zstd) of process N (args): SIGSEGV (address 0x0) in
+ * thread T at function (library)". */
+static void core_header(struct strbuf *sb, const struct snapshot *s)
+{
+	const struct snap_core *c = s->core;
+
+	strbuf_addstr(sb, "Core file ");
+	escape_text(sb, c->file);
+	if (c->compression)
+		strbuf_addf(sb, " (%s)", c->compression);
+	if (c->args && c->args[0]) {
+		strbuf_addstr(sb, ": ");
+		escape_text(sb, c->args);
+	}
+	strbuf_addch(sb, '\n');
+	if (!c->signo) {
+		strbuf_addstr(sb, "Taken from a running process (no signal "
+			      "recorded: gcore or a dump on request)\n");
+		return;
+	}
+	strbuf_addf(sb, "Killed by %s", out_signal_name(c->signo));
+	if (c->has_addr)
+		strbuf_addf(sb, " at address 0x%llx",
+			    (unsigned long long)c->addr);
+	if (c->tid > 0)
+		strbuf_addf(sb, " in thread %lld", (long long)c->tid);
+	if (c->function || c->library) {
+		strbuf_addstr(sb, ", in ");
+		escape_text(sb, c->function ? c->function : "??");
+		if (c->library) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, c->library);
+			strbuf_addch(sb, ')');
+		}
+	}
+	strbuf_addch(sb, '\n');
+}
+
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o)
 {
+	if (s->core)
+		core_header(sb, s);
 	strbuf_addf(sb, "Process %d", (int)s->pid);
 	if (s->ns_pid)
 		strbuf_addf(sb, " (pid %d in its namespace)", (int)s->ns_pid);
@@ -315,7 +369,7 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 	}
 	strbuf_addf(sb, ", %zu thread%s%s\n", s->nthreads,
 		    s->nthreads == 1 ? "" : "s",
-		    s->paused ? "" : ", read without pausing");
+		    s->core || s->paused ? "" : ", read without pausing");
 	if (s->stopped)
 		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
 			      "debugger): read as it is, and left stopped\n");

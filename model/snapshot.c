@@ -105,6 +105,14 @@ void snap_free(struct snapshot *s)
 	free(s->executable);
 	free(s->libpython);
 	free(s->warning);
+	if (s->core) {
+		free(s->core->file);
+		free(s->core->compression);
+		free(s->core->args);
+		free(s->core->function);
+		free(s->core->library);
+		free(s->core);
+	}
 	free(s);
 }
 

@@ -292,6 +292,23 @@ struct snap_cycle {
 	size_t n;
 };
 
+/* Where a snapshot read from a core file comes from. */
+struct snap_core {
+	char *file;          /* the core file, as given */
+	char *compression;   /* "zstd", "lz4", "xz", "gzip", or NULL */
+	char *args;          /* the command line it records (cut at 80
+				bytes by the kernel), or NULL */
+	int signo;           /* the signal it was written for; 0 when it
+				records none (gcore) */
+	int code;            /* that signal's si_code */
+	bool has_addr;       /* a fault: the address is known */
+	uint64_t addr;       /* the faulting address */
+	int64_t tid;         /* the thread the signal came to, -1 */
+	uint64_t pc;         /* where that thread was */
+	char *function;      /* the symbol there, or NULL */
+	char *library;       /* the file it is in, or NULL */
+};
+
 struct snapshot {
 	pid_t pid;
 	pid_t ns_pid;      /* its PID in its own PID namespace, 0 when it
@@ -301,6 +318,8 @@ struct snapshot {
 	char *libpython;   /* libpython path, or NULL when linked in */
 	char *warning;     /* why the reading may be wrong (a version newer
 			      than snakescope knows), or NULL */
+	struct snap_core *core; /* read from a core file: which; NULL for a
+				   live process */
 	bool paused;       /* read with the target stopped */
 	bool stopped;      /* it was stopped before we came (SIGSTOP, job
 			      control, a debugger) and was left so */

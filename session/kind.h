@@ -23,6 +23,7 @@
 #include "pystructs/target.h"
 
 struct core;
+struct session;
 
 struct session_kind {
 	/* The target's threads now: a malloc'ed array of TIDs. */
@@ -97,6 +98,14 @@ struct session {
 
 extern const struct session_kind session_live;
 extern const struct session_kind session_core;
+
+/* session.c: the unwinder's file opener (attach/unwind.h), over the
+ * kind's open_file. */
+int session_unwind_open(void *arg, const struct maps_entry *first, int *fd);
+
+/* core.c: where a snapshot of a core came from (snap->core), and the
+ * warnings about its files. */
+void session_core_origin(struct session *s, struct snapshot *snap);
 
 /* session.c: what both kinds share once the memory and map are set:
  * find the runtime, set up the reader.  On failure s is left for

@@ -120,8 +120,7 @@ static void add_native_frames(struct snap_thread *t,
 
 /* The paused target's native stacks: merged into its Python threads, and
  * a thread of its own for each OS thread that has no Python state. */
-/* Open a mapped file for the unwinder. */
-static int unwinder_open(void *arg, const struct maps_entry *first, int *fd)
+int session_unwind_open(void *arg, const struct maps_entry *first, int *fd)
 {
 	struct session *is = arg;
 
@@ -140,7 +139,7 @@ static void read_native(struct session *is, const pid_t *tids,
 	struct err e;
 
 	if (!is->unwinder)
-		is->unwinder = unwinder_new(is->mem, unwinder_open, is,
+		is->unwinder = unwinder_new(is->mem, session_unwind_open, is,
 					    is->root);
 	err_clear(&e);
 	if (is->kind->maps(is, &m, &e)) {
@@ -423,11 +422,18 @@ bool session_stopped(const struct session *is)
 int session_snapshot(struct session *is, const struct session_opts *o,
 		     struct snapshot **out, struct err *e)
 {
+	struct session_opts held;
 	struct snapshot *s = NULL;
 	pid_t pid = is->pid;
 	int rc = 0;
 
 	*out = NULL;
+	if (is->core && !o->pause) {
+		/* Nothing moves in a core: every read of it is "paused". */
+		held = *o;
+		held.pause = true;
+		o = &held;
+	}
 	for (int attempt = 0; attempt < (o->pause ? 1 : UNPAUSED_TRIES); attempt++) {
 		struct err te;
 
@@ -465,6 +471,8 @@ int session_snapshot(struct session *is, const struct session_opts *o,
 		free(gap);
 		s->warning = strbuf_detach(&sb);
 	}
+	if (is->core)
+		session_core_origin(is, s);
 	*out = s;
 	return 0;
 }

@@ -62,6 +62,28 @@ struct session;
  */
 int session_open(pid_t pid, struct session **out, struct err *e);
 
+/* Where a core file's mapped files are found (see session_open_core()). */
+struct session_core_opts {
+	const char *exe;      /* the executable, when its path in the core
+				 does not lead to it (NULL) */
+	const char *sysroot;  /* a copy of the root of the machine the core
+				 came from: every path is looked for under it
+				 (NULL: this machine's) */
+	const char *const *lib_paths; /* directories searched by build-id */
+	size_t nlib_paths;
+};
+
+/*
+ * Open a core file (gcore, the kernel's, systemd-coredump's; plain or
+ * compressed with zstd, lz4, xz, gzip) as a target: the same reads as for
+ * a live process, from its memory and the files it had mapped, found as
+ * o says and kept only when their build-id is the one the core holds (a
+ * mismatch is said in the snapshot's warning).  Errors as
+ * session_open(), and SS_EIO for a core that cannot be read.
+ */
+int session_open_core(const char *path, const struct session_core_opts *o,
+		      struct session **out, struct err *e);
+
 /* Close s and free it (NULL is fine).  Nothing is left paused. */
 void session_close(struct session *s);
 

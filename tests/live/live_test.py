@@ -46,6 +46,7 @@ import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
 import boundary_check  # noqa: E402
+import core_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
 import access_check  # noqa: E402
@@ -1729,6 +1730,9 @@ def main():
                     container_check.check_container(
                         report, path, version, workdir,
                         sys.modules[__name__])
+                if not args.target or "core" in args.target:
+                    core_check.check_core(report, path, version, workdir,
+                                          sys.modules[__name__])
                 if not args.target or "boundary" in args.target:
                     boundary_check.check_boundary(
                         report, path, version, workdir,
