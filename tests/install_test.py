@@ -241,7 +241,9 @@ def check_completion(script):
               ["missing %s" % o for o in sorted(want - got)] +
               ["extra %s" % o for o in sorted(got - want)])
     for mode in RUN_MODES:
-        want = help_options([mode]) - {"-p", "--pid"}
+        # run starts a program: no process to name, no core to read
+        want = help_options([mode]) - {"-p", "--pid", "--core", "--exe",
+                                       "--sysroot", "--lib-path"}
         if mode == "dump":
             want.add("--delay")
         got = opts_of(["snakescope", "run", mode, "-"])
