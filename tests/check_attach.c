@@ -374,7 +374,7 @@ END_TEST
 
 /* ---- rootfs: a path the target names stays in its root ---------------- */
 
-static char rootfs_dir[] = "/tmp/snakescope-rootfs-XXXXXX";
+static char rootfs_dir[64];
 
 static void put(const char *rel, const char *text)
 {
@@ -421,6 +421,10 @@ static void make_rootfs(void)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int sock;
 
+	/* A fresh template each time: without fork (valgrind), the loop's
+	 * runs share this process. */
+	snprintf(rootfs_dir, sizeof(rootfs_dir),
+		 "/tmp/snakescope-rootfs-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(rootfs_dir));
 	snprintf(path, sizeof(path), "%s/etc", rootfs_dir);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
