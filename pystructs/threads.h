@@ -174,6 +174,14 @@ py_frames_walk_inline(struct py_walker *w, uint64_t frame,
 		if (w->sampling && L->frame.kind == LAYOUT_FRAME_OBJECT &&
 		    !py_walker_frame_type_ok(w, py_rd64(h, L->object.ob_type)))
 			return PY_WALK_BROKEN;
+		/* Nothing real is all zeros: memory a core did not hold (a
+		 * dumper that wrote a thread's stack as zeros). */
+		if (!py_rd64(h, L->frame.code) && !py_rd64(h, L->frame.back) &&
+		    (!owned || !h[L->frame.owner])) {
+			err_set(e, SS_ECORRUPT, "the frame at 0x%llx reads as "
+				"zeros", (unsigned long long)frame);
+			return PY_WALK_BROKEN;
+		}
 		last = frame;
 		code = py_rd64(h, L->frame.code) & tag_mask;
 		frame = py_rd64(h, L->frame.back);

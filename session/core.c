@@ -301,6 +301,11 @@ static int find_file(struct session *s, struct core_file *f,
 	int fd;
 
 	base = base ? base + 1 : first->path;
+	if (!nwant)
+		warn(s, "the core does not hold the build-id of '%s' (its note "
+		     "is not in the pages the core kept): it is read without "
+		     "checking that it is the file the process mapped",
+		     first->path);
 	if (c->exe && !strcmp(first->path, s->exe) &&
 	    !open_under(AT_FDCWD, c->exe, &fd)) {
 		if (matches(s, f, fd, c->exe, want, nwant))
