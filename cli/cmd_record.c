@@ -743,19 +743,8 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			     "each sample", o->native ? "native" : "pause");
 		return EXIT_USAGE;
 	}
-	if (need_pid)
-		return take_pid("record", pid_opt, argc, argv, optind, pid);
-	if (pid_opt) {
-		report_error("record: -p/--pid with a program to start: give "
-			     "one or the other");
-		return EXIT_USAGE;
-	}
-	if (optind != argc) {
-		report_error("record: unexpected '%s' (the program to start "
-			     "follows '--')", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return 0;
+	return take_pid_or_program("record", pid_opt, need_pid, argc, argv,
+				   optind, pid);
 }
 
 static int record_cb(pid_t pid, const void *arg)

@@ -537,19 +537,8 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 			     "sample");
 		return EXIT_USAGE;
 	}
-	if (need_pid)
-		return take_pid("top", pid_opt, argc, argv, optind, pid);
-	if (pid_opt) {
-		report_error("top: -p/--pid with a program to start: give one "
-			     "or the other");
-		return EXIT_USAGE;
-	}
-	if (optind != argc) {
-		report_error("top: unexpected '%s' (the program to start "
-			     "follows '--')", argv[optind]);
-		return EXIT_USAGE;
-	}
-	return 0;
+	return take_pid_or_program("top", pid_opt, need_pid, argc, argv,
+				   optind, pid);
 }
 
 /* The text screens' size: --size, else the terminal's, else 120x40. */

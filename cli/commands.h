@@ -36,6 +36,15 @@ int take_pid(const char *cmd, const char *opt, int argc, char **argv,
 	     int first, pid_t *pid);
 
 /*
+ * The end of the parse of a command that takes a process or starts a
+ * program (record, top): with need_pid, the PID as take_pid() takes it;
+ * else (a program follows "--"), neither -p/--pid nor an operand may be
+ * given.  Returns 0 or EXIT_USAGE after reporting.
+ */
+int take_pid_or_program(const char *cmd, const char *opt, bool need_pid,
+			int argc, char **argv, int first, pid_t *pid);
+
+/*
  * Where the program of 'COMMAND [options] -- PROGRAM [ARGS...]' starts:
  * the index of the first "--" in argv[1 .. argc) (argc when there is
  * none).  The options before it are parsed with argc = that index.

@@ -133,3 +133,21 @@ void catch_stop_signals(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 }
+
+int take_pid_or_program(const char *cmd, const char *opt, bool need_pid,
+			int argc, char **argv, int first, pid_t *pid)
+{
+	if (need_pid)
+		return take_pid(cmd, opt, argc, argv, first, pid);
+	if (opt) {
+		report_error("%s: -p/--pid with a program to start: give one "
+			     "or the other", cmd);
+		return EXIT_USAGE;
+	}
+	if (first != argc) {
+		report_error("%s: unexpected '%s' (the program to start "
+			     "follows '--')", cmd, argv[first]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}

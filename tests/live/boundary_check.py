@@ -27,8 +27,9 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
+
+import elf
 
 HOST_LINE = "# host-view-line: the host's file, which a dump must not show"
 TARGET_LINE = "# target-view-line: the file as the target sees it"
@@ -226,27 +227,6 @@ def link_into(jail, path):
         shutil.copy2(path, dst)
 
 
-def elf_interp(path):
-    """The program interpreter an ELF executable names (PT_INTERP), or
-    None."""
-    with open(path, "rb") as f:
-        data = f.read(1 << 16)
-    if data[:4] != b"\x7fELF" or data[4] != 2:
-        return None
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    for i in range(phnum):
-        at = phoff + i * phentsize
-        if at + 56 > len(data):
-            break
-        ptype, = struct.unpack_from("<I", data, at)
-        if ptype == 3:
-            off, = struct.unpack_from("<Q", data, at + 8)
-            size, = struct.unpack_from("<Q", data, at + 32)
-            return data[off:off + size].rstrip(b"\0").decode()
-    return None
-
-
 def mirror(jail, path, depth=0):
     """Make jail + path resolve as path does here: the same symbolic links
     on the way, then a hard link to the file."""
@@ -297,7 +277,7 @@ def make_jail(h, interp, workdir):
             if os.path.islink(path) and os.path.realpath(path) in files \
                     and not os.path.lexists(jail + path):
                 os.symlink(os.readlink(path), jail + path)
-    loader = elf_interp(facts["executable"])
+    loader = elf.interp(facts["executable"])
     if loader:
         mirror(jail, loader)
     os.makedirs(jail + "/targets")

@@ -31,9 +31,10 @@ import re
 import resource
 import signal
 import shutil
-import struct
 import subprocess
 import time
+
+import elf
 
 COMPRESSORS = [("zstd", ["zstd", "-q", "-1"], ".zst"),
                ("lz4", ["lz4", "-q", "-1"], ".lz4"),
@@ -132,27 +133,6 @@ def without_core(doc):
         py["warning"] = None
     doc["python"] = py
     return doc
-
-
-def build_id_kept(path):
-    """Is the build-id note of the ELF file at path in its first page,
-    which a core keeps?"""
-    with open(path, "rb") as f:
-        data = f.read(1 << 16)
-    if data[:4] != b"\x7fELF":
-        return False
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    for i in range(phnum):
-        at = phoff + i * phentsize
-        if at + 56 > len(data):
-            break
-        ptype, = struct.unpack_from("<I", data, at)
-        off, = struct.unpack_from("<Q", data, at + 8)
-        size, = struct.unpack_from("<Q", data, at + 32)
-        if ptype == 4 and off + size <= 4096:
-            return True
-    return False
 
 
 def python_only(doc):
@@ -273,7 +253,7 @@ def check_elsewhere(report, label, path, record, workdir, h):
     os.makedirs(sysroot)
     os.makedirs(libs)
     files = mapped_elf_files(doc)
-    if not all(build_id_kept(f) for f in files):
+    if not all(elf.note_in_first_page(f) for f in files):
         report.skip(what + " (and the build-id refusal): the build-id "
                     "note of %s lies past its first page, which is all a "
                     "core keeps of it" % " or ".join(files))

@@ -28,35 +28,9 @@ import json
 import os
 import re
 import shutil
-import struct
 import subprocess
 
-PT_INTERP = 3
-
-
-def elf_interp(path):
-    """The PT_INTERP path of ELF file path, "" when it has none; raises
-    ValueError when path is not a 64-bit little-endian ELF file."""
-    with open(path, "rb") as f:
-        ehdr = f.read(64)
-        if len(ehdr) < 64 or ehdr[:4] != b"\x7fELF" or ehdr[4:6] != b"\2\1":
-            raise ValueError("%s: not a 64-bit little-endian ELF file" % path)
-        phoff, = struct.unpack_from("<Q", ehdr, 32)
-        phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
-        for i in range(phnum):
-            f.seek(phoff + i * phentsize)
-            ph = f.read(56)
-            if len(ph) < 56:
-                raise ValueError("%s: program header %d truncated"
-                                 % (path, i))
-            p_type, = struct.unpack_from("<I", ph, 0)
-            if p_type == PT_INTERP:
-                off, = struct.unpack_from("<Q", ph, 8)
-                size, = struct.unpack_from("<Q", ph, 32)
-                f.seek(off)
-                return f.read(size).rstrip(b"\0").decode("utf-8", "replace")
-    return ""
-
+import elf
 
 def static_binary(h):
     """(path, None) of the static binary to test, or (None, why not)."""
@@ -67,7 +41,7 @@ def static_binary(h):
         return None, os.environ.get("SNAKESCOPE_STATIC_WHY") or \
             "configure built none (SNAKESCOPE_STATIC is empty)"
     try:
-        if elf_interp(h.SNAKESCOPE) == "":
+        if elf.interp(h.SNAKESCOPE) == "":
             return h.SNAKESCOPE, None
     except (OSError, ValueError):
         pass
@@ -83,7 +57,7 @@ def static_binary(h):
 def static_problems(path):
     problems = []
     try:
-        interp = elf_interp(path)
+        interp = elf.interp(path)
         if interp:
             problems.append("PT_INTERP names %s: a dynamic executable"
                             % interp)
