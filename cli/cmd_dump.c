@@ -214,15 +214,18 @@ void dump_render(struct strbuf *sb, struct session *s,
 	}
 }
 
+/* dump's and deadlock's own options, past every letter of dump_longopts */
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH };
+
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
 {
 	static const struct option own[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "core", required_argument, NULL, 'C' },
-		{ "exe", required_argument, NULL, 'E' },
-		{ "sysroot", required_argument, NULL, 'S' },
-		{ "lib-path", required_argument, NULL, 'L' },
+		{ "core", required_argument, NULL, OPT_CORE },
+		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -233,7 +236,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && !strchr("jPhNApCESL", c))
+		if (deadlock && c < OPT_CORE && !strchr("jPhNAp", c))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -243,12 +246,12 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 			pid_opt = optarg;
 			continue;
 		}
-		if (c == 'C' || c == 'E' || c == 'S') {
-			*(c == 'C' ? &d->core : c == 'E' ? &d->copts.exe :
-			  &d->copts.sysroot) = optarg;
+		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
+			*(c == OPT_CORE ? &d->core : c == OPT_EXE ?
+			  &d->copts.exe : &d->copts.sysroot) = optarg;
 			continue;
 		}
-		if (c == 'L') {
+		if (c == OPT_LIB_PATH) {
 			if (d->copts.nlib_paths == DUMP_MAX_LIB_PATHS) {
 				report_error("%s: at most %d --lib-path", cmd,
 					     DUMP_MAX_LIB_PATHS);
