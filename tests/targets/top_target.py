@@ -58,7 +58,10 @@ def busy_main():
 
 def idle_wait():
     while True:
-        never.wait(3600)
+        # 2.7's wait with a timeout polls (sleeps of up to 50 ms in a
+        # loop): its thread is seen running now and then.  Without one it
+        # blocks on a lock, as 3.x's does either way.
+        never.wait(3600 if sys.version_info >= (3,) else None)
 
 
 def idle_main():
