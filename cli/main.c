@@ -29,6 +29,9 @@ static const char main_usage[] =
 	"                selected thread's stack, asyncio tasks, locals\n"
 	"  run MODE -- PROGRAM ...  start a program and record, watch, dump\n"
 	"                or top it; exits with the program's status\n"
+	"  snapshot -o FILE PID\n"
+	"                save what a dump reads as a small core file, for\n"
+	"                'dump --core FILE' and gdb\n"
 	"\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show the version and the supported Pythons\n"
@@ -78,6 +81,8 @@ int main(int argc, char **argv)
 		return cmd_watch(argc - 1, argv + 1);
 	if (!strcmp(cmd, "top"))
 		return cmd_top(argc - 1, argv + 1);
+	if (!strcmp(cmd, "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	report_error("unknown command '%s'; see 'snakescope --help'", cmd);

@@ -47,82 +47,11 @@
 #define MAX_CODE_SEEDS 6
 #define MAX_LOCALS_SEEDS 6
 
-/* ---- a reader that records what it reads ------------------------- */
-
-struct rec_range {
-	uint64_t addr;
-	size_t len;
-	uint8_t *data;
-};
-
-struct recorder {
-	struct mem_reader *inner; /* not owned */
-	struct rec_range *v;
-	size_t n, cap;
-};
-
-static void rec_add(struct recorder *r, uint64_t addr, const void *buf,
-		    size_t len)
-{
-	struct rec_range *rr;
-
-	if (!len)
-		return;
-	r->v = xgrow(r->v, &r->cap, r->n + 1, sizeof(*r->v));
-	rr = &r->v[r->n++];
-	rr->addr = addr;
-	rr->len = len;
-	rr->data = xmalloc(len);
-	memcpy(rr->data, buf, len);
-}
-
-static int rec_read(void *priv, uint64_t addr, void *buf, size_t len,
-		    struct err *e)
-{
-	struct recorder *r = priv;
-	int rc = mem_read(r->inner, addr, buf, len, e);
-
-	if (!rc)
-		rec_add(r, addr, buf, len);
-	return rc;
-}
-
-static size_t rec_readv(void *priv, struct mem_span *spans, size_t n)
-{
-	struct recorder *r = priv;
-	size_t done = mem_read_spans(r->inner, spans, n);
-
-	for (size_t i = 0; i < n; i++)
-		if (spans[i].ok)
-			rec_add(r, spans[i].addr, spans[i].buf, spans[i].len);
-	return done;
-}
-
-static void rec_clear(struct recorder *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		free(r->v[i].data);
-	r->n = 0;
-}
-
-static void rec_free(void *priv)
-{
-	struct recorder *r = priv;
-
-	rec_clear(r);
-	free(r->v);
-	free(r);
-}
-
-static const struct mem_ops rec_ops = {
-	.read = rec_read,
-	.readv = rec_readv,
-	.free = rec_free,
-};
+/* ---- the recorded ranges as a seed image ------------------------ */
 
 static int range_cmp(const void *a, const void *b)
 {
-	const struct rec_range *x = a, *y = b;
+	const struct mem_range *x = a, *y = b;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
@@ -144,9 +73,12 @@ static void seg_put(uint8_t **buf, size_t *len, size_t *cap, uint64_t addr,
 
 /* The seed: the header, then the recorded ranges merged into segments
  * (overlapping or touching ranges become one).  Malloc'ed, *len bytes. */
-static uint8_t *rec_image(struct recorder *r, const struct fuzz_hdr *h,
+static uint8_t *rec_image(struct mem_reader *rec, const struct fuzz_hdr *h,
 			  size_t *len)
 {
+	const struct mem_range *got;
+	size_t n = mem_recorder_ranges(rec, &got);
+	struct mem_range *v = xcalloc(n + 1, sizeof(*v));
 	uint8_t *buf = NULL, *seg = NULL;
 	size_t cap = 0, seg_cap = 0, seg_len = 0;
 	uint64_t seg_addr = 0;
@@ -154,9 +86,11 @@ static uint8_t *rec_image(struct recorder *r, const struct fuzz_hdr *h,
 	buf = xgrow(buf, &cap, FUZZ_HDR_SIZE, 1);
 	fuzz_hdr_write(h, buf);
 	*len = FUZZ_HDR_SIZE;
-	qsort(r->v, r->n, sizeof(*r->v), range_cmp);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rec_range *rr = &r->v[i];
+	if (n)
+		memcpy(v, got, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), range_cmp);
+	for (size_t i = 0; i < n; i++) {
+		const struct mem_range *rr = &v[i];
 		uint64_t end = seg_addr + seg_len;
 
 		if (seg_len && rr->addr <= end) {
@@ -179,6 +113,7 @@ static uint8_t *rec_image(struct recorder *r, const struct fuzz_hdr *h,
 	if (seg_len)
 		seg_put(&buf, len, &cap, seg_addr, seg, seg_len);
 	free(seg);
+	free(v);
 	return buf;
 }
 
@@ -242,26 +177,23 @@ static void save(struct capture *c, const char *dir, const char *suffix,
 static void seed(struct capture *c, enum fuzz_target t, const char *dir,
 		 const char *suffix)
 {
-	struct recorder *r = xcalloc(1, sizeof(*r));
-	struct mem_reader *m;
+	struct mem_reader *m = mem_recorder_new(c->live);
 	uint8_t *img;
 	size_t len;
 
-	r->inner = c->live;
-	m = mem_reader_new(&rec_ops, r);
 	c->hdr.asyncio_debug = 0;
 	if (c->has_asyncio_words) {
 		/* The words come from an ELF section, found through the
 		 * file: they go into the image where no object can be. */
 		c->hdr.asyncio_debug = FUZZ_ASYNCIO_ADDR;
-		rec_add(r, FUZZ_ASYNCIO_ADDR, c->asyncio_words,
+		mem_recorder_add(m, FUZZ_ASYNCIO_ADDR, c->asyncio_words,
 			sizeof(c->asyncio_words));
 	}
 	if (!fuzz_run(t, m, &c->hdr)) {
 		fprintf(stderr, "capture: %s/%s%s: the runtime cannot be set "
 			"up from what was read\n", dir, c->name, suffix);
 	} else {
-		img = rec_image(r, &c->hdr, &len);
+		img = rec_image(m, &c->hdr, &len);
 		save(c, dir, suffix, img, len);
 		free(img);
 	}

@@ -133,4 +133,29 @@ struct mem_reader *mem_segments_new(const struct mem_segment *segs, size_t n,
 				    const struct mem_segments_ops *ops,
 				    void *arg);
 
+/*
+ * Recording reader: forwards every read to inner (not owned, must outlive
+ * it) and remembers each range read in full, with its bytes, in the order
+ * read (a page-cached read records the whole page).  For learning which
+ * memory a read of the target needs (fuzz/capture.c, a snapshot's core).
+ */
+struct mem_range {
+	uint64_t addr;
+	size_t len;
+	const uint8_t *data; /* len bytes, owned by the recorder */
+};
+
+struct mem_reader *mem_recorder_new(struct mem_reader *inner);
+
+/* The ranges recorded so far (owned by m, valid until the next read, add
+ * or clear); 0 when m is not a recorder. */
+size_t mem_recorder_ranges(struct mem_reader *m, const struct mem_range **out);
+
+/* Record [addr, addr + len) as if read, with these bytes. */
+void mem_recorder_add(struct mem_reader *m, uint64_t addr, const void *buf,
+		      size_t len);
+
+/* Forget every range. */
+void mem_recorder_clear(struct mem_reader *m);
+
 #endif

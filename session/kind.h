@@ -85,6 +85,13 @@ struct session {
 	bool sampling_ready;
 	struct py_sampler *sampler;
 
+	/* session_write_core() (snapshot.c): run while a snapshot's read
+	 * still holds the target, after the read; its result is the read's
+	 * when that succeeded.  held_ns: how long the last read held it. */
+	int (*held_hook)(struct session *s, void *arg, struct err *e);
+	void *held_arg;
+	uint64_t held_ns;
+
 	/* A live process (session/live.c). */
 	struct proc_nsmap nsmap;
 	struct proc_stat_files stat; /* the threads' /proc stat files */

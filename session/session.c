@@ -255,11 +255,14 @@ static int read_snapshot(struct session *is,
 		py_read_locks(py, s);
 		mem_cache_enable(py->mem, o->pause);
 	}
+	if (!rc && o->pause && is->held_hook)
+		rc = is->held_hook(is, is->held_arg, e);
 	if (o->pause) {
 		uint64_t t_resume = clock_mono_ns();
 
 		mem_cache_enable(py->mem, false);
 		is->kind->release(is);
+		is->held_ns = clock_mono_ns() - t_pause;
 		if (getenv("SNAKESCOPE_TIMING"))
 			fprintf(stderr, "snakescope timing: threads %zu, pause %.1f "
 				"us, resume %.1f us, native unwind %.1f us, "

@@ -117,6 +117,34 @@ int session_paused(struct session *s,
 		   int (*fn)(void *arg, struct session *s, struct err *e),
 		   void *arg, struct err *e);
 
+/* What session_write_core() did. */
+struct session_core_stats {
+	double pause_ms;   /* how long the target was held */
+	uint64_t size;     /* bytes written */
+	size_t nthreads;
+	size_t nsegments;  /* memory ranges kept (PT_LOAD) */
+};
+
+/* session_write_core()'s default bound on the file's size. */
+#define SESSION_CORE_MAX_SIZE (UINT64_C(1) << 30)
+
+/*
+ * Pause the live process of s, read a snapshot of it (tasks, locks,
+ * locals; and with native its native stacks) while recording the memory
+ * read, and write an ELF core file at path (atomically: a temporary file
+ * renamed) holding only that memory, the mapped files' first pages, the
+ * threads' registers and, with native, each thread's stack (8 MiB at
+ * most): `snakescope dump --core` reads it back as a dump of that instant
+ * would have read the process, and gdb loads it.  The target is resumed
+ * before the file is written.  Returns 0 with *st filled, or an SS_E*
+ * code with a message in *e: SS_EINVAL (s is a core), SS_ELIMIT (the
+ * core would exceed max_size bytes), SS_EIO (cannot write), or a
+ * snapshot's error.
+ */
+int session_write_core(struct session *s, const char *path, bool native,
+		       uint64_t max_size, struct session_core_stats *st,
+		       struct err *e);
+
 /* Where the runtime is (owned by s). */
 const struct py_runtime_info *session_runtime(const struct session *s);
 

@@ -30,6 +30,7 @@
 
 #include "tests/check_main.h"
 #include "attach/core.h"
+#include "attach/core_write.h"
 #include "attach/maps.h"
 #include "common/xalloc.h"
 #include "memreader/mem.h"
@@ -936,6 +937,102 @@ static int run_quiet(char *const argv[])
 	return WEXITSTATUS(st);
 }
 
+/* core_write: a core with known threads, files and segments reads back
+ * with core_open() as written; bad input is refused; a bound refuses. */
+START_TEST(test_core_write_roundtrip)
+{
+	static uint8_t page_a[8192], page_b[4096];
+	struct core_write_thread th[3];
+	struct core_write_file files[2] = {
+		{ 0x400000, 0x402000, 0, "/usr/bin/python3.12" },
+		{ 0x7f0000000000, 0x7f0000003000, 0x2000,
+		  "/usr/lib/libpython3.12.so.1.0 (deleted)" },
+	};
+	struct core_write_segment segs[2] = {
+		{ 0x400000, sizeof(page_a), page_a, true, false, true },
+		{ 0x7ffd0000f000, sizeof(page_b), page_b, true, true, false },
+	};
+	struct core_write cw = {
+		.pid = 4242, .ppid = 1, .uid = 1000, .gid = 1000,
+		.fname = "python3.12", .psargs = "python3.12 -c pass",
+		.threads = th, .nthreads = 3, .files = files, .nfiles = 2,
+		.segs = segs, .nsegs = 2,
+	};
+	const char *path = tmp_path("written.core");
+	uint64_t auxv[4] = { 6 /* AT_PAGESZ */, 4096, 0, 0 }, size = 0, word;
+	struct core *c = NULL;
+	struct mem_reader *m;
+	struct err e;
+
+	cw.auxv = auxv;
+	cw.auxv_len = sizeof(auxv);
+	memset(th, 0, sizeof(th));
+	for (int i = 0; i < 3; i++) {
+		th[i].tid = 4242 + i;
+		th[i].regs.rip = 0x400100 + (unsigned)i;
+		th[i].regs.rsp = 0x7ffd0000f800 - 8 * (unsigned)i;
+	}
+	for (size_t i = 0; i < sizeof(page_a); i++)
+		page_a[i] = (uint8_t)(i * 7);
+	memset(page_b, 0xab, sizeof(page_b));
+	err_clear(&e);
+	ck_assert_int_eq(core_write_file(path, &cw, UINT64_C(1) << 30, &size,
+					 &e), 0);
+	ck_assert_uint_eq(size, core_write_size(&cw));
+	ck_assert_int_eq(core_open(path, &c, &e), 0);
+	ck_assert_int_eq(c->pid, 4242);
+	ck_assert_uint_eq(c->uid, 1000);
+	ck_assert_str_eq(c->comm, "python3.12");
+	ck_assert_str_eq(c->args, "python3.12 -c pass");
+	ck_assert_uint_eq(c->nthreads, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(c->threads[i].tid, 4242 + i);
+		ck_assert_uint_eq(c->threads[i].regs.rip, 0x400100 + (unsigned)i);
+		ck_assert_uint_eq(c->threads[i].regs.rsp,
+				  0x7ffd0000f800 - 8 * (unsigned)i);
+	}
+	ck_assert_uint_eq(c->nsegs, 2);
+	ck_assert_uint_eq(c->segs[0].vaddr, 0x400000);
+	ck_assert_uint_eq(c->segs[0].memsz, sizeof(page_a));
+	ck_assert(c->segs[0].r && !c->segs[0].w && c->segs[0].x);
+	ck_assert(c->segs[1].r && c->segs[1].w && !c->segs[1].x);
+	ck_assert_uint_eq(c->maps.n, 2);
+	ck_assert_str_eq(c->maps.e[0].path, "/usr/bin/python3.12");
+	ck_assert_uint_eq(c->maps.e[1].lo, 0x7f0000000000);
+	ck_assert_uint_eq(c->maps.e[1].offset, 0x2000);
+	ck_assert_str_eq(c->maps.e[1].path, "/usr/lib/libpython3.12.so.1.0");
+	ck_assert(c->maps.e[1].deleted);
+	ck_assert(!c->has_siginfo);
+	ck_assert(!c->truncated);
+	m = core_mem_new(c, NULL, NULL);
+	ck_assert_int_eq(mem_read_u64(m, 0x400000 + 4096, &word, NULL), 0);
+	ck_assert_int_eq(memcmp(&word, page_a + 4096, 8), 0);
+	ck_assert_int_eq(mem_read_u64(m, 0x7ffd0000fff8, &word, NULL), 0);
+	ck_assert_uint_eq(word, UINT64_C(0xabababababababab));
+	ck_assert_int_ne(mem_read_u64(m, 0x7ffd00010000, &word, NULL), 0);
+	mem_reader_free(m);
+	core_free(c);
+
+	/* Over the bound: refused, nothing left behind. */
+	unlink(path);
+	ck_assert_int_eq(core_write_file(path, &cw, 4096, NULL, &e),
+			 SS_ELIMIT);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	/* Overlapping or unaligned segments, no thread: refused. */
+	segs[1].vaddr = 0x401000;
+	ck_assert_int_eq(core_write_file(path, &cw, UINT64_C(1) << 30, NULL,
+					 &e), SS_EINVAL);
+	segs[1].vaddr = 0x7ffd0000f001;
+	ck_assert_int_eq(core_write_file(path, &cw, UINT64_C(1) << 30, NULL,
+					 &e), SS_EINVAL);
+	segs[1].vaddr = 0x7ffd0000f000;
+	cw.nthreads = 0;
+	ck_assert_int_eq(core_write_file(path, &cw, UINT64_C(1) << 30, NULL,
+					 &e), SS_EINVAL);
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
 /* The real file behind a mapping, zeros past its end. */
 static int real_read(void *arg, const struct maps_entry *me, uint64_t off,
 		     void *buf, size_t len)
@@ -1068,6 +1165,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_truncated);
 	tcase_add_test(tc, test_core_not_a_file);
 	tcase_add_test(tc, test_core_gcore);
+	tcase_add_test(tc, test_core_write_roundtrip);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

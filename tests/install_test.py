@@ -37,7 +37,7 @@ SRCDIR = os.path.abspath(os.environ.get("SNAKESCOPE_SRCDIR") or
                          os.path.join(os.path.dirname(__file__), ".."))
 BUILDDIR = os.path.abspath(os.environ.get("SNAKESCOPE_BUILDDIR") or ".")
 MAKE = os.environ.get("MAKE") or "make"
-COMMANDS = ["dump", "deadlock", "record", "watch", "top", "run"]
+COMMANDS = ["dump", "deadlock", "record", "watch", "top", "snapshot", "run"]
 RUN_MODES = ["record", "watch", "dump", "top"]
 # An option as help texts write them: -x, --long, --long=VALUE
 OPT_RE = re.compile(r"(?:(?<=[\s,(\[/'])|^)(--?[A-Za-z][A-Za-z0-9-]*)")

@@ -47,6 +47,7 @@ import native_check  # noqa: E402
 import container_check  # noqa: E402
 import boundary_check  # noqa: E402
 import core_check  # noqa: E402
+import snapshot_check  # noqa: E402
 import hostile_check  # noqa: E402
 import privs_check  # noqa: E402
 import access_check  # noqa: E402
@@ -1733,6 +1734,10 @@ def main():
                 if not args.target or "core" in args.target:
                     core_check.check_core(report, path, version, workdir,
                                           sys.modules[__name__])
+                if not args.target or "snapshot" in args.target:
+                    snapshot_check.check_snapshot(report, path, version,
+                                                  workdir,
+                                                  sys.modules[__name__])
                 if not args.target or "boundary" in args.target:
                     boundary_check.check_boundary(
                         report, path, version, workdir,
