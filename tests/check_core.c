@@ -76,6 +76,8 @@ struct buf {
 
 static void put(struct buf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return;	/* data may be NULL: an empty segment */
 	b->p = xgrow(b->p, &b->cap, b->len + len, 1);
 	memcpy(b->p + b->len, data, len);
 	b->len += len;
