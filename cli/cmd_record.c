@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,13 +48,18 @@ static const char record_usage[] =
 	"  -r, --rate HZ        samples per second (default 100), or 'max'\n"
 	"                       for as many as one core gives\n"
 	"  -d, --duration S     stop after S seconds (default: until stopped)\n"
-	"  -f, --format FMT     folded (default: collapsed stacks for\n"
-	"                       flamegraph.pl, inferno, speedscope; 'raw' is\n"
-	"                       the same), speedscope\n"
-	"                       (the speedscope app's JSON, a profile per\n"
-	"                       thread), or json (one JSON object per line per\n"
-	"                       thread and sample)\n"
-	"  --threads            start each folded stack with its thread\n"
+	"  -f, --format FMT     folded (collapsed stacks for flamegraph.pl,\n"
+	"                       inferno, speedscope; 'raw' is the same),\n"
+	"                       flamegraph (an interactive SVG for a\n"
+	"                       browser: click zooms, Ctrl-F searches),\n"
+	"                       speedscope (the speedscope app's JSON, a\n"
+	"                       profile per thread), or json (one JSON object\n"
+	"                       per line per thread and sample); by default\n"
+	"                       the file name's ending says: .svg flamegraph,\n"
+	"                       .speedscope.json speedscope, .json or .jsonl\n"
+	"                       json, anything else folded\n"
+	"  --threads            start each folded stack with its thread (a\n"
+	"                       flame graph: a graph per thread)\n"
 	"  --idle               also sample threads that are not running\n"
 	"                       (by default a thread counts when it holds the\n"
 	"                       GIL or is on a CPU)\n"
@@ -74,13 +80,82 @@ static const char record_usage[] =
 	"  -h, --help           show this help\n"
 	"\n"
 	"A summary line ends the recording (samples, the rate achieved,\n"
-	"errors, torn reads: stacks that changed while read, left out).\n";
+	"errors, torn reads: stacks that changed while read, left out) and\n"
+	"says how to look at the file.\n";
+
+/* The formats by --format's names, and what the summary says to do with
+ * such a file (the first row of a format says it). */
+static const struct format_row {
+	const char *name;
+	enum record_format format;
+	const char *hint; /* no ';' or parentheses: tests read the summary */
+} formats[] = {
+	{ "folded", RECORD_FOLDED, "flamegraph.pl or inferno-flamegraph draw "
+	  "it, and record -o NAME.svg writes a picture" },
+	{ "raw", RECORD_FOLDED, NULL }, /* py-spy's name */
+	{ "flamegraph", RECORD_FLAMEGRAPH, "open it in a browser" },
+	{ "speedscope", RECORD_SPEEDSCOPE,
+	  "drop it on https://www.speedscope.app" },
+	{ "json", RECORD_JSON, "one JSON object per line, for jq or a script" },
+};
+
+/* File name endings and their formats: the longest that ends the name
+ * wins, whatever the rows' order. */
+static const struct suffix_row {
+	const char *suffix;
+	enum record_format format;
+} suffixes[] = {
+	{ ".svg", RECORD_FLAMEGRAPH },
+	{ ".speedscope.json", RECORD_SPEEDSCOPE },
+	{ ".json", RECORD_JSON },
+	{ ".jsonl", RECORD_JSON },
+	{ ".folded", RECORD_FOLDED },
+	{ ".txt", RECORD_FOLDED },
+};
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+int record_format_of_name(const char *path)
+{
+	size_t len = strlen(path), best = 0;
+	int format = -1;
+
+	for (size_t i = 0; i < NROWS(suffixes); i++) {
+		size_t n = strlen(suffixes[i].suffix);
+
+		if (n < len && n > best &&
+		    !strcasecmp(path + len - n, suffixes[i].suffix)) {
+			best = n;
+			format = suffixes[i].format;
+		}
+	}
+	return format;
+}
+
+static const struct format_row *format_row(int format)
+{
+	for (size_t i = 0; i < NROWS(formats); i++)
+		if ((int)formats[i].format == format)
+			return &formats[i];
+	return NULL;
+}
+
+const char *record_format_name(int format)
+{
+	const struct format_row *row = format_row(format);
+
+	return row ? row->name : "?";
+}
 
 struct target {
 	pid_t pid;
 	struct session *is;
 	const struct record_opts *o;
 	bool gone;
+	/* the threads of this sample kept while not running (--idle, for
+	 * the flame graph's colours) */
+	uint64_t *idle;
+	size_t nidle, idle_cap;
 };
 
 struct recorder {
@@ -114,10 +189,31 @@ static bool keep_thread(void *arg, const struct sample_thread *t)
 
 	if (tg->o->gil)
 		return t->holds_gil;
-	if (tg->o->idle || t->holds_gil)
+	if (t->holds_gil ||
+	    (tg->o->idle && tg->o->format != RECORD_FLAMEGRAPH))
 		return true;
-	return t->native_id > 0 &&
-	       session_thread_state(tg->is, (pid_t)t->native_id) == 'R';
+	if (t->native_id > 0 &&
+	    session_thread_state(tg->is, (pid_t)t->native_id) == 'R')
+		return true;
+	if (!tg->o->idle)
+		return false;
+	/* Kept, but waiting: the flame graph colours it so. */
+	tg->idle = xgrow(tg->idle, &tg->idle_cap, tg->nidle + 1,
+			 sizeof(*tg->idle));
+	tg->idle[tg->nidle++] = t->thread_id;
+	return true;
+}
+
+/* Mark the sample's threads that keep_thread found idle. */
+static void mark_idle(struct target *tg, struct sample *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		s->threads[i].idle = false;
+		for (size_t k = 0; k < tg->nidle; k++)
+			if (tg->idle[k] == s->threads[i].thread_id)
+				s->threads[i].idle = true;
+	}
+	tg->nidle = 0;
 }
 
 static void target_free(struct target *tg)
@@ -125,6 +221,7 @@ static void target_free(struct target *tg)
 	if (!tg)
 		return;
 	session_close(tg->is);
+	free(tg->idle);
 	free(tg);
 }
 
@@ -336,7 +433,8 @@ static void keys_release(struct recorder *r)
 }
 
 static void add_frame(struct recorder *r, const char *function,
-		      const char *filename, int line, bool native)
+		      const char *filename, int line, bool native,
+		      bool internal)
 {
 	struct sample *s = &r->sample;
 	const struct name_key *k = name_key(r, function, filename);
@@ -351,6 +449,7 @@ static void add_frame(struct recorder *r, const char *function,
 	f->function = k->function;
 	f->filename = k->filename;
 	f->native = native;
+	f->internal = internal;
 }
 
 /* Is this thread of a --native snapshot wanted (see keep_thread)?  Its
@@ -392,6 +491,7 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 		st->name = t->name;
 		st->interp_id = t->interp_id;
 		st->holds_gil = t->holds_gil;
+		st->idle = !t->holds_gil && t->os.state != 'R';
 		st->truncated = t->truncated;
 		st->first = s->nframes;
 		for (size_t k = 0; k < t->nnative; k++) {
@@ -402,15 +502,16 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 			if (n->kind == SNAP_STACK_PYTHON && n->py < t->nframes)
 				add_frame(r, t->frames[n->py].function,
 					  t->frames[n->py].filename,
-					  t->frames[n->py].line, false);
+					  t->frames[n->py].line, false, false);
 			else if (n->kind == SNAP_STACK_NATIVE)
 				add_frame(r, n->function ? n->function : "??",
 					  n->library ? n->library : "??", -1,
-					  true);
+					  true, n->internal);
 			else if (n->kind == SNAP_STACK_MARK && n->note) {
 				strbuf_init(&note);
 				strbuf_addf(&note, "[%s]", n->note);
-				add_frame(r, note.buf, "snakescope", -1, true);
+				add_frame(r, note.buf, "snakescope", -1, true,
+					  false);
 				strbuf_release(&note);
 			}
 		}
@@ -456,9 +557,12 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 	int rc;
 
 	err_clear(&e);
+	tg->nidle = 0;
 	rc = r->o->native ? sample_native(r, tg, &snap, &e) :
 			    session_sample(tg->is, r->o->pause, t, &r->sample,
 					   &e);
+	if (!rc && !r->o->native)
+		mark_idle(tg, &r->sample);
 	if (rc) {
 		if (rc == SS_EEXITED || session_gone(tg->is))
 			tg->gone = true;
@@ -551,6 +655,11 @@ static int write_result(struct recorder *r, double secs)
 			   (r->samples ? secs / r->samples : 0);
 		return profile_write_speedscope(&r->pf, r->o->subprocesses, name,
 						interval, r->out);
+	case RECORD_FLAMEGRAPH:
+		snprintf(name, sizeof(name), "snakescope record %d: %lu samples "
+			 "in %.1f s", (int)r->t[0]->pid, r->samples, secs);
+		return profile_write_flamegraph(&r->pf, r->o->subprocesses, name,
+						r->out);
 	default:
 		return 0;
 	}
@@ -560,6 +669,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 {
 	struct recorder r;
 	struct target *tg;
+	const char *hint;
 	struct err e;
 	double secs;
 	int rc, status = 0;
@@ -605,13 +715,17 @@ int record_run(pid_t pid, const struct record_opts *o)
 		report_error("the first of the %lu failed samples: %s", r.errors,
 			     r.first_error.msg[0] ? r.first_error.msg :
 			     err_describe(r.first_error.code));
+	/* ... and says what to do with the file. */
+	hint = status || !strcmp(o->output, "-") ? NULL :
+	       format_row(o->format)->hint;
 	fprintf(stderr, "snakescope: %lu samples in %.2f s (%.1f/s%s), %lu "
-		"errors, %lu torn reads%s; %s\n", r.samples, secs,
+		"errors, %lu torn reads%s; %s%s%s%s\n", r.samples, secs,
 		secs > 0 ? r.samples / secs : 0.0,
 		o->rate > 0 ? "" : ", as fast as possible", r.errors, r.torn,
 		r.t[0]->gone ? "; the process exited" :
 		stop_signal ? "; stopped by a signal" : "",
-		status ? "nothing written" : o->output);
+		status ? "nothing written" : o->output,
+		hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
 	for (size_t i = 0; i < r.nt; i++)
 		target_free(r.t[i]);
 	free(r.skipped);
@@ -644,10 +758,10 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *pid_opt = NULL;
+	const char *pid_opt = NULL, *format_opt = NULL;
 	bool nonblocking = false;
+	int c, format = -1, named;
 	char *end;
-	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->rate = 100;
@@ -680,19 +794,23 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			}
 			break;
 		case 'f':
-			/* raw: py-spy's name for folded stacks */
-			if (!strcmp(optarg, "folded") || !strcmp(optarg, "raw"))
-				o->format = RECORD_FOLDED;
-			else if (!strcmp(optarg, "speedscope"))
-				o->format = RECORD_SPEEDSCOPE;
-			else if (!strcmp(optarg, "json"))
-				o->format = RECORD_JSON;
-			else {
-				report_error("record: --format takes folded (or "
-					     "raw), speedscope or json, not '%s'",
-					     optarg);
+			format = -1;
+			for (size_t i = 0; i < NROWS(formats); i++)
+				if (!strcmp(optarg, formats[i].name))
+					format = formats[i].format;
+			if (format < 0) {
+				struct strbuf names;
+
+				strbuf_init(&names);
+				for (size_t i = 0; i < NROWS(formats); i++)
+					strbuf_addf(&names, "%s%s", i ? ", " : "",
+						    formats[i].name);
+				report_error("record: --format takes %s, not '%s'",
+					     names.buf, optarg);
+				strbuf_release(&names);
 				return EXIT_USAGE;
 			}
+			format_opt = optarg;
 			break;
 		case 'T':
 			o->threads = true;
@@ -737,6 +855,17 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 			     "standard output)");
 		return EXIT_USAGE;
 	}
+	/* The file's name says the format; --format may say it again, not
+	 * otherwise. */
+	named = strcmp(o->output, "-") ? record_format_of_name(o->output) : -1;
+	if (format_opt && named >= 0 && named != format) {
+		report_error("record: --format %s contradicts the file name '%s', "
+			     "which asks for %s: drop --format or rename the "
+			     "file", format_opt, o->output,
+			     record_format_name(named));
+		return EXIT_USAGE;
+	}
+	o->format = format_opt ? format : named >= 0 ? named : RECORD_FOLDED;
 	if (nonblocking && o->pause) {
 		report_error("record: --nonblocking (the default: the process "
 			     "runs on) contradicts --%s, which stops it for "

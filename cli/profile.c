@@ -107,6 +107,8 @@ static uint32_t frame_index(struct profile *pf, pid_t pid,
 	pf->frames[pf->nframes].function = xstrdup(f->function);
 	pf->frames[pf->nframes].filename = xstrdup(f->filename);
 	pf->frames[pf->nframes].line = f->line;
+	pf->frames[pf->nframes].kind = f->internal ? PROF_INTERNAL :
+		f->native ? PROF_NATIVE : PROF_PYTHON;
 	pf->nframes++;
 	k = &pf->fkeys[j];
 	k->pid = pid;
@@ -238,6 +240,8 @@ void profile_add(struct profile *pf, pid_t pid, const struct sample *s)
 				frame_index(pf, pid, &s->frames[t->first + k]);
 		id = stack_count(pf, pid, pf->by_thread || pf->keep_order ? ti :
 				 UINT32_MAX, pf->scratch, n);
+		if (t->idle)
+			pf->stacks[id]->idle++;
 		pf->threads[ti].samples++;
 		if (pf->keep_order)
 			add_run(&pf->threads[ti], id);

@@ -15,9 +15,17 @@
 
 #include "model/sample.h"
 
+/* What runs in a frame (the flame graph colours by it). */
+enum prof_kind {
+	PROF_PYTHON = 0,
+	PROF_NATIVE,   /* a C frame (record --native) */
+	PROF_INTERNAL, /* the interpreter's own C code (--native-all) */
+};
+
 struct prof_frame {
 	char *function, *filename; /* copied */
 	int line;
+	enum prof_kind kind;
 };
 
 struct prof_thread {
@@ -38,6 +46,7 @@ struct prof_stack {
 	uint32_t *frames;      /* outermost first */
 	size_t nframes;
 	unsigned long count;
+	unsigned long idle;    /* of count: the thread was not running */
 	uint32_t id;           /* index in stacks */
 	struct prof_stack *next; /* hash chain */
 	uint64_t hash;
@@ -91,6 +100,31 @@ int profile_write_folded(const struct profile *pf, bool with_pid, FILE *f);
 
 /* With by_thread, the folded writer names the thread first (the
  * stacks of threads are kept apart for speedscope anyway). */
+
+/*
+ * Write a self-contained interactive flame graph (SVG with its script,
+ * cli/out_flame.c): root at the top, boxes as wide as their samples,
+ * each with a <title> 'FRAME (N samples, P%)' (P of all samples);
+ * click zooms, a search highlights the matches and says their share.
+ * One section per thread with by_thread, else per process with with_pid,
+ * else one.  Colours by kind (Python, native, interpreter, idle: a box
+ * whose samples were mostly taken while its thread did not run) and,
+ * within a kind, by a hash of the function's name.  Boxes narrower than
+ * FLAME_MIN_WIDTH pixels are left out (and counted in the picture).
+ * Every string is escaped for XML.  Memory: the stacks' index and one
+ * entry per level of the deepest stack.  Returns 0, or -1 on a write
+ * error.
+ */
+#define FLAME_WIDTH 1200     /* pixels, the picture's width */
+#define FLAME_MIN_WIDTH 0.1  /* pixels */
+int profile_write_flamegraph(const struct profile *pf, bool with_pid,
+			     const char *title, FILE *f);
+
+/* A box's fill, "#rrggbb" into out: the kind's hues (greys when idle),
+ * picked within them by a hash of function, so the same function has the
+ * same colour in every box and every file. */
+void flame_color(enum prof_kind kind, bool idle, const char *function,
+		 char out[8]);
 
 /*
  * Write a speedscope file (https://www.speedscope.app/file-format-schema.json):

@@ -1,7 +1,7 @@
 /*
  * record.h - 'snakescope record': sample a process (and its Python
- * children) and write folded stacks, speedscope or JSON lines.  Shared
- * with 'snakescope run record'.
+ * children) and write folded stacks, a flame graph, speedscope or JSON
+ * lines.  Shared with 'snakescope run record'.
  */
 #ifndef SNAKESCOPE_RECORD_H
 #define SNAKESCOPE_RECORD_H
@@ -13,18 +13,28 @@ enum record_format {
 	RECORD_FOLDED = 0,
 	RECORD_SPEEDSCOPE,
 	RECORD_JSON,
+	RECORD_FLAMEGRAPH,
 };
 
 struct record_opts {
 	const char *output;  /* file, "-" for stdout */
 	double rate;         /* samples per second; 0: as fast as possible */
 	double duration;     /* seconds; 0: until stopped */
-	int format;          /* enum record_format */
+	int format;          /* enum record_format: --format's, else the
+				file name's, else folded */
 	bool threads, idle, gil, pause, subprocesses;
 	bool native;         /* whole stacks, C frames too (implies pause) */
 	bool native_all;     /* ... keeping the interpreter's own C frames */
 	bool progress;       /* a progress line when stderr is a terminal */
 };
+
+/* The format the ending of file name path asks for ('.svg': a flame
+ * graph; cmd_record.c's table, case ignored), or -1 when it names none
+ * (then record writes folded stacks). */
+int record_format_of_name(const char *path);
+
+/* The name of a format as --format takes it ("flamegraph"). */
+const char *record_format_name(int format);
 
 /*
  * Parse record's options (argv[0] is the command name).  With need_pid,

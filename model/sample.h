@@ -26,6 +26,8 @@ struct sample_frame {
 	/* A C frame ('record --native' only): function is its symbol or
 	 * "??", filename its library, line -1. */
 	bool native;
+	/* ... in the interpreter's own binary ('record --native-all'). */
+	bool internal;
 };
 
 struct sample_thread {
@@ -39,6 +41,8 @@ struct sample_thread {
 	bool truncated;      /* deeper than PY_MAX_FRAMES */
 	bool native_only;    /* a thread that runs no Python ('record
 				--native'): thread_id is its TID */
+	bool idle;           /* not running when sampled (kept by 'record
+				--idle'); set by whoever chose to keep it */
 	size_t first;        /* its frames: sample->frames[first ..] */
 	size_t nframes;      /* innermost first */
 };

@@ -894,6 +894,7 @@ static void resolve(struct py_sampler *s, struct sample_thread *t,
 		f->function = c->name;
 		f->filename = c->filename;
 		f->native = false;
+		f->internal = false;
 	}
 	t->nframes = out->nframes - t->first;
 }

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,331 @@ START_TEST(test_profile_writers)
 }
 END_TEST
 
+#define ARGV(...)                                                   \
+	char *a[] = { __VA_ARGS__, NULL };                          \
+	int argc_ = (int)(sizeof(a) / sizeof(a[0])) - 1
+
+/* Boxes of a flame graph: (data-s, data-n, data-d) of each, in order. */
+struct flame_box {
+	unsigned long s, n;
+	int d;
+};
+
+static size_t flame_boxes(const char *svg, struct flame_box *b, size_t max)
+{
+	size_t n = 0;
+
+	for (const char *p = svg; (p = strstr(p, "data-s=\"")) && n < max;
+	     p++) {
+		ck_assert_int_eq(sscanf(p, "data-s=\"%lu\" data-n=\"%lu\" "
+					"data-d=\"%d\"", &b[n].s, &b[n].n,
+					&b[n].d), 3);
+		n++;
+	}
+	return n;
+}
+
+/* Valid UTF-8, and no control character but newline. */
+static void assert_clean_text(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t len = utf8_seq_len(u);
+
+		ck_assert_msg(len, "invalid UTF-8 at offset %zu",
+			      (size_t)(u - (const unsigned char *)s));
+		ck_assert_msg(len > 1 || *u >= 0x20 || *u == '\n',
+			      "control 0x%02x at offset %zu", *u,
+			      (size_t)(u - (const unsigned char *)s));
+		u += len;
+	}
+}
+
+/* python3's XML parser takes the file (skipped without python3). */
+static void assert_xml_parses(const char *text)
+{
+	char path[] = "/tmp/check_flame_XXXXXX";
+	int fd = mkstemp(path), rc;
+	FILE *f;
+	char cmd[256];
+
+	ck_assert_int_ge(fd, 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import sys, xml.dom.minidom; "
+		 "xml.dom.minidom.parse(sys.argv[1])' %s 2>/dev/null", path);
+	rc = system(cmd);
+	unlink(path);
+	if (WIFEXITED(rc) && WEXITSTATUS(rc) == 127)
+		return; /* no python3 */
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 0,
+		      "python3's XML parser refused the flame graph");
+}
+
+static char *flame_to_string(const struct profile *pf, bool with_pid)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(profile_write_flamegraph(pf, with_pid,
+						  "t <&> \"x\"", f), 0);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(test_flame_writer)
+{
+	/* Every kind of name the target may give, on a leaf each. */
+	static const char *const hostile[] = {
+		"a<b&c\"d'e>f", "ctl\001\033[31m\n\r\t", "bad\xff\xfe utf8",
+		"trunc\xe2\x82", "nonchar\xef\xbf\xbf\xef\xbf\xbe",
+		"surrogate\xed\xa0\x80", "nul\xc0\x80", "cdata]]>end",
+		"<!--", "&amp;",
+	};
+	struct sample_thread th[1];
+	struct sample_frame fr[2];
+	struct sample s = { .threads = th, .nthreads = 1, .frames = fr,
+			    .nframes = 2 };
+	struct flame_box b[64];
+	struct profile pf;
+	unsigned long sum;
+	size_t nb, total = 0;
+	char *out;
+
+	profile_init(&pf, false, false);
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
+		fr[0] = (struct sample_frame){ .code_key = 10 + (uint32_t)i,
+			.line = 5, .function = hostile[i],
+			.filename = hostile[(i + 1) % 10] };
+		fr[1] = (struct sample_frame){ .code_key = 1, .line = 3,
+			.function = "outer", .filename = "a.py" };
+		th[0] = (struct sample_thread){ .thread_id = 7,
+			.native_id = 70, .name = "main", .nframes = 2 };
+		/* leaf i gets i + 1 samples */
+		for (size_t k = 0; k <= i; k++, total++)
+			profile_add(&pf, 42, &s);
+	}
+	out = flame_to_string(&pf, false);
+	ck_assert(!strncmp(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"", 36));
+	ck_assert_ptr_nonnull(strstr(out, "</script>\n</svg>\n"));
+	assert_clean_text(out);
+	assert_xml_parses(out);
+	/* The CDATA ends once: no name ends it. */
+	ck_assert_ptr_eq(strstr(out, "]]>"), strrchr(out, ']') - 1);
+	ck_assert_ptr_nonnull(strstr(out, "<text id=\"title\" x=\"600\" y=\"24\" "
+				     "text-anchor=\"middle\">t &lt;&amp;&gt; "
+				     "&quot;x&quot;</text>"));
+	/* Titles: the frame as the folded format names it, samples, share. */
+	ck_assert_ptr_nonnull(strstr(out, "<title>a&lt;b&amp;c&quot;d&#39;e&gt;f "
+				     "(ctl\\x01\\x1b[31m\\x0a\\x0d\\x09:5) "
+				     "(1 sample, 1.82%)</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>bad\\xff\\xfe utf8 "));
+	ck_assert_ptr_nonnull(strstr(out, "<title>nonchar\\uffff\\ufffe "));
+	ck_assert_ptr_nonnull(strstr(out, "<title>surrogate\\ud800 "));
+	ck_assert_ptr_nonnull(strstr(out, "<title>cdata]]&gt;end "));
+	ck_assert_ptr_nonnull(strstr(out, "<title>&amp;amp; "));
+	ck_assert_ptr_nonnull(strstr(out, "<title>outer (a.py:3) (55 samples, "
+				     "100.00%)</title>"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>all (55 samples, 100.00%)"));
+	ck_assert_ptr_nonnull(strstr(out, ">55 samples; click a box"));
+	/* Widths: the leaves tile their parent, which fills the root. */
+	nb = flame_boxes(out, b, 64);
+	ck_assert_uint_eq(nb, 12);
+	sum = 0;
+	for (size_t i = 0; i < nb; i++) {
+		if (b[i].d == 2) {
+			ck_assert_uint_eq(b[i].s, sum); /* in order, no gap */
+			sum += b[i].n;
+		}
+		if (b[i].d < 2)
+			ck_assert(b[i].s == 0 && b[i].n == total);
+	}
+	ck_assert_uint_eq(sum, total);
+	free(out);
+	profile_release(&pf);
+}
+END_TEST
+
+START_TEST(test_flame_sections)
+{
+	struct profile pf;
+	struct sample s;
+	struct flame_box b[64];
+	char *out, *second;
+	size_t nb;
+
+	/* One section per thread with by_thread, each its own width. */
+	profile_init(&pf, true, false);
+	fake_sample(&s, "cold");
+	profile_add(&pf, 42, &s);
+	s.threads[1].nframes = 0;
+	profile_add(&pf, 42, &s);
+	profile_add(&pf, 42, &s);
+	out = flame_to_string(&pf, false);
+	assert_clean_text(out);
+	assert_xml_parses(out);
+	second = strstr(out, "<g class=\"section\" data-total=\"1\">");
+	ck_assert_ptr_nonnull(strstr(out, "<g class=\"section\" data-total=\"3\">"));
+	ck_assert_ptr_nonnull(second);
+	ck_assert_ptr_nonnull(strstr(out, "<title>thread &quot;main&quot; (70) "
+				     "(3 samples, 75.00%)</title>"));
+	ck_assert_ptr_nonnull(strstr(second, "<title>thread &quot;w\\x1b]&quot; "
+				     "(80) (1 sample, 25.00%)</title><rect "
+				     "x=\"10.0\" y=\""));
+	ck_assert_ptr_nonnull(strstr(second, "width=\"1180.0\""));
+	nb = flame_boxes(out, b, 64);
+	ck_assert_uint_eq(nb, 6);
+	free(out);
+	profile_release(&pf);
+
+	/* Nothing recorded: still a picture, which says so. */
+	profile_init(&pf, false, false);
+	out = flame_to_string(&pf, false);
+	assert_xml_parses(out);
+	ck_assert_ptr_nonnull(strstr(out, ">0 samples; nothing was recorded<"));
+	free(out);
+	profile_release(&pf);
+}
+END_TEST
+
+START_TEST(test_flame_narrow)
+{
+	/* 10,000 one-sample leaves and one of 10^6: a one-sample box is
+	 * 0.001 px wide, left out and counted. */
+	struct sample_thread th[1];
+	struct sample_frame fr[1];
+	struct sample s = { .threads = th, .nthreads = 1, .frames = fr,
+			    .nframes = 1 };
+	struct profile pf;
+	char name[32], *out;
+
+	profile_init(&pf, false, false);
+	th[0] = (struct sample_thread){ .thread_id = 7, .native_id = 70,
+					.nframes = 1 };
+	for (uint32_t i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "f%u", i);
+		fr[0] = (struct sample_frame){ .code_key = i + 1, .line = 1,
+			.function = name, .filename = "a.py" };
+		profile_add(&pf, 42, &s);
+	}
+	fr[0] = (struct sample_frame){ .code_key = 999999, .line = 1,
+		.function = "big", .filename = "a.py" };
+	for (uint32_t i = 0; i < 1000000; i++)
+		profile_add(&pf, 42, &s);
+	out = flame_to_string(&pf, false);
+	ck_assert_ptr_nonnull(strstr(out, ">1010000 samples; 10000 boxes "
+				     "narrower than 0.1 px left out (the folded "
+				     "format keeps them); click"));
+	ck_assert_ptr_nonnull(strstr(out, "<title>big (a.py:1) (1000000 "
+				     "samples, 99.01%)</title>"));
+	ck_assert_ptr_null(strstr(out, "<title>f1 "));
+	free(out);
+	profile_release(&pf);
+}
+END_TEST
+
+START_TEST(test_flame_colors)
+{
+	char a[8], b[8], c[8], d[8], e[8];
+
+	/* The same function, the same colour; another kind, another hue. */
+	flame_color(PROF_PYTHON, false, "hot", a);
+	flame_color(PROF_PYTHON, false, "hot", b);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_eq(a, "#f7d53c"); /* stable from file to file */
+	flame_color(PROF_PYTHON, false, "cold", c);
+	ck_assert_str_ne(a, c);
+	flame_color(PROF_NATIVE, false, "hot", c);
+	flame_color(PROF_INTERNAL, false, "hot", d);
+	flame_color(PROF_PYTHON, true, "hot", e);
+	ck_assert_str_ne(a, c);
+	ck_assert_str_ne(c, d);
+	ck_assert_str_ne(a, e);
+	/* Python frames are warm (red high), native ones blue. */
+	ck_assert(strtoul((char[3]){ a[1], a[2], 0 }, NULL, 16) >= 215);
+	ck_assert(strtoul((char[3]){ c[5], c[6], 0 }, NULL, 16) >= 200);
+	/* idle: a grey */
+	ck_assert(e[1] == e[3] && e[2] == e[4]);
+}
+END_TEST
+
+START_TEST(test_record_format_names)
+{
+	struct record_opts o;
+	pid_t pid = 0;
+
+	ck_assert_int_eq(record_format_of_name("profile.svg"), RECORD_FLAMEGRAPH);
+	ck_assert_int_eq(record_format_of_name("/a/b.SVG"), RECORD_FLAMEGRAPH);
+	ck_assert_int_eq(record_format_of_name("p.speedscope.json"),
+			 RECORD_SPEEDSCOPE);
+	ck_assert_int_eq(record_format_of_name("p.json"), RECORD_JSON);
+	ck_assert_int_eq(record_format_of_name("p.jsonl"), RECORD_JSON);
+	ck_assert_int_eq(record_format_of_name("p.folded"), RECORD_FOLDED);
+	ck_assert_int_eq(record_format_of_name("p.txt"), RECORD_FOLDED);
+	ck_assert_int_eq(record_format_of_name("p.data"), -1);
+	ck_assert_int_eq(record_format_of_name(".svg"), -1); /* no name */
+	ck_assert_int_eq(record_format_of_name("svg"), -1);
+	ck_assert_str_eq(record_format_name(RECORD_FLAMEGRAPH), "flamegraph");
+	ck_assert_str_eq(record_format_name(RECORD_FOLDED), "folded");
+	{
+		ARGV("record", "-o", "x.svg", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_FLAMEGRAPH);
+	}
+	{
+		ARGV("record", "-o", "x.speedscope.json", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_SPEEDSCOPE);
+	}
+	{
+		ARGV("record", "-o", "x.data", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_FOLDED);
+	}
+	{
+		ARGV("record", "-o", "-", "--format", "flamegraph", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_FLAMEGRAPH);
+	}
+	{
+		/* said twice, the same */
+		ARGV("record", "-o", "x.svg", "-f", "flamegraph", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_FLAMEGRAPH);
+	}
+	{
+		ARGV("record", "-o", "x.txt", "-f", "raw", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_FOLDED);
+	}
+	{
+		ARGV("record", "-o", "x.data", "-f", "speedscope", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_SPEEDSCOPE);
+	}
+	/* Contradictions are refused. */
+	{
+		ARGV("record", "--format", "folded", "-o", "x.svg", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-o", "x.speedscope.json", "-f", "json", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-o", "x.folded", "-f", "flamegraph", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+}
+END_TEST
+
 START_TEST(test_read_spans)
 {
 	struct mem_reader *m = mem_image_new();
@@ -455,10 +781,6 @@ END_TEST
 
 /* A command line as getopt wants it (it permutes the pointers): argc and
  * a NULL-terminated argv named a. */
-#define ARGV(...)                                                   \
-	char *a[] = { __VA_ARGS__, NULL };                          \
-	int argc_ = (int)(sizeof(a) / sizeof(a[0])) - 1
-
 START_TEST(test_take_pid)
 {
 	pid_t pid = 0;
@@ -693,6 +1015,11 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_parse_pid);
 	tcase_add_test(tc, test_parse_seconds);
 	tcase_add_test(tc, test_profile_writers);
+	tcase_add_test(tc, test_flame_writer);
+	tcase_add_test(tc, test_flame_sections);
+	tcase_add_test(tc, test_flame_narrow);
+	tcase_add_test(tc, test_flame_colors);
+	tcase_add_test(tc, test_record_format_names);
 	tcase_add_test(tc, test_read_spans);
 	tcase_add_test(tc, test_take_pid);
 	tcase_add_test(tc, test_program_sep);

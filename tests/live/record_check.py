@@ -24,6 +24,13 @@ check_record(report, interp, version, workdir, harness)
                      the window (stats snapshots before and after; a second
                      window is recorded and pooled when the first misses,
                      see check_fraction)
+    record -o x.svg  the same on the same target, the format from the
+                     name: valid XML (python3's parser), every box's title
+                     'FRAME (N samples, P%)' matching its data and its
+                     width, children within their parent, the stacks
+                     profile_mix's, the summary saying to open it in a
+                     browser, and the hot/(hot+cold) fraction of the leaf
+                     boxes' widths within 7 points of the target's own
     record speedscope  valid against speedscope's schema (SPEEDSCOPE_SCHEMA,
                      default /opt/speedscope/file-format-schema.json; SKIP
                      when it or the jsonschema module is missing), profiles
@@ -70,7 +77,8 @@ NICE = shutil.which("nice")
 
 SUMMARY_RE = re.compile(
     r"^snakescope: (\d+) samples in ([0-9.]+) s \(([0-9.]+)/s[^)]*\), "
-    r"(\d+) errors?, (\d+) torn reads?(.*); ([^;]*)$")
+    r"(\d+) errors?, (\d+) torn reads?(.*?); ([^;]*?)"
+    r"(?: \(([^;()]*)\))?$")     # FILE (how to look at it)
 FOLDED_LINE_RE = re.compile(r"^(.+) (\d+)$")
 # 'function (file:line)'; the line is left out when the frame has none
 # (CPython's f_lineno is None too: a closure at its COPY_FREE_VARS prefix).
@@ -121,6 +129,10 @@ def parse_summary(err_text, out_path):
     if m.group(7) != out_path:
         problems.append("summary: names %r, not the output %r"
                         % (m.group(7), out_path))
+    elif out_path != "-" and not m.group(8):
+        problems.append("summary: does not say how to look at the file "
+                        "(' (open it in a browser)' after its name): %r"
+                        % last)
     return (int(m.group(1)), float(m.group(2)), m.group(6)), problems
 
 
@@ -375,6 +387,18 @@ def case_recordings(cx, f):
         window = check_folded(cx, f, t, record, res, out, s0, s1)
         if window is not None:
             check_fraction(cx, f, t, record, argv, out, [window])
+        # The same target as a flame graph, the format from the name.
+        out = cx.out_path("rec", "svg")
+        argv = ["record", t.pid, "-o", out, "--rate", "100", "--duration",
+                "3"]
+        s0 = read_stats(t)
+        started = time.time()
+        res = cx.snakescope(*argv)
+        s1 = stats_after(t, started + res.seconds)
+        window = check_flamegraph(cx, f, t, record, res, out, s0, s1)
+        if window is not None:
+            check_fraction(cx, f, t, record, argv, out, [window],
+                           what=SVG_FRACTION, counts_of=svg_counts)
     finally:
         t.kill()
 
@@ -415,7 +439,8 @@ def case_formats(cx, f):
         t.kill()
 
 
-def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
+def check_fraction(cx, f, t, record, argv, out, windows, tried=1,
+                   what=None, counts_of=None):
     """The leaf fraction hot/(hot+cold) of the recording against the
     target's own over the same window (the stats snapshots just before and
     just after it: up to STATS_INTERVAL wider on each side, which does not
@@ -425,7 +450,9 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
     recorded and both are pooled (600 samples: 2 points), to tell bad luck
     from a real bias.  Note: recording the same target with other
     recorders at the same time skewed the fraction by about -2 points."""
-    what = "record --rate 100 --duration 3 (folded): hot/cold leaf fraction"
+    what = what or ("record --rate 100 --duration 3 (folded): hot/cold "
+                    "leaf fraction")
+    counts_of = counts_of or folded_counts
     # A window in which the target's own accounting covers much more time
     # than the window itself had the target stalled (a hot() or cold()
     # call that began long before the window and is counted whole in it):
@@ -437,9 +464,10 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
                % (what, window_text(stalled[-1])))
         check_fraction_again(cx, f, t, record, argv, out, what,
                              [w for w in windows if not window_stalled(w)],
-                             "", tried)
+                             "", tried, counts_of)
         return
     windows = [w for w in windows if not window_stalled(w)] or windows
+    # (counts: samples, or for a flame graph pixels of width)
     hot_n = sum(w[0]["hot"] for w in windows)
     cold_n = sum(w[0]["cold"] for w in windows)
     other_n = sum(w[0]["other"] for w in windows)
@@ -469,24 +497,20 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
                    for i, w in enumerate(windows, 1)])
         return
     check_fraction_again(cx, f, t, record, argv, out, what, windows,
-                         detail, tried)
+                         detail, tried, counts_of)
 
 
 def check_fraction_again(cx, f, t, record, argv, out, what, windows, detail,
-                         tried):
+                         tried, counts_of):
     """Records one more window, alone this time, and checks the fraction
     over it and the kept windows."""
     s0 = read_stats(t)
     started = time.time()
     res = cx.snakescope(*argv)
     s1 = stats_after(t, started + res.seconds)
-    stacks, problems = [], run_problems(res)
+    counts, problems = None, run_problems(res)
     if not problems:
-        text, err = read_text(out)
-        if err:
-            problems.append(err)
-        else:
-            stacks, problems = parse_folded(text)
+        counts, problems = counts_of(out)
     if problems:
         f.check(what, (["differ by more than %d points: %s"
                         % (HOT_TOLERANCE * 100, detail)] if detail else [])
@@ -494,7 +518,16 @@ def check_fraction_again(cx, f, t, record, argv, out, what, windows, detail,
                 + problems)
         return
     check_fraction(cx, f, t, record, argv, out,
-                   windows + [(leaf_counts(stacks), s0, s1)], tried + 1)
+                   windows + [(counts, s0, s1)], tried + 1, what, counts_of)
+
+
+def folded_counts(path):
+    """The leaf counts of a folded file, and problems."""
+    text, err = read_text(path)
+    if err:
+        return None, [err]
+    stacks, problems = parse_folded(text)
+    return leaf_counts(stacks), problems
 
 
 def window_stalled(window):
@@ -559,6 +592,171 @@ def check_folded(cx, f, t, record, res, out, s0, s1):
     else:
         f.check(what_n + " (%d in %.2f s)" % summary[:2], [])
     return counts, s0, s1
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+SVG_FRACTION = ("record -o x.svg --rate 100 --duration 3 (flame graph): "
+                "hot/cold fraction of the leaf boxes' widths")
+SVG_TITLE_RE = re.compile(r"^(.*) \((\d+) samples?, ([0-9.]+)%\)$", re.S)
+
+
+def parse_svg(path):
+    """A flame graph file: ({"samples", "sections": [[box]]}, problems),
+    each box a dict (name, n, s, d, x, width, fill) from its title and its
+    rect.  Checks what every box must satisfy: the title's count and share
+    against the rect's data, its x and width against them, and that
+    python3's XML parser takes the file (raw bytes: invalid UTF-8 would
+    fail)."""
+    import xml.etree.ElementTree as ET
+    try:
+        with open(path, "rb") as fh:
+            root = ET.fromstring(fh.read())
+    except (OSError, ET.ParseError) as e:
+        return None, ["not valid XML: %s" % e]
+    problems = []
+    if root.tag != SVG_NS + "svg":
+        return None, ["the root is %r, not an SVG" % root.tag]
+    if len(root.findall(SVG_NS + "script")) != 1:
+        problems.append("expected one script")
+    try:
+        samples = int(root.get("data-samples"))
+        pad = float(root.get("data-pad"))
+        inner = float(root.get("data-inner"))
+    except (TypeError, ValueError):
+        return None, ["no data-samples, data-pad, data-inner on <svg>"]
+    sections = []
+    for sec in root.findall(SVG_NS + "g"):
+        if sec.get("class") != "section":
+            continue
+        total = int(sec.get("data-total"))
+        boxes = []
+        for g in sec.findall(SVG_NS + "g"):
+            title = g.find(SVG_NS + "title")
+            rect = g.find(SVG_NS + "rect")
+            m = SVG_TITLE_RE.match(title.text or "") if title is not None \
+                else None
+            if m is None or rect is None:
+                problems.append("a box without 'FRAME (N samples, P%)' "
+                                "title or rect")
+                continue
+            b = {"name": m.group(1), "n": int(m.group(2)),
+                 "s": int(rect.get("data-s")), "d": int(rect.get("data-d")),
+                 "x": float(rect.get("x")),
+                 "width": float(rect.get("width")), "fill": rect.get("fill")}
+            if int(rect.get("data-n")) != b["n"]:
+                problems.append("%r: title says %d samples, data-n %s"
+                                % (b["name"], b["n"], rect.get("data-n")))
+            pct = 100.0 * b["n"] / samples if samples else 0
+            if abs(float(m.group(3)) - pct) > 0.006:
+                problems.append("%r: title says %s%%, %d of %d is %.3f%%"
+                                % (b["name"], m.group(3), b["n"], samples,
+                                   pct))
+            if abs(b["width"] - b["n"] * inner / total) > 0.06 or \
+                    abs(b["x"] - (pad + b["s"] * inner / total)) > 0.06:
+                problems.append("%r: x %.1f width %.1f, expected %.1f %.1f"
+                                % (b["name"], b["x"], b["width"],
+                                   pad + b["s"] * inner / total,
+                                   b["n"] * inner / total))
+            boxes.append(b)
+        sections.append(boxes)
+    return {"samples": samples, "sections": sections}, problems[:20]
+
+
+def svg_stacks(boxes):
+    """[(prefix, frames, self samples, self width)] of one section: each
+    box's path from the root (the depth-0 box, left out), its samples and
+    width less its children's; and problems (a child outside its
+    parent)."""
+    problems = []
+    boxes = sorted(boxes, key=lambda b: (b["d"], b["s"]))
+    by_depth = {}
+    for b in boxes:
+        by_depth.setdefault(b["d"], []).append(b)
+        b["kids_n"] = b["kids_w"] = 0
+        b["parent"] = None
+        if b["d"] == 0:
+            continue
+        parents = [p for p in by_depth.get(b["d"] - 1, [])
+                   if p["s"] <= b["s"] and b["s"] + b["n"] <= p["s"] + p["n"]]
+        if len(parents) != 1:
+            problems.append("%r (depth %d, samples %d+%d) is not inside one "
+                            "box above it" % (b["name"], b["d"], b["s"],
+                                              b["n"]))
+            continue
+        b["parent"] = parents[0]
+        parents[0]["kids_n"] += b["n"]
+        parents[0]["kids_w"] += b["width"]
+    stacks = []
+    for b in boxes:
+        if b["d"] == 0 or b["n"] - b["kids_n"] <= 0:
+            continue
+        frames, p = [], b
+        while p is not None and p["d"] > 0:
+            m = FRAME_RE.match(p["name"])
+            frames.append(m.groups() if m else (p["name"], None, None))
+            p = p["parent"]
+        frames.reverse()
+        stacks.append(([], frames, b["n"] - b["kids_n"],
+                       b["width"] - b["kids_w"]))
+    return stacks, problems[:10]
+
+
+def svg_counts(path):
+    """The widths of the leaf boxes of hot, cold and the others (their own
+    width, less their children's), and problems."""
+    doc, problems = parse_svg(path)
+    if doc is None:
+        return None, problems
+    counts = {"hot": 0.0, "cold": 0.0, "other": 0.0}
+    for boxes in doc["sections"]:
+        stacks, p = svg_stacks(boxes)
+        problems += p
+        for _, frames, _, width in stacks:
+            leaf = frames[-1][0] if frames else None
+            counts[leaf if leaf in counts else "other"] += width
+    return counts, problems
+
+
+def check_flamegraph(cx, f, t, record, res, out, s0, s1):
+    """record -o x.svg: the file and the summary; returns (leaf widths, s0,
+    s1) for check_fraction, or None."""
+    what = "record -o x.svg (flame graph)"
+    problems = run_problems(res)
+    if problems:
+        f.check(what, problems)
+        return None
+    doc, problems = parse_svg(out)
+    if doc is None:
+        f.check(what, problems)
+        return None
+    summary, sp = parse_summary(res.text_err, out)
+    problems += sp
+    if summary and not res.text_err.rstrip().endswith(
+            "(open it in a browser)"):
+        problems.append("summary: does not say to open it in a browser")
+    if len(doc["sections"]) != 1:
+        problems.append("%d sections, expected one (no --threads)"
+                        % len(doc["sections"]))
+    stacks = []
+    for boxes in doc["sections"]:
+        roots = [b for b in boxes if b["d"] == 0]
+        if len(roots) != 1 or roots[0]["n"] != doc["samples"]:
+            problems.append("expected one root box of all %d samples, got "
+                            "%r" % (doc["samples"],
+                                    [(b["name"], b["n"]) for b in roots]))
+        st, p = svg_stacks(boxes)
+        problems += p
+        stacks += [(prefix, frames, n) for prefix, frames, n, _ in st]
+    if not stacks:
+        problems.append("no boxes under the root")
+    problems += folded_structure(cx, record, stacks, "svg stack")
+    if summary and not 0 < doc["samples"] <= summary[0] * 2:
+        problems.append("%d samples in the picture for %d samples of a "
+                        "target with one thread running"
+                        % (doc["samples"], summary[0]))
+    f.check(what + " (%d samples)" % doc["samples"], problems[:20])
+    counts, _ = svg_counts(out)
+    return (counts, s0, s1) if counts else None
 
 
 def load_schema():
