@@ -54,6 +54,7 @@ import access_check  # noqa: E402
 import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
+import flame_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1714,6 +1715,10 @@ def main():
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])
+                if not args.target or "flame" in args.target:
+                    flame_check.check_flame_browser(
+                        report, path, version, workdir,
+                        sys.modules[__name__], first=path == first)
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
