@@ -15,7 +15,10 @@ must print, and checks:
   - the text dump is valid UTF-8 with no control character but newline, one
     header line per thread, each name escaped as documented (\\xNN);
   - record's folded stacks are one line per stack ("frames count"), with
-    no control character; its JSON lines and speedscope file parse;
+    no control character; its JSON lines and speedscope file parse; its
+    flame graph (--threads) is valid UTF-8 with no control character but
+    newline, python3's XML parser takes it, and every box's title reads
+    'FRAME (N samples, P%)' matching its data;
   - watch and top --once print no control character but newline;
   - the target is never left stopped.
 
@@ -28,6 +31,8 @@ Standard library only (Python 3.6+).
 import json
 import os
 import re
+
+import record_check
 
 from frames_check import escape_text as escaped
 
@@ -103,10 +108,12 @@ def json_doc(what, res, h):
 def record_problems(h, pid, workdir):
     problems = []
     base = os.path.join(workdir, "hostile-%d" % h.serial())
-    for fmt in ("folded", "json", "speedscope"):
+    for fmt in ("folded", "json", "speedscope", "flamegraph"):
         path = "%s.%s" % (base, fmt)
+        # a flame graph: a section per thread, labelled with its name
         res = h.snakescope("record", pid, "--duration", "0.3", "--idle",
-                           "--format", fmt, "-o", path)
+                           "--format", fmt, "-o", path,
+                           *(["--threads"] if fmt == "flamegraph" else []))
         what = "record --format %s" % fmt
         if res.timed_out or res.rc != h.EXIT_OK:
             problems += ["%s: expected exit status 0" % what] + \
@@ -121,6 +128,9 @@ def record_problems(h, pid, workdir):
                     problems.append("%s: not 'frames count': %r"
                                     % (what, ln[:200]))
                     break
+        elif fmt == "flamegraph":
+            problems += text_problems(what, data)
+            problems += record_check.parse_svg(path)[1]
         elif fmt == "json":
             for ln in data.splitlines():
                 try:
@@ -180,8 +190,8 @@ def check_hostile(report, interp, version, workdir, h):
         problems = record_problems(h, t.pid, workdir)
         if not h.wait_until(lambda: not h.stopped_tasks(t.pid), 1.0):
             problems.append("target left stopped: %s" % h.task_states(t.pid))
-        report.check("%s: record (folded, json, speedscope): one line per "
-                     "stack, parses" % label, problems)
+        report.check("%s: record (folded, json, speedscope, flamegraph): "
+                     "one line per stack, parses" % label, problems)
     finally:
         t.kill()
     if h.major_minor(version) >= (3, 8):
