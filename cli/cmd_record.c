@@ -100,25 +100,29 @@ static const struct format_row {
 };
 
 /* File name endings and their formats: the longest that ends the name
- * wins, whatever the rows' order. */
+ * wins, whatever the rows' order.  'also': other formats such a file may
+ * hold, which --format may ask for without contradicting the name
+ * (py-spy's habit: --format speedscope -o profile.json). */
+#define FMT(f) (1u << (f))
 static const struct suffix_row {
 	const char *suffix;
 	enum record_format format;
+	unsigned also; /* FMT(format) | ... */
 } suffixes[] = {
-	{ ".svg", RECORD_FLAMEGRAPH },
-	{ ".speedscope.json", RECORD_SPEEDSCOPE },
-	{ ".json", RECORD_JSON },
-	{ ".jsonl", RECORD_JSON },
-	{ ".folded", RECORD_FOLDED },
-	{ ".txt", RECORD_FOLDED },
+	{ ".svg", RECORD_FLAMEGRAPH, 0 },
+	{ ".speedscope.json", RECORD_SPEEDSCOPE, 0 },
+	{ ".json", RECORD_JSON, FMT(RECORD_SPEEDSCOPE) },
+	{ ".jsonl", RECORD_JSON, 0 },
+	{ ".folded", RECORD_FOLDED, 0 },
+	{ ".txt", RECORD_FOLDED, FMT(RECORD_JSON) },
 };
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 
-int record_format_of_name(const char *path)
+static const struct suffix_row *suffix_row(const char *path)
 {
+	const struct suffix_row *row = NULL;
 	size_t len = strlen(path), best = 0;
-	int format = -1;
 
 	for (size_t i = 0; i < NROWS(suffixes); i++) {
 		size_t n = strlen(suffixes[i].suffix);
@@ -126,10 +130,25 @@ int record_format_of_name(const char *path)
 		if (n < len && n > best &&
 		    !strcasecmp(path + len - n, suffixes[i].suffix)) {
 			best = n;
-			format = suffixes[i].format;
+			row = &suffixes[i];
 		}
 	}
-	return format;
+	return row;
+}
+
+int record_format_of_name(const char *path)
+{
+	const struct suffix_row *row = suffix_row(path);
+
+	return row ? (int)row->format : -1;
+}
+
+bool record_format_fits_name(int format, const char *path)
+{
+	const struct suffix_row *row = suffix_row(path);
+
+	return !row || (int)row->format == format ||
+	       (row->also & FMT(format));
 }
 
 static const struct format_row *format_row(int format)
@@ -858,7 +877,8 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 	/* The file's name says the format; --format may say it again, not
 	 * otherwise. */
 	named = strcmp(o->output, "-") ? record_format_of_name(o->output) : -1;
-	if (format_opt && named >= 0 && named != format) {
+	if (format_opt && named >= 0 &&
+	    !record_format_fits_name(format, o->output)) {
 		report_error("record: --format %s contradicts the file name '%s', "
 			     "which asks for %s: drop --format or rename the "
 			     "file", format_opt, o->output,

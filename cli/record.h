@@ -33,6 +33,11 @@ struct record_opts {
  * (then record writes folded stacks). */
 int record_format_of_name(const char *path);
 
+/* May a file named path hold format: the format its name asks for, one
+ * its name also fits (a speedscope file may be called .json), or any
+ * when the name asks for none? */
+bool record_format_fits_name(int format, const char *path);
+
 /* The name of a format as --format takes it ("flamegraph"). */
 const char *record_format_name(int format);
 

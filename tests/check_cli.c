@@ -739,6 +739,17 @@ START_TEST(test_record_format_names)
 		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
 		ck_assert_int_eq(o.format, RECORD_SPEEDSCOPE);
 	}
+	{
+		/* py-spy's habit: a speedscope file is JSON too */
+		ARGV("record", "-f", "speedscope", "-o", "profile.json", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert_int_eq(o.format, RECORD_SPEEDSCOPE);
+	}
+	ck_assert(record_format_fits_name(RECORD_SPEEDSCOPE, "p.json"));
+	ck_assert(record_format_fits_name(RECORD_JSON, "p.json"));
+	ck_assert(!record_format_fits_name(RECORD_FLAMEGRAPH, "p.json"));
+	ck_assert(!record_format_fits_name(RECORD_FOLDED, "p.svg"));
+	ck_assert(record_format_fits_name(RECORD_FLAMEGRAPH, "p.data"));
 	/* Contradictions are refused. */
 	{
 		ARGV("record", "--format", "folded", "-o", "x.svg", "1");
@@ -752,6 +763,11 @@ START_TEST(test_record_format_names)
 	}
 	{
 		ARGV("record", "-o", "x.folded", "-f", "flamegraph", "1");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("record", "-o", "x.json", "-f", "folded", "1");
 		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
 				 EXIT_USAGE);
 	}
