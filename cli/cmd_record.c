@@ -90,8 +90,8 @@ static const struct format_row {
 	enum record_format format;
 	const char *hint; /* no ';' or parentheses: tests read the summary */
 } formats[] = {
-	{ "folded", RECORD_FOLDED, "flamegraph.pl or inferno-flamegraph draw "
-	  "it, and record -o NAME.svg writes a picture" },
+	{ "folded", RECORD_FOLDED, "draw it with flamegraph.pl, or record -o "
+	  "NAME.svg for a picture" },
 	{ "raw", RECORD_FOLDED, NULL }, /* py-spy's name */
 	{ "flamegraph", RECORD_FLAMEGRAPH, "open it in a browser" },
 	{ "speedscope", RECORD_SPEEDSCOPE,

@@ -255,7 +255,7 @@ def check_completion(script):
             (["snakescope", "dump", "--tasks", "=", ""],
              ["none", "table", "tree"]),
             (["snakescope", "record", "--format", ""],
-             ["folded", "json", "raw", "speedscope"]),
+             ["flamegraph", "folded", "json", "raw", "speedscope"]),
             (["snakescope", "run", ""], ["--help", "dump", "record", "top",
                                          "watch"])):
         got = sorted(complete(script, words))
