@@ -516,8 +516,10 @@ int profile_write_flamegraph(const struct profile *pf, bool with_pid,
 	}
 
 	/* The note comes after the sweep, which counted the left out. */
+	/* (a sample of two running threads is two stacks: the shares in
+	 * the titles are of these) */
 	strbuf_addf(&fl.sb, "<text id=\"note\" x=\"%d\" y=\"44\" "
-		    "text-anchor=\"middle\">%lu sample%s", FLAME_WIDTH / 2,
+		    "text-anchor=\"middle\">%lu stack%s sampled", FLAME_WIDTH / 2,
 		    fl.all, fl.all == 1 ? "" : "s");
 	if (fl.omitted)
 		strbuf_addf(&fl.sb, "; %lu box%s narrower than %.1f px left "

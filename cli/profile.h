@@ -104,7 +104,8 @@ int profile_write_folded(const struct profile *pf, bool with_pid, FILE *f);
 /*
  * Write a self-contained interactive flame graph (SVG with its script,
  * cli/out_flame.c): root at the top, boxes as wide as their samples,
- * each with a <title> 'FRAME (N samples, P%)' (P of all samples);
+ * each with a <title> 'FRAME (N samples, P%)' (P of all the stacks
+ * sampled: a sample of two running threads is two);
  * click zooms, a search highlights the matches and says their share.
  * One section per thread with by_thread, else per process with with_pid,
  * else one.  Colours by kind (Python, native, interpreter, idle: a box

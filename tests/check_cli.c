@@ -563,7 +563,7 @@ START_TEST(test_flame_writer)
 	ck_assert_ptr_nonnull(strstr(out, "<title>outer (a.py:3) (55 samples, "
 				     "100.00%)</title>"));
 	ck_assert_ptr_nonnull(strstr(out, "<title>all (55 samples, 100.00%)"));
-	ck_assert_ptr_nonnull(strstr(out, ">55 samples; click a box"));
+	ck_assert_ptr_nonnull(strstr(out, ">55 stacks sampled; click a box"));
 	/* Widths: the leaves tile their parent, which fills the root. */
 	nb = flame_boxes(out, b, 64);
 	ck_assert_uint_eq(nb, 12);
@@ -618,7 +618,7 @@ START_TEST(test_flame_sections)
 	profile_init(&pf, false, false);
 	out = flame_to_string(&pf, false);
 	assert_xml_parses(out);
-	ck_assert_ptr_nonnull(strstr(out, ">0 samples; nothing was recorded<"));
+	ck_assert_ptr_nonnull(strstr(out, ">0 stacks sampled; nothing was recorded<"));
 	free(out);
 	profile_release(&pf);
 }
@@ -650,7 +650,7 @@ START_TEST(test_flame_narrow)
 	for (uint32_t i = 0; i < 20000; i++)
 		profile_add(&pf, 42, &s);
 	out = flame_to_string(&pf, false);
-	ck_assert_ptr_nonnull(strstr(out, ">30000 samples; 10000 boxes "
+	ck_assert_ptr_nonnull(strstr(out, ">30000 stacks sampled; 10000 boxes "
 				     "narrower than 0.1 px left out (the folded "
 				     "format keeps them); click"));
 	ck_assert_ptr_nonnull(strstr(out, "<title>big (a.py:1) (20000 "
