@@ -614,6 +614,21 @@ START_TEST(test_flame_sections)
 	free(out);
 	profile_release(&pf);
 
+	/* --subprocesses: a section per process. */
+	profile_init(&pf, false, false);
+	fake_sample(&s, "cold");
+	profile_add(&pf, 43, &s);
+	profile_add(&pf, 42, &s);
+	out = flame_to_string(&pf, true);
+	assert_xml_parses(out);
+	second = strstr(out, "<title>process 43 (2 samples, 50.00%)</title>");
+	ck_assert_ptr_nonnull(second);
+	ck_assert(strstr(out, "<title>process 42 (2 samples, 50.00%)</title>") <
+		  second); /* in order of PID */
+	ck_assert_uint_eq(flame_boxes(out, b, 64), 8);
+	free(out);
+	profile_release(&pf);
+
 	/* Nothing recorded: still a picture, which says so. */
 	profile_init(&pf, false, false);
 	out = flame_to_string(&pf, false);
