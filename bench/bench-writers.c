@@ -7,7 +7,10 @@
  *
  *   make bench/bench-writers
  *   bench/bench-writers [--samples N] [--frames N] [--stacks N] [--runs N]
- *                       [--dir DIR]
+ *                       [--dir DIR] [--keep]
+ *
+ * The files go to DIR (default /tmp) as bench-writers.svg, .folded and
+ * .speedscope.json, removed unless --keep.
  *
  * The input is synthetic and fixed (a linear congruential generator):
  * --stacks distinct stacks of depth 5 to 34, each frame of a level drawn
@@ -23,6 +26,7 @@
 #include "model/sample.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +88,13 @@ int main(int argc, char **argv)
 		{ "stacks", required_argument, NULL, 'k' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "keep", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long nsamples = 1000000, nframes = 10000, nstacks = 20000;
 	int runs = 5, c;
+	bool keep = false;
 	const char *dir = "/tmp";
 	char **fname, **fpath, path[4096];
 	uint32_t *stacks; /* nstacks x (depth, frames...) */
@@ -106,9 +112,10 @@ int main(int argc, char **argv)
 		case 'k': nstacks = strtoul(optarg, NULL, 10); break;
 		case 'r': runs = atoi(optarg); break;
 		case 'd': dir = optarg; break;
+		case 'K': keep = true; break;
 		default:
 			fputs("usage: bench-writers [--samples N] [--frames N] "
-			      "[--stacks N] [--runs N] [--dir DIR]\n",
+			      "[--stacks N] [--runs N] [--dir DIR] [--keep]\n",
 			      c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : 2;
 		}
@@ -215,7 +222,8 @@ int main(int argc, char **argv)
 			if (f)
 				fclose(f);
 		}
-		unlink(path);
+		if (!keep)
+			unlink(path);
 		free(secs);
 	}
 	getrusage(RUSAGE_SELF, &ru);
