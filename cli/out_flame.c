@@ -31,6 +31,10 @@
 #define BOTTOM 34                 /* the details line */
 #define CHAR_W 7.3                /* a character of the 12 px monospace font */
 #define GREY "#d0d0d0"            /* section roots */
+/* Boxes at least this wide (px) are outlined, so that neighbours of one
+ * colour (a function at two lines) stay apart; narrower ones are not,
+ * or the outline would pale them. */
+#define OUTLINED 1.5
 
 /* The script: zoom on click, the details line on hover, search (button,
  * Ctrl-F or '/'; '?s=REGEX' in the address), Escape or 'Reset zoom' to
@@ -42,6 +46,7 @@ static const char flame_script[] =
 "var svg = document.documentElement;\n"
 "var PAD = +svg.getAttribute(\"data-pad\"), W = +svg.getAttribute(\"data-inner\");\n"
 "var CW = +svg.getAttribute(\"data-char\");\n"
+"var OUTLINED = +svg.getAttribute(\"data-outlined\");\n"
 "var all = +svg.getAttribute(\"data-samples\");\n"
 "var details = document.getElementById(\"details\");\n"
 "var matched = document.getElementById(\"matched\");\n"
@@ -68,6 +73,7 @@ static const char flame_script[] =
 "  i.r.setAttribute(\"width\", w.toFixed(1));\n"
 "  i.t.setAttribute(\"x\", (x + 3).toFixed(1));\n"
 "  fit(g, i.t, w);\n"
+"  if (w >= OUTLINED) cls = cls ? cls + \" s\" : \"s\";\n"
 "  if (cls) g.setAttribute(\"class\", cls); else g.removeAttribute(\"class\");\n"
 "  g.style.display = \"\";\n"
 "}\n"
@@ -296,7 +302,8 @@ static void box(struct flame *fl, int d, unsigned long s, unsigned long n,
 		fl->omitted++;
 		return;
 	}
-	strbuf_addstr(sb, "<g><title>");
+	strbuf_addstr(sb, w >= OUTLINED ? "<g class=\"s\"><title>" :
+		      "<g><title>");
 	xml_add(sb, fl->name.buf, SIZE_MAX);
 	strbuf_addf(sb, " (%lu sample%s, %.2f%%)</title>", n,
 		    n == 1 ? "" : "s", fl->all ? 100.0 * n / fl->all : 0.0);
@@ -480,12 +487,13 @@ int profile_write_flamegraph(const struct profile *pf, bool with_pid,
 		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		"data-samples=\"%lu\" data-pad=\"%d\" data-inner=\"%d\" "
-		"data-char=\"%.1f\">\n", FLAME_WIDTH, height, FLAME_WIDTH,
-		height, fl.all, PAD, INNER, CHAR_W);
+		"data-char=\"%.1f\" data-outlined=\"%.1f\">\n", FLAME_WIDTH,
+		height, FLAME_WIDTH, height, fl.all, PAD, INNER, CHAR_W,
+		OUTLINED);
 	strbuf_addstr(&fl.sb,
 		"<style>\n"
 		"text { font: 12px monospace; fill: #000; }\n"
-		"g.section rect { stroke: #fff; stroke-width: 0.5; }\n"
+		"g.s rect { stroke: #fff; stroke-width: 0.5; }\n"
 		"g.section g:hover rect { stroke: #000; }\n"
 		"g.section g { cursor: pointer; }\n"
 		"g.parent { opacity: 0.6; }\n"

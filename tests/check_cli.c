@@ -560,8 +560,9 @@ START_TEST(test_flame_writer)
 	ck_assert_ptr_nonnull(strstr(out, "<title>surrogate\\ud800 "));
 	ck_assert_ptr_nonnull(strstr(out, "<title>cdata]]&gt;end "));
 	ck_assert_ptr_nonnull(strstr(out, "<title>&amp;amp; "));
-	ck_assert_ptr_nonnull(strstr(out, "<title>outer (a.py:3) (55 samples, "
-				     "100.00%)</title>"));
+	/* outlined when wide enough to be told apart */
+	ck_assert_ptr_nonnull(strstr(out, "<g class=\"s\"><title>outer (a.py:3) "
+				     "(55 samples, 100.00%)</title>"));
 	ck_assert_ptr_nonnull(strstr(out, "<title>all (55 samples, 100.00%)"));
 	ck_assert_ptr_nonnull(strstr(out, ">55 stacks sampled; click a box"));
 	/* Widths: the leaves tile their parent, which fills the root. */
@@ -671,6 +672,7 @@ START_TEST(test_flame_narrow)
 	ck_assert_ptr_nonnull(strstr(out, "<title>big (a.py:1) (20000 "
 				     "samples, 66.67%)</title>"));
 	ck_assert_ptr_null(strstr(out, "<title>f1 "));
+	ck_assert_ptr_nonnull(strstr(out, "<g class=\"s\"><title>big "));
 	free(out);
 	profile_release(&pf);
 }

@@ -177,7 +177,7 @@ def zoom_problems(state, clicked):
                                 % (b["title"], b["x"], b["width"],
                                    " hidden" if b["hidden"] else "", want))
         elif above:
-            if b["hidden"] or b["cls"] != "parent" or \
+            if b["hidden"] or "parent" not in b["cls"].split() or \
                     not close(b["width"], WIDTH):
                 problems.append("after the zoom, %r above the clicked box: "
                                 "width %.1f, class %r%s (expected %g, "
