@@ -171,7 +171,7 @@ static const char flame_script[] =
 "  else if (e.key === \"Escape\") { clearSearch(); unzoom(); }\n"
 "});\n"
 "var q = /[?&]s=([^&]*)/.exec(window.location.search || \"\");\n"
-"if (q) search(decodeURIComponent(q[1]));\n"
+"if (q) { try { search(decodeURIComponent(q[1])); } catch (e) { search(q[1]); } }\n"
 "window.snakescopeFlame = { zoom: zoom, unzoom: unzoom, search: search };\n"
 "})();\n";
 
