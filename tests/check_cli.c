@@ -1049,9 +1049,6 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_parse_pid);
 	tcase_add_test(tc, test_parse_seconds);
 	tcase_add_test(tc, test_profile_writers);
-	tcase_add_test(tc, test_flame_writer);
-	tcase_add_test(tc, test_flame_sections);
-	tcase_add_test(tc, test_flame_narrow);
 	tcase_add_test(tc, test_flame_colors);
 	tcase_add_test(tc, test_record_format_names);
 	tcase_add_test(tc, test_read_spans);
@@ -1060,6 +1057,15 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_dump_parse);
 	tcase_add_test(tc, test_record_parse);
 	tcase_add_test(tc, test_watch_top_parse);
+	suite_add_tcase(s, tc);
+	/* The flame graph's tests start python3 (its XML parser) a few
+	 * times: slow on a loaded machine, so more than Check's default 4 s
+	 * (scaled by CK_TIMEOUT_MULTIPLIER under valgrind). */
+	tc = tcase_create("flamegraph");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_flame_writer);
+	tcase_add_test(tc, test_flame_sections);
+	tcase_add_test(tc, test_flame_narrow);
 	suite_add_tcase(s, tc);
 	return s;
 }
