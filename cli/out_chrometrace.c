@@ -77,8 +77,9 @@ static void event(struct trace *tr, const struct prof_thread *t,
 	json_key_string(j, "ph", begin ? "B" : "E");
 	json_key_int(j, "pid", t->pid);
 	json_key_int(j, "tid", trace_tid(tr->pf, t));
-	json_key(j, "ts");
-	json_fixed(j, us, 3);
+	/* whole microseconds: finer than any sampling period, and an
+	 * integer is written without printf's floating point */
+	json_key_uint(j, "ts", (uint64_t)(us + 0.5));
 	if (begin) {
 		json_key_string(j, "name", fr ? fr->function : NO_FRAMES);
 		json_key_string(j, "cat", !fr || fr->native ? "native" :

@@ -168,8 +168,8 @@ int profile_write_pprof(const struct profile *pf, const struct pprof_info *info,
  * thread's frames as begin/end ("B"/"E") pairs, a frame staying open
  * while consecutive samples keep it; a pause in a thread's samples (it
  * was not sampled: idle, say) longer than one interval closes them.
- * Times in microseconds from the start of the recording; each sample
- * lasts interval seconds.  Needs keep_order.
+ * Times in whole microseconds from the start of the recording; each
+ * sample lasts interval seconds.  Needs keep_order.
  */
 int profile_write_chrometrace(const struct profile *pf, bool with_pid,
 			      double interval, FILE *f);
