@@ -9,10 +9,13 @@ set -e
 # release needs is what `pkg-config --static` says.  They, and liblz4-dev,
 # are also what attach/core.c decompresses core files with (zstd, xz,
 # gzip, lz4); gdb's gcore writes the real core tests/check_core.c reads.
+# golang-go: `go tool pprof`, Go's own pprof reader, which the live tests
+# read record --format pprof with (tests/live/fleet_check.py).
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
 tmux valgrind strace clang libclang-rt-14-dev
-libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db"
+libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db
+golang-go"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -25,11 +25,13 @@ dump's task tree must show each name escaped, on one line.
 
 Standard library only (Python 3.6+).
 """
+import gzip
 import json
 import os
 import re
 
 from frames_check import escape_text as escaped
+import fleet_check
 
 THREAD_NAME_MAX = 1024   # pystructs/threads.c
 TASK_NAME_MAX = 1024     # pystructs/asyncio.c
@@ -100,10 +102,28 @@ def json_doc(what, res, h):
         return None, ["%s: not strict JSON: %s" % (what, e)]
 
 
+def pprof_problems(h, what, path, data):
+    """A gzip stream whose every string is valid UTF-8 without control
+    characters (the names escaped), read by Go's reader when present."""
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError) as e:
+        return ["%s: not gzip: %s" % (what, e)]
+    go = fleet_check.find_go()
+    if go is None:
+        return []
+    res = h.run([go, "tool", "pprof", "-raw", path], timeout=60,
+                env=dict(h.TARGET_ENV, HOME=os.path.dirname(path)))
+    if res.timed_out or res.rc != 0:
+        return ["%s: go tool pprof -raw refused it (%d bytes)"
+                % (what, len(raw))] + res.describe()
+    return text_problems(what + " (go tool pprof -raw)", res.out)
+
+
 def record_problems(h, pid, workdir):
     problems = []
     base = os.path.join(workdir, "hostile-%d" % h.serial())
-    for fmt in ("folded", "json", "speedscope"):
+    for fmt in ("folded", "json", "speedscope", "chrometrace", "pprof"):
         path = "%s.%s" % (base, fmt)
         res = h.snakescope("record", pid, "--duration", "0.3", "--idle",
                            "--format", fmt, "-o", path)
@@ -121,6 +141,8 @@ def record_problems(h, pid, workdir):
                     problems.append("%s: not 'frames count': %r"
                                     % (what, ln[:200]))
                     break
+        elif fmt == "pprof":
+            problems += pprof_problems(h, what, path, data)
         elif fmt == "json":
             for ln in data.splitlines():
                 try:
@@ -180,8 +202,8 @@ def check_hostile(report, interp, version, workdir, h):
         problems = record_problems(h, t.pid, workdir)
         if not h.wait_until(lambda: not h.stopped_tasks(t.pid), 1.0):
             problems.append("target left stopped: %s" % h.task_states(t.pid))
-        report.check("%s: record (folded, json, speedscope): one line per "
-                     "stack, parses" % label, problems)
+        report.check("%s: record (folded, json, speedscope, chrometrace, "
+                     "pprof): one line per stack, parses" % label, problems)
     finally:
         t.kill()
     if h.major_minor(version) >= (3, 8):

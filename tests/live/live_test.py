@@ -42,6 +42,7 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import record_check  # noqa: E402
+import fleet_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
@@ -1714,6 +1715,9 @@ def main():
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])
+                if not args.target or "fleet" in args.target:
+                    fleet_check.check_fleet(report, path, version, workdir,
+                                            sys.modules[__name__])
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])

@@ -197,12 +197,17 @@ class Findings(object):
     def skip(self, what):
         self.lines.append(("SKIP", "%s: %s" % (self.label, what), None))
 
+    def note(self, what):
+        self.lines.append(("NOTE", "%s: %s" % (self.label, what), None))
+
     def report_to(self, report):
         for kind, what, details in self.lines:
             if kind == "ok":
                 report.ok(what)
             elif kind == "SKIP":
                 report.skip(what)
+            elif kind == "NOTE":
+                report.note(what)
             else:
                 report.fail(what, details)
 
@@ -415,7 +420,8 @@ def case_formats(cx, f):
         t.kill()
 
 
-def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
+def check_fraction(cx, f, t, record, argv, out, windows, tried=1,
+                   what=None, read=None):
     """The leaf fraction hot/(hot+cold) of the recording against the
     target's own over the same window (the stats snapshots just before and
     just after it: up to STATS_INTERVAL wider on each side, which does not
@@ -424,8 +430,11 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
     are missed by chance about once in 100: then a second window is
     recorded and both are pooled (600 samples: 2 points), to tell bad luck
     from a real bias.  Note: recording the same target with other
-    recorders at the same time skewed the fraction by about -2 points."""
-    what = "record --rate 100 --duration 3 (folded): hot/cold leaf fraction"
+    recorders at the same time skewed the fraction by about -2 points.
+    read(out) -> (leaf counts, problems) reads a window recorded again
+    (default: folded stacks; fleet_check reads pprof and Chrome traces)."""
+    what = what or ("record --rate 100 --duration 3 (folded): hot/cold "
+                    "leaf fraction")
     # A window in which the target's own accounting covers much more time
     # than the window itself had the target stalled (a hot() or cold()
     # call that began long before the window and is counted whole in it):
@@ -437,7 +446,7 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
                % (what, window_text(stalled[-1])))
         check_fraction_again(cx, f, t, record, argv, out, what,
                              [w for w in windows if not window_stalled(w)],
-                             "", tried)
+                             "", tried, read)
         return
     windows = [w for w in windows if not window_stalled(w)] or windows
     hot_n = sum(w[0]["hot"] for w in windows)
@@ -469,19 +478,21 @@ def check_fraction(cx, f, t, record, argv, out, windows, tried=1):
                    for i, w in enumerate(windows, 1)])
         return
     check_fraction_again(cx, f, t, record, argv, out, what, windows,
-                         detail, tried)
+                         detail, tried, read)
 
 
 def check_fraction_again(cx, f, t, record, argv, out, what, windows, detail,
-                         tried):
+                         tried, read=None):
     """Records one more window, alone this time, and checks the fraction
     over it and the kept windows."""
     s0 = read_stats(t)
     started = time.time()
     res = cx.snakescope(*argv)
     s1 = stats_after(t, started + res.seconds)
-    stacks, problems = [], run_problems(res)
-    if not problems:
+    stacks, counts, problems = [], None, run_problems(res)
+    if not problems and read:
+        counts, problems = read(out)
+    elif not problems:
         text, err = read_text(out)
         if err:
             problems.append(err)
@@ -494,7 +505,8 @@ def check_fraction_again(cx, f, t, record, argv, out, what, windows, detail,
                 + problems)
         return
     check_fraction(cx, f, t, record, argv, out,
-                   windows + [(leaf_counts(stacks), s0, s1)], tried + 1)
+                   windows + [(counts or leaf_counts(stacks), s0, s1)],
+                   tried + 1, what, read)
 
 
 def window_stalled(window):
