@@ -2,15 +2,16 @@
  * bench-writers.c - how long record's writers take, and how big their
  * files are, for a long recording: a million samples over 10,000
  * distinct frames (by default), fed through the same aggregation record
- * uses (cli/profile.h), then written as a flame graph, folded stacks and
- * speedscope, each several times; medians printed.
+ * uses (cli/profile.h), then written as a flame graph, folded stacks,
+ * speedscope, pprof and a Chrome trace, each several times; medians
+ * printed.
  *
  *   make bench/bench-writers
  *   bench/bench-writers [--samples N] [--frames N] [--stacks N] [--runs N]
  *                       [--dir DIR] [--keep]
  *
- * The files go to DIR (default /tmp) as bench-writers.svg, .folded and
- * .speedscope.json, removed unless --keep.
+ * The files go to DIR (default /tmp) as bench-writers.svg, .folded,
+ * .speedscope.json, .pb.gz and .trace.json, removed unless --keep.
  *
  * The input is synthetic and fixed (a linear congruential generator):
  * --stacks distinct stacks of depth 5 to 34, each frame of a level drawn
@@ -62,11 +63,13 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-enum { W_FLAME, W_FOLDED, W_SPEEDSCOPE, NWRITERS };
+enum { W_FLAME, W_FOLDED, W_SPEEDSCOPE, W_PPROF, W_CHROMETRACE, NWRITERS };
 static const char *const writer_name[] = { "flamegraph", "folded",
-					   "speedscope" };
+					   "speedscope", "pprof",
+					   "chrometrace" };
 static const char *const writer_ext[] = { "svg", "folded",
-					  "speedscope.json" };
+					  "speedscope.json", "pb.gz",
+					  "trace.json" };
 
 static int write_one(const struct profile *pf, int w, FILE *f)
 {
@@ -75,6 +78,16 @@ static int write_one(const struct profile *pf, int w, FILE *f)
 		return profile_write_flamegraph(pf, false, "bench", f);
 	case W_FOLDED:
 		return profile_write_folded(pf, false, f);
+	case W_PPROF: {
+		/* a 100 Hz recording of nsamples / 100 seconds */
+		struct pprof_info pi = { .time_nanos = 1700000000000000000LL,
+			.duration_nanos = (int64_t)pf->samples * 10000000LL,
+			.period_nanos = 10000000 };
+
+		return profile_write_pprof(pf, &pi, f);
+	}
+	case W_CHROMETRACE:
+		return profile_write_chrometrace(pf, false, 0.01, f);
 	default:
 		return profile_write_speedscope(pf, false, "bench", 0.01, f);
 	}
@@ -180,6 +193,7 @@ int main(int argc, char **argv)
 				.first_line = 1, .function = fname[f],
 				.filename = fpath[f] };
 		}
+		pf.now_ns = i * 10000000ULL; /* 100 Hz: the trace's clock */
 		profile_add(&pf, 1, &s);
 	}
 	printf("input: %lu samples, %zu distinct frames, %zu distinct stacks "

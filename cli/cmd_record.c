@@ -53,11 +53,22 @@ static const char record_usage[] =
 	"                       flamegraph (an interactive SVG for a\n"
 	"                       browser: click zooms, Ctrl-F searches),\n"
 	"                       speedscope (the speedscope app's JSON, a\n"
-	"                       profile per thread), or json (one JSON object\n"
-	"                       per line per thread and sample); by default\n"
-	"                       the file name's ending says: .svg flamegraph,\n"
-	"                       .speedscope.json speedscope, .json or .jsonl\n"
-	"                       json, anything else folded\n"
+	"                       profile per thread), json (one JSON object\n"
+	"                       per line per thread and sample), pprof\n"
+	"                       (gzipped profile.proto: go tool pprof,\n"
+	"                       Pyroscope, Parca) or chrometrace (Chrome's\n"
+	"                       trace-event JSON: Perfetto, chrome://tracing);\n"
+	"                       by default the file name's ending says: .svg\n"
+	"                       flamegraph, .speedscope.json speedscope,\n"
+	"                       .pb.gz or .pprof pprof, .trace.json\n"
+	"                       chrometrace, .json or .jsonl json, anything\n"
+	"                       else folded\n"
+	"  --full-filenames     absolute file names (by default a file under\n"
+	"                       the standard library or site-packages is named\n"
+	"                       from there: threading.py, requests/api.py)\n"
+	"  -F, --function       one frame per function (at its first line),\n"
+	"                       not one per line\n"
+	"  --nolineno           no line numbers\n"
 	"  --threads            start each folded stack with its thread (a\n"
 	"                       flame graph: a graph per thread)\n"
 	"  --idle               also sample threads that are not running\n"
@@ -97,6 +108,9 @@ static const struct format_row {
 	{ "speedscope", RECORD_SPEEDSCOPE,
 	  "drop it on https://www.speedscope.app" },
 	{ "json", RECORD_JSON, "one JSON object per line, for jq or a script" },
+	{ "pprof", RECORD_PPROF, "look at it with go tool pprof -http=: FILE" },
+	{ "chrometrace", RECORD_CHROMETRACE,
+	  "open it in https://ui.perfetto.dev or chrome://tracing" },
 };
 
 /* File name endings and their formats: the longest that ends the name
@@ -111,7 +125,12 @@ static const struct suffix_row {
 } suffixes[] = {
 	{ ".svg", RECORD_FLAMEGRAPH, 0 },
 	{ ".speedscope.json", RECORD_SPEEDSCOPE, 0 },
-	{ ".json", RECORD_JSON, FMT(RECORD_SPEEDSCOPE) },
+	{ ".json", RECORD_JSON, FMT(RECORD_SPEEDSCOPE) |
+	  FMT(RECORD_CHROMETRACE) },
+	{ ".pb.gz", RECORD_PPROF, 0 },
+	{ ".pprof", RECORD_PPROF, 0 },
+	{ ".trace.json", RECORD_CHROMETRACE, 0 },
+	{ ".chrometrace.json", RECORD_CHROMETRACE, 0 },
 	{ ".jsonl", RECORD_JSON, 0 },
 	{ ".folded", RECORD_FOLDED, 0 },
 	{ ".txt", RECORD_FOLDED, FMT(RECORD_JSON) },
@@ -188,6 +207,7 @@ struct recorder {
 	FILE *out;
 	struct strbuf line;
 	uint64_t start;
+	struct timespec start_wall; /* for pprof */
 	unsigned long samples, errors, torn;
 	struct err first_error; /* said when it happens, and at the end */
 	bool tty;               /* a progress line is on stderr */
@@ -296,13 +316,16 @@ static void json_sample(struct recorder *r, pid_t pid, double t)
 		json_begin_array(&j);
 		for (size_t k = 0; k < th->nframes; k++) {
 			const struct sample_frame *f = &s->frames[th->first + k];
+			int line = prof_label_line(&r->pf.labels, f);
 
 			json_begin_object(&j);
 			json_key_string(&j, "function", f->function);
-			json_key_string(&j, "file", f->filename);
+			json_key_string(&j, "file",
+					prof_label_file(&r->pf.labels,
+							f->filename, f->native));
 			json_key(&j, "line");
-			if (f->line >= 0)
-				json_int(&j, f->line);
+			if (line >= 0)
+				json_int(&j, line);
 			else
 				json_null(&j);
 			if (f->native)
@@ -346,6 +369,15 @@ static bool known(const struct recorder *r, pid_t pid)
 	return false;
 }
 
+/* The process's name in the formats that label it (pprof). */
+static void name_process(struct recorder *r, pid_t pid)
+{
+	char cmd[256];
+
+	if (session_cmdline(pid, cmd, sizeof(cmd)))
+		profile_set_process(&r->pf, pid, cmd);
+}
+
 /* Children (and theirs) that run Python join the recording. */
 static void scan_children(struct recorder *r)
 {
@@ -366,6 +398,7 @@ static void scan_children(struct recorder *r)
 			tg = target_open(kids[k], r->o, &e);
 			if (tg) {
 				r->t[r->nt++] = tg;
+				name_process(r, tg->pid);
 			} else if (e.code == SS_ENOTPY || e.code == SS_EUNSUPPORTED ||
 				   e.code == SS_EBADBUILD || e.code == SS_EPERM) {
 				/* Not Python (a shell, a compiler): skip it
@@ -590,10 +623,12 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 		return;
 	}
 	drop_torn(r);
-	if (r->o->format == RECORD_JSON)
+	if (r->o->format == RECORD_JSON) {
 		json_sample(r, tg->pid, (double)(t - r->start) / NS);
-	else
+	} else {
+		r->pf.now_ns = t - r->start;
 		profile_add(&r->pf, tg->pid, &r->sample);
+	}
 	snap_free(snap);
 }
 
@@ -661,8 +696,11 @@ static void record_loop(struct recorder *r)
 
 static int write_result(struct recorder *r, double secs)
 {
+	struct pprof_info pi;
 	char name[64];
-	double interval;
+	/* one sample's wall time: the period, or what 'max' achieved */
+	double interval = r->o->rate > 0 ? 1.0 / r->o->rate :
+			  (r->samples ? secs / r->samples : 0);
 
 	switch (r->o->format) {
 	case RECORD_FOLDED:
@@ -670,8 +708,6 @@ static int write_result(struct recorder *r, double secs)
 	case RECORD_SPEEDSCOPE:
 		snprintf(name, sizeof(name), "snakescope record %d",
 			 (int)r->t[0]->pid);
-		interval = r->o->rate > 0 ? 1.0 / r->o->rate :
-			   (r->samples ? secs / r->samples : 0);
 		return profile_write_speedscope(&r->pf, r->o->subprocesses, name,
 						interval, r->out);
 	case RECORD_FLAMEGRAPH:
@@ -679,6 +715,16 @@ static int write_result(struct recorder *r, double secs)
 			 "in %.1f s", (int)r->t[0]->pid, r->samples, secs);
 		return profile_write_flamegraph(&r->pf, r->o->subprocesses, name,
 						r->out);
+	case RECORD_PPROF:
+		pi.time_nanos = (int64_t)r->start_wall.tv_sec * (int64_t)NS +
+				r->start_wall.tv_nsec;
+		pi.duration_nanos = (int64_t)(secs * NS);
+		pi.period_nanos = (int64_t)(interval * NS + 0.5);
+		pi.with_process = r->o->subprocesses;
+		return profile_write_pprof(&r->pf, &pi, r->out);
+	case RECORD_CHROMETRACE:
+		return profile_write_chrometrace(&r->pf, r->o->subprocesses,
+						 interval, r->out);
 	default:
 		return 0;
 	}
@@ -715,11 +761,20 @@ int record_run(pid_t pid, const struct record_opts *o)
 			       "stack is counted until it continues (--idle "
 			       "counts them)", (int)pid);
 	strbuf_init(&r.line);
-	profile_init(&r.pf, o->threads, o->format == RECORD_SPEEDSCOPE);
+	/* pprof labels each stack with its thread; speedscope and Chrome
+	 * traces draw each thread's time line */
+	profile_init(&r.pf, o->threads || o->format == RECORD_PPROF,
+		     o->format == RECORD_SPEEDSCOPE ||
+		     o->format == RECORD_CHROMETRACE);
+	r.pf.labels.full_filenames = o->full_filenames;
+	r.pf.labels.function = o->function;
+	r.pf.labels.nolineno = o->nolineno;
+	name_process(&r, pid);
 	catch_stop_signals();
 	/* A closed pipe shows as a write error at the end. */
 	signal(SIGPIPE, SIG_IGN);
 	r.start = clock_mono_ns();
+	clock_gettime(CLOCK_REALTIME, &r.start_wall);
 	record_loop(&r);
 	secs = (double)(clock_mono_ns() - r.start) / NS;
 	rc = write_result(&r, secs);
@@ -774,6 +829,9 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		{ "subprocesses", no_argument, NULL, 'S' },
 		{ "native", no_argument, NULL, 'N' },
 		{ "native-all", no_argument, NULL, 'A' },
+		{ "full-filenames", no_argument, NULL, 'L' },
+		{ "function", no_argument, NULL, 'F' },
+		{ "nolineno", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -786,7 +844,7 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 	o->rate = 100;
 	o->progress = true;
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "ho:r:d:f:p:", longopts,
+	while ((c = getopt_long(argc, argv, "ho:r:d:f:p:F", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -858,6 +916,15 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		case 'N':
 			/* Unwinding needs the threads stopped. */
 			o->native = o->pause = true;
+			break;
+		case 'L':
+			o->full_filenames = true;
+			break;
+		case 'F':
+			o->function = true;
+			break;
+		case 'n':
+			o->nolineno = true;
 			break;
 		case 'h':
 			fputs(record_usage, stdout);

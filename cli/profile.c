@@ -34,7 +34,11 @@ void profile_release(struct profile *pf)
 		free(pf->threads[i].name);
 		free(pf->threads[i].run_stack);
 		free(pf->threads[i].run_count);
+		free(pf->threads[i].run_start);
 	}
+	for (size_t i = 0; i < pf->nprocs; i++)
+		free(pf->procs[i].name);
+	free(pf->procs);
 	for (size_t i = 0; i < pf->nstacks; i++) {
 		free(pf->stacks[i]->frames);
 		free(pf->stacks[i]);
@@ -54,6 +58,66 @@ static uint64_t mix(uint64_t h, uint64_t v)
 {
 	h = (h ^ v) * FNV_PRIME;
 	return h ^ (h >> 29);
+}
+
+/* ---- labels ------------------------------------------------------------ */
+
+/* Does s start a "pythonX.Y/" directory name (2.7, 3.13t too)?  Returns
+ * its length, 0 if not. */
+static size_t python_dir(const char *s)
+{
+	const char *p = s;
+
+	if (strncmp(p, "python", 6))
+		return 0;
+	p += 6;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p++ != '.' || *p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == 't' || *p == 'd' || *p == 'm')
+		p++; /* free-threaded, debug and 2.7-3.7's ABI flags */
+	return *p == '/' ? (size_t)(p + 1 - s) : 0;
+}
+
+const char *prof_label_file(const struct prof_labels *l, const char *filename,
+			    bool native)
+{
+	const char *after = NULL;
+
+	if (l->full_filenames || native)
+		return filename;
+	/* The last such directory wins: .../lib/python3.12/site-packages/
+	 * requests/api.py is requests/api.py. */
+	for (const char *p = filename; *p; p++) {
+		size_t n;
+
+		if (p != filename && p[-1] != '/')
+			continue;
+		if (!strncmp(p, "site-packages/", 14))
+			after = p + 14;
+		else if (!strncmp(p, "dist-packages/", 14))
+			after = p + 14;
+		else if (p - filename >= 4 && !strncmp(p - 4, "lib/", 4) &&
+			 (p - filename == 4 || p[-5] == '/') &&
+			 (n = python_dir(p)))
+			after = p + n;
+	}
+	/* A directory itself (nothing after it) keeps its whole name. */
+	return after && *after ? after : filename;
+}
+
+int prof_label_line(const struct prof_labels *l, const struct sample_frame *f)
+{
+	if (l->nolineno)
+		return -1;
+	if (l->function)
+		return f->first_line >= 0 ? f->first_line : -1;
+	return f->line;
 }
 
 /* ---- frames: (pid, code key, line) -> index --------------------------- */
@@ -90,30 +154,37 @@ static void fkeys_grow(struct profile *pf)
 static uint32_t frame_index(struct profile *pf, pid_t pid,
 			    const struct sample_frame *f)
 {
+	int32_t line = prof_label_line(&pf->labels, f);
+	struct prof_frame *pfr;
 	struct prof_key *k;
 	size_t j;
 
 	if (2 * (pf->fkeys_n + 1) > pf->fkeys_cap)
 		fkeys_grow(pf);
-	for (j = key_slot(pf, pid, f->code_key, f->line); pf->fkeys[j].idx;
+	/* Frames are kept by the line they show: with --function or
+	 * --nolineno, one per function. */
+	for (j = key_slot(pf, pid, f->code_key, line); pf->fkeys[j].idx;
 	     j = (j + 1) & (pf->fkeys_cap - 1)) {
 		k = &pf->fkeys[j];
 		if (k->pid == pid && k->code_key == f->code_key &&
-		    k->line == f->line)
+		    k->line == line)
 			return k->idx - 1;
 	}
 	pf->frames = xgrow(pf->frames, &pf->frames_cap, pf->nframes + 1,
 			   sizeof(*pf->frames));
-	pf->frames[pf->nframes].function = xstrdup(f->function);
-	pf->frames[pf->nframes].filename = xstrdup(f->filename);
-	pf->frames[pf->nframes].line = f->line;
-	pf->frames[pf->nframes].kind = f->internal ? PROF_INTERNAL :
+	pfr = &pf->frames[pf->nframes++];
+	pfr->function = xstrdup(f->function);
+	pfr->filename = xstrdup(prof_label_file(&pf->labels, f->filename,
+						f->native));
+	pfr->line = line;
+	pfr->first_line = f->first_line;
+	pfr->native = f->native;
+	pfr->kind = f->internal ? PROF_INTERNAL :
 		f->native ? PROF_NATIVE : PROF_PYTHON;
-	pf->nframes++;
 	k = &pf->fkeys[j];
 	k->pid = pid;
 	k->code_key = f->code_key;
-	k->line = f->line;
+	k->line = line;
 	k->idx = (uint32_t)pf->nframes;
 	pf->fkeys_n++;
 	return (uint32_t)(pf->nframes - 1);
@@ -199,7 +270,7 @@ static uint32_t stack_count(struct profile *pf, pid_t pid, uint32_t thread,
 	return st->id;
 }
 
-static void add_run(struct prof_thread *pt, uint32_t id)
+static void add_run(struct prof_thread *pt, uint32_t id, uint64_t now)
 {
 	if (pt->nruns && pt->run_stack[pt->nruns - 1] == id) {
 		pt->run_count[pt->nruns - 1]++;
@@ -211,8 +282,11 @@ static void add_run(struct prof_thread *pt, uint32_t id)
 					 pt->runs_cap * sizeof(*pt->run_stack));
 		pt->run_count = xrealloc(pt->run_count,
 					 pt->runs_cap * sizeof(*pt->run_count));
+		pt->run_start = xrealloc(pt->run_start,
+					 pt->runs_cap * sizeof(*pt->run_start));
 	}
 	pt->run_stack[pt->nruns] = id;
+	pt->run_start[pt->nruns] = now;
 	pt->run_count[pt->nruns++] = 1;
 }
 
@@ -244,12 +318,35 @@ void profile_add(struct profile *pf, pid_t pid, const struct sample *s)
 			pf->stacks[id]->idle++;
 		pf->threads[ti].samples++;
 		if (pf->keep_order)
-			add_run(&pf->threads[ti], id);
+			add_run(&pf->threads[ti], id, pf->now_ns);
 		pf->thread_samples++;
 	}
 }
 
 /* ---- writers ------------------------------------------------------------ */
+
+void profile_set_process(struct profile *pf, pid_t pid, const char *name)
+{
+	for (size_t i = 0; i < pf->nprocs; i++) {
+		if (pf->procs[i].pid == pid) {
+			free(pf->procs[i].name);
+			pf->procs[i].name = xstrdup(name);
+			return;
+		}
+	}
+	pf->procs = xgrow(pf->procs, &pf->procs_cap, pf->nprocs + 1,
+			  sizeof(*pf->procs));
+	pf->procs[pf->nprocs].pid = pid;
+	pf->procs[pf->nprocs++].name = xstrdup(name);
+}
+
+const char *profile_process(const struct profile *pf, pid_t pid)
+{
+	for (size_t i = 0; i < pf->nprocs; i++)
+		if (pf->procs[i].pid == pid)
+			return pf->procs[i].name;
+	return NULL;
+}
 
 void profile_thread_label(const struct prof_thread *t, bool with_pid,
 			  char *buf, size_t size)

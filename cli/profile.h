@@ -1,8 +1,10 @@
 /*
  * profile.h - samples aggregated for the record writers: each distinct
  * frame (function, file, line) and each distinct stack once, with counts;
- * for speedscope also each thread's stacks in time order, run-length
- * encoded.  Only formats what the sampler gave; never reads memory.
+ * for speedscope and Chrome traces also each thread's stacks in time
+ * order, run-length encoded.  Only formats what the sampler gave; never
+ * reads memory.  The writers of pprof and Chrome traces are in
+ * out_pprof.c and out_chrometrace.c.
  */
 #ifndef SNAKESCOPE_PROFILE_H
 #define SNAKESCOPE_PROFILE_H
@@ -22,10 +24,31 @@ enum prof_kind {
 	PROF_INTERNAL, /* the interpreter's own C code (--native-all) */
 };
 
+/* How frames are labelled, in every record format (py-spy's options). */
+struct prof_labels {
+	bool full_filenames; /* else short under a sys.path-like directory */
+	bool function;       /* one frame per function, at its first line */
+	bool nolineno;       /* no line numbers at all */
+};
+
+/* The file name a frame shows: with full_filenames, or for a C frame
+ * (native: its library), filename itself; else the part of it after the
+ * last sys.path-like directory in it (.../lib/pythonX.Y/, site-packages/,
+ * dist-packages/), as py-spy shows it: "threading.py", "requests/api.py".
+ * Returns a pointer into filename. */
+const char *prof_label_file(const struct prof_labels *l, const char *filename,
+			    bool native);
+
+/* The line a frame shows: -1 with nolineno (or when unknown), the
+ * function's first line with function (-1 when unknown), else its own. */
+int prof_label_line(const struct prof_labels *l, const struct sample_frame *f);
+
 struct prof_frame {
-	char *function, *filename; /* copied */
+	char *function, *filename; /* copied, as labelled */
 	int line;
 	enum prof_kind kind;
+	int first_line;        /* the function's first line, -1: unknown */
+	bool native;           /* a C frame or a marker of snakescope's */
 };
 
 struct prof_thread {
@@ -34,9 +57,12 @@ struct prof_thread {
 	int64_t native_id;
 	char *name;            /* threading's name, or NULL */
 	unsigned long samples;
-	/* time order (speedscope): stack ids and how many samples in a row */
+	/* time order (speedscope, Chrome traces): stack ids, how many
+	 * samples in a row, and when the first of them was taken (the
+	 * profile's now_ns then) */
 	uint32_t *run_stack;
 	uint32_t *run_count;
+	uint64_t *run_start;
 	size_t nruns, runs_cap;
 };
 
@@ -55,6 +81,14 @@ struct prof_stack {
 struct profile {
 	bool by_thread;   /* stacks of different threads kept apart */
 	bool keep_order;  /* record each thread's time order */
+	struct prof_labels labels; /* the caller's, before the first add */
+	uint64_t now_ns;  /* the caller's clock for the next add (keep_order) */
+	/* names of the processes (profile_set_process) */
+	struct prof_process {
+		pid_t pid;
+		char *name;
+	} *procs;
+	size_t nprocs, procs_cap;
 	struct prof_frame *frames;
 	size_t nframes, frames_cap;
 	struct prof_thread *threads;
@@ -84,6 +118,13 @@ void profile_release(struct profile *pf);
 /* Add the threads of one sample of process pid (torn ones are the
  * caller's to leave out).  Strings are copied. */
 void profile_add(struct profile *pf, pid_t pid, const struct sample *s);
+
+/* Name process pid (its command line, say) for the writers that label
+ * it (pprof); name is copied.  The last name given stands. */
+void profile_set_process(struct profile *pf, pid_t pid, const char *name);
+
+/* The name given to process pid, or NULL. */
+const char *profile_process(const struct profile *pf, pid_t pid);
 
 /* Label of a thread as written in every format: 'thread "NAME" (TID)'
  * (escaped for the format by the writer), with the pid when asked. */
@@ -134,5 +175,38 @@ void flame_color(enum prof_kind kind, bool idle, const char *function,
  */
 int profile_write_speedscope(const struct profile *pf, bool with_pid,
 			     const char *name, double interval, FILE *f);
+
+/* What a pprof file says besides the stacks. */
+struct pprof_info {
+	int64_t time_nanos;     /* the start, ns since the epoch */
+	int64_t duration_nanos;
+	int64_t period_nanos;   /* one sample's wall time */
+	bool with_process;      /* a "process" label (record --subprocesses) */
+};
+
+/*
+ * Write a gzipped pprof profile (github.com/google/pprof, proto/
+ * profile.proto): sample types samples/count and wall/nanoseconds (count
+ * x period), one location per distinct frame, functions by name, file
+ * and first line, locations leaf first; labels thread_name, thread_id
+ * (the TID, else threading's ident), pid and, with_process, process.
+ * A stack without frames shows as "<no Python frames>".  Needs
+ * by_thread.  Returns 0, or -1 on a write error (errno set) or a zlib
+ * failure (errno EIO).
+ */
+int profile_write_pprof(const struct profile *pf, const struct pprof_info *info,
+			FILE *f);
+
+/*
+ * Write Chrome's trace-event JSON (what Perfetto and chrome://tracing
+ * open): a process_name and a thread_name event per thread, then each
+ * thread's frames as begin/end ("B"/"E") pairs, a frame staying open
+ * while consecutive samples keep it; a pause in a thread's samples (it
+ * was not sampled: idle, say) longer than one interval closes them.
+ * Times in whole microseconds from the start of the recording; each
+ * sample lasts interval seconds.  Needs keep_order.
+ */
+int profile_write_chrometrace(const struct profile *pf, bool with_pid,
+			      double interval, FILE *f);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * record.h - 'snakescope record': sample a process (and its Python
- * children) and write folded stacks, a flame graph, speedscope or JSON
- * lines.  Shared with 'snakescope run record'.
+ * children) and write folded stacks, a flame graph, speedscope, JSON
+ * lines, pprof or a Chrome trace.  Shared with 'snakescope run record'.
  */
 #ifndef SNAKESCOPE_RECORD_H
 #define SNAKESCOPE_RECORD_H
@@ -14,6 +14,8 @@ enum record_format {
 	RECORD_SPEEDSCOPE,
 	RECORD_JSON,
 	RECORD_FLAMEGRAPH,
+	RECORD_PPROF,
+	RECORD_CHROMETRACE,
 };
 
 struct record_opts {
@@ -26,6 +28,8 @@ struct record_opts {
 	bool native;         /* whole stacks, C frames too (implies pause) */
 	bool native_all;     /* ... keeping the interpreter's own C frames */
 	bool progress;       /* a progress line when stderr is a terminal */
+	/* how frames are labelled: --full-filenames, --function, --nolineno */
+	bool full_filenames, function, nolineno;
 };
 
 /* The format the ending of file name path asks for ('.svg': a flame

@@ -11,10 +11,13 @@ set -e
 # gzip, lz4); gdb's gcore writes the real core tests/check_core.c reads.
 # chromium: the live check that opens record's flame graph in a headless
 # browser, zooms and searches (tests/live/flame_check.py).
+# golang-go: `go tool pprof`, Go's own pprof reader, which the live tests
+# read record --format pprof with (tests/live/fleet_check.py).
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
 tmux valgrind strace clang libclang-rt-14-dev
-libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db chromium"
+libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db
+chromium golang-go"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -253,6 +253,33 @@ size_t session_children(pid_t pid, pid_t **out)
 	return proc_children(pid, out);
 }
 
+bool session_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t got;
+	int fd;
+
+	if (!size)
+		return false;
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	got = read(fd, buf, size - 1);
+	close(fd);
+	if (got <= 0)
+		return false;
+	/* Arguments end with NULs; the last one's is dropped. */
+	while (got > 0 && !buf[got - 1])
+		got--;
+	for (ssize_t i = 0; i < got; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[got] = '\0';
+	return got > 0;
+}
+
 int session_init(struct err *e)
 {
 	int rc = privs_check(e);

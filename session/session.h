@@ -187,6 +187,11 @@ bool session_stopped(const struct session *s);
  * returns how many (0 when none or unreadable). */
 size_t session_children(pid_t pid, pid_t **out);
 
+/* The command line of process pid, its arguments joined by spaces, at
+ * most size-1 bytes (the target's text: untrusted, unescaped); false when
+ * it cannot be read (then buf is ""). */
+bool session_cmdline(pid_t pid, char *buf, size_t size);
+
 /* ---- the program ------------------------------------------------------ */
 
 /*

@@ -255,7 +255,8 @@ def check_completion(script):
             (["snakescope", "dump", "--tasks", "=", ""],
              ["none", "table", "tree"]),
             (["snakescope", "record", "--format", ""],
-             ["flamegraph", "folded", "json", "raw", "speedscope"]),
+             ["chrometrace", "flamegraph", "folded", "json", "pprof",
+              "raw", "speedscope"]),
             (["snakescope", "run", ""], ["--help", "dump", "record", "top",
                                          "watch"])):
         got = sorted(complete(script, words))

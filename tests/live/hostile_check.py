@@ -28,6 +28,7 @@ dump's task tree must show each name escaped, on one line.
 
 Standard library only (Python 3.6+).
 """
+import gzip
 import json
 import os
 import re
@@ -35,6 +36,7 @@ import re
 import record_check
 
 from frames_check import escape_text as escaped
+import fleet_check
 
 THREAD_NAME_MAX = 1024   # pystructs/threads.c
 TASK_NAME_MAX = 1024     # pystructs/asyncio.c
@@ -105,10 +107,29 @@ def json_doc(what, res, h):
         return None, ["%s: not strict JSON: %s" % (what, e)]
 
 
+def pprof_problems(h, what, path, data):
+    """A gzip stream whose every string is valid UTF-8 without control
+    characters (the names escaped), read by Go's reader when present."""
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError) as e:
+        return ["%s: not gzip: %s" % (what, e)]
+    go = fleet_check.find_go()
+    if go is None:
+        return []
+    res = h.run([go, "tool", "pprof", "-raw", path], timeout=60,
+                env=dict(h.TARGET_ENV, HOME=os.path.dirname(path)))
+    if res.timed_out or res.rc != 0:
+        return ["%s: go tool pprof -raw refused it (%d bytes)"
+                % (what, len(raw))] + res.describe()
+    return text_problems(what + " (go tool pprof -raw)", res.out)
+
+
 def record_problems(h, pid, workdir):
     problems = []
     base = os.path.join(workdir, "hostile-%d" % h.serial())
-    for fmt in ("folded", "json", "speedscope", "flamegraph"):
+    for fmt in ("folded", "json", "speedscope", "flamegraph",
+                "chrometrace", "pprof"):
         path = "%s.%s" % (base, fmt)
         # a flame graph: a section per thread, labelled with its name
         res = h.snakescope("record", pid, "--duration", "0.3", "--idle",
@@ -131,6 +152,8 @@ def record_problems(h, pid, workdir):
         elif fmt == "flamegraph":
             problems += text_problems(what, data)
             problems += record_check.parse_svg(path)[1]
+        elif fmt == "pprof":
+            problems += pprof_problems(h, what, path, data)
         elif fmt == "json":
             for ln in data.splitlines():
                 try:
@@ -190,8 +213,9 @@ def check_hostile(report, interp, version, workdir, h):
         problems = record_problems(h, t.pid, workdir)
         if not h.wait_until(lambda: not h.stopped_tasks(t.pid), 1.0):
             problems.append("target left stopped: %s" % h.task_states(t.pid))
-        report.check("%s: record (folded, json, speedscope, flamegraph): "
-                     "one line per stack, parses" % label, problems)
+        report.check("%s: record (folded, json, speedscope, flamegraph, "
+                     "chrometrace, pprof): one line per stack, parses"
+                     % label, problems)
     finally:
         t.kill()
     if h.major_minor(version) >= (3, 8):

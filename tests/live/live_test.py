@@ -42,6 +42,7 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import record_check  # noqa: E402
+import fleet_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
 import container_check  # noqa: E402
@@ -1719,6 +1720,9 @@ def main():
                     flame_check.check_flame_browser(
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first)
+                if not args.target or "fleet" in args.target:
+                    fleet_check.check_fleet(report, path, version, workdir,
+                                            sys.modules[__name__])
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])

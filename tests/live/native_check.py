@@ -34,6 +34,8 @@ import re
 import subprocess
 import traceback
 
+from fleet_check import short_filename
+
 EXT_CODE = r"""
 import json, sys, sysconfig
 v = sysconfig.get_config_var
@@ -418,10 +420,16 @@ def record_cases(cx, f, t):
                 sample_frames(s["frames"]))
     for name in sorted(rec["threads"]):
         got = samples.get(rec["threads"][name]["tid"], [])
+        # record names a file under the standard library from there
+        # (threading.py), as py-spy does: the thread's own record so
+        # named, exactly
+        own = dict(rec["threads"][name], stack=[
+            (fn, short_filename(filename), line)
+            for fn, filename, line in rec["threads"][name]["stack"]])
         if not got:
             problems.append("%s: no sample" % name)
         for frames in got:
-            p = check_python(rec["threads"][name], frames) + \
+            p = check_python(own, frames) + \
                 thread_checks(name, rec["threads"][name], frames)
             if p:
                 problems += ["%s: %s" % (name, x) for x in p]

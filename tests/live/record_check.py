@@ -209,12 +209,17 @@ class Findings(object):
     def skip(self, what):
         self.lines.append(("SKIP", "%s: %s" % (self.label, what), None))
 
+    def note(self, what):
+        self.lines.append(("NOTE", "%s: %s" % (self.label, what), None))
+
     def report_to(self, report):
         for kind, what, details in self.lines:
             if kind == "ok":
                 report.ok(what)
             elif kind == "SKIP":
                 report.skip(what)
+            elif kind == "NOTE":
+                report.note(what)
             else:
                 report.fail(what, details)
 
