@@ -305,6 +305,49 @@ static void json_links(struct json *j, const char *key,
 	json_end_array(j);
 }
 
+/* A hang of kind "blocked_loop": the loop, its thread, the task running
+ * on it and where, what the thread is blocked in, for how long at least. */
+static void json_blocked_loop(struct json *j, const struct snapshot *s,
+			      const struct snap_blocked_loop *b)
+{
+	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
+	const struct snap_loop *l = NULL;
+
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].id == b->loop)
+			l = &s->loops[i];
+	json_begin_object(j);
+	json_key_string(j, "kind", "blocked_loop");
+	json_key_uint(j, "loop", b->loop);
+	json_key_uint(j, "thread", b->thread_id);
+	json_addr_or_null(j, "task", b->has_task ? b->task : 0);
+	json_key_string(j, "coroutine", k && k->nframes ?
+			k->frames[k->nframes - 1].function : NULL);
+	json_key(j, "at");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		json_place(j, &at);
+	} else {
+		json_null(j);
+	}
+	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
+			NULL);
+	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
+			NULL);
+	json_key(j, "stuck_for");
+	json_fixed(j, b->stuck, 3);
+	json_key(j, "ready");
+	json_uint(j, l ? l->nready : 0);
+	json_key(j, "timers");
+	json_uint(j, l ? l->ntimers : 0);
+	json_end_object(j);
+}
+
 void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		      bool native_all)
 {
@@ -414,8 +457,13 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	for (size_t i = 0; i < s->nhangs; i++) {
 		json_break(j, IND_ENTRY);
 		json_begin_object(j);
+		json_key_string(j, "kind", "hang_chain");
 		json_links(j, "chain", &s->hangs[i]);
 		json_end_object(j);
+	}
+	for (size_t i = 0; i < s->nblocked_loops; i++) {
+		json_break(j, IND_ENTRY);
+		json_blocked_loop(j, s, &s->blocked_loops[i]);
 	}
 	json_end_array(j);
 	json_break(j, IND_TOP);

@@ -89,7 +89,7 @@ int snap_verdict(const struct snapshot *s)
 {
 	if (s->ncycles || s->nlock_cycles)
 		return SNAP_VERDICT_DEADLOCK;
-	if (s->nhangs)
+	if (s->nhangs || s->nblocked_loops)
 		return SNAP_VERDICT_LIKELY_HANG;
 	return SNAP_VERDICT_NONE;
 }

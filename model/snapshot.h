@@ -292,6 +292,37 @@ struct snap_cycle {
 	size_t n;
 };
 
+/* An asyncio event loop that tasks of the snapshot run on (3.8+). */
+struct snap_loop {
+	uint64_t id;          /* the loop object's address */
+	bool has_thread;
+	uint64_t thread_id;   /* the thread in its run_forever() (_thread_id) */
+	size_t nready;        /* callbacks in _ready, waiting for a turn */
+	size_t ntimers;       /* handles in _scheduled */
+	bool has_next_timer;
+	/* Seconds until its earliest timer is due, by the loop's clock
+	 * (time.monotonic(), our CLOCK_MONOTONIC) when the snapshot was
+	 * read; negative: overdue.  Every turn of the loop moves the timers
+	 * that are due to _ready, so an overdue timer means no turn since. */
+	double next_timer;
+};
+
+/* A loop whose thread has stayed in synchronous code (a task's step or a
+ * callback) while its timers fell due: no other task of it can run. */
+struct snap_blocked_loop {
+	uint64_t loop;        /* the struct snap_loop's id */
+	uint64_t thread_id;   /* its thread */
+	bool has_task;
+	uint64_t task;        /* the task whose step runs now, if any */
+	double stuck;         /* seconds its earliest timer is overdue: a
+				 lower bound on how long the loop is stuck */
+};
+
+/* A loop is said blocked only when its earliest timer is overdue by more
+ * than this many seconds: a callback that is merely slow for a moment is
+ * no hang. */
+#define SNAP_LOOP_STUCK_MIN 1.0
+
 /* Where a snapshot read from a core file comes from. */
 struct snap_core {
 	char *file;          /* the core file, as given */
@@ -331,6 +362,10 @@ struct snapshot {
 	size_t ncycles;
 	char *tasks_note;  /* why tasks could not be read (or partly), or
 			      NULL */
+	struct snap_loop *loops;     /* the loops of s->tasks */
+	size_t nloops, loops_cap;
+	struct snap_blocked_loop *blocked_loops; /* likely hangs */
+	size_t nblocked_loops;
 	bool locks_read;   /* locks, lock_cycles and hangs were looked for */
 	struct snap_lock *locks;      /* held or waited for, sorted by
 					 address */
@@ -362,11 +397,25 @@ void snap_find_deadlocks(struct snapshot *s);
  * s->cycles (model/task_graph.c). */
 void snap_find_cycles(struct snapshot *s);
 
+/*
+ * Find the loops of s->loops whose thread runs synchronous code (its
+ * innermost frame is not the selector's select()) while their earliest
+ * timer is overdue by more than SNAP_LOOP_STUCK_MIN seconds, and store
+ * them in s->blocked_loops, with the task running on each (model/
+ * loop_check.c).  Only meaningful when the timers were read against the
+ * target's clock now: a live process, not a core file.  Pure.
+ */
+void snap_find_blocked_loops(struct snapshot *s);
+
+/* True if the thread waits in an event loop's selector (select, poll,
+ * epoll), i.e. its loop is idle between turns. */
+bool snap_thread_in_selector(const struct snap_thread *t);
+
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);
 
 /* Deadlock if any lock or await cycle, else likely hang if any hang
- * chain, else none. */
+ * chain or blocked loop, else none. */
 int snap_verdict(const struct snapshot *s);
 
 /* "none", "likely_hang", "deadlock". */
@@ -388,6 +437,8 @@ const char *snap_thread_importing(const struct snap_thread *t);
 struct snapshot *snap_new(void);
 void snap_free(struct snapshot *s);
 
+/* Append a zeroed loop to s->loops and return it. */
+struct snap_loop *snap_add_loop(struct snapshot *s);
 /* Append a zeroed thread / frame and return it (arrays grow; pointers to
  * earlier elements are invalidated). */
 struct snap_thread *snap_add_thread(struct snapshot *s);

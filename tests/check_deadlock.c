@@ -1,11 +1,14 @@
 /*
  * Unit tests for the wait-for graph (pystructs/snap_locks.c) over
  * hand-made snapshots: lock cycles, a lock taken twice, hang chains and
- * what is not one, a cycle through an await, and a 100,000-long chain.
+ * what is not one, a cycle through an await, and a 100,000-long chain;
+ * event loops blocked by a synchronous call (model/loop_check.c) and
+ * loops that are not.
  */
 #include <config.h>
 
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +204,126 @@ START_TEST(test_long_chain)
 }
 END_TEST
 
+/* A loop (id 0x500) run by thread 1, whose innermost frame is
+ * 'function' in 'file', with a task 0x600 running on it, and its earliest
+ * timer due in 'next' seconds. */
+static struct snapshot *loop_snap(const char *function, const char *file,
+				  double next)
+{
+	struct snapshot *s = snap_new();
+	struct snap_thread *t = snap_add_thread(s);
+	struct snap_frame *f;
+	struct snap_task *k;
+	struct snap_loop *l;
+
+	t->thread_id = 1;
+	f = snap_add_frame(t);
+	f->function = xstrdup(function);
+	f->filename = xstrdup(file);
+	f->line = 7;
+	f = snap_add_frame(t);
+	f->function = xstrdup("BaseEventLoop._run_once");
+	f->filename = xstrdup("/usr/lib/python3.12/asyncio/base_events.py");
+	k = snap_add_task(s);
+	k->id = 0x600;
+	k->loop = 0x500;
+	k->state = SNAP_TASK_RUNNING;
+	k->has_thread = true;
+	k->thread_id = 1;
+	k = snap_add_task(s);  /* a task of the loop waiting: not named */
+	k->id = 0x700;
+	k->loop = 0x500;
+	k->state = SNAP_TASK_WAITING;
+	l = snap_add_loop(s);
+	l->id = 0x500;
+	l->has_thread = true;
+	l->thread_id = 1;
+	l->ntimers = 1;
+	l->has_next_timer = true;
+	l->next_timer = next;
+	return s;
+}
+
+START_TEST(test_blocked_loop)
+{
+	struct snapshot *s = loop_snap("handler", "/srv/app.py", -2.5);
+
+	snap_find_blocked_loops(s);
+	ck_assert_uint_eq(s->nblocked_loops, 1);
+	ck_assert_uint_eq(s->blocked_loops[0].loop, 0x500);
+	ck_assert_uint_eq(s->blocked_loops[0].thread_id, 1);
+	ck_assert(s->blocked_loops[0].has_task);
+	ck_assert_uint_eq(s->blocked_loops[0].task, 0x600);
+	ck_assert(s->blocked_loops[0].stuck > 2.49 &&
+		  s->blocked_loops[0].stuck < 2.51);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_LIKELY_HANG);
+	/* Found again: replaced, not added. */
+	snap_find_blocked_loops(s);
+	ck_assert_uint_eq(s->nblocked_loops, 1);
+	snap_free(s);
+
+	/* A callback, no task running: the loop is still blocked. */
+	s = loop_snap("callback", "/srv/app.py", -2.5);
+	s->tasks[0].state = SNAP_TASK_SCHEDULED;
+	snap_find_blocked_loops(s);
+	ck_assert_uint_eq(s->nblocked_loops, 1);
+	ck_assert(!s->blocked_loops[0].has_task);
+	snap_free(s);
+}
+END_TEST
+
+/* What is not a blocked loop: idle in the selector (every version's
+ * name for select()), a timer only slightly late, one not yet due, no
+ * timer, no thread, a thread without frames. */
+START_TEST(test_loop_not_blocked)
+{
+	static const struct {
+		const char *function, *file;
+		double next;
+	} cases[] = {
+		{ "_PollLikeSelector.select", "/usr/lib/python3.12/selectors.py",
+		  -5.0 },
+		{ "select", "/usr/lib/python3.8/selectors.py", -5.0 },
+		{ "SelectSelector.select", "/x/selectors.py", -5.0 },
+		{ "handler", "/srv/app.py", -(SNAP_LOOP_STUCK_MIN - 0.01) },
+		{ "handler", "/srv/app.py", 3.0 },
+		{ "handler", "/srv/app.py", NAN },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct snapshot *s = loop_snap(cases[i].function,
+					       cases[i].file, cases[i].next);
+
+		snap_find_blocked_loops(s);
+		ck_assert_msg(s->nblocked_loops == 0, "case %zu", i);
+		ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_NONE);
+		snap_free(s);
+	}
+	for (int k = 0; k < 3; k++) {
+		struct snapshot *s = loop_snap("handler", "/srv/app.py", -9.0);
+
+		if (k == 0)
+			s->loops[0].has_next_timer = false;
+		else if (k == 1)
+			s->loops[0].thread_id = 42; /* no such thread */
+		else
+			snap_thread_release_frames(&s->threads[0]);
+		snap_find_blocked_loops(s);
+		ck_assert_msg(s->nblocked_loops == 0, "k %d", k);
+		snap_free(s);
+	}
+	/* A selector module elsewhere is not the selector. */
+	{
+		struct snapshot *s = loop_snap("select", "/srv/myselectors.py",
+					       -5.0);
+
+		snap_find_blocked_loops(s);
+		ck_assert_uint_eq(s->nblocked_loops, 1);
+		snap_free(s);
+	}
+}
+END_TEST
+
 static Suite *deadlock_suite(void)
 {
 	Suite *s = suite_create("deadlock");
@@ -212,6 +335,8 @@ static Suite *deadlock_suite(void)
 	tcase_add_loop_test(tc, test_hang_chain, 0, 2);
 	tcase_add_test(tc, test_cycle_through_await);
 	tcase_add_test(tc, test_long_chain);
+	tcase_add_test(tc, test_blocked_loop);
+	tcase_add_test(tc, test_loop_not_blocked);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

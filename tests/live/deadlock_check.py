@@ -7,14 +7,18 @@ deadlock_problems(record, doc)
     "hangs" and "verdict").  Checks the verdict; the one lock cycle of the
     record (same members, and each member waits for a lock held by the
     next one); the hang chain (the record's chain must end the doc's);
-    that a "none" verdict comes with no lock cycle and no hang; every
+    the blocked loop (exactly one hang of kind "blocked_loop": its loop,
+    thread, task, coroutine and innermost frame, a syscall or state, and
+    at least 1 s stuck); that a "none" verdict comes with no lock cycle
+    and no hang of any kind; every
     recorded lock (type, name, holder, held_since, waiters); and that
     every recorded waiter's thread or task waits_for that lock.
 
 text_problems(record, out)
     The text of `snakescope deadlock PID`: "Deadlock" and every cycle
     member's name in double quotes; "Likely hang" and every chain member's
-    name in double quotes; or "No deadlock".
+    name in double quotes (a blocked loop: its thread's and task's
+    names); or "No deadlock".
 
 Both return a list of problem strings, empty when everything matches, and
 never raise on a malformed document.  The parties' names in the record are
@@ -151,13 +155,22 @@ def _deadlock_problems(record, doc):
         _check_cycle(c, record["cycle"], lock_cycles, by_address)
     if record["hang_chain"]:
         _check_hang(c, record["hang_chain"], hangs)
+    blocked = [h for h in hangs or [] if h.get("kind") == "blocked_loop"]
+    if record.get("blocked_loop"):
+        _check_blocked_loop(c, record["blocked_loop"], blocked)
+    else:
+        for h in blocked:
+            c.add("unexpected blocked_loop: loop %s, thread %s, task %s"
+                  % (_hex(h.get("loop")), c.who(("thread", h.get("thread"))),
+                     c.who(("task", h.get("task")))))
     if record["verdict"] == "none":
         for d in lock_cycles:
             c.add("verdict none, but a lock_cycle: %s"
                   % _show_members(c, d.get("cycle")))
         for h in hangs or []:
-            c.add("verdict none, but a hang: %s"
-                  % _show_members(c, h.get("chain")))
+            if h.get("kind") != "blocked_loop":
+                c.add("verdict none, but a hang: %s"
+                      % _show_members(c, h.get("chain")))
 
     if locks is not None:
         for want in record["locks"]:
@@ -236,6 +249,37 @@ def _check_hang(c, names, hangs):
     c.add("no hang whose chain ends with %s; hangs: %s"
           % (show_want, "; ".join(_show_members(c, h.get("chain"))
                                   for h in hangs or []) or "none"))
+
+
+def _check_blocked_loop(c, want, blocked):
+    """The one blocked_loop hang against the record's: loop, thread, task,
+    coroutine, innermost frame; blocked in something; >= 1 s stuck."""
+    if len(blocked) != 1:
+        c.add("expected exactly one blocked_loop hang, found %d"
+              % len(blocked))
+        if not blocked:
+            return
+    h = blocked[0]
+    if h.get("loop") != want["loop"]:
+        c.add("blocked_loop: loop %s, expected %s"
+              % (_hex(h.get("loop")), _hex(want["loop"])))
+    for key in ("thread", "task"):
+        got = (key, h.get(key)) if _is_int(h.get(key)) else None
+        if got != c.party[want[key]]:
+            c.add("blocked_loop: %s %s, expected %s"
+                  % (key, c.who(got), c.who(c.party[want[key]])))
+    if h.get("coroutine") != want["coroutine"]:
+        c.add("blocked_loop: coroutine %r, expected %r"
+              % (h.get("coroutine"), want["coroutine"]))
+    if _where(h.get("at")) != _where(want["at"]):
+        c.add("blocked_loop: at %r, expected %s %s:%s"
+              % ((h.get("at"),) + _where(want["at"])))
+    if not h.get("syscall") and h.get("os_state") in (None, "running"):
+        c.add("blocked_loop: blocked in nothing (syscall %r, os_state %r)"
+              % (h.get("syscall"), h.get("os_state")))
+    stuck = h.get("stuck_for")
+    if not isinstance(stuck, (int, float)) or stuck < 1.0:
+        c.add("blocked_loop: stuck_for %r, expected at least 1 s" % (stuck,))
 
 
 def _find_lock(want, locks, by_address):
@@ -323,6 +367,10 @@ def text_problems(record, out):
     problems = []
     if verdict == "deadlock":
         words, names = "Deadlock", record["cycle"] or []
+    elif verdict == "likely_hang" and record.get("blocked_loop"):
+        words = "Likely hang: the event loop"
+        names = [record["blocked_loop"]["thread"],
+                 record["blocked_loop"]["task"]]
     elif verdict == "likely_hang":
         words, names = "Likely hang", record["hang_chain"] or []
     else:

@@ -39,6 +39,11 @@ Scenarios:
                   cycle [A1, A2].  Python 3.8+ only: else exit status 2.
   healthy         4 workers loop forever taking a shared Lock briefly;
                   recorded once each ran 100 rounds.  none, no locks.
+  blocked_loop, blocked_loop_lock, healthy_loop
+                  an asyncio loop blocked by time.sleep() or by a
+                  threading.Lock in a task, and a busy healthy loop (see
+                  _deadlock_loop.py).  Python 3.8+ only: else exit
+                  status 2.
 
 The record (JSON):
   {"pid", "version", "scenario", "recorder_native_id", "threads": [],
@@ -47,6 +52,7 @@ The record (JSON):
    "verdict": "deadlock"|"likely_hang"|"none",
    "cycle": [names] | null,          each waits for a lock the next holds
    "hang_chain": [names] | null,     the waiter first, the blocked one last
+   "blocked_loop": {...} | null,     (loop scenarios: _deadlock_loop.py)
    "locks": [{"address": id(obj) (null: an import lock not found),
               "type": "threading.Lock"|"threading.RLock"|
                       "threading.Condition"|"threading.Event"|"thread"|
@@ -245,6 +251,7 @@ class Scenario(object):
             "verdict": self.verdict,
             "cycle": self.cycle,
             "hang_chain": self.hang_chain,
+            "blocked_loop": None,
             "locks": locks,
         }
 
@@ -507,6 +514,8 @@ SCENARIOS = {
     "healthy": setup_healthy,
 }
 
+# In _deadlock_loop.py (asyncio, 3.8+).
+LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop")
 
 # --------------------------------------------------------------------------
 # recorder thread
@@ -555,7 +564,8 @@ def main():
     if len(sys.argv) < 3:
         sys.stderr.write("usage: %s RECORD_PATH SCENARIO\n  SCENARIO: %s\n"
                          % (sys.argv[0],
-                            " ".join(sorted(SCENARIOS) + ["async_locks"])))
+                            " ".join(sorted(SCENARIOS) + ["async_locks"]
+                                     + list(LOOP_SCENARIOS))))
         sys.exit(2)
     path, scenario = sys.argv[1], sys.argv[2]
     if scenario == "async_locks":
@@ -564,6 +574,14 @@ def main():
             sys.exit(2)
         import _deadlock_async
         _deadlock_async.run(path, find_markers, settle, write_record, fail)
+        return
+    if scenario in LOOP_SCENARIOS:
+        if sys.version_info < (3, 8):
+            sys.stderr.write("%s needs Python 3.8+\n" % scenario)
+            sys.exit(2)
+        import _deadlock_loop
+        _deadlock_loop.run(path, scenario, find_markers, settle,
+                           write_record, fail)
         return
     if scenario not in SCENARIOS:
         sys.stderr.write("unknown scenario %r\n" % scenario)
