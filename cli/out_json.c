@@ -348,6 +348,43 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 	json_end_object(j);
 }
 
+/* A deadlock of kind "executor": each thread, the future it waits for,
+ * who runs it or where it is queued. */
+static void json_executor_deadlock(struct json *j, const struct snapshot *s,
+				   const struct snap_executor_deadlock *d)
+{
+	json_begin_object(j);
+	json_key_string(j, "kind", "executor");
+	json_key(j, "threads");
+	json_begin_array(j);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct snap_future_wait *fw = &d->waits[i];
+		struct snap_party who = { false, fw->thread_id };
+		const struct snap_thread *t = snap_party_thread(s, &who);
+		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
+		const struct snap_work *w = snap_find_work(s, fw->future);
+
+		json_begin_object(j);
+		json_key_uint(j, "thread", fw->thread_id);
+		json_key_uint(j, "future", fw->future);
+		json_key_string(j, "function", w ? w->function : NULL);
+		json_addr_or_null(j, "run_by", fw->run_by);
+		json_addr_or_null(j, "executor", fw->executor);
+		json_key(j, "at");
+		if (f) {
+			struct snap_place at = { f->function, f->filename,
+						 f->line };
+
+			json_place(j, &at);
+		} else {
+			json_null(j);
+		}
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
 void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		      bool native_all)
 {
@@ -449,6 +486,10 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		json_key_string(j, "kind", "lock_cycle");
 		json_links(j, "cycle", &s->lock_cycles[i]);
 		json_end_object(j);
+	}
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++) {
+		json_break(j, IND_ENTRY);
+		json_executor_deadlock(j, s, &s->executor_deadlocks[i]);
 	}
 	json_end_array(j);
 	json_break(j, IND_TOP);

@@ -345,6 +345,67 @@ static void blocked_loop_story(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addstr(sb, ".\n");
 }
 
+/* Deadlock: 2 threads wait for futures that only they could run:
+ *   thread "w" waits for future 0x.. (inner) at app.py:9 in outer, queued
+ *   in ThreadPoolExecutor 0x.., whose workers are all among these: ... */
+static void executor_story(struct strbuf *sb, const struct snapshot *s,
+			   const struct snap_executor_deadlock *d,
+			   const struct out_opts *o)
+{
+	strbuf_addf(sb, "%sDeadlock%s: %zu thread%s wait%s for futures that "
+		    "only %s could run:\n", col(o, C_WARN), col(o, C_OFF),
+		    d->n, d->n == 1 ? "" : "s", d->n == 1 ? "s" : "",
+		    d->n == 1 ? "it" : "they");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct snap_future_wait *fw = &d->waits[i];
+		struct snap_party who = { false, fw->thread_id };
+		const struct snap_thread *t = snap_party_thread(s, &who);
+		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
+		const struct snap_work *w = snap_find_work(s, fw->future);
+
+		strbuf_addstr(sb, "  ");
+		party(sb, s, &who, true);
+		strbuf_addf(sb, " waits for future 0x%" PRIx64, fw->future);
+		if (w && w->function) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, w->function);
+			strbuf_addch(sb, ')');
+		}
+		if (f) {
+			struct snap_place at = { f->function, f->filename,
+						 f->line };
+
+			strbuf_addstr(sb, " at ");
+			place(sb, &at);
+			strbuf_addstr(sb, " in ");
+			escape_text(sb, f->function);
+		}
+		if (fw->run_by) {
+			struct snap_party by = { false, fw->run_by };
+
+			strbuf_addstr(sb, ", running on ");
+			party(sb, s, &by, true);
+		} else {
+			bool first = true;
+
+			strbuf_addf(sb, ",\n    queued in ThreadPoolExecutor 0x%"
+				    PRIx64 ", whose workers (", fw->executor);
+			for (size_t k = 0; k < s->nthreads; k++) {
+				struct snap_party wk = {
+					false, s->threads[k].thread_id };
+
+				if (s->threads[k].executor != fw->executor)
+					continue;
+				strbuf_addstr(sb, first ? "" : ", ");
+				party(sb, s, &wk, true);
+				first = false;
+			}
+			strbuf_addstr(sb, ") all wait among these");
+		}
+		strbuf_addstr(sb, i + 1 < d->n ? ";\n" : ".\n");
+	}
+}
+
 static size_t count_kind(const struct snap_chain *c, bool tasks)
 {
 	size_t n = 0;
@@ -395,6 +456,8 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 			    s->cycles[i].n == 1 ? "" : "s");
 		await_story(sb, s, &s->cycles[i]);
 	}
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
+		executor_story(sb, s, &s->executor_deadlocks[i], o);
 	for (size_t i = 0; i < s->nhangs; i++) {
 		strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN),
 			    col(o, C_OFF));

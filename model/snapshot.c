@@ -101,6 +101,12 @@ void snap_free(struct snapshot *s)
 	free(s->cycles);
 	free(s->loops);
 	free(s->blocked_loops);
+	for (size_t i = 0; i < s->nworks; i++)
+		free(s->works[i].function);
+	free(s->works);
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
+		free(s->executor_deadlocks[i].waits);
+	free(s->executor_deadlocks);
 	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->version);

@@ -223,6 +223,14 @@ struct snap_thread {
 	char *error;         /* why the stack may be incomplete, or NULL */
 	uint64_t tstate;     /* thread state address (not printed) */
 	uint64_t waits_for;  /* the struct snap_lock it waits on, or 0 */
+	/* concurrent.futures (3.7+): the Future whose result() it is
+	 * blocked in (0: none), whether with a timeout; the future of the
+	 * work item it runs and the ThreadPoolExecutor it works for (0: it
+	 * is no pool worker). */
+	uint64_t waits_future;
+	bool future_timeout;
+	uint64_t runs_future;
+	uint64_t executor;
 	/* --native: the whole stack, innermost first, Python frames merged
 	 * in where the evaluation loop runs them. */
 	bool has_native;
@@ -323,6 +331,32 @@ struct snap_blocked_loop {
  * no hang. */
 #define SNAP_LOOP_STUCK_MIN 1.0
 
+/* A work item of a ThreadPoolExecutor: running on a worker, or queued. */
+struct snap_work {
+	uint64_t future;      /* its concurrent.futures.Future */
+	uint64_t executor;    /* the executor, 0 unknown */
+	char *function;       /* the callable's name, or NULL */
+	bool running;
+	uint64_t thread_id;   /* running: the worker */
+};
+
+/* One thread of an executor deadlock: what it waits for and who would
+ * run it. */
+struct snap_future_wait {
+	uint64_t thread_id;
+	uint64_t future;      /* the future whose result() it waits for */
+	uint64_t run_by;      /* the worker running that future, or 0 */
+	uint64_t executor;    /* else: the executor it is queued in */
+};
+
+/* Threads waiting for futures that only threads of the set could run:
+ * each future runs on one of them, or is queued in an executor whose
+ * workers are all among them. */
+struct snap_executor_deadlock {
+	struct snap_future_wait *waits;
+	size_t n;
+};
+
 /* Where a snapshot read from a core file comes from. */
 struct snap_core {
 	char *file;          /* the core file, as given */
@@ -366,6 +400,11 @@ struct snapshot {
 	size_t nloops, loops_cap;
 	struct snap_blocked_loop *blocked_loops; /* likely hangs */
 	size_t nblocked_loops;
+	struct snap_work *works;      /* pool work items, running or
+					 queued */
+	size_t nworks, works_cap;
+	struct snap_executor_deadlock *executor_deadlocks;
+	size_t nexecutor_deadlocks;
 	bool locks_read;   /* locks, lock_cycles and hangs were looked for */
 	struct snap_lock *locks;      /* held or waited for, sorted by
 					 address */
@@ -407,6 +446,27 @@ void snap_find_cycles(struct snapshot *s);
  */
 void snap_find_blocked_loops(struct snapshot *s);
 
+/*
+ * Find the threads blocked for good in Future.result() (no timeout): a
+ * thread is free when it waits for no future, when its future is run by
+ * a free thread, when it is queued in an executor with a free worker, or
+ * when no worker runs or holds it (someone else may set it); the rest,
+ * if any, are one deadlock in s->executor_deadlocks (model/
+ * future_graph.c).  Pure.
+ */
+void snap_find_executor_deadlocks(struct snapshot *s);
+
+/* The work item of 'future' in s->works, or NULL. */
+const struct snap_work *snap_find_work(const struct snapshot *s,
+				       uint64_t future);
+
+/* Append a zeroed work item to s->works and return it. */
+struct snap_work *snap_add_work(struct snapshot *s);
+
+/* The innermost frame of t outside threading and concurrent.futures (the
+ * code that waits), or NULL. */
+const struct snap_frame *snap_thread_user_frame(const struct snap_thread *t);
+
 /* True if the thread waits in an event loop's selector (select, poll,
  * epoll), i.e. its loop is idle between turns. */
 bool snap_thread_in_selector(const struct snap_thread *t);
@@ -414,7 +474,7 @@ bool snap_thread_in_selector(const struct snap_thread *t);
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);
 
-/* Deadlock if any lock or await cycle, else likely hang if any hang
+/* Deadlock if any lock, await or executor cycle, else likely hang if any hang
  * chain or blocked loop, else none. */
 int snap_verdict(const struct snapshot *s);
 

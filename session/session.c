@@ -15,6 +15,7 @@
 #include "model/native.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
+#include "pystructs/futures.h"
 #include "pystructs/locks.h"
 #include "pystructs/repr.h"
 #include "pystructs/threads.h"
@@ -259,6 +260,7 @@ static int read_snapshot(struct session *is,
 		 * threads): whole pages, also when not paused. */
 		mem_cache_enable(py->mem, true);
 		py_read_locks(py, s);
+		py_read_futures(py, s);
 		mem_cache_enable(py->mem, o->pause);
 	}
 	if (!rc && o->pause && is->held_hook)

@@ -3,7 +3,8 @@
  * hand-made snapshots: lock cycles, a lock taken twice, hang chains and
  * what is not one, a cycle through an await, and a 100,000-long chain;
  * event loops blocked by a synchronous call (model/loop_check.c) and
- * loops that are not.
+ * loops that are not; threads waiting for futures only they could run
+ * (model/future_graph.c) and those that will go on.
  */
 #include <config.h>
 
@@ -324,6 +325,106 @@ START_TEST(test_loop_not_blocked)
 }
 END_TEST
 
+/* n threads (thread_id 1..n), none waiting yet. */
+static struct snapshot *pool_snap(size_t n)
+{
+	struct snapshot *s = snap_new();
+
+	for (size_t i = 1; i <= n; i++)
+		snap_add_thread(s)->thread_id = i;
+	return s;
+}
+
+static void work(struct snapshot *s, uint64_t future, uint64_t executor,
+		 uint64_t running_on)
+{
+	struct snap_work *w = snap_add_work(s);
+
+	w->future = future;
+	w->executor = executor;
+	w->running = running_on != 0;
+	w->thread_id = running_on;
+}
+
+/* One worker (thread 1) runs F1 and waits for F2, queued in its own pool;
+ * thread 2 waits for F1: both stuck, F2 queued, F1 run by thread 1. */
+START_TEST(test_executor_self)
+{
+	struct snapshot *s = pool_snap(2);
+
+	s->threads[0].executor = 0xe0;
+	s->threads[0].runs_future = 0xf1;
+	s->threads[0].waits_future = 0xf2;
+	s->threads[1].waits_future = 0xf1;
+	work(s, 0xf1, 0xe0, 1);
+	work(s, 0xf2, 0xe0, 0);
+	snap_find_executor_deadlocks(s);
+	ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+	ck_assert_uint_eq(s->executor_deadlocks[0].n, 2);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].thread_id, 1);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].future, 0xf2);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].run_by, 0);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].executor, 0xe0);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[1].thread_id, 2);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[1].run_by, 1);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_DEADLOCK);
+	snap_find_executor_deadlocks(s); /* replaced, not added */
+	ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+	snap_free(s);
+}
+END_TEST
+
+/* Variations that are no deadlock: a second, idle worker; a timeout; a
+ * future nobody runs or holds; a busy worker running the future. */
+START_TEST(test_executor_not_stuck)
+{
+	for (int k = 0; k < 4; k++) {
+		struct snapshot *s = pool_snap(3);
+
+		s->threads[0].executor = 0xe0;
+		s->threads[0].waits_future = 0xf2;
+		work(s, 0xf1, 0xe0, 1);
+		if (k == 0) {
+			s->threads[2].executor = 0xe0; /* idle worker */
+			work(s, 0xf2, 0xe0, 0);
+		} else if (k == 1) {
+			s->threads[0].future_timeout = true;
+			work(s, 0xf2, 0xe0, 0);
+		} else if (k == 2) {
+			/* 0xf2: a bare Future, set by someone else */
+		} else {
+			s->threads[2].executor = 0xe0; /* busy, not waiting */
+			work(s, 0xf2, 0xe0, 3);
+		}
+		snap_find_executor_deadlocks(s);
+		ck_assert_msg(s->nexecutor_deadlocks == 0, "k %d", k);
+		snap_free(s);
+	}
+}
+END_TEST
+
+/* Two workers each wait for an item queued behind them: stuck; a third
+ * thread waiting for a future one of them runs is stuck too. */
+START_TEST(test_executor_full_pool)
+{
+	struct snapshot *s = pool_snap(3);
+
+	for (size_t i = 0; i < 2; i++) {
+		s->threads[i].executor = 0xe0;
+		s->threads[i].runs_future = 0xa0 + i;
+		s->threads[i].waits_future = 0xb0 + i;
+		work(s, 0xa0 + i, 0xe0, i + 1);
+		work(s, 0xb0 + i, 0xe0, 0);
+	}
+	s->threads[2].waits_future = 0xa1;
+	snap_find_executor_deadlocks(s);
+	ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+	ck_assert_uint_eq(s->executor_deadlocks[0].n, 3);
+	ck_assert_uint_eq(s->executor_deadlocks[0].waits[2].run_by, 2);
+	snap_free(s);
+}
+END_TEST
+
 static Suite *deadlock_suite(void)
 {
 	Suite *s = suite_create("deadlock");
@@ -337,6 +438,9 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_long_chain);
 	tcase_add_test(tc, test_blocked_loop);
 	tcase_add_test(tc, test_loop_not_blocked);
+	tcase_add_test(tc, test_executor_self);
+	tcase_add_test(tc, test_executor_not_stuck);
+	tcase_add_test(tc, test_executor_full_pool);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

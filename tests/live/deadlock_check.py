@@ -7,6 +7,8 @@ deadlock_problems(record, doc)
     "hangs" and "verdict").  Checks the verdict; the one lock cycle of the
     record (same members, and each member waits for a lock held by the
     next one); the hang chain (the record's chain must end the doc's);
+    the executor deadlock (exactly one of kind "executor", with the
+    record's threads, each one's function, run_by, executor and place);
     the blocked loop (exactly one hang of kind "blocked_loop": its loop,
     thread, task, coroutine and innermost frame, a syscall or state, and
     at least 1 s stuck); that a "none" verdict comes with no lock cycle
@@ -151,6 +153,12 @@ def _deadlock_problems(record, doc):
 
     lock_cycles = [d for d in deadlocks or []
                    if d.get("kind") == "lock_cycle"]
+    executors = [d for d in deadlocks or [] if d.get("kind") == "executor"]
+    if record.get("executor"):
+        _check_executor(c, record["executor"], executors)
+    else:
+        for d in executors:
+            c.add("unexpected executor deadlock: %r" % (d,))
     if record["cycle"]:
         _check_cycle(c, record["cycle"], lock_cycles, by_address)
     if record["hang_chain"]:
@@ -249,6 +257,47 @@ def _check_hang(c, names, hangs):
     c.add("no hang whose chain ends with %s; hangs: %s"
           % (show_want, "; ".join(_show_members(c, h.get("chain"))
                                   for h in hangs or []) or "none"))
+
+
+def _check_executor(c, want, executors):
+    """The one executor deadlock against the record's threads: each one's
+    future's function, who runs it or the pool it is queued in, and where
+    the thread waits."""
+    if len(executors) != 1:
+        c.add("expected exactly one executor deadlock, found %d"
+              % len(executors))
+        if not executors:
+            return
+    got = {}
+    for e in executors[0].get("threads") or []:
+        if isinstance(e, dict) and _is_int(e.get("thread")):
+            got[("thread", e["thread"])] = e
+        else:
+            c.add("executor deadlock: malformed thread %r" % (e,))
+    for w in want:
+        ref = c.party[w["party"]]
+        e = got.pop(ref, None)
+        if e is None:
+            c.add("executor deadlock: %s is missing" % c.who(ref))
+            continue
+        if e.get("function") != w["function"]:
+            c.add("executor deadlock: %s waits for %r, expected %r"
+                  % (c.who(ref), e.get("function"), w["function"]))
+        run_by = ("thread", e.get("run_by")) if _is_int(e.get("run_by")) \
+            else None
+        want_by = c.party[w["run_by"]] if w["run_by"] else None
+        if run_by != want_by:
+            c.add("executor deadlock: %s: run_by %s, expected %s"
+                  % (c.who(ref), c.who(run_by), c.who(want_by)))
+        if e.get("executor") != w["executor"]:
+            c.add("executor deadlock: %s: executor %s, expected %s"
+                  % (c.who(ref), _hex(e.get("executor")),
+                     _hex(w["executor"])))
+        if _where(e.get("at")) != _where(w["at"]):
+            c.add("executor deadlock: %s at %r, expected %s %s:%s"
+                  % ((c.who(ref), e.get("at")) + _where(w["at"])))
+    for ref in got:
+        c.add("executor deadlock: unexpected %s" % c.who(ref))
 
 
 def _check_blocked_loop(c, want, blocked):
@@ -365,7 +414,10 @@ def text_problems(record, out):
         return ["%s: the output is not text: %r" % (scenario, type(out))]
     verdict = record["verdict"]
     problems = []
-    if verdict == "deadlock":
+    if verdict == "deadlock" and record.get("executor"):
+        words = "wait for futures that only"
+        names = [e["party"] for e in record["executor"]]
+    elif verdict == "deadlock":
         words, names = "Deadlock", record["cycle"] or []
     elif verdict == "likely_hang" and record.get("blocked_loop"):
         words = "Likely hang: the event loop"
