@@ -369,6 +369,7 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 		json_key_uint(j, "future", fw->future);
 		json_key_string(j, "function", w ? w->function : NULL);
 		json_addr_or_null(j, "run_by", fw->run_by);
+		json_addr_or_null(j, "loop", fw->loop);
 		json_addr_or_null(j, "executor", fw->executor);
 		json_key(j, "at");
 		if (f) {

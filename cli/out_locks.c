@@ -380,7 +380,14 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 			strbuf_addstr(sb, " in ");
 			escape_text(sb, f->function);
 		}
-		if (fw->run_by) {
+		if (fw->run_by && fw->loop) {
+			struct snap_party by = { false, fw->run_by };
+
+			strbuf_addf(sb, ",\n    to be started by the event loop "
+				    "0x%" PRIx64 " of ", fw->loop);
+			party(sb, s, &by, true);
+			strbuf_addstr(sb, " (a callback waiting in it)");
+		} else if (fw->run_by) {
 			struct snap_party by = { false, fw->run_by };
 
 			strbuf_addstr(sb, ", running on ");

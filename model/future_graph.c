@@ -12,7 +12,10 @@
  * whose future a free thread runs or could take, or whose future no
  * worker runs or holds (a Future someone else will set, a process pool:
  * no verdict).  What stays is blocked for good.  A pool whose one worker
- * waits for an item it submitted to its own queue is the smallest case.
+ * waits for an item it submitted to its own queue is the smallest case;
+ * an event loop's thread waiting in run_coroutine_threadsafe(...,
+ * loop).result() for a coroutine its own loop would start is another
+ * (the callback that starts it is an item run by the loop's thread).
  */
 #include <config.h>
 
@@ -58,6 +61,32 @@ const struct snap_frame *snap_thread_user_frame(const struct snap_thread *t)
 			return &t->frames[i];
 	}
 	return NULL;
+}
+
+void snap_add_loop_works(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nthreads; i++) {
+		uint64_t fut = s->threads[i].waits_future;
+
+		if (!fut || snap_find_work(s, fut))
+			continue;
+		for (size_t l = 0; l < s->nloops; l++) {
+			const struct snap_loop *lp = &s->loops[l];
+			bool held = false;
+
+			for (size_t k = 0; k < lp->nready_refs && !held; k++)
+				held = lp->ready_refs[k] == fut;
+			if (held && lp->has_thread) {
+				struct snap_work *w = snap_add_work(s);
+
+				w->future = fut;
+				w->running = true;
+				w->thread_id = lp->thread_id;
+				w->loop = lp->id;
+				break;
+			}
+		}
+	}
 }
 
 static size_t thread_index(const struct snapshot *s, uint64_t thread_id)
@@ -135,8 +164,10 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 			fw = &d->waits[d->n++];
 			fw->thread_id = s->threads[i].thread_id;
 			fw->future = s->threads[i].waits_future;
-			if (w && w->running)
+			if (w && w->running) {
 				fw->run_by = w->thread_id;
+				fw->loop = w->loop;
+			}
 			else if (w)
 				fw->executor = w->executor;
 		}

@@ -99,6 +99,8 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->ncycles; i++)
 		free(s->cycles[i].tasks);
 	free(s->cycles);
+	for (size_t i = 0; i < s->nloops; i++)
+		free(s->loops[i].ready_refs);
 	free(s->loops);
 	free(s->blocked_loops);
 	for (size_t i = 0; i < s->nworks; i++)

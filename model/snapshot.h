@@ -313,6 +313,11 @@ struct snap_loop {
 	 * read; negative: overdue.  Every turn of the loop moves the timers
 	 * that are due to _ready, so an overdue timer means no turn since. */
 	double next_timer;
+	/* Objects the closures of its ready callbacks hold: the
+	 * concurrent.futures.Future of a run_coroutine_threadsafe() whose
+	 * coroutine the loop has not started yet is among them. */
+	uint64_t *ready_refs;
+	size_t nready_refs;
 };
 
 /* A loop whose thread has stayed in synchronous code (a task's step or a
@@ -337,7 +342,10 @@ struct snap_work {
 	uint64_t executor;    /* the executor, 0 unknown */
 	char *function;       /* the callable's name, or NULL */
 	bool running;
-	uint64_t thread_id;   /* running: the worker */
+	uint64_t thread_id;   /* running: the worker; loop: its thread */
+	uint64_t loop;        /* not a pool's: a callback waiting in this
+				 event loop (run_coroutine_threadsafe()) will
+				 run it, on the loop's thread */
 };
 
 /* One thread of an executor deadlock: what it waits for and who would
@@ -345,7 +353,9 @@ struct snap_work {
 struct snap_future_wait {
 	uint64_t thread_id;
 	uint64_t future;      /* the future whose result() it waits for */
-	uint64_t run_by;      /* the worker running that future, or 0 */
+	uint64_t run_by;      /* the worker running that future, or the
+				 thread of the loop that will, or 0 */
+	uint64_t loop;        /* that loop, or 0 */
 	uint64_t executor;    /* else: the executor it is queued in */
 };
 
@@ -445,6 +455,13 @@ void snap_find_cycles(struct snapshot *s);
  * target's clock now: a live process, not a core file.  Pure.
  */
 void snap_find_blocked_loops(struct snapshot *s);
+
+/*
+ * Add to s->works, for each future a thread waits for in result() that a
+ * ready callback of a loop holds (s->loops' ready_refs) and no pool runs,
+ * an item run by that loop's thread.  Pure.
+ */
+void snap_add_loop_works(struct snapshot *s);
 
 /*
  * Find the threads blocked for good in Future.result() (no timeout): a

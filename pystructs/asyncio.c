@@ -41,6 +41,7 @@
 #define TIMERS_MAX (1u << 20)   /* scheduled handles of one loop */
 #define READY_MAX 4096          /* ready handles of one loop looked at */
 #define DEQUE_BLOCKLEN 64       /* items of a collections.deque block */
+#define READY_REFS_MAX 4096     /* closure objects kept per loop */
 #define CHILDREN_MAX 100000     /* children of one gather / group */
 #define TASK_MAX_SIZE 512       /* bytes of a C Task (3.14: 200) */
 
@@ -83,6 +84,9 @@ struct loop_info {
 	size_t ntimers;
 	size_t nscheduled;      /* every handle of _scheduled */
 	size_t nready;          /* callbacks in _ready */
+	uint64_t *refs;         /* what their closures hold (snap_loop's
+				   ready_refs, handed over) */
+	size_t nrefs;
 	bool has_earliest;
 	double earliest;        /* the earliest _when of a timer not yet
 				   run: in _scheduled or _ready */
@@ -647,6 +651,33 @@ static bool handle_when(struct actx *a, uint64_t h, double *when)
 			     NULL) && !py_float_read(p, w, when, NULL);
 }
 
+/* The objects in the closure of a ready handle's callback (a function),
+ * appended to li's ready_refs. */
+static void ready_refs(struct actx *a, struct loop_info *li, uint64_t h)
+{
+	struct py_proc *p = a->p;
+	uint64_t cb = attr(a, h, "_callback"), closure, *cells = NULL;
+	char tn[TNAME];
+	size_t n = 0;
+
+	if (!cb || py_type_name(p, cb, tn, sizeof(tn), NULL) ||
+	    strcmp(tn, "function") ||
+	    py_field(p, cb, p->L.container.function_closure, &closure, NULL) ||
+	    !closure || py_tuple_items(p, closure, 16, &cells, &n, NULL))
+		return;
+	for (size_t i = 0; i < n && li->nrefs < READY_REFS_MAX; i++) {
+		uint64_t obj;
+
+		if (!py_field(p, cells[i], p->L.container.cell_ref, &obj, NULL) &&
+		    py_ptr_ok(obj)) {
+			li->refs = xrealloc(li->refs, (li->nrefs + 1) *
+					    sizeof(*li->refs));
+			li->refs[li->nrefs++] = obj;
+		}
+	}
+	free(cells);
+}
+
 /*
  * A loop's _ready deque: its length (a deque's ob_size), and the earliest
  * _when of the TimerHandles in its first READY_MAX items - timers the last
@@ -684,10 +715,13 @@ static void read_ready(struct actx *a, struct loop_info *li)
 		for (int64_t k = left; k < DEQUE_BLOCKLEN && i < n; k++, i++) {
 			double w;
 
-			if (handle_when(a, items[k], &w) &&
-			    (!li->has_earliest || w < li->earliest)) {
-				li->has_earliest = true;
-				li->earliest = w;
+			if (handle_when(a, items[k], &w)) {
+				if (!li->has_earliest || w < li->earliest) {
+					li->has_earliest = true;
+					li->earliest = w;
+				}
+			} else {
+				ready_refs(a, li, items[k]);
 			}
 		}
 		left = 0;
@@ -717,6 +751,10 @@ static void add_loops(struct actx *a)
 		sl->has_thread = li->has_thread;
 		sl->thread_id = li->thread_id;
 		sl->nready = li->nready;
+		sl->ready_refs = li->refs;
+		sl->nready_refs = li->nrefs;
+		li->refs = NULL;
+		li->nrefs = 0;
 		sl->ntimers = li->nscheduled;
 		sl->has_next_timer = li->has_earliest;
 		sl->next_timer = li->earliest - a->now;
@@ -1321,8 +1359,10 @@ void py_read_tasks(struct py_proc *p, struct snapshot *s)
 	if (a.err.code)
 		s->tasks_note = xstrdup(a.err.msg[0] ? a.err.msg :
 					err_describe(a.err.code));
-	for (size_t i = 0; i < a.nloops; i++)
+	for (size_t i = 0; i < a.nloops; i++) {
 		free(a.loops[i].timers);
+		free(a.loops[i].refs);
+	}
 	addrset_release(&a.seen);
 	free(a.cands);
 	free(a.cand_interp);

@@ -232,5 +232,6 @@ void py_read_futures(struct py_proc *p, struct snapshot *s)
 		for (size_t k = 0; s->works[i].running && k < s->nthreads; k++)
 			if (s->threads[k].thread_id == s->works[i].thread_id)
 				s->works[i].executor = s->threads[k].executor;
+	snap_add_loop_works(s);
 	snap_find_executor_deadlocks(s);
 }

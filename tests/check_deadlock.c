@@ -425,6 +425,43 @@ START_TEST(test_executor_full_pool)
 }
 END_TEST
 
+/* The loop's thread (1) waits for a future a ready callback of its own
+ * loop holds (run_coroutine_threadsafe from inside the loop): a deadlock
+ * of one; the same future held by another thread's loop is not. */
+START_TEST(test_loop_waits_itself)
+{
+	for (int k = 0; k < 2; k++) {
+		struct snapshot *s = pool_snap(2);
+		struct snap_loop *l = snap_add_loop(s);
+
+		l->id = 0x500;
+		l->has_thread = true;
+		l->thread_id = k == 0 ? 1 : 2;
+		l->ready_refs = xcalloc(2, sizeof(*l->ready_refs));
+		l->ready_refs[0] = 0xc0; /* the coroutine */
+		l->ready_refs[1] = 0xf1;
+		l->nready_refs = 2;
+		s->threads[0].waits_future = 0xf1;
+		snap_add_loop_works(s);
+		ck_assert_uint_eq(s->nworks, 1);
+		ck_assert(s->works[0].running);
+		ck_assert_uint_eq(s->works[0].loop, 0x500);
+		snap_find_executor_deadlocks(s);
+		if (k == 0) {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].n, 1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].run_by,
+					  1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].loop,
+					  0x500);
+		} else {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 0);
+		}
+		snap_free(s);
+	}
+}
+END_TEST
+
 static Suite *deadlock_suite(void)
 {
 	Suite *s = suite_create("deadlock");
@@ -441,6 +478,7 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_executor_self);
 	tcase_add_test(tc, test_executor_not_stuck);
 	tcase_add_test(tc, test_executor_full_pool);
+	tcase_add_test(tc, test_loop_waits_itself);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -293,6 +293,9 @@ def _check_executor(c, want, executors):
             c.add("executor deadlock: %s: executor %s, expected %s"
                   % (c.who(ref), _hex(e.get("executor")),
                      _hex(w["executor"])))
+        if "loop" in w and e.get("loop") != w["loop"]:
+            c.add("executor deadlock: %s: loop %s, expected %s"
+                  % (c.who(ref), _hex(e.get("loop")), _hex(w["loop"])))
         if _where(e.get("at")) != _where(w["at"]):
             c.add("executor deadlock: %s at %r, expected %s %s:%s"
                   % ((c.who(ref), e.get("at")) + _where(w["at"])))
@@ -415,7 +418,7 @@ def text_problems(record, out):
     verdict = record["verdict"]
     problems = []
     if verdict == "deadlock" and record.get("executor"):
-        words = "wait for futures that only"
+        words = "for futures that only"
         names = [e["party"] for e in record["executor"]]
     elif verdict == "deadlock":
         words, names = "Deadlock", record["cycle"] or []

@@ -17,6 +17,11 @@ own so that Python 2.7 can still parse deadlocks.py).
                      awaiting run_in_executor(time.sleep, 3600): a long C
                      call in a worker thread that nobody but an idle task
                      waits for.  Recorded after 300 requests.  none.
+  loop_waits_itself  task "waiter", in MainThread's loop, calls
+                     run_coroutine_threadsafe(coro, its own loop).result():
+                     the loop would start coro only once waiter returns.
+                     deadlock, kind executor [MainThread, to be run by
+                     its own loop]; no timer, so no blocked_loop.
 
 The recorder is a plain thread.  For the blocked scenarios it polls until
 MainThread's innermost frame is blocker's blocking line and the loop's
@@ -259,7 +264,76 @@ async def main_healthy(path, helpers):
     await asyncio.gather(*tasks.values())
 
 
-SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop")
+# --------------------------------------------------------------------------
+# loop_waits_itself
+
+async def lwi_work():
+    return 1
+
+
+async def lwi_main_task(loop):
+    """Inside the loop: waits for a coroutine only this loop would run."""
+    asyncio.run_coroutine_threadsafe(lwi_work(), loop).result()  # mark:loop_waits_itself.wait
+
+
+def record_lwi(path, loop, task, marks, helpers):
+    settle, write_record, fail = helpers
+    main_ident = threading.main_thread().ident
+    code = lwi_main_task.__code__
+    line = marks["loop_waits_itself.wait"]
+
+    def look():
+        frames = sys._current_frames()
+        f = frames.get(main_ident)
+        while f is not None and f.f_code is not code:
+            f = f.f_back
+        problems = []
+        if f is None or f.f_lineno != line:
+            problems.append("MainThread: not (yet) at line %d of %s"
+                            % (line, code.co_name))
+        snap = _record.stack_of(frames.get(main_ident))
+        del frames, f
+        return snap, problems
+
+    prev = settle(look, "loop_waits_itself: MainThread")
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "loop_waits_itself",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {"MainThread": {"kind": "thread", "id": main_ident},
+                    "waiter": {"kind": "task", "id": id(task)}},
+        "verdict": "deadlock",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "executor": [{"party": "MainThread", "function": None,
+                      "run_by": "MainThread", "executor": None,
+                      "loop": id(loop),
+                      "at": place(lwi_main_task, marks,
+                                  "loop_waits_itself.wait")}],
+        "locks": [],
+    })
+    snap, problems = look()
+    if problems or snap != prev:
+        fail(["loop_waits_itself: MainThread moved after it settled"]
+             + problems)
+
+
+async def main_lwi(path, marks, helpers):
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(lwi_main_task(loop), name="waiter")
+    r = threading.Thread(target=record_lwi, name="recorder",
+                         args=(path, loop, task, marks, helpers))
+    r.daemon = True
+    r.start()
+    await task
+
+
+SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
+             "loop_waits_itself")
 
 
 def run(path, scenario, find_markers, settle, write_record, fail):
@@ -269,5 +343,7 @@ def run(path, scenario, find_markers, settle, write_record, fail):
     helpers = (settle, write_record, fail)
     if scenario == "healthy_loop":
         asyncio.run(main_healthy(path, helpers))
+    elif scenario == "loop_waits_itself":
+        asyncio.run(main_lwi(path, marks, helpers))
     else:
         asyncio.run(main_blocked(path, scenario, marks, helpers))

@@ -52,9 +52,10 @@ Scenarios:
                   1-hour time.sleep() running on a worker.  none.
                   The executor scenarios need Python 3.7+ (else exit
                   status 2).
-  blocked_loop, blocked_loop_lock, healthy_loop
+  blocked_loop, blocked_loop_lock, healthy_loop, loop_waits_itself
                   an asyncio loop blocked by time.sleep() or by a
-                  threading.Lock in a task, and a busy healthy loop (see
+                  threading.Lock in a task, a busy healthy loop, and a
+                  loop's thread waiting for a coroutine it would run (see
                   _deadlock_loop.py).  Python 3.8+ only: else exit
                   status 2.
 
@@ -68,6 +69,7 @@ The record (JSON):
    "blocked_loop": {...} | null,     (loop scenarios: _deadlock_loop.py)
    "executor": [{"party", "function": the work item's callable,
                  "run_by": party | null, "executor": id(pool) | null,
+                 "loop": id(loop) (only when a loop will run it),
                  "at": {"function", "filename", "line"}}] | null,
                                      the threads of an executor deadlock
    "locks": [{"address": id(obj) (null: an import lock not found),
@@ -663,7 +665,8 @@ EXECUTOR_SCENARIOS = {
 }
 
 # In _deadlock_loop.py (asyncio, 3.8+).
-LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop")
+LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
+                  "loop_waits_itself")
 
 # --------------------------------------------------------------------------
 # recorder thread
