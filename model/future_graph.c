@@ -97,11 +97,11 @@ static size_t thread_index(const struct snapshot *s, uint64_t thread_id)
 	return (size_t)-1;
 }
 
-/* Is thread i, stuck so far, freed by a thread that is not stuck? */
-static bool freed(const struct snapshot *s, const bool *stuck, size_t i)
+/* Will 'future' be run by a thread not (yet) found stuck? */
+static bool future_free(const struct snapshot *s, const bool *stuck,
+			uint64_t future)
 {
-	const struct snap_work *w = snap_find_work(s,
-						   s->threads[i].waits_future);
+	const struct snap_work *w = snap_find_work(s, future);
 	bool any = false;
 
 	if (!w)
@@ -124,6 +124,37 @@ static bool freed(const struct snapshot *s, const bool *stuck, size_t i)
 	return !any;
 }
 
+/* The future that keeps thread i waiting, 0 when it goes on: result()'s,
+ * or in wait() / as_completed() the first that will not be run (all of
+ * them must not, when one is enough). */
+static uint64_t blocking_future(const struct snapshot *s, const bool *stuck,
+				size_t i)
+{
+	const struct snap_thread *t = &s->threads[i];
+	uint64_t first = 0;
+
+	if (t->waits_future)
+		return future_free(s, stuck, t->waits_future) ? 0 :
+		       t->waits_future;
+	for (size_t k = 0; k < t->nwaits_futures; k++) {
+		bool free_k = future_free(s, stuck, t->waits_futures[k]);
+
+		if (free_k && t->waits_any)
+			return 0;
+		if (!free_k && !first)
+			first = t->waits_futures[k];
+		if (!free_k && !t->waits_any)
+			return first;
+	}
+	return first;
+}
+
+/* Is thread i, stuck so far, freed by a thread that is not stuck? */
+static bool freed(const struct snapshot *s, const bool *stuck, size_t i)
+{
+	return !blocking_future(s, stuck, i);
+}
+
 void snap_find_executor_deadlocks(struct snapshot *s)
 {
 	bool *stuck = xcalloc(s->nthreads + 1, sizeof(*stuck));
@@ -137,7 +168,8 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 	s->executor_deadlocks = NULL;
 	s->nexecutor_deadlocks = 0;
 	for (size_t i = 0; i < s->nthreads; i++)
-		stuck[i] = s->threads[i].waits_future &&
+		stuck[i] = (s->threads[i].waits_future ||
+			    s->threads[i].nwaits_futures) &&
 			   !s->threads[i].future_timeout;
 	/* Each pass frees at least one thread or ends: at most n passes. */
 	for (size_t pass = 0; changed && pass <= s->nthreads; pass++) {
@@ -160,10 +192,10 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 
 			if (!stuck[i])
 				continue;
-			w = snap_find_work(s, s->threads[i].waits_future);
 			fw = &d->waits[d->n++];
 			fw->thread_id = s->threads[i].thread_id;
-			fw->future = s->threads[i].waits_future;
+			fw->future = blocking_future(s, stuck, i);
+			w = snap_find_work(s, fw->future);
 			if (w && w->running) {
 				fw->run_by = w->thread_id;
 				fw->loop = w->loop;

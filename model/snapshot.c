@@ -59,6 +59,7 @@ static void thread_release(struct snap_thread *t)
 	for (size_t i = 0; i < t->nmonitoring; i++)
 		free(t->monitoring[i]);
 	free(t->monitoring);
+	free(t->waits_futures);
 }
 
 static void frames_release(struct snap_frame *f, size_t n)

@@ -229,6 +229,12 @@ struct snap_thread {
 	 * is no pool worker). */
 	uint64_t waits_future;
 	bool future_timeout;
+	/* ... or in concurrent.futures.wait() / as_completed(): the futures
+	 * not done yet, and whether one of them is enough (FIRST_COMPLETED,
+	 * as_completed) or it needs them all; future_timeout as above. */
+	uint64_t *waits_futures;
+	size_t nwaits_futures;
+	bool waits_any;
 	uint64_t runs_future;
 	uint64_t executor;
 	/* --native: the whole stack, innermost first, Python frames merged
@@ -352,7 +358,8 @@ struct snap_work {
  * run it. */
 struct snap_future_wait {
 	uint64_t thread_id;
-	uint64_t future;      /* the future whose result() it waits for */
+	uint64_t future;      /* the future whose result() it waits for (in
+				 wait() / as_completed(): one that blocks it) */
 	uint64_t run_by;      /* the worker running that future, or the
 				 thread of the loop that will, or 0 */
 	uint64_t loop;        /* that loop, or 0 */

@@ -6,6 +6,9 @@
  * Frames (concurrent/futures/_base.py and thread.py, 3.7+):
  *   - Future.result(self, timeout): 'self' is the future waited for, when
  *     every frame inside it is threading's (Condition.wait);
+ *   - wait(fs, timeout, return_when): its 'not_done' set, all of them
+ *     needed unless return_when is FIRST_COMPLETED; as_completed(fs,
+ *     timeout): its 'pending' set, one is enough;
  *   - _WorkItem.run(self, ...): 'self' is the item the worker runs, its
  *     'future' attribute the future, its 'fn' (3.14+: 'task'[0]) the
  *     callable;
@@ -34,10 +37,12 @@
 #define EXECUTORS_MAX 64
 #define RING_CAP_MAX (1u << 24)
 
-enum { V_SELF = 0, V_TIMEOUT, V_EXECUTOR_REF, V_COUNT };
+enum { V_SELF = 0, V_TIMEOUT, V_EXECUTOR_REF, V_NOT_DONE, V_PENDING,
+       V_RETURN_WHEN, V_COUNT };
 
 static const char *const var_names[] = { "self", "timeout",
-					 "executor_reference", NULL };
+					 "executor_reference", "not_done",
+					 "pending", "return_when", NULL };
 
 /* The value of a variable of a frame (0: unbound or no such name). */
 static uint64_t frame_var(struct py_proc *p, const struct snap_frame *f,
@@ -100,6 +105,34 @@ static char *work_function(struct py_proc *p, uint64_t item)
 	return xstrdup(c->name);
 }
 
+/* wait(fs, timeout, return_when) or as_completed(fs, timeout): the
+ * futures not done yet (a set local), how many suffice, the timeout. */
+static void thread_waits_many(struct py_proc *p, struct snap_thread *t,
+			      const struct snap_frame *f, bool as_completed)
+{
+	uint64_t set = frame_var(p, f, as_completed ? V_PENDING : V_NOT_DONE);
+	uint64_t timeout = frame_var(p, f, V_TIMEOUT), *items = NULL;
+	size_t n = 0;
+
+	if (!set || py_set_items(p, set, QUEUE_MAX, &items, &n, NULL) || !n) {
+		free(items);
+		return;
+	}
+	t->waits_futures = items;
+	t->nwaits_futures = n;
+	t->future_timeout = timeout && !is_none(p, timeout);
+	if (as_completed) {
+		t->waits_any = true;
+	} else {
+		char *rw = NULL;
+
+		if (!py_str_read(p, frame_var(p, f, V_RETURN_WHEN), 32, &rw,
+				 NULL, NULL))
+			t->waits_any = !strcmp(rw, "FIRST_COMPLETED");
+		free(rw);
+	}
+}
+
 /* One thread's waits and work, from its frames. */
 static void thread_futures(struct py_proc *p, struct snapshot *s, size_t ti)
 {
@@ -118,6 +151,13 @@ static void thread_futures(struct py_proc *p, struct snapshot *s, size_t ti)
 			t->waits_future = frame_var(p, f, V_SELF);
 			t->future_timeout = timeout && !is_none(p, timeout);
 		}
+		if (in_wait && !t->waits_future && !t->nwaits_futures &&
+		    (frame_is(f, "/concurrent/futures/_base.py", "wait",
+			      "wait") ||
+		     frame_is(f, "/concurrent/futures/_base.py",
+			      "as_completed", "as_completed")))
+			thread_waits_many(p, t, f,
+					  !strcmp(f->function, "as_completed"));
 		/* Only threading's wait may lie inside result(). */
 		if (!f->filename || !str_ends_with(f->filename, "/threading.py"))
 			in_wait = false;

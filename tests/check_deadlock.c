@@ -462,6 +462,45 @@ START_TEST(test_loop_waits_itself)
 }
 END_TEST
 
+/* wait() / as_completed(): worker 1 waits for F2 (queued in its own
+ * pool) and F3 (run by busy thread 2).  All needed: stuck on F2; one is
+ * enough: F3 will come, no deadlock; F3 gone too: stuck. */
+START_TEST(test_executor_wait_many)
+{
+	for (int k = 0; k < 3; k++) {
+		struct snapshot *s = pool_snap(2);
+		struct snap_thread *t = &s->threads[0];
+
+		t->executor = 0xe0;
+		t->waits_futures = xcalloc(2, sizeof(*t->waits_futures));
+		t->waits_futures[0] = 0xf3;
+		t->waits_futures[1] = 0xf2;
+		t->nwaits_futures = 2;
+		t->waits_any = k > 0;
+		work(s, 0xf2, 0xe0, 0);
+		s->threads[1].executor = 0xe1;
+		if (k < 2) {
+			work(s, 0xf3, 0xe1, 2);
+		} else {
+			/* thread 2 waits for F4 queued in its own pool, F3
+			 * queued behind it */
+			s->threads[1].waits_future = 0xf4;
+			work(s, 0xf3, 0xe1, 0);
+			work(s, 0xf4, 0xe1, 0);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k == 1) {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 0);
+		} else {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].waits[0].future,
+					  k == 0 ? 0xf2 : 0xf3);
+		}
+		snap_free(s);
+	}
+}
+END_TEST
+
 static Suite *deadlock_suite(void)
 {
 	Suite *s = suite_create("deadlock");
@@ -479,6 +518,7 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_executor_not_stuck);
 	tcase_add_test(tc, test_executor_full_pool);
 	tcase_add_test(tc, test_loop_waits_itself);
+	tcase_add_test(tc, test_executor_wait_many);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

@@ -47,6 +47,9 @@ Scenarios:
   executor_full   both workers of a 2-worker pool wait for items they
                   submitted, queued behind them.  deadlock, kind executor
                   [full_0, full_1].
+  executor_wait   the only worker of a pool submits three items to it and
+                  waits for them in concurrent.futures.wait().  deadlock,
+                  kind executor [waitpool_0].
   healthy_pool    4 workers do short jobs for a submitter thread (recorded
                   after 100 rounds), and thread patient waits for a
                   1-hour time.sleep() running on a worker.  none.
@@ -626,6 +629,29 @@ def setup_executor_full():
 
 
 # --------------------------------------------------------------------------
+# executor_wait: the only worker waits in wait() for items it queued
+
+def exec_wait_outer(pool):
+    """Runs on the only worker: submits three items and waits for all."""
+    import concurrent.futures
+    fs = [pool.submit(exec_inner) for _ in range(3)]
+    concurrent.futures.wait(fs)  # mark:executor_wait.outer.wait
+
+
+def setup_executor_wait():
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                 thread_name_prefix="waitpool")
+    s = Scenario("executor_wait", "deadlock")
+    pool.submit(exec_wait_outer, pool)
+    worker, = pool_workers(s, pool, 1, exec_wait_outer,
+                           "executor_wait.outer.wait")
+    s.executor = [{"party": worker, "function": "exec_inner", "run_by": None,
+                   "executor": id(pool), "mark": "executor_wait.outer.wait"}]
+    return s
+
+
+# --------------------------------------------------------------------------
 # healthy_pool: a pool doing real work, a thread waiting on a long call
 
 def healthy_pool_job():
@@ -661,6 +687,7 @@ def setup_healthy_pool():
 EXECUTOR_SCENARIOS = {
     "executor_self": setup_executor_self,
     "executor_full": setup_executor_full,
+    "executor_wait": setup_executor_wait,
     "healthy_pool": setup_healthy_pool,
 }
 
