@@ -305,6 +305,87 @@ static void json_links(struct json *j, const char *key,
 	json_end_array(j);
 }
 
+/* A hang of kind "blocked_loop": the loop, its thread, the task running
+ * on it and where, what the thread is blocked in, for how long at least. */
+static void json_blocked_loop(struct json *j, const struct snapshot *s,
+			      const struct snap_blocked_loop *b)
+{
+	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
+	const struct snap_loop *l = NULL;
+
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].id == b->loop)
+			l = &s->loops[i];
+	json_begin_object(j);
+	json_key_string(j, "kind", "blocked_loop");
+	json_key_uint(j, "loop", b->loop);
+	json_key_uint(j, "thread", b->thread_id);
+	json_addr_or_null(j, "task", b->has_task ? b->task : 0);
+	json_key_string(j, "coroutine", k && k->nframes ?
+			k->frames[k->nframes - 1].function : NULL);
+	json_key(j, "at");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		json_place(j, &at);
+	} else {
+		json_null(j);
+	}
+	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
+			NULL);
+	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
+			NULL);
+	json_key(j, "stuck_for");
+	json_fixed(j, b->stuck, 3);
+	json_key(j, "ready");
+	json_uint(j, l ? l->nready : 0);
+	json_key(j, "timers");
+	json_uint(j, l ? l->ntimers : 0);
+	json_end_object(j);
+}
+
+/* A deadlock of kind "executor": each thread, the future it waits for,
+ * who runs it or where it is queued. */
+static void json_executor_deadlock(struct json *j, const struct snapshot *s,
+				   const struct snap_executor_deadlock *d)
+{
+	json_begin_object(j);
+	json_key_string(j, "kind", "executor");
+	json_key(j, "threads");
+	json_begin_array(j);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct snap_future_wait *fw = &d->waits[i];
+		struct snap_party who = { false, fw->thread_id };
+		const struct snap_thread *t = snap_party_thread(s, &who);
+		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
+		const struct snap_work *w = snap_find_work(s, fw->future);
+
+		json_begin_object(j);
+		json_key_uint(j, "thread", fw->thread_id);
+		json_key_uint(j, "future", fw->future);
+		json_key_string(j, "function", w ? w->function : NULL);
+		json_addr_or_null(j, "run_by", fw->run_by);
+		json_addr_or_null(j, "loop", fw->loop);
+		json_addr_or_null(j, "executor", fw->executor);
+		json_key(j, "at");
+		if (f) {
+			struct snap_place at = { f->function, f->filename,
+						 f->line };
+
+			json_place(j, &at);
+		} else {
+			json_null(j);
+		}
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
 void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		      bool native_all)
 {
@@ -407,6 +488,10 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		json_links(j, "cycle", &s->lock_cycles[i]);
 		json_end_object(j);
 	}
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++) {
+		json_break(j, IND_ENTRY);
+		json_executor_deadlock(j, s, &s->executor_deadlocks[i]);
+	}
 	json_end_array(j);
 	json_break(j, IND_TOP);
 	json_key(j, "hangs");
@@ -414,8 +499,13 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	for (size_t i = 0; i < s->nhangs; i++) {
 		json_break(j, IND_ENTRY);
 		json_begin_object(j);
+		json_key_string(j, "kind", "hang_chain");
 		json_links(j, "chain", &s->hangs[i]);
 		json_end_object(j);
+	}
+	for (size_t i = 0; i < s->nblocked_loops; i++) {
+		json_break(j, IND_ENTRY);
+		json_blocked_loop(j, s, &s->blocked_loops[i]);
 	}
 	json_end_array(j);
 	json_break(j, IND_TOP);

@@ -266,6 +266,153 @@ static void await_story(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addstr(sb, ".\n");
 }
 
+/* "blocked in clock_nanosleep", "running", ... of the loop's thread */
+static void thread_doing(struct strbuf *sb, const struct snap_thread *t)
+{
+	const char *os = snap_os_state_name(t->os.state);
+
+	if (t->gil == SNAP_GIL_WAITS)
+		strbuf_addstr(sb, "waiting for the GIL");
+	else if (t->os.state == 'R')
+		strbuf_addstr(sb, "running (busy, not waiting)");
+	else if (t->os.syscall[0])
+		strbuf_addf(sb, "blocked in %s", t->os.syscall);
+	else
+		strbuf_addstr(sb, os ? os : "in an unknown state");
+}
+
+/* Likely hang: the event loop 0x.. of thread "MainThread" (tid 12) is
+ * blocked, its earliest timer 2.3 s overdue:
+ *   task "handler" (coroutine handler) runs synchronous code at app.py:7
+ *   in handler, blocked in clock_nanosleep; ... */
+static void blocked_loop_story(struct strbuf *sb, const struct snapshot *s,
+			       const struct snap_blocked_loop *b,
+			       const struct out_opts *o)
+{
+	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
+	const struct snap_loop *l = NULL;
+
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].id == b->loop)
+			l = &s->loops[i];
+	strbuf_addf(sb, "%sLikely hang%s: the event loop 0x%" PRIx64 " of ",
+		    col(o, C_WARN), col(o, C_OFF), b->loop);
+	party(sb, s, &th, true);
+	if (t && t->native_id >= 0)
+		strbuf_addf(sb, " (tid %" PRId64 ")", t->native_id);
+	strbuf_addf(sb, " is blocked: its earliest timer is %.1f s overdue.\n  ",
+		    b->stuck);
+	if (k) {
+		party(sb, s, &tk, true);
+		if (k->nframes) {
+			strbuf_addstr(sb, " (coroutine ");
+			escape_text(sb, k->frames[k->nframes - 1].function);
+			strbuf_addch(sb, ')');
+		}
+	} else {
+		strbuf_addstr(sb, "a callback (no task)");
+	}
+	strbuf_addstr(sb, " runs synchronous code");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		strbuf_addstr(sb, " at ");
+		place(sb, &at);
+		strbuf_addstr(sb, " in ");
+		escape_text(sb, at.function);
+	}
+	if (t) {
+		const struct snap_lock *w = snap_find_lock(s, t->waits_for);
+
+		strbuf_addstr(sb, ", ");
+		thread_doing(sb, t);
+		if (w) {
+			strbuf_addstr(sb, ",\n    waiting for ");
+			lock_name(sb, w);
+			held_by(sb, s, w, true);
+		}
+	}
+	strbuf_addstr(sb, ";\n    no other task or callback of the loop runs "
+		      "until it returns");
+	if (l)
+		strbuf_addf(sb, " (%zu callback%s ready, %zu timer%s "
+			    "scheduled)", l->nready, l->nready == 1 ? "" : "s",
+			    l->ntimers, l->ntimers == 1 ? "" : "s");
+	strbuf_addstr(sb, ".\n");
+}
+
+/* Deadlock: 2 threads wait for futures that only they could run:
+ *   thread "w" waits for future 0x.. (inner) at app.py:9 in outer, queued
+ *   in ThreadPoolExecutor 0x.., whose workers are all among these: ... */
+static void executor_story(struct strbuf *sb, const struct snapshot *s,
+			   const struct snap_executor_deadlock *d,
+			   const struct out_opts *o)
+{
+	strbuf_addf(sb, "%sDeadlock%s: %zu thread%s wait%s for futures that "
+		    "only %s could run:\n", col(o, C_WARN), col(o, C_OFF),
+		    d->n, d->n == 1 ? "" : "s", d->n == 1 ? "s" : "",
+		    d->n == 1 ? "it" : "they");
+	for (size_t i = 0; i < d->n; i++) {
+		const struct snap_future_wait *fw = &d->waits[i];
+		struct snap_party who = { false, fw->thread_id };
+		const struct snap_thread *t = snap_party_thread(s, &who);
+		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
+		const struct snap_work *w = snap_find_work(s, fw->future);
+
+		strbuf_addstr(sb, "  ");
+		party(sb, s, &who, true);
+		strbuf_addf(sb, " waits for future 0x%" PRIx64, fw->future);
+		if (w && w->function) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, w->function);
+			strbuf_addch(sb, ')');
+		}
+		if (f) {
+			struct snap_place at = { f->function, f->filename,
+						 f->line };
+
+			strbuf_addstr(sb, " at ");
+			place(sb, &at);
+			strbuf_addstr(sb, " in ");
+			escape_text(sb, f->function);
+		}
+		if (fw->run_by && fw->loop) {
+			struct snap_party by = { false, fw->run_by };
+
+			strbuf_addf(sb, ",\n    to be started by the event loop "
+				    "0x%" PRIx64 " of ", fw->loop);
+			party(sb, s, &by, true);
+			strbuf_addstr(sb, " (a callback waiting in it)");
+		} else if (fw->run_by) {
+			struct snap_party by = { false, fw->run_by };
+
+			strbuf_addstr(sb, ", running on ");
+			party(sb, s, &by, true);
+		} else {
+			bool first = true;
+
+			strbuf_addf(sb, ",\n    queued in ThreadPoolExecutor 0x%"
+				    PRIx64 ", whose workers (", fw->executor);
+			for (size_t k = 0; k < s->nthreads; k++) {
+				struct snap_party wk = {
+					false, s->threads[k].thread_id };
+
+				if (s->threads[k].executor != fw->executor)
+					continue;
+				strbuf_addstr(sb, first ? "" : ", ");
+				party(sb, s, &wk, true);
+				first = false;
+			}
+			strbuf_addstr(sb, ") all wait among these");
+		}
+		strbuf_addstr(sb, i + 1 < d->n ? ";\n" : ".\n");
+	}
+}
+
 static size_t count_kind(const struct snap_chain *c, bool tasks)
 {
 	size_t n = 0;
@@ -316,6 +463,8 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 			    s->cycles[i].n == 1 ? "" : "s");
 		await_story(sb, s, &s->cycles[i]);
 	}
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
+		executor_story(sb, s, &s->executor_deadlocks[i], o);
 	for (size_t i = 0; i < s->nhangs; i++) {
 		strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN),
 			    col(o, C_OFF));
@@ -325,6 +474,8 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 			      "end:\n");
 		hang_story(sb, s, &s->hangs[i]);
 	}
+	for (size_t i = 0; i < s->nblocked_loops; i++)
+		blocked_loop_story(sb, s, &s->blocked_loops[i], o);
 	if (verdict == SNAP_VERDICT_NONE) {
 		size_t waiting = 0;
 

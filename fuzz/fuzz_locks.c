@@ -1,6 +1,7 @@
 /*
- * fuzz_locks.c - libFuzzer target: threads, tasks, then locks and the
- * deadlock analysis, over a memory image (format in fuzz/harness.h).
+ * fuzz_locks.c - libFuzzer target: threads, tasks (and blocked loops),
+ * then locks, concurrent.futures and the deadlock analyses, over a memory
+ * image (format in fuzz/harness.h).
  */
 #include <config.h>
 

@@ -4,6 +4,7 @@
 #include "common/xalloc.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/code.h"
+#include "pystructs/futures.h"
 #include "pystructs/linetable.h"
 #include "pystructs/locals.h"
 #include "pystructs/locks.h"
@@ -299,8 +300,11 @@ static void run_snapshot(struct py_proc *p, enum fuzz_target t,
 	o.check_torn = h->flags & FUZZ_F_TORN;
 	if (py_read_threads(p, &o, s, NULL) == 0 && t != FUZZ_THREADS) {
 		py_read_tasks(p, s);
-		if (t == FUZZ_LOCKS)
+		snap_find_blocked_loops(s);
+		if (t == FUZZ_LOCKS) {
 			py_read_locks(p, s);
+			py_read_futures(p, s);
+		}
 	}
 	snap_free(s);
 	if (t == FUZZ_THREADS && (h->flags & FUZZ_F_SAMPLER)) {

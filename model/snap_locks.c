@@ -87,9 +87,9 @@ const char *snap_verdict_name(int verdict)
 
 int snap_verdict(const struct snapshot *s)
 {
-	if (s->ncycles || s->nlock_cycles)
+	if (s->ncycles || s->nlock_cycles || s->nexecutor_deadlocks)
 		return SNAP_VERDICT_DEADLOCK;
-	if (s->nhangs)
+	if (s->nhangs || s->nblocked_loops)
 		return SNAP_VERDICT_LIKELY_HANG;
 	return SNAP_VERDICT_NONE;
 }

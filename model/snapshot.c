@@ -59,6 +59,7 @@ static void thread_release(struct snap_thread *t)
 	for (size_t i = 0; i < t->nmonitoring; i++)
 		free(t->monitoring[i]);
 	free(t->monitoring);
+	free(t->waits_futures);
 }
 
 static void frames_release(struct snap_frame *f, size_t n)
@@ -99,6 +100,16 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->ncycles; i++)
 		free(s->cycles[i].tasks);
 	free(s->cycles);
+	for (size_t i = 0; i < s->nloops; i++)
+		free(s->loops[i].ready_refs);
+	free(s->loops);
+	free(s->blocked_loops);
+	for (size_t i = 0; i < s->nworks; i++)
+		free(s->works[i].function);
+	free(s->works);
+	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
+		free(s->executor_deadlocks[i].waits);
+	free(s->executor_deadlocks);
 	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->version);
@@ -145,6 +156,14 @@ static struct snap_frame *frames_add(struct snap_frame **v, size_t *n,
 struct snap_frame *snap_add_frame(struct snap_thread *t)
 {
 	return frames_add(&t->frames, &t->nframes, &t->frames_cap);
+}
+
+struct snap_loop *snap_add_loop(struct snapshot *s)
+{
+	s->loops = xgrow(s->loops, &s->loops_cap, s->nloops + 1,
+			 sizeof(*s->loops));
+	memset(&s->loops[s->nloops], 0, sizeof(*s->loops));
+	return &s->loops[s->nloops++];
 }
 
 struct snap_task *snap_add_task(struct snapshot *s)

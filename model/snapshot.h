@@ -223,6 +223,20 @@ struct snap_thread {
 	char *error;         /* why the stack may be incomplete, or NULL */
 	uint64_t tstate;     /* thread state address (not printed) */
 	uint64_t waits_for;  /* the struct snap_lock it waits on, or 0 */
+	/* concurrent.futures (3.7+): the Future whose result() it is
+	 * blocked in (0: none), whether with a timeout; the future of the
+	 * work item it runs and the ThreadPoolExecutor it works for (0: it
+	 * is no pool worker). */
+	uint64_t waits_future;
+	bool future_timeout;
+	/* ... or in concurrent.futures.wait() / as_completed(): the futures
+	 * not done yet, and whether one of them is enough (FIRST_COMPLETED,
+	 * as_completed) or it needs them all; future_timeout as above. */
+	uint64_t *waits_futures;
+	size_t nwaits_futures;
+	bool waits_any;
+	uint64_t runs_future;
+	uint64_t executor;
 	/* --native: the whole stack, innermost first, Python frames merged
 	 * in where the evaluation loop runs them. */
 	bool has_native;
@@ -292,6 +306,74 @@ struct snap_cycle {
 	size_t n;
 };
 
+/* An asyncio event loop that tasks of the snapshot run on (3.8+). */
+struct snap_loop {
+	uint64_t id;          /* the loop object's address */
+	bool has_thread;
+	uint64_t thread_id;   /* the thread in its run_forever() (_thread_id) */
+	size_t nready;        /* callbacks in _ready, waiting for a turn */
+	size_t ntimers;       /* handles in _scheduled */
+	bool has_next_timer;
+	/* Seconds until its earliest timer is due, by the loop's clock
+	 * (time.monotonic(), our CLOCK_MONOTONIC) when the snapshot was
+	 * read; negative: overdue.  Every turn of the loop moves the timers
+	 * that are due to _ready, so an overdue timer means no turn since. */
+	double next_timer;
+	/* Objects the closures of its ready callbacks hold: the
+	 * concurrent.futures.Future of a run_coroutine_threadsafe() whose
+	 * coroutine the loop has not started yet is among them. */
+	uint64_t *ready_refs;
+	size_t nready_refs;
+};
+
+/* A loop whose thread has stayed in synchronous code (a task's step or a
+ * callback) while its timers fell due: no other task of it can run. */
+struct snap_blocked_loop {
+	uint64_t loop;        /* the struct snap_loop's id */
+	uint64_t thread_id;   /* its thread */
+	bool has_task;
+	uint64_t task;        /* the task whose step runs now, if any */
+	double stuck;         /* seconds its earliest timer is overdue: a
+				 lower bound on how long the loop is stuck */
+};
+
+/* A loop is said blocked only when its earliest timer is overdue by more
+ * than this many seconds: a callback that is merely slow for a moment is
+ * no hang. */
+#define SNAP_LOOP_STUCK_MIN 1.0
+
+/* A work item of a ThreadPoolExecutor: running on a worker, or queued. */
+struct snap_work {
+	uint64_t future;      /* its concurrent.futures.Future */
+	uint64_t executor;    /* the executor, 0 unknown */
+	char *function;       /* the callable's name, or NULL */
+	bool running;
+	uint64_t thread_id;   /* running: the worker; loop: its thread */
+	uint64_t loop;        /* not a pool's: a callback waiting in this
+				 event loop (run_coroutine_threadsafe()) will
+				 run it, on the loop's thread */
+};
+
+/* One thread of an executor deadlock: what it waits for and who would
+ * run it. */
+struct snap_future_wait {
+	uint64_t thread_id;
+	uint64_t future;      /* the future whose result() it waits for (in
+				 wait() / as_completed(): one that blocks it) */
+	uint64_t run_by;      /* the worker running that future, or the
+				 thread of the loop that will, or 0 */
+	uint64_t loop;        /* that loop, or 0 */
+	uint64_t executor;    /* else: the executor it is queued in */
+};
+
+/* Threads waiting for futures that only threads of the set could run:
+ * each future runs on one of them, or is queued in an executor whose
+ * workers are all among them. */
+struct snap_executor_deadlock {
+	struct snap_future_wait *waits;
+	size_t n;
+};
+
 /* Where a snapshot read from a core file comes from. */
 struct snap_core {
 	char *file;          /* the core file, as given */
@@ -331,6 +413,15 @@ struct snapshot {
 	size_t ncycles;
 	char *tasks_note;  /* why tasks could not be read (or partly), or
 			      NULL */
+	struct snap_loop *loops;     /* the loops of s->tasks */
+	size_t nloops, loops_cap;
+	struct snap_blocked_loop *blocked_loops; /* likely hangs */
+	size_t nblocked_loops;
+	struct snap_work *works;      /* pool work items, running or
+					 queued */
+	size_t nworks, works_cap;
+	struct snap_executor_deadlock *executor_deadlocks;
+	size_t nexecutor_deadlocks;
 	bool locks_read;   /* locks, lock_cycles and hangs were looked for */
 	struct snap_lock *locks;      /* held or waited for, sorted by
 					 address */
@@ -362,11 +453,53 @@ void snap_find_deadlocks(struct snapshot *s);
  * s->cycles (model/task_graph.c). */
 void snap_find_cycles(struct snapshot *s);
 
+/*
+ * Find the loops of s->loops whose thread runs synchronous code (its
+ * innermost frame is not the selector's select()) while their earliest
+ * timer is overdue by more than SNAP_LOOP_STUCK_MIN seconds, and store
+ * them in s->blocked_loops, with the task running on each (model/
+ * loop_check.c).  Only meaningful when the timers were read against the
+ * target's clock now: a live process, not a core file.  Pure.
+ */
+void snap_find_blocked_loops(struct snapshot *s);
+
+/*
+ * Add to s->works, for each future a thread waits for in result() that a
+ * ready callback of a loop holds (s->loops' ready_refs) and no pool runs,
+ * an item run by that loop's thread.  Pure.
+ */
+void snap_add_loop_works(struct snapshot *s);
+
+/*
+ * Find the threads blocked for good in Future.result() (no timeout): a
+ * thread is free when it waits for no future, when its future is run by
+ * a free thread, when it is queued in an executor with a free worker, or
+ * when no worker runs or holds it (someone else may set it); the rest,
+ * if any, are one deadlock in s->executor_deadlocks (model/
+ * future_graph.c).  Pure.
+ */
+void snap_find_executor_deadlocks(struct snapshot *s);
+
+/* The work item of 'future' in s->works, or NULL. */
+const struct snap_work *snap_find_work(const struct snapshot *s,
+				       uint64_t future);
+
+/* Append a zeroed work item to s->works and return it. */
+struct snap_work *snap_add_work(struct snapshot *s);
+
+/* The innermost frame of t outside threading and concurrent.futures (the
+ * code that waits), or NULL. */
+const struct snap_frame *snap_thread_user_frame(const struct snap_thread *t);
+
+/* True if the thread waits in an event loop's selector (select, poll,
+ * epoll), i.e. its loop is idle between turns. */
+bool snap_thread_in_selector(const struct snap_thread *t);
+
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);
 
-/* Deadlock if any lock or await cycle, else likely hang if any hang
- * chain, else none. */
+/* Deadlock if any lock, await or executor cycle, else likely hang if any hang
+ * chain or blocked loop, else none. */
 int snap_verdict(const struct snapshot *s);
 
 /* "none", "likely_hang", "deadlock". */
@@ -388,6 +521,8 @@ const char *snap_thread_importing(const struct snap_thread *t);
 struct snapshot *snap_new(void);
 void snap_free(struct snapshot *s);
 
+/* Append a zeroed loop to s->loops and return it. */
+struct snap_loop *snap_add_loop(struct snapshot *s);
 /* Append a zeroed thread / frame and return it (arrays grow; pointers to
  * earlier elements are invalidated). */
 struct snap_thread *snap_add_thread(struct snapshot *s);

@@ -39,6 +39,9 @@
 #define CALLBACKS_MAX 4096      /* done-callbacks of one future */
 #define AWAITER_DEPTH 8         /* futures between two tasks */
 #define TIMERS_MAX (1u << 20)   /* scheduled handles of one loop */
+#define READY_MAX 4096          /* ready handles of one loop looked at */
+#define DEQUE_BLOCKLEN 64       /* items of a collections.deque block */
+#define READY_REFS_MAX 4096     /* closure objects kept per loop */
 #define CHILDREN_MAX 100000     /* children of one gather / group */
 #define TASK_MAX_SIZE 512       /* bytes of a C Task (3.14: 200) */
 
@@ -77,8 +80,16 @@ struct loop_info {
 	bool has_thread;
 	uint64_t thread_id;
 	bool timers_read;
-	struct timer *timers;
+	struct timer *timers;   /* one-argument handles, by future */
 	size_t ntimers;
+	size_t nscheduled;      /* every handle of _scheduled */
+	size_t nready;          /* callbacks in _ready */
+	uint64_t *refs;         /* what their closures hold (snap_loop's
+				   ready_refs, handed over) */
+	size_t nrefs;
+	bool has_earliest;
+	double earliest;        /* the earliest _when of a timer not yet
+				   run: in _scheduled or _ready */
 };
 
 struct actx {
@@ -96,6 +107,9 @@ struct actx {
 	size_t nloops;
 	uint64_t timer_type;     /* TimerHandle type whose slots are known */
 	int64_t off_args, off_when;
+	uint64_t ready_timer_type; /* the same, for _ready's handles */
+	uint64_t plain_handle_type; /* a Handle type without _when */
+	int64_t off_ready_when;
 	double now;              /* CLOCK_MONOTONIC, as loop.time() */
 	struct err err;          /* first problem worth a note */
 	/* per task, filled by the coroutine walk */
@@ -560,6 +574,7 @@ static void read_timers(struct actx *a, struct loop_info *li)
 	li->timers_read = true;
 	if (!sched || py_list_items(p, sched, TIMERS_MAX, &items, &n, NULL))
 		return;
+	li->nscheduled = n;
 	li->timers = xmalloc((n + 1) * sizeof(*li->timers));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t type, args, when, *targs = NULL;
@@ -574,11 +589,18 @@ static void read_timers(struct actx *a, struct loop_info *li)
 				continue;
 			a->timer_type = type;
 		}
+		if (mem_read_u64(p->mem, items[i] + (uint64_t)a->off_when,
+				 &when, NULL) ||
+		    py_float_read(p, when, &w, NULL))
+			continue;
+		/* Whatever the handle runs: the earliest one tells when the
+		 * loop last took a turn (blocked loops). */
+		if (!li->has_earliest || w < li->earliest) {
+			li->has_earliest = true;
+			li->earliest = w;
+		}
 		if (mem_read_u64(p->mem, items[i] + (uint64_t)a->off_args,
 				 &args, NULL) ||
-		    mem_read_u64(p->mem, items[i] + (uint64_t)a->off_when,
-				 &when, NULL) ||
-		    py_float_read(p, when, &w, NULL) ||
 		    py_tuple_items(p, args, 1, &targs, &nargs, NULL))
 			continue;
 		if (nargs == 1) {
@@ -608,6 +630,135 @@ static bool sleep_left(struct actx *a, uint64_t loop, uint64_t fut,
 		return false;
 	*left = hit->when - a->now;
 	return true;
+}
+
+/* A handle's _when if it is a TimerHandle (a plain Handle has none). */
+static bool handle_when(struct actx *a, uint64_t h, double *when)
+{
+	struct py_proc *p = a->p;
+	uint64_t type, w;
+
+	if (py_type_of(p, h, &type, NULL) || type == a->plain_handle_type)
+		return false;
+	if (type != a->ready_timer_type) {
+		if (py_slot_offset(p, type, "_when", &a->off_ready_when, NULL)) {
+			a->plain_handle_type = type;
+			return false;
+		}
+		a->ready_timer_type = type;
+	}
+	return !mem_read_u64(p->mem, h + (uint64_t)a->off_ready_when, &w,
+			     NULL) && !py_float_read(p, w, when, NULL);
+}
+
+/* The objects in the closure of a ready handle's callback (a function),
+ * appended to li's ready_refs. */
+static void ready_refs(struct actx *a, struct loop_info *li, uint64_t h)
+{
+	struct py_proc *p = a->p;
+	uint64_t cb = attr(a, h, "_callback"), closure, *cells = NULL;
+	char tn[TNAME];
+	size_t n = 0;
+
+	if (!cb || py_type_name(p, cb, tn, sizeof(tn), NULL) ||
+	    strcmp(tn, "function") ||
+	    py_field(p, cb, p->L.container.function_closure, &closure, NULL) ||
+	    !closure || py_tuple_items(p, closure, 16, &cells, &n, NULL))
+		return;
+	for (size_t i = 0; i < n && li->nrefs < READY_REFS_MAX; i++) {
+		uint64_t obj;
+
+		if (!py_field(p, cells[i], p->L.container.cell_ref, &obj, NULL) &&
+		    py_ptr_ok(obj)) {
+			li->refs = xrealloc(li->refs, (li->nrefs + 1) *
+					    sizeof(*li->refs));
+			li->refs[li->nrefs++] = obj;
+		}
+	}
+	free(cells);
+}
+
+/*
+ * A loop's _ready deque: its length (a deque's ob_size), and the earliest
+ * _when of the TimerHandles in its first READY_MAX items - timers the last
+ * turn found due and that have not run yet, so still overdue.  The
+ * deque's layout (Modules/_collectionsmodule.c: after the var-object head
+ * leftblock, rightblock, leftindex, rightindex; a block is leftlink,
+ * 64 items, rightlink) is the same in every version that has asyncio
+ * tasks read (3.8+).
+ */
+static void read_ready(struct actx *a, struct loop_info *li)
+{
+	struct py_proc *p = a->p;
+	uint64_t ready = attr(a, li->loop, "_ready"), head[4], block;
+	uint64_t off = (uint64_t)p->L.object.ob_size;
+	char tn[TNAME];
+	int64_t n, left;
+
+	if (!ready || py_type_name(p, ready, tn, sizeof(tn), NULL) ||
+	    strcmp(tn, "collections.deque") ||
+	    mem_read(p->mem, ready + off, &n, sizeof(n), NULL) || n < 0 ||
+	    n > (int64_t)TIMERS_MAX ||
+	    mem_read(p->mem, ready + off + 8, head, sizeof(head), NULL))
+		return;
+	li->nready = (size_t)n;
+	block = head[0];
+	left = (int64_t)head[2];
+	if (left < 0 || left >= DEQUE_BLOCKLEN)
+		return;
+	for (int64_t i = 0; i < n && i < READY_MAX;) {
+		uint64_t items[DEQUE_BLOCKLEN + 1];
+
+		if (!py_ptr_ok(block) ||
+		    mem_read(p->mem, block + 8, items, sizeof(items), NULL))
+			return;
+		for (int64_t k = left; k < DEQUE_BLOCKLEN && i < n; k++, i++) {
+			double w;
+
+			if (handle_when(a, items[k], &w)) {
+				if (!li->has_earliest || w < li->earliest) {
+					li->has_earliest = true;
+					li->earliest = w;
+				}
+			} else {
+				ready_refs(a, li, items[k]);
+			}
+		}
+		left = 0;
+		block = items[DEQUE_BLOCKLEN]; /* rightlink */
+	}
+}
+
+/* The loops the tasks run on, into s->loops: thread, ready callbacks,
+ * timers and how soon the earliest is due. */
+static void add_loops(struct actx *a)
+{
+	for (size_t i = 0; i < a->s->ntasks; i++) {
+		uint64_t loop = a->s->tasks[i].loop;
+		struct loop_info *li;
+		struct snap_loop *sl;
+		bool dup = false;
+
+		for (size_t j = 0; j < a->s->nloops && !dup; j++)
+			dup = a->s->loops[j].id == loop;
+		if (!loop || dup || !(li = loop_info(a, loop)))
+			continue;
+		if (!li->timers_read)
+			read_timers(a, li);
+		read_ready(a, li);
+		sl = snap_add_loop(a->s);
+		sl->id = loop;
+		sl->has_thread = li->has_thread;
+		sl->thread_id = li->thread_id;
+		sl->nready = li->nready;
+		sl->ready_refs = li->refs;
+		sl->nready_refs = li->nrefs;
+		li->refs = NULL;
+		li->nrefs = 0;
+		sl->ntimers = li->nscheduled;
+		sl->has_next_timer = li->has_earliest;
+		sl->next_timer = li->earliest - a->now;
+	}
 }
 
 /* ---- what a task waits for ---------------------------------------- */
@@ -1204,11 +1355,14 @@ void py_read_tasks(struct py_proc *p, struct snapshot *s)
 		qsort(s->tasks, s->ntasks, sizeof(*s->tasks), task_cmp);
 	sort_snap = NULL;
 	snap_find_cycles(s);
+	add_loops(&a);
 	if (a.err.code)
 		s->tasks_note = xstrdup(a.err.msg[0] ? a.err.msg :
 					err_describe(a.err.code));
-	for (size_t i = 0; i < a.nloops; i++)
+	for (size_t i = 0; i < a.nloops; i++) {
 		free(a.loops[i].timers);
+		free(a.loops[i].refs);
+	}
 	addrset_release(&a.seen);
 	free(a.cands);
 	free(a.cand_interp);

@@ -58,7 +58,7 @@ static const char *const library_files[] = {
 	"/threading.py", "/queue.py", "/Queue.py",
 	"<frozen importlib._bootstrap>", "/importlib/_bootstrap.py",
 	"/asyncio/locks.py", "/asyncio/queues.py", "/asyncio/tasks.py",
-	"/asyncio/futures.py",
+	"/asyncio/futures.py", "/concurrent/futures/_base.py",
 };
 
 /* A lock entered by a with statement of some party's frame. */

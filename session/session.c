@@ -15,6 +15,7 @@
 #include "model/native.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/locate.h"
+#include "pystructs/futures.h"
 #include "pystructs/locks.h"
 #include "pystructs/repr.h"
 #include "pystructs/threads.h"
@@ -246,13 +247,20 @@ static int read_snapshot(struct session *is,
 					"stopped (SIGSTOP) before snakescope "
 					"came, and unwinding needs it running");
 	t_unwound = clock_mono_ns();
-	if (!rc && o->tasks)
+	if (!rc && o->tasks) {
 		py_read_tasks(py, s);
+		/* Timers are compared with our clock: in a core they fell due
+		 * long ago, and a stopped process's loop is stopped, not
+		 * blocked. */
+		if (!is->core && !s->stopped)
+			snap_find_blocked_loops(s);
+	}
 	if (!rc && o->locks) {
 		/* Best effort over data that is not expected to move (blocked
 		 * threads): whole pages, also when not paused. */
 		mem_cache_enable(py->mem, true);
 		py_read_locks(py, s);
+		py_read_futures(py, s);
 		mem_cache_enable(py->mem, o->pause);
 	}
 	if (!rc && o->pause && is->held_hook)

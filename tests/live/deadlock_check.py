@@ -7,14 +7,20 @@ deadlock_problems(record, doc)
     "hangs" and "verdict").  Checks the verdict; the one lock cycle of the
     record (same members, and each member waits for a lock held by the
     next one); the hang chain (the record's chain must end the doc's);
-    that a "none" verdict comes with no lock cycle and no hang; every
+    the executor deadlock (exactly one of kind "executor", with the
+    record's threads, each one's function, run_by, executor and place);
+    the blocked loop (exactly one hang of kind "blocked_loop": its loop,
+    thread, task, coroutine and innermost frame, a syscall or state, and
+    at least 1 s stuck); that a "none" verdict comes with no lock cycle
+    and no hang of any kind; every
     recorded lock (type, name, holder, held_since, waiters); and that
     every recorded waiter's thread or task waits_for that lock.
 
 text_problems(record, out)
     The text of `snakescope deadlock PID`: "Deadlock" and every cycle
     member's name in double quotes; "Likely hang" and every chain member's
-    name in double quotes; or "No deadlock".
+    name in double quotes (a blocked loop: its thread's and task's
+    names); or "No deadlock".
 
 Both return a list of problem strings, empty when everything matches, and
 never raise on a malformed document.  The parties' names in the record are
@@ -147,17 +153,32 @@ def _deadlock_problems(record, doc):
 
     lock_cycles = [d for d in deadlocks or []
                    if d.get("kind") == "lock_cycle"]
+    executors = [d for d in deadlocks or [] if d.get("kind") == "executor"]
+    if record.get("executor"):
+        _check_executor(c, record["executor"], executors)
+    else:
+        for d in executors:
+            c.add("unexpected executor deadlock: %r" % (d,))
     if record["cycle"]:
         _check_cycle(c, record["cycle"], lock_cycles, by_address)
     if record["hang_chain"]:
         _check_hang(c, record["hang_chain"], hangs)
+    blocked = [h for h in hangs or [] if h.get("kind") == "blocked_loop"]
+    if record.get("blocked_loop"):
+        _check_blocked_loop(c, record["blocked_loop"], blocked)
+    else:
+        for h in blocked:
+            c.add("unexpected blocked_loop: loop %s, thread %s, task %s"
+                  % (_hex(h.get("loop")), c.who(("thread", h.get("thread"))),
+                     c.who(("task", h.get("task")))))
     if record["verdict"] == "none":
         for d in lock_cycles:
             c.add("verdict none, but a lock_cycle: %s"
                   % _show_members(c, d.get("cycle")))
         for h in hangs or []:
-            c.add("verdict none, but a hang: %s"
-                  % _show_members(c, h.get("chain")))
+            if h.get("kind") != "blocked_loop":
+                c.add("verdict none, but a hang: %s"
+                      % _show_members(c, h.get("chain")))
 
     if locks is not None:
         for want in record["locks"]:
@@ -236,6 +257,81 @@ def _check_hang(c, names, hangs):
     c.add("no hang whose chain ends with %s; hangs: %s"
           % (show_want, "; ".join(_show_members(c, h.get("chain"))
                                   for h in hangs or []) or "none"))
+
+
+def _check_executor(c, want, executors):
+    """The one executor deadlock against the record's threads: each one's
+    future's function, who runs it or the pool it is queued in, and where
+    the thread waits."""
+    if len(executors) != 1:
+        c.add("expected exactly one executor deadlock, found %d"
+              % len(executors))
+        if not executors:
+            return
+    got = {}
+    for e in executors[0].get("threads") or []:
+        if isinstance(e, dict) and _is_int(e.get("thread")):
+            got[("thread", e["thread"])] = e
+        else:
+            c.add("executor deadlock: malformed thread %r" % (e,))
+    for w in want:
+        ref = c.party[w["party"]]
+        e = got.pop(ref, None)
+        if e is None:
+            c.add("executor deadlock: %s is missing" % c.who(ref))
+            continue
+        if e.get("function") != w["function"]:
+            c.add("executor deadlock: %s waits for %r, expected %r"
+                  % (c.who(ref), e.get("function"), w["function"]))
+        run_by = ("thread", e.get("run_by")) if _is_int(e.get("run_by")) \
+            else None
+        want_by = c.party[w["run_by"]] if w["run_by"] else None
+        if run_by != want_by:
+            c.add("executor deadlock: %s: run_by %s, expected %s"
+                  % (c.who(ref), c.who(run_by), c.who(want_by)))
+        if e.get("executor") != w["executor"]:
+            c.add("executor deadlock: %s: executor %s, expected %s"
+                  % (c.who(ref), _hex(e.get("executor")),
+                     _hex(w["executor"])))
+        if "loop" in w and e.get("loop") != w["loop"]:
+            c.add("executor deadlock: %s: loop %s, expected %s"
+                  % (c.who(ref), _hex(e.get("loop")), _hex(w["loop"])))
+        if _where(e.get("at")) != _where(w["at"]):
+            c.add("executor deadlock: %s at %r, expected %s %s:%s"
+                  % ((c.who(ref), e.get("at")) + _where(w["at"])))
+    for ref in got:
+        c.add("executor deadlock: unexpected %s" % c.who(ref))
+
+
+def _check_blocked_loop(c, want, blocked):
+    """The one blocked_loop hang against the record's: loop, thread, task,
+    coroutine, innermost frame; blocked in something; >= 1 s stuck."""
+    if len(blocked) != 1:
+        c.add("expected exactly one blocked_loop hang, found %d"
+              % len(blocked))
+        if not blocked:
+            return
+    h = blocked[0]
+    if h.get("loop") != want["loop"]:
+        c.add("blocked_loop: loop %s, expected %s"
+              % (_hex(h.get("loop")), _hex(want["loop"])))
+    for key in ("thread", "task"):
+        got = (key, h.get(key)) if _is_int(h.get(key)) else None
+        if got != c.party[want[key]]:
+            c.add("blocked_loop: %s %s, expected %s"
+                  % (key, c.who(got), c.who(c.party[want[key]])))
+    if h.get("coroutine") != want["coroutine"]:
+        c.add("blocked_loop: coroutine %r, expected %r"
+              % (h.get("coroutine"), want["coroutine"]))
+    if _where(h.get("at")) != _where(want["at"]):
+        c.add("blocked_loop: at %r, expected %s %s:%s"
+              % ((h.get("at"),) + _where(want["at"])))
+    if not h.get("syscall") and h.get("os_state") in (None, "running"):
+        c.add("blocked_loop: blocked in nothing (syscall %r, os_state %r)"
+              % (h.get("syscall"), h.get("os_state")))
+    stuck = h.get("stuck_for")
+    if not isinstance(stuck, (int, float)) or stuck < 1.0:
+        c.add("blocked_loop: stuck_for %r, expected at least 1 s" % (stuck,))
 
 
 def _find_lock(want, locks, by_address):
@@ -321,8 +417,15 @@ def text_problems(record, out):
         return ["%s: the output is not text: %r" % (scenario, type(out))]
     verdict = record["verdict"]
     problems = []
-    if verdict == "deadlock":
+    if verdict == "deadlock" and record.get("executor"):
+        words = "for futures that only"
+        names = [e["party"] for e in record["executor"]]
+    elif verdict == "deadlock":
         words, names = "Deadlock", record["cycle"] or []
+    elif verdict == "likely_hang" and record.get("blocked_loop"):
+        words = "Likely hang: the event loop"
+        names = [record["blocked_loop"]["thread"],
+                 record["blocked_loop"]["task"]]
     elif verdict == "likely_hang":
         words, names = "Likely hang", record["hang_chain"] or []
     else:

@@ -1188,7 +1188,10 @@ def check_contention(report, interp, version, workdir):
 
 DEADLOCK_SCENARIOS = ["two_locks", "three_cycle", "rlock_wait",
                       "condition_wait", "join_cycle", "import_wait",
-                      "hang_chain", "self_lock", "async_locks", "healthy"]
+                      "hang_chain", "self_lock", "async_locks", "healthy",
+                      "blocked_loop", "blocked_loop_lock", "healthy_loop",
+                      "executor_self", "executor_full", "executor_wait",
+                      "healthy_pool", "loop_waits_itself"]
 EXIT_DEADLOCK, EXIT_LIKELY_HANG = 6, 7
 VERDICT_EXIT = {"none": EXIT_OK, "deadlock": EXIT_DEADLOCK,
                 "likely_hang": EXIT_LIKELY_HANG}
@@ -1197,8 +1200,16 @@ VERDICT_EXIT = {"none": EXIT_OK, "deadlock": EXIT_DEADLOCK,
 def deadlock_unavailable(scenario, mm):
     if scenario == "import_wait" and mm < (3, 0):
         return "2.7 has one import lock in C, not per-module _ModuleLocks"
-    if scenario == "async_locks" and mm < (3, 8):
+    if scenario in ("async_locks", "blocked_loop", "blocked_loop_lock",
+                    "healthy_loop", "loop_waits_itself") and mm < (3, 8):
         return "asyncio tasks are read from 3.8"
+    if scenario in ("executor_self", "executor_full", "executor_wait",
+                    "healthy_pool"):
+        if mm < (3, 0):
+            return "2.7 has no concurrent.futures"
+        if mm < (3, 7):
+            return ("3.6's ThreadPoolExecutor queues in a queue.Queue; "
+                    "pools are read from 3.7 (queue.SimpleQueue)")
     return None
 
 

@@ -92,6 +92,7 @@ def record_when_settled(path, tasks, locks, marks, helpers):
         "verdict": "deadlock",
         "cycle": ["A1", "A2"],
         "hang_chain": None,
+        "blocked_loop": None,
         "locks": [lock_entry(locks["X"], "A1", "A2"),
                   lock_entry(locks["Y"], "A2", "A1")],
     }

@@ -39,6 +39,28 @@ Scenarios:
                   cycle [A1, A2].  Python 3.8+ only: else exit status 2.
   healthy         4 workers loop forever taking a shared Lock briefly;
                   recorded once each ran 100 rounds.  none, no locks.
+  executor_self   a one-worker ThreadPoolExecutor runs a task that
+                  submits another to it and waits for its result; thread
+                  submitter waits for the first.  deadlock, kind executor
+                  [pool_0 (waits for exec_inner, queued), submitter (waits
+                  for exec_self_outer, run by pool_0)].
+  executor_full   both workers of a 2-worker pool wait for items they
+                  submitted, queued behind them.  deadlock, kind executor
+                  [full_0, full_1].
+  executor_wait   the only worker of a pool submits three items to it and
+                  waits for them in concurrent.futures.wait().  deadlock,
+                  kind executor [waitpool_0].
+  healthy_pool    4 workers do short jobs for a submitter thread (recorded
+                  after 100 rounds), and thread patient waits for a
+                  1-hour time.sleep() running on a worker.  none.
+                  The executor scenarios need Python 3.7+ (else exit
+                  status 2).
+  blocked_loop, blocked_loop_lock, healthy_loop, loop_waits_itself
+                  an asyncio loop blocked by time.sleep() or by a
+                  threading.Lock in a task, a busy healthy loop, and a
+                  loop's thread waiting for a coroutine it would run (see
+                  _deadlock_loop.py).  Python 3.8+ only: else exit
+                  status 2.
 
 The record (JSON):
   {"pid", "version", "scenario", "recorder_native_id", "threads": [],
@@ -47,6 +69,12 @@ The record (JSON):
    "verdict": "deadlock"|"likely_hang"|"none",
    "cycle": [names] | null,          each waits for a lock the next holds
    "hang_chain": [names] | null,     the waiter first, the blocked one last
+   "blocked_loop": {...} | null,     (loop scenarios: _deadlock_loop.py)
+   "executor": [{"party", "function": the work item's callable,
+                 "run_by": party | null, "executor": id(pool) | null,
+                 "loop": id(loop) (only when a loop will run it),
+                 "at": {"function", "filename", "line"}}] | null,
+                                     the threads of an executor deadlock
    "locks": [{"address": id(obj) (null: an import lock not found),
               "type": "threading.Lock"|"threading.RLock"|
                       "threading.Condition"|"threading.Event"|"thread"|
@@ -190,6 +218,7 @@ class Scenario(object):
         self.parked = []        # (party name, mark where it stays)
         self.locks = []         # specs, turned into records by record()
         self.counts = None      # healthy: rounds done by each worker
+        self.executor = None    # executor deadlock: its threads
 
     def thread(self, name, func, mark, args, start=True):
         """A daemon thread `name` running func(*args), which is expected to
@@ -210,6 +239,16 @@ class Scenario(object):
         it blocks)."""
         self.locks.append({"object": obj, "type": kind, "name": name,
                            "holder": holder, "waiters": list(waiters)})
+
+    def executor_record(self):
+        if self.executor is None:
+            return None
+        out = []
+        for e in self.executor:
+            entry = dict((k, v) for k, v in e.items() if k != "mark")
+            entry["at"] = place(self.funcs[e["party"]], e["mark"])
+            out.append(entry)
+        return out
 
     def record(self):
         parties = {}
@@ -245,6 +284,8 @@ class Scenario(object):
             "verdict": self.verdict,
             "cycle": self.cycle,
             "hang_chain": self.hang_chain,
+            "blocked_loop": None,
+            "executor": self.executor_record(),
             "locks": locks,
         }
 
@@ -507,6 +548,152 @@ SCENARIOS = {
     "healthy": setup_healthy,
 }
 
+# --------------------------------------------------------------------------
+# executor_self: a one-worker pool whose task waits for a task it submits
+
+def exec_inner():
+    return 1
+
+
+def exec_self_outer(pool):
+    """Runs on the only worker: submits to the same pool and waits."""
+    return pool.submit(exec_inner).result()  # mark:executor_self.outer.wait
+
+
+def exec_self_submitter(fut):
+    """Waits for the outer task's result."""
+    fut.result()  # mark:executor_self.submitter.wait
+
+
+def pool_workers(s, pool, count, func, mark):
+    """Adds the pool's worker threads as parties, sorted by name, once
+    there are `count` of them; returns their names."""
+    deadline = time.time() + GIVE_UP_AFTER
+    while len(pool._threads) < count:
+        if time.time() > deadline:
+            fail(["%s: %d pool workers, expected %d"
+                  % (s.name, len(pool._threads), count)])
+        time.sleep(POLL_INTERVAL)
+    names = []
+    for t in sorted(pool._threads, key=lambda t: t.name):
+        s.threads[t.name] = t
+        s.funcs[t.name] = func
+        s.parked.append((t.name, mark))
+        names.append(t.name)
+    return names
+
+
+def setup_executor_self():
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                 thread_name_prefix="pool")
+    s = Scenario("executor_self", "deadlock")
+    fut = pool.submit(exec_self_outer, pool)
+    worker, = pool_workers(s, pool, 1, exec_self_outer,
+                           "executor_self.outer.wait")
+    s.thread("submitter", exec_self_submitter, "executor_self.submitter.wait",
+             (fut,))
+    s.executor = [
+        {"party": worker, "function": "exec_inner", "run_by": None,
+         "executor": id(pool), "mark": "executor_self.outer.wait"},
+        {"party": "submitter", "function": "exec_self_outer",
+         "run_by": worker, "executor": None,
+         "mark": "executor_self.submitter.wait"},
+    ]
+    return s
+
+
+# --------------------------------------------------------------------------
+# executor_full: every worker waits for an item queued behind it
+
+def exec_full_outer(pool, barrier):
+    """Once both workers run one: submits to the same pool and waits."""
+    barrier.wait()
+    return pool.submit(exec_inner).result()  # mark:executor_full.outer.wait
+
+
+def setup_executor_full():
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=2,
+                                                 thread_name_prefix="full")
+    barrier = threading.Barrier(2)
+    s = Scenario("executor_full", "deadlock")
+    for _ in range(2):
+        pool.submit(exec_full_outer, pool, barrier)
+    workers = pool_workers(s, pool, 2, exec_full_outer,
+                           "executor_full.outer.wait")
+    s.executor = [{"party": w, "function": "exec_inner", "run_by": None,
+                   "executor": id(pool), "mark": "executor_full.outer.wait"}
+                  for w in workers]
+    return s
+
+
+# --------------------------------------------------------------------------
+# executor_wait: the only worker waits in wait() for items it queued
+
+def exec_wait_outer(pool):
+    """Runs on the only worker: submits three items and waits for all."""
+    import concurrent.futures
+    fs = [pool.submit(exec_inner) for _ in range(3)]
+    concurrent.futures.wait(fs)  # mark:executor_wait.outer.wait
+
+
+def setup_executor_wait():
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                 thread_name_prefix="waitpool")
+    s = Scenario("executor_wait", "deadlock")
+    pool.submit(exec_wait_outer, pool)
+    worker, = pool_workers(s, pool, 1, exec_wait_outer,
+                           "executor_wait.outer.wait")
+    s.executor = [{"party": worker, "function": "exec_inner", "run_by": None,
+                   "executor": id(pool), "mark": "executor_wait.outer.wait"}]
+    return s
+
+
+# --------------------------------------------------------------------------
+# healthy_pool: a pool doing real work, a thread waiting on a long call
+
+def healthy_pool_job():
+    return sum(range(20000))
+
+
+def healthy_pool_submitter(pool, counts):
+    """Forever: a few jobs, wait for each result."""
+    while True:
+        for f in [pool.submit(healthy_pool_job) for _ in range(4)]:
+            f.result()
+        counts[0] += 1
+
+
+def healthy_pool_patient(fut):
+    """Waits for a long C call running on a worker: no deadlock."""
+    fut.result()  # mark:healthy_pool.patient.wait
+
+
+def setup_healthy_pool():
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=4,
+                                                 thread_name_prefix="busy")
+    s = Scenario("healthy_pool", "none")
+    s.counts = [0]
+    long_call = pool.submit(time.sleep, 3600)
+    s.thread("patient", healthy_pool_patient, "healthy_pool.patient.wait",
+             (long_call,))
+    s.thread("submitter", healthy_pool_submitter, None, (pool, s.counts))
+    return s
+
+
+EXECUTOR_SCENARIOS = {
+    "executor_self": setup_executor_self,
+    "executor_full": setup_executor_full,
+    "executor_wait": setup_executor_wait,
+    "healthy_pool": setup_healthy_pool,
+}
+
+# In _deadlock_loop.py (asyncio, 3.8+).
+LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
+                  "loop_waits_itself")
 
 # --------------------------------------------------------------------------
 # recorder thread
@@ -555,7 +742,9 @@ def main():
     if len(sys.argv) < 3:
         sys.stderr.write("usage: %s RECORD_PATH SCENARIO\n  SCENARIO: %s\n"
                          % (sys.argv[0],
-                            " ".join(sorted(SCENARIOS) + ["async_locks"])))
+                            " ".join(sorted(SCENARIOS) + ["async_locks"]
+                                     + sorted(EXECUTOR_SCENARIOS)
+                                     + list(LOOP_SCENARIOS))))
         sys.exit(2)
     path, scenario = sys.argv[1], sys.argv[2]
     if scenario == "async_locks":
@@ -565,6 +754,19 @@ def main():
         import _deadlock_async
         _deadlock_async.run(path, find_markers, settle, write_record, fail)
         return
+    if scenario in LOOP_SCENARIOS:
+        if sys.version_info < (3, 8):
+            sys.stderr.write("%s needs Python 3.8+\n" % scenario)
+            sys.exit(2)
+        import _deadlock_loop
+        _deadlock_loop.run(path, scenario, find_markers, settle,
+                           write_record, fail)
+        return
+    if scenario in EXECUTOR_SCENARIOS:
+        if sys.version_info < (3, 7):
+            sys.stderr.write("%s needs Python 3.7+\n" % scenario)
+            sys.exit(2)
+        SCENARIOS.update(EXECUTOR_SCENARIOS)
     if scenario not in SCENARIOS:
         sys.stderr.write("unknown scenario %r\n" % scenario)
         sys.exit(2)

@@ -1,0 +1,349 @@
+"""The event-loop scenarios of deadlocks.py (Python 3.8+; a module of its
+own so that Python 2.7 can still parse deadlocks.py).
+
+  blocked_loop       task "ticker" sleeps 0.5 s in a loop; task "blocker",
+                     woken by ticker's first tick, calls time.sleep(3600):
+                     the loop (in MainThread) is stuck with ticker's timer
+                     overdue.  likely_hang, blocked_loop [MainThread,
+                     blocker].
+  blocked_loop_lock  the same, but blocker takes a threading.Lock that
+                     thread "holder" holds (sleeping) for ever.
+                     likely_hang, blocked_loop [MainThread, blocker]; the
+                     lock is listed with its holder and waiter.
+  healthy_loop       a TCP server and a client task "client" exchanging
+                     requests on 127.0.0.1 (each handled with a little
+                     work, every 20th with a 2 ms time.sleep()), task
+                     "ticker" sleeping 10 ms in a loop, and task "offload"
+                     awaiting run_in_executor(time.sleep, 3600): a long C
+                     call in a worker thread that nobody but an idle task
+                     waits for.  Recorded after 300 requests.  none.
+  loop_waits_itself  task "waiter", in MainThread's loop, calls
+                     run_coroutine_threadsafe(coro, its own loop).result():
+                     the loop would start coro only once waiter returns.
+                     deadlock, kind executor [MainThread, to be run by
+                     its own loop]; no timer, so no blocked_loop.
+
+The recorder is a plain thread.  For the blocked scenarios it polls until
+MainThread's innermost frame is blocker's blocking line and the loop's
+earliest timer is overdue by more than 1.5 s by loop.time() (so that
+snakescope, which needs 1 s, sees it too), all unchanged for 8 looks in a
+row; then it writes the record (see deadlocks.py) with a "blocked_loop"
+member:
+  {"loop": id(loop), "thread": party name, "task": party name,
+   "coroutine": the task's coroutine function (co_qualname or co_name),
+   "at": {"function", "filename", "line"} of the innermost frame}.
+"""
+import asyncio
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _record  # noqa: E402
+
+OVERDUE = 1.5       # seconds the earliest timer must be late to record
+HEALTHY_REQUESTS = 300
+
+
+def place(func, marks, mark):
+    code = func.__code__
+    return {"function": _record.code_name(code),
+            "filename": code.co_filename,
+            "line": marks[mark]}
+
+
+# --------------------------------------------------------------------------
+# blocked_loop, blocked_loop_lock
+
+async def ticker(started):
+    """Wakes blocker, then ticks every 0.5 s (its timer stays scheduled
+    while the loop is blocked)."""
+    while True:
+        started.set()
+        await asyncio.sleep(0.5)  # mark:blocked_loop.ticker.wait
+
+
+async def blocker_sleep(started):
+    """Once ticker ticked: a blocking sleep inside the loop."""
+    await started.wait()
+    time.sleep(3600)  # mark:blocked_loop.blocker.block
+
+
+async def blocker_lock(started, lock):
+    """Once ticker ticked: a threading.Lock that another thread holds."""
+    await started.wait()
+    lock.acquire()  # mark:blocked_loop_lock.blocker.block
+
+
+def holder(lock, held):
+    """Holds the lock for ever."""
+    with lock:  # mark:blocked_loop_lock.holder.hold
+        held.set()
+        while True:
+            time.sleep(3600)  # mark:blocked_loop_lock.holder.park
+
+
+def earliest_overdue(loop):
+    """Seconds the earliest scheduled timer of the loop is late (racy
+    reads of a loop that is blocked: it does not change)."""
+    whens = [h.when() for h in list(loop._scheduled)]
+    return loop.time() - min(whens) if whens else None
+
+
+def look_blocked(loop, main_ident, code, line):
+    frame = sys._current_frames().get(main_ident)
+    problems = []
+    if frame is None or frame.f_code is not code or frame.f_lineno != line:
+        problems.append("MainThread: not (yet) at line %d of %s"
+                        % (line, code.co_name))
+    snap = _record.stack_of(frame) if frame is not None else None
+    del frame
+    overdue = earliest_overdue(loop)
+    if overdue is None or overdue < OVERDUE:
+        problems.append("earliest timer overdue by %s s, want %s"
+                        % (overdue, OVERDUE))
+    return snap, problems
+
+
+def record_blocked(path, scenario, loop, tasks, funcs, marks, helpers,
+                   lock_thread=None, lock=None):
+    settle, write_record, fail = helpers
+    main_ident = threading.main_thread().ident
+    func = funcs["blocker"]
+    mark = "%s.blocker.block" % scenario
+    code, line = func.__code__, marks[mark]
+    prev = settle(lambda: look_blocked(loop, main_ident, code, line),
+                  "%s: MainThread" % scenario)
+    parties = dict((name, {"kind": "task", "id": id(task)})
+                   for name, task in tasks.items())
+    parties["MainThread"] = {"kind": "thread", "id": main_ident}
+    locks = []
+    if lock is not None:
+        parties["holder"] = {"kind": "thread", "id": lock_thread.ident}
+        # The loop's thread blocks in the lock, on behalf of the task.
+        w = {"party": "MainThread"}
+        w.update(place(func, marks, mark))
+        locks.append({"address": id(lock), "type": "threading.Lock",
+                      "name": None, "holder": "holder",
+                      "held_since": place(holder, marks,
+                                          "blocked_loop_lock.holder.hold"),
+                      "waiters": [w]})
+    record = {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": scenario,
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": parties,
+        "verdict": "likely_hang",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": {
+            "loop": id(loop),
+            "thread": "MainThread",
+            "task": "blocker",
+            "coroutine": _record.code_name(code),
+            "at": place(func, marks, mark),
+        },
+        "locks": locks,
+    }
+    snap, problems = look_blocked(loop, main_ident, code, line)
+    if problems or snap != prev:
+        fail(["%s: MainThread moved after it settled" % scenario] + problems)
+    write_record(path, record)
+
+
+async def main_blocked(path, scenario, marks, helpers):
+    loop = asyncio.get_running_loop()
+    started = asyncio.Event()
+    lock = lock_thread = None
+    if scenario == "blocked_loop_lock":
+        lock, held = threading.Lock(), threading.Event()
+        lock_thread = threading.Thread(target=holder, name="holder",
+                                       args=(lock, held))
+        lock_thread.daemon = True
+        lock_thread.start()
+        held.wait()
+        func = blocker_lock
+        b = loop.create_task(blocker_lock(started, lock), name="blocker")
+    else:
+        func = blocker_sleep
+        b = loop.create_task(blocker_sleep(started), name="blocker")
+    t = loop.create_task(ticker(started), name="ticker")
+    r = threading.Thread(target=record_blocked, name="recorder",
+                         args=(path, scenario, loop,
+                               {"blocker": b, "ticker": t},
+                               {"blocker": func}, marks, helpers,
+                               lock_thread, lock))
+    r.daemon = True
+    r.start()
+    await asyncio.gather(b, t)
+
+
+# --------------------------------------------------------------------------
+# healthy_loop
+
+async def handle(reader, writer):
+    """Answers each line: a little work, every 20th a brief block."""
+    n = 0
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        n += 1
+        sum(range(2000))
+        if n % 20 == 0:
+            time.sleep(0.002)
+        writer.write(line)
+        await writer.drain()
+    writer.close()
+
+
+async def client(port, counter):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    while True:
+        writer.write(b"ping\n")
+        await writer.drain()
+        await reader.readline()
+        counter[0] += 1
+
+
+async def offload(loop):
+    """A long C call in the default executor's worker thread."""
+    await loop.run_in_executor(None, time.sleep, 3600)
+
+
+async def tick():
+    while True:
+        await asyncio.sleep(0.01)
+
+
+def record_healthy(path, loop, tasks, counter, helpers):
+    settle, write_record, fail = helpers
+    deadline = time.time() + 25.0
+    while counter[0] < HEALTHY_REQUESTS:
+        if time.time() > deadline:
+            fail(["healthy_loop: %d requests in 25 s" % counter[0]])
+        time.sleep(0.01)
+    parties = dict((name, {"kind": "task", "id": id(task)})
+                   for name, task in tasks.items())
+    parties["MainThread"] = {"kind": "thread",
+                             "id": threading.main_thread().ident}
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "healthy_loop",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": parties,
+        "verdict": "none",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "locks": [],
+    })
+
+
+async def main_healthy(path, helpers):
+    loop = asyncio.get_running_loop()
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    counter = [0]
+    tasks = {
+        "client": loop.create_task(client(port, counter), name="client"),
+        "ticker": loop.create_task(tick(), name="ticker"),
+        "offload": loop.create_task(offload(loop), name="offload"),
+    }
+    r = threading.Thread(target=record_healthy, name="recorder",
+                         args=(path, loop, tasks, counter, helpers))
+    r.daemon = True
+    r.start()
+    await asyncio.gather(*tasks.values())
+
+
+# --------------------------------------------------------------------------
+# loop_waits_itself
+
+async def lwi_work():
+    return 1
+
+
+async def lwi_main_task(loop):
+    """Inside the loop: waits for a coroutine only this loop would run."""
+    asyncio.run_coroutine_threadsafe(lwi_work(), loop).result()  # mark:loop_waits_itself.wait
+
+
+def record_lwi(path, loop, task, marks, helpers):
+    settle, write_record, fail = helpers
+    main_ident = threading.main_thread().ident
+    code = lwi_main_task.__code__
+    line = marks["loop_waits_itself.wait"]
+
+    def look():
+        frames = sys._current_frames()
+        f = frames.get(main_ident)
+        while f is not None and f.f_code is not code:
+            f = f.f_back
+        problems = []
+        if f is None or f.f_lineno != line:
+            problems.append("MainThread: not (yet) at line %d of %s"
+                            % (line, code.co_name))
+        snap = _record.stack_of(frames.get(main_ident))
+        del frames, f
+        return snap, problems
+
+    prev = settle(look, "loop_waits_itself: MainThread")
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "loop_waits_itself",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {"MainThread": {"kind": "thread", "id": main_ident},
+                    "waiter": {"kind": "task", "id": id(task)}},
+        "verdict": "deadlock",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "executor": [{"party": "MainThread", "function": None,
+                      "run_by": "MainThread", "executor": None,
+                      "loop": id(loop),
+                      "at": place(lwi_main_task, marks,
+                                  "loop_waits_itself.wait")}],
+        "locks": [],
+    })
+    snap, problems = look()
+    if problems or snap != prev:
+        fail(["loop_waits_itself: MainThread moved after it settled"]
+             + problems)
+
+
+async def main_lwi(path, marks, helpers):
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(lwi_main_task(loop), name="waiter")
+    r = threading.Thread(target=record_lwi, name="recorder",
+                         args=(path, loop, task, marks, helpers))
+    r.daemon = True
+    r.start()
+    await task
+
+
+SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
+             "loop_waits_itself")
+
+
+def run(path, scenario, find_markers, settle, write_record, fail):
+    """Run the scenario (never returns); the helpers come from
+    deadlocks.py."""
+    marks = find_markers(__file__)
+    helpers = (settle, write_record, fail)
+    if scenario == "healthy_loop":
+        asyncio.run(main_healthy(path, helpers))
+    elif scenario == "loop_waits_itself":
+        asyncio.run(main_lwi(path, marks, helpers))
+    else:
+        asyncio.run(main_blocked(path, scenario, marks, helpers))
