@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "model/native.h"
 #include "model/sample.h"
+#include "model/task_stack.h"
 #include "session/session.h"
 
 #include <errno.h>
@@ -28,6 +29,8 @@
 /* The progress line on a terminal is redrawn this often. */
 #define PROGRESS_NS (NS / 4)
 #define MAX_TARGETS 256
+/* The first of the recorder's own code keys (see struct recorder). */
+#define NAME_KEY_BASE 0x80000000u
 /* Samples a late recording may take back to back to keep its rate. */
 #define CATCH_UP 10
 
@@ -204,6 +207,13 @@ struct recorder {
 	size_t nskipped, skipped_cap;
 	struct profile pf;
 	struct sample sample;
+	/* --tasks: the sample's stacks continued by their tasks, swapped
+	 * with sample; the links and their frames for one thread */
+	struct sample spliced;
+	struct task_stack_link *links;
+	size_t links_cap;
+	struct sample_frame *lframes;
+	size_t lframes_cap;
 	FILE *out;
 	struct strbuf line;
 	uint64_t start;
@@ -211,8 +221,10 @@ struct recorder {
 	unsigned long samples, errors, torn;
 	struct err first_error; /* said when it happens, and at the end */
 	bool tty;               /* a progress line is on stderr */
-	/* --native: every distinct (function, file) of the stacks, keyed
-	 * for the profile as the sampler keys code objects */
+	/* --native, and --tasks' marks and awaiters' frames: every
+	 * distinct (function, file) of the stacks, keyed for the profile as
+	 * the sampler keys code objects (from NAME_KEY_BASE up, apart from
+	 * the sampler's keys, which count from 1) */
 	struct name_key {
 		uint64_t hash;
 		char *function, *filename;
@@ -470,7 +482,7 @@ static const struct name_key *name_key(struct recorder *r,
 		k->hash = h;
 		k->function = xstrdup(function);
 		k->filename = xstrdup(filename);
-		k->key = (uint32_t)++r->nkeys;
+		k->key = NAME_KEY_BASE + (uint32_t)++r->nkeys;
 	}
 	return k;
 }
@@ -502,6 +514,101 @@ static void add_frame(struct recorder *r, const char *function,
 	f->filename = k->filename;
 	f->native = native;
 	f->internal = internal;
+}
+
+/* A frame keyed by its names (name_key), into *f. */
+static void keyed_frame(struct recorder *r, const char *function,
+			const char *filename, int line, int first_line,
+			bool native, struct sample_frame *f)
+{
+	const struct name_key *k = name_key(r, function, filename);
+
+	memset(f, 0, sizeof(*f));
+	f->code_key = k->key;
+	f->line = line;
+	f->first_line = first_line;
+	f->function = k->function;
+	f->filename = k->filename;
+	f->native = native;
+}
+
+/* --tasks: chain c as task_stack links in r->links (its frames in
+ * r->lframes, keyed); returns how many. */
+static size_t task_links(struct recorder *r, const struct task_chain *c)
+{
+	size_t nframes = 0, used = 0;
+	struct strbuf mark;
+
+	for (size_t i = 0; i < c->nlinks; i++)
+		nframes += c->links[i].nframes;
+	r->links = xgrow(r->links, &r->links_cap, c->nlinks,
+			 sizeof(*r->links));
+	r->lframes = xgrow(r->lframes, &r->lframes_cap, nframes ? nframes : 1,
+			   sizeof(*r->lframes));
+	strbuf_init(&mark);
+	for (size_t i = 0; i < c->nlinks; i++) {
+		const struct task_link *tl = &c->links[i];
+		struct task_stack_link *l = &r->links[i];
+
+		strbuf_reset(&mark);
+		strbuf_addf(&mark, "<task %s>", tl->name);
+		keyed_frame(r, mark.buf, "snakescope", -1, -1, true, &l->mark);
+		l->frames = &r->lframes[used];
+		l->nframes = tl->nframes;
+		for (size_t k = 0; k < tl->nframes; k++)
+			keyed_frame(r, tl->frames[k].function,
+				    tl->frames[k].filename, tl->frames[k].line,
+				    tl->frames[k].first_line, false,
+				    &r->lframes[used++]);
+	}
+	strbuf_release(&mark);
+	return c->nlinks;
+}
+
+/* --tasks: each thread of r->sample that runs a task has its stack
+ * continued by the tasks awaiting it (model/task_stack.h); the others
+ * are kept as they are. */
+static void splice_tasks(struct recorder *r, const struct task_chain *chains,
+			 size_t nchains)
+{
+	struct sample *in = &r->sample, *out = &r->spliced, tmp;
+
+	if (!nchains)
+		return;
+	out->nthreads = out->nframes = 0;
+	for (size_t i = 0; i < in->nthreads; i++) {
+		const struct sample_thread *t = &in->threads[i];
+		const struct sample_frame *stack = &in->frames[t->first];
+		struct sample_thread *st;
+		size_t n = 0;
+
+		out->threads = xgrow(out->threads, &out->threads_cap,
+				     out->nthreads + 1, sizeof(*out->threads));
+		st = &out->threads[out->nthreads++];
+		*st = *t;
+		st->first = out->nframes;
+		for (size_t k = 0; k < nchains && !n; k++) {
+			size_t nl;
+
+			if (chains[k].thread_id != t->thread_id)
+				continue;
+			nl = task_links(r, &chains[k]);
+			n = task_stack_splice(out, stack, t->nframes, r->links,
+					      nl);
+		}
+		if (!n) {
+			out->frames = xgrow(out->frames, &out->frames_cap,
+					    out->nframes + t->nframes,
+					    sizeof(*out->frames));
+			memcpy(&out->frames[out->nframes], stack,
+			       t->nframes * sizeof(*stack));
+			out->nframes += t->nframes;
+		}
+		st->nframes = out->nframes - st->first;
+	}
+	tmp = *in;
+	*in = *out;
+	*out = tmp;
 }
 
 /* Is this thread of a --native snapshot wanted (see keep_thread)?  Its
@@ -604,15 +711,21 @@ static void sample_failed(struct recorder *r, const struct target *tg,
 
 static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 {
+	const struct task_chain *chains = NULL;
 	struct snapshot *snap = NULL;
+	size_t nchains = 0;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
 	tg->nidle = 0;
-	rc = r->o->native ? sample_native(r, tg, &snap, &e) :
-			    session_sample(tg->is, r->o->pause, t, &r->sample,
-					   &e);
+	if (r->o->native)
+		rc = sample_native(r, tg, &snap, &e);
+	else if (r->o->tasks)
+		rc = session_sample_tasks(tg->is, r->o->pause, t, &r->sample,
+					  &chains, &nchains, &e);
+	else
+		rc = session_sample(tg->is, r->o->pause, t, &r->sample, &e);
 	if (!rc && !r->o->native)
 		mark_idle(tg, &r->sample);
 	if (rc) {
@@ -623,6 +736,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 		return;
 	}
 	drop_torn(r);
+	splice_tasks(r, chains, nchains);
 	if (r->o->format == RECORD_JSON) {
 		json_sample(r, tg->pid, (double)(t - r->start) / NS);
 	} else {
@@ -805,6 +919,9 @@ int record_run(pid_t pid, const struct record_opts *o)
 	free(r.skipped);
 	profile_release(&r.pf);
 	sample_release(&r.sample);
+	sample_release(&r.spliced);
+	free(r.links);
+	free(r.lframes);
 	keys_release(&r);
 	strbuf_release(&r.line);
 	return status;
@@ -832,6 +949,7 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		{ "full-filenames", no_argument, NULL, 'L' },
 		{ "function", no_argument, NULL, 'F' },
 		{ "nolineno", no_argument, NULL, 'n' },
+		{ "tasks", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -926,6 +1044,9 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		case 'n':
 			o->nolineno = true;
 			break;
+		case 'K':
+			o->tasks = true;
+			break;
 		case 'h':
 			fputs(record_usage, stdout);
 			return -1;
@@ -953,6 +1074,11 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 		return EXIT_USAGE;
 	}
 	o->format = format_opt ? format : named >= 0 ? named : RECORD_FOLDED;
+	if (o->tasks && o->native) {
+		report_error("record: --tasks does not combine with --%s",
+			     o->native_all ? "native-all" : "native");
+		return EXIT_USAGE;
+	}
 	if (nonblocking && o->pause) {
 		report_error("record: --nonblocking (the default: the process "
 			     "runs on) contradicts --%s, which stops it for "

@@ -30,6 +30,9 @@ struct record_opts {
 	bool progress;       /* a progress line when stderr is a terminal */
 	/* how frames are labelled: --full-filenames, --function, --nolineno */
 	bool full_filenames, function, nolineno;
+	/* --tasks: a stack running an asyncio task continued by the tasks
+	 * awaiting it (model/task_stack.h) */
+	bool tasks;
 };
 
 /* The format the ending of file name path asks for ('.svg': a flame

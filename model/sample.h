@@ -36,6 +36,7 @@ struct sample_thread {
 	const char *name;    /* threading's name or NULL; owned as the
 				frames' strings are */
 	int64_t interp_id;
+	uint64_t tstate;     /* its thread state's address, 0: unknown */
 	bool holds_gil;
 	bool torn;           /* changed while read: frames kept up to there */
 	bool truncated;      /* deeper than PY_MAX_FRAMES */

@@ -1369,3 +1369,230 @@ void py_read_tasks(struct py_proc *p, struct snapshot *s)
 	free(a.cand_thread);
 	free(a.running);
 }
+
+/* ---- record --tasks ----------------------------------------------- */
+
+#define TRACER_REFRESH_NS 1000000000ull /* caches dropped after a second */
+
+struct py_task_tracer {
+	struct actx a;            /* its type and loop caches */
+	uint64_t refreshed_ns;    /* when they were last dropped */
+	bool refreshed;
+	uint64_t current[PY_MAX_INTERPS]; /* _current_tasks, 0: none */
+	size_t ncurrent;
+	/* this sample's (loop, task) pairs of _current_tasks */
+	uint64_t pair_loop[PY_MAX_TASK_THREADS];
+	uint64_t pair_task[PY_MAX_TASK_THREADS];
+	size_t npairs;
+	struct task_chain chains[PY_MAX_TASK_THREADS];
+	size_t nchains;
+	struct task_link links[PY_MAX_TASK_THREADS][PY_MAX_TASK_CHAIN];
+};
+
+struct py_task_tracer *py_task_tracer_new(struct py_proc *p)
+{
+	struct py_task_tracer *tr;
+
+	if (p->L.asyncio.task_size == LAYOUT_NONE)
+		return NULL;
+	tr = xcalloc(1, sizeof(*tr));
+	tr->a.p = p;
+	err_clear(&tr->a.err);
+	addrset_init(&tr->a.seen);
+	return tr;
+}
+
+static void link_release(struct task_link *l)
+{
+	for (size_t i = 0; i < l->nframes; i++) {
+		free(l->frames[i].function);
+		free(l->frames[i].filename);
+	}
+	free(l->frames);
+	free(l->name);
+	memset(l, 0, sizeof(*l));
+}
+
+static void chains_release(struct py_task_tracer *tr)
+{
+	for (size_t i = 0; i < tr->nchains; i++)
+		for (size_t k = 0; k < tr->chains[i].nlinks; k++)
+			link_release(&tr->chains[i].links[k]);
+	tr->nchains = 0;
+}
+
+void py_task_tracer_free(struct py_task_tracer *tr)
+{
+	if (!tr)
+		return;
+	chains_release(tr);
+	addrset_release(&tr->a.seen);
+	free(tr);
+}
+
+/* Addresses are reused over a long recording: what is cached by address
+ * (types, loops' threads, the module's dict) is read again each second. */
+static void tracer_refresh(struct py_task_tracer *tr, uint64_t now_ns)
+{
+	struct py_proc *p = tr->a.p;
+	uint64_t interps[PY_MAX_INTERPS];
+	size_t n = 0;
+
+	if (tr->refreshed && now_ns - tr->refreshed_ns < TRACER_REFRESH_NS)
+		return;
+	tr->refreshed = true;
+	tr->refreshed_ns = now_ns;
+	memset(tr->a.types, 0, sizeof(tr->a.types));
+	tr->a.nloops = 0;
+	tr->ncurrent = 0;
+	if (py_interp_list(p, interps, &n, NULL))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t mod, v;
+
+		if (!py_module_get(p, interps[i], "asyncio.tasks", &mod, NULL) &&
+		    !py_module_attr(p, mod, "_current_tasks", &v, NULL) &&
+		    py_ptr_ok(v))
+			tr->current[tr->ncurrent++] = v;
+	}
+}
+
+static int collect_pair(struct py_proc *p, uint64_t key, uint64_t value,
+			void *arg)
+{
+	struct py_task_tracer *tr = arg;
+
+	(void)p;
+	if (tr->npairs >= PY_MAX_TASK_THREADS)
+		return 1;
+	tr->pair_loop[tr->npairs] = key;
+	tr->pair_task[tr->npairs++] = value;
+	return 0;
+}
+
+/* The task thread t runs now, or 0. */
+static uint64_t running_task_of(struct py_task_tracer *tr,
+				const struct sample_thread *t)
+{
+	struct actx *a = &tr->a;
+	const struct py_layout *L = &a->p->L;
+	uint64_t task = 0;
+
+	if (L->asyncio.ts_running_task != LAYOUT_NONE && t->tstate &&
+	    !mem_read_u64(a->p->mem, t->tstate +
+			  (uint64_t)L->asyncio.ts_running_task, &task, NULL) &&
+	    py_ptr_ok(task))
+		return task;
+	for (size_t i = 0; i < tr->npairs; i++) {
+		struct loop_info *li = loop_info(a, tr->pair_loop[i]);
+
+		if (li && li->has_thread && li->thread_id == t->thread_id)
+			return tr->pair_task[i];
+	}
+	return 0;
+}
+
+/* Task addr into l: its name and its coroutine's frames (only the
+ * outermost with only_first).  False if it is not a task that can be
+ * read. */
+static bool trace_link(struct py_task_tracer *tr, uint64_t addr,
+		       bool only_first, struct fut *f, struct task_link *l)
+{
+	struct actx *a = &tr->a;
+	struct chain_frame chain[PY_MAX_AWAIT_DEPTH];
+	int k = classify(a, addr);
+	size_t n;
+
+	if (!is_task_kind(k) || fut_read(a, addr, k, f, NULL))
+		return false;
+	n = coro_chain(a, f->coro, chain, NULL);
+	l->name = task_name(a, f->name);
+	l->frames = xcalloc(n ? n : 1, sizeof(*l->frames));
+	for (size_t i = 0; i < n; i++) {
+		const struct py_code *c = py_code_get(a->p, chain[i].code, NULL);
+		struct task_frame *tf;
+
+		if (c && (!only_first || !l->nframes)) {
+			tf = &l->frames[l->nframes++];
+			tf->function = xstrdup(c->name);
+			tf->filename = xstrdup(c->filename);
+			tf->line = chain[i].loc.line;
+			tf->first_line = c->firstlineno;
+		}
+		free(chain[i].function);
+		free(chain[i].filename);
+	}
+	return true;
+}
+
+/* The chain of tasks awaiting task, outermost first, into c. */
+static void trace_chain(struct py_task_tracer *tr, uint64_t task,
+			struct task_chain *c)
+{
+	struct actx *a = &tr->a;
+	struct task_link *links = c->links;
+	struct addrset chain;
+	struct fut f;
+	size_t n = 0;
+
+	addrset_init(&chain);
+	addrset_add(&chain, task);
+	if (trace_link(tr, task, true, &f, &links[n]))
+		n++;
+	while (n && n < PY_MAX_TASK_CHAIN) {
+		struct idlist by = { 0 };
+		struct addrset visited;
+		uint64_t next;
+
+		addrset_init(&visited);
+		addrset_add(&visited, f.addr);
+		awaiters_of(a, &f, 0, &by, &visited);
+		addrset_release(&visited);
+		next = by.n ? by.v[0] : 0;
+		free(by.v);
+		if (!next)
+			break;
+		/* An await cycle comes back to a task of the chain. */
+		if (!addrset_add(&chain, next) ||
+		    !trace_link(tr, next, false, &f, &links[n]))
+			break;
+		n++;
+	}
+	addrset_release(&chain);
+	/* innermost (the running task) first so far: turn it round */
+	for (size_t i = 0; i < n / 2; i++) {
+		struct task_link tmp = links[i];
+
+		links[i] = links[n - 1 - i];
+		links[n - 1 - i] = tmp;
+	}
+	c->nlinks = n;
+}
+
+void py_task_tracer_take(struct py_task_tracer *tr, const struct sample *s,
+			 uint64_t now_ns, const struct task_chain **out,
+			 size_t *n)
+{
+	chains_release(tr);
+	tracer_refresh(tr, now_ns);
+	tr->npairs = 0;
+	for (size_t i = 0; i < tr->ncurrent; i++)
+		py_dict_each(tr->a.p, tr->current[i], PY_MAX_TASK_THREADS,
+			     collect_pair, tr, NULL);
+	for (size_t i = 0; i < s->nthreads &&
+	     tr->nchains < PY_MAX_TASK_THREADS; i++) {
+		struct task_chain *c = &tr->chains[tr->nchains];
+		uint64_t task = running_task_of(tr, &s->threads[i]);
+
+		if (!task)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->thread_id = s->threads[i].thread_id;
+		c->links = tr->links[tr->nchains];
+		trace_chain(tr, task, c);
+		if (c->nlinks)
+			tr->nchains++;
+	}
+	*out = tr->chains;
+	*n = tr->nchains;
+}

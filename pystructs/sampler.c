@@ -658,6 +658,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 		struct sample_thread *t = &ts->t;
 
 		t->thread_id = py_rd64(ts->ts, L->tstate.thread_id);
+		t->tstate = ts->tstate;
 		unnamed |= !name_known(s, t->thread_id);
 	}
 	if (unnamed && s->ninterps &&

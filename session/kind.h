@@ -18,6 +18,7 @@
 #include "memreader/maps.h"
 #include "memreader/mem.h"
 #include "model/snapshot.h"
+#include "pystructs/asyncio.h"
 #include "pystructs/pyproc.h"
 #include "pystructs/sampler.h"
 #include "pystructs/target.h"
@@ -84,6 +85,8 @@ struct session {
 	struct py_proc sampling;
 	bool sampling_ready;
 	struct py_sampler *sampler;
+	struct py_task_tracer *tracer; /* session_sample_tasks()'s */
+	bool tracer_tried;
 
 	/* session_write_core() (snapshot.c): run while a snapshot's read
 	 * still holds the target, after the read; its result is the read's

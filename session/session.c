@@ -385,6 +385,7 @@ void session_close(struct session *is)
 	if (!is)
 		return;
 	py_sampler_free(is->sampler);
+	py_task_tracer_free(is->tracer);
 	if (is->sampling_ready)
 		py_proc_release(&is->sampling);
 	if (is->py_ready)
@@ -548,6 +549,34 @@ int session_sample(struct session *is, bool pause, uint64_t now_ns,
 			return rc;
 	}
 	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	if (pause)
+		is->kind->release(is);
+	return rc;
+}
+
+int session_sample_tasks(struct session *is, bool pause, uint64_t now_ns,
+			 struct sample *out, const struct task_chain **chains,
+			 size_t *nchains, struct err *e)
+{
+	bool stopped;
+	int rc;
+
+	*chains = NULL;
+	*nchains = 0;
+	if (!is->tracer_tried) {
+		is->tracer = py_task_tracer_new(&is->sampling);
+		is->tracer_tried = true;
+	}
+	if (pause) {
+		rc = is->kind->hold(is, &stopped, e);
+		if (rc)
+			return rc;
+	}
+	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	/* right after the stacks, so that the running task is the one
+	 * they show as often as possible */
+	if (!rc && is->tracer)
+		py_task_tracer_take(is->tracer, out, now_ns, chains, nchains);
 	if (pause)
 		is->kind->release(is);
 	return rc;

@@ -29,6 +29,7 @@
 
 struct py_target;
 struct py_runtime_info;
+struct task_chain;
 
 /* Is this thread wanted in a sample?  Asked before its stack is read
  * (see session_sampler_start()). */
@@ -164,6 +165,16 @@ int session_sampler_start(struct session *s, session_keep_fn keep,
  */
 int session_sample(struct session *s, bool pause, uint64_t now_ns,
 		   struct sample *out, struct err *e);
+
+/*
+ * The same, and then (still paused, with 'pause') the asyncio task each
+ * sampled thread's loop runs and the tasks awaiting it (pystructs/
+ * asyncio.h's py_task_tracer_take()): *chains, *nchains (owned by s,
+ * until its next sample; none before 3.8 or without asyncio).
+ */
+int session_sample_tasks(struct session *s, bool pause, uint64_t now_ns,
+			 struct sample *out, const struct task_chain **chains,
+			 size_t *nchains, struct err *e);
 
 /* The source files the target names, read as it sees them (source.h),
  * for as long as s is open: free with source_free() before closing s. */
