@@ -3,8 +3,9 @@
  * encoder (common/pbuf.h), the pprof writer (read back here: gunzipped
  * with zlib and decoded by a small protobuf reader of the test's own),
  * the Chrome trace writer (its JSON checked by a small validator, its
- * begin and end events balanced) and the frame labels (short file names,
- * --function, --nolineno), with hostile names.
+ * begin and end events balanced), the frame labels (short file names,
+ * --function, --nolineno), with hostile names, and --tasks' stacks
+ * continued by their awaiting tasks (model/task_stack.h).
  */
 #include <config.h>
 
@@ -21,6 +22,7 @@
 #include "common/escape.h"
 #include "common/pbuf.h"
 #include "common/strbuf.h"
+#include "model/task_stack.h"
 
 #define ARGV(...)                                                   \
 	char *a[] = { __VA_ARGS__, NULL };                          \
@@ -814,10 +816,156 @@ START_TEST(test_record_parse_formats)
 		ck_assert(o.function);
 	}
 	{
+		ARGV("record", "-o", "f", "--tasks", "90");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true), 0);
+		ck_assert(o.tasks);
+	}
+	{
+		ARGV("record", "-o", "f", "--tasks", "--native", "90");
+		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
 		ARGV("record", "-o", "f", "-f", "pprof2", "90");
 		ck_assert_int_eq(record_parse(argc_, a, &o, &pid, true),
 				 EXIT_USAGE);
 	}
+}
+END_TEST
+
+/* ---- record --tasks: stacks continued by their tasks ------------------- */
+
+static struct sample_frame tframe(uint32_t key, const char *function,
+				  int line, int first_line)
+{
+	struct sample_frame f = { .code_key = key, .line = line,
+		.first_line = first_line, .function = function,
+		.filename = "app.py" };
+
+	return f;
+}
+
+static struct task_stack_link tlink(uint32_t key, const char *mark,
+				    const struct sample_frame *frames,
+				    size_t nframes)
+{
+	struct task_stack_link l = { .frames = frames, .nframes = nframes };
+
+	l.mark = tframe(key, mark, -1, -1);
+	l.mark.filename = "snakescope";
+	l.mark.native = true;
+	return l;
+}
+
+/* The functions of out's frames, root first, joined by ';'. */
+static void root_first(const struct sample *out, char *buf, size_t size)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (size_t i = out->nframes; i-- > 0;)
+		strbuf_addf(&sb, "%s%s", sb.len ? ";" : "",
+			    out->frames[i].function);
+	snprintf(buf, size, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+START_TEST(test_task_stack_splice)
+{
+	/* innermost first, as sampled: inner's coroutine runs hot(); the
+	 * loop's machinery under it */
+	struct sample_frame stack[] = {
+		tframe(1, "hot", 12, 10), tframe(2, "inner", 31, 30),
+		tframe(3, "Handle._run", 84, 80), tframe(4, "run", 194, 190),
+		tframe(5, "<module>", 82, 1),
+	};
+	/* outer awaits inner from helper(): two coroutine frames */
+	struct sample_frame main_f[] = { tframe(100, "main", 77, 75) };
+	struct sample_frame outer_f[] = { tframe(101, "outer", 70, 68),
+					  tframe(102, "helper", 50, 49) };
+	struct sample_frame inner_f[] = { tframe(103, "inner", 33, 30) };
+	struct task_stack_link links[] = {
+		tlink(200, "<task main>", main_f, 1),
+		tlink(201, "<task outer>", outer_f, 2),
+		tlink(202, "<task inner>", inner_f, 1),
+	};
+	struct sample out = { 0 };
+	struct profile pf;
+	struct sample s = { 0 };
+	struct sample_thread th = { .thread_id = 7, .native_id = 70,
+		.name = "main" };
+	char got[512], *text;
+	size_t len;
+
+	ck_assert_int_eq(task_stack_entry(stack, 5, &links[2]), 1);
+	ck_assert_uint_eq(task_stack_splice(&out, stack, 5, links, 3), 11);
+	root_first(&out, got, sizeof(got));
+	ck_assert_str_eq(got, "<module>;run;Handle._run;<task main>;main;"
+			 "<task outer>;outer;helper;<task inner>;inner;hot");
+	/* the running task's frame is the sampled one (its line), the
+	 * awaiters' their own */
+	ck_assert_int_eq(out.frames[1].line, 31);
+	ck_assert_uint_eq(out.frames[1].code_key, 2);
+
+	/* the same through the profile: folded, as every writer sees it */
+	th.first = 0;
+	th.nframes = out.nframes;
+	s.threads = &th;
+	s.nthreads = 1;
+	s.frames = out.frames;
+	s.nframes = out.nframes;
+	profile_init(&pf, false, true);
+	profile_add(&pf, 1, &s);
+	text = write_out(&pf, RECORD_FOLDED, &len);
+	ck_assert_str_eq(text, "<module> (app.py:82);run (app.py:194);"
+			 "Handle._run (app.py:84);<task main> (snakescope);"
+			 "main (app.py:77);<task outer> (snakescope);"
+			 "outer (app.py:70);helper (app.py:50);"
+			 "<task inner> (snakescope);inner (app.py:31);"
+			 "hot (app.py:12) 1\n");
+	free(text);
+	profile_release(&pf);
+
+	/* only the running task: its mark alone */
+	out.nframes = 0;
+	ck_assert_uint_eq(task_stack_splice(&out, stack, 5, &links[2], 1), 6);
+	root_first(&out, got, sizeof(got));
+	ck_assert_str_eq(got, "<module>;run;Handle._run;<task inner>;inner;hot");
+	sample_release(&out);
+}
+END_TEST
+
+START_TEST(test_task_stack_entry)
+{
+	/* inner awaits itself again (recursion): it enters at the
+	 * outermost; a function of the same name elsewhere (another first
+	 * line) is not it; a C frame never is */
+	struct sample_frame stack[] = {
+		tframe(1, "inner", 33, 30), tframe(1, "inner", 35, 30),
+		tframe(9, "inner", 5, 4), tframe(3, "_run", 84, 80),
+	};
+	struct sample_frame inner_f[] = { tframe(103, "inner", 33, 30) };
+	struct sample_frame other_f[] = { tframe(104, "gone", 3, 2) };
+	struct task_stack_link inner = tlink(202, "<task inner>", inner_f, 1);
+	struct task_stack_link other = tlink(203, "<task gone>", other_f, 1);
+	struct task_stack_link bare = tlink(204, "<task bare>", NULL, 0);
+	struct sample out = { 0 };
+
+	ck_assert_int_eq(task_stack_entry(stack, 4, &inner), 1);
+	stack[1].native = true;
+	ck_assert_int_eq(task_stack_entry(stack, 4, &inner), 0);
+	stack[1].native = false;
+	/* not on the stack (it left its step, or the stack was cut short),
+	 * no frame read, no chain: nothing appended, the caller keeps the
+	 * stack */
+	ck_assert_int_eq(task_stack_entry(stack, 4, &other), -1);
+	ck_assert_int_eq(task_stack_entry(stack, 4, &bare), -1);
+	ck_assert_uint_eq(task_stack_splice(&out, stack, 4, &other, 1), 0);
+	ck_assert_uint_eq(task_stack_splice(&out, stack, 4, &bare, 1), 0);
+	ck_assert_uint_eq(task_stack_splice(&out, stack, 4, &inner, 0), 0);
+	ck_assert_uint_eq(out.nframes, 0);
+	ck_assert_int_eq(task_stack_entry(stack, 0, &inner), -1);
+	sample_release(&out);
 }
 END_TEST
 
@@ -833,6 +981,8 @@ static Suite *profile_suite(void)
 	tcase_add_test(tc, test_label_file);
 	tcase_add_test(tc, test_label_lines);
 	tcase_add_test(tc, test_record_parse_formats);
+	tcase_add_test(tc, test_task_stack_splice);
+	tcase_add_test(tc, test_task_stack_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }
