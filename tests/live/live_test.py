@@ -56,6 +56,7 @@ import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
+import taskstack_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1727,6 +1728,10 @@ def main():
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])
+                if not args.target or "taskstack" in args.target:
+                    taskstack_check.check_taskstack(report, path, version,
+                                                    workdir,
+                                                    sys.modules[__name__])
                 if not args.target or "flame" in args.target:
                     flame_check.check_flame_browser(
                         report, path, version, workdir,
