@@ -290,6 +290,30 @@ static void run_sampler(struct py_proc *p)
 	py_sampler_free(smp);
 }
 
+/* record --tasks' tracer over the snapshot's threads: twice, the second
+ * time past its caches' second. */
+static void run_tracer(struct py_proc *p, const struct snapshot *s)
+{
+	struct py_task_tracer *tr = py_task_tracer_new(p);
+	struct sample smp = { 0 };
+	const struct task_chain *c;
+	size_t n;
+
+	if (!tr)
+		return;
+	smp.threads = xcalloc(s->nthreads ? s->nthreads : 1,
+			      sizeof(*smp.threads));
+	for (size_t i = 0; i < s->nthreads; i++) {
+		smp.threads[i].thread_id = s->threads[i].thread_id;
+		smp.threads[i].tstate = s->threads[i].tstate;
+	}
+	smp.nthreads = s->nthreads;
+	for (uint64_t k = 0; k < 2; k++)
+		py_task_tracer_take(tr, &smp, k * 2000000000ull, &c, &n);
+	free(smp.threads);
+	py_task_tracer_free(tr);
+}
+
 static void run_snapshot(struct py_proc *p, enum fuzz_target t,
 			 const struct fuzz_hdr *h)
 {
@@ -301,6 +325,8 @@ static void run_snapshot(struct py_proc *p, enum fuzz_target t,
 	if (py_read_threads(p, &o, s, NULL) == 0 && t != FUZZ_THREADS) {
 		py_read_tasks(p, s);
 		snap_find_blocked_loops(s);
+		if (t == FUZZ_TASKS)
+			run_tracer(p, s);
 		if (t == FUZZ_LOCKS) {
 			py_read_locks(p, s);
 			py_read_futures(p, s);
