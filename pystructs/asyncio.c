@@ -1373,6 +1373,7 @@ void py_read_tasks(struct py_proc *p, struct snapshot *s)
 /* ---- record --tasks ----------------------------------------------- */
 
 #define TRACER_REFRESH_NS 1000000000ull /* caches dropped after a second */
+#define TRACER_RETRY_NS 100000000ull    /* asyncio looked for again */
 
 struct py_task_tracer {
 	struct actx a;            /* its type and loop caches */
@@ -1438,7 +1439,10 @@ static void tracer_refresh(struct py_task_tracer *tr, uint64_t now_ns)
 	uint64_t interps[PY_MAX_INTERPS];
 	size_t n = 0;
 
-	if (tr->refreshed && now_ns - tr->refreshed_ns < TRACER_REFRESH_NS)
+	/* A program that imports asyncio late (or is still starting) is
+	 * looked at again sooner. */
+	if (tr->refreshed && now_ns - tr->refreshed_ns <
+	    (tr->ncurrent ? TRACER_REFRESH_NS : TRACER_RETRY_NS))
 		return;
 	tr->refreshed = true;
 	tr->refreshed_ns = now_ns;

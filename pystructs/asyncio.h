@@ -57,8 +57,9 @@ void py_task_tracer_free(struct py_task_tracer *tr);
  * _current_tasks, each loop's thread by its _thread_id) and the chain of
  * tasks awaiting it, each awaiter the first one dump lists (pystructs/
  * asyncio.c's awaiters_of), until a task nobody awaits, a task met before
- * or PY_MAX_TASK_CHAIN.  Reads only those tasks; the module's dict and
- * the types are looked up again once now_ns moves a second on.  Call it
+ * or PY_MAX_TASK_CHAIN.  Reads only those tasks; the module's dict, the
+ * loops' threads and the types are looked up again once now_ns moves a
+ * second on (a tenth of one while asyncio is not found).  Call it
  * right after the sample, with the target as it was (paused or not).
  * The chains (*out, *n; owned by tr) last until the next call.  Never
  * fails: a task that cannot be read ends its chain, a thread whose task
