@@ -12,8 +12,12 @@ check_taskstack(report, interp, version, workdir, harness)
     (its first frame), and inner's coroutine right under hot().  With
     --pause every such stack must be so; without it, a sample may catch
     the task between its steps (its stack as sampled), so at least one
-    must be so and none otherwise marked.  Before 3.8 (no task names) the
-    case is skipped by name.
+    must be so and none otherwise marked.  Then async_hot.py cycle (the
+    running task "spin" awaited by "a", which awaits "b", which awaits
+    "a": an await cycle): the recording must end (no hang) and every
+    hot() stack read b, a, spin, the chain stopping where a task comes
+    back (folded, --pause).  Before 3.8 (no task names) the case is
+    skipped by name.
 
 Standard library only.
 """
@@ -111,16 +115,23 @@ def check_taskstack(report, interp, version, workdir, harness):
         report.skip("%s: async_hot.py names its tasks, which needs "
                     "Python 3.8+" % label)
         return
-    t = harness.Target(interp, "async_hot.py", workdir)
+    _check_shape(report, label, workdir, harness, interp, [],
+                 (("folded", True, folded_stacks),
+                  ("json", True, json_stacks),
+                  ("folded", False, folded_stacks)))
+    _check_shape(report, label + ": await cycle", workdir, harness, interp,
+                 ["cycle"], (("folded", True, folded_stacks),))
+
+
+def _check_shape(report, label, workdir, harness, interp, extra, ways):
+    t = harness.Target(interp, "async_hot.py", workdir, extra)
     try:
         try:
             record = _wait_record(t)
         except RuntimeError as e:
             report.fail("%s: target ready" % label, str(e).splitlines())
             return
-        for fmt, pause, read in (("folded", True, folded_stacks),
-                                 ("json", True, json_stacks),
-                                 ("folded", False, folded_stacks)):
+        for fmt, pause, read in ways:
             what = "%s%s" % (fmt, ", --pause" if pause else "")
             out = os.path.join(workdir, "taskstack-%d.%s"
                                % (harness.serial(), fmt))

@@ -1,7 +1,7 @@
 """Live-test target for `snakescope record --tasks`: a known await chain
 with a hot function at its end.
 
-usage: python async_hot.py RECORD_PATH
+usage: python async_hot.py RECORD_PATH [cycle]
 
 asyncio.run(main()) names its task "main"; main creates task "outer" and
 awaits it; outer creates task "inner" and awaits it; inner spins in hot()
@@ -9,6 +9,12 @@ awaits it; outer creates task "inner" and awaits it; inner spins in hot()
 (await asyncio.sleep(0)) forever.  So whenever hot() is on the main
 thread's stack, the running task is inner, awaited by outer, awaited by
 main.
+
+With "cycle": task "spin" spins as inner does; task "a" (coroutine
+gather_two) awaits gather(spin, b); task "b" (coroutine wait_a) awaits
+a: an await cycle between a and b above the running task.  Walking the
+awaiters up from spin (a, then b, then a again) stops where a task comes
+back, so the chain recorded is b, a, spin.
 
 Once inner has been round its loop, the target writes RECORD_PATH
 atomically (tmp + rename), recording what asyncio itself says:
@@ -39,13 +45,13 @@ def hot():
     return x
 
 
-def write_record(path, chain):
+def write_record(path, chain, coroutines=("main", "outer", "inner")):
     record = {
         "pid": os.getpid(),
         "version": platform.python_version(),
         "file": hot.__code__.co_filename,
         "chain": chain,
-        "coroutines": ["main", "outer", "inner"],
+        "coroutines": list(coroutines),
         "leaf": "hot",
     }
     tmp = path + ".tmp"
@@ -78,5 +84,37 @@ async def main(path):
                                                  name="outer")
 
 
+TASKS = {}
+
+
+async def spin(path):
+    for i in range(3):  # a and b have started and await
+        hot()
+        await asyncio.sleep(0)
+    write_record(path, ["b", "a", "spin"], ["wait_a", "gather_two", "spin"])
+    while True:
+        hot()
+        await asyncio.sleep(0)
+
+
+async def gather_two():
+    await asyncio.gather(TASKS["spin"], TASKS["b"])
+
+
+async def wait_a():
+    await TASKS["a"]
+
+
+async def cycle_main(path):
+    loop = asyncio.get_running_loop()
+    TASKS["spin"] = loop.create_task(spin(path), name="spin")
+    TASKS["a"] = loop.create_task(gather_two(), name="a")
+    TASKS["b"] = loop.create_task(wait_a(), name="b")
+    await asyncio.sleep(3600)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    if sys.argv[2:] == ["cycle"]:
+        asyncio.run(cycle_main(sys.argv[1]))
+    else:
+        asyncio.run(main(sys.argv[1]))
