@@ -1516,7 +1516,7 @@ static bool trace_link(struct py_task_tracer *tr, uint64_t addr,
 		const struct py_code *c = py_code_get(a->p, chain[i].code, NULL);
 		struct task_frame *tf;
 
-		if (c && (!only_first || !l->nframes)) {
+		if (c && (!only_first || i == 0)) {
 			tf = &l->frames[l->nframes++];
 			tf->function = xstrdup(c->name);
 			tf->filename = xstrdup(c->filename);
