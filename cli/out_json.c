@@ -313,11 +313,8 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
 	const struct snap_thread *t = snap_party_thread(s, &th);
 	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
-	const struct snap_loop *l = NULL;
+	const struct snap_loop *l = snap_find_loop(s, b->loop);
 
-	for (size_t i = 0; i < s->nloops; i++)
-		if (s->loops[i].id == b->loop)
-			l = &s->loops[i];
 	json_begin_object(j);
 	json_key_string(j, "kind", "blocked_loop");
 	json_key_uint(j, "loop", b->loop);

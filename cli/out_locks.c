@@ -292,11 +292,8 @@ static void blocked_loop_story(struct strbuf *sb, const struct snapshot *s,
 	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
 	const struct snap_thread *t = snap_party_thread(s, &th);
 	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
-	const struct snap_loop *l = NULL;
+	const struct snap_loop *l = snap_find_loop(s, b->loop);
 
-	for (size_t i = 0; i < s->nloops; i++)
-		if (s->loops[i].id == b->loop)
-			l = &s->loops[i];
 	strbuf_addf(sb, "%sLikely hang%s: the event loop 0x%" PRIx64 " of ",
 		    col(o, C_WARN), col(o, C_OFF), b->loop);
 	party(sb, s, &th, true);

@@ -166,6 +166,14 @@ struct snap_loop *snap_add_loop(struct snapshot *s)
 	return &s->loops[s->nloops++];
 }
 
+const struct snap_loop *snap_find_loop(const struct snapshot *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].id == id)
+			return &s->loops[i];
+	return NULL;
+}
+
 struct snap_task *snap_add_task(struct snapshot *s)
 {
 	struct snap_task *t;

@@ -523,6 +523,8 @@ void snap_free(struct snapshot *s);
 
 /* Append a zeroed loop to s->loops and return it. */
 struct snap_loop *snap_add_loop(struct snapshot *s);
+/* The loop of s->loops whose id (address) is 'id', or NULL. */
+const struct snap_loop *snap_find_loop(const struct snapshot *s, uint64_t id);
 /* Append a zeroed thread / frame and return it (arrays grow; pointers to
  * earlier elements are invalidated). */
 struct snap_thread *snap_add_thread(struct snapshot *s);
