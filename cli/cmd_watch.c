@@ -343,7 +343,9 @@ static int watch_stall(pid_t pid, const struct watch_opts *o)
 				report_warning("cannot sample process %d: %s",
 					       (int)pid, e.msg[0] ? e.msg :
 					       err_describe(rc));
-		} else {
+		} else if (sample.nthreads) {
+			/* No thread at all is a read that found nothing (a
+			 * thread list being changed), not a stack. */
 			fp = stall_fingerprint(&sample, &torn);
 			why.stalled_s = stall_age(&st, now);
 			dump = stall_feed(&st, fp, torn, now);

@@ -1,0 +1,76 @@
+"""Live-test target for `snakescope watch --on-stall`.
+
+usage: python stall.py RECORD_PATH hang|busy
+
+Both write RECORD_PATH.start once running (watch can attach then).
+hang: busy work on the main thread for about 1.5 s (its stack changes all
+      the time), then, at a moment it records, blocks forever on a lock it
+      holds.  RECORD_PATH gets {"pid", "hang_time" (time.time() just before
+      the stack stops changing), "frames": the main thread's stack from then
+      on, innermost first, as [function, filename, line]}.
+busy: the same busy work forever; RECORD_PATH gets {"pid"} when it starts.
+
+The lock's acquire is a C call, so the waiting frame is hang()'s own.
+Python 2.7 and 3.x.
+"""
+import json
+import os
+import sys
+import threading
+import time
+
+
+def write_record(path, rec):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(rec, f)
+    os.rename(tmp, path)
+
+
+def busy_step():
+    # Three lines that take about as long as each other: samples ten a
+    # second never find the same stack ten times running.
+    x = 0
+    for i in range(20000):
+        x += i
+    for i in range(20000):
+        x -= i
+    time.sleep(0.001)
+    return x
+
+
+def frames(f, innermost_line):
+    out = []
+    while f is not None:
+        out.append([f.f_code.co_name, f.f_code.co_filename,
+                    innermost_line if not out else f.f_lineno])
+        f = f.f_back
+    return out
+
+
+def hang(path):
+    lock = threading.Lock()
+    lock.acquire()
+    stack = frames(sys._getframe(), sys._getframe().f_lineno + 2)
+    write_record(path, {"pid": os.getpid(), "hang_time": time.time(), "frames": stack})
+    lock.acquire()
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ("hang", "busy"):
+        sys.stderr.write("usage: stall.py RECORD_PATH hang|busy\n")
+        sys.exit(2)
+    path, mode = sys.argv[1], sys.argv[2]
+    write_record(path + ".start", {"pid": os.getpid()})
+    if mode == "busy":
+        write_record(path, {"pid": os.getpid()})
+        while True:
+            busy_step()
+    end = time.time() + 1.5
+    while time.time() < end:
+        busy_step()
+    hang(path)
+
+
+if __name__ == "__main__":
+    main()
