@@ -15,6 +15,11 @@ check_stall(report, interp, version, workdir, harness)
              FILE as $1 and in SNAKESCOPE_DUMP, the dump already complete
     busy     a target that keeps working: `watch --on-stall 1 -o FILE`
              writes nothing in 3 s (3 T); SIGINT ends it with status 0
+    deadlock two threads deadlock while the main thread keeps working
+             (no stall): `watch --on-stall 1 --count 2 -o FILE.%n --json`
+             writes FILE.1 with reason "deadlock" and verdict "deadlock",
+             stamped not before the deadlock, and no second dump in 3 T
+             more (the same deadlock is dumped once); SIGINT: status 0
 
 Standard library only (Python 3.6+).
 """
@@ -184,6 +189,56 @@ def check_busy(cx, f):
         cx.h.kill(t.proc)
 
 
+def check_deadlock(cx, f):
+    problems = []
+    t = cx.h.Target(cx.interp, "stall.py", cx.workdir, ["deadlock"])
+    base = cx.out_path("stall-deadlock", "json")
+    w = None
+    try:
+        record = wait_file(t.record_path, t.proc, "stall.py")
+        w = watch(cx, t, base + ".%n", "--count", "2", "--json")
+        first = base + ".1"
+        deadline = time.monotonic() + WAIT
+        while not os.path.exists(first) and w.poll() is None and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not os.path.exists(first):
+            return ["no dump of the deadlock (watch status %s); stderr: %s"
+                    % (w.poll(), stderr_of(base + ".%n"))]
+        time.sleep(3 * T)
+        if w.poll() is not None:
+            problems.append("watch exited (status %s) before SIGINT"
+                            % w.returncode)
+        else:
+            w.send_signal(signal.SIGINT)
+            rc = finish(w, WAIT)
+            if rc != 0:
+                problems.append("watch after SIGINT: exit status %s"
+                                % rc)
+        with open(first) as fp:
+            lines = fp.read().splitlines()
+        if len(lines) != 1:
+            return problems + ["expected one JSON line, got %d"
+                               % len(lines)] + lines[:5]
+        doc = json.loads(lines[0])
+        if doc.get("reason") != "deadlock" or \
+                doc.get("verdict") != "deadlock":
+            problems.append("reason %r verdict %r, expected deadlock"
+                            % (doc.get("reason"), doc.get("verdict")))
+        when = iso_seconds(doc["timestamp"])
+        if when < record["deadlock_time"] - 0.001:
+            problems.append("dumped at %s, before the deadlock"
+                            % doc["timestamp"])
+        if os.path.exists(base + ".2"):
+            problems.append("the same deadlock dumped twice")
+        return problems
+    finally:
+        if w is not None and w.poll() is None:
+            w.kill()
+            w.wait()
+        cx.h.kill(t.proc)
+
+
 def check_stall(report, interp, version, workdir, harness):
     from record_check import Context, Findings
     label = "%s %s: watch --on-stall" % (version, interp)
@@ -191,7 +246,9 @@ def check_stall(report, interp, version, workdir, harness):
     f = Findings(label)
     for what, case in (("a hang is dumped once, after T, with its stack "
                         "and --exec", check_hang),
-                       ("a working target is not dumped", check_busy)):
+                       ("a working target is not dumped", check_busy),
+                       ("a deadlock beside a working thread is dumped "
+                        "once", check_deadlock)):
         try:
             f.check(what, case(cx, f))
         except Exception:

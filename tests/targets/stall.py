@@ -1,6 +1,6 @@
 """Live-test target for `snakescope watch --on-stall`.
 
-usage: python stall.py RECORD_PATH hang|busy
+usage: python stall.py RECORD_PATH hang|busy|deadlock
 
 Both write RECORD_PATH.start once running (watch can attach then).
 hang: busy work on the main thread for about 1.5 s (its stack changes all
@@ -9,6 +9,10 @@ hang: busy work on the main thread for about 1.5 s (its stack changes all
       the stack stops changing), "frames": the main thread's stack from then
       on, innermost first, as [function, filename, line]}.
 busy: the same busy work forever; RECORD_PATH gets {"pid"} when it starts.
+deadlock: threads "alpha" and "beta" each hold a lock (taken with a with
+      statement) and want the other's, while the main thread goes on with
+      the busy work: only the deadlock verdict can tell.  RECORD_PATH gets
+      {"pid", "deadlock_time" (time.time() once both hold theirs)}.
 
 The lock's acquire is a C call, so the waiting frame is hang()'s own.
 Python 2.7 and 3.x.
@@ -56,12 +60,38 @@ def hang(path):
     lock.acquire()
 
 
+def crossed(mine, theirs, have_mine, have_theirs):
+    with mine:
+        have_mine.set()
+        have_theirs.wait()
+        with theirs:
+            pass
+
+
+def deadlock(path):
+    a, b = threading.Lock(), threading.Lock()
+    have_a, have_b = threading.Event(), threading.Event()
+    for name, args in (("alpha", (a, b, have_a, have_b)),
+                       ("beta", (b, a, have_b, have_a))):
+        t = threading.Thread(target=crossed, name=name, args=args)
+        t.daemon = True
+        t.start()
+    have_a.wait()
+    have_b.wait()
+    write_record(path, {"pid": os.getpid(), "deadlock_time": time.time()})
+    while True:
+        busy_step()
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("hang", "busy"):
-        sys.stderr.write("usage: stall.py RECORD_PATH hang|busy\n")
+    modes = ("hang", "busy", "deadlock")
+    if len(sys.argv) != 3 or sys.argv[2] not in modes:
+        sys.stderr.write("usage: stall.py RECORD_PATH hang|busy|deadlock\n")
         sys.exit(2)
     path, mode = sys.argv[1], sys.argv[2]
     write_record(path + ".start", {"pid": os.getpid()})
+    if mode == "deadlock":
+        deadlock(path)
     if mode == "busy":
         write_record(path, {"pid": os.getpid()})
         while True:
