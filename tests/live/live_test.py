@@ -56,6 +56,7 @@ import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
+import stall_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1737,6 +1738,9 @@ def main():
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
+                if not args.target or "stall" in args.target:
+                    stall_check.check_stall(report, path, version, workdir,
+                                            sys.modules[__name__])
                 if not args.target or "habits" in args.target:
                     habits_check.check_habits(report, path, version,
                                               workdir, sys.modules[__name__])
