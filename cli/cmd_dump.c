@@ -329,6 +329,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			    snap->nthreads,
 			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 			    snap->ntasks == 1 ? "" : "s");
+		out_text_threads_note(&sb, snap, &d.oo);
 		out_text_locks(&sb, snap, &d.oo);
 	} else {
 		dump_render(&sb, s, snap, color, &d);

@@ -48,6 +48,12 @@ const char *out_signal_name(int signo);
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o);
 
+/* "Threads left out: why" when the snapshot says some are (its
+ * threads_note), else nothing.  Called by out_text_dump; deadlock's
+ * header too. */
+void out_text_threads_note(struct strbuf *sb, const struct snapshot *s,
+			   const struct out_opts *o);
+
 /* The asyncio part of the text dump: tasks (tree or table) and await
  * cycles.  Called by out_text_dump. */
 void out_text_tasks(struct strbuf *sb, const struct snapshot *s,

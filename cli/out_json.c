@@ -369,6 +369,8 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	}
 	json_end_array(j);
 	json_break(j, IND_TOP);
+	json_key_string(j, "threads_note", s->threads_note);
+	json_break(j, IND_TOP);
 	json_key(j, "tasks");
 	json_begin_array(j);
 	for (size_t i = 0; i < s->ntasks; i++) {

@@ -351,6 +351,17 @@ static void core_header(struct strbuf *sb, const struct snapshot *s)
 	strbuf_addch(sb, '\n');
 }
 
+void out_text_threads_note(struct strbuf *sb, const struct snapshot *s,
+			   const struct out_opts *o)
+{
+	if (!s->threads_note)
+		return;
+	strbuf_addf(sb, "%sThreads left out%s: ", col(o, C_WARN),
+		    col(o, C_OFF));
+	escape_text(sb, s->threads_note);
+	strbuf_addch(sb, '\n');
+}
+
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o)
 {
@@ -373,6 +384,7 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 	if (s->stopped)
 		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
 			      "debugger): read as it is, and left stopped\n");
+	out_text_threads_note(sb, s, o);
 
 	interp_hooks(sb, s, o);
 	if (s->nthreads == 0)

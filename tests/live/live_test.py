@@ -54,6 +54,7 @@ import access_check  # noqa: E402
 import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
+import thousands_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1747,6 +1748,10 @@ def main():
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first,
                         stale=path in stale)
+                if not args.target or "thousands" in args.target:
+                    thousands_check.check_thousands(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,
