@@ -9,7 +9,8 @@ ident, native id, name and stack in-process.  On every interpreter:
     no other, "threads_note" null (nothing left out);
   - `dump PID` (text): the header says as many threads as /proc has
     tasks, no "Threads left out" line, every thread's stack as recorded
-    (frames_check.text_frame_problems) and every name and TID in it;
+    (frames_check.text_frame_problems) and every name and TID in it
+    (in its group's header when it has one);
   - `deadlock PID` and `deadlock --json PID`: the same count, no thread
     left out.
 
@@ -22,6 +23,7 @@ import re
 import time
 
 import frames_check
+import groups_check
 
 COUNT = 5000
 # Starting 5,000 threads on 2 shared CPUs takes a while; 2.7 is slower.
@@ -84,6 +86,10 @@ def text_problems(h, t, tids):
     problems.extend(frames_check.text_frame_problems(t.record, out))
     names = set(re.findall(r'^Thread \d+ "(.*)"', out, re.M))
     found = set(int(x) for x in re.findall(r"\(tid (\d+)", out))
+    # threads with the same stack are one group (the default)
+    for _, text, group_tids, _ in frames_check.group_headers(out):
+        names.update(groups_check.expand_names(text))
+        found.update(group_tids)
     for e in t.record["threads"]:
         tid = e.get("native_id")
         if e["name"] not in names:
