@@ -55,6 +55,7 @@ import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import thousands_check  # noqa: E402
+import groups_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1752,6 +1753,9 @@ def main():
                     thousands_check.check_thousands(
                         report, path, version, workdir,
                         sys.modules[__name__])
+                if not args.target or "groups" in args.target:
+                    groups_check.check_groups(report, path, version,
+                                              workdir, sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,
