@@ -315,7 +315,7 @@ static void hang_story(struct strbuf *sb, const struct snapshot *s,
 		if (!j && n > 1) {
 			strbuf_addf(sb, "%zu threads ", n);
 			out_text_members(sb, s, first, n);
-			strbuf_addstr(sb, " each ");
+			strbuf_addstr(sb, ": each ");
 		} else if (!j) {
 			party(sb, s, &k->who, true);
 			strbuf_addch(sb, ' ');
