@@ -11,9 +11,9 @@
  * names and ids is the same:
  *   - the same interpreter;
  *   - the same Python frames, in order: function, file and line each
- *     (line and code object: a frame's other details, such as locals,
- *     are not compared, and a dump with --locals groups nothing, see
- *     thread_groups_build());
+ *     (and the module an import frame loads, and whether it changed
+ *     while read); locals are not compared, so a dump with --locals
+ *     groups nothing (see thread_groups_build());
  *   - the same kind of state, as the state line words it: active or
  *     idle, waiting for the GIL, running, or blocked in the same system
  *     call (or the same /proc state letter), collecting garbage or not,
@@ -55,8 +55,9 @@ struct thread_groups {
  * groups keep the threads' order).  'locals': the snapshot carries
  * locals, which differ between threads whose stacks are the same, so
  * every thread is a group of its own.  g is filled (owned by the
- * caller: thread_groups_release()); s must outlive nothing (indices
- * only).
+ * caller: thread_groups_release()); it holds indices into s->threads,
+ * valid while s's threads are not added to.  O(threads): stories are
+ * hashed, and compared in full only with a same-hash group's first.
  */
 void thread_groups_build(const struct snapshot *s, bool locals,
 			 struct thread_groups *g);
