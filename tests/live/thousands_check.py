@@ -12,7 +12,10 @@ ident, native id, name and stack in-process.  On every interpreter:
     (frames_check.text_frame_problems) and every name and TID in it
     (in its group's header when it has one);
   - `deadlock PID` and `deadlock --json PID`: the same count, no thread
-    left out.
+    left out;
+  - `record --format json --idle --duration 1`: every thread in every
+    sample, no warning of threads left out; `top --once --idle`: as many
+    threads as /proc has tasks.
 
 Each command's run time is printed (no timed assertion: speed belongs in
 bench/).  Standard library only (Python 3.6+).
@@ -127,6 +130,47 @@ def deadlock_problems(h, t, tids):
     return secs + secs2, problems
 
 
+def sampler_problems(h, t, tids, workdir):
+    """record (one JSON line per thread and sample) and top --once: every
+    thread in every sample, nothing left out."""
+    problems = []
+    out = os.path.join(workdir, "thousands-%d.jsonl" % t.pid)
+    t0 = time.monotonic()
+    res = h.snakescope("record", "--format", "json", "--idle",
+                       "--duration", "1", "-o", out, t.pid,
+                       timeout=DUMP_TIMEOUT)
+    secs = time.monotonic() - t0
+    if res.timed_out or res.rc != h.EXIT_OK:
+        return secs, ["record: expected exit status 0"] + res.describe()
+    if "left threads out" in res.text_err:
+        problems.append("record: %s" % res.text_err.strip()[-300:])
+    per = {}
+    try:
+        with open(out) as f:
+            for ln in f:
+                d = json.loads(ln)
+                per.setdefault(d.get("time"), set()).add(d.get("native_id"))
+    except (OSError, ValueError) as e:
+        return secs, ["record: output unreadable: %s" % e]
+    if not per:
+        problems.append("record: no sample")
+    for when, got in sorted(per.items()):
+        if got != set(tids):
+            problems.append("record: the sample at %s s has %d threads "
+                            "for %d tasks" % (when, len(got), len(tids)))
+            break
+    res = h.snakescope("top", "--once", "--idle", t.pid,
+                       timeout=DUMP_TIMEOUT)
+    text = res.out.decode("utf-8", "replace")
+    m = re.search(r"^threads (\d+) ", text, re.M)
+    if res.rc != h.EXIT_OK or not m or int(m.group(1)) != len(tids):
+        problems.append("top --once: expected 'threads %d', got %r"
+                        % (len(tids), text.splitlines()[:2]))
+    if "threads left out" in text:
+        problems.append("top --once: says threads were left out")
+    return secs, problems
+
+
 def check_thousands(report, interp, version, workdir, h):
     what = "%s: thousands.py (%d threads)" % (version, COUNT)
     t = h.Target(interp, "thousands.py", workdir)
@@ -151,12 +195,15 @@ def check_thousands(report, interp, version, workdir, h):
         js, p1 = json_problems(h, t, tids)
         tx, p2 = text_problems(h, t, tids)
         dl, p3 = deadlock_problems(h, t, tids)
+        rc, p4 = sampler_problems(h, t, tids, workdir)
         report.note("%s: started and recorded in %.1f s; dump --json %.2f "
-                    "s, dump %.2f s, deadlock (text, JSON) %.2f s"
-                    % (what, started, js, tx, dl))
+                    "s, dump %.2f s, deadlock (text, JSON) %.2f s, record "
+                    "--duration 1 %.2f s" % (what, started, js, tx, dl, rc))
         report.check(what + ": dump --json: every thread, as /proc and "
                      "the record", p1)
         report.check(what + ": dump: every thread, name and TID", p2)
         report.check(what + ": deadlock: every thread counted", p3)
+        report.check(what + ": record and top --once: every thread in "
+                     "every sample", p4)
     finally:
         t.kill()
