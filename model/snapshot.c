@@ -112,6 +112,7 @@ void snap_free(struct snapshot *s)
 	free(s->executor_deadlocks);
 	snap_locks_release(s);
 	free(s->tasks_note);
+	free(s->threads_note);
 	free(s->version);
 	free(s->executable);
 	free(s->libpython);

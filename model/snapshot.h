@@ -407,6 +407,9 @@ struct snapshot {
 			      control, a debugger) and was left so */
 	struct snap_thread *threads; /* main thread first */
 	size_t nthreads, threads_cap;
+	char *threads_note; /* why threads are left out (a thread list
+			       longer than its bound), or NULL: every
+			       thread is in threads[] */
 	struct snap_task *tasks;     /* asyncio tasks not yet done */
 	size_t ntasks, tasks_cap;
 	struct snap_cycle *cycles;   /* await cycles among them */

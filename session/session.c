@@ -548,6 +548,18 @@ int session_sample(struct session *is, bool pause, uint64_t now_ns,
 			return rc;
 	}
 	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	if (!rc && out->threads_left_out) {
+		pid_t *tids = NULL;
+		size_t ntids = 0;
+
+		/* The bound came from an older task count: threads started
+		 * since.  Once more with today's. */
+		if (!is->kind->tids(is, &tids, &ntids, NULL)) {
+			py_sampler_set_tids(is->sampler, tids, ntids);
+			rc = py_sampler_take(is->sampler, now_ns, out, e);
+		}
+		free(tids);
+	}
 	if (pause)
 		is->kind->release(is);
 	return rc;

@@ -873,6 +873,105 @@ START_TEST(test_program_sep)
 }
 END_TEST
 
+/* Three workers at one line waiting on one lock, and a main thread: the
+ * grouped text tells the stack once and the waiters in one line;
+ * --no-group tells each. */
+static struct snapshot *pool(void)
+{
+	struct snapshot *s = snap_new();
+
+	s->pid = 42;
+	s->version = xstrdup("3.12.1");
+	s->paused = true;
+	s->locks_read = true;
+	s->locks = xcalloc(1, sizeof(*s->locks));
+	s->nlocks = 1;
+	s->locks[0].address = 0x1000;
+	s->locks[0].type = SNAP_LOCK_QUEUE;
+	for (int i = 0; i < 4; i++) {
+		struct snap_thread *t = snap_add_thread(s);
+		struct snap_frame *f = snap_add_frame(t);
+		char name[16];
+
+		snprintf(name, sizeof(name), i ? "w%d" : "MainThread", i - 1);
+		t->thread_id = 7000 + (uint64_t)i;
+		t->native_id = 100 + i;
+		t->ns_native_id = -1;
+		t->name = xstrdup(name);
+		t->gil = SNAP_GIL_NONE;
+		t->os.state = 'S';
+		strcpy(t->os.syscall, "futex");
+		f->function = xstrdup(i ? "worker" : "main");
+		f->filename = xstrdup("pool.py");
+		f->line = i ? 11 : 20;
+		if (i) {
+			struct snap_lock *l = &s->locks[0];
+			struct snap_lock_waiter *w;
+
+			t->waits_for = 0x1000;
+			l->waiters = xgrow(l->waiters, &l->waiters_cap,
+					   l->nwaiters + 1, sizeof(*l->waiters));
+			w = &l->waiters[l->nwaiters++];
+			memset(w, 0, sizeof(*w));
+			w->who.id = t->thread_id;
+			w->at.function = xstrdup("worker");
+			w->at.filename = xstrdup("pool.py");
+			w->at.line = 11;
+		}
+	}
+	return s;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+START_TEST(test_grouped_text)
+{
+	struct snapshot *s = pool();
+	struct out_opts o = { 0 };
+	struct strbuf sb;
+
+	o.group = true;
+	strbuf_init(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_uint_eq(count(sb.buf, "\nThread "), 1);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\n3 threads: \"w0\"-\"w2\" "
+				     "(tids 101-103)\n"));
+	ck_assert_uint_eq(count(sb.buf, "in worker\n"), 2); /* stack, lock */
+	ck_assert_ptr_nonnull(strstr(sb.buf, "waited for by 3 threads "
+				     "\"w0\"-\"w2\" (tids 101-103) at pool.py:11"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "(1 group of threads"));
+	strbuf_release(&sb);
+
+	o.group = false;
+	strbuf_init(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_uint_eq(count(sb.buf, "\nThread "), 4);
+	ck_assert_ptr_null(strstr(sb.buf, "threads:"));
+	ck_assert_uint_eq(count(sb.buf, "waited for by thread"), 3);
+	strbuf_release(&sb);
+
+	/* out_text_members: runs of names and TIDs, others listed */
+	strbuf_init(&sb);
+	{
+		size_t idx[] = { 0, 1, 3 };
+
+		s->threads[3].native_id = 200;
+		out_text_members(&sb, s, idx, 3);
+	}
+	ck_assert_str_eq(sb.buf, "\"MainThread\", \"w0\", \"w2\" (tids "
+			 "100-101, 200)");
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
 START_TEST(test_dump_parse)
 {
 	struct dump_opts d;
@@ -901,6 +1000,16 @@ START_TEST(test_dump_parse)
 		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
 		ck_assert_int_eq(pid, 80);
 		ck_assert(!d.io.pause && d.json);
+	}
+	{
+		ARGV("dump", "82");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert(d.oo.group);
+	}
+	{
+		ARGV("deadlock", "--no-group", "83");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
+		ck_assert(!d.oo.group);
 	}
 	{
 		ARGV("deadlock", "--locals", "80");
@@ -1237,6 +1346,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_read_spans);
 	tcase_add_test(tc, test_take_pid);
 	tcase_add_test(tc, test_program_sep);
+	tcase_add_test(tc, test_grouped_text);
 	tcase_add_test(tc, test_dump_parse);
 	tcase_add_test(tc, test_record_parse);
 	tcase_add_test(tc, test_watch_top_parse);

@@ -57,6 +57,8 @@ import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
 import stall_check  # noqa: E402
+import thousands_check  # noqa: E402
+import groups_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SNAKESCOPE = os.path.abspath(os.environ.get("SNAKESCOPE") or "./snakescope")
@@ -1771,6 +1773,13 @@ def main():
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first,
                         stale=path in stale)
+                if not args.target or "thousands" in args.target:
+                    thousands_check.check_thousands(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
+                if not args.target or "groups" in args.target:
+                    groups_check.check_groups(report, path, version,
+                                              workdir, sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,
