@@ -25,7 +25,8 @@
 
 #include "common/err.h"
 
-#define PAUSE_MAX_THREADS 8192
+#define PAUSE_MAX_THREADS 65536 /* as many as a core holds (CORE_MAX_THREADS);
+				   more is refused, SS_ELIMIT */
 
 struct pause_task {
 	pid_t tid;

@@ -50,11 +50,11 @@ def version_of(py):
     return (int(out[0]), int(out[1])), out[2]
 
 
-def start(py, target, tmp):
+def start(py, target, tmp, extra=()):
     # A fresh record path per start: an old record would look "ready".
     record = tempfile.mktemp(prefix=target + ".", suffix=".json", dir=tmp)
     proc = subprocess.Popen([py, "-B", os.path.join(TOP, "tests", "targets", target),
-                             record], stdout=subprocess.DEVNULL,
+                             record] + list(extra), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 60
     while not os.path.exists(record):

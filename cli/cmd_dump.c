@@ -40,6 +40,10 @@ static const char dump_usage[] =
 	"  --full       show importlib's frames instead of folding them\n"
 	"               into one \"importing 'module'\" line\n"
 	"  --no-source  do not print source lines under the frames\n"
+	"  --no-group   print every thread's stack; by default threads\n"
+	"               whose stacks are the same (frames, lines, kind of\n"
+	"               state, lock waited for) are one group: the stack\n"
+	"               once, then the members' names and TIDs\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -63,8 +67,8 @@ static const char dump_usage[] =
 	"output.  Colour is used on a terminal unless NO_COLOR is set.\n";
 
 static const char deadlock_usage[] =
-	"usage: snakescope deadlock [--json] [--no-pause] PID\n"
-	"       snakescope deadlock [--json] [--no-pause] -p PID\n"
+	"usage: snakescope deadlock [--json] [--no-pause] [--no-group] PID\n"
+	"       snakescope deadlock [--json] [--no-pause] [--no-group] -p PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
 	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
@@ -83,6 +87,8 @@ static const char deadlock_usage[] =
 	"  --json       print the dump's JSON document (see README.md)\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process\n"
+	"  --no-group   name every waiting thread; by default threads whose\n"
+	"               stacks are the same are named as one group\n"
 	"  --core FILE, --exe PATH, --sysroot DIR, --lib-path DIR\n"
 	"               read a core file (see 'snakescope dump --help')\n"
 	"  -h, --help   show this help\n"
@@ -106,6 +112,7 @@ const struct option dump_longopts[] = {
 	{ "repr-width", required_argument, NULL, 'W' },
 	{ "full", no_argument, NULL, 'F' },
 	{ "no-source", no_argument, NULL, 'S' },
+	{ "no-group", no_argument, NULL, 'G' },
 	{ "native", no_argument, NULL, 'N' },
 	{ "native-all", no_argument, NULL, 'A' },
 	{ "help", no_argument, NULL, 'h' },
@@ -132,6 +139,7 @@ void dump_opts_init(struct dump_opts *d)
 	d->io.tasks = true;
 	d->io.locks = true;
 	d->source = true;
+	d->oo.group = true;
 }
 
 int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
@@ -178,6 +186,9 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 	case 'S':
 		d->source = false;
 		return 0;
+	case 'G':
+		d->oo.group = false;
+		return 0;
 	case 'A':
 		d->oo.native_all = true;
 		/* fall through */
@@ -207,6 +218,8 @@ void dump_render(struct strbuf *sb, struct session *s,
 	struct out_opts oo = d->oo;
 
 	oo.color = color;
+	/* Locals differ between threads whose stacks are the same. */
+	oo.group = d->oo.group && !d->io.locals;
 	if (d->json) {
 		out_json_dump(sb, snap, d->io.locals, d->oo.native_all);
 	} else {
@@ -238,7 +251,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c < OPT_CORE && !strchr("jPhNAp", c))
+		if (deadlock && c < OPT_CORE && !strchr("jPhNApG", c))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -331,6 +344,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 			    snap->nthreads,
 			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 			    snap->ntasks == 1 ? "" : "s");
+		out_text_threads_note(&sb, snap, &d.oo);
 		out_text_locks(&sb, snap, &d.oo);
 	} else {
 		dump_render(&sb, s, snap, color, &d);

@@ -226,6 +226,8 @@ struct recorder {
 	uint64_t start;
 	struct timespec start_wall; /* for pprof */
 	unsigned long samples, errors, torn;
+	unsigned long left_out; /* samples whose thread list reached its
+				   bound (py_threads_bound()) */
 	struct err first_error; /* said when it happens, and at the end */
 	bool tty;               /* a progress line is on stderr */
 	/* --native, and --tasks' marks and awaiters' frames: every
@@ -583,6 +585,7 @@ static void splice_tasks(struct recorder *r, const struct task_chain *chains,
 	if (!nchains)
 		return;
 	out->nthreads = out->nframes = 0;
+	out->threads_left_out = in->threads_left_out;
 	for (size_t i = 0; i < in->nthreads; i++) {
 		const struct sample_thread *t = &in->threads[i];
 		const struct sample_frame *stack = &in->frames[t->first];
@@ -695,8 +698,10 @@ static int sample_native(struct recorder *r, struct target *tg,
 	io.pause = true;
 	io.native = true;
 	rc = session_snapshot(tg->is, &io, snap, e);
-	if (!rc)
+	if (!rc) {
 		sample_of_snapshot(r, *snap);
+		r->sample.threads_left_out = (*snap)->threads_note != NULL;
+	}
 	return rc;
 }
 
@@ -743,6 +748,7 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 		return;
 	}
 	drop_torn(r);
+	r->left_out += r->sample.threads_left_out;
 	splice_tasks(r, chains, nchains);
 	if (r->o->format == RECORD_JSON) {
 		json_sample(r, tg->pid, (double)(t - r->start) / NS);
@@ -910,6 +916,11 @@ int record_run(pid_t pid, const struct record_opts *o)
 		report_error("the first of the %lu failed samples: %s", r.errors,
 			     r.first_error.msg[0] ? r.first_error.msg :
 			     err_describe(r.first_error.code));
+	if (r.left_out)
+		report_warning("%lu samples left threads out: a thread list "
+			       "went on far past the threads the process has "
+			       "(corrupt, or started faster than read)",
+			       r.left_out);
 	/* ... and says what to do with the file. */
 	hint = status || !strcmp(o->output, "-") ? NULL :
 	       format_row(o->format)->hint;

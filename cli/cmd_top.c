@@ -254,7 +254,9 @@ static void render(struct top *tp, uint64_t now)
 	info.secs_per_sample = tp->model.rounds ?
 			       secs / (double)tp->model.rounds :
 			       1 / tp->o->rate;
-	info.note = tp->exited ? "process exited" : NULL;
+	info.note = tp->exited ? "process exited" :
+		    tp->sample.threads_left_out ? "threads left out: a thread "
+		    "list longer than its bound" : NULL;
 	info.snap = tp->snap;
 	info.task_lines = tp->task_lines;
 	info.ntask_lines = tp->ntask_lines;

@@ -26,7 +26,8 @@ struct dump_opts {
 };
 
 /* dump's long options (--json, --no-pause and its alias --nonblocking,
- * --tasks, --locals, --repr-width, --full, --no-source, --native,
+ * --tasks, --locals, --repr-width, --full, --no-source, --no-group,
+ * --native,
  * --native-all, --help), NULL-terminated. */
 extern const struct option dump_longopts[];
 

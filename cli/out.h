@@ -17,6 +17,7 @@ enum out_tasks_mode {
 };
 
 struct source_cache;
+struct thread_groups;
 
 struct out_opts {
 	bool color; /* ANSI colour (decided by the caller: TTY, NO_COLOR) */
@@ -24,6 +25,14 @@ struct out_opts {
 	bool full;  /* show importlib's frames instead of "importing 'm'" */
 	bool native_all; /* native stacks keep the interpreter's frames */
 	struct source_cache *source; /* source lines, or NULL for none */
+	/* Threads whose stacks are the same are shown as one group
+	 * (model/thread_groups.h): the stack once, then the members; the
+	 * locks section and the verdicts name the group.  false: every
+	 * thread alone (--no-group). */
+	bool group;
+	/* The groups, when the caller built them (else the writers build
+	 * them for the call when 'group' says so); not owned. */
+	const struct thread_groups *groups;
 };
 
 /* ANSI colours of the text writers, through col(). */
@@ -47,6 +56,22 @@ const char *out_signal_name(int signo);
 /* Human-readable dump, traceback style, innermost frame first. */
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o);
+
+/*
+ * The members of a group, or any threads given by their indices in
+ * s->threads (ascending): quoted names, runs of names that count up
+ * compressed ("w0"-"w99"), then their TIDs, runs compressed (tids
+ * 101-200, 305): '"w0"-"w99" (tids 101-200)'.  Unnamed threads show as
+ * their thread ids; TIDs are left out when none is known.
+ */
+void out_text_members(struct strbuf *sb, const struct snapshot *s,
+		      const size_t *idx, size_t n);
+
+/* "Threads left out: why" when the snapshot says some are (its
+ * threads_note), else nothing.  Called by out_text_dump; deadlock's
+ * header too. */
+void out_text_threads_note(struct strbuf *sb, const struct snapshot *s,
+			   const struct out_opts *o);
 
 /* The asyncio part of the text dump: tasks (tree or table) and await
  * cycles.  Called by out_text_dump. */

@@ -3,6 +3,7 @@
 #include "common/json.h"
 #include "cli/out.h"
 #include "model/native.h"
+#include "model/thread_groups.h"
 
 /*
  * The dump's layout in pretty mode (what `dump --json` prints): the
@@ -313,11 +314,8 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
 	const struct snap_thread *t = snap_party_thread(s, &th);
 	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
-	const struct snap_loop *l = NULL;
+	const struct snap_loop *l = snap_find_loop(s, b->loop);
 
-	for (size_t i = 0; i < s->nloops; i++)
-		if (s->loops[i].id == b->loop)
-			l = &s->loops[i];
 	json_begin_object(j);
 	json_key_string(j, "kind", "blocked_loop");
 	json_key_uint(j, "loop", b->loop);
@@ -386,6 +384,33 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 	json_end_object(j);
 }
 
+/* "groups": the threads whose stacks are the same (thread_groups.h), two
+ * or more each: their thread ids and the index in "threads" of the first
+ * (whose "frames" are the group's). */
+static void json_groups(struct json *j, const struct snapshot *s, bool locals)
+{
+	struct thread_groups g;
+
+	thread_groups_build(s, locals, &g);
+	json_key(j, "groups");
+	json_begin_array(j);
+	for (size_t k = 0; k < g.n; k++) {
+		if (g.v[k].n < 2)
+			continue;
+		json_break(j, IND_ENTRY);
+		json_begin_object(j);
+		json_key(j, "threads");
+		json_begin_array(j);
+		for (size_t i = 0; i < g.v[k].n; i++)
+			json_uint(j, s->threads[g.v[k].members[i]].thread_id);
+		json_end_array(j);
+		json_key_int(j, "stack", (int64_t)g.v[k].members[0]);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	thread_groups_release(&g);
+}
+
 void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		      bool native_all)
 {
@@ -449,6 +474,10 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		json_thread(j, &s->threads[i], locals, native_all);
 	}
 	json_end_array(j);
+	json_break(j, IND_TOP);
+	json_key_string(j, "threads_note", s->threads_note);
+	json_break(j, IND_TOP);
+	json_groups(j, s, locals);
 	json_break(j, IND_TOP);
 	json_key(j, "tasks");
 	json_begin_array(j);

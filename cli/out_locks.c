@@ -9,9 +9,12 @@
 #include <config.h>
 
 #include "common/escape.h"
+#include "common/xalloc.h"
 #include "cli/out.h"
+#include "model/thread_groups.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *base_name(const char *path)
@@ -75,8 +78,74 @@ static const struct snap_lock_waiter *waiter_of(const struct snap_lock *l,
 	return NULL;
 }
 
+/* The group of thread party 'who' when it has other members, else NULL;
+ * *idx is the thread's index. */
+static const struct thread_group *group_of(const struct snapshot *s,
+					   const struct snap_party *who,
+					   const struct thread_groups *g,
+					   size_t *idx)
+{
+	const struct snap_thread *t = snap_party_thread(s, who);
+	const struct thread_group *gr;
+
+	if (!t || (size_t)(t - s->threads) >= g->nthreads)
+		return NULL;
+	*idx = (size_t)(t - s->threads);
+	gr = &g->v[g->group_of[*idx]];
+	return gr->n > 1 ? gr : NULL;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Waiter i of l as one of a group: 0 when it has no group (told alone),
+ * -1 when its group was told at an earlier waiter, else 1 after writing
+ * "N threads "w0"-"w9" (tids ...)": every waiter of l in its group (the
+ * same stack, so the same place). */
+static int group_waiters(struct strbuf *sb, const struct snapshot *s,
+			 const struct snap_lock *l, size_t i,
+			 const struct thread_groups *g, size_t *told)
+{
+	const struct thread_group *gr;
+	size_t idx, *members, n = 0;
+
+	gr = group_of(s, &l->waiters[i].who, g, &idx);
+	if (!gr || l->waiters[i].who.is_task)
+		return 0;
+	members = xcalloc(l->nwaiters, sizeof(*members));
+	for (size_t j = 0; j < l->nwaiters; j++) {
+		size_t k;
+
+		if (l->waiters[j].who.is_task ||
+		    group_of(s, &l->waiters[j].who, g, &k) != gr)
+			continue;
+		if (j < i) {
+			free(members);
+			return -1;
+		}
+		members[n++] = k;
+	}
+	if (n == 1) {
+		free(members);
+		return 0;
+	}
+	(*told)++;
+	/* in thread order, as the dump's group lists them */
+	qsort(members, n, sizeof(*members), cmp_index);
+	strbuf_addf(sb, "      waited for by %zu threads ", n);
+	out_text_members(sb, s, members, n);
+	free(members);
+	return 1;
+}
+
+/* *told counts the groups told as one line. */
 static void lock_entry(struct strbuf *sb, const struct snapshot *s,
-		       const struct snap_lock *l, const struct out_opts *o)
+		       const struct snap_lock *l, const struct out_opts *o,
+		       size_t *told)
 {
 	strbuf_addstr(sb, "  ");
 	if (l->type == SNAP_LOCK_THREAD) {
@@ -110,8 +179,16 @@ static void lock_entry(struct strbuf *sb, const struct snapshot *s,
 	for (size_t i = 0; i < l->nwaiters; i++) {
 		const struct snap_lock_waiter *w = &l->waiters[i];
 
-		strbuf_addstr(sb, "      waited for by ");
-		party(sb, s, &w->who, true);
+		/* a group's waiters: one line for all (the same place) */
+		int g = o->groups ? group_waiters(sb, s, l, i, o->groups,
+						     told) : 0;
+
+		if (g < 0)
+			continue; /* told with its group */
+		if (!g) {
+			strbuf_addstr(sb, "      waited for by ");
+			party(sb, s, &w->who, true);
+		}
 		strbuf_addstr(sb, " at ");
 		place(sb, &w->at);
 		strbuf_addstr(sb, " in ");
@@ -222,8 +299,11 @@ static void cycle_story(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addstr(sb, ".\n");
 }
 
+/* A chain's story; 'first' (n > 1): the threads that each open it, a
+ * group, in place of its first party. */
 static void hang_story(struct strbuf *sb, const struct snapshot *s,
-		       const struct snap_chain *c)
+		       const struct snap_chain *c, const size_t *first,
+		       size_t n)
 {
 	strbuf_addstr(sb, "  ");
 	for (size_t j = 0; j < c->n; j++) {
@@ -232,7 +312,11 @@ static void hang_story(struct strbuf *sb, const struct snapshot *s,
 		const struct snap_party *next = j + 1 < c->n ?
 						&c->links[j + 1].who : NULL;
 
-		if (!j) {
+		if (!j && n > 1) {
+			strbuf_addf(sb, "%zu threads ", n);
+			out_text_members(sb, s, first, n);
+			strbuf_addstr(sb, ": each ");
+		} else if (!j) {
 			party(sb, s, &k->who, true);
 			strbuf_addch(sb, ' ');
 		} else {
@@ -292,11 +376,8 @@ static void blocked_loop_story(struct strbuf *sb, const struct snapshot *s,
 	struct snap_party th = { false, b->thread_id }, tk = { true, b->task };
 	const struct snap_thread *t = snap_party_thread(s, &th);
 	const struct snap_task *k = b->has_task ? snap_party_task(s, &tk) : NULL;
-	const struct snap_loop *l = NULL;
+	const struct snap_loop *l = snap_find_loop(s, b->loop);
 
-	for (size_t i = 0; i < s->nloops; i++)
-		if (s->loops[i].id == b->loop)
-			l = &s->loops[i];
 	strbuf_addf(sb, "%sLikely hang%s: the event loop 0x%" PRIx64 " of ",
 		    col(o, C_WARN), col(o, C_OFF), b->loop);
 	party(sb, s, &th, true);
@@ -432,18 +513,86 @@ static void members(struct strbuf *sb, size_t threads, size_t tasks)
 		strbuf_addf(sb, "%zu task%s", tasks, tasks == 1 ? "" : "s");
 }
 
+/* Do hang chains a and b differ only in their first party, threads of
+ * one group? */
+static bool same_hang(const struct snapshot *s, const struct thread_groups *g,
+		      const struct snap_chain *a, const struct snap_chain *b)
+{
+	size_t x, y;
+	const struct thread_group *ga, *gb;
+
+	if (a->n != b->n || a->links[0].lock != b->links[0].lock)
+		return false;
+	for (size_t j = 1; j < a->n; j++)
+		if (!snap_same_party(&a->links[j].who, &b->links[j].who) ||
+		    a->links[j].lock != b->links[j].lock)
+			return false;
+	if (a->links[0].who.is_task || b->links[0].who.is_task)
+		return false;
+	ga = group_of(s, &a->links[0].who, g, &x);
+	gb = group_of(s, &b->links[0].who, g, &y);
+	return ga && ga == gb;
+}
+
+/* The likely hangs; with groups, the chains that the threads of one
+ * group open the same way are one story. */
+static void hangs_text(struct strbuf *sb, const struct snapshot *s,
+		       const struct out_opts *o)
+{
+	bool *told = xcalloc(s->nhangs + 1, sizeof(*told));
+	size_t *first = xcalloc(s->nhangs + 1, sizeof(*first));
+
+	for (size_t i = 0; i < s->nhangs; i++) {
+		const struct snap_chain *c = &s->hangs[i];
+		size_t n = 0, x;
+
+		if (told[i])
+			continue;
+		for (size_t j = i; o->groups && j < s->nhangs; j++)
+			if (j == i || (!told[j] &&
+				       same_hang(s, o->groups, c, &s->hangs[j]))) {
+				told[j] = true;
+				if (group_of(s, &s->hangs[j].links[0].who,
+					     o->groups, &x))
+					first[n++] = x;
+			}
+		if (n > 1)
+			qsort(first, n, sizeof(*first), cmp_index);
+		strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN),
+			    col(o, C_OFF));
+		members(sb, count_kind(c, false) + (n > 1 ? n - 1 : 0),
+			count_kind(c, true));
+		strbuf_addstr(sb, " blocked behind a wait that nothing will "
+			      "end:\n");
+		hang_story(sb, s, c, first, n);
+	}
+	free(first);
+	free(told);
+}
+
 void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o)
 {
 	int verdict = snap_verdict(s);
+	size_t grouped = 0;
 
 	if (!s->locks_read)
 		return;
+	if (o->group && !o->groups) {
+		struct out_opts go = *o;
+		struct thread_groups g;
+
+		thread_groups_build(s, false, &g);
+		go.groups = &g;
+		out_text_locks(sb, s, &go);
+		thread_groups_release(&g);
+		return;
+	}
 	if (s->nlocks) {
 		strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
 			    col(o, C_BOLD), col(o, C_OFF));
 		for (size_t i = 0; i < s->nlocks; i++)
-			lock_entry(sb, s, &s->locks[i], o);
+			lock_entry(sb, s, &s->locks[i], o, &grouped);
 	}
 	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < s->nlock_cycles; i++) {
@@ -465,15 +614,7 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 	}
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		executor_story(sb, s, &s->executor_deadlocks[i], o);
-	for (size_t i = 0; i < s->nhangs; i++) {
-		strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN),
-			    col(o, C_OFF));
-		members(sb, count_kind(&s->hangs[i], false),
-			count_kind(&s->hangs[i], true));
-		strbuf_addstr(sb, " blocked behind a wait that nothing will "
-			      "end:\n");
-		hang_story(sb, s, &s->hangs[i]);
-	}
+	hangs_text(sb, s, o);
 	for (size_t i = 0; i < s->nblocked_loops; i++)
 		blocked_loop_story(sb, s, &s->blocked_loops[i], o);
 	if (verdict == SNAP_VERDICT_NONE) {
@@ -481,8 +622,12 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 
 		for (size_t i = 0; i < s->nlocks; i++)
 			waiting += s->locks[i].nwaiters;
-		strbuf_addf(sb, "No deadlock: %zu wait%s on locks, none in a "
-			    "cycle or behind a wait that nothing will end.\n",
-			    waiting, waiting == 1 ? "" : "s");
+		strbuf_addf(sb, "No deadlock: %zu wait%s on locks", waiting,
+			    waiting == 1 ? "" : "s");
+		if (grouped)
+			strbuf_addf(sb, " (%zu group%s of threads with one "
+				    "stack)", grouped, grouped == 1 ? "" : "s");
+		strbuf_addstr(sb, ", none in a cycle or behind a wait that "
+			      "nothing will end.\n");
 	}
 }

@@ -4,10 +4,13 @@
 #include "cli/out.h"
 #include "session/source.h"
 #include "model/native.h"
+#include "model/thread_groups.h"
+#include "common/xalloc.h"
 
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IMPORTLIB_PREFIX "<frozen importlib._bootstrap"
@@ -351,6 +354,125 @@ static void core_header(struct strbuf *sb, const struct snapshot *s)
 	strbuf_addch(sb, '\n');
 }
 
+/* Everything of a thread below its header: state, stack, notes. */
+static void thread_body(struct strbuf *sb, const struct snap_thread *t,
+			const struct out_opts *o)
+{
+	state_line(sb, t, o);
+	if (t->has_native) {
+		strbuf_addf(sb, "  %sStack with native frames (most "
+			    "recent call first):%s\n", col(o, C_DIM),
+			    col(o, C_OFF));
+		native_stack_lines(sb, t, o);
+	} else if (t->nframes == 0 && !t->error) {
+		strbuf_addf(sb, "  %s(no Python frames)%s\n",
+			    col(o, C_DIM), col(o, C_OFF));
+	} else if (t->nframes) {
+		strbuf_addf(sb, "  %sStack (most recent call first):%s\n",
+			    col(o, C_DIM), col(o, C_OFF));
+	}
+	if (!t->has_native)
+		stack_lines(sb, t, o);
+	if (t->truncated)
+		strbuf_addf(sb, "    ... (stack cut at %zu frames)\n",
+			    t->nframes);
+	if (t->error) {
+		strbuf_addf(sb, "    %s(stack incomplete: ",
+			    col(o, C_WARN));
+		escape_text(sb, t->error);
+		strbuf_addf(sb, ")%s\n", col(o, C_OFF));
+	}
+}
+
+void out_text_members(struct strbuf *sb, const struct snapshot *s,
+		      const size_t *idx, size_t n)
+{
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	int64_t *tids = xcalloc(n + 1, sizeof(*tids));
+	struct thread_run *runs = xcalloc(n + 1, sizeof(*runs));
+	size_t nr, known = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		names[i] = s->threads[idx[i]].name;
+		tids[i] = s->threads[idx[i]].native_id;
+		known += tids[i] >= 0;
+	}
+	nr = thread_name_runs(names, n, runs);
+	for (size_t r = 0; r < nr; r++) {
+		const struct snap_thread *a = &s->threads[idx[runs[r].first]];
+		const struct snap_thread *b = &s->threads[idx[runs[r].last]];
+
+		if (r)
+			strbuf_addstr(sb, ", ");
+		if (!a->name) {
+			strbuf_addf(sb, "%" PRIu64, a->thread_id);
+			continue;
+		}
+		strbuf_addch(sb, '"');
+		escape_text(sb, a->name);
+		strbuf_addch(sb, '"');
+		if (runs[r].last != runs[r].first) {
+			strbuf_addstr(sb, "-\"");
+			escape_text(sb, b->name);
+			strbuf_addch(sb, '"');
+		}
+	}
+	if (known) {
+		nr = thread_int_runs(tids, n, runs);
+		strbuf_addstr(sb, known == 1 ? " (tid " : " (tids ");
+		for (size_t r = 0, shown = 0; r < nr; r++) {
+			if (tids[runs[r].first] < 0)
+				continue;
+			strbuf_addf(sb, "%s%" PRId64, shown++ ? ", " : "",
+				    tids[runs[r].first]);
+			if (runs[r].last != runs[r].first)
+				strbuf_addf(sb, "-%" PRId64, tids[runs[r].last]);
+		}
+		strbuf_addch(sb, ')');
+	}
+	free(runs);
+	free(tids);
+	free(names);
+}
+
+/* The threads, one block each, or one per group when o->groups. */
+static void threads_text(struct strbuf *sb, const struct snapshot *s,
+			 const struct out_opts *o)
+{
+	const struct thread_groups *g = o->groups;
+
+	for (size_t k = 0; k < (g ? g->n : s->nthreads); k++) {
+		const struct thread_group *gr = g ? &g->v[k] : NULL;
+		const struct snap_thread *t = &s->threads[gr ? gr->members[0]
+							  : k];
+
+		strbuf_addch(sb, '\n');
+		if (gr && gr->n > 1) {
+			strbuf_addf(sb, "%s%zu threads%s: ", col(o, C_BOLD),
+				    gr->n, col(o, C_OFF));
+			out_text_members(sb, s, gr->members, gr->n);
+			if (t->interp_id != 0)
+				strbuf_addf(sb, " [interpreter %" PRId64 "]",
+					    t->interp_id);
+			strbuf_addch(sb, '\n');
+		} else {
+			thread_header(sb, t, o);
+		}
+		thread_body(sb, t, o);
+	}
+}
+
+void out_text_threads_note(struct strbuf *sb, const struct snapshot *s,
+			   const struct out_opts *o)
+{
+	if (!s->threads_note)
+		return;
+	strbuf_addf(sb, "%sThreads left out%s: ", col(o, C_WARN),
+		    col(o, C_OFF));
+	escape_text(sb, s->threads_note);
+	strbuf_addch(sb, '\n');
+}
+
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o)
 {
@@ -373,41 +495,25 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 	if (s->stopped)
 		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
 			      "debugger): read as it is, and left stopped\n");
+	out_text_threads_note(sb, s, o);
 
 	interp_hooks(sb, s, o);
 	if (s->nthreads == 0)
 		strbuf_addstr(sb, "\nNo Python threads: the interpreter is "
 			      "starting up or shutting down.\n");
-	for (size_t i = 0; i < s->nthreads; i++) {
-		const struct snap_thread *t = &s->threads[i];
+	if (o->group && !o->groups) {
+		struct out_opts go = *o;
+		struct thread_groups g;
 
-		strbuf_addch(sb, '\n');
-		thread_header(sb, t, o);
-		state_line(sb, t, o);
-		if (t->has_native) {
-			strbuf_addf(sb, "  %sStack with native frames (most "
-				    "recent call first):%s\n", col(o, C_DIM),
-				    col(o, C_OFF));
-			native_stack_lines(sb, t, o);
-		} else if (t->nframes == 0 && !t->error) {
-			strbuf_addf(sb, "  %s(no Python frames)%s\n",
-				    col(o, C_DIM), col(o, C_OFF));
-		} else if (t->nframes) {
-			strbuf_addf(sb, "  %sStack (most recent call first):%s\n",
-				    col(o, C_DIM), col(o, C_OFF));
-		}
-		if (!t->has_native)
-			stack_lines(sb, t, o);
-		if (t->truncated)
-			strbuf_addf(sb, "    ... (stack cut at %zu frames)\n",
-				    t->nframes);
-		if (t->error) {
-			strbuf_addf(sb, "    %s(stack incomplete: ",
-				    col(o, C_WARN));
-			escape_text(sb, t->error);
-			strbuf_addf(sb, ")%s\n", col(o, C_OFF));
-		}
+		thread_groups_build(s, false, &g);
+		go.groups = &g;
+		threads_text(sb, s, &go);
+		out_text_tasks(sb, s, &go);
+		out_text_locks(sb, s, &go);
+		thread_groups_release(&g);
+		return;
 	}
+	threads_text(sb, s, o);
 	out_text_tasks(sb, s, o);
 	out_text_locks(sb, s, o);
 }

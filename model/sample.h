@@ -53,6 +53,10 @@ struct sample {
 	size_t nthreads, threads_cap;
 	struct sample_frame *frames;
 	size_t nframes, frames_cap;
+	/* A thread list went on past its bound (far more thread states than
+	 * the process has threads: corrupt, or many threads started since the
+	 * TIDs were read): the threads beyond it are not in this sample. */
+	bool threads_left_out;
 };
 
 /* Free the sample's arrays (not the strings it borrows) and empty it. */

@@ -112,6 +112,7 @@ void snap_free(struct snapshot *s)
 	free(s->executor_deadlocks);
 	snap_locks_release(s);
 	free(s->tasks_note);
+	free(s->threads_note);
 	free(s->version);
 	free(s->executable);
 	free(s->libpython);
@@ -164,6 +165,14 @@ struct snap_loop *snap_add_loop(struct snapshot *s)
 			 sizeof(*s->loops));
 	memset(&s->loops[s->nloops], 0, sizeof(*s->loops));
 	return &s->loops[s->nloops++];
+}
+
+const struct snap_loop *snap_find_loop(const struct snapshot *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].id == id)
+			return &s->loops[i];
+	return NULL;
 }
 
 struct snap_task *snap_add_task(struct snapshot *s)

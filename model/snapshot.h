@@ -407,6 +407,9 @@ struct snapshot {
 			      control, a debugger) and was left so */
 	struct snap_thread *threads; /* main thread first */
 	size_t nthreads, threads_cap;
+	char *threads_note; /* why threads are left out (a thread list
+			       longer than its bound), or NULL: every
+			       thread is in threads[] */
 	struct snap_task *tasks;     /* asyncio tasks not yet done */
 	size_t ntasks, tasks_cap;
 	struct snap_cycle *cycles;   /* await cycles among them */
@@ -523,6 +526,8 @@ void snap_free(struct snapshot *s);
 
 /* Append a zeroed loop to s->loops and return it. */
 struct snap_loop *snap_add_loop(struct snapshot *s);
+/* The loop of s->loops whose id (address) is 'id', or NULL. */
+const struct snap_loop *snap_find_loop(const struct snapshot *s, uint64_t id);
 /* Append a zeroed thread / frame and return it (arrays grow; pointers to
  * earlier elements are invalidated). */
 struct snap_thread *snap_add_thread(struct snapshot *s);

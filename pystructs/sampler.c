@@ -132,6 +132,7 @@ struct py_sampler {
 	struct py_walker walker; /* sampling, over frame_header() */
 	struct tslot *walking;   /* the thread it walks */
 	struct addrset seen;
+	bool left_out;           /* the last walk reached its bound */
 };
 
 /* ---- code objects -------------------------------------------------- */
@@ -503,6 +504,7 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 	const struct py_layout *L = &s->p->L;
 	struct tslot *old = s->slots;
 	size_t nold = s->nslots, nspans = 0, nts, nok;
+	size_t bound = py_threads_bound(s->o.ntids);
 	uint64_t head = 0, gilw = holder_word(s);
 	int rc;
 
@@ -568,6 +570,7 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 	 * the spares. */
 	s->slots = NULL;
 	s->nslots = s->slots_cap = 0;
+	s->left_out = false;
 	addrset_clear(&s->seen);
 	for (size_t k = 0; k < s->ninterps; k++) {
 		struct interp *it = &s->interps[k];
@@ -576,7 +579,7 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 		uint64_t t = it->head;
 		size_t first = s->nslots;
 
-		while (t && s->nslots < PY_MAX_THREADS) {
+		while (t && s->nslots - first < bound) {
 			struct tslot *o = slot_of(old, nold, t), *ns;
 
 			if (!py_ptr_ok(t) || !addrset_add(&s->seen, t))
@@ -616,6 +619,8 @@ static int read_thread_list(struct py_sampler *s, struct err *e)
 			s->nslots++;
 			t = py_rd64(ns->ts, L->tstate.next);
 		}
+		if (t && s->nslots - first >= bound)
+			s->left_out = true;
 		/* Newest first in the list: creation order reads better. */
 		for (size_t i = first, j = s->nslots; i + 1 < j; i++, j--) {
 			struct tslot tmp = s->slots[i];
@@ -665,6 +670,7 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 	    (!s->names_read || now - s->names_ns >= NAMES_RETRY_NS)) {
 		py_thread_names_free(s->names, s->nnames);
 		s->nnames = py_thread_names_read(s->p, s->interps[0].addr,
+						 py_threads_bound(s->o.ntids),
 						 &s->names);
 		s->names_read = true;
 		s->names_ns = now;
@@ -927,12 +933,9 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	s->p = p;
 	if (o)
 		s->o = *o;
-	if (s->o.ntids) {
-		pid_t *tids = xmalloc(s->o.ntids * sizeof(*tids));
-
-		memcpy(tids, s->o.tids, s->o.ntids * sizeof(*tids));
-		s->o.tids = tids;
-	}
+	s->o.tids = NULL;
+	s->o.ntids = 0;
+	py_sampler_set_tids(s, o ? o->tids : NULL, o ? o->ntids : 0);
 	s->tsize = tstate_prefix(&p->L);
 	s->hdr = (size_t)p->L.frame.localsplus;
 	s->next_key = 1;
@@ -943,6 +946,20 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	s->walker.header_arg = s;
 	addrset_init(&s->seen);
 	return s;
+}
+
+void py_sampler_set_tids(struct py_sampler *s, const pid_t *tids,
+			 size_t ntids)
+{
+	pid_t *copy = NULL;
+
+	if (ntids) {
+		copy = xmalloc(ntids * sizeof(*copy));
+		memcpy(copy, tids, ntids * sizeof(*copy));
+	}
+	free((void *)s->o.tids);
+	s->o.tids = copy;
+	s->o.ntids = ntids;
 }
 
 static void slot_release(struct tslot *ts)
@@ -1003,6 +1020,7 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct sample *out,
 	rc = read_thread_list(s, e);
 	if (rc)
 		return rc;
+	out->threads_left_out = s->left_out;
 	fill_threads(s, now);
 	read_top_frames(s);
 	if (s->p->L.frame.kind == LAYOUT_FRAME_INTERP &&

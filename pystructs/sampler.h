@@ -51,6 +51,13 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 				  const struct py_sampler_opts *o);
 void py_sampler_free(struct py_sampler *s);
 
+/* The process's TIDs as /proc gives them now (copied): they find native
+ * ids before 3.11 and bound the thread-list walk (py_threads_bound());
+ * a sample whose walk reached that bound says so (threads_left_out),
+ * and its taker may give newer TIDs and take it again. */
+void py_sampler_set_tids(struct py_sampler *s, const pid_t *tids,
+			 size_t ntids);
+
 /*
  * Read one sample into *out (emptied first; reuse it between calls and
  * release it with sample_release()).  now_ns is a monotonic clock

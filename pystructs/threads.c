@@ -9,6 +9,7 @@
 #include "pystructs/repr.h"
 #include "pystructs/thread_state.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ static int collect_name(struct py_proc *p, uint64_t key, uint64_t value,
 }
 
 size_t py_thread_names_read(struct py_proc *p, uint64_t interp,
-			    struct py_thread_name **out)
+			    size_t limit, struct py_thread_name **out)
 {
 	struct name_list names = { 0 };
 	uint64_t module, active;
@@ -57,7 +58,7 @@ size_t py_thread_names_read(struct py_proc *p, uint64_t interp,
 	/* Best effort: a target without threading imported has no names. */
 	if (!py_module_get(p, interp, "threading", &module, NULL) &&
 	    !py_module_attr(p, module, "_active", &active, NULL))
-		py_dict_each(p, active, PY_MAX_THREADS, collect_name, &names,
+		py_dict_each(p, active, limit, collect_name, &names,
 			     NULL);
 	*out = names.v;
 	return names.n;
@@ -366,6 +367,27 @@ static void read_stack(struct py_walker *w, uint64_t tstate, uint8_t *ts,
 
 /* ---- interpreters and threads ------------------------------------- */
 
+/* An interpreter's thread list went on past the bound: the threads
+ * beyond it are not in the snapshot, and the snapshot says so. */
+static void note_threads_left_out(struct snapshot *s, int64_t interp_id,
+				  size_t bound, size_t ntids)
+{
+	char buf[256];
+
+	if (ntids)
+		snprintf(buf, sizeof(buf), "the thread list of interpreter "
+			 "%lld goes on past %zu thread states, more than the "
+			 "%zu threads the process has (corrupt, or threads "
+			 "started meanwhile): the rest are left out",
+			 (long long)interp_id, bound, ntids);
+	else
+		snprintf(buf, sizeof(buf), "the thread list of interpreter "
+			 "%lld goes on past %zu thread states (corrupt?): the "
+			 "rest are left out", (long long)interp_id, bound);
+	if (!s->threads_note)
+		s->threads_note = xstrdup(buf);
+}
+
 static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 		       const struct py_read_opts *o, struct snapshot *s,
 		       struct err *e)
@@ -373,8 +395,8 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 	struct py_proc *p = w->p;
 	struct addrset *seen = w->seen;
 	const struct py_layout *L = &p->L;
-	uint64_t tstate, list[PY_MAX_THREADS];
-	size_t n = 0;
+	uint64_t tstate, *list = NULL;
+	size_t n = 0, cap = 0, bound = py_threads_bound(o ? o->ntids : 0);
 	int64_t interp_id = index; /* <=3.6 have no id: the list position */
 	struct name_list names = { 0 };
 	struct py_interp_facts facts;
@@ -392,18 +414,25 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 		mem_read(p->mem, interp + (uint64_t)L->interp.id, &interp_id,
 			 sizeof(interp_id), NULL);
 	addrset_clear(seen);
-	while (tstate && n < PY_MAX_THREADS) {
-		if (!py_ptr_ok(tstate) || !addrset_add(seen, tstate))
+	while (tstate && n < bound) {
+		if (!py_ptr_ok(tstate) || !addrset_add(seen, tstate)) {
+			free(list);
 			return err_set(e, SS_ECORRUPT, "thread list is broken "
 				       "at 0x%llx", (unsigned long long)tstate);
+		}
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
 		list[n++] = tstate;
 		rc = mem_read_u64(p->mem, tstate + (uint64_t)L->tstate.next,
 				  &tstate, e);
-		if (rc)
+		if (rc) {
+			free(list);
 			return rc;
+		}
 	}
+	if (tstate)
+		note_threads_left_out(s, interp_id, bound, o ? o->ntids : 0);
 	py_interp_facts_read(p, interp, &facts);
-	names.n = py_thread_names_read(p, interp, &names.v);
+	names.n = py_thread_names_read(p, interp, bound, &names.v);
 	/* The list is newest first; report in creation order. */
 	while (n-- > 0) {
 		const struct snap_os_thread *os;
@@ -429,6 +458,7 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 	}
 	py_thread_names_free(names.v, names.n);
 	py_interp_facts_release(&facts);
+	free(list);
 	return 0;
 }
 

@@ -16,8 +16,25 @@
 
 /* Bounds on what the target may claim (CPYTHON_INTERNALS.md section 7). */
 #define PY_MAX_INTERPS 64
-#define PY_MAX_THREADS 4096
 #define PY_MAX_FRAMES 4096
+
+/*
+ * How many thread states of one interpreter's list are walked.  The list
+ * is as long as the process has threads (each thread state belongs to an
+ * OS thread, give or take the threads starting or ending meanwhile), so
+ * the bound comes from the task count /proc gave: ntids, with slack for
+ * threads started since.  With no count (0), and in any case, at most
+ * PY_THREADS_HARD_MAX: only against a list that is corrupt (a loop is
+ * found sooner, by the walk's address set).  A bound that is reached is
+ * said (snapshot threads_note, sample threads_left_out), never silent.
+ */
+#define PY_THREADS_HARD_MAX (1u << 20)
+static inline size_t py_threads_bound(size_t ntids)
+{
+	size_t b = ntids + ntids / 2 + 1024;
+
+	return ntids && b < PY_THREADS_HARD_MAX ? b : PY_THREADS_HARD_MAX;
+}
 
 /*
  * Append every thread of every interpreter to s->threads (main thread of
@@ -224,11 +241,12 @@ struct py_thread_name {
 
 /*
  * The names in threading._active of the interpreter at interp, best
- * effort (none when threading is not imported).  Stores a malloc'd array
- * in *out (free with py_thread_names_free) and returns its length.
+ * effort (none when threading is not imported), at most 'limit' of them
+ * (py_threads_bound()).  Stores a malloc'd array in *out (free with
+ * py_thread_names_free) and returns its length.
  */
 size_t py_thread_names_read(struct py_proc *p, uint64_t interp,
-			    struct py_thread_name **out);
+			    size_t limit, struct py_thread_name **out);
 void py_thread_names_free(struct py_thread_name *v, size_t n);
 
 /*

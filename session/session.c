@@ -537,6 +537,27 @@ int session_sampler_start(struct session *is, session_keep_fn keep,
 	return 0;
 }
 
+/* One sample, the target as it is (held or not). */
+static int sample_take(struct session *is, uint64_t now_ns,
+		       struct sample *out, struct err *e)
+{
+	int rc = py_sampler_take(is->sampler, now_ns, out, e);
+
+	if (!rc && out->threads_left_out) {
+		pid_t *tids = NULL;
+		size_t ntids = 0;
+
+		/* The bound came from an older task count: threads started
+		 * since.  Once more with today's. */
+		if (!is->kind->tids(is, &tids, &ntids, NULL)) {
+			py_sampler_set_tids(is->sampler, tids, ntids);
+			rc = py_sampler_take(is->sampler, now_ns, out, e);
+		}
+		free(tids);
+	}
+	return rc;
+}
+
 int session_sample(struct session *is, bool pause, uint64_t now_ns,
 		   struct sample *out, struct err *e)
 {
@@ -548,7 +569,7 @@ int session_sample(struct session *is, bool pause, uint64_t now_ns,
 		if (rc)
 			return rc;
 	}
-	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	rc = sample_take(is, now_ns, out, e);
 	if (pause)
 		is->kind->release(is);
 	return rc;
@@ -572,7 +593,7 @@ int session_sample_tasks(struct session *is, bool pause, uint64_t now_ns,
 		if (rc)
 			return rc;
 	}
-	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	rc = sample_take(is, now_ns, out, e);
 	/* right after the stacks, so that the running task is the one
 	 * they show as often as possible */
 	if (!rc && is->tracer)

@@ -18,6 +18,7 @@
 #include "cli/record.h"
 #include "cli/run.h"
 #include "cli/top.h"
+#include "cli/stall.h"
 #include "cli/watch.h"
 #include "common/escape.h"
 #include "common/json.h"
@@ -872,6 +873,105 @@ START_TEST(test_program_sep)
 }
 END_TEST
 
+/* Three workers at one line waiting on one lock, and a main thread: the
+ * grouped text tells the stack once and the waiters in one line;
+ * --no-group tells each. */
+static struct snapshot *pool(void)
+{
+	struct snapshot *s = snap_new();
+
+	s->pid = 42;
+	s->version = xstrdup("3.12.1");
+	s->paused = true;
+	s->locks_read = true;
+	s->locks = xcalloc(1, sizeof(*s->locks));
+	s->nlocks = 1;
+	s->locks[0].address = 0x1000;
+	s->locks[0].type = SNAP_LOCK_QUEUE;
+	for (int i = 0; i < 4; i++) {
+		struct snap_thread *t = snap_add_thread(s);
+		struct snap_frame *f = snap_add_frame(t);
+		char name[16];
+
+		snprintf(name, sizeof(name), i ? "w%d" : "MainThread", i - 1);
+		t->thread_id = 7000 + (uint64_t)i;
+		t->native_id = 100 + i;
+		t->ns_native_id = -1;
+		t->name = xstrdup(name);
+		t->gil = SNAP_GIL_NONE;
+		t->os.state = 'S';
+		strcpy(t->os.syscall, "futex");
+		f->function = xstrdup(i ? "worker" : "main");
+		f->filename = xstrdup("pool.py");
+		f->line = i ? 11 : 20;
+		if (i) {
+			struct snap_lock *l = &s->locks[0];
+			struct snap_lock_waiter *w;
+
+			t->waits_for = 0x1000;
+			l->waiters = xgrow(l->waiters, &l->waiters_cap,
+					   l->nwaiters + 1, sizeof(*l->waiters));
+			w = &l->waiters[l->nwaiters++];
+			memset(w, 0, sizeof(*w));
+			w->who.id = t->thread_id;
+			w->at.function = xstrdup("worker");
+			w->at.filename = xstrdup("pool.py");
+			w->at.line = 11;
+		}
+	}
+	return s;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+START_TEST(test_grouped_text)
+{
+	struct snapshot *s = pool();
+	struct out_opts o = { 0 };
+	struct strbuf sb;
+
+	o.group = true;
+	strbuf_init(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_uint_eq(count(sb.buf, "\nThread "), 1);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\n3 threads: \"w0\"-\"w2\" "
+				     "(tids 101-103)\n"));
+	ck_assert_uint_eq(count(sb.buf, "in worker\n"), 2); /* stack, lock */
+	ck_assert_ptr_nonnull(strstr(sb.buf, "waited for by 3 threads "
+				     "\"w0\"-\"w2\" (tids 101-103) at pool.py:11"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "(1 group of threads"));
+	strbuf_release(&sb);
+
+	o.group = false;
+	strbuf_init(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_uint_eq(count(sb.buf, "\nThread "), 4);
+	ck_assert_ptr_null(strstr(sb.buf, "threads:"));
+	ck_assert_uint_eq(count(sb.buf, "waited for by thread"), 3);
+	strbuf_release(&sb);
+
+	/* out_text_members: runs of names and TIDs, others listed */
+	strbuf_init(&sb);
+	{
+		size_t idx[] = { 0, 1, 3 };
+
+		s->threads[3].native_id = 200;
+		out_text_members(&sb, s, idx, 3);
+	}
+	ck_assert_str_eq(sb.buf, "\"MainThread\", \"w0\", \"w2\" (tids "
+			 "100-101, 200)");
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
 START_TEST(test_dump_parse)
 {
 	struct dump_opts d;
@@ -900,6 +1000,16 @@ START_TEST(test_dump_parse)
 		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
 		ck_assert_int_eq(pid, 80);
 		ck_assert(!d.io.pause && d.json);
+	}
+	{
+		ARGV("dump", "82");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert(d.oo.group);
+	}
+	{
+		ARGV("deadlock", "--no-group", "83");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
+		ck_assert(!d.oo.group);
 	}
 	{
 		ARGV("deadlock", "--locals", "80");
@@ -1036,6 +1146,188 @@ START_TEST(test_watch_top_parse)
 }
 END_TEST
 
+/* ---- watch --on-stall: the stall detector (cli/stall.h) -------------- */
+
+#define MS (UINT64_C(1000000))
+
+/* A sample of one thread with frames (function, line) in file "f.py". */
+static void one_thread(struct sample *s, const char *const *fn,
+		       const int *line, size_t n, bool torn)
+{
+	static struct sample_thread th;
+	static struct sample_frame fr[8];
+
+	ck_assert(n <= 8);
+	memset(&th, 0, sizeof(th));
+	memset(fr, 0, sizeof(fr));
+	th.thread_id = 7;
+	th.nframes = n;
+	th.torn = torn;
+	for (size_t i = 0; i < n; i++) {
+		fr[i].function = fn[i];
+		fr[i].filename = "f.py";
+		fr[i].line = line[i];
+		fr[i].first_line = 1;
+	}
+	memset(s, 0, sizeof(*s));
+	s->threads = &th;
+	s->nthreads = 1;
+	s->frames = fr;
+	s->nframes = n;
+}
+
+START_TEST(test_stall_fingerprint)
+{
+	const char *fn[] = { "work", "main" }, *fn2[] = { "wurk", "main" };
+	const char *split1[] = { "ab", "c" }, *split2[] = { "a", "bc" };
+	int line[] = { 10, 20 }, line2[] = { 11, 20 };
+	struct sample s;
+	uint64_t a, b;
+	bool torn;
+
+	one_thread(&s, fn, line, 2, false);
+	a = stall_fingerprint(&s, &torn);
+	ck_assert(!torn);
+	one_thread(&s, fn, line, 2, false);
+	ck_assert(stall_fingerprint(&s, &torn) == a);
+	one_thread(&s, fn, line2, 2, false);   /* another line */
+	ck_assert(stall_fingerprint(&s, &torn) != a);
+	one_thread(&s, fn2, line, 2, false);   /* another function */
+	ck_assert(stall_fingerprint(&s, &torn) != a);
+	one_thread(&s, fn, line, 1, false);    /* a frame returned */
+	ck_assert(stall_fingerprint(&s, &torn) != a);
+	one_thread(&s, fn, line, 2, true);
+	stall_fingerprint(&s, &torn);
+	ck_assert(torn);
+	one_thread(&s, split1, line, 2, false);
+	b = stall_fingerprint(&s, &torn);
+	one_thread(&s, split2, line, 2, false);
+	ck_assert(stall_fingerprint(&s, &torn) != b);
+	/* Frames past the sample's end (a bad sample) are not read. */
+	one_thread(&s, fn, line, 2, false);
+	s.nframes = 1;
+	stall_fingerprint(&s, &torn);
+}
+END_TEST
+
+START_TEST(test_stall_detector)
+{
+	struct stall st;
+	uint64_t t = 1000 * MS;
+	int dumps = 0;
+
+	stall_init(&st, 1.0, t);
+	/* Unchanged from the first sample: nothing before T. */
+	for (int i = 0; i < 10; i++, t += 100 * MS)
+		ck_assert(!stall_feed(&st, 42, false, t));
+	/* At T: one dump, then none however long the stall goes on. */
+	ck_assert(stall_feed(&st, 42, false, t));
+	ck_assert(stall_age(&st, t) >= 1.0);
+	for (int i = 0; i < 100; i++, t += 100 * MS)
+		dumps += stall_feed(&st, 42, false, t);
+	ck_assert_int_eq(dumps, 0);
+	/* Progress re-arms it; the next stall is dumped T after it. */
+	ck_assert(!stall_feed(&st, 43, false, t));
+	t += 900 * MS;
+	ck_assert(!stall_feed(&st, 43, false, t));
+	t += 100 * MS;
+	ck_assert(stall_feed(&st, 43, false, t));
+	/* A torn read is progress, even with the same fingerprint. */
+	t += 100 * MS;
+	ck_assert(!stall_feed(&st, 43, true, t));
+	t += 999 * MS;
+	ck_assert(!stall_feed(&st, 43, false, t));
+	t += 1 * MS;
+	ck_assert(stall_feed(&st, 43, false, t));
+	/* Stacks that keep changing never dump. */
+	for (int i = 0; i < 100; i++, t += 100 * MS)
+		dumps += stall_feed(&st, 100 + (uint64_t)(i % 2), false, t);
+	ck_assert_int_eq(dumps, 0);
+}
+END_TEST
+
+START_TEST(test_stall_deadlock)
+{
+	struct stall st;
+	uint64_t t = 0;
+
+	stall_init(&st, 2.0, t);
+	/* A check at once, then once every T. */
+	ck_assert(stall_check_due(&st, t));
+	ck_assert(!stall_check_due(&st, t + 1999 * MS));
+	ck_assert(stall_check_due(&st, t + 2000 * MS));
+	ck_assert(!stall_check_due(&st, t + 2001 * MS));
+	/* A deadlock is dumped when it appears, once. */
+	ck_assert(!stall_verdict(&st, false));
+	ck_assert(stall_verdict(&st, true));
+	ck_assert(!stall_verdict(&st, true));
+	ck_assert(!stall_verdict(&st, false));
+	ck_assert(stall_verdict(&st, true));
+	/* Its dump stands for the stall it also is: no second dump for
+	 * the same stacks, until progress. */
+	stall_init(&st, 1.0, t);
+	ck_assert(!stall_feed(&st, 5, false, t));
+	ck_assert(stall_verdict(&st, true));
+	stall_dumped(&st);
+	ck_assert(!stall_feed(&st, 5, false, t + 5000 * MS));
+	ck_assert(!stall_feed(&st, 6, false, t + 5100 * MS));
+	ck_assert(stall_feed(&st, 6, false, t + 6100 * MS));
+}
+END_TEST
+
+START_TEST(test_watch_stall_parse)
+{
+	struct watch_opts w;
+	char path[64];
+	pid_t pid = 0;
+
+	{
+		ARGV("watch", "--on-stall", "2s", "--count", "1", "-o", "d",
+		     "--exec", "true", "--locals", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert(w.on_stall == 2);
+		ck_assert_int_eq(w.rate, WATCH_STALL_RATE);
+		ck_assert_str_eq(w.exec, "true");
+		ck_assert(w.d.io.locals && w.d.io.pause);
+	}
+	{
+		ARGV("watch", "--on-stall", "1", "--rate", "50", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert_int_eq(w.rate, 50);
+	}
+	{
+		ARGV("watch", "--on-stall", "1", "--every", "1", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("watch", "--every", "1", "--exec", "true", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("watch", "--on-stall", "1", "--rate", "0", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("watch", "--on-stall", "soon", "95");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	watch_dump_path(path, sizeof(path), "hang.txt", 1, 1);
+	ck_assert_str_eq(path, "hang.txt");
+	watch_dump_path(path, sizeof(path), "hang.txt", 3, 2);
+	ck_assert_str_eq(path, "hang.txt.2");
+	watch_dump_path(path, sizeof(path), "hang.txt", 0, 12);
+	ck_assert_str_eq(path, "hang.txt.12");
+	watch_dump_path(path, sizeof(path), "h-%n.txt%n", 1, 3);
+	ck_assert_str_eq(path, "h-3.txt3");
+	watch_dump_path(path, 4, "hang.txt", 1, 1);
+	ck_assert_str_eq(path, "han");
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1054,9 +1346,14 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_read_spans);
 	tcase_add_test(tc, test_take_pid);
 	tcase_add_test(tc, test_program_sep);
+	tcase_add_test(tc, test_grouped_text);
 	tcase_add_test(tc, test_dump_parse);
 	tcase_add_test(tc, test_record_parse);
 	tcase_add_test(tc, test_watch_top_parse);
+	tcase_add_test(tc, test_stall_fingerprint);
+	tcase_add_test(tc, test_stall_detector);
+	tcase_add_test(tc, test_stall_deadlock);
+	tcase_add_test(tc, test_watch_stall_parse);
 	suite_add_tcase(s, tc);
 	/* The flame graph's tests start python3 (its XML parser) a few
 	 * times: slow on a loaded machine, so more than Check's default 4 s

@@ -311,6 +311,57 @@ START_TEST(test_thread_list_cycle_is_an_error)
 }
 END_TEST
 
+/* A thread list as long as many threads: the walk's bound comes from
+ * the process's task count (with slack), and a list going on past it is
+ * cut and said so; with no count, the hard bound only. */
+START_TEST(test_thread_list_bound_from_tids)
+{
+	enum { EXTRA = 1100 };
+	const pid_t tids[2] = { 1000, 1001 };
+	struct py_read_opts o = { 0 };
+	struct image_runtime r;
+	struct snapshot *s;
+	uint64_t next;
+	struct err e;
+
+	setup_version(12);
+	r = image_runtime(&im);
+	/* EXTRA more thread states before the two, newest first. */
+	next = r.ts[1];
+	for (int i = 0; i < EXTRA; i++) {
+		uint64_t ts = image_alloc(&im, (size_t)im.L->tstate.size);
+
+		image_put64(&im, ts + (uint64_t)im.L->tstate.interp, r.interp);
+		image_put64(&im, ts + (uint64_t)im.L->tstate.thread_id,
+			    0x7f0000100000ULL + (uint64_t)i);
+		image_put64(&im, ts + (uint64_t)im.L->tstate.next, next);
+		next = ts;
+	}
+	image_put64(&im, r.interp + (uint64_t)im.L->interp.threads_head, next);
+	start(r.runtime);
+
+	s = read_all(0);
+	ck_assert_uint_eq(s->nthreads, EXTRA + 2);
+	ck_assert_ptr_null(s->threads_note);
+	snap_free(s);
+
+	o.tids = tids;
+	o.ntids = 2;
+	ck_assert_uint_lt(py_threads_bound(2), EXTRA + 2);
+	s = snap_new();
+	err_clear(&e);
+	ck_assert_int_eq(py_read_threads(&P, &o, s, &e), 0);
+	ck_assert_uint_eq(s->nthreads, py_threads_bound(2));
+	ck_assert_ptr_nonnull(s->threads_note);
+	ck_assert_ptr_nonnull(strstr(s->threads_note, "left out"));
+	snap_free(s);
+
+	o.ntids = 0;
+	ck_assert_uint_eq(py_threads_bound(0), PY_THREADS_HARD_MAX);
+	finish();
+}
+END_TEST
+
 START_TEST(test_garbage_pointers)
 {
 	struct image_runtime r;
@@ -685,6 +736,7 @@ static Suite *pystructs_suite(void)
 	tcase_add_test(tc, test_walk_frame_objects);
 	tcase_add_test(tc, test_frame_cycle_is_cut);
 	tcase_add_test(tc, test_thread_list_cycle_is_an_error);
+	tcase_add_test(tc, test_thread_list_bound_from_tids);
 	tcase_add_test(tc, test_garbage_pointers);
 	tcase_add_test(tc, test_frame_walker_modes);
 	tcase_add_test(tc, test_code_cache_shared);

@@ -275,7 +275,10 @@ static size_t thread_index(struct tui_model *m, uint64_t thread_id,
 	for (size_t i = 0; i < m->nthreads; i++)
 		if (m->threads[i].thread_id == thread_id)
 			return i;
-	if (m->nthreads >= MAX_THREADS)
+	/* Past MAX_THREADS, at each power of two: a process with more live
+	 * threads than that (none is dropped) compacts once per doubling,
+	 * not at every new thread. */
+	if (m->nthreads >= MAX_THREADS && !(m->nthreads & (m->nthreads - 1)))
 		compact_threads(m);
 	m->threads = xgrow(m->threads, &m->threads_cap, m->nthreads + 1,
 			   sizeof(*m->threads));

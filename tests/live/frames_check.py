@@ -471,16 +471,57 @@ _IMPORTING = re.compile(r"^    importing '(.*)'$")
 _CARETS = re.compile(r"^ {8} *\^+\s*$")
 
 
-def text_blocks(out):
-    """{(interpreter_id, thread_id): [lines of that thread's block]}."""
+# A group of threads with the same stack (the default; --no-group prints
+# each): '300 threads: "w0"-"w99", "x" (tids 101-400) [interpreter 1]'.
+_GROUP = re.compile(r"^(\d+) threads: (.*?)(?: \(tids? ([0-9, -]+)\))?"
+                    r"( \[interpreter (\d+)\])?$")
+
+
+def expand_runs(text):
+    """[101, 102, 103, 7] from '101-103, 7'."""
+    out = []
+    for part in text.split(", "):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def group_headers(out):
+    """[(count, names text, [tids], interpreter id)] of the text's group
+    headers."""
+    found = []
+    for ln in out.splitlines():
+        m = _GROUP.match(ln)
+        if m:
+            found.append((int(m.group(1)), m.group(2),
+                          expand_runs(m.group(3)) if m.group(3) else [],
+                          int(m.group(5) or 0)))
+    return found
+
+
+def text_blocks(out, record=None):
+    """{(interpreter_id, thread_id): [lines of that thread's block]}; with
+    the record, a group's block is every member's (found by TID)."""
+    by_tid = {}
+    for e in (record or {}).get("threads", ()):
+        if e.get("native_id") is not None:
+            by_tid[(e.get("interpreter_id", 0), e["native_id"])] = \
+                e["thread_id"]
     blocks = {}
     cur = None
     for ln in out.splitlines():
         m = _HEADER.match(ln)
+        g = _GROUP.match(ln)
         if m:
             im = re.search(r" \[interpreter (\d+)\]", m.group(2))
             key = (int(im.group(1)) if im else 0, int(m.group(1)))
             cur = blocks.setdefault(key, [])
+        elif g:
+            interp = int(g.group(5) or 0)
+            cur = []
+            for tid in expand_runs(g.group(3)) if g.group(3) else []:
+                if (interp, tid) in by_tid:
+                    blocks[(interp, by_tid[(interp, tid)])] = cur
         elif cur is not None:
             if ln and not ln.startswith(" "):
                 cur = None      # the next section ("Asyncio: ...")
@@ -575,7 +616,7 @@ def text_frame_problems(record, out):
     if "threads" not in record:
         return []
     version = _version(record)
-    blocks = text_blocks(out)
+    blocks = text_blocks(out, record)
     problems = []
     for e in record["threads"]:
         lines = blocks.get(_key(e))

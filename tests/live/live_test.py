@@ -56,6 +56,9 @@ import stress_check  # noqa: E402
 import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
+import stall_check  # noqa: E402
+import thousands_check  # noqa: E402
+import groups_check  # noqa: E402
 import taskstack_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1742,6 +1745,9 @@ def main():
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
+                if not args.target or "stall" in args.target:
+                    stall_check.check_stall(report, path, version, workdir,
+                                            sys.modules[__name__])
                 if not args.target or "habits" in args.target:
                     habits_check.check_habits(report, path, version,
                                               workdir, sys.modules[__name__])
@@ -1772,6 +1778,13 @@ def main():
                         report, path, version, workdir,
                         sys.modules[__name__], first=path == first,
                         stale=path in stale)
+                if not args.target or "thousands" in args.target:
+                    thousands_check.check_thousands(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
+                if not args.target or "groups" in args.target:
+                    groups_check.check_groups(report, path, version,
+                                              workdir, sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,

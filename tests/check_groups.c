@@ -1,0 +1,232 @@
+/*
+ * Unit tests for the grouping of threads with the same stack
+ * (model/thread_groups.c) over hand-made snapshots: identical stacks
+ * group, a stack one line apart is another group, a different lock
+ * waited for or state is another group, singles stay alone, --locals
+ * groups nothing; and the compression of member lists into runs of names
+ * and TIDs.
+ */
+#include <config.h>
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/check_main.h"
+#include "common/xalloc.h"
+#include "model/thread_groups.h"
+
+/* A thread parked at worker.py: run:10 <- loop:20 (innermost first),
+ * the first frame's line given; blocked in futex_wait. */
+static struct snap_thread *parked(struct snapshot *s, uint64_t id, int line)
+{
+	struct snap_thread *t = snap_add_thread(s);
+	struct snap_frame *f;
+	char name[32];
+
+	snprintf(name, sizeof(name), "w%llu", (unsigned long long)id);
+	t->thread_id = id;
+	t->native_id = (int64_t)(100 + id);
+	t->ns_native_id = -1;
+	t->name = xstrdup(name);
+	t->gil = SNAP_GIL_NONE;
+	t->os.state = 'S';
+	strcpy(t->os.syscall, "futex_wait");
+	f = snap_add_frame(t);
+	f->function = xstrdup("run");
+	f->filename = xstrdup("worker.py");
+	f->line = line;
+	f = snap_add_frame(t);
+	f->function = xstrdup("loop");
+	f->filename = xstrdup("worker.py");
+	f->line = 20;
+	return t;
+}
+
+START_TEST(test_identical_stacks_group)
+{
+	struct snapshot *s = snap_new();
+	struct thread_groups g;
+
+	for (uint64_t i = 0; i < 100; i++)
+		parked(s, i, 10);
+	thread_groups_build(s, false, &g);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_uint_eq(g.v[0].n, 100);
+	for (size_t i = 0; i < 100; i++) {
+		ck_assert_uint_eq(g.v[0].members[i], i);
+		ck_assert_uint_eq(g.group_of[i], 0);
+	}
+	thread_groups_release(&g);
+	/* --locals: locals differ between such threads, nothing groups */
+	thread_groups_build(s, true, &g);
+	ck_assert_uint_eq(g.n, 100);
+	thread_groups_release(&g);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_one_line_apart_is_two_groups)
+{
+	struct snapshot *s = snap_new();
+	struct thread_groups g;
+
+	/* interleaved: 0 2 4 at line 10, 1 3 5 at line 11 */
+	for (uint64_t i = 0; i < 6; i++)
+		parked(s, i, 10 + (int)(i % 2));
+	thread_groups_build(s, false, &g);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.v[0].n, 3);
+	ck_assert_uint_eq(g.v[1].n, 3);
+	ck_assert_uint_eq(g.v[0].members[1], 2);
+	ck_assert_uint_eq(g.v[1].members[0], 1);
+	ck_assert_uint_eq(g.v[1].members[2], 5);
+	ck_assert_uint_eq(g.group_of[5], 1);
+	thread_groups_release(&g);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_singles_untouched)
+{
+	struct snapshot *s = snap_new();
+	struct thread_groups g;
+	struct snap_thread *t;
+
+	parked(s, 0, 10);
+	parked(s, 1, 10);
+	t = parked(s, 2, 10);
+	t->waits_for = 0x1000;          /* another lock waited for */
+	t = parked(s, 3, 10);
+	t->os.state = 'R';              /* running */
+	t->os.syscall[0] = '\0';
+	t = parked(s, 4, 10);
+	t->holds_gil = true;            /* never grouped */
+	t = parked(s, 5, 10);
+	t->has_native = true;           /* --native: never grouped */
+	t = parked(s, 6, 10);
+	snap_add_frame(t)->function = xstrdup("main"); /* one frame more */
+	t = parked(s, 7, 10);
+	t->interp_id = 1;               /* another interpreter */
+	thread_groups_build(s, false, &g);
+	ck_assert_uint_eq(g.n, 7);
+	ck_assert_uint_eq(g.v[0].n, 2);
+	for (size_t k = 1; k < g.n; k++) {
+		ck_assert_uint_eq(g.v[k].n, 1);
+		ck_assert_uint_eq(g.v[k].members[0], k + 1);
+	}
+	thread_groups_release(&g);
+	snap_free(s);
+
+	s = snap_new();                 /* no threads at all */
+	thread_groups_build(s, false, &g);
+	ck_assert_uint_eq(g.n, 0);
+	thread_groups_release(&g);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_many_groups)
+{
+	struct snapshot *s = snap_new();
+	struct thread_groups g;
+
+	/* 3,000 threads at 1,000 lines: every group of 3, in order */
+	for (uint64_t i = 0; i < 3000; i++)
+		parked(s, i, (int)(i % 1000));
+	thread_groups_build(s, false, &g);
+	ck_assert_uint_eq(g.n, 1000);
+	for (size_t k = 0; k < g.n; k++) {
+		ck_assert_uint_eq(g.v[k].n, 3);
+		ck_assert_uint_eq(g.v[k].members[0], k);
+		ck_assert_uint_eq(g.v[k].members[2], k + 2000);
+	}
+	thread_groups_release(&g);
+	snap_free(s);
+}
+END_TEST
+
+START_TEST(test_name_runs)
+{
+	const char *seq[100];
+	char buf[100][8];
+	struct thread_run r[100];
+	const char *mixed[] = { "w8", "w9", "w10", "w11", "x1", "x3", NULL,
+				"w012", "w013", "w14", "main", "9", "10" };
+	size_t n;
+
+	for (int i = 0; i < 100; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "w%d", i);
+		seq[i] = buf[i];
+	}
+	n = thread_name_runs(seq, 100, r);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(r[0].first, 0);
+	ck_assert_uint_eq(r[0].last, 99);
+
+	n = thread_name_runs(mixed, 13, r);
+	/* w8-w11, x1, x3, NULL, w012-w013, w14, main, 9-10 */
+	ck_assert_uint_eq(n, 8);
+	ck_assert_uint_eq(r[0].last, 3);
+	ck_assert_uint_eq(r[1].first, 4);
+	ck_assert_uint_eq(r[1].last, 4);
+	ck_assert_uint_eq(r[2].first, 5);
+	ck_assert_uint_eq(r[3].first, 6);
+	ck_assert_uint_eq(r[3].last, 6);
+	ck_assert_uint_eq(r[4].first, 7);
+	ck_assert_uint_eq(r[4].last, 8);
+	ck_assert_uint_eq(r[5].first, 9);
+	ck_assert_uint_eq(r[5].last, 9);
+	ck_assert_uint_eq(r[6].first, 10);
+	ck_assert_uint_eq(r[7].first, 11);
+	ck_assert_uint_eq(r[7].last, 12);
+}
+END_TEST
+
+START_TEST(test_int_runs)
+{
+	const int64_t v[] = { 101, 102, 103, 200, 105, 106, -1, -1, 7 };
+	int64_t seq[100];
+	struct thread_run r[100];
+	size_t n;
+
+	for (int i = 0; i < 100; i++)
+		seq[i] = 101 + i;
+	n = thread_int_runs(seq, 100, r);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(r[0].last, 99);
+
+	n = thread_int_runs(v, 9, r);
+	/* 101-103, 200, 105-106, -1, -1, 7 */
+	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(r[0].last, 2);
+	ck_assert_uint_eq(r[1].first, 3);
+	ck_assert_uint_eq(r[1].last, 3);
+	ck_assert_uint_eq(r[2].first, 4);
+	ck_assert_uint_eq(r[2].last, 5);
+	ck_assert_uint_eq(r[3].first, 6);
+	ck_assert_uint_eq(r[4].first, 7);
+	ck_assert_uint_eq(r[5].first, 8);
+}
+END_TEST
+
+static Suite *groups_suite(void)
+{
+	Suite *s = suite_create("groups");
+	TCase *tc = tcase_create("groups");
+
+	tcase_add_test(tc, test_identical_stacks_group);
+	tcase_add_test(tc, test_one_line_apart_is_two_groups);
+	tcase_add_test(tc, test_singles_untouched);
+	tcase_add_test(tc, test_many_groups);
+	tcase_add_test(tc, test_name_runs);
+	tcase_add_test(tc, test_int_runs);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(groups_suite());
+}
