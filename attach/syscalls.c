@@ -113,3 +113,26 @@ bool proc_regs_syscall(const struct user_regs_struct *regs, long *nr,
 	return false;
 #endif
 }
+
+bool proc_regs_args(const struct user_regs_struct *regs, long *nr,
+		    uint64_t args[6])
+{
+#if defined(__x86_64__)
+	if ((long long)regs->orig_rax < 0)
+		return false;
+	*nr = (long)regs->orig_rax;
+	/* The system call convention: the fourth is in r10, not rcx. */
+	args[0] = regs->rdi;
+	args[1] = regs->rsi;
+	args[2] = regs->rdx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+	return true;
+#else
+	(void)regs;
+	(void)nr;
+	(void)args;
+	return false;
+#endif
+}

@@ -1,0 +1,154 @@
+/*
+ * fdwait.h - what a blocked system call waits on, from /proc.
+ *
+ * A thread blocked in read(), recv*(), accept(), connect(), flock(), a
+ * poll() on one descriptor, wait4() ... waits on a descriptor or a child.
+ * Given the call's number and arguments (from the held thread's
+ * registers: proc_regs_args()), this names it as the OS knows it:
+ *
+ *   - a file or a FIFO: its path, from readlink(/proc/PID/fd/N);
+ *   - a pipe: pipe:[inode], and the processes holding its other end
+ *     (every /proc/P/fd naming the same inode, opened the other way);
+ *   - a socket: its protocol and local and peer addresses, from the
+ *     target's own /proc/PID/net/{tcp,tcp6,udp,udp6,unix} (its network
+ *     namespace's), a unix socket's bound path;
+ *   - a child: its PID and command line.
+ *
+ * Containers: addresses come from the target's network namespace, so
+ * they are its own.  A path is given only when the target shares our
+ * mount namespace and root (elsewhere readlink() answers in our terms,
+ * which may name another file or none: fdwait_read() leaves it out).
+ * PIDs (a pipe's holders, a child) are as we see them.
+ *
+ * Everything /proc says about another process is untrusted: strings are
+ * bounded here and escaped by the writers.  Nothing here pauses or
+ * touches the target; the arguments must come from a paused read.
+ * Parsers take text, so canned /proc lines feed the tests.
+ */
+#ifndef SNAKESCOPE_FDWAIT_H
+#define SNAKESCOPE_FDWAIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What a system call waits on, from its number and arguments alone. */
+enum fdwait_call_kind {
+	FDWAIT_CALL_NONE = 0, /* nothing we name (a futex, a sleep, ...) */
+	FDWAIT_CALL_FD,       /* the descriptor fd */
+	FDWAIT_CALL_POLL,     /* poll()/ppoll() of one struct pollfd at
+				 addr: its fd is in the target's memory */
+	FDWAIT_CALL_EPOLL,    /* epoll_wait() on the epoll descriptor fd:
+				 what it watches is in its fdinfo */
+	FDWAIT_CALL_CHILD,    /* wait4()/waitid(): child id (the target's
+				 own number), -1 any */
+};
+
+struct fdwait_call {
+	int kind;      /* enum fdwait_call_kind */
+	int fd;
+	uint64_t addr;
+	long child;
+};
+
+/* Classify system call nr with its six arguments (this architecture's
+ * numbers).  Returns false (kind NONE) for a call that waits on no
+ * descriptor or child, or on more than one. */
+bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c);
+
+/* What a descriptor is. */
+enum fdwait_kind {
+	FDWAIT_NONE = 0,
+	FDWAIT_FILE,   /* path (a regular file, a device, a directory) */
+	FDWAIT_FIFO,   /* path, dev/inode */
+	FDWAIT_PIPE,   /* inode */
+	FDWAIT_SOCKET, /* proto, local, peer, state; unix: path */
+	FDWAIT_OTHER,  /* path holds readlink()'s text (anon_inode:...) */
+};
+
+#define FDWAIT_PATH_MAX 1024
+#define FDWAIT_ADDR_MAX 64  /* "[ffff:...:ffff]:65535" */
+
+struct fdwait_fd {
+	int kind;                 /* enum fdwait_kind */
+	int fd;
+	int accmode;              /* O_RDONLY, O_WRONLY, O_RDWR; -1 unknown */
+	uint64_t inode;           /* pipe, socket, FIFO */
+	uint64_t dev;             /* FIFO, pipe: for the holders' scan */
+	char path[FDWAIT_PATH_MAX]; /* "" when not given */
+	char proto[8];            /* "tcp", "tcp6", "udp", "udp6", "unix",
+				     "" unknown (netlink, ...) */
+	char local[FDWAIT_ADDR_MAX]; /* "127.0.0.1:41234", "[::1]:80" */
+	char peer[FDWAIT_ADDR_MAX];  /* "" when not connected */
+	char state[16];           /* TCP: "ESTABLISHED", "LISTEN", ...;
+				     unix: "LISTEN" or "" */
+};
+
+/* Describe descriptor fd of process pid into *out.  Returns false when
+ * /proc/PID/fd/N cannot be read (closed, or permission refused). */
+bool fdwait_read(pid_t pid, int fd, struct fdwait_fd *out);
+
+/* A process holding the other end of a pipe or FIFO. */
+struct fdwait_holder {
+	pid_t pid;
+	char comm[16];
+};
+
+/* Bounds of fdwait_other_end()'s scan of /proc. */
+#define FDWAIT_SCAN_PROCS 32768
+#define FDWAIT_SCAN_FDS 65536
+
+/*
+ * The processes that hold the other end of the pipe or FIFO f (of
+ * process pid): those with a descriptor of the same inode opened the
+ * other way (for writing when f reads, for reading when it writes; both
+ * when unknown), pid itself included, its own f->fd excepted.  Processes
+ * we may not read are skipped.  Fills out[] (at most max, in PID order)
+ * and returns how many were found (which may exceed max).
+ */
+size_t fdwait_other_end(pid_t pid, const struct fdwait_fd *f,
+			struct fdwait_holder *out, size_t max);
+
+/* The descriptor an epoll descriptor watches, from the text of its
+ * /proc/PID/fdinfo/N ("tfd: N events: ..." lines): true with *fd when it
+ * watches exactly one. */
+bool fdwait_epoll_single(const char *fdinfo, int *fd);
+
+/* The access mode (O_RDONLY, O_WRONLY, O_RDWR) from the text of a
+ * /proc/PID/fdinfo/N ("flags: 0100002"), or -1. */
+int fdwait_fdinfo_accmode(const char *fdinfo);
+
+/* The inode of a readlink(/proc/PID/fd/N) text "TYPE:[inode]" when it
+ * starts with type ("pipe", "socket"); false otherwise. */
+bool fdwait_link_inode(const char *link, const char *type, uint64_t *ino);
+
+/*
+ * The socket of inode ino in the text of /proc/net/tcp, tcp6, udp or
+ * udp6 (v6: the 6 files): fills local, peer ("" for a peer 0:0) and, for
+ * tcp, state.  Returns false when no line has that inode.
+ */
+bool fdwait_net_inet(const char *text, uint64_t ino, bool v6, bool tcp,
+		     struct fdwait_fd *out);
+
+/* The socket of inode ino in the text of /proc/net/unix: its bound path
+ * (abstract names start with '@'; "" unbound) and "LISTEN" for a
+ * listening one.  Returns false when no line has that inode. */
+bool fdwait_net_unix(const char *text, uint64_t ino, struct fdwait_fd *out);
+
+/*
+ * The child of process pid that it knows as id (its own PID namespace's
+ * number; -1: its only child).  Returns the child's PID as we see it, or
+ * 0 when pid has no such child (or, for -1, not exactly one).
+ */
+pid_t fdwait_child(pid_t pid, long id);
+
+/* The NSpid entry at level (0: ours) of a status file's text, or 0. */
+pid_t fdwait_nspid_at(const char *status, int level);
+
+/* A process's command line, arguments joined by spaces, at most size-1
+ * bytes; false when it cannot be read (or is empty: a kernel thread, a
+ * zombie). */
+bool fdwait_cmdline(pid_t pid, char *buf, size_t size);
+
+#endif
