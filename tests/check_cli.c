@@ -226,6 +226,9 @@ START_TEST(test_waits_on)
 				     "null}], \"other_end_truncated\": true}"));
 	w->kind = SNAP_WAIT_FIFO;
 	w->path = xstrdup("/tmp/f");
+	free(w->ends[0].comm);
+	free(w->ends);
+	w->ends = NULL;
 	w->nends = 0;
 	w->ends_more = false;
 	strbuf_reset(&sb);
