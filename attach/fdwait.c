@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Lines read from one /proc/PID/net file: a host with more sockets than
@@ -197,6 +198,28 @@ size_t fdwait_other_end(pid_t pid, const struct fdwait_fd *f,
 	}
 	closedir(d);
 	return found;
+}
+
+bool fdwait_resumed_poll(pid_t pid, pid_t tid)
+{
+	char path[80], wchan[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)pid,
+		 (int)tid);
+	return read_text(path, wchan, sizeof(wchan)) > 0 &&
+	       fdwait_wchan_poll(wchan);
+}
+
+long fdwait_same_call(long nr, const char *name)
+{
+	char now[32];
+
+#if defined(SYS_restart_syscall) && defined(SYS_poll)
+	if (nr == SYS_restart_syscall && !strcmp(name, "poll"))
+		return SYS_poll;
+#endif
+	proc_syscall_name(nr, now, sizeof(now));
+	return strcmp(now, name) ? -1 : nr;
 }
 
 pid_t fdwait_child(pid_t pid, long id)

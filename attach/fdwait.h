@@ -57,6 +57,28 @@ struct fdwait_call {
  * descriptor or child, or on more than one. */
 bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c);
 
+/*
+ * A poll() interrupted (by an earlier pause: ptrace's interrupt is one)
+ * is resumed by the kernel as restart_syscall, its arguments still in
+ * the registers; only where the thread sleeps (its wchan) tells that it
+ * is a poll().  select(), ppoll() and epoll_wait() restart as
+ * themselves.
+ */
+
+/* Does the text of /proc/PID/task/TID/wchan name poll()'s wait? */
+bool fdwait_wchan_poll(const char *wchan);
+
+/* Is thread tid of pid in restart_syscall resuming a poll(), by its
+ * wchan?  Read while the thread runs: a held thread sleeps elsewhere. */
+bool fdwait_resumed_poll(pid_t pid, pid_t tid);
+
+/* The call a held thread is in, by its registers' number nr, when /proc
+ * named it `name` before the hold: nr when that is the call; poll's
+ * number when nr is restart_syscall and name is "poll" (the reader
+ * named it so by fdwait_resumed_poll()); -1 when the thread has moved
+ * on to another call. */
+long fdwait_same_call(long nr, const char *name);
+
 /* What a descriptor is. */
 enum fdwait_kind {
 	FDWAIT_NONE = 0,

@@ -86,6 +86,15 @@ bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c)
 	return true;
 }
 
+bool fdwait_wchan_poll(const char *wchan)
+{
+	/* poll_schedule_timeout (often with a ".constprop.0" suffix) where
+	 * it sleeps; older kernels name do_sys_poll. */
+	return !strncmp(wchan, "poll_schedule_timeout", 21) ||
+	       !strncmp(wchan, "do_sys_poll", 11) ||
+	       !strncmp(wchan, "do_restart_poll", 15);
+}
+
 bool fdwait_link_inode(const char *link, const char *type, uint64_t *ino)
 {
 	size_t n = strlen(type);

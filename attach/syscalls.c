@@ -51,6 +51,8 @@ static const struct {
 	{ SYS_munmap, "munmap" },
 	{ SYS_madvise, "madvise" },
 	{ SYS_splice, "splice" },
+	/* An interrupted sleep or poll() with a timeout, resumed. */
+	{ SYS_restart_syscall, "restart_syscall" },
 #ifdef SYS_select
 	{ SYS_select, "select" },
 #endif

@@ -40,7 +40,6 @@ struct session_waits *session_waits_take(struct session *s,
 		struct user_regs_struct r;
 		struct fdwait_call c;
 		uint64_t args[6];
-		char name[sizeof(os[i].syscall)];
 		long nr;
 
 		/* Blocked before the pause, and still in the same call. */
@@ -48,8 +47,8 @@ struct session_waits *session_waits_take(struct session *s,
 		    !os[i].syscall[0] || !s->kind->regs(s, tids[i], &r) ||
 		    !proc_regs_args(&r, &nr, args))
 			continue;
-		proc_syscall_name(nr, name, sizeof(name));
-		if (strcmp(name, os[i].syscall) || !fdwait_classify(nr, args, &c))
+		nr = fdwait_same_call(nr, os[i].syscall);
+		if (nr < 0 || !fdwait_classify(nr, args, &c))
 			continue;
 		if (c.kind == FDWAIT_CALL_POLL) {
 			/* struct pollfd { int fd; short events, revents; } */

@@ -802,6 +802,22 @@ START_TEST(test_fdwait_parsers)
 	ck_assert_int_eq(c.child, 77);
 	args[0] = P_PGID;
 	ck_assert(!fdwait_classify(SYS_waitid, args, &c));
+
+	/* A poll() resumed after a pause: restart_syscall, told by wchan. */
+	ck_assert(fdwait_wchan_poll("poll_schedule_timeout.constprop.0"));
+	ck_assert(fdwait_wchan_poll("do_sys_poll"));
+	ck_assert(!fdwait_wchan_poll("futex_wait_queue"));
+	ck_assert(!fdwait_wchan_poll("hrtimer_nanosleep"));
+	ck_assert(!fdwait_wchan_poll(""));
+	ck_assert_int_eq(fdwait_same_call(SYS_read, "read"), SYS_read);
+	ck_assert_int_eq(fdwait_same_call(SYS_read, "futex"), -1);
+	ck_assert_int_eq(fdwait_same_call(SYS_restart_syscall, "poll"),
+			 SYS_poll);
+	ck_assert_int_eq(fdwait_same_call(SYS_restart_syscall,
+					  "restart_syscall"),
+			 SYS_restart_syscall);
+	ck_assert(!fdwait_classify(SYS_restart_syscall, args, &c));
+	ck_assert_int_eq(fdwait_same_call(SYS_poll, "restart_syscall"), -1);
 }
 END_TEST
 

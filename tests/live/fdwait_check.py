@@ -12,7 +12,9 @@ inodes, the children's PIDs and command lines).  On every interpreter:
     other end's PIDs, the child's PID and command line), its syscall be
     the one expected; the main thread (in a lock) has none; the frames
     must match the record as for every target;
-  - `dump` (text): each thread's State line must say the same;
+  - `dump` (text): each thread's State line must say the same (taken
+    after that paused read, which the poll() thread resumes as
+    restart_syscall: it must still be named poll, and its socket);
   - `dump --json --no-pause`: no waits_on at all (registers are read
     only while paused).
 

@@ -6,6 +6,9 @@ see tests/live/fdwait_check.py):
   recv      sock.recv() on a TCP connection to a listener of its own:
             socket, tcp, the connection's local and peer addresses
   accept    sock.accept() on a listening TCP socket: its address, LISTEN
+  poll      select.poll() of one TCP socket, no timeout: as recv (with
+            a timeout, an interrupted poll() comes back as
+            restart_syscall, whose arguments are the kernel's)
   pipe      os.read() on a pipe whose write end only a child holds (the
             target closed its own): pipe, its inode, the child's PID
   fifo      os.read() on a FIFO (RECORD_PATH.fifo) that a child holds
@@ -18,6 +21,7 @@ The children end when the target does (each polls its parent).
 usage: python fdwait.py RECORD_PATH   (see _record.py)
 """
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -49,6 +53,10 @@ def addr(a):
 
 def recv(sock):
     sock.recv(1)
+
+
+def poll(poller):
+    poller.poll()
 
 
 def accept(c_accept):
@@ -107,6 +115,13 @@ def main():
                       "local": addr(conn.getsockname()),
                       "peer": addr(conn.getpeername()),
                       "state": "ESTABLISHED", "syscall": ["recvfrom"]}
+    timed = socket.create_connection(listener.getsockname())
+    timed_served, _ = listener.accept()
+    expect["poll"] = {"kind": "socket", "proto": "tcp",
+                      "fd": timed.fileno(),
+                      "local": addr(timed.getsockname()),
+                      "peer": addr(timed.getpeername()),
+                      "state": "ESTABLISHED", "syscall": ["poll", "ppoll"]}
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.bind(("127.0.0.1", 0))
     lst.listen(1)
@@ -115,6 +130,9 @@ def main():
                         "state": "LISTEN", "syscall": ["accept", "accept4"]}
 
     rec.thread("recv", recv, conn)
+    poller = select.poll()
+    poller.register(timed.fileno(), select.POLLIN)
+    rec.thread("poll", poll, poller)
     # socket.accept() is Python: park in the C call under it.
     rec.thread("accept", accept, getattr(lst, "_accept", None) or
                lst._sock.accept)
@@ -124,6 +142,7 @@ def main():
     rec.start()
     rec.park(park_lock, held_lock())
     served.close()
+    timed_served.close()
 
 
 if __name__ == "__main__":
