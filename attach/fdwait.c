@@ -6,6 +6,7 @@
 
 #include "attach/fdwait.h"
 #include "attach/proc.h"
+#include "common/xalloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,10 +16,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* Lines read from one /proc/PID/net file: a host with more sockets than
- * this is searched only so far. */
-#define NET_LINES_MAX 1000000
 
 /* Read a small /proc file into buf (NUL-terminated, cut at size-1).
  * Returns its length, or -1. */
@@ -41,26 +38,65 @@ static ssize_t read_text(const char *path, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
-/* Search /proc/PID/net/NAME for socket ino, line by line. */
-static bool net_file(pid_t pid, const char *name, uint64_t ino,
-		     struct fdwait_fd *out)
-{
-	bool v6 = strchr(name, '6') != NULL, tcp = name[0] == 't';
-	bool unx = !strcmp(name, "unix"), found = false;
-	char path[64], *line = NULL;
-	size_t cap = 0, n = 0;
-	FILE *f;
+static const char *const net_names[FDWAIT_NET_FILES] = {
+	"tcp", "tcp6", "udp", "udp6", "unix"
+};
 
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, name);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && n++ < NET_LINES_MAX && getline(&line, &cap, f) > 0)
-		found = unx ? fdwait_net_unix(line, ino, out) :
-			fdwait_net_inet(line, ino, v6, tcp, out);
-	free(line);
-	fclose(f);
-	return found;
+void fdwait_net_init(struct fdwait_net *n, pid_t pid)
+{
+	memset(n, 0, sizeof(*n));
+	n->pid = pid;
+}
+
+void fdwait_net_release(struct fdwait_net *n)
+{
+	for (size_t i = 0; i < FDWAIT_NET_FILES; i++)
+		free(n->text[i]);
+	memset(n, 0, sizeof(*n));
+}
+
+/* The text of /proc/PID/net/NAME (file i), read once, cut at the last
+ * whole line within FDWAIT_NET_MAX bytes; NULL when unreadable. */
+static const char *net_text(struct fdwait_net *n, size_t i)
+{
+	size_t len = 0, cap = 0;
+	char path[64], *buf = NULL;
+	int fd;
+
+	if (n->tried[i])
+		return n->text[i];
+	n->tried[i] = true;
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)n->pid,
+		 net_names[i]);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t r;
+
+		if (len + 1 >= cap) {
+			if (cap >= FDWAIT_NET_MAX)
+				break;
+			cap = cap ? 2 * cap : 64 * 1024;
+			buf = xrealloc(buf, cap);
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (!buf)
+		return NULL;
+	buf[len] = 0;
+	if (len + 1 >= cap && cap >= FDWAIT_NET_MAX) {
+		char *nl = strrchr(buf, '\n');
+
+		if (nl)
+			nl[1] = 0; /* a line cut short would mislead */
+	}
+	n->text[i] = buf;
+	return buf;
 }
 
 /* Does pid see files as we do: our mount namespace, our root? */
@@ -79,10 +115,9 @@ static bool same_root(pid_t pid)
 	return n == 1 && root[0] == '/';
 }
 
-bool fdwait_read(pid_t pid, int fd, struct fdwait_fd *out)
+bool fdwait_read(pid_t pid, int fd, struct fdwait_net *net,
+		 struct fdwait_fd *out)
 {
-	static const char *const nets[] = { "tcp", "tcp6", "udp", "udp6",
-					    "unix" };
 	char path[64], link[FDWAIT_PATH_MAX], info[1024];
 	struct stat st;
 	ssize_t n;
@@ -108,9 +143,16 @@ bool fdwait_read(pid_t pid, int fd, struct fdwait_fd *out)
 		out->kind = FDWAIT_PIPE;
 	} else if (fdwait_link_inode(link, "socket", &out->inode)) {
 		out->kind = FDWAIT_SOCKET;
-		for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
-			if (net_file(pid, nets[i], out->inode, out))
+		for (size_t i = 0; i < FDWAIT_NET_FILES; i++) {
+			const char *text = net_text(net, i);
+			bool found = !text ? false : i == 4 ?
+				fdwait_net_unix(text, out->inode, out) :
+				fdwait_net_inet(text, out->inode, i & 1, i < 2,
+						out);
+
+			if (found)
 				break;
+		}
 	} else if (link[0] == '/') {
 		out->kind = have_st && S_ISFIFO(st.st_mode) ? FDWAIT_FIFO :
 			FDWAIT_FILE;
@@ -123,46 +165,82 @@ bool fdwait_read(pid_t pid, int fd, struct fdwait_fd *out)
 	return true;
 }
 
-/* Does descriptor name of the open /proc/P/fd directory dfd hold f's
- * other end? */
-static bool holds_other_end(pid_t p, int dfd, const char *name,
-			    const struct fdwait_fd *f)
+/* Is descriptor name (of process p, opened with access mode *mode, read
+ * on first need: -2 unread) the other end of pipe or FIFO f? */
+static bool other_end(pid_t p, const char *name, int *mode,
+		      const struct fdwait_fd *f)
 {
-	char path[80], info[1024];
-	struct stat st;
-	int mode;
+	char path[320], info[1024]; /* name: a d_name, at most 255 */
 
-	if (fstatat(dfd, name, &st, 0) || st.st_ino != f->inode ||
-	    st.st_dev != f->dev)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)p, name);
-	mode = read_text(path, info, sizeof(info)) > 0 ?
-		fdwait_fdinfo_accmode(info) : -1;
+	if (*mode == -2) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)p,
+			 name);
+		*mode = read_text(path, info, sizeof(info)) > 0 ?
+			fdwait_fdinfo_accmode(info) : -1;
+	}
 	if (f->accmode == O_RDONLY)
-		return mode != O_RDONLY;
+		return *mode != O_RDONLY;
 	if (f->accmode == O_WRONLY)
-		return mode != O_WRONLY;
+		return *mode != O_WRONLY;
 	return true;
 }
 
-size_t fdwait_other_end(pid_t pid, const struct fdwait_fd *f,
-			struct fdwait_holder *out, size_t max)
+/* Scan process p's descriptors (its open /proc/P/fd directory fdd) for
+ * the other ends of f[], adding p to ends[i] once for each it holds. */
+static void scan_process(pid_t pid, pid_t p, DIR *fdd,
+			 const struct fdwait_fd *f, size_t nf,
+			 struct fdwait_ends *ends)
 {
-	size_t found = 0, procs = 0;
+	struct dirent *fe;
+	size_t fds = 0;
+
+	while ((fe = readdir(fdd)) && fds++ < FDWAIT_SCAN_FDS) {
+		struct stat st;
+		int mode = -2;
+
+		if (fe->d_name[0] == '.' ||
+		    fstatat(dirfd(fdd), fe->d_name, &st, 0))
+			continue;
+		for (size_t i = 0; i < nf; i++) {
+			struct fdwait_ends *e = &ends[i];
+
+			if ((f[i].kind != FDWAIT_PIPE &&
+			     f[i].kind != FDWAIT_FIFO) ||
+			    st.st_ino != f[i].inode || st.st_dev != f[i].dev ||
+			    (p == pid && atoi(fe->d_name) == f[i].fd))
+				continue;
+			/* Once per process: it is scanned in one go. */
+			if (e->n && e->last == p)
+				continue;
+			if (!other_end(p, fe->d_name, &mode, &f[i]))
+				continue;
+			if (e->n < FDWAIT_ENDS_MAX) {
+				e->h[e->n].pid = p;
+				if (!proc_comm(p, p, e->h[e->n].comm,
+					       sizeof(e->h[e->n].comm)))
+					e->h[e->n].comm[0] = 0;
+			}
+			e->n++;
+			e->last = p;
+		}
+	}
+}
+
+void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
+		       struct fdwait_ends *ends)
+{
+	size_t procs = 0, want = 0;
 	struct dirent *de;
 	DIR *d;
 
-	if (f->kind != FDWAIT_PIPE && f->kind != FDWAIT_FIFO)
-		return 0;
-	d = opendir("/proc");
-	if (!d)
-		return 0;
+	memset(ends, 0, nf * sizeof(*ends));
+	for (size_t i = 0; i < nf; i++)
+		want += f[i].kind == FDWAIT_PIPE || f[i].kind == FDWAIT_FIFO;
+	if (!want || !(d = opendir("/proc")))
+		return;
 	while ((de = readdir(d)) && procs < FDWAIT_SCAN_PROCS) {
 		char path[64], *end;
 		long p = strtol(de->d_name, &end, 10);
-		struct dirent *fe;
-		size_t fds = 0;
-		bool holds = false;
 		DIR *fdd;
 		int dfd;
 
@@ -178,26 +256,10 @@ size_t fdwait_other_end(pid_t pid, const struct fdwait_fd *f,
 			close(dfd);
 			continue;
 		}
-		while (!holds && (fe = readdir(fdd)) && fds++ < FDWAIT_SCAN_FDS) {
-			if (fe->d_name[0] == '.')
-				continue;
-			if (p == pid && atoi(fe->d_name) == f->fd)
-				continue;
-			holds = holds_other_end((pid_t)p, dfd, fe->d_name, f);
-		}
+		scan_process(pid, (pid_t)p, fdd, f, nf, ends);
 		closedir(fdd);
-		if (!holds)
-			continue;
-		if (found < max) {
-			out[found].pid = (pid_t)p;
-			if (!proc_comm((pid_t)p, (pid_t)p, out[found].comm,
-				       sizeof(out[found].comm)))
-				out[found].comm[0] = 0;
-		}
-		found++;
 	}
 	closedir(d);
-	return found;
 }
 
 bool fdwait_resumed_poll(pid_t pid, pid_t tid)

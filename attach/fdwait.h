@@ -107,9 +107,28 @@ struct fdwait_fd {
 				     unix: "LISTEN" or "" */
 };
 
-/* Describe descriptor fd of process pid into *out.  Returns false when
- * /proc/PID/fd/N cannot be read (closed, or permission refused). */
-bool fdwait_read(pid_t pid, int fd, struct fdwait_fd *out);
+/*
+ * The /proc/PID/net files of one target, each read once for all the
+ * descriptors of one look (reading /proc/net/tcp walks the kernel's
+ * whole connection table: milliseconds even when it holds few).  At most
+ * FDWAIT_NET_MAX bytes of each are read (a host with more sockets is
+ * searched only so far).
+ */
+#define FDWAIT_NET_FILES 5 /* tcp, tcp6, udp, udp6, unix */
+#define FDWAIT_NET_MAX (16u << 20)
+struct fdwait_net {
+	pid_t pid;
+	char *text[FDWAIT_NET_FILES]; /* NULL: unread or unreadable */
+	bool tried[FDWAIT_NET_FILES];
+};
+void fdwait_net_init(struct fdwait_net *n, pid_t pid);
+void fdwait_net_release(struct fdwait_net *n);
+
+/* Describe descriptor fd of process pid (net's) into *out, its socket
+ * looked up in net.  Returns false when /proc/PID/fd/N cannot be read
+ * (closed, or permission refused). */
+bool fdwait_read(pid_t pid, int fd, struct fdwait_net *net,
+		 struct fdwait_fd *out);
 
 /* A process holding the other end of a pipe or FIFO. */
 struct fdwait_holder {
@@ -117,20 +136,28 @@ struct fdwait_holder {
 	char comm[16];
 };
 
-/* Bounds of fdwait_other_end()'s scan of /proc. */
+/* Bounds of fdwait_other_ends()'s scan of /proc. */
 #define FDWAIT_SCAN_PROCS 32768
 #define FDWAIT_SCAN_FDS 65536
+#define FDWAIT_ENDS_MAX 8
+
+/* The holders of one pipe's or FIFO's other end. */
+struct fdwait_ends {
+	struct fdwait_holder h[FDWAIT_ENDS_MAX]; /* in PID order */
+	size_t n;     /* how many hold it (more than listed: > ENDS_MAX) */
+	pid_t last;   /* (the scan's own) */
+};
 
 /*
- * The processes that hold the other end of the pipe or FIFO f (of
- * process pid): those with a descriptor of the same inode opened the
- * other way (for writing when f reads, for reading when it writes; both
- * when unknown), pid itself included, its own f->fd excepted.  Processes
- * we may not read are skipped.  Fills out[] (at most max, in PID order)
- * and returns how many were found (which may exceed max).
+ * For each pipe or FIFO f[i] (of process pid), the processes holding its
+ * other end into ends[i]: those with a descriptor of the same inode
+ * opened the other way (for writing when f[i] reads, for reading when it
+ * writes; both when unknown), pid itself included, its own f[i].fd
+ * excepted.  One scan of /proc for all of them; processes we may not
+ * read are skipped.  Other kinds get none.
  */
-size_t fdwait_other_end(pid_t pid, const struct fdwait_fd *f,
-			struct fdwait_holder *out, size_t max);
+void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
+		       struct fdwait_ends *ends);
 
 /* The descriptor an epoll descriptor watches, from the text of its
  * /proc/PID/fdinfo/N ("tfd: N events: ..." lines): true with *fd when it

@@ -15,9 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* Holders of a pipe's other end listed at most. */
-#define WAIT_ENDS_MAX 8
 /* A child's command line, at most (bytes). */
 #define WAIT_CMDLINE_MAX 1024
 
@@ -71,20 +70,17 @@ static char *dup_or_null(const char *s)
 	return s && s[0] ? xstrdup(s) : NULL;
 }
 
-static struct snap_wait *name_fd(pid_t pid, int fd)
+/* The snapshot's description of descriptor f, with the holders of its
+ * other end. */
+static struct snap_wait *wait_of_fd(const struct fdwait_fd *f,
+				    const struct fdwait_ends *e)
 {
-	struct fdwait_holder ends[WAIT_ENDS_MAX];
-	struct snap_wait *w;
-	struct fdwait_fd f;
-	size_t n;
+	struct snap_wait *w = xcalloc(1, sizeof(*w));
 
-	if (!fdwait_read(pid, fd, &f))
-		return NULL;
-	w = xcalloc(1, sizeof(*w));
-	w->fd = fd;
+	w->fd = f->fd;
 	w->pid = -1;
-	w->inode = f.inode;
-	switch (f.kind) {
+	w->inode = f->inode;
+	switch (f->kind) {
 	case FDWAIT_FILE:
 		w->kind = SNAP_WAIT_FILE;
 		w->inode = 0;
@@ -103,79 +99,101 @@ static struct snap_wait *name_fd(pid_t pid, int fd)
 		w->inode = 0;
 		break;
 	}
-	w->path = dup_or_null(f.path);
-	w->proto = dup_or_null(f.proto);
-	w->local = dup_or_null(f.local);
-	w->peer = dup_or_null(f.peer);
-	w->state = dup_or_null(f.state);
-	n = fdwait_other_end(pid, &f, ends, WAIT_ENDS_MAX);
-	w->ends_more = n > WAIT_ENDS_MAX;
-	w->nends = n > WAIT_ENDS_MAX ? WAIT_ENDS_MAX : n;
+	w->path = dup_or_null(f->path);
+	w->proto = dup_or_null(f->proto);
+	w->local = dup_or_null(f->local);
+	w->peer = dup_or_null(f->peer);
+	w->state = dup_or_null(f->state);
+	w->ends_more = e->n > FDWAIT_ENDS_MAX;
+	w->nends = e->n > FDWAIT_ENDS_MAX ? FDWAIT_ENDS_MAX : e->n;
 	if (w->nends)
 		w->ends = xcalloc(w->nends, sizeof(*w->ends));
 	for (size_t i = 0; i < w->nends; i++) {
-		w->ends[i].pid = ends[i].pid;
-		w->ends[i].comm = dup_or_null(ends[i].comm);
+		w->ends[i].pid = e->h[i].pid;
+		w->ends[i].comm = dup_or_null(e->h[i].comm);
 	}
 	return w;
 }
 
-static struct snap_wait *name_call(pid_t pid, const struct fdwait_call *c)
+/* The descriptor call c waits on, into *f: false when none is named
+ * (an epoll watching more than one, a descriptor closed since). */
+static bool fd_of_call(pid_t pid, const struct fdwait_call *c,
+		       struct fdwait_net *net, struct fdwait_fd *f)
 {
-	struct snap_wait *w;
-	char buf[WAIT_CMDLINE_MAX];
-	pid_t child;
-	int fd;
+	char path[64], info[4096];
+	int fd = c->fd, rfd;
+	ssize_t n;
 
-	switch (c->kind) {
-	case FDWAIT_CALL_FD:
-		return name_fd(pid, c->fd);
-	case FDWAIT_CALL_EPOLL:
-		snprintf(buf, sizeof(buf), "/proc/%d/fdinfo/%d", (int)pid,
+	if (c->kind == FDWAIT_CALL_EPOLL) {
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid,
 			 c->fd);
-		{
-			FILE *f = fopen(buf, "re");
-			size_t n = 0;
-
-			if (!f)
-				return NULL;
-			n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[n] = 0;
-		}
-		return fdwait_epoll_single(buf, &fd) ? name_fd(pid, fd) : NULL;
-	case FDWAIT_CALL_CHILD:
-		child = fdwait_child(pid, c->child);
-		w = xcalloc(1, sizeof(*w));
-		w->kind = SNAP_WAIT_CHILD;
-		w->fd = -1;
-		w->pid = child ? child : -1;
-		if (child && fdwait_cmdline(child, buf, sizeof(buf)))
-			w->cmdline = xstrdup(buf);
-		/* A child it names but does not have is no one's to wait
-		 * for: say nothing rather than something wrong. */
-		if (!child && c->child != -1) {
-			snap_wait_free(w);
-			return NULL;
-		}
-		return w;
-	default:
-		return NULL;
+		rfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rfd < 0)
+			return false;
+		n = read(rfd, info, sizeof(info) - 1);
+		close(rfd);
+		info[n > 0 ? n : 0] = 0;
+		if (!fdwait_epoll_single(info, &fd))
+			return false;
+	} else if (c->kind != FDWAIT_CALL_FD) {
+		return false;
 	}
+	return fdwait_read(pid, fd, net, f);
+}
+
+/* A child call c waits for, or NULL when it names one pid does not
+ * have (no one's to wait for: nothing rather than something wrong). */
+static struct snap_wait *wait_of_child(pid_t pid, const struct fdwait_call *c)
+{
+	char buf[WAIT_CMDLINE_MAX];
+	pid_t child = fdwait_child(pid, c->child);
+	struct snap_wait *w;
+
+	if (!child && c->child != -1)
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	w->kind = SNAP_WAIT_CHILD;
+	w->fd = -1;
+	w->pid = child ? child : -1;
+	if (child && fdwait_cmdline(child, buf, sizeof(buf)))
+		w->cmdline = xstrdup(buf);
+	return w;
 }
 
 void session_waits_name(struct session *s, struct session_waits *w,
 			struct snapshot *snap)
 {
-	for (size_t i = 0; i < w->n; i++)
-		for (size_t j = 0; j < snap->nthreads; j++) {
-			struct snap_thread *t = &snap->threads[j];
+	struct snap_thread **on_fd = xcalloc(w->n + 1, sizeof(*on_fd));
+	struct fdwait_fd *fds = xcalloc(w->n + 1, sizeof(*fds));
+	struct fdwait_ends *ends;
+	struct fdwait_net net;
+	size_t nfds = 0;
 
-			if (t->native_id != w->tids[i] || t->waits_on)
-				continue;
-			t->waits_on = name_call(s->pid, &w->calls[i]);
-			break;
-		}
+	/* Each descriptor first, then one scan of /proc for the other
+	 * ends of all the pipes among them. */
+	fdwait_net_init(&net, s->pid);
+	for (size_t i = 0; i < w->n; i++) {
+		struct snap_thread *t = NULL;
+
+		for (size_t j = 0; j < snap->nthreads && !t; j++)
+			if (snap->threads[j].native_id == w->tids[i] &&
+			    !snap->threads[j].waits_on)
+				t = &snap->threads[j];
+		if (!t)
+			continue;
+		if (w->calls[i].kind == FDWAIT_CALL_CHILD)
+			t->waits_on = wait_of_child(s->pid, &w->calls[i]);
+		else if (fd_of_call(s->pid, &w->calls[i], &net, &fds[nfds]))
+			on_fd[nfds++] = t;
+	}
+	fdwait_net_release(&net);
+	ends = xcalloc(nfds + 1, sizeof(*ends));
+	fdwait_other_ends(s->pid, fds, nfds, ends);
+	for (size_t k = 0; k < nfds; k++)
+		on_fd[k]->waits_on = wait_of_fd(&fds[k], &ends[k]);
+	free(ends);
+	free(fds);
+	free(on_fd);
 	free(w->tids);
 	free(w->calls);
 	free(w);

@@ -826,27 +826,33 @@ END_TEST
 START_TEST(test_fdwait_self)
 {
 	char dir[] = "/tmp/snakescope-fdwait-XXXXXX", fifo[64], sock[64];
-	struct fdwait_holder ends[4];
+	struct fdwait_ends ends[2];
+	struct fdwait_fd two[2];
 	struct sockaddr_in a = { 0 };
 	struct sockaddr_un u = { 0 };
 	socklen_t alen = sizeof(a);
+	struct fdwait_net net;
 	struct fdwait_fd f;
 	char want[64], cmd[64];
 	int p[2], l, c, s, us, fr, fw;
 	pid_t kid;
 
+	fdwait_net_init(&net, getpid());
 	ck_assert_int_eq(pipe(p), 0);
-	ck_assert(fdwait_read(getpid(), p[0], &f));
+	ck_assert(fdwait_read(getpid(), p[0], &net, &f));
 	ck_assert_int_eq(f.kind, FDWAIT_PIPE);
 	ck_assert_int_eq(f.accmode, O_RDONLY);
 	ck_assert_uint_ne(f.inode, 0);
 	/* Its write end is ours: we are the other end, once. */
-	ck_assert_uint_eq(fdwait_other_end(getpid(), &f, ends, 4), 1);
-	ck_assert_int_eq(ends[0].pid, getpid());
+	fdwait_other_ends(getpid(), &f, 1, ends);
+	ck_assert_uint_eq(ends[0].n, 1);
+	ck_assert_int_eq(ends[0].h[0].pid, getpid());
+	ck_assert_str_ne(ends[0].h[0].comm, "");
 	close(p[1]);
-	ck_assert_uint_eq(fdwait_other_end(getpid(), &f, ends, 4), 0);
+	fdwait_other_ends(getpid(), &f, 1, ends);
+	ck_assert_uint_eq(ends[0].n, 0);
 	close(p[0]);
-	ck_assert(!fdwait_read(getpid(), p[0], &f));
+	ck_assert(!fdwait_read(getpid(), p[0], &net, &f));
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
@@ -854,10 +860,18 @@ START_TEST(test_fdwait_self)
 	fr = open(fifo, O_RDONLY | O_NONBLOCK);
 	fw = open(fifo, O_WRONLY);
 	ck_assert(fr >= 0 && fw >= 0);
-	ck_assert(fdwait_read(getpid(), fr, &f));
+	ck_assert(fdwait_read(getpid(), fr, &net, &f));
 	ck_assert_int_eq(f.kind, FDWAIT_FIFO);
 	ck_assert_str_eq(f.path, fifo);
-	ck_assert_uint_eq(fdwait_other_end(getpid(), &f, ends, 4), 1);
+	/* Two at once: the FIFO read by fr (its writer fw is the other
+	 * end) and, by fw, the writer's (fr's). */
+	two[0] = f;
+	ck_assert(fdwait_read(getpid(), fw, &net, &two[1]));
+	ck_assert_int_eq(two[1].accmode, O_WRONLY);
+	fdwait_other_ends(getpid(), two, 2, ends);
+	ck_assert_uint_eq(ends[0].n, 1);
+	ck_assert_uint_eq(ends[1].n, 1);
+	ck_assert_int_eq(ends[0].h[0].pid, getpid());
 	close(fw);
 	close(fr);
 
@@ -867,7 +881,9 @@ START_TEST(test_fdwait_self)
 	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
 	ck_assert_int_eq(listen(l, 1), 0);
 	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
-	ck_assert(fdwait_read(getpid(), l, &f));
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), l, &net, &f));
 	ck_assert_int_eq(f.kind, FDWAIT_SOCKET);
 	ck_assert_str_eq(f.proto, "tcp");
 	ck_assert_str_eq(f.state, "LISTEN");
@@ -878,7 +894,9 @@ START_TEST(test_fdwait_self)
 	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
 	s = accept(l, NULL, NULL);
 	ck_assert(s >= 0);
-	ck_assert(fdwait_read(getpid(), c, &f));
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), c, &net, &f));
 	ck_assert_str_eq(f.state, "ESTABLISHED");
 	ck_assert_str_eq(f.peer, want);
 	alen = sizeof(a);
@@ -895,7 +913,10 @@ START_TEST(test_fdwait_self)
 	snprintf(u.sun_path, sizeof(u.sun_path), "%s", sock);
 	ck_assert_int_eq(bind(us, (struct sockaddr *)&u, sizeof(u)), 0);
 	ck_assert_int_eq(listen(us, 1), 0);
-	ck_assert(fdwait_read(getpid(), us, &f));
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), us, &net, &f));
+	fdwait_net_release(&net);
 	ck_assert_str_eq(f.proto, "unix");
 	ck_assert_str_eq(f.path, sock);
 	ck_assert_str_eq(f.state, "LISTEN");
