@@ -1,8 +1,9 @@
 """Live check of what blocked system calls wait on (see live_test.py).
 
 tests/targets/fdwait.py parks threads in recv() on a TCP connection, in
-accept() on a listener, in read() on a pipe whose write end a child holds
-and on a FIFO a child holds open, and in waitpid() on a child, and
+poll() of one socket, in accept() on a listener, in read() on a pipe
+whose write end a child holds and on a FIFO a child holds open, in
+flock() on a file a child holds locked, and in waitpid() on a child, and
 records what each waits on as it knows it ("fdwait": the socket's
 addresses from getsockname()/getpeername(), the descriptors, fstat()'s
 inodes, the children's PIDs and command lines).  On every interpreter:
@@ -84,6 +85,9 @@ def expected_line(exp, syscall):
     if k == "socket":
         return "blocked in %s on TCP %s -> %s (fd %d)" % (
             syscall, exp["local"], exp["peer"], exp["fd"])
+    if k == "file":
+        return "blocked in %s on %s (fd %d)" % (syscall, exp["path"],
+                                                exp["fd"])
     what = "pipe:[%d]" % exp["inode"] if k == "pipe" else \
         "FIFO %s" % exp["path"]
     return "blocked in %s on %s (fd %d), other end held by %d (" % (

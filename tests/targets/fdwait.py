@@ -14,12 +14,15 @@ see tests/live/fdwait_check.py):
   fifo      os.read() on a FIFO (RECORD_PATH.fifo) that a child holds
             open for writing: fifo, its path and inode, the child's PID
   waitpid   os.waitpid() on a child: child, its PID and command line
+  flock     fcntl.flock() on a file (RECORD_PATH.lock) a child holds
+            locked: file, its path
   MainThread  acquires a held Lock (waits on nothing we name)
 
 The children end when the target does (each polls its parent).
 
 usage: python fdwait.py RECORD_PATH   (see _record.py)
 """
+import fcntl
 import os
 import select
 import socket
@@ -31,19 +34,25 @@ import _record  # noqa: E402
 from _record import held_lock, park_lock  # noqa: E402
 
 # A child that lives as long as its parent: argv[1] names a FIFO to open
-# for writing and write one byte to, or "-".
-CHILD = ("import os,sys,time;p=os.getppid();"
+# for writing and write one byte to, or "-"; argv[2] (if any) a file to
+# lock (flock), then say so on its stdout.
+CHILD = ("import os,sys,time,fcntl;p=os.getppid();"
          "f=os.open(sys.argv[1],os.O_WRONLY) if sys.argv[1]!='-' else None;"
          "f is None or os.write(f,b'x');"
+         "g=open(sys.argv[2],'a') if sys.argv[2:] else None;"
+         "g is None or (fcntl.flock(g,fcntl.LOCK_EX),os.write(1,b'L'));"
          "[time.sleep(0.2) for _ in iter(lambda:os.getppid()==p,False)]")
 
 
-def child(arg="-", keep=()):
-    argv = [sys.executable, "-c", CHILD, arg]
+def child(arg="-", keep=(), lock=None):
+    argv = [sys.executable, "-c", CHILD, arg] + ([lock] if lock else [])
+    out = subprocess.PIPE if lock else None
     if sys.version_info >= (3, 2):
-        p = subprocess.Popen(argv, pass_fds=keep)
+        p = subprocess.Popen(argv, pass_fds=keep, stdout=out)
     else:                       # 2.7: descriptors are inherited
-        p = subprocess.Popen(argv, close_fds=not keep)
+        p = subprocess.Popen(argv, close_fds=not keep, stdout=out)
+    if lock:
+        p.stdout.read(1)        # it holds the lock
     return p, argv
 
 
@@ -75,6 +84,10 @@ def read_fifo(path, info):
     os.read(fd, 1)
 
 
+def flock(f):
+    fcntl.flock(f, fcntl.LOCK_EX)
+
+
 def waitpid(pid):
     os.waitpid(pid, 0)
 
@@ -100,6 +113,12 @@ def main():
     fifo_info = {"kind": "fifo", "path": fifo,
                  "other_end": [fifo_child.pid], "syscall": ["read"]}
     expect["fifo"] = fifo_info
+
+    lockfile = os.path.realpath(rec.path) + ".lock"
+    lock_child, _ = child(lock=lockfile)
+    locked = open(lockfile, "a")
+    expect["flock"] = {"kind": "file", "fd": locked.fileno(),
+                       "path": lockfile, "syscall": ["flock"]}
 
     wait_child, argv = child()
     expect["waitpid"] = {"kind": "child", "pid": wait_child.pid,
@@ -139,6 +158,7 @@ def main():
     rec.thread("pipe", read_pipe, r)
     rec.thread("fifo", read_fifo, fifo, fifo_info)
     rec.thread("waitpid", waitpid, wait_child.pid)
+    rec.thread("flock", flock, locked)
     rec.start()
     rec.park(park_lock, held_lock())
     served.close()
