@@ -39,8 +39,6 @@ enum fdwait_call_kind {
 	FDWAIT_CALL_FD,       /* the descriptor fd */
 	FDWAIT_CALL_POLL,     /* poll()/ppoll() of one struct pollfd at
 				 addr: its fd is in the target's memory */
-	FDWAIT_CALL_EPOLL,    /* epoll_wait() on the epoll descriptor fd:
-				 what it watches is in its fdinfo */
 	FDWAIT_CALL_CHILD,    /* wait4()/waitid(): child id (the target's
 				 own number), -1 any */
 };
@@ -158,11 +156,6 @@ struct fdwait_ends {
  */
 void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		       struct fdwait_ends *ends);
-
-/* The descriptor an epoll descriptor watches, from the text of its
- * /proc/PID/fdinfo/N ("tfd: N events: ..." lines): true with *fd when it
- * watches exactly one. */
-bool fdwait_epoll_single(const char *fdinfo, int *fd);
 
 /* The access mode (O_RDONLY, O_WRONLY, O_RDWR) from the text of a
  * /proc/PID/fdinfo/N ("flags: 0100002"), or -1. */

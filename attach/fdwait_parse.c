@@ -50,15 +50,6 @@ bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c)
 		c->kind = FDWAIT_CALL_POLL;
 		c->addr = args[0];
 		return true;
-#ifdef SYS_epoll_wait
-	case SYS_epoll_wait:
-#endif
-#ifdef SYS_epoll_pwait2
-	case SYS_epoll_pwait2:
-#endif
-	case SYS_epoll_pwait:
-		c->kind = FDWAIT_CALL_EPOLL;
-		break;
 	case SYS_wait4:
 		/* pid_t is an int: the register's upper half is noise. */
 		c->child = (int32_t)args[0];
@@ -76,6 +67,9 @@ bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c)
 		c->kind = FDWAIT_CALL_CHILD;
 		return true;
 	default:
+		/* epoll_wait() too: an epoll watching one descriptor is most
+		 * often an idle asyncio loop's, and that one is its wake-up
+		 * socket, not what it waits for (timers). */
 		return false;
 	}
 	if ((int32_t)args[0] < 0) {
@@ -119,29 +113,6 @@ int fdwait_fdinfo_accmode(const char *fdinfo)
 	if (end == p + 6)
 		return -1;
 	return (int)(v & O_ACCMODE);
-}
-
-bool fdwait_epoll_single(const char *fdinfo, int *fd)
-{
-	const char *p = fdinfo;
-	size_t n = 0;
-	long v = -1;
-
-	while ((p = strstr(p, "tfd:")) && n < 2) {
-		char *end;
-
-		if (p == fdinfo || p[-1] == '\n') {
-			v = strtol(p + 4, &end, 10);
-			if (end == p + 4 || v < 0 || v > INT32_MAX)
-				return false;
-			n++;
-		}
-		p += 4;
-	}
-	if (n != 1)
-		return false;
-	*fd = (int)v;
-	return true;
 }
 
 static const char *const tcp_states[] = {

@@ -19,7 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fdwait_fd f;
 	uint64_t ino = 0;
 	char *text;
-	int fd;
 
 	if (size >= 8) {
 		memcpy(&ino, data, 8);
@@ -36,7 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int tcp = 0; tcp < 2; tcp++)
 			fdwait_net_inet(text, ino, v6, tcp, &f);
 	fdwait_net_unix(text, ino, &f);
-	fdwait_epoll_single(text, &fd);
 	fdwait_fdinfo_accmode(text);
 	fdwait_link_inode(text, "pipe", &ino);
 	fdwait_link_inode(text, "socket", &ino);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* A child's command line, at most (bytes). */
 #define WAIT_CMDLINE_MAX 1024
@@ -116,29 +115,11 @@ static struct snap_wait *wait_of_fd(const struct fdwait_fd *f,
 }
 
 /* The descriptor call c waits on, into *f: false when none is named
- * (an epoll watching more than one, a descriptor closed since). */
+ * (a descriptor closed since). */
 static bool fd_of_call(pid_t pid, const struct fdwait_call *c,
 		       struct fdwait_net *net, struct fdwait_fd *f)
 {
-	char path[64], info[4096];
-	int fd = c->fd, rfd;
-	ssize_t n;
-
-	if (c->kind == FDWAIT_CALL_EPOLL) {
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid,
-			 c->fd);
-		rfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (rfd < 0)
-			return false;
-		n = read(rfd, info, sizeof(info) - 1);
-		close(rfd);
-		info[n > 0 ? n : 0] = 0;
-		if (!fdwait_epoll_single(info, &fd))
-			return false;
-	} else if (c->kind != FDWAIT_CALL_FD) {
-		return false;
-	}
-	return fdwait_read(pid, fd, net, f);
+	return c->kind == FDWAIT_CALL_FD && fdwait_read(pid, c->fd, net, f);
 }
 
 /* A child call c waits for, or NULL when it names one pid does not
