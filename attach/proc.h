@@ -77,6 +77,10 @@ size_t proc_children(pid_t pid, pid_t **out);
 bool proc_regs_syscall(const struct user_regs_struct *regs, long *nr,
 		       uint64_t *arg0);
 
+/* As proc_regs_syscall(), with all six arguments into args[]. */
+bool proc_regs_args(const struct user_regs_struct *regs, long *nr,
+		    uint64_t args[6]);
+
 /* The system call name of number nr on this architecture ("futex"), or
  * "syscall NR" for one snakescope does not name. */
 void proc_syscall_name(long nr, char *buf, size_t size);

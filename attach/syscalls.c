@@ -51,6 +51,8 @@ static const struct {
 	{ SYS_munmap, "munmap" },
 	{ SYS_madvise, "madvise" },
 	{ SYS_splice, "splice" },
+	/* An interrupted sleep or poll() with a timeout, resumed. */
+	{ SYS_restart_syscall, "restart_syscall" },
 #ifdef SYS_select
 	{ SYS_select, "select" },
 #endif
@@ -110,6 +112,29 @@ bool proc_regs_syscall(const struct user_regs_struct *regs, long *nr,
 	(void)regs;
 	(void)nr;
 	(void)arg0;
+	return false;
+#endif
+}
+
+bool proc_regs_args(const struct user_regs_struct *regs, long *nr,
+		    uint64_t args[6])
+{
+#if defined(__x86_64__)
+	if ((long long)regs->orig_rax < 0)
+		return false;
+	*nr = (long)regs->orig_rax;
+	/* The system call convention: the fourth is in r10, not rcx. */
+	args[0] = regs->rdi;
+	args[1] = regs->rsi;
+	args[2] = regs->rdx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
+	return true;
+#else
+	(void)regs;
+	(void)nr;
+	(void)args;
 	return false;
 #endif
 }

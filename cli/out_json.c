@@ -97,6 +97,56 @@ static void json_native(struct json *j, const struct snap_native *n)
 	json_end_object(j);
 }
 
+/* The thread's "waits_on": what its blocking system call waits on, or
+ * null (not paused, nothing named).  Every string from /proc. */
+static void json_waits_on(struct json *j, const struct snap_wait *w)
+{
+	const char *kind = w ? snap_wait_kind_name(w->kind) : NULL;
+
+	json_key(j, "waits_on");
+	if (!kind) {
+		json_null(j);
+		return;
+	}
+	json_begin_object(j);
+	json_key_string(j, "kind", kind);
+	if (w->kind == SNAP_WAIT_CHILD) {
+		json_key(j, "pid");
+		if (w->pid < 0)
+			json_null(j);
+		else
+			json_int(j, w->pid);
+		json_key_string(j, "cmdline", w->cmdline);
+		json_end_object(j);
+		return;
+	}
+	json_key_int(j, "fd", w->fd);
+	if (w->kind == SNAP_WAIT_SOCKET) {
+		json_key_string(j, "proto", w->proto);
+		json_key_string(j, "local", w->local);
+		json_key_string(j, "peer", w->peer);
+		json_key_string(j, "state", w->state);
+	}
+	if (w->kind != SNAP_WAIT_PIPE)
+		json_key_string(j, "path", w->path);
+	if (w->kind == SNAP_WAIT_PIPE || w->kind == SNAP_WAIT_FIFO ||
+	    w->kind == SNAP_WAIT_SOCKET)
+		json_key_uint(j, "inode", w->inode);
+	if (w->kind == SNAP_WAIT_PIPE || w->kind == SNAP_WAIT_FIFO) {
+		json_key(j, "other_end");
+		json_begin_array(j);
+		for (size_t i = 0; i < w->nends; i++) {
+			json_begin_object(j);
+			json_key_int(j, "pid", w->ends[i].pid);
+			json_key_string(j, "comm", w->ends[i].comm);
+			json_end_object(j);
+		}
+		json_end_array(j);
+		json_key_bool(j, "other_end_truncated", w->ends_more);
+	}
+	json_end_object(j);
+}
+
 static void json_state(struct json *j, const struct snap_thread *t)
 {
 	const char *os = snap_os_state_name(t->os.state);
@@ -111,6 +161,7 @@ static void json_state(struct json *j, const struct snap_thread *t)
 	else
 		json_null(j);
 	json_key_string(j, "syscall", t->os.syscall[0] ? t->os.syscall : NULL);
+	json_waits_on(j, t->waits_on);
 	json_key_string(j, "gil", snap_gil_name(t->gil));
 	json_key_bool(j, "active", snap_thread_active(t));
 	json_key_bool(j, "gc", t->gc);

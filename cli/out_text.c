@@ -235,6 +235,94 @@ static void native_stack_lines(struct strbuf *sb, const struct snap_thread *t,
 	}
 }
 
+/* " on TCP 127.0.0.1:41234 -> 10.0.0.5:5432 (fd 5)": what the blocking
+ * system call waits on (paused dumps), after its name. */
+static void wait_text(struct strbuf *sb, const struct snap_wait *w)
+{
+	const char *kind = w ? snap_wait_kind_name(w->kind) : NULL;
+	const char *note = NULL;
+	bool named;
+
+	if (!kind)
+		return;
+	if (w->kind == SNAP_WAIT_CHILD) {
+		if (w->pid < 0) {
+			strbuf_addstr(sb, " for any child");
+			return;
+		}
+		strbuf_addf(sb, " for child %" PRId64, w->pid);
+		if (w->cmdline) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, w->cmdline);
+			strbuf_addch(sb, ')');
+		}
+		return;
+	}
+	strbuf_addstr(sb, " on ");
+	if (w->kind == SNAP_WAIT_SOCKET && w->proto &&
+	    !strcmp(w->proto, "unix")) {
+		strbuf_addstr(sb, "unix socket ");
+		if (w->path)
+			escape_text(sb, w->path);
+		else
+			strbuf_addf(sb, "socket:[%" PRIu64 "]", w->inode);
+	} else if (w->kind == SNAP_WAIT_SOCKET && w->proto) {
+		for (const char *p = w->proto; *p; p++)
+			strbuf_addch(sb, (char)(*p >= 'a' && *p <= 'z' ?
+						*p - 'a' + 'A' : *p));
+		strbuf_addch(sb, ' ');
+		if (w->local)
+			escape_text(sb, w->local);
+		if (w->peer) {
+			strbuf_addstr(sb, " -> ");
+			escape_text(sb, w->peer);
+		}
+	} else if (w->kind == SNAP_WAIT_SOCKET) {
+		strbuf_addf(sb, "socket:[%" PRIu64 "]", w->inode);
+	} else if (w->kind == SNAP_WAIT_PIPE) {
+		strbuf_addf(sb, "pipe:[%" PRIu64 "]", w->inode);
+	} else {
+		if (w->kind == SNAP_WAIT_FIFO)
+			strbuf_addstr(sb, "FIFO ");
+		if (w->path)
+			escape_text(sb, w->path);
+		else
+			strbuf_addf(sb, "fd %d", w->fd);
+	}
+	/* " (listening, fd 3)": the fd, unless it stood for the name. */
+	named = w->path || w->kind == SNAP_WAIT_PIPE ||
+		w->kind == SNAP_WAIT_SOCKET;
+	if (w->state && !strcmp(w->state, "LISTEN"))
+		note = "listening";
+	else if (w->state && strcmp(w->state, "ESTABLISHED"))
+		note = w->state;
+	if (note || named) {
+		strbuf_addstr(sb, " (");
+		if (note) {
+			escape_text(sb, note);
+			strbuf_addstr(sb, named ? ", " : "");
+		}
+		if (named)
+			strbuf_addf(sb, "fd %d", w->fd);
+		strbuf_addch(sb, ')');
+	}
+	if (w->kind != SNAP_WAIT_PIPE && w->kind != SNAP_WAIT_FIFO)
+		return;
+	strbuf_addstr(sb, ", other end held by ");
+	if (!w->nends)
+		strbuf_addstr(sb, "no process snakescope may see");
+	for (size_t i = 0; i < w->nends; i++) {
+		strbuf_addf(sb, "%s%" PRId64, i ? ", " : "", w->ends[i].pid);
+		if (w->ends[i].comm) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, w->ends[i].comm);
+			strbuf_addch(sb, ')');
+		}
+	}
+	if (w->ends_more)
+		strbuf_addstr(sb, ", ...");
+}
+
 /* "State: idle, blocked in futex; traced by tracer" */
 static void state_line(struct strbuf *sb, const struct snap_thread *t,
 		       const struct out_opts *o)
@@ -251,11 +339,12 @@ static void state_line(struct strbuf *sb, const struct snap_thread *t,
 			strbuf_addstr(sb, ", waiting for the GIL");
 		else if (t->os.state == 'R')
 			strbuf_addstr(sb, ", running");
-		else if (t->os.syscall[0])
+		else if (t->os.syscall[0]) {
 			strbuf_addf(sb, ", %s in %s",
 				    t->os.state == 'D' ? "in disk wait" :
 				    "blocked", t->os.syscall);
-		else
+			wait_text(sb, t->waits_on);
+		} else
 			strbuf_addf(sb, ", %s", os);
 	}
 	if (t->gc)

@@ -16,7 +16,7 @@
 # input that does it (a reproducer: run the target binary on that file).
 set -eu
 
-ALL_TARGETS="linetable objects code threads tasks locks core"
+ALL_TARGETS="linetable objects code threads tasks locks core fdwait"
 
 build_only=false
 if [ "${1:-}" = --build-only ]; then
@@ -62,9 +62,11 @@ fi
 objs=""
 : >"$out/stale"
 # From attach/, only the core-file parser (it reads a file, not a
-# process); the archive's other targets never pull it in.
+# process) and fdwait's text parsers; the archive's other targets never
+# pull them in.
 for src in "$srcdir"/common/*.c "$srcdir"/memreader/*.c "$srcdir"/model/*.c \
 	   "$srcdir"/pystructs/*.c "$srcdir"/attach/core.c \
+	   "$srcdir"/attach/fdwait_parse.c \
 	   "$srcdir"/fuzz/harness.c; do
 	case "$src" in
 	*/pystructs/locate.c) continue ;; # finds a live process's runtime

@@ -60,6 +60,31 @@ static void thread_release(struct snap_thread *t)
 		free(t->monitoring[i]);
 	free(t->monitoring);
 	free(t->waits_futures);
+	snap_wait_free(t->waits_on);
+}
+
+const char *snap_wait_kind_name(int kind)
+{
+	static const char *const names[] = { NULL, "file", "fifo", "pipe",
+					     "socket", "other", "child" };
+
+	return kind > 0 && kind <= SNAP_WAIT_CHILD ? names[kind] : NULL;
+}
+
+void snap_wait_free(struct snap_wait *w)
+{
+	if (!w)
+		return;
+	free(w->path);
+	free(w->proto);
+	free(w->local);
+	free(w->peer);
+	free(w->state);
+	for (size_t i = 0; i < w->nends; i++)
+		free(w->ends[i].comm);
+	free(w->ends);
+	free(w->cmdline);
+	free(w);
 }
 
 static void frames_release(struct snap_frame *f, size_t n)

@@ -96,6 +96,48 @@ struct snap_os_thread {
 	bool syscall_unknown; /* blocked, and what in could not be read */
 };
 
+/* What a blocked system call waits on (JSON "waits_on" "kind"). */
+enum snap_wait_kind {
+	SNAP_WAIT_FILE = 1, /* "file": path (NULL: not known as the
+			       target sees it) */
+	SNAP_WAIT_FIFO,     /* "fifo": path, inode, other_end */
+	SNAP_WAIT_PIPE,     /* "pipe": inode, other_end */
+	SNAP_WAIT_SOCKET,   /* "socket": proto, local, peer, state; unix:
+			       path */
+	SNAP_WAIT_OTHER,    /* "other": path is the kernel's name
+			       ("anon_inode:[eventfd]") */
+	SNAP_WAIT_CHILD,    /* "child": pid (-1: any child), cmdline */
+};
+
+/* "file", "fifo", "pipe", "socket", "other", "child"; NULL if none. */
+const char *snap_wait_kind_name(int kind);
+
+/* A process holding the other end of a pipe or FIFO. */
+struct snap_wait_end {
+	int64_t pid;       /* as we see it */
+	char *comm;        /* NULL when unknown */
+};
+
+/* What a thread's blocking system call waits on, read from /proc when
+ * the target was paused.  Strings are /proc's (untrusted: writers escape
+ * them); NULL when not known. */
+struct snap_wait {
+	int kind;          /* enum snap_wait_kind */
+	int fd;            /* the descriptor, -1 for a child */
+	char *path;
+	uint64_t inode;    /* pipe, FIFO, socket; 0 unknown */
+	char *proto;       /* "tcp", "tcp6", "udp", "udp6", "unix" */
+	char *local, *peer; /* "127.0.0.1:41234", "[::1]:80" */
+	char *state;       /* "ESTABLISHED", "LISTEN", ... */
+	struct snap_wait_end *ends; /* the other end's holders */
+	size_t nends;
+	bool ends_more;    /* more held it than are listed */
+	int64_t pid;       /* child */
+	char *cmdline;     /* child: its arguments joined by spaces */
+};
+
+void snap_wait_free(struct snap_wait *w);
+
 /* What a thread or task holds or waits for (JSON "type" names). */
 enum snap_lock_type {
 	SNAP_LOCK_NONE = 0,
@@ -209,6 +251,8 @@ struct snap_thread {
 	bool holds_gil;
 	int gil;             /* enum snap_gil */
 	struct snap_os_thread os;
+	struct snap_wait *waits_on; /* what its system call waits on, or
+				       NULL (not paused, or nothing named) */
 	bool gc;             /* running the garbage collector */
 	char *trace;         /* sys.settrace function's name, or NULL */
 	char *profile;       /* sys.setprofile function's name, or NULL */

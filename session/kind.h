@@ -117,6 +117,18 @@ int session_unwind_open(void *arg, const struct maps_entry *first, int *fd);
  * warnings about its files. */
 void session_core_origin(struct session *s, struct snapshot *snap);
 
+/* waits.c: while a live target is held, take what each blocked thread's
+ * system call waits on (os[i] for tids[i], read before the hold); once
+ * it is released, name it into the snapshot's threads (t->waits_on) and
+ * free w. */
+struct session_waits;
+struct session_waits *session_waits_take(struct session *s,
+					 const pid_t *tids,
+					 const struct snap_os_thread *os,
+					 size_t n);
+void session_waits_name(struct session *s, struct session_waits *w,
+			struct snapshot *snap);
+
 /* session.c: what both kinds share once the memory and map are set:
  * find the runtime, set up the reader.  On failure s is left for
  * session_close(). */

@@ -6,6 +6,7 @@
 
 #include "session/session.h"
 #include "session/kind.h"
+#include "attach/fdwait.h"
 #include "attach/maps.h"
 #include "attach/privs.h"
 #include "attach/rootfs.h"
@@ -35,6 +36,11 @@ static void live_os_states(struct session *s, const pid_t *tids, size_t n,
 			!proc_task_syscall(s->pid, tids[i], os[i].syscall,
 					   sizeof(os[i].syscall), &os[i].arg0) &&
 			(os[i].state == 'S' || os[i].state == 'D');
+		/* A poll() that an earlier pause interrupted is resumed as
+		 * restart_syscall: call it what it is (attach/fdwait.h). */
+		if (!strcmp(os[i].syscall, "restart_syscall") &&
+		    fdwait_resumed_poll(s->pid, tids[i]))
+			snprintf(os[i].syscall, sizeof(os[i].syscall), "poll");
 	}
 }
 

@@ -197,6 +197,7 @@ static int read_snapshot(struct session *is,
 	struct py_proc *py = &is->py;
 	struct py_read_opts ro = { 0 };
 	struct snap_os_thread *os = NULL;
+	struct session_waits *waits = NULL;
 	pid_t *tids = NULL;
 	size_t ntids = 0;
 	uint64_t t_pause, t_paused = 0, t_unwind, t_unwound;
@@ -220,6 +221,8 @@ static int read_snapshot(struct session *is,
 		s->stopped = stopped;
 		if (!stopped)
 			syscalls_from_registers(is, tids, os, ntids);
+		if (!stopped && !is->core)
+			waits = session_waits_take(is, tids, os, ntids);
 		if (o->hold_ms)
 			clock_sleep_ms(o->hold_ms);
 		t_paused = clock_mono_ns();
@@ -280,6 +283,8 @@ static int read_snapshot(struct session *is,
 				(t_unwound - t_unwind) / 1e3,
 				(clock_mono_ns() - t_pause) / 1e3);
 	}
+	if (waits)
+		session_waits_name(is, waits, s);
 	free(os);
 	free(tids);
 	return rc;

@@ -14,10 +14,16 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <signal.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "tests/check_main.h"
 #include "attach/elfsym.h"
+#include "attach/fdwait.h"
 #include "attach/maps.h"
 #include "attach/proc.h"
 #include "attach/rootfs.h"
@@ -620,6 +626,316 @@ START_TEST(test_proc_access_hint)
 }
 END_TEST
 
+
+/* /proc/net/tcp and tcp6 lines as Linux 6.1 prints them (little-endian
+ * host: each 32-bit word of an address is printed as the number it is in
+ * memory). */
+static const char net_tcp[] =
+	"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
+	"retrnsmt   uid  timeout inode\n"
+	"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 "
+	"00000000     0        0 12345 1 0000000000000000 100 0 0 10 0\n"
+	"   1: 0100007F:A332 0500000A:1538 01 00000000:00000000 00:00000000 "
+	"00000000  1000        0 67890 1 0000000000000000 20 4 30 10 -1\n"
+	"   2: 0100007F:A333 0500000A:1538 08 00000000:00000000 00:00000000 "
+	"00000000  1000        0 678901 1 0000000000000000 20 4 30 10 -1\n";
+static const char net_tcp6[] =
+	"  sl  local_address                         remote_address        "
+	"                st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+	"timeout inode\n"
+	"   0: 00000000000000000000000001000000:0050 "
+	"00000000000000000000000000000000:0000 0A 00000000:00000000 "
+	"00:00000000 00000000     0        0 2222 1 0000000000000000 100 0 0 "
+	"10 0\n"
+	"   1: 0000000000000000FFFF00000100007F:9C40 "
+	"0000000000000000FFFF00000100007F:0050 01 00000000:00000000 "
+	"00:00000000 00000000     0        0 3333 1 0000000000000000 20 4 30 "
+	"10 -1\n";
+static const char net_unix[] =
+	"Num       RefCount Protocol Flags    Type St Inode Path\n"
+	"0000000000000000: 00000002 00000000 00010000 0001 01 3333 "
+	"/run/x.sock\n"
+	"0000000000000000: 00000003 00000000 00000000 0001 03 4444\n"
+	"0000000000000000: 00000002 00000000 00000000 0002 01 5555 "
+	"@abstract name\n";
+
+START_TEST(test_fdwait_net)
+{
+	struct fdwait_fd f;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memset(&f, 0, sizeof(f));
+	ck_assert(fdwait_net_inet(net_tcp, 67890, false, true, &f));
+	ck_assert_str_eq(f.proto, "tcp");
+	ck_assert_str_eq(f.local, "127.0.0.1:41778");
+	ck_assert_str_eq(f.peer, "10.0.0.5:5432");
+	ck_assert_str_eq(f.state, "ESTABLISHED");
+	ck_assert(fdwait_net_inet(net_tcp, 12345, false, true, &f));
+	ck_assert_str_eq(f.local, "127.0.0.1:8080");
+	ck_assert_str_eq(f.peer, "");
+	ck_assert_str_eq(f.state, "LISTEN");
+	ck_assert(fdwait_net_inet(net_tcp, 678901, false, true, &f));
+	ck_assert_str_eq(f.state, "CLOSE_WAIT");
+	ck_assert(fdwait_net_inet(net_tcp, 12345, false, false, &f));
+	ck_assert_str_eq(f.proto, "udp");
+	ck_assert_str_eq(f.state, "");
+	ck_assert(fdwait_net_inet(net_tcp6, 2222, true, true, &f));
+	ck_assert_str_eq(f.proto, "tcp6");
+	ck_assert_str_eq(f.local, "[::1]:80");
+	ck_assert_str_eq(f.peer, "");
+	ck_assert(fdwait_net_inet(net_tcp6, 3333, true, true, &f));
+	ck_assert_str_eq(f.local, "[::ffff:127.0.0.1]:40000");
+	ck_assert_str_eq(f.peer, "[::ffff:127.0.0.1]:80");
+#endif
+	/* No such inode, a prefix of one, the header, the wrong family. */
+	ck_assert(!fdwait_net_inet(net_tcp, 6789, false, true, &f));
+	ck_assert(!fdwait_net_inet(net_tcp, 0, false, true, &f));
+	ck_assert(!fdwait_net_inet(net_tcp, 2222, true, true, &f));
+	ck_assert(!fdwait_net_inet(net_tcp6, 2222, false, true, &f));
+	ck_assert(!fdwait_net_inet("", 1, false, true, &f));
+	/* Malformed: cut short, bad hex, a port past the field. */
+	ck_assert(!fdwait_net_inet("   0: 0100007F:1F90 00000000:0000 0A\n",
+				   12345, false, true, &f));
+	ck_assert(!fdwait_net_inet("   0: 0100Z07F:1F90 00000000:0000 0A "
+				   "0:0 0:0 0 0 0 12345\n", 12345, false,
+				   true, &f));
+	ck_assert(!fdwait_net_inet("   0: 0100007F:1F90x 00000000:0000 0A "
+				   "0:0 0:0 0 0 0 12345\n", 12345, false,
+				   true, &f));
+
+	ck_assert(fdwait_net_unix(net_unix, 3333, &f));
+	ck_assert_str_eq(f.proto, "unix");
+	ck_assert_str_eq(f.path, "/run/x.sock");
+	ck_assert_str_eq(f.state, "LISTEN");
+	ck_assert(fdwait_net_unix(net_unix, 4444, &f));
+	ck_assert_str_eq(f.path, "");
+	ck_assert_str_eq(f.state, "");
+	ck_assert(fdwait_net_unix(net_unix, 5555, &f));
+	ck_assert_str_eq(f.path, "@abstract name");
+	ck_assert(!fdwait_net_unix(net_unix, 333, &f));
+	ck_assert(!fdwait_net_unix(net_tcp, 12345, &f));
+}
+END_TEST
+
+START_TEST(test_fdwait_parsers)
+{
+	struct fdwait_call c;
+	uint64_t args[6] = { 5, 0, 0, 0, 0, 0 }, ino;
+	char status[] = "Name:\tx\nPid:\t900\nNSpid:\t900\t12\t3\n";
+
+	ck_assert(fdwait_link_inode("pipe:[1234]", "pipe", &ino));
+	ck_assert_uint_eq(ino, 1234);
+	ck_assert(fdwait_link_inode("socket:[99]", "socket", &ino));
+	ck_assert(!fdwait_link_inode("socket:[99]", "pipe", &ino));
+	ck_assert(!fdwait_link_inode("pipe:[12", "pipe", &ino));
+	ck_assert(!fdwait_link_inode("pipe:[]", "pipe", &ino));
+	ck_assert(!fdwait_link_inode("pipe:[1]x", "pipe", &ino));
+	ck_assert(!fdwait_link_inode("/tmp/pipe:[1]", "pipe", &ino));
+
+	ck_assert_int_eq(fdwait_fdinfo_accmode("pos:\t0\nflags:\t02000000\n"),
+			 O_RDONLY);
+	ck_assert_int_eq(fdwait_fdinfo_accmode("pos:\t0\nflags:\t02000001\n"),
+			 O_WRONLY);
+	ck_assert_int_eq(fdwait_fdinfo_accmode("flags:\t0100002\n"), O_RDWR);
+	ck_assert_int_eq(fdwait_fdinfo_accmode("pos:\t0\n"), -1);
+	ck_assert_int_eq(fdwait_fdinfo_accmode("flags:\tzz\n"), -1);
+
+
+	ck_assert_int_eq(fdwait_nspid_at(status, 0), 900);
+	ck_assert_int_eq(fdwait_nspid_at(status, 1), 12);
+	ck_assert_int_eq(fdwait_nspid_at(status, 2), 3);
+	ck_assert_int_eq(fdwait_nspid_at(status, 3), 0);
+	ck_assert_int_eq(fdwait_nspid_at("Pid:\t1\n", 0), 0);
+
+	ck_assert(fdwait_classify(SYS_recvfrom, args, &c));
+	ck_assert_int_eq(c.kind, FDWAIT_CALL_FD);
+	ck_assert_int_eq(c.fd, 5);
+	ck_assert(fdwait_classify(SYS_read, args, &c));
+	ck_assert(fdwait_classify(SYS_accept4, args, &c));
+	ck_assert(!fdwait_classify(SYS_futex, args, &c));
+	ck_assert_int_eq(c.kind, FDWAIT_CALL_NONE);
+	args[0] = (uint64_t)-1;
+	ck_assert(!fdwait_classify(SYS_read, args, &c));
+	/* fcntl: lock waits only. */
+	args[0] = 5;
+	args[1] = F_GETFL;
+	ck_assert(!fdwait_classify(SYS_fcntl, args, &c));
+	args[1] = F_SETLKW;
+	ck_assert(fdwait_classify(SYS_fcntl, args, &c));
+	/* poll: one descriptor only. */
+	args[0] = 0x7f0000001000;
+	args[1] = 1;
+	ck_assert(fdwait_classify(SYS_ppoll, args, &c));
+	ck_assert_int_eq(c.kind, FDWAIT_CALL_POLL);
+	ck_assert_uint_eq(c.addr, 0x7f0000001000);
+	args[1] = 2;
+	ck_assert(!fdwait_classify(SYS_ppoll, args, &c));
+	args[0] = 4;
+	/* epoll: not named (an idle asyncio loop's wake-up socket). */
+	ck_assert(!fdwait_classify(SYS_epoll_pwait, args, &c));
+	/* wait4: a PID, any child (-1, in the low 32 bits), not a group. */
+	args[0] = 4242;
+	ck_assert(fdwait_classify(SYS_wait4, args, &c));
+	ck_assert_int_eq(c.kind, FDWAIT_CALL_CHILD);
+	ck_assert_int_eq(c.child, 4242);
+	args[0] = 0xffffffffu;
+	ck_assert(fdwait_classify(SYS_wait4, args, &c));
+	ck_assert_int_eq(c.child, -1);
+	args[0] = 0;
+	ck_assert(!fdwait_classify(SYS_wait4, args, &c));
+	args[0] = (uint64_t)-4242;
+	ck_assert(!fdwait_classify(SYS_wait4, args, &c));
+	args[0] = P_PID;
+	args[1] = 77;
+	ck_assert(fdwait_classify(SYS_waitid, args, &c));
+	ck_assert_int_eq(c.child, 77);
+	args[0] = P_PGID;
+	ck_assert(!fdwait_classify(SYS_waitid, args, &c));
+
+	/* A poll() resumed after a pause: restart_syscall, told by wchan. */
+	ck_assert(fdwait_wchan_poll("poll_schedule_timeout.constprop.0"));
+	ck_assert(fdwait_wchan_poll("do_sys_poll"));
+	ck_assert(!fdwait_wchan_poll("futex_wait_queue"));
+	ck_assert(!fdwait_wchan_poll("hrtimer_nanosleep"));
+	ck_assert(!fdwait_wchan_poll(""));
+	ck_assert_int_eq(fdwait_same_call(SYS_read, "read"), SYS_read);
+	ck_assert_int_eq(fdwait_same_call(SYS_read, "futex"), -1);
+	ck_assert_int_eq(fdwait_same_call(SYS_restart_syscall, "poll"),
+			 SYS_poll);
+	ck_assert_int_eq(fdwait_same_call(SYS_restart_syscall,
+					  "restart_syscall"),
+			 SYS_restart_syscall);
+	ck_assert(!fdwait_classify(SYS_restart_syscall, args, &c));
+	ck_assert_int_eq(fdwait_same_call(SYS_poll, "restart_syscall"), -1);
+}
+END_TEST
+
+/* Our own descriptors, read through /proc: a pipe, a FIFO, a TCP
+ * connection, a unix socket, a child. */
+START_TEST(test_fdwait_self)
+{
+	char dir[] = "/tmp/snakescope-fdwait-XXXXXX", fifo[64], sock[64];
+	struct fdwait_ends ends[2];
+	struct fdwait_fd two[2];
+	struct sockaddr_in a = { 0 };
+	struct sockaddr_un u = { 0 };
+	socklen_t alen = sizeof(a);
+	struct fdwait_net net;
+	struct fdwait_fd f;
+	char want[64], cmd[64];
+	int p[2], l, c, s, us, fr, fw;
+	pid_t kid;
+
+	fdwait_net_init(&net, getpid());
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert(fdwait_read(getpid(), p[0], &net, &f));
+	ck_assert_int_eq(f.kind, FDWAIT_PIPE);
+	ck_assert_int_eq(f.accmode, O_RDONLY);
+	ck_assert_uint_ne(f.inode, 0);
+	/* Its write end is ours: we are the other end, once. */
+	fdwait_other_ends(getpid(), &f, 1, ends);
+	ck_assert_uint_eq(ends[0].n, 1);
+	ck_assert_int_eq(ends[0].h[0].pid, getpid());
+	ck_assert_str_ne(ends[0].h[0].comm, "");
+	close(p[1]);
+	fdwait_other_ends(getpid(), &f, 1, ends);
+	ck_assert_uint_eq(ends[0].n, 0);
+	close(p[0]);
+	ck_assert(!fdwait_read(getpid(), p[0], &net, &f));
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	fr = open(fifo, O_RDONLY | O_NONBLOCK);
+	fw = open(fifo, O_WRONLY);
+	ck_assert(fr >= 0 && fw >= 0);
+	ck_assert(fdwait_read(getpid(), fr, &net, &f));
+	ck_assert_int_eq(f.kind, FDWAIT_FIFO);
+	ck_assert_str_eq(f.path, fifo);
+	/* Two at once: the FIFO read by fr (its writer fw is the other
+	 * end) and, by fw, the writer's (fr's). */
+	two[0] = f;
+	ck_assert(fdwait_read(getpid(), fw, &net, &two[1]));
+	ck_assert_int_eq(two[1].accmode, O_WRONLY);
+	fdwait_other_ends(getpid(), two, 2, ends);
+	ck_assert_uint_eq(ends[0].n, 1);
+	ck_assert_uint_eq(ends[1].n, 1);
+	ck_assert_int_eq(ends[0].h[0].pid, getpid());
+	close(fw);
+	close(fr);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), l, &net, &f));
+	ck_assert_int_eq(f.kind, FDWAIT_SOCKET);
+	ck_assert_str_eq(f.proto, "tcp");
+	ck_assert_str_eq(f.state, "LISTEN");
+	snprintf(want, sizeof(want), "127.0.0.1:%d", ntohs(a.sin_port));
+	ck_assert_str_eq(f.local, want);
+	ck_assert_str_eq(f.peer, "");
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	s = accept(l, NULL, NULL);
+	ck_assert(s >= 0);
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), c, &net, &f));
+	ck_assert_str_eq(f.state, "ESTABLISHED");
+	ck_assert_str_eq(f.peer, want);
+	alen = sizeof(a);
+	ck_assert_int_eq(getsockname(c, (struct sockaddr *)&a, &alen), 0);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", ntohs(a.sin_port));
+	ck_assert_str_eq(f.local, want);
+	close(s);
+	close(c);
+	close(l);
+
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	us = socket(AF_UNIX, SOCK_STREAM, 0);
+	u.sun_family = AF_UNIX;
+	snprintf(u.sun_path, sizeof(u.sun_path), "%s", sock);
+	ck_assert_int_eq(bind(us, (struct sockaddr *)&u, sizeof(u)), 0);
+	ck_assert_int_eq(listen(us, 1), 0);
+	fdwait_net_release(&net);
+	fdwait_net_init(&net, getpid());
+	ck_assert(fdwait_read(getpid(), us, &net, &f));
+	fdwait_net_release(&net);
+	ck_assert_str_eq(f.proto, "unix");
+	ck_assert_str_eq(f.path, sock);
+	ck_assert_str_eq(f.state, "LISTEN");
+	close(us);
+	unlink(sock);
+	unlink(fifo);
+	rmdir(dir);
+
+	kid = fork();
+	if (!kid) {
+		execlp("sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(kid > 0);
+	/* Until exec is done the command line is ours. */
+	for (int i = 0; i < 2000; i++) {
+		if (fdwait_cmdline(kid, cmd, sizeof(cmd)) &&
+		    !strcmp(cmd, "sleep 30"))
+			break;
+		usleep(1000);
+	}
+	ck_assert_str_eq(cmd, "sleep 30");
+	ck_assert_int_eq(fdwait_child(getpid(), kid), kid);
+	ck_assert_int_eq(fdwait_child(getpid(), kid + 100000), 0);
+	kill(kid, SIGKILL);
+	waitpid(kid, NULL, 0);
+	ck_assert(!fdwait_cmdline(kid, cmd, sizeof(cmd)));
+}
+END_TEST
+
 static Suite *attach_suite(void)
 {
 	Suite *s = suite_create("attach");
@@ -639,6 +955,9 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_proc_check);
 	tcase_add_test(tc, test_proc_nspid);
 	tcase_add_test(tc, test_proc_access_hint);
+	tcase_add_test(tc, test_fdwait_net);
+	tcase_add_test(tc, test_fdwait_parsers);
+	tcase_add_test(tc, test_fdwait_self);
 	suite_add_tcase(s, tc);
 	return s;
 }

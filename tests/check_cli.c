@@ -148,6 +148,139 @@ static struct snapshot *sample(void)
 	return s;
 }
 
+/* What a blocked system call waits on: one per kind, text and JSON, its
+ * strings escaped. */
+START_TEST(test_waits_on)
+{
+	struct snapshot *s = sample();
+	struct snap_thread *t = &s->threads[0];
+	struct out_opts o = { 0 };
+	struct snap_wait *w;
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	free(t->trace); /* the state line then ends with the wait */
+	t->trace = NULL;
+	free(t->frames[1].importing);
+	t->frames[1].importing = NULL;
+	snprintf(t->os.syscall, sizeof(t->os.syscall), "recvfrom");
+	w = t->waits_on = xcalloc(1, sizeof(*w));
+	w->kind = SNAP_WAIT_SOCKET;
+	w->fd = 5;
+	w->inode = 99;
+	w->proto = xstrdup("tcp");
+	w->local = xstrdup("127.0.0.1:41234");
+	w->peer = xstrdup("10.0.0.5:5432");
+	w->state = xstrdup("ESTABLISHED");
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in recvfrom on TCP "
+				     "127.0.0.1:41234 -> 10.0.0.5:5432 (fd 5)\n"));
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"syscall\": \"recvfrom\", "
+				     "\"waits_on\": {\"kind\": \"socket\", "
+				     "\"fd\": 5, \"proto\": \"tcp\", \"local\": "
+				     "\"127.0.0.1:41234\", \"peer\": "
+				     "\"10.0.0.5:5432\", \"state\": "
+				     "\"ESTABLISHED\", \"path\": null, "
+				     "\"inode\": 99}, "));
+
+	free(w->state);
+	w->state = xstrdup("LISTEN");
+	free(w->peer);
+	w->peer = NULL;
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, " on TCP 127.0.0.1:41234 "
+				     "(listening, fd 5)\n"));
+	free(w->proto);
+	w->proto = xstrdup("unix");
+	w->path = xstrdup("/run/a\033]0;x\a.sock");
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, " on unix socket /run/a\\x1b]0;"
+				     "x\\x07.sock (listening, fd 5)\n"));
+	snap_wait_free(w);
+
+	snprintf(t->os.syscall, sizeof(t->os.syscall), "read");
+	w = t->waits_on = xcalloc(1, sizeof(*w));
+	w->kind = SNAP_WAIT_PIPE;
+	w->fd = 3;
+	w->inode = 1234;
+	w->nends = 2;
+	w->ends = xcalloc(2, sizeof(*w->ends));
+	w->ends[0].pid = 17;
+	w->ends[0].comm = xstrdup("py\nthon");
+	w->ends[1].pid = 18;
+	w->ends_more = true;
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in read on pipe:[1234] "
+				     "(fd 3), other end held by 17 "
+				     "(py\\x0athon), 18, ...\n"));
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"waits_on\": {\"kind\": "
+				     "\"pipe\", \"fd\": 3, \"inode\": 1234, "
+				     "\"other_end\": [{\"pid\": 17, \"comm\": "
+				     "\"py\\nthon\"}, {\"pid\": 18, \"comm\": "
+				     "null}], \"other_end_truncated\": true}"));
+	w->kind = SNAP_WAIT_FIFO;
+	w->path = xstrdup("/tmp/f");
+	free(w->ends[0].comm);
+	free(w->ends);
+	w->ends = NULL;
+	w->nends = 0;
+	w->ends_more = false;
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in read on FIFO /tmp/f "
+				     "(fd 3), other end held by no process "
+				     "snakescope may see\n"));
+	free(w->path);
+	w->path = NULL;
+	w->kind = SNAP_WAIT_FILE;
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in read on fd 3\n"));
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"waits_on\": {\"kind\": "
+				     "\"file\", \"fd\": 3, \"path\": null}"));
+	snap_wait_free(w);
+
+	snprintf(t->os.syscall, sizeof(t->os.syscall), "wait4");
+	w = t->waits_on = xcalloc(1, sizeof(*w));
+	w->kind = SNAP_WAIT_CHILD;
+	w->fd = -1;
+	w->pid = 4300;
+	w->cmdline = xstrdup("python3 -c pass");
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in wait4 for child 4300 "
+				     "(python3 -c pass)\n"));
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"waits_on\": {\"kind\": "
+				     "\"child\", \"pid\": 4300, \"cmdline\": "
+				     "\"python3 -c pass\"}"));
+	w->pid = -1;
+	free(w->cmdline);
+	w->cmdline = NULL;
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "blocked in wait4 for any "
+				     "child\n"));
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"waits_on\": {\"kind\": "
+				     "\"child\", \"pid\": null, \"cmdline\": "
+				     "null}"));
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
 START_TEST(test_writers)
 {
 	struct snapshot *s = sample();
@@ -212,7 +345,8 @@ START_TEST(test_writers)
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"importing\": \"pkg.mod\""));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"state\": {\"os_state\": "
 				     "\"sleeping\", \"on_cpu\": false, "
-				     "\"syscall\": \"futex\", \"gil\": \"holds\", "
+				     "\"syscall\": \"futex\", \"waits_on\": null, "
+				     "\"gil\": \"holds\", "
 				     "\"active\": false, \"gc\": false, "
 				     "\"trace\": \"Tracer.trace\", \"profile\": null, "
 				     "\"monitoring\": [], \"eval_hook\": false}"));
@@ -1336,6 +1470,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_escape_text);
 	tcase_add_test(tc, test_escape_json);
 	tcase_add_test(tc, test_writers);
+	tcase_add_test(tc, test_waits_on);
 	tcase_add_test(tc, test_json_members_compact);
 	tcase_add_test(tc, test_source_carets);
 	tcase_add_test(tc, test_parse_pid);

@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
+import fdwait_check  # noqa: E402
 import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
@@ -1728,6 +1729,9 @@ def main():
                     check_contention(report, path, version, workdir)
                 if not args.target or "deadlocks" in args.target:
                     check_deadlocks(report, path, version, workdir)
+                if not args.target or "fdwait" in args.target:
+                    fdwait_check.check_fdwait(report, path, version, workdir,
+                                              sys.modules[__name__])
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])
