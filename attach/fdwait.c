@@ -262,14 +262,19 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 	closedir(d);
 }
 
-bool fdwait_resumed_poll(pid_t pid, pid_t tid)
+const char *fdwait_resumed_call(pid_t pid, pid_t tid)
 {
 	char path[80], wchan[128];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", (int)pid,
 		 (int)tid);
-	return read_text(path, wchan, sizeof(wchan)) > 0 &&
-	       fdwait_wchan_poll(wchan);
+	if (read_text(path, wchan, sizeof(wchan)) <= 0)
+		return NULL;
+	if (fdwait_wchan_poll(wchan))
+		return "poll";
+	if (fdwait_wchan_futex(wchan))
+		return "futex";
+	return NULL;
 }
 
 long fdwait_same_call(long nr, const char *name)

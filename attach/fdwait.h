@@ -56,24 +56,31 @@ struct fdwait_call {
 bool fdwait_classify(long nr, const uint64_t args[6], struct fdwait_call *c);
 
 /*
- * A poll() interrupted (by an earlier pause: ptrace's interrupt is one)
- * is resumed by the kernel as restart_syscall, its arguments still in
- * the registers; only where the thread sleeps (its wchan) tells that it
- * is a poll().  select(), ppoll() and epoll_wait() restart as
- * themselves.
+ * A poll() or a futex wait with a timeout interrupted (by an earlier
+ * pause: ptrace's interrupt is one) is resumed by the kernel as
+ * restart_syscall, its arguments still in the registers; only where the
+ * thread sleeps (its wchan) tells which call it is.  select(), ppoll(),
+ * epoll_wait() and futex waits without a timeout restart as themselves.
+ * A lock waited for with a timeout (Event.wait(5), lock.acquire(timeout=))
+ * would otherwise be lost to the lock analysis from the second dump of a
+ * process on.
  */
 
 /* Does the text of /proc/PID/task/TID/wchan name poll()'s wait? */
 bool fdwait_wchan_poll(const char *wchan);
+/* ... a futex wait's (futex_wait_queue, futex_wait_queue_me,
+ * futex_do_wait, as kernels name it)? */
+bool fdwait_wchan_futex(const char *wchan);
 
-/* Is thread tid of pid in restart_syscall resuming a poll(), by its
- * wchan?  Read while the thread runs: a held thread sleeps elsewhere. */
-bool fdwait_resumed_poll(pid_t pid, pid_t tid);
+/* The call thread tid of pid in restart_syscall resumes, by its wchan:
+ * "poll", "futex", or NULL when neither.  Read while the thread runs: a
+ * held thread sleeps elsewhere. */
+const char *fdwait_resumed_call(pid_t pid, pid_t tid);
 
 /* The call a held thread is in, by its registers' number nr, when /proc
  * named it `name` before the hold: nr when that is the call; poll's
  * number when nr is restart_syscall and name is "poll" (the reader
- * named it so by fdwait_resumed_poll()); -1 when the thread has moved
+ * named it so by fdwait_resumed_call()); -1 when the thread has moved
  * on to another call. */
 long fdwait_same_call(long nr, const char *name);
 

@@ -89,6 +89,12 @@ bool fdwait_wchan_poll(const char *wchan)
 	       !strncmp(wchan, "do_restart_poll", 15);
 }
 
+bool fdwait_wchan_futex(const char *wchan)
+{
+	return !strncmp(wchan, "futex_wait", 10) ||
+	       !strncmp(wchan, "futex_do_wait", 13);
+}
+
 bool fdwait_link_inode(const char *link, const char *type, uint64_t *ino)
 {
 	size_t n = strlen(type);

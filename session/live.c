@@ -36,11 +36,16 @@ static void live_os_states(struct session *s, const pid_t *tids, size_t n,
 			!proc_task_syscall(s->pid, tids[i], os[i].syscall,
 					   sizeof(os[i].syscall), &os[i].arg0) &&
 			(os[i].state == 'S' || os[i].state == 'D');
-		/* A poll() that an earlier pause interrupted is resumed as
-		 * restart_syscall: call it what it is (attach/fdwait.h). */
-		if (!strcmp(os[i].syscall, "restart_syscall") &&
-		    fdwait_resumed_poll(s->pid, tids[i]))
-			snprintf(os[i].syscall, sizeof(os[i].syscall), "poll");
+		/* A poll() or a timed futex wait that an earlier pause
+		 * interrupted is resumed as restart_syscall: call it what it
+		 * is (attach/fdwait.h). */
+		if (!strcmp(os[i].syscall, "restart_syscall")) {
+			const char *call = fdwait_resumed_call(s->pid, tids[i]);
+
+			if (call)
+				snprintf(os[i].syscall, sizeof(os[i].syscall),
+					 "%s", call);
+		}
 	}
 }
 

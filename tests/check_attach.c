@@ -798,6 +798,11 @@ START_TEST(test_fdwait_parsers)
 	ck_assert(!fdwait_wchan_poll("futex_wait_queue"));
 	ck_assert(!fdwait_wchan_poll("hrtimer_nanosleep"));
 	ck_assert(!fdwait_wchan_poll(""));
+	ck_assert(fdwait_wchan_futex("futex_wait_queue"));
+	ck_assert(fdwait_wchan_futex("futex_wait_queue_me"));
+	ck_assert(fdwait_wchan_futex("futex_do_wait"));
+	ck_assert(!fdwait_wchan_futex("poll_schedule_timeout"));
+	ck_assert(!fdwait_wchan_futex(""));
 	ck_assert_int_eq(fdwait_same_call(SYS_read, "read"), SYS_read);
 	ck_assert_int_eq(fdwait_same_call(SYS_read, "futex"), -1);
 	ck_assert_int_eq(fdwait_same_call(SYS_restart_syscall, "poll"),
