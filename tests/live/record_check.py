@@ -905,6 +905,13 @@ def check_json(cx, f, t, record, res, out):
         names = [fr["function"] for fr in frames]
         if "stats_writer" in names:
             continue        # the stats writer thread, holding the GIL
+        if doc.get("name") == "stats-writer":
+            # Its stack, cut short (unpaused, it changed while read: seen
+            # on 2.7 inside json's encoder): one of the few lines allowed
+            # off, as a main-thread line would be.
+            off.append(["line %d: the stats writer's stack without "
+                        "stats_writer, innermost %r" % (n, names[:3])])
+            continue
         main_thread += 1
         if doc.get("native_id") not in (t.pid, None) or \
                 doc.get("name") != "MainThread":
