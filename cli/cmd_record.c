@@ -118,7 +118,7 @@ static const struct format_row {
 	{ "speedscope", RECORD_SPEEDSCOPE,
 	  "drop it on https://www.speedscope.app" },
 	{ "json", RECORD_JSON, "one JSON object per line, for jq or a script" },
-	{ "pprof", RECORD_PPROF, "look at it with go tool pprof -http=: FILE" },
+	{ "pprof", RECORD_PPROF, "go tool pprof -http=: opens it in a browser" },
 	{ "chrometrace", RECORD_CHROMETRACE,
 	  "open it in https://ui.perfetto.dev or chrome://tracing" },
 };
