@@ -230,7 +230,7 @@ void dump_render(struct strbuf *sb, struct session *s,
 }
 
 /* dump's and deadlock's own options, past every letter of dump_longopts */
-enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH };
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -241,6 +241,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "exe", required_argument, NULL, OPT_EXE },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
+		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -259,6 +260,10 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == 'p') {
 			pid_opt = optarg;
+			continue;
+		}
+		if (c == OPT_SUBPROCESSES) {
+			d->subprocesses = true;
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -295,6 +300,11 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 			     "--core FILE", cmd);
 		return EXIT_USAGE;
 	}
+	if (d->core && d->subprocesses) {
+		report_error("%s: --subprocesses reads processes, not a core "
+			     "file", cmd);
+		return EXIT_USAGE;
+	}
 	if (d->core) {
 		if (pid_opt || optind < argc) {
 			report_error("%s: --core reads a file, not a process: "
@@ -304,7 +314,48 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		*pid = 0;
 		return 0;
 	}
+	if (!pid_opt && optind + 1 < argc) {
+		/* Several processes, each operand a PID. */
+		if (d->subprocesses) {
+			report_error("%s: --subprocesses takes one PID, the "
+				     "parent, not '%s' too", cmd,
+				     argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		for (int i = optind; i < argc; i++)
+			if (!parse_pid(argv[i], pid)) {
+				report_error("%s: '%s' is not a process ID (a "
+					     "positive number)", cmd, argv[i]);
+				return EXIT_USAGE;
+			}
+		d->more_pids = &argv[optind + 1];
+		d->nmore_pids = (size_t)(argc - optind - 1);
+		parse_pid(argv[optind], pid);
+		return 0;
+	}
 	return take_pid(cmd, pid_opt, argc, argv, optind, pid);
+}
+
+void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
+		     bool color, const struct dump_opts *d)
+{
+	struct out_opts oo = d->oo;
+
+	oo.color = color;
+	strbuf_addf(sb, "Process %d: Python %s, %zu thread%s, %zu task%s\n",
+		    (int)snap->pid, snap->version, snap->nthreads,
+		    snap->nthreads == 1 ? "" : "s", snap->ntasks,
+		    snap->ntasks == 1 ? "" : "s");
+	out_text_threads_note(sb, snap, &oo);
+	out_text_locks(sb, snap, &oo);
+}
+
+int deadlock_exit(int verdict)
+{
+	if (verdict == SNAP_VERDICT_NONE)
+		return 0;
+	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
+	       EXIT_LIKELY_HANG;
 }
 
 /* dump and deadlock: the same read, the whole or only the locks. */
@@ -323,6 +374,8 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
+	if (d.subprocesses || d.nmore_pids)
+		return dump_many(&d, pid, deadlock);
 	err_clear(&e);
 	rc = d.core ? session_open_core(d.core, &d.copts, &s, &e) :
 		      session_open(pid, &s, &e);
@@ -338,14 +391,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (deadlock && !d.json) {
-		d.oo.color = color;
-		strbuf_addf(&sb, "Process %d: Python %s, %zu thread%s, %zu "
-			    "task%s\n", (int)snap->pid, snap->version,
-			    snap->nthreads,
-			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
-			    snap->ntasks == 1 ? "" : "s");
-		out_text_threads_note(&sb, snap, &d.oo);
-		out_text_locks(&sb, snap, &d.oo);
+		deadlock_render(&sb, snap, color, &d);
 	} else {
 		dump_render(&sb, s, snap, color, &d);
 	}
@@ -358,10 +404,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 		report_error("cannot write output");
 		return 1;
 	}
-	if (!deadlock || verdict == SNAP_VERDICT_NONE)
-		return 0;
-	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
-	       EXIT_LIKELY_HANG;
+	return deadlock ? deadlock_exit(verdict) : 0;
 }
 
 int cmd_dump(int argc, char **argv)
