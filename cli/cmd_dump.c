@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 static const char dump_usage[] =
-	"usage: snakescope dump [options] PID\n"
+	"usage: snakescope dump [options] PID [PID...]\n"
 	"       snakescope dump [options] -p PID\n"
+	"       snakescope dump [options] --subprocesses PID\n"
 	"       snakescope dump [options] --core FILE [--exe PATH]\n"
 	"                       [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
@@ -28,6 +29,8 @@ static const char dump_usage[] =
 	"'snakescope deadlock --help').\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
+	"  --subprocesses  PID and its Python descendants (a multiprocessing\n"
+	"               pool, a gunicorn master's workers), each read in turn\n"
 	"  --json       print one JSON document instead of text\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process (faster for the\n"
@@ -43,7 +46,8 @@ static const char dump_usage[] =
 	"  --no-group   print every thread's stack; by default threads\n"
 	"               whose stacks are the same (frames, lines, kind of\n"
 	"               state, lock waited for) are one group: the stack\n"
-	"               once, then the members' names and TIDs\n"
+	"               once, then the members' names and TIDs; and with\n"
+	"               several processes, every process in full\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -62,13 +66,23 @@ static const char dump_usage[] =
 	"               (repeatable)\n"
 	"  -h, --help   show this help\n"
 	"\n"
+	"Several processes (PIDs, or --subprocesses): a summary first, the\n"
+	"processes alike (the same stacks in their threads, IDs and\n"
+	"addresses aside) as one line and one dump, each that differs\n"
+	"named with the frame where it does (\"1 process differs: PID 4107,\n"
+	"in stuck_task at app.py:12\"); one that cannot be read is reported\n"
+	"in its place.  Exit status 0 when at least one was read.\n"
+	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
 	"under a millisecond for small processes) and resumed before any\n"
-	"output.  Colour is used on a terminal unless NO_COLOR is set.\n";
+	"output; several processes are paused one at a time.  Colour is\n"
+	"used on a terminal unless NO_COLOR is set.\n";
 
 static const char deadlock_usage[] =
 	"usage: snakescope deadlock [--json] [--no-pause] [--no-group] PID\n"
+	"                           [PID...]\n"
 	"       snakescope deadlock [--json] [--no-pause] [--no-group] -p PID\n"
+	"       snakescope deadlock [options] --subprocesses PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
 	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
@@ -84,6 +98,7 @@ static const char deadlock_usage[] =
 	"with its timers more than 1 s overdue), or none.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
+	"  --subprocesses  PID and its Python descendants, a verdict each\n"
 	"  --json       print the dump's JSON document (see README.md)\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process\n"
@@ -94,7 +109,9 @@ static const char deadlock_usage[] =
 	"  -h, --help   show this help\n"
 	"\n"
 	"Exit status: 0 no deadlock, 6 a deadlock, 7 a likely hang (no\n"
-	"deadlock); 1-5 as for every command (see README.md).\n";
+	"deadlock); 1-5 as for every command (see README.md).  Several\n"
+	"processes: the worst verdict of those read (a process that cannot\n"
+	"be read is reported in its place; 1-5 only when none was read).\n";
 
 static unsigned env_hold_ms(void)
 {
