@@ -72,12 +72,28 @@ static size_t collect(const struct dump_opts *d, pid_t pid, pid_t **out)
 	return n;
 }
 
-/* Read one process into r.  A descendant found by --subprocesses that
- * is not Python (a shell, a compiler) or is gone already is no error:
- * false, and it is left out. */
-static bool read_one(struct proc_read *r, struct dump_opts *d,
+/* Will r's text be shown?  Grouped, a dump shows the first process of
+ * each group only: the first not alike any read before it (as
+ * proc_groups_build() groups them), so the others' text (their source
+ * lines read, most of the time) is not rendered. */
+static bool shown(const struct proc_read *r, size_t i, bool group)
+{
+	if (!group)
+		return true;
+	for (size_t k = 0; k < i; k++)
+		if (proc_alike(r[k].snap, r[i].snap))
+			return false;
+	return true;
+}
+
+/* Read process r[i].  A descendant found by --subprocesses that is not
+ * Python (a shell, a compiler) or is gone already is no error: false,
+ * and it is left out. */
+static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 		     bool deadlock, bool descendant, bool color)
 {
+	struct proc_read *r = &rs[i];
+	bool group = d->oo.group && !d->io.locals;
 	struct session *s = NULL;
 	struct err e;
 	int rc;
@@ -104,7 +120,7 @@ static bool read_one(struct proc_read *r, struct dump_opts *d,
 			       r->snap->warning);
 	if (deadlock && !d->json)
 		deadlock_render(&r->text, r->snap, color, d);
-	else if (!d->json)
+	else if (!d->json && shown(rs, i, group))
 		dump_render(&r->text, s, r->snap, color, d);
 	session_close(s);
 	return true;
@@ -300,7 +316,7 @@ int dump_many(struct dump_opts *d, pid_t pid, bool deadlock)
 	r = xcalloc(npids, sizeof(*r));
 	for (size_t i = 0; i < npids; i++) {
 		r[n].pid = pids[i];
-		if (!read_one(&r[n], d, deadlock, d->subprocesses && i > 0,
+		if (!read_one(r, n, d, deadlock, d->subprocesses && i > 0,
 			      color)) {
 			strbuf_release(&r[n].text);
 			continue;
