@@ -68,6 +68,9 @@ static size_t collect(const struct dump_opts *d, pid_t pid, pid_t **out)
 			}
 		free(kids);
 	}
+	if (n == DUMP_MAX_PROCS)
+		report_warning("at most %d processes are read; the others "
+			       "are left out", DUMP_MAX_PROCS);
 	*out = v;
 	return n;
 }
@@ -94,6 +97,7 @@ static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 {
 	struct proc_read *r = &rs[i];
 	bool group = d->oo.group && !d->io.locals;
+	char tag[32];
 	struct session *s = NULL;
 	struct err e;
 	int rc;
@@ -112,7 +116,11 @@ static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 			return false;
 		r->error = xstrdup(e.msg[0] ? e.msg : err_describe(rc));
 		r->status = err_exit_code(rc);
-		report_error("process %d: %s", (int)r->pid, r->error);
+		snprintf(tag, sizeof(tag), "process %d", (int)r->pid);
+		if (strstr(r->error, tag))
+			report_error("%s", r->error);
+		else
+			report_error("%s: %s", tag, r->error);
 		return true;
 	}
 	if (r->snap->warning)
@@ -169,7 +177,8 @@ static void text_summary(struct strbuf *sb, const struct proc_read *r,
 
 	for (size_t i = 0; i < n; i++)
 		nread += r[i].snap != NULL;
-	strbuf_addf(sb, "%zu processes, %zu read", n, nread);
+	strbuf_addf(sb, "%zu process%s, %zu read", n, n == 1 ? "" : "es",
+		    nread);
 	if (!ref && nread > 1)
 		strbuf_addstr(sb, ", no two alike");
 	strbuf_addch(sb, '\n');
