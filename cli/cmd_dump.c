@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 static const char dump_usage[] =
-	"usage: snakescope dump [options] PID\n"
+	"usage: snakescope dump [options] PID [PID...]\n"
 	"       snakescope dump [options] -p PID\n"
+	"       snakescope dump [options] --subprocesses PID\n"
 	"       snakescope dump [options] --core FILE [--exe PATH]\n"
 	"                       [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
@@ -28,6 +29,8 @@ static const char dump_usage[] =
 	"'snakescope deadlock --help').\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
+	"  --subprocesses  PID and its Python descendants (a multiprocessing\n"
+	"               pool, a gunicorn master's workers), each read in turn\n"
 	"  --json       print one JSON document instead of text\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process (faster for the\n"
@@ -43,7 +46,8 @@ static const char dump_usage[] =
 	"  --no-group   print every thread's stack; by default threads\n"
 	"               whose stacks are the same (frames, lines, kind of\n"
 	"               state, lock waited for) are one group: the stack\n"
-	"               once, then the members' names and TIDs\n"
+	"               once, then the members' names and TIDs; and with\n"
+	"               several processes, every process in full\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -62,13 +66,23 @@ static const char dump_usage[] =
 	"               (repeatable)\n"
 	"  -h, --help   show this help\n"
 	"\n"
+	"Several processes (PIDs, or --subprocesses): a summary first, the\n"
+	"processes alike (the same stacks in their threads, IDs and\n"
+	"addresses aside) as one line and one dump, each that differs\n"
+	"named with the frame where it does (\"1 process differs: PID 4107,\n"
+	"in stuck_task at app.py:12\"); one that cannot be read is reported\n"
+	"in its place.  Exit status 0 when at least one was read.\n"
+	"\n"
 	"By default every thread is paused with ptrace for the read (well\n"
 	"under a millisecond for small processes) and resumed before any\n"
-	"output.  Colour is used on a terminal unless NO_COLOR is set.\n";
+	"output; several processes are paused one at a time.  Colour is\n"
+	"used on a terminal unless NO_COLOR is set.\n";
 
 static const char deadlock_usage[] =
 	"usage: snakescope deadlock [--json] [--no-pause] [--no-group] PID\n"
+	"                           [PID...]\n"
 	"       snakescope deadlock [--json] [--no-pause] [--no-group] -p PID\n"
+	"       snakescope deadlock [options] --subprocesses PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
 	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
@@ -84,6 +98,7 @@ static const char deadlock_usage[] =
 	"with its timers more than 1 s overdue), or none.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
+	"  --subprocesses  PID and its Python descendants, a verdict each\n"
 	"  --json       print the dump's JSON document (see README.md)\n"
 	"  --no-pause, --nonblocking\n"
 	"               read without stopping the process\n"
@@ -94,7 +109,9 @@ static const char deadlock_usage[] =
 	"  -h, --help   show this help\n"
 	"\n"
 	"Exit status: 0 no deadlock, 6 a deadlock, 7 a likely hang (no\n"
-	"deadlock); 1-5 as for every command (see README.md).\n";
+	"deadlock); 1-5 as for every command (see README.md).  Several\n"
+	"processes: the worst verdict of those read (a process that cannot\n"
+	"be read is reported in its place; 1-5 only when none was read).\n";
 
 static unsigned env_hold_ms(void)
 {
@@ -230,7 +247,7 @@ void dump_render(struct strbuf *sb, struct session *s,
 }
 
 /* dump's and deadlock's own options, past every letter of dump_longopts */
-enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH };
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -241,6 +258,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "exe", required_argument, NULL, OPT_EXE },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
+		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -259,6 +277,10 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == 'p') {
 			pid_opt = optarg;
+			continue;
+		}
+		if (c == OPT_SUBPROCESSES) {
+			d->subprocesses = true;
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -295,6 +317,11 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 			     "--core FILE", cmd);
 		return EXIT_USAGE;
 	}
+	if (d->core && d->subprocesses) {
+		report_error("%s: --subprocesses reads processes, not a core "
+			     "file", cmd);
+		return EXIT_USAGE;
+	}
 	if (d->core) {
 		if (pid_opt || optind < argc) {
 			report_error("%s: --core reads a file, not a process: "
@@ -304,7 +331,48 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		*pid = 0;
 		return 0;
 	}
+	if (!pid_opt && optind + 1 < argc) {
+		/* Several processes, each operand a PID. */
+		if (d->subprocesses) {
+			report_error("%s: --subprocesses takes one PID, the "
+				     "parent, not '%s' too", cmd,
+				     argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		for (int i = optind; i < argc; i++)
+			if (!parse_pid(argv[i], pid)) {
+				report_error("%s: '%s' is not a process ID (a "
+					     "positive number)", cmd, argv[i]);
+				return EXIT_USAGE;
+			}
+		d->more_pids = &argv[optind + 1];
+		d->nmore_pids = (size_t)(argc - optind - 1);
+		parse_pid(argv[optind], pid);
+		return 0;
+	}
 	return take_pid(cmd, pid_opt, argc, argv, optind, pid);
+}
+
+void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
+		     bool color, const struct dump_opts *d)
+{
+	struct out_opts oo = d->oo;
+
+	oo.color = color;
+	strbuf_addf(sb, "Process %d: Python %s, %zu thread%s, %zu task%s\n",
+		    (int)snap->pid, snap->version, snap->nthreads,
+		    snap->nthreads == 1 ? "" : "s", snap->ntasks,
+		    snap->ntasks == 1 ? "" : "s");
+	out_text_threads_note(sb, snap, &oo);
+	out_text_locks(sb, snap, &oo);
+}
+
+int deadlock_exit(int verdict)
+{
+	if (verdict == SNAP_VERDICT_NONE)
+		return 0;
+	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
+	       EXIT_LIKELY_HANG;
 }
 
 /* dump and deadlock: the same read, the whole or only the locks. */
@@ -323,6 +391,8 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	d.io.hold_ms = env_hold_ms();
+	if (d.subprocesses || d.nmore_pids)
+		return dump_many(&d, pid, deadlock);
 	err_clear(&e);
 	rc = d.core ? session_open_core(d.core, &d.copts, &s, &e) :
 		      session_open(pid, &s, &e);
@@ -338,14 +408,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (deadlock && !d.json) {
-		d.oo.color = color;
-		strbuf_addf(&sb, "Process %d: Python %s, %zu thread%s, %zu "
-			    "task%s\n", (int)snap->pid, snap->version,
-			    snap->nthreads,
-			    snap->nthreads == 1 ? "" : "s", snap->ntasks,
-			    snap->ntasks == 1 ? "" : "s");
-		out_text_threads_note(&sb, snap, &d.oo);
-		out_text_locks(&sb, snap, &d.oo);
+		deadlock_render(&sb, snap, color, &d);
 	} else {
 		dump_render(&sb, s, snap, color, &d);
 	}
@@ -358,10 +421,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 		report_error("cannot write output");
 		return 1;
 	}
-	if (!deadlock || verdict == SNAP_VERDICT_NONE)
-		return 0;
-	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
-	       EXIT_LIKELY_HANG;
+	return deadlock ? deadlock_exit(verdict) : 0;
 }
 
 int cmd_dump(int argc, char **argv)

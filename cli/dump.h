@@ -23,6 +23,12 @@ struct dump_opts {
 	struct out_opts oo; /* colour is decided at render time */
 	bool json;
 	bool source;        /* source lines under frames (text) */
+	/* Several processes (dump and deadlock): --subprocesses (the PID's
+	 * Python descendants too), or more PID operands than one: the
+	 * operands after the first, each checked a PID by dump_parse(). */
+	bool subprocesses;
+	char **more_pids;
+	size_t nmore_pids;
 };
 
 /* dump's long options (--json, --no-pause and its alias --nonblocking,
@@ -59,6 +65,26 @@ int dump_opts_check(const struct dump_opts *d, const char *cmd);
  */
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid);
+
+/* deadlock's text for snap: its header line, the threads' note and the
+ * lock analysis. */
+void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
+		     bool color, const struct dump_opts *d);
+
+/* Exit status of deadlock for one verdict (SNAP_VERDICT_*). */
+int deadlock_exit(int verdict);
+
+/*
+ * dump or deadlock of several processes (cli/dump_many.c): pid and
+ * d->more_pids, or pid and its Python descendants (d->subprocesses),
+ * each read in turn; those alike told once (see model/proc_groups.h),
+ * one not read told in its place.  Prints the text or the JSON document
+ * {"processes": [...], "groups": [...]} and returns the exit status:
+ * dump 0 when at least one process was read; deadlock the worst verdict
+ * of those read (6 over 7 over 0); the first process's error's status
+ * when none was read.
+ */
+int dump_many(struct dump_opts *d, pid_t pid, bool deadlock);
 
 /* The dump's text or JSON document for snap, read from session s (its
  * source lines), as 'snakescope dump' prints it. */

@@ -13,11 +13,13 @@ set -e
 # browser, zooms and searches (tests/live/flame_check.py).
 # golang-go: `go tool pprof`, Go's own pprof reader, which the live tests
 # read record --format pprof with (tests/live/fleet_check.py).
+# python3-gunicorn: a gunicorn master and its sync workers, dumped with
+# dump --subprocesses (tests/live/procs_check.py).
 PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
 tmux valgrind strace clang libclang-rt-14-dev
 libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db
-chromium golang-go"
+chromium golang-go python3-gunicorn"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

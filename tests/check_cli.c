@@ -1165,6 +1165,35 @@ START_TEST(test_dump_parse)
 		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
 				 EXIT_USAGE);
 	}
+	{
+		ARGV("dump", "--json", "90", "91", "92");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert_int_eq(pid, 90);
+		ck_assert_uint_eq(d.nmore_pids, 2);
+		ck_assert_str_eq(d.more_pids[1], "92");
+		ck_assert(!d.subprocesses);
+	}
+	{
+		ARGV("deadlock", "--subprocesses", "93");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid), 0);
+		ck_assert_int_eq(pid, 93);
+		ck_assert(d.subprocesses && !d.nmore_pids);
+	}
+	{
+		ARGV("dump", "90", "x");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "--subprocesses", "90", "91");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "--subprocesses", "--core", "core.1");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
 }
 END_TEST
 

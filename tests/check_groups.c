@@ -4,7 +4,9 @@
  * group, a stack one line apart is another group, a different lock
  * waited for or state is another group, singles stay alone, --locals
  * groups nothing; and the compression of member lists into runs of names
- * and TIDs.
+ * and TIDs.  Then processes (model/proc_groups.c): alike in spite of
+ * their PIDs, TIDs, names and lock addresses, the odd one named by the
+ * thread that differs, a process not read alone.
  */
 #include <config.h>
 
@@ -16,6 +18,7 @@
 #include "tests/check_main.h"
 #include "common/xalloc.h"
 #include "model/thread_groups.h"
+#include "model/proc_groups.h"
 
 /* A thread parked at worker.py: run:10 <- loop:20 (innermost first),
  * the first frame's line given; blocked in futex_wait. */
@@ -211,6 +214,108 @@ START_TEST(test_int_runs)
 }
 END_TEST
 
+/* A pool worker process: a main thread parked at worker.py (line given
+ * for run), and a helper thread; TIDs, names and the lock waited for
+ * from pid, as they differ between processes of one program. */
+static struct snapshot *worker_proc(int pid, int line)
+{
+	struct snapshot *s = snap_new();
+	struct snap_thread *t;
+
+	s->pid = pid;
+	s->version = xstrdup("3.12.1");
+	t = parked(s, (uint64_t)pid * 10, line);
+	t->waits_for = (uint64_t)pid * 0x1000;
+	t = parked(s, (uint64_t)pid * 10 + 1, 30);
+	t->holds_gil = pid % 2;
+	return s;
+}
+
+START_TEST(test_procs_alike_and_odd)
+{
+	struct snapshot *p[5];
+	struct proc_groups g;
+	const struct snap_thread *t;
+	bool missing;
+
+	p[0] = worker_proc(100, 10);  /* the odd one: stuck elsewhere */
+	free(p[0]->threads[0].frames[0].function);
+	p[0]->threads[0].frames[0].function = xstrdup("stuck_task");
+	p[1] = worker_proc(101, 10);
+	p[2] = NULL;                  /* not read */
+	p[3] = worker_proc(103, 10);
+	p[4] = worker_proc(104, 10);
+	/* More threads of a story already told: still alike. */
+	parked(p[4], 999, 30);
+	proc_groups_build((const struct snapshot *const *)p, 5, &g);
+	ck_assert_uint_eq(g.n, 3);
+	ck_assert_uint_eq(g.v[0].n, 1);
+	ck_assert_uint_eq(g.v[0].members[0], 0);
+	ck_assert_uint_eq(g.v[1].n, 3);
+	ck_assert_uint_eq(g.v[1].members[0], 1);
+	ck_assert_uint_eq(g.v[1].members[1], 3);
+	ck_assert_uint_eq(g.v[1].members[2], 4);
+	ck_assert_uint_eq(g.v[2].n, 1);
+	ck_assert_uint_eq(g.v[2].members[0], 2);
+	ck_assert_uint_eq(g.reference, 1);
+	t = proc_differs(p[0], p[1], &missing);
+	ck_assert_ptr_nonnull(t);
+	ck_assert(!missing);
+	ck_assert_str_eq(t->frames[0].function, "stuck_task");
+	ck_assert_ptr_null(proc_differs(p[3], p[1], &missing));
+	ck_assert_ptr_null(proc_differs(NULL, p[1], &missing));
+	ck_assert(!proc_alike(p[2], p[2]));
+	proc_groups_release(&g);
+	for (size_t i = 0; i < 5; i++)
+		if (p[i])
+			snap_free(p[i]);
+}
+END_TEST
+
+START_TEST(test_procs_missing_story)
+{
+	struct snapshot *a = worker_proc(100, 10);
+	struct snapshot *b = worker_proc(101, 10);
+	const struct snap_thread *t;
+	bool missing;
+
+	/* b has a story a lacks (a thread blocked in a read): a differs by
+	 * what it lacks; another version is never alike. */
+	t = parked(b, 5, 40);
+	strcpy(t->os.syscall, "read");
+	ck_assert(!proc_alike(a, b));
+	t = proc_differs(a, b, &missing);
+	ck_assert_ptr_nonnull(t);
+	ck_assert(missing);
+	ck_assert_int_eq(t->frames[0].line, 40);
+	snap_free(b);
+	b = worker_proc(101, 10);
+	ck_assert(proc_alike(a, b));
+	free(b->version);
+	b->version = xstrdup("3.11.9");
+	ck_assert(!proc_alike(a, b));
+	snap_free(a);
+	snap_free(b);
+}
+END_TEST
+
+START_TEST(test_procs_all_single)
+{
+	struct snapshot *p[2] = { worker_proc(1, 10), worker_proc(2, 11) };
+	struct proc_groups g;
+
+	proc_groups_build((const struct snapshot *const *)p, 2, &g);
+	ck_assert_uint_eq(g.n, 2);
+	ck_assert_uint_eq(g.reference, SIZE_MAX);
+	proc_groups_release(&g);
+	proc_groups_build(NULL, 0, &g);
+	ck_assert_uint_eq(g.n, 0);
+	proc_groups_release(&g);
+	snap_free(p[0]);
+	snap_free(p[1]);
+}
+END_TEST
+
 static Suite *groups_suite(void)
 {
 	Suite *s = suite_create("groups");
@@ -222,6 +327,9 @@ static Suite *groups_suite(void)
 	tcase_add_test(tc, test_many_groups);
 	tcase_add_test(tc, test_name_runs);
 	tcase_add_test(tc, test_int_runs);
+	tcase_add_test(tc, test_procs_alike_and_odd);
+	tcase_add_test(tc, test_procs_missing_story);
+	tcase_add_test(tc, test_procs_all_single);
 	suite_add_tcase(s, tc);
 	return s;
 }
