@@ -319,14 +319,24 @@ START_TEST(test_writers)
 				     "\"native_id\": 4242, \"ns_native_id\": null, "
 				     "\"name\": \"Main\\u001b[31mThread\", "
 				     "\"holds_gil\": true"));
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": null,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"schema_version\": 1, "
+				     "\"host\": null, \"pid\": 4242, "
+				     "\"ns_pid\": null,"));
+
+	/* A live process's host name, escaped like any string. */
+	s->host = xstrdup("node\03301");
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"host\": \"node\\u001b01\", "));
+	free(s->host);
+	s->host = NULL;
 
 	/* A target in a container: its own numbers next to ours. */
 	s->ns_pid = 1;
 	s->threads[0].ns_native_id = 7;
 	strbuf_reset(&sb);
 	out_json_dump(&sb, s, false, false);
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": 1,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"pid\": 4242, \"ns_pid\": 1,"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"native_id\": 4242, "
 				     "\"ns_native_id\": 7, "));
 	strbuf_reset(&sb);
@@ -379,7 +389,8 @@ START_TEST(test_json_members_compact)
 	json_end_object(&j);
 	json_finish(&j);
 	ck_assert_ptr_null(strchr(sb.buf, '\n'));
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"dump\":3,\"pid\":4242,"
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"dump\":3,\"schema_version\":1,"
+				     "\"host\":null,\"pid\":4242,"
 				     "\"ns_pid\":null,\"python\":{\"version\":"
 				     "\"3.12.1\","));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"frames\":[{\"kind\":\"python\","
