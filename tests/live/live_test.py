@@ -60,6 +60,7 @@ import flame_check  # noqa: E402
 import stall_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
+import merge_check  # noqa: E402
 import taskstack_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1789,6 +1790,9 @@ def main():
                 if not args.target or "groups" in args.target:
                     groups_check.check_groups(report, path, version,
                                               workdir, sys.modules[__name__])
+                if not args.target or "merge" in args.target:
+                    merge_check.check_merge(report, path, version,
+                                            workdir, sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,
