@@ -268,8 +268,8 @@ static int parse_number(struct jsonparse *p, struct jv *v, struct err *e)
 	}
 	/* Not strtod(): it follows LC_NUMERIC, and an exact double is not
 	 * needed here (integers are kept exactly). */
-	for (; exp10 > 0 && num < 1e308; exp10--)
-		num *= 10;
+	for (; exp10 > 0 && num > 0 && num < 1e308; exp10--)
+		num *= 10; /* 0e99999: no loop; a huge exponent: ~308 */
 	for (; exp10 < 0 && num > 0; exp10++)
 		num /= 10;
 	v->type = JV_NUMBER;

@@ -378,6 +378,13 @@ START_TEST(test_jsonparse_values)
 	ck_assert_ptr_null(jv_get(jv_get(v, "a"), "x"));
 	jv_free(v);
 
+	/* Exponents far out of range end quickly. */
+	jsonparse_init(&p, "[0e99999, 1e99999, 1e-99999]", 28);
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+	ck_assert(v->items[0].num == 0 && v->items[1].num >= 1e308 &&
+		  v->items[2].num == 0);
+	jv_free(v);
+
 	/* \u0000 stays inside: len counts it. */
 	jsonparse_init(&p, "\"a\\u0000b\"", 10);
 	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
