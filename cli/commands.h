@@ -23,6 +23,7 @@ int cmd_watch(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Parse a PID argument strictly (digits only, 1..INT_MAX). */
 bool parse_pid(const char *s, pid_t *pid);

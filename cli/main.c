@@ -32,6 +32,8 @@ static const char main_usage[] =
 	"  snapshot -o FILE PID\n"
 	"                save what a dump reads as a small core file, for\n"
 	"                'dump --core FILE' and gdb\n"
+	"  merge FILE... one report of many processes' dump --json (from\n"
+	"                many hosts): a tree of their stacks, the odd ones out\n"
 	"\n"
 	"  -h, --help     show this help\n"
 	"  -V, --version  show the version and the supported Pythons\n"
@@ -83,6 +85,8 @@ int main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	if (!strcmp(cmd, "snapshot"))
 		return cmd_snapshot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "merge"))
+		return cmd_merge(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
 	report_error("unknown command '%s'; see 'snakescope --help'", cmd);

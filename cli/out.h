@@ -84,6 +84,14 @@ void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
 void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o);
 
+/*
+ * The JSON documents' "schema_version".  Bumped when a member is removed
+ * or renamed, or its type or meaning changes, so that a reader (merge, a
+ * script) can refuse what it would misread; adding members does not bump
+ * it.  1: the first numbered schema (snakescope 0.x, with "host").
+ */
+#define OUT_JSON_SCHEMA_VERSION 1
+
 /* One JSON document (see README.md for the schema), newline-terminated,
  * in the pretty layout.  'locals': frames carry a "locals" list (they
  * were read). */

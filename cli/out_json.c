@@ -465,6 +465,8 @@ static void json_groups(struct json *j, const struct snapshot *s, bool locals)
 void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		      bool native_all)
 {
+	json_key_int(j, "schema_version", OUT_JSON_SCHEMA_VERSION);
+	json_key_string(j, "host", s->host);
 	json_key_int(j, "pid", s->pid);
 	json_key(j, "ns_pid");
 	if (s->ns_pid)

@@ -16,7 +16,7 @@
 # input that does it (a reproducer: run the target binary on that file).
 set -eu
 
-ALL_TARGETS="linetable objects code threads tasks locks core fdwait"
+ALL_TARGETS="linetable objects code threads tasks locks core fdwait merge"
 
 build_only=false
 if [ "${1:-}" = --build-only ]; then

@@ -142,6 +142,7 @@ void snap_free(struct snapshot *s)
 	free(s->executable);
 	free(s->libpython);
 	free(s->warning);
+	free(s->host);
 	if (s->core) {
 		free(s->core->file);
 		free(s->core->compression);

@@ -444,6 +444,8 @@ struct snapshot {
 	char *libpython;   /* libpython path, or NULL when linked in */
 	char *warning;     /* why the reading may be wrong (a version newer
 			      than snakescope knows), or NULL */
+	char *host;        /* the machine's host name (uname's nodename) for
+			      a live process; NULL when unknown (a core) */
 	struct snap_core *core; /* read from a core file: which; NULL for a
 				   live process */
 	bool paused;       /* read with the target stopped */

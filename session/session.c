@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 _Static_assert(SESSION_REPR_WIDTH_MIN == PY_REPR_WIDTH_MIN &&
@@ -477,6 +478,14 @@ int session_snapshot(struct session *is, const struct session_opts *o,
 	s->version = xstrdup(is->py.version);
 	s->executable = xstrdup(is->exe[0] ? is->exe : "?");
 	s->libpython = is->rt.in_libpython ? xstrdup(is->rt.binary) : NULL;
+	/* A core does not record the machine it was dumped on (no note
+	 * carries the nodename): its host stays unknown. */
+	if (is->kind == &session_live) {
+		struct utsname u;
+
+		if (uname(&u) == 0 && u.nodename[0])
+			s->host = xstrdup(u.nodename);
+	}
 	if (is->py.warning[0]) {
 		char *gap = s->warning;
 		struct strbuf sb;

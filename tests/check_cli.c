@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -319,14 +320,24 @@ START_TEST(test_writers)
 				     "\"native_id\": 4242, \"ns_native_id\": null, "
 				     "\"name\": \"Main\\u001b[31mThread\", "
 				     "\"holds_gil\": true"));
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": null,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"schema_version\": 1, "
+				     "\"host\": null, \"pid\": 4242, "
+				     "\"ns_pid\": null,"));
+
+	/* A live process's host name, escaped like any string. */
+	s->host = xstrdup("node\03301");
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"host\": \"node\\u001b01\", "));
+	free(s->host);
+	s->host = NULL;
 
 	/* A target in a container: its own numbers next to ours. */
 	s->ns_pid = 1;
 	s->threads[0].ns_native_id = 7;
 	strbuf_reset(&sb);
 	out_json_dump(&sb, s, false, false);
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"pid\": 4242, \"ns_pid\": 1,"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"pid\": 4242, \"ns_pid\": 1,"));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"native_id\": 4242, "
 				     "\"ns_native_id\": 7, "));
 	strbuf_reset(&sb);
@@ -379,7 +390,8 @@ START_TEST(test_json_members_compact)
 	json_end_object(&j);
 	json_finish(&j);
 	ck_assert_ptr_null(strchr(sb.buf, '\n'));
-	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"dump\":3,\"pid\":4242,"
+	ck_assert_ptr_nonnull(strstr(sb.buf, "{\"dump\":3,\"schema_version\":1,"
+				     "\"host\":null,\"pid\":4242,"
 				     "\"ns_pid\":null,\"python\":{\"version\":"
 				     "\"3.12.1\","));
 	ck_assert_ptr_nonnull(strstr(sb.buf, "\"frames\":[{\"kind\":\"python\","
@@ -1491,6 +1503,77 @@ START_TEST(test_watch_stall_parse)
 }
 END_TEST
 
+/* A file for merge: text, in a temporary file whose name goes to path. */
+static void merge_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* merge's exit status: 0 when every document merged, 1 when an input
+ * was bad (the rest merged), 2 on bad usage.  Its report goes to a
+ * file, checked. */
+START_TEST(test_merge_exit_status)
+{
+	char good[] = "/tmp/snakescope-check-XXXXXX";
+	char bad[] = "/tmp/snakescope-check-XXXXXX";
+	char out[] = "/tmp/snakescope-check-XXXXXX";
+	int saved = dup(1), fd;
+	char buf[4096];
+	ssize_t n;
+
+	merge_file(good, "{\"schema_version\": 1, \"host\": \"h1\", "
+		   "\"pid\": 10, \"threads\": [{\"frames\": [{\"kind\": "
+		   "\"python\", \"function\": \"f\", \"filename\": \"a.py\", "
+		   "\"line\": 3}]}]}\n{\"host\": \"h2\", \"pid\": 10, "
+		   "\"threads\": []}\n");
+	merge_file(bad, "{\"pid\": 1}\nnot json\n");
+	merge_file(out, "");
+	fd = open(out, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(saved, 0);
+	fflush(stdout);
+	dup2(fd, 1);
+	close(fd);
+	{
+		ARGV("merge");
+		ck_assert_int_eq(cmd_merge(argc_, a), EXIT_USAGE);
+	}
+	{
+		ARGV("merge", "--bogus", good);
+		ck_assert_int_eq(cmd_merge(argc_, a), EXIT_USAGE);
+	}
+	{
+		ARGV("merge", good);
+		ck_assert_int_eq(cmd_merge(argc_, a), 0);
+	}
+	{
+		ARGV("merge", good, bad, "/nonexistent/x.json");
+		ck_assert_int_eq(cmd_merge(argc_, a), 1);
+	}
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	fd = open(out, O_RDONLY);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "2 processes from 2 hosts, "
+				     "1 thread\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "  1 process, odd one out: "
+				     "h2:10\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\n  f (a.py:3)  1 process, "
+				     "1 thread: h1:10\n"));
+	unlink(good);
+	unlink(bad);
+	unlink(out);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1527,6 +1610,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_flame_writer);
 	tcase_add_test(tc, test_flame_sections);
 	tcase_add_test(tc, test_flame_narrow);
+	tcase_add_test(tc, test_merge_exit_status);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 
 #include "tests/check_main.h"
 #include "common/json.h"
+#include "common/jsonparse.h"
 #include "common/strbuf.h"
 
 START_TEST(test_json_compact)
@@ -338,6 +339,157 @@ static bool no_fork(void)
 	return v && !strcmp(v, "no");
 }
 
+/* A parsed document's scalars, strings and lookups. */
+START_TEST(test_jsonparse_values)
+{
+	const char *doc = "{\"a\": [1, -2, 3.5, 1e2, true, false, null],\n"
+			  " \"s\": \"x\\u00e9\\ud83d\\ude00\\udcff\\n\\/\","
+			  " \"big\": 18446744073709551616, \"min\": "
+			  "-9223372036854775808, \"o\": {}, \"e\": [], "
+			  "\"a\": 7}";
+	struct jsonparse p;
+	struct jv *v;
+	const struct jv *a;
+	struct err e;
+	int64_t i;
+
+	jsonparse_init(&p, doc, strlen(doc));
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+	ck_assert(jsonparse_at_end(&p));
+	a = jv_get(v, "a"); /* the first of two */
+	ck_assert_int_eq(a->type, JV_ARRAY);
+	ck_assert_uint_eq(a->len, 7);
+	ck_assert(a->items[0].is_int && a->items[0].i == 1);
+	ck_assert(a->items[1].is_int && a->items[1].i == -2);
+	ck_assert(!a->items[2].is_int && a->items[2].num == 3.5);
+	ck_assert(!a->items[3].is_int && a->items[3].num == 100);
+	ck_assert(a->items[4].type == JV_BOOL && a->items[4].b);
+	ck_assert(a->items[5].type == JV_BOOL && !a->items[5].b);
+	ck_assert_int_eq(a->items[6].type, JV_NULL);
+	ck_assert_str_eq(jv_get_str(v, "s"),
+			 "x\xc3\xa9\xf0\x9f\x98\x80\xed\xb3\xbf\n/");
+	ck_assert(!jv_get_int(v, "big", &i));
+	ck_assert_int_eq(jv_get(v, "big")->type, JV_NUMBER);
+	ck_assert(jv_get_int(v, "min", &i) && i == INT64_MIN);
+	ck_assert_uint_eq(jv_get(v, "o")->len, 0);
+	ck_assert_int_eq(jv_get(v, "e")->type, JV_ARRAY);
+	ck_assert_ptr_null(jv_get(v, "nope"));
+	ck_assert_ptr_null(jv_get_str(v, "o"));
+	ck_assert_ptr_null(jv_get(jv_get(v, "a"), "x"));
+	jv_free(v);
+
+	/* Exponents far out of range end quickly. */
+	jsonparse_init(&p, "[0e99999, 1e99999, 1e-99999]", 28);
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+	ck_assert(v->items[0].num == 0 && v->items[1].num >= 1e308 &&
+		  v->items[2].num == 0);
+	jv_free(v);
+
+	/* \u0000 stays inside: len counts it. */
+	jsonparse_init(&p, "\"a\\u0000b\"", 10);
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+	ck_assert_uint_eq(v->len, 3);
+	ck_assert_int_eq(memcmp(v->s, "a\0b", 3), 0);
+	jv_free(v);
+}
+END_TEST
+
+/* Several documents in one buffer: lines, or concatenated; an error names
+ * its line and column, and resync moves to the next document. */
+START_TEST(test_jsonparse_stream)
+{
+	const char *buf = "{\"n\": 1}\n{\"n\": 2}{\"n\": 3}\n"
+			  "{\"n\": 4,,}\n  {\"inner\": 1}\n[5]\n";
+	struct jsonparse p;
+	struct jv *v;
+	struct err e;
+	int64_t n;
+
+	jsonparse_init(&p, buf, strlen(buf));
+	for (int want = 1; want <= 3; want++) {
+		ck_assert(!jsonparse_at_end(&p));
+		ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+		ck_assert(jv_get_int(v, "n", &n) && n == want);
+		jv_free(v);
+	}
+	ck_assert(!jsonparse_at_end(&p));
+	ck_assert_uint_eq(jsonparse_line(&p), 3);
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), SS_EINVAL);
+	ck_assert_ptr_null(v);
+	ck_assert_str_eq(e.msg, "line 3, column 9: expected an object key");
+	jsonparse_resync(&p);
+	/* Not the indented line: a document starts at column 1. */
+	ck_assert(!jsonparse_at_end(&p));
+	ck_assert_uint_eq(jsonparse_line(&p), 5);
+	ck_assert_int_eq(jsonparse_next(&p, &v, &e), 0);
+	ck_assert_int_eq(v->type, JV_ARRAY);
+	jv_free(v);
+	ck_assert(jsonparse_at_end(&p));
+}
+END_TEST
+
+static int parse_one(const char *s, size_t len, struct err *e)
+{
+	struct jsonparse p;
+	struct jv *v;
+	int rc;
+
+	jsonparse_init(&p, s, len);
+	rc = jsonparse_next(&p, &v, e);
+	jv_free(v);
+	return rc;
+}
+
+/* The strict grammar: everything RFC 8259 refuses is refused, and the
+ * bounds hold. */
+START_TEST(test_jsonparse_bad)
+{
+	static const char *const bad[] = {
+		"", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01",
+		"1.", ".5", "-", "1e", "+1", "tru", "nul", "NaN", "'x'",
+		"\"a", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"", "\"a\tb\"",
+		"\"\xff\"", "\"\xc3\"", "\"\xed\xa0\x80\"", "[1 2]", "1x",
+		"// c\n1", "{\"a\":1}]",
+	};
+	struct err e;
+	struct strbuf sb;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse_one(bad[i], strlen(bad[i]), &e);
+
+		/* "{\"a\":1}]": the object is one document; what follows is
+		 * the next (bad) one. */
+		if (i == sizeof(bad) / sizeof(bad[0]) - 1) {
+			ck_assert_int_eq(rc, 0);
+			continue;
+		}
+		ck_assert_msg(rc == SS_EINVAL, "accepted: %s", bad[i]);
+		ck_assert(strncmp(e.msg, "line 1, column ", 15) == 0);
+	}
+	/* A NUL byte inside the input is not JSON. */
+	ck_assert_int_eq(parse_one("\"a\0\"", 4, &e), SS_EINVAL);
+
+	strbuf_init(&sb);
+	for (int i = 0; i < JSONPARSE_MAX_DEPTH; i++)
+		strbuf_addch(&sb, '[');
+	for (int i = 0; i < JSONPARSE_MAX_DEPTH; i++)
+		strbuf_addch(&sb, ']');
+	ck_assert_int_eq(parse_one(sb.buf, sb.len, &e), 0);
+	strbuf_reset(&sb);
+	for (int i = 0; i <= JSONPARSE_MAX_DEPTH; i++)
+		strbuf_addch(&sb, '[');
+	ck_assert_int_eq(parse_one(sb.buf, sb.len, &e), SS_ELIMIT);
+	ck_assert_ptr_nonnull(strstr(e.msg, "nested too deep"));
+	strbuf_reset(&sb);
+	strbuf_addch(&sb, '"');
+	for (size_t i = 0; i <= JSONPARSE_MAX_STRING; i++)
+		strbuf_addch(&sb, 'a');
+	strbuf_addch(&sb, '"');
+	ck_assert_int_eq(parse_one(sb.buf, sb.len, &e), SS_ELIMIT);
+	strbuf_release(&sb);
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -350,6 +502,9 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_json_locale);
 	tcase_add_test(tc, test_json_top_level);
 	tcase_add_test(tc, test_json_depth);
+	tcase_add_test(tc, test_jsonparse_values);
+	tcase_add_test(tc, test_jsonparse_stream);
+	tcase_add_test(tc, test_jsonparse_bad);
 	suite_add_tcase(s, tc);
 #ifndef NDEBUG
 	/* Each aborts (assert) in its own forked process; without fork

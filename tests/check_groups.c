@@ -19,6 +19,10 @@
 #include "common/xalloc.h"
 #include "model/thread_groups.h"
 #include "model/proc_groups.h"
+#include "cli/out_merge.h"
+#include "common/jsonparse.h"
+#include "common/strbuf.h"
+#include "model/merge.h"
 
 /* A thread parked at worker.py: run:10 <- loop:20 (innermost first),
  * the first frame's line given; blocked in futex_wait. */
@@ -316,6 +320,173 @@ START_TEST(test_procs_all_single)
 }
 END_TEST
 
+/* A dump --json document of one process: its threads' stacks as
+ * "f:g:h" strings, innermost last (the root first), each frame at line
+ * 1. */
+static void add_doc(struct merge *m, const char *host, int pid,
+		    const char *const *stacks, size_t n, int want_rc)
+{
+	struct strbuf sb;
+	struct jsonparse p;
+	struct jv *doc;
+	struct err e;
+
+	strbuf_init(&sb);
+	strbuf_addstr(&sb, "{\"schema_version\": 1, \"host\": ");
+	if (host)
+		strbuf_addf(&sb, "\"%s\"", host);
+	else
+		strbuf_addstr(&sb, "null");
+	strbuf_addf(&sb, ", \"pid\": %d, \"threads\": [", pid);
+	for (size_t i = 0; i < n; i++) {
+		char *copy = xstrdup(stacks[i]), *save = NULL;
+		char *names[16];
+		size_t nf = 0;
+
+		for (char *t = strtok_r(copy, ":", &save); t && nf < 16;
+		     t = strtok_r(NULL, ":", &save))
+			names[nf++] = t;
+		strbuf_addstr(&sb, i ? ", {\"frames\": [" : "{\"frames\": [");
+		/* Most recent call first, and a native frame that is no
+		 * part of the tree. */
+		strbuf_addstr(&sb, "{\"kind\": \"native\", \"function\": "
+			      "\"futex\"}");
+		while (nf-- > 0)
+			strbuf_addf(&sb, ", {\"kind\": \"python\", \"function\":"
+				    " \"%s\", \"filename\": \"a.py\", "
+				    "\"line\": 1}", names[nf]);
+		strbuf_addstr(&sb, "]}");
+		free(copy);
+	}
+	strbuf_addstr(&sb, "]}");
+	jsonparse_init(&p, sb.buf, sb.len);
+	ck_assert_int_eq(jsonparse_next(&p, &doc, &e), 0);
+	ck_assert_int_eq(merge_add(m, doc, "t", &e), want_rc);
+	jv_free(doc);
+	strbuf_release(&sb);
+}
+
+/* The child of node k named f, or MERGE_NONE. */
+static size_t child_named(const struct merge *m, size_t k, const char *f)
+{
+	for (size_t c = m->nodes[k].first_child; c != MERGE_NONE;
+	     c = m->nodes[c].next_sibling)
+		if (strcmp(m->nodes[c].function, f) == 0)
+			return c;
+	return MERGE_NONE;
+}
+
+/* Four ranks on four hosts, one stuck elsewhere: one tree, the odd one
+ * a branch of its own and a group of its own. */
+START_TEST(test_merge_tree)
+{
+	static const char *const peer[] = { "main:step:wait", "boot:work" };
+	static const char *const odd[] = { "boot:work", "main:stuck" };
+	struct merge m;
+	struct strbuf sb;
+	size_t k, step, stuck;
+
+	merge_init(&m);
+	add_doc(&m, "node01", 100, peer, 2, 0);
+	add_doc(&m, "node02", 100, peer, 2, 0);
+	add_doc(&m, "node03", 100, odd, 2, 0); /* threads in another order */
+	add_doc(&m, "node04", 100, peer, 2, 0);
+	add_doc(&m, "node02", 100, odd, 2, 0); /* a repeat: skipped */
+	add_doc(&m, NULL, 7, NULL, 0, 0);
+	merge_finish(&m);
+
+	ck_assert_uint_eq(m.nprocs, 5);
+	ck_assert_uint_eq(m.repeats, 1);
+	ck_assert_uint_eq(m.nhosts, 5);
+	ck_assert_uint_eq(m.nthreads, 8);
+	k = child_named(&m, 0, "main");
+	ck_assert_uint_ne(k, MERGE_NONE);
+	ck_assert_uint_eq(m.nodes[k].nprocs, 4);
+	step = child_named(&m, k, "step");
+	stuck = child_named(&m, k, "stuck");
+	ck_assert_uint_eq(m.nodes[step].nprocs, 3);
+	ck_assert_uint_eq(m.nodes[stuck].nprocs, 1);
+	ck_assert_uint_eq(m.nodes[stuck].procs[0], 2);
+	ck_assert_uint_eq(m.nodes[stuck].ends, 1);
+	ck_assert_uint_eq(m.nodes[child_named(&m, step, "wait")].ends, 3);
+	ck_assert_uint_eq(m.nodes[child_named(&m, 0, "boot")].threads, 4);
+	ck_assert_uint_eq(m.nodes[0].threads, 8);
+
+	ck_assert_uint_eq(m.ngroups, 3);
+	ck_assert_uint_eq(m.groups[0].n, 3);
+	ck_assert(!m.groups[0].odd);
+	ck_assert(m.groups[1].odd && m.groups[2].odd);
+	ck_assert_uint_eq(m.procs[2].group, 1); /* met before the coreless */
+	ck_assert_uint_eq(m.procs[4].group, 2);
+
+	strbuf_init(&sb);
+	out_merge_procs(&sb, &m, m.groups[0].procs, m.groups[0].n);
+	ck_assert_str_eq(sb.buf, "node[01-02]:100 node04:100");
+	strbuf_reset(&sb);
+	out_merge_text(&sb, &m);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "5 processes from 5 hosts, "
+				     "8 threads\n"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "  1 process, odd one out: "
+				     "node03:100\n"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "  1 process, odd one out: "
+				     "?:7\n"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\n    stuck (a.py:1)  "
+				     "1 process, 1 thread: node03:100\n"));
+	/* The larger branch first. */
+	ck_assert(strstr(sb.buf, "step (a.py") <
+		  strstr(sb.buf, "stuck (a.py"));
+	strbuf_release(&sb);
+	merge_release(&m);
+}
+END_TEST
+
+/* Documents refused whole, named by what is wrong; several processes in
+ * one; PIDs in runs; names escaped. */
+START_TEST(test_merge_bad_and_many)
+{
+	static const char *const docs[] = {
+		"[1]", "{\"threads\": []}", "{\"pid\": 1}",
+		"{\"pid\": 1, \"threads\": [{}]}",
+		"{\"schema_version\": 2, \"pid\": 1, \"threads\": []}",
+		"{\"pid\": 1, \"host\": 3, \"threads\": []}",
+		"{\"processes\": [{\"pid\": 1, \"threads\": []}, {}]}",
+	};
+	const char *many = "{\"processes\": [{\"pid\": 5, \"host\": "
+			   "\"b\\u001b\", \"threads\": []}, {\"pid\": 6, "
+			   "\"host\": \"b\\u001b\", \"threads\": []}, "
+			   "{\"pid\": 8, \"host\": \"b\\u001b\", \"threads\": "
+			   "[]}]}";
+	struct merge m;
+	struct jsonparse p;
+	struct jv *doc;
+	struct err e;
+	struct strbuf sb;
+
+	merge_init(&m);
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		jsonparse_init(&p, docs[i], strlen(docs[i]));
+		ck_assert_int_eq(jsonparse_next(&p, &doc, &e), 0);
+		ck_assert_msg(merge_add(&m, doc, "t", &e) == SS_EINVAL,
+			      "accepted %s", docs[i]);
+		jv_free(doc);
+	}
+	ck_assert_uint_eq(m.nprocs, 0);
+	jsonparse_init(&p, many, strlen(many));
+	ck_assert_int_eq(jsonparse_next(&p, &doc, &e), 0);
+	ck_assert_int_eq(merge_add(&m, doc, "t", &e), 0);
+	jv_free(doc);
+	merge_finish(&m);
+	ck_assert_uint_eq(m.nprocs, 3);
+	ck_assert_uint_eq(m.nhosts, 1);
+	ck_assert_uint_eq(m.ngroups, 1);
+	strbuf_init(&sb);
+	out_merge_procs(&sb, &m, m.groups[0].procs, m.groups[0].n);
+	ck_assert_str_eq(sb.buf, "b\\x1b:5-6,8");
+	strbuf_release(&sb);
+	merge_release(&m);
+}
+END_TEST
+
 static Suite *groups_suite(void)
 {
 	Suite *s = suite_create("groups");
@@ -330,6 +501,8 @@ static Suite *groups_suite(void)
 	tcase_add_test(tc, test_procs_alike_and_odd);
 	tcase_add_test(tc, test_procs_missing_story);
 	tcase_add_test(tc, test_procs_all_single);
+	tcase_add_test(tc, test_merge_tree);
+	tcase_add_test(tc, test_merge_bad_and_many);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -61,6 +61,7 @@ import stall_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
+import merge_check  # noqa: E402
 import taskstack_check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1793,6 +1794,9 @@ def main():
                 if not args.target or "procs" in args.target:
                     procs_check.check_procs(report, path, version, workdir,
                                             sys.modules[__name__])
+                if not args.target or "merge" in args.target:
+                    merge_check.check_merge(report, path, version,
+                                            workdir, sys.modules[__name__])
                 if not args.target or "access" in args.target:
                     access_check.check_access(report, path, version,
                                               workdir,
