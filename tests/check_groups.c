@@ -285,8 +285,7 @@ START_TEST(test_procs_missing_story)
 
 	/* b has a story a lacks (a thread blocked in a read): a differs by
 	 * what it lacks; another version is never alike. */
-	t = parked(b, 5, 40);
-	strcpy(t->os.syscall, "read");
+	strcpy(parked(b, 5, 40)->os.syscall, "read");
 	ck_assert(!proc_alike(a, b));
 	t = proc_differs(a, b, &missing);
 	ck_assert_ptr_nonnull(t);
