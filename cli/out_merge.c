@@ -189,7 +189,8 @@ static void text_node(struct strbuf *sb, const struct merge *m, size_t k)
 		kids = xgrow(kids, &cap, nk + 1, sizeof(*kids));
 		kids[nk++] = c;
 	}
-	qsort_r(kids, nk, sizeof(*kids), cmp_child, (void *)m);
+	if (nk > 1) /* kids is NULL when there are none */
+		qsort_r(kids, nk, sizeof(*kids), cmp_child, (void *)m);
 	for (size_t i = 0; i < nk; i++)
 		text_node(sb, m, kids[i]);
 	free(kids);

@@ -287,7 +287,8 @@ static int add_process(struct merge *m, const struct jv *doc,
 		if (rc)
 			break;
 	}
-	qsort(p->ends, p->nthreads, sizeof(*p->ends), cmp_size);
+	if (p->nthreads > 1) /* ends is NULL without threads */
+		qsort(p->ends, p->nthreads, sizeof(*p->ends), cmp_size);
 	/* Over a bound, the process stays with the frames that fit (the
 	 * tree's counts include it), and the error says so. */
 	return rc;
