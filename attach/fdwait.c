@@ -262,6 +262,16 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 	closedir(d);
 }
 
+bool fdwait_task_call(pid_t pid, pid_t tid, long *nr, uint64_t args[6])
+{
+	char path[80], text[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		 (int)tid);
+	return read_text(path, text, sizeof(text)) > 0 &&
+		fdwait_syscall_text(text, nr, args);
+}
+
 const char *fdwait_resumed_call(pid_t pid, pid_t tid)
 {
 	char path[80], wchan[128];

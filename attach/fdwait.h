@@ -84,6 +84,17 @@ const char *fdwait_resumed_call(pid_t pid, pid_t tid);
  * on to another call. */
 long fdwait_same_call(long nr, const char *name);
 
+/*
+ * Another process's thread, which we do not hold: the call it is blocked
+ * in and its six arguments, from the text of /proc/PID/task/TID/syscall
+ * ("NR A0 A1 A2 A3 A4 A5 SP PC", in hex but NR).  False when the text
+ * says it runs or sleeps outside a call ("running", "-1 SP PC"), or does
+ * not parse.
+ */
+bool fdwait_syscall_text(const char *text, long *nr, uint64_t args[6]);
+/* The same, read from the file of task tid of pid (root's, mode 0400). */
+bool fdwait_task_call(pid_t pid, pid_t tid, long *nr, uint64_t args[6]);
+
 /* What a descriptor is. */
 enum fdwait_kind {
 	FDWAIT_NONE = 0,

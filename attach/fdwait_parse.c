@@ -283,3 +283,29 @@ pid_t fdwait_nspid_at(const char *status, int level)
 	}
 	return 0;
 }
+
+bool fdwait_syscall_text(const char *text, long *nr, uint64_t args[6])
+{
+	char *end;
+	long n;
+
+	/* strtol would take a leading '-' of "-1 SP PC": no call. */
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	n = strtol(text, &end, 10);
+	if (end == text || *end != ' ' || n < 0)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		const char *p = end;
+
+		while (*p == ' ')
+			p++;
+		if (p[0] != '0' || p[1] != 'x')
+			return false;
+		args[i] = strtoull(p, &end, 16);
+		if (end == p + 2)
+			return false;
+	}
+	*nr = n;
+	return true;
+}

@@ -1,7 +1,7 @@
 /*
  * fuzz_fdwait.c - libFuzzer target: the /proc text parsers of
  * attach/fdwait.h (/proc/net/tcp, tcp6, udp, unix lines, fdinfo, status,
- * fd links) over one text.  The input's first 8 bytes are the inode
+ * fd links, a task's syscall line) over one text.  The input's first 8 bytes are the inode
  * looked for; the rest is the text.
  */
 #include <config.h>
@@ -38,6 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fdwait_fdinfo_accmode(text);
 	fdwait_link_inode(text, "pipe", &ino);
 	fdwait_link_inode(text, "socket", &ino);
+	{
+		uint64_t args[6];
+		long nr;
+
+		fdwait_syscall_text(text, &nr, args);
+	}
 	for (int level = 0; level < 4; level++)
 		fdwait_nspid_at(text, level);
 	free(text);

@@ -6,6 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void snap_proc_wait_release(struct snap_proc_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->steps[i].comm);
+		free(w->steps[i].cmdline);
+		free(w->steps[i].syscall);
+	}
+	free(w->steps);
+	w->steps = NULL;
+	w->n = 0;
+}
+
 struct snapshot *snap_new(void)
 {
 	return xcalloc(1, sizeof(struct snapshot));
@@ -135,6 +147,9 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		free(s->executor_deadlocks[i].waits);
 	free(s->executor_deadlocks);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		snap_proc_wait_release(&s->proc_waits[i]);
+	free(s->proc_waits);
 	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->threads_note);

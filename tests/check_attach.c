@@ -792,6 +792,24 @@ START_TEST(test_fdwait_parsers)
 	args[0] = P_PGID;
 	ck_assert(!fdwait_classify(SYS_waitid, args, &c));
 
+	/* Another process's thread: its syscall file. */
+	{
+		long nr = 0;
+
+		ck_assert(fdwait_syscall_text("61 0xffffffff 0x7ffd1c 0x0 0x0 "
+					      "0x0 0x0 0x7ffd00 0x7f12\n", &nr,
+					      args));
+		ck_assert_int_eq(nr, 61);
+		ck_assert_uint_eq(args[0], 0xffffffffu);
+		ck_assert_uint_eq(args[1], 0x7ffd1c);
+		ck_assert(!fdwait_syscall_text("-1 0x7ffd00 0x7f12\n", &nr,
+					       args));
+		ck_assert(!fdwait_syscall_text("running\n", &nr, args));
+		ck_assert(!fdwait_syscall_text("1 0x1 0x2\n", &nr, args));
+		ck_assert(!fdwait_syscall_text("1 0x1 0x 0x0 0x0 0x0 0x0",
+					       &nr, args));
+		ck_assert(!fdwait_syscall_text("", &nr, args));
+	}
 	/* A poll() resumed after a pause: restart_syscall, told by wchan. */
 	ck_assert(fdwait_wchan_poll("poll_schedule_timeout.constprop.0"));
 	ck_assert(fdwait_wchan_poll("do_sys_poll"));

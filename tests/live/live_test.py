@@ -42,6 +42,7 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import fdwait_check  # noqa: E402
+import procwait_check  # noqa: E402
 import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
@@ -1734,6 +1735,10 @@ def main():
                 if not args.target or "fdwait" in args.target:
                     fdwait_check.check_fdwait(report, path, version, workdir,
                                               sys.modules[__name__])
+                if not args.target or "procwait" in args.target:
+                    procwait_check.check_procwait(report, path, version,
+                                                  workdir,
+                                                  sys.modules[__name__])
                 if not args.target or "record" in args.target:
                     record_check.check_record(report, path, version, workdir,
                                               sys.modules[__name__])

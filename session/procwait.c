@@ -1,0 +1,293 @@
+/*
+ * procwait.c - waits across processes: a thread of the dumped process
+ * blocked in wait4() for a child, or on a pipe or FIFO only one other
+ * process holds the other end of, waits for that process; if that one is
+ * blocked too (no thread running) in such a call, it waits for the next,
+ * and so on.  A chain back to the dumped process is a deadlock (the
+ * subprocess pipe deadlock: the parent in Popen.wait() not reading, the
+ * child blocked writing its full stdout pipe); a chain into a cycle of
+ * other processes is a likely hang.
+ *
+ * Everything is read from /proc once the target runs again, and only
+ * when a thread waits on another process: a peer's blocked threads'
+ * calls from their syscall files, one scan of /proc per peer for the
+ * other ends of its pipes, at most SNAP_PROC_WAIT_MAX peers a chain.
+ * An edge is drawn only when exactly one other process can end the wait
+ * (a pipe's other end held by several: any of them could), so a verdict
+ * is never a guess.
+ */
+#include <config.h>
+
+#include "session/kind.h"
+#include "attach/fdwait.h"
+#include "attach/proc.h"
+#include "common/xalloc.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A peer's threads looked at, at most. */
+#define PROCWAIT_THREADS_MAX 256
+/* A command line, at most (bytes). */
+#define PROCWAIT_CMDLINE_MAX 1024
+
+/* What one blocked thread waits for: the process, and how. */
+struct edge {
+	pid_t tid;
+	long nr;              /* its call, -1 unknown */
+	int kind;             /* SNAP_WAIT_CHILD, _PIPE, _FIFO */
+	int fd;
+	uint64_t inode;
+	bool writes;
+	pid_t to;             /* 0: no single process */
+};
+
+/* The one process other than self among a pipe's other-end holders, or
+ * 0 (none, several, or self among them: it could end the wait itself). */
+static pid_t single_holder(pid_t self, const pid_t *pids, size_t n,
+			   bool more)
+{
+	pid_t found = 0;
+
+	if (more)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] == self || (found && found != pids[i]))
+			return 0;
+		found = pids[i];
+	}
+	return found;
+}
+
+static int kind_of_fd(int fdkind)
+{
+	return fdkind == FDWAIT_FIFO ? SNAP_WAIT_FIFO : SNAP_WAIT_PIPE;
+}
+
+/* The edges of peer pid's threads into e[] (at most max): false when a
+ * thread of it runs (or it is stopped, or gone), so it could still end
+ * a wait on it by itself. */
+static bool peer_edges(pid_t pid, struct edge *e, size_t max, size_t *ne)
+{
+	struct fdwait_fd *fds = xcalloc(max + 1, sizeof(*fds));
+	struct fdwait_ends *ends;
+	struct fdwait_net net;
+	size_t n = 0, nfds = 0, *of = xcalloc(max + 1, sizeof(*of));
+	pid_t *tids;
+	size_t ntids;
+	bool stuck = true;
+
+	*ne = 0;
+	if (proc_tasks(pid, &tids, &ntids, NULL)) {
+		free(fds);
+		free(of);
+		return false;
+	}
+	fdwait_net_init(&net, pid);
+	for (size_t i = 0; i < ntids && stuck; i++) {
+		char st = proc_task_state(pid, tids[i]);
+		struct fdwait_call c;
+		uint64_t args[6];
+		long nr;
+
+		if (st != 'S' && st != 'D') {
+			stuck = false;
+			break;
+		}
+		if (n >= max || !fdwait_task_call(pid, tids[i], &nr, args) ||
+		    !fdwait_classify(nr, args, &c))
+			continue;
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].tid = tids[i];
+		e[n].nr = nr;
+		e[n].fd = -1;
+		if (c.kind == FDWAIT_CALL_CHILD) {
+			e[n].kind = SNAP_WAIT_CHILD;
+			e[n].to = fdwait_child(pid, c.child);
+			n++;
+		} else if (c.kind == FDWAIT_CALL_FD &&
+			   fdwait_read(pid, c.fd, &net, &fds[nfds]) &&
+			   (fds[nfds].kind == FDWAIT_PIPE ||
+			    fds[nfds].kind == FDWAIT_FIFO)) {
+			e[n].kind = kind_of_fd(fds[nfds].kind);
+			e[n].fd = c.fd;
+			e[n].inode = fds[nfds].inode;
+			e[n].writes = fds[nfds].accmode == O_WRONLY;
+			of[nfds++] = n++;
+		}
+		/* A poll() of another process's descriptor is in its memory,
+		 * which we do not read: not followed. */
+	}
+	fdwait_net_release(&net);
+	free(tids);
+	if (stuck && nfds) {
+		/* One scan of /proc for all of this peer's pipes. */
+		ends = xcalloc(nfds, sizeof(*ends));
+		fdwait_other_ends(pid, fds, nfds, ends);
+		for (size_t k = 0; k < nfds; k++) {
+			pid_t pids[FDWAIT_ENDS_MAX];
+			size_t m = ends[k].n < FDWAIT_ENDS_MAX ? ends[k].n :
+				FDWAIT_ENDS_MAX;
+
+			for (size_t i = 0; i < m; i++)
+				pids[i] = ends[k].h[i].pid;
+			e[of[k]].to = single_holder(pid, pids, m,
+						    ends[k].n > m);
+		}
+		free(ends);
+	}
+	free(fds);
+	free(of);
+	*ne = n;
+	return stuck;
+}
+
+/* Fill step st of process pid from its /proc files. */
+static void step_of_process(struct snap_proc_step *st, pid_t pid)
+{
+	char buf[PROCWAIT_CMDLINE_MAX];
+
+	st->pid = pid;
+	if (proc_comm(pid, pid, buf, 16))
+		st->comm = xstrdup(buf);
+	if (fdwait_cmdline(pid, buf, sizeof(buf)))
+		st->cmdline = xstrdup(buf);
+}
+
+/* Is any thread of the snapshot running (it could end a wait itself)? */
+static bool snap_runs(const struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nthreads; i++)
+		if (snap->threads[i].os.state == 'R')
+			return true;
+	return false;
+}
+
+/* The edge of the dumped process's thread t (its waits_on), or false. */
+static bool thread_edge(pid_t pid, const struct snap_thread *t,
+			struct edge *e)
+{
+	const struct snap_wait *w = t->waits_on;
+
+	if (!w || t->native_id <= 0)
+		return false;
+	memset(e, 0, sizeof(*e));
+	e->tid = (pid_t)t->native_id;
+	e->nr = -1;
+	e->fd = w->fd;
+	e->kind = w->kind;
+	if (w->kind == SNAP_WAIT_CHILD) {
+		e->to = w->pid > 0 ? (pid_t)w->pid : 0;
+	} else if (w->kind == SNAP_WAIT_PIPE || w->kind == SNAP_WAIT_FIFO) {
+		pid_t pids[FDWAIT_ENDS_MAX];
+
+		for (size_t i = 0; i < w->nends && i < FDWAIT_ENDS_MAX; i++)
+			pids[i] = (pid_t)w->ends[i].pid;
+		e->inode = w->inode;
+		/* A pipe's end as this thread holds it: a write blocks for a
+		 * reader (the syscall's name says which). */
+		e->writes = !strncmp(t->os.syscall, "write", 5) ||
+			!strncmp(t->os.syscall, "pwrite", 6) ||
+			!strncmp(t->os.syscall, "send", 4);
+		e->to = single_holder(pid, pids,
+				      w->nends < FDWAIT_ENDS_MAX ? w->nends :
+				      FDWAIT_ENDS_MAX, w->ends_more);
+	}
+	return e->to > 0;
+}
+
+static void set_edge(struct snap_proc_step *st, const struct edge *e,
+		     const char *syscall)
+{
+	char name[32];
+
+	st->tid = e->tid;
+	st->kind = e->kind;
+	st->fd = e->kind == SNAP_WAIT_CHILD ? -1 : e->fd;
+	st->inode = e->kind == SNAP_WAIT_CHILD ? 0 : e->inode;
+	st->writes = e->writes;
+	st->waits_for = e->to;
+	if (!syscall) {
+		proc_syscall_name(e->nr, name, sizeof(name));
+		syscall = name;
+	}
+	st->syscall = syscall[0] ? xstrdup(syscall) : NULL;
+}
+
+/* Follow the chain from thread t of the dumped process; true when it
+ * ends in a cycle (then *w holds it). */
+static bool follow(pid_t self, const struct snap_thread *t, struct edge *e0,
+		   struct snap_proc_wait *w)
+{
+	struct edge *e = xcalloc(PROCWAIT_THREADS_MAX, sizeof(*e));
+	pid_t next = e0->to;
+
+	memset(w, 0, sizeof(*w));
+	w->steps = xcalloc(SNAP_PROC_WAIT_MAX, sizeof(*w->steps));
+	step_of_process(&w->steps[0], self);
+	w->steps[0].thread_id = t->thread_id;
+	set_edge(&w->steps[0], e0, t->os.syscall);
+	w->n = 1;
+	while (w->n < SNAP_PROC_WAIT_MAX) {
+		struct snap_proc_step *st = &w->steps[w->n];
+		size_t ne, pick = SIZE_MAX, back = SIZE_MAX;
+
+		if (!peer_edges(next, e, PROCWAIT_THREADS_MAX, &ne))
+			break;
+		/* A thread waiting for a process already in the chain closes
+		 * it; the first other one carries it on. */
+		for (size_t i = 0; i < ne && back == SIZE_MAX; i++) {
+			if (e[i].to <= 0)
+				continue;
+			for (size_t k = 0; k < w->n; k++)
+				if (w->steps[k].pid == e[i].to)
+					back = i;
+			if (back == SIZE_MAX && pick == SIZE_MAX &&
+			    e[i].to != next)
+				pick = i;
+		}
+		if (back == SIZE_MAX && pick == SIZE_MAX)
+			break;
+		step_of_process(st, next);
+		set_edge(st, &e[back != SIZE_MAX ? back : pick], NULL);
+		w->n++;
+		if (back != SIZE_MAX) {
+			for (size_t k = 0; k < w->n; k++)
+				if (w->steps[k].pid == st->waits_for)
+					w->cycle_from = k;
+			w->deadlock = w->cycle_from == 0;
+			free(e);
+			return true;
+		}
+		next = st->waits_for;
+	}
+	free(e);
+	snap_proc_wait_release(w);
+	return false;
+}
+
+void session_proc_waits(struct session *s, struct snapshot *snap)
+{
+	bool runs = snap_runs(snap);
+
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		const struct snap_thread *t = &snap->threads[i];
+		struct snap_proc_wait w;
+		struct edge e0;
+
+		if (!thread_edge(s->pid, t, &e0) || !follow(s->pid, t, &e0, &w))
+			continue;
+		/* Back to us while one of our threads runs: that one could
+		 * still end it. */
+		if (w.deadlock && runs) {
+			snap_proc_wait_release(&w);
+			continue;
+		}
+		snap->proc_waits = xrealloc(snap->proc_waits,
+					    (snap->nproc_waits + 1) *
+					    sizeof(*snap->proc_waits));
+		snap->proc_waits[snap->nproc_waits++] = w;
+	}
+}

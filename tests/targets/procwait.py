@@ -1,0 +1,180 @@
+"""Live-test target: waits across processes, and the record of who waits
+for whom as the target itself knows it (see tests/live/procwait_check.py).
+
+  pipe_py   the subprocess pipe deadlock: the main thread in Popen.wait()
+            of a Python child that writes 1 MiB to its stdout pipe, which
+            nobody reads: the child blocks in write(), the parent in
+            wait4() (deadlock: 2 processes)
+  pipe_sh   the same with `sh -c 'head -c 1048576 /dev/zero; echo'`: sh
+            waits for head, which blocks writing (deadlock: 3 processes,
+            none of them Python but the parent)
+  hang      the main thread waits for a child that is itself in a pipe
+            deadlock with its own child (likely hang: the parent waits
+            behind a cycle of 2 other processes)
+  reading   healthy: the main thread reads a child's output as it comes
+            (a line every 50 ms), a thread waits for a child that sleeps
+            (no verdict)
+
+The record (RECORD_PATH, JSON): {"pid", "recorder_native_id", "threads":
+[], "shape", "verdict": "deadlock"|"likely_hang"|"none", "tid" (the main
+thread's native id), "thread_id", "chain": [{"pid", "tid", "waits_on":
+"child"|"pipe", "fd", "inode", "writes", "waits_for"}, ...] (the steps
+a verdict must name, in order, from the main thread's), "cycle_from"}.
+It is written once every process of the chain is blocked where it
+should be (their wchan and syscall files).
+
+usage: python procwait.py RECORD_PATH SHAPE
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _record  # noqa: E402
+
+BIG = 1 << 20
+WRITER = ("import os\n"
+          "b = b'x' * %d\n"
+          "while b:\n"
+          "    b = b[os.write(1, b):]\n" % BIG)
+# A Python child in the pipe deadlock with its own child (the hang shape).
+MIDDLE = ("import subprocess, sys\n"
+          "p = subprocess.Popen([sys.executable, '-c', %r],"
+          " stdout=subprocess.PIPE)\n"
+          "p.wait()\n" % WRITER)
+TALKER = ("import os, sys, time\n"
+          "p = os.getppid()\n"
+          "while os.getppid() == p:\n"
+          "    sys.stdout.write('tick\\n')\n"
+          "    sys.stdout.flush()\n"
+          "    time.sleep(0.05)\n")
+SLEEPER = ("import os, time\n"
+           "p = os.getppid()\n"
+           "while os.getppid() == p:\n"
+           "    time.sleep(0.2)\n")
+
+
+def task_file(pid, tid, name):
+    try:
+        with open("/proc/%d/task/%d/%s" % (pid, tid, name)) as f:
+            return f.read().strip()
+    except (IOError, OSError):
+        return ""
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except (IOError, OSError):
+        return []
+
+
+def blocked(pid, tid, wchan):
+    """Is task tid of pid asleep in a call whose wchan contains wchan?"""
+    stat = task_file(pid, tid, "stat")
+    state = stat.rsplit(")", 1)[-1].split()[:1]
+    return state == ["S"] and wchan in task_file(pid, tid, "wchan")
+
+
+def pipe_inode(pid, fd):
+    link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
+    return int(link[len("pipe:["):-1]) if link.startswith("pipe:[") else None
+
+
+def step(pid, tid, waits_on, waits_for, fd=None, writes=None):
+    return {"pid": pid, "tid": tid, "waits_on": waits_on, "fd": fd,
+            "inode": pipe_inode(pid, fd) if fd is not None else None,
+            "writes": writes, "waits_for": waits_for}
+
+
+def chain_of(shape, me, tid, p):
+    """The chain as it stands, or None while a process is not there yet."""
+    if not blocked(me, tid, "wait"):
+        return None
+    if shape == "pipe_py":
+        if not blocked(p.pid, p.pid, "pipe_write"):
+            return None
+        return [step(me, tid, "child", p.pid),
+                step(p.pid, p.pid, "pipe", me, fd=1, writes=True)], 0
+    if shape == "pipe_sh":
+        kids = children(p.pid)
+        if len(kids) != 1 or not blocked(p.pid, p.pid, "wait") or \
+                not blocked(kids[0], kids[0], "pipe_write"):
+            return None
+        return [step(me, tid, "child", p.pid),
+                step(p.pid, p.pid, "child", kids[0]),
+                step(kids[0], kids[0], "pipe", me, fd=1, writes=True)], 0
+    if shape == "hang":
+        kids = children(p.pid)
+        if len(kids) != 1 or not blocked(p.pid, p.pid, "wait") or \
+                not blocked(kids[0], kids[0], "pipe_write"):
+            return None
+        return [step(me, tid, "child", p.pid),
+                step(p.pid, p.pid, "child", kids[0]),
+                step(kids[0], kids[0], "pipe", p.pid, fd=1,
+                     writes=True)], 1
+    return None
+
+
+def record_when_ready(rec_path, shape, tid, thread_id, p):
+    me = os.getpid()
+    out = {"pid": me, "recorder_native_id": _record.native_id(),
+           "threads": [], "shape": shape, "tid": tid,
+           "thread_id": thread_id}
+    if shape == "reading":
+        # Healthy: let the talker talk a while first.
+        time.sleep(0.5)
+        out.update(verdict="none", chain=[], cycle_from=None)
+    else:
+        while True:
+            got = chain_of(shape, me, tid, p)
+            if got:
+                break
+            time.sleep(0.02)
+        out.update(verdict="deadlock" if got[1] == 0 else "likely_hang",
+                   chain=got[0], cycle_from=got[1])
+    tmp = rec_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f)
+    os.rename(tmp, rec_path)
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: %s RECORD_PATH SHAPE\n" % sys.argv[0])
+        sys.exit(2)
+    rec_path, shape = sys.argv[1], sys.argv[2]
+    py = sys.executable
+    if shape == "pipe_py":
+        p = subprocess.Popen([py, "-c", WRITER], stdout=subprocess.PIPE)
+    elif shape == "pipe_sh":
+        p = subprocess.Popen(["sh", "-c", "head -c %d /dev/zero; echo" % BIG],
+                             stdout=subprocess.PIPE)
+    elif shape == "hang":
+        p = subprocess.Popen([py, "-c", MIDDLE])
+    elif shape == "reading":
+        p = subprocess.Popen([py, "-c", TALKER], stdout=subprocess.PIPE)
+        sleeper = subprocess.Popen([py, "-c", SLEEPER])
+        t = threading.Thread(target=sleeper.wait, name="waiter")
+        t.daemon = True
+        t.start()
+    else:
+        sys.stderr.write("unknown shape %r\n" % shape)
+        sys.exit(2)
+    r = threading.Thread(target=record_when_ready, name="recorder",
+                         args=(rec_path, shape, _record.native_id(),
+                               _record.get_ident(), p))
+    r.daemon = True
+    r.start()
+    if shape == "reading":
+        for _ in iter(p.stdout.readline, b""):
+            pass
+    p.wait()
+
+
+if __name__ == "__main__":
+    main()
