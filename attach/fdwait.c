@@ -186,18 +186,27 @@ static bool other_end(pid_t p, const char *name, int *mode,
 }
 
 /* Scan process p's descriptors (its open /proc/P/fd directory fdd) for
- * the other ends of f[], adding p to ends[i] once for each it holds. */
-static void scan_process(pid_t pid, pid_t p, DIR *fdd,
+ * the other ends of f[], adding p to ends[i] once for each it holds;
+ * *total counts the descriptors of the whole scan, *cut is set when p's
+ * were more than FDWAIT_SCAN_FDS.  Returns false when the whole scan is
+ * at its bound. */
+static bool scan_process(pid_t pid, pid_t p, DIR *fdd,
 			 const struct fdwait_fd *f, size_t nf,
-			 struct fdwait_ends *ends)
+			 struct fdwait_ends *ends, size_t *total, bool *cut)
 {
 	struct dirent *fe;
 	size_t fds = 0;
 
-	while ((fe = readdir(fdd)) && fds++ < FDWAIT_SCAN_FDS) {
+	while ((fe = readdir(fdd))) {
 		struct stat st;
 		int mode = -2;
 
+		if ((*total)++ >= FDWAIT_SCAN_TOTAL)
+			return false;
+		if (fds++ >= FDWAIT_SCAN_FDS) {
+			*cut = true;
+			return true;
+		}
 		if (fe->d_name[0] == '.' ||
 		    fstatat(dirfd(fdd), fe->d_name, &st, 0))
 			continue;
@@ -224,12 +233,14 @@ static void scan_process(pid_t pid, pid_t p, DIR *fdd,
 			e->last = p;
 		}
 	}
+	return true;
 }
 
 void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		       struct fdwait_ends *ends)
 {
-	size_t procs = 0, want = 0;
+	size_t procs = 0, want = 0, total = 0;
+	bool whole = true, cut = false;
 	struct dirent *de;
 	DIR *d;
 
@@ -238,7 +249,7 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		want += f[i].kind == FDWAIT_PIPE || f[i].kind == FDWAIT_FIFO;
 	if (!want || !(d = opendir("/proc")))
 		return;
-	while ((de = readdir(d)) && procs < FDWAIT_SCAN_PROCS) {
+	while (whole && (de = readdir(d))) {
 		char path[64], *end;
 		long p = strtol(de->d_name, &end, 10);
 		DIR *fdd;
@@ -246,7 +257,10 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 
 		if (*end || p <= 0 || p > INT32_MAX)
 			continue;
-		procs++;
+		if (procs++ >= FDWAIT_SCAN_PROCS) {
+			whole = false;
+			break;
+		}
 		snprintf(path, sizeof(path), "/proc/%ld/fd", p);
 		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
@@ -256,10 +270,13 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 			close(dfd);
 			continue;
 		}
-		scan_process(pid, (pid_t)p, fdd, f, nf, ends);
+		whole = scan_process(pid, (pid_t)p, fdd, f, nf, ends, &total,
+				     &cut);
 		closedir(fdd);
 	}
 	closedir(d);
+	for (size_t i = 0; i < nf && (!whole || cut); i++)
+		ends[i].partial = true;
 }
 
 bool fdwait_task_call(pid_t pid, pid_t tid, long *nr, uint64_t args[6])

@@ -152,15 +152,18 @@ struct fdwait_holder {
 	char comm[16];
 };
 
-/* Bounds of fdwait_other_ends()'s scan of /proc. */
+/* Bounds of fdwait_other_ends()'s scan of /proc: processes, descriptors
+ * of one process, descriptors in all. */
 #define FDWAIT_SCAN_PROCS 32768
 #define FDWAIT_SCAN_FDS 65536
+#define FDWAIT_SCAN_TOTAL (1u << 20)
 #define FDWAIT_ENDS_MAX 8
 
 /* The holders of one pipe's or FIFO's other end. */
 struct fdwait_ends {
 	struct fdwait_holder h[FDWAIT_ENDS_MAX]; /* in PID order */
 	size_t n;     /* how many hold it (more than listed: > ENDS_MAX) */
+	bool partial; /* the scan stopped at a bound: others may hold it */
 	pid_t last;   /* (the scan's own) */
 };
 
@@ -170,7 +173,8 @@ struct fdwait_ends {
  * opened the other way (for writing when f[i] reads, for reading when it
  * writes; both when unknown), pid itself included, its own f[i].fd
  * excepted.  One scan of /proc for all of them; processes we may not
- * read are skipped.  Other kinds get none.
+ * read are skipped.  Other kinds get none.  A scan stopped at one of its
+ * bounds (FDWAIT_SCAN_*) marks every ends[i] partial.
  */
 void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		       struct fdwait_ends *ends);

@@ -132,6 +132,8 @@ struct snap_wait {
 	struct snap_wait_end *ends; /* the other end's holders */
 	size_t nends;
 	bool ends_more;    /* more held it than are listed */
+	bool ends_partial; /* the scan for them stopped at a bound: others
+			      may hold it (not printed) */
 	int64_t pid;       /* child */
 	char *cmdline;     /* child: its arguments joined by spaces */
 };

@@ -11,7 +11,8 @@
  * Everything is read from /proc once the target runs again, and only
  * when a thread waits on another process: a peer's blocked threads'
  * calls from their syscall files, one scan of /proc per peer for the
- * other ends of its pipes, at most SNAP_PROC_WAIT_MAX peers a chain.
+ * other ends of its pipes; each peer read once a dump, at most
+ * PROCWAIT_PEERS_MAX of them, at most SNAP_PROC_WAIT_MAX a chain.
  * An edge is drawn only when exactly one other process can end the wait
  * (a pipe's other end held by several: any of them could), so a verdict
  * is never a guess.
@@ -30,6 +31,9 @@
 
 /* A peer's threads looked at, at most. */
 #define PROCWAIT_THREADS_MAX 256
+/* Peers looked at in one dump, at most: each costs a scan of /proc when
+ * it waits on a pipe, and a peer met by several chains is read once. */
+#define PROCWAIT_PEERS_MAX 16
 /* A command line, at most (bytes). */
 #define PROCWAIT_CMDLINE_MAX 1024
 
@@ -134,7 +138,8 @@ static bool peer_edges(pid_t pid, struct edge *e, size_t max, size_t *ne)
 			for (size_t i = 0; i < m; i++)
 				pids[i] = ends[k].h[i].pid;
 			e[of[k]].to = single_holder(pid, pids, m,
-						    ends[k].n > m);
+						    ends[k].n > m ||
+						    ends[k].partial);
 		}
 		free(ends);
 	}
@@ -142,6 +147,42 @@ static bool peer_edges(pid_t pid, struct edge *e, size_t max, size_t *ne)
 	free(of);
 	*ne = n;
 	return stuck;
+}
+
+/* The peers of one dump, each read once (peer_edges()). */
+struct peers {
+	struct peer {
+		pid_t pid;
+		bool stuck;
+		struct edge *e;
+		size_t ne;
+	} v[PROCWAIT_PEERS_MAX];
+	size_t n;
+};
+
+/* Peer pid's edges as peer_edges() gives them, read on first need; NULL
+ * when it runs, or when this dump has read its share of peers. */
+static const struct peer *peer_of(struct peers *ps, pid_t pid)
+{
+	struct peer *p;
+
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].pid == pid)
+			return ps->v[i].stuck ? &ps->v[i] : NULL;
+	if (ps->n == PROCWAIT_PEERS_MAX)
+		return NULL;
+	p = &ps->v[ps->n++];
+	p->pid = pid;
+	p->e = xcalloc(PROCWAIT_THREADS_MAX, sizeof(*p->e));
+	p->stuck = peer_edges(pid, p->e, PROCWAIT_THREADS_MAX, &p->ne);
+	return p->stuck ? p : NULL;
+}
+
+static void peers_release(struct peers *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->v[i].e);
+	ps->n = 0;
 }
 
 /* Fill step st of process pid from its /proc files. */
@@ -193,7 +234,8 @@ static bool thread_edge(pid_t pid, const struct snap_thread *t,
 			!strncmp(t->os.syscall, "send", 4);
 		e->to = single_holder(pid, pids,
 				      w->nends < FDWAIT_ENDS_MAX ? w->nends :
-				      FDWAIT_ENDS_MAX, w->ends_more);
+				      FDWAIT_ENDS_MAX,
+				      w->ends_more || w->ends_partial);
 	}
 	return e->to > 0;
 }
@@ -219,9 +261,8 @@ static void set_edge(struct snap_proc_step *st, const struct edge *e,
 /* Follow the chain from thread t of the dumped process; true when it
  * ends in a cycle (then *w holds it). */
 static bool follow(pid_t self, const struct snap_thread *t, struct edge *e0,
-		   struct snap_proc_wait *w)
+		   struct peers *ps, struct snap_proc_wait *w)
 {
-	struct edge *e = xcalloc(PROCWAIT_THREADS_MAX, sizeof(*e));
 	pid_t next = e0->to;
 
 	memset(w, 0, sizeof(*w));
@@ -232,10 +273,14 @@ static bool follow(pid_t self, const struct snap_thread *t, struct edge *e0,
 	w->n = 1;
 	while (w->n < SNAP_PROC_WAIT_MAX) {
 		struct snap_proc_step *st = &w->steps[w->n];
-		size_t ne, pick = SIZE_MAX, back = SIZE_MAX;
+		const struct peer *p = peer_of(ps, next);
+		size_t pick = SIZE_MAX, back = SIZE_MAX, ne;
+		const struct edge *e;
 
-		if (!peer_edges(next, e, PROCWAIT_THREADS_MAX, &ne))
+		if (!p)
 			break;
+		e = p->e;
+		ne = p->ne;
 		/* A thread waiting for a process already in the chain closes
 		 * it; the first other one carries it on. */
 		for (size_t i = 0; i < ne && back == SIZE_MAX; i++) {
@@ -258,12 +303,10 @@ static bool follow(pid_t self, const struct snap_thread *t, struct edge *e0,
 				if (w->steps[k].pid == st->waits_for)
 					w->cycle_from = k;
 			w->deadlock = w->cycle_from == 0;
-			free(e);
 			return true;
 		}
 		next = st->waits_for;
 	}
-	free(e);
 	snap_proc_wait_release(w);
 	return false;
 }
@@ -271,13 +314,14 @@ static bool follow(pid_t self, const struct snap_thread *t, struct edge *e0,
 void session_proc_waits(struct session *s, struct snapshot *snap)
 {
 	bool runs = snap_runs(snap);
+	struct peers ps = { .n = 0 };
 
 	for (size_t i = 0; i < snap->nthreads; i++) {
 		const struct snap_thread *t = &snap->threads[i];
 		struct snap_proc_wait w;
 		struct edge e0;
 
-		if (!thread_edge(s->pid, t, &e0) || !follow(s->pid, t, &e0, &w))
+		if (!thread_edge(s->pid, t, &e0) || !follow(s->pid, t, &e0, &ps, &w))
 			continue;
 		/* Back to us while one of our threads runs: that one could
 		 * still end it. */
@@ -290,4 +334,5 @@ void session_proc_waits(struct session *s, struct snapshot *snap)
 					    sizeof(*snap->proc_waits));
 		snap->proc_waits[snap->nproc_waits++] = w;
 	}
+	peers_release(&ps);
 }

@@ -104,6 +104,7 @@ static struct snap_wait *wait_of_fd(const struct fdwait_fd *f,
 	w->peer = dup_or_null(f->peer);
 	w->state = dup_or_null(f->state);
 	w->ends_more = e->n > FDWAIT_ENDS_MAX;
+	w->ends_partial = e->partial;
 	w->nends = e->n > FDWAIT_ENDS_MAX ? FDWAIT_ENDS_MAX : e->n;
 	if (w->nends)
 		w->ends = xcalloc(w->nends, sizeof(*w->ends));
