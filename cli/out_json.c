@@ -436,7 +436,9 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 }
 
 /* A deadlock or a hang of kind "process": each process of the chain,
- * its thread, the call it blocks in, what on, and whom it waits for. */
+ * its thread, the call it blocks in, what on, and whom it waits for; a
+ * peer that runs Python, its version and that thread's frames (null
+ * otherwise, and for the dumped process: its thread is in "threads"). */
 static void json_proc_wait(struct json *j, const struct snap_proc_wait *w)
 {
 	json_begin_object(j);
@@ -466,6 +468,16 @@ static void json_proc_wait(struct json *j, const struct snap_proc_wait *w)
 		else
 			json_bool(j, st->writes);
 		json_key_int(j, "waits_for", st->waits_for);
+		json_key_string(j, "python", st->python);
+		json_key(j, "frames");
+		if (st->python) {
+			json_begin_array(j);
+			for (size_t k = 0; k < st->nframes; k++)
+				json_frame(j, &st->frames[k], false);
+			json_end_array(j);
+		} else {
+			json_null(j);
+		}
 		json_end_object(j);
 	}
 	json_end_array(j);

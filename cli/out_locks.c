@@ -498,7 +498,8 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
  *   process 100 (python3 parent.py), thread "MainThread" (TID 100) at
  *   parent.py:9 in main, in wait4, waits for child 101 to exit;
  *   process 101 (cat big), TID 101, in write to pipe:[1234] (fd 1), waits
- *   for process 100 to read it. */
+ *   for process 100 to read it.
+ * A peer that runs Python has its blocked thread's stack under it. */
 static void proc_wait_story(struct strbuf *sb, const struct snapshot *s,
 			    const struct snap_proc_wait *w,
 			    const struct out_opts *o)
@@ -556,6 +557,26 @@ static void proc_wait_story(struct strbuf *sb, const struct snapshot *s,
 				    st->fd, st->waits_for,
 				    st->writes ? "read" : "write to");
 		strbuf_addstr(sb, i + 1 < w->n ? ";\n" : ".\n");
+		if (!st->python)
+			continue;
+		strbuf_addstr(sb, "    its Python ");
+		escape_text(sb, st->python);
+		strbuf_addstr(sb, st->nframes ? " stack (most recent call "
+			      "first):\n" : ", no Python stack\n");
+		for (size_t k = 0; k < st->nframes; k++) {
+			const struct snap_frame *f = &st->frames[k];
+
+			strbuf_addstr(sb, "      File \"");
+			escape_text(sb, f->filename);
+			strbuf_addstr(sb, "\", line ");
+			if (f->line >= 0)
+				strbuf_addf(sb, "%d", f->line);
+			else
+				strbuf_addch(sb, '?');
+			strbuf_addstr(sb, ", in ");
+			escape_text(sb, f->function);
+			strbuf_addch(sb, '\n');
+		}
 	}
 }
 

@@ -6,18 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void snap_proc_wait_release(struct snap_proc_wait *w)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->steps[i].comm);
-		free(w->steps[i].cmdline);
-		free(w->steps[i].syscall);
-	}
-	free(w->steps);
-	w->steps = NULL;
-	w->n = 0;
-}
-
 struct snapshot *snap_new(void)
 {
 	return xcalloc(1, sizeof(struct snapshot));
@@ -318,4 +306,18 @@ const char *snap_thread_importing(const struct snap_thread *t)
 		if (t->frames[i].importing)
 			return t->frames[i].importing;
 	return NULL;
+}
+
+void snap_proc_wait_release(struct snap_proc_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->steps[i].comm);
+		free(w->steps[i].cmdline);
+		free(w->steps[i].syscall);
+		free(w->steps[i].python);
+		frames_release(w->steps[i].frames, w->steps[i].nframes);
+	}
+	free(w->steps);
+	w->steps = NULL;
+	w->n = 0;
 }

@@ -438,6 +438,13 @@ struct snap_proc_step {
 	bool writes;          /* it writes to the pipe (waits for a reader);
 				 else it reads (waits for a writer) */
 	int64_t waits_for;    /* the process that would end the wait */
+	/* Another process that runs Python: its version and the blocked
+	 * thread's Python stack, innermost first (from a paused read of its
+	 * own); NULL / 0 otherwise, and for the dumped process (its thread
+	 * is in threads[]). */
+	char *python;
+	struct snap_frame *frames;
+	size_t nframes;
 };
 
 /* A chain of waits across processes, from a thread of the dumped one:

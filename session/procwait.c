@@ -15,11 +15,13 @@
  * PROCWAIT_PEERS_MAX of them, at most SNAP_PROC_WAIT_MAX a chain.
  * An edge is drawn only when exactly one other process can end the wait
  * (a pipe's other end held by several: any of them could), so a verdict
- * is never a guess.
+ * is never a guess.  A peer of a verdict that runs Python is read too (a
+ * session of its own, paused as any), for its blocked thread's stack.
  */
 #include <config.h>
 
 #include "session/kind.h"
+#include "session/session.h"
 #include "attach/fdwait.h"
 #include "attach/proc.h"
 #include "common/xalloc.h"
@@ -197,6 +199,39 @@ static void step_of_process(struct snap_proc_step *st, pid_t pid)
 		st->cmdline = xstrdup(buf);
 }
 
+/* A peer that runs Python: its version and the blocked thread's stack
+ * into st, from a paused read of its own (locks not looked for: that
+ * would follow its waits in turn).  Others are left as they are. */
+static void read_peer_stack(struct snap_proc_step *st)
+{
+	struct session_opts o = { .pause = true };
+	struct snapshot *snap = NULL;
+	struct session *ps = NULL;
+	struct err e;
+
+	err_clear(&e);
+	if (session_open((pid_t)st->pid, &ps, &e) ||
+	    session_snapshot(ps, &o, &snap, &e)) {
+		session_close(ps);
+		return;
+	}
+	st->python = snap->version ? xstrdup(snap->version) : NULL;
+	for (size_t i = 0; i < snap->nthreads; i++) {
+		struct snap_thread *t = &snap->threads[i];
+
+		if (t->native_id != st->tid)
+			continue;
+		/* Taken over, not copied: snap is freed below. */
+		st->frames = t->frames;
+		st->nframes = t->nframes;
+		t->frames = NULL;
+		t->nframes = t->frames_cap = 0;
+		break;
+	}
+	snap_free(snap);
+	session_close(ps);
+}
+
 /* Is any thread of the snapshot running (it could end a wait itself)? */
 static bool snap_runs(const struct snapshot *snap)
 {
@@ -329,6 +364,9 @@ void session_proc_waits(struct session *s, struct snapshot *snap)
 			snap_proc_wait_release(&w);
 			continue;
 		}
+		/* The target runs again: its Python peers may be held. */
+		for (size_t k = 1; k < w.n; k++)
+			read_peer_stack(&w.steps[k]);
 		snap->proc_waits = xrealloc(snap->proc_waits,
 					    (snap->nproc_waits + 1) *
 					    sizeof(*snap->proc_waits));

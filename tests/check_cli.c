@@ -1104,7 +1104,13 @@ START_TEST(test_proc_waits)
 			.cmdline = xstrdup("cat \033[2Jbig"),
 			.syscall = xstrdup("write"), .kind = SNAP_WAIT_PIPE,
 			.fd = 1, .inode = 1234, .writes = true,
-			.waits_for = hang ? 44 : 42 };
+			.waits_for = hang ? 44 : 42,
+			.python = xstrdup("3.11.2"), .nframes = 1 };
+		w->steps[1].frames = xcalloc(1, sizeof(struct snap_frame));
+		w->steps[1].frames[0] = (struct snap_frame){
+			.function = xstrdup("<module>"),
+			.filename = xstrdup("<string>"), .line = 4,
+			.end_line = -1, .column = -1, .end_column = -1 };
 		if (hang)
 			w->steps[2] = (struct snap_proc_step){
 				.pid = 44, .tid = 45,
@@ -1126,6 +1132,12 @@ START_TEST(test_proc_waits)
 		ck_assert_ptr_nonnull(strstr(sb.buf, "  process 43 (cat "
 			"\\x1b[2Jbig), TID 43, in write to pipe:[1234] (fd 1), "
 			"waits for process "));
+		ck_assert(strstr(sb.buf, " it.\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n") ||
+			strstr(sb.buf, " it;\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n"));
 		if (hang)
 			ck_assert_ptr_nonnull(strstr(sb.buf, "  process 44, TID "
 				"45, in read from pipe:[99] (fd 0), waits for "
@@ -1139,9 +1151,13 @@ START_TEST(test_proc_waits)
 		ck_assert_ptr_nonnull(strstr(sb.buf, "[{\"pid\": 42, \"tid\": 100, \"thread\": "
 			"7000, \"comm\": null, \"cmdline\": null, \"syscall\": "
 			"\"wait4\", \"waits_on\": \"child\", \"fd\": null, "
-			"\"inode\": null, \"writes\": null, \"waits_for\": 43}"));
+			"\"inode\": null, \"writes\": null, \"waits_for\": 43, "
+			"\"python\": null, \"frames\": null}"));
 		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
-			"\"cycle_from\": 1}" : "\"waits_for\": 42}]}"));
+			"\"cycle_from\": 1}" : "\"waits_for\": 42, \"python\": "
+			"\"3.11.2\", \"frames\": [{\"kind\": \"python\", "
+			"\"function\": \"<module>\", \"filename\": "
+			"\"<string>\", \"line\": 4, "));
 		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
 			"\"verdict\": \"likely_hang\"" :
 			"\"verdict\": \"deadlock\""));

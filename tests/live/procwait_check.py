@@ -13,8 +13,10 @@ for); see its docstring for the shapes.  On every interpreter:
     cycle) or "hangs" (a chain, its cycle_from), every step's pid, tid,
     waits_on, fd, inode, writes and waits_for as recorded, the first
     step's thread the main thread's, a non-Python peer named by its
-    command line; the verdict as recorded; `deadlock` must exit 6 (7 for
-    the hang) and its text name every PID and the pipe's inode;
+    command line, a Python peer read too (its version, and its blocked
+    thread's stack ending at the recorded line); the verdict as recorded; `deadlock` must exit 6 (7 for
+    the hang) and its text name every PID, the pipe's inode and the
+    Python peers' frames;
   - reading (a healthy parent reading a child's output as it comes, and
     a thread waiting for a sleeping child): three dumps, no "process"
     entry, verdict none, `deadlock` exit 0.
@@ -69,6 +71,23 @@ def json_problems(rec, doc):
                                 % (i, k, g.get(k), e[k]))
         if not g.get("syscall"):
             problems.append("step %d: no syscall" % i)
+        # A Python peer is read too: its version, the blocked thread's
+        # stack ending where it recorded; the others (and the dumped
+        # process, whose thread is in "threads") have none.
+        outer = e.get("outermost")
+        frames = g.get("frames")
+        if i == 0 or outer is None:
+            if g.get("python") is not None or frames is not None:
+                problems.append("step %d: python %r, frames %r: expected "
+                                "none" % (i, g.get("python"), frames))
+            continue
+        if g.get("python") != rec["version"]:
+            problems.append("step %d: python %r, the peer runs %r"
+                            % (i, g.get("python"), rec["version"]))
+        if not frames or dict((k, frames[-1].get(k)) for k in outer) != \
+                outer:
+            problems.append("step %d: frames %r, outermost recorded %r"
+                            % (i, frames, outer))
     if steps[0].get("thread") != rec["thread_id"]:
         problems.append("step 0: thread %r, recorded %r"
                         % (steps[0].get("thread"), rec["thread_id"]))
@@ -100,6 +119,11 @@ def text_problems(rec, res, h):
     for st in rec["chain"]:
         if "  process %d " % st["pid"] not in out:
             problems.append("process %d not named" % st["pid"])
+        if st.get("outermost") and st is not rec["chain"][0] and \
+                'File "<string>", line %d, in <module>\n' % \
+                st["outermost"]["line"] not in out:
+            problems.append("process %d: its Python stack not told"
+                            % st["pid"])
         if st["inode"] and "pipe:[%d]" % st["inode"] not in out:
             problems.append("pipe:[%d] not named" % st["inode"])
     return problems

@@ -16,10 +16,12 @@ for whom as the target itself knows it (see tests/live/procwait_check.py).
             (no verdict)
 
 The record (RECORD_PATH, JSON): {"pid", "recorder_native_id", "threads":
-[], "shape", "verdict": "deadlock"|"likely_hang"|"none", "tid" (the main
+[], "version", "shape", "verdict": "deadlock"|"likely_hang"|"none", "tid" (the main
 thread's native id), "thread_id", "chain": [{"pid", "tid", "waits_on":
-"child"|"pipe", "fd", "inode", "writes", "waits_for"}, ...] (the steps
-a verdict must name, in order, from the main thread's), "cycle_from"}.
+"child"|"pipe", "fd", "inode", "writes", "waits_for", "outermost": a
+Python peer's outermost frame {"function", "filename", "line"}, else
+null}, ...] (the steps a verdict must name, in order, from the main
+thread's), "cycle_from"}.
 It is written once every process of the chain is blocked where it
 should be (their wchan and syscall files).
 
@@ -40,11 +42,13 @@ WRITER = ("import os\n"
           "b = b'x' * %d\n"
           "while b:\n"
           "    b = b[os.write(1, b):]\n" % BIG)
+WRITER_LINE = 4                 # os.write(), where the writer blocks
 # A Python child in the pipe deadlock with its own child (the hang shape).
 MIDDLE = ("import subprocess, sys\n"
           "p = subprocess.Popen([sys.executable, '-c', %r],"
           " stdout=subprocess.PIPE)\n"
           "p.wait()\n" % WRITER)
+MIDDLE_LINE = 3                 # p.wait()
 TALKER = ("import os, sys, time\n"
           "p = os.getppid()\n"
           "while os.getppid() == p:\n"
@@ -85,10 +89,14 @@ def pipe_inode(pid, fd):
     return int(link[len("pipe:["):-1]) if link.startswith("pipe:[") else None
 
 
-def step(pid, tid, waits_on, waits_for, fd=None, writes=None):
+def step(pid, tid, waits_on, waits_for, fd=None, writes=None, line=None):
+    """line: a Python peer's outermost frame's line in its -c code."""
     return {"pid": pid, "tid": tid, "waits_on": waits_on, "fd": fd,
             "inode": pipe_inode(pid, fd) if fd is not None else None,
-            "writes": writes, "waits_for": waits_for}
+            "writes": writes, "waits_for": waits_for,
+            "outermost": None if line is None else {
+                "function": "<module>", "filename": "<string>",
+                "line": line}}
 
 
 def chain_of(shape, me, tid, p):
@@ -99,7 +107,8 @@ def chain_of(shape, me, tid, p):
         if not blocked(p.pid, p.pid, "pipe_write"):
             return None
         return [step(me, tid, "child", p.pid),
-                step(p.pid, p.pid, "pipe", me, fd=1, writes=True)], 0
+                step(p.pid, p.pid, "pipe", me, fd=1, writes=True,
+                     line=WRITER_LINE)], 0
     if shape == "pipe_sh":
         kids = children(p.pid)
         if len(kids) != 1 or not blocked(p.pid, p.pid, "wait") or \
@@ -114,16 +123,17 @@ def chain_of(shape, me, tid, p):
                 not blocked(kids[0], kids[0], "pipe_write"):
             return None
         return [step(me, tid, "child", p.pid),
-                step(p.pid, p.pid, "child", kids[0]),
+                step(p.pid, p.pid, "child", kids[0], line=MIDDLE_LINE),
                 step(kids[0], kids[0], "pipe", p.pid, fd=1,
-                     writes=True)], 1
+                     writes=True, line=WRITER_LINE)], 1
     return None
 
 
 def record_when_ready(rec_path, shape, tid, thread_id, p):
     me = os.getpid()
     out = {"pid": me, "recorder_native_id": _record.native_id(),
-           "threads": [], "shape": shape, "tid": tid,
+           "threads": [], "version": sys.version.split()[0],
+           "shape": shape, "tid": tid,
            "thread_id": thread_id}
     if shape == "reading":
         # Healthy: let the talker talk a while first.
