@@ -316,6 +316,29 @@ long fdwait_same_call(long nr, const char *name)
 	return strcmp(now, name) ? -1 : nr;
 }
 
+bool fdwait_call_named(const char *name)
+{
+	/* fdwait_classify()'s calls, by number: this architecture's. */
+	static const long calls[] = {
+		SYS_read, SYS_readv, SYS_pread64, SYS_write, SYS_writev,
+		SYS_pwrite64, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg,
+		SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_accept,
+		SYS_accept4, SYS_connect, SYS_flock, SYS_fcntl,
+#ifdef SYS_poll
+		SYS_poll,
+#endif
+		SYS_ppoll, SYS_wait4, SYS_waitid,
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		proc_syscall_name(calls[i], buf, sizeof(buf));
+		if (!strcmp(buf, name))
+			return true;
+	}
+	return false;
+}
+
 pid_t fdwait_child(pid_t pid, long id)
 {
 	char path[64], status[4096];

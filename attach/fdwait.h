@@ -84,6 +84,12 @@ const char *fdwait_resumed_call(pid_t pid, pid_t tid);
  * on to another call. */
 long fdwait_same_call(long nr, const char *name);
 
+/* Could a thread /proc says is blocked in the call named `name` wait on
+ * something fdwait_classify() names (a read, a send, an accept, a poll,
+ * a wait4 ...)?  False for a futex, a sleep, epoll_wait: their registers
+ * need not be read while the target is held. */
+bool fdwait_call_named(const char *name);
+
 /*
  * Another process's thread, which we do not hold: the call it is blocked
  * in and its six arguments, from the text of /proc/PID/task/TID/syscall

@@ -792,6 +792,16 @@ START_TEST(test_fdwait_parsers)
 	args[0] = P_PGID;
 	ck_assert(!fdwait_classify(SYS_waitid, args, &c));
 
+	/* Only calls that may wait on a descriptor or a child have their
+	 * registers read while held. */
+	ck_assert(fdwait_call_named("read"));
+	ck_assert(fdwait_call_named("wait4"));
+	ck_assert(fdwait_call_named("poll") || fdwait_call_named("ppoll"));
+	ck_assert(fdwait_call_named("accept4"));
+	ck_assert(!fdwait_call_named("futex"));
+	ck_assert(!fdwait_call_named("clock_nanosleep"));
+	ck_assert(!fdwait_call_named("epoll_wait"));
+	ck_assert(!fdwait_call_named(""));
 	/* Another process's thread: its syscall file. */
 	{
 		long nr = 0;
