@@ -150,8 +150,16 @@ bool fdwait_read(pid_t pid, int fd, struct fdwait_net *net,
 				fdwait_net_inet(text, out->inode, i & 1, i < 2,
 						out);
 
-			if (found)
+			if (found) {
+				/* Connected on this host: the socket at the
+				 * other end, for the holders' scan. */
+				if (i < 2 && out->peer[0] &&
+				    !strcmp(out->state, "ESTABLISHED") &&
+				    !fdwait_net_inet_peer(text, out, i & 1,
+							  &out->peer_inode))
+					out->peer_inode = 0;
 				break;
+			}
 		}
 	} else if (link[0] == '/') {
 		out->kind = have_st && S_ISFIFO(st.st_mode) ? FDWAIT_FIFO :
@@ -185,6 +193,14 @@ static bool other_end(pid_t p, const char *name, int *mode,
 	return true;
 }
 
+/* Is f looked for in the scan: a pipe, a FIFO, a TCP socket whose other
+ * end is on this host? */
+static bool scanned(const struct fdwait_fd *f)
+{
+	return f->kind == FDWAIT_PIPE || f->kind == FDWAIT_FIFO ||
+		(f->kind == FDWAIT_SOCKET && f->peer_inode);
+}
+
 /* Scan process p's descriptors (its open /proc/P/fd directory fdd) for
  * the other ends of f[], adding p to ends[i] once for each it holds;
  * *total counts the descriptors of the whole scan, *cut is set when p's
@@ -212,16 +228,17 @@ static bool scan_process(pid_t pid, pid_t p, DIR *fdd,
 			continue;
 		for (size_t i = 0; i < nf; i++) {
 			struct fdwait_ends *e = &ends[i];
+			bool sock = f[i].kind == FDWAIT_SOCKET;
 
-			if ((f[i].kind != FDWAIT_PIPE &&
-			     f[i].kind != FDWAIT_FIFO) ||
-			    st.st_ino != f[i].inode || st.st_dev != f[i].dev ||
+			if (!scanned(&f[i]) ||
+			    st.st_ino != (sock ? f[i].peer_inode : f[i].inode) ||
+			    st.st_dev != f[i].dev ||
 			    (p == pid && atoi(fe->d_name) == f[i].fd))
 				continue;
 			/* Once per process: it is scanned in one go. */
 			if (e->n && e->last == p)
 				continue;
-			if (!other_end(p, fe->d_name, &mode, &f[i]))
+			if (!sock && !other_end(p, fe->d_name, &mode, &f[i]))
 				continue;
 			if (e->n < FDWAIT_ENDS_MAX) {
 				e->h[e->n].pid = p;
@@ -246,7 +263,7 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 
 	memset(ends, 0, nf * sizeof(*ends));
 	for (size_t i = 0; i < nf; i++)
-		want += f[i].kind == FDWAIT_PIPE || f[i].kind == FDWAIT_FIFO;
+		want += scanned(&f[i]);
 	if (!want || !(d = opendir("/proc")))
 		return;
 	while (whole && (de = readdir(d))) {

@@ -127,6 +127,8 @@ struct fdwait_fd {
 	char peer[FDWAIT_ADDR_MAX];  /* "" when not connected */
 	char state[16];           /* TCP: "ESTABLISHED", "LISTEN", ...;
 				     unix: "LISTEN" or "" */
+	uint64_t peer_inode;      /* TCP: the other end's socket on this
+				     host (its network namespace), 0 none */
 };
 
 /*
@@ -178,7 +180,8 @@ struct fdwait_ends {
  * other end into ends[i]: those with a descriptor of the same inode
  * opened the other way (for writing when f[i] reads, for reading when it
  * writes; both when unknown), pid itself included, its own f[i].fd
- * excepted.  One scan of /proc for all of them; processes we may not
+ * excepted; for a TCP socket with a peer_inode, those holding that
+ * socket.  One scan of /proc for all of them; processes we may not
  * read are skipped.  Other kinds get none.  A scan stopped at one of its
  * bounds (FDWAIT_SCAN_*) marks every ends[i] partial.
  */
@@ -200,6 +203,15 @@ bool fdwait_link_inode(const char *link, const char *type, uint64_t *ino);
  */
 bool fdwait_net_inet(const char *text, uint64_t ino, bool v6, bool tcp,
 		     struct fdwait_fd *out);
+
+/*
+ * The other end of TCP socket f (its local and peer addresses filled) on
+ * this host, in the text of the same /proc/net/tcp (tcp6: v6): the inode
+ * of the socket whose addresses are f's the other way.  False when no
+ * line has them (the peer is on another host, or f is not connected).
+ */
+bool fdwait_net_inet_peer(const char *text, const struct fdwait_fd *f,
+			  bool v6, uint64_t *ino);
 
 /* The socket of inode ino in the text of /proc/net/unix: its bound path
  * (abstract names start with '@'; "" unbound) and "LISTEN" for a

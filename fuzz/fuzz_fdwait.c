@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fdwait_fd f;
+	struct fdwait_fd f = { 0 };
 	uint64_t ino = 0;
 	char *text;
 
@@ -31,9 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	for (int v6 = 0; v6 < 2; v6++)
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint64_t peer;
+
 		for (int tcp = 0; tcp < 2; tcp++)
 			fdwait_net_inet(text, ino, v6, tcp, &f);
+		/* The other end of the socket found (or of none). */
+		fdwait_net_inet_peer(text, &f, v6, &peer);
+	}
 	fdwait_net_unix(text, ino, &f);
 	fdwait_fdinfo_accmode(text);
 	fdwait_link_inode(text, "pipe", &ino);

@@ -129,7 +129,9 @@ struct snap_wait {
 	char *proto;       /* "tcp", "tcp6", "udp", "udp6", "unix" */
 	char *local, *peer; /* "127.0.0.1:41234", "[::1]:80" */
 	char *state;       /* "ESTABLISHED", "LISTEN", ... */
-	struct snap_wait_end *ends; /* the other end's holders */
+	struct snap_wait_end *ends; /* the other end's holders (a TCP
+				       socket's on this host too: not
+				       printed) */
 	size_t nends;
 	bool ends_more;    /* more held it than are listed */
 	bool ends_partial; /* the scan for them stopped at a bound: others
@@ -432,9 +434,10 @@ struct snap_proc_step {
 	char *comm;
 	char *cmdline;        /* arguments joined by spaces */
 	char *syscall;        /* "wait4", "write", ... */
-	int kind;             /* SNAP_WAIT_CHILD, _PIPE or _FIFO */
-	int fd;               /* pipe, FIFO; -1 for a child */
-	uint64_t inode;       /* pipe, FIFO */
+	int kind;             /* SNAP_WAIT_CHILD, _PIPE, _FIFO or _SOCKET
+				 (TCP on this host) */
+	int fd;               /* -1 for a child */
+	uint64_t inode;       /* pipe, FIFO, socket (its own end) */
 	bool writes;          /* it writes to the pipe (waits for a reader);
 				 else it reads (waits for a writer) */
 	int64_t waits_for;    /* the process that would end the wait */

@@ -1,7 +1,8 @@
 /*
  * procwait.c - waits across processes: a thread of the dumped process
- * blocked in wait4() for a child, or on a pipe or FIFO only one other
- * process holds the other end of, waits for that process; if that one is
+ * blocked in wait4() for a child, or on a pipe, a FIFO or a TCP
+ * connection on this host only one other process holds the other end
+ * of, waits for that process; if that one is
  * blocked too (no thread running) in such a call, it waits for the next,
  * and so on.  A chain back to the dumped process is a deadlock (the
  * subprocess pipe deadlock: the parent in Popen.wait() not reading, the
@@ -69,7 +70,22 @@ static pid_t single_holder(pid_t self, const pid_t *pids, size_t n,
 
 static int kind_of_fd(int fdkind)
 {
-	return fdkind == FDWAIT_FIFO ? SNAP_WAIT_FIFO : SNAP_WAIT_PIPE;
+	return fdkind == FDWAIT_FIFO ? SNAP_WAIT_FIFO :
+		fdkind == FDWAIT_SOCKET ? SNAP_WAIT_SOCKET : SNAP_WAIT_PIPE;
+}
+
+/* Does a call of that name send (wait for the other end to read)? */
+static bool sends(const char *name)
+{
+	return !strncmp(name, "write", 5) || !strncmp(name, "pwrite", 6) ||
+		!strncmp(name, "send", 4);
+}
+
+/* Is f followed: a pipe, a FIFO, a TCP socket connected on this host? */
+static bool followed(const struct fdwait_fd *f)
+{
+	return f->kind == FDWAIT_PIPE || f->kind == FDWAIT_FIFO ||
+		(f->kind == FDWAIT_SOCKET && f->peer_inode);
 }
 
 /* The edges of peer pid's threads into e[] (at most max): false when a
@@ -115,12 +131,15 @@ static bool peer_edges(pid_t pid, struct edge *e, size_t max, size_t *ne)
 			n++;
 		} else if (c.kind == FDWAIT_CALL_FD &&
 			   fdwait_read(pid, c.fd, &net, &fds[nfds]) &&
-			   (fds[nfds].kind == FDWAIT_PIPE ||
-			    fds[nfds].kind == FDWAIT_FIFO)) {
+			   followed(&fds[nfds])) {
+			char name[32];
+
+			proc_syscall_name(nr, name, sizeof(name));
 			e[n].kind = kind_of_fd(fds[nfds].kind);
 			e[n].fd = c.fd;
 			e[n].inode = fds[nfds].inode;
-			e[n].writes = fds[nfds].accmode == O_WRONLY;
+			e[n].writes = fds[nfds].kind == FDWAIT_SOCKET ?
+				sends(name) : fds[nfds].accmode == O_WRONLY;
 			of[nfds++] = n++;
 		}
 		/* A poll() of another process's descriptor is in its memory,
@@ -256,17 +275,16 @@ static bool thread_edge(pid_t pid, const struct snap_thread *t,
 	e->kind = w->kind;
 	if (w->kind == SNAP_WAIT_CHILD) {
 		e->to = w->pid > 0 ? (pid_t)w->pid : 0;
-	} else if (w->kind == SNAP_WAIT_PIPE || w->kind == SNAP_WAIT_FIFO) {
+	} else if (w->kind == SNAP_WAIT_PIPE || w->kind == SNAP_WAIT_FIFO ||
+		   (w->kind == SNAP_WAIT_SOCKET && w->nends)) {
 		pid_t pids[FDWAIT_ENDS_MAX];
 
 		for (size_t i = 0; i < w->nends && i < FDWAIT_ENDS_MAX; i++)
 			pids[i] = (pid_t)w->ends[i].pid;
 		e->inode = w->inode;
-		/* A pipe's end as this thread holds it: a write blocks for a
-		 * reader (the syscall's name says which). */
-		e->writes = !strncmp(t->os.syscall, "write", 5) ||
-			!strncmp(t->os.syscall, "pwrite", 6) ||
-			!strncmp(t->os.syscall, "send", 4);
+		/* A write or a send blocks for a reader (the syscall's name
+		 * says which). */
+		e->writes = sends(t->os.syscall);
 		e->to = single_holder(pid, pids,
 				      w->nends < FDWAIT_ENDS_MAX ? w->nends :
 				      FDWAIT_ENDS_MAX,

@@ -638,7 +638,9 @@ static const char net_tcp[] =
 	"   1: 0100007F:A332 0500000A:1538 01 00000000:00000000 00:00000000 "
 	"00000000  1000        0 67890 1 0000000000000000 20 4 30 10 -1\n"
 	"   2: 0100007F:A333 0500000A:1538 08 00000000:00000000 00:00000000 "
-	"00000000  1000        0 678901 1 0000000000000000 20 4 30 10 -1\n";
+	"00000000  1000        0 678901 1 0000000000000000 20 4 30 10 -1\n"
+	"   3: 0500000A:1538 0100007F:A332 01 00000000:00000000 00:00000000 "
+	"00000000  1000        0 77777 1 0000000000000000 20 4 30 10 -1\n";
 static const char net_tcp6[] =
 	"  sl  local_address                         remote_address        "
 	"                st tx_queue rx_queue tr tm->when retrnsmt   uid  "
@@ -674,6 +676,18 @@ START_TEST(test_fdwait_net)
 	ck_assert_str_eq(f.local, "127.0.0.1:8080");
 	ck_assert_str_eq(f.peer, "");
 	ck_assert_str_eq(f.state, "LISTEN");
+	/* The other end on this host: the addresses the other way. */
+	{
+		uint64_t ino = 0;
+
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert(fdwait_net_inet(net_tcp, 67890, false, true, &f));
+		ck_assert(fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert_uint_eq(ino, 77777);
+		ck_assert(fdwait_net_inet(net_tcp, 678901, false, true, &f));
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, true, &ino));
+	}
 	ck_assert(fdwait_net_inet(net_tcp, 678901, false, true, &f));
 	ck_assert_str_eq(f.state, "CLOSE_WAIT");
 	ck_assert(fdwait_net_inet(net_tcp, 12345, false, false, &f));

@@ -8,7 +8,8 @@ for); see its docstring for the shapes.  On every interpreter:
 
   - pipe_py (the subprocess pipe deadlock, a Python child), pipe_sh (the
     same through `sh -c 'head ...'`: three processes, two not Python),
-    hang (a child in that deadlock with its own child): `dump --json`
+    hang (a child in that deadlock with its own child), tcp (the target
+    and a child connected on 127.0.0.1, each in recv()): `dump --json`
     must hold exactly one entry of kind "process", under "deadlocks" (a
     cycle) or "hangs" (a chain, its cycle_from), every step's pid, tid,
     waits_on, fd, inode, writes and waits_for as recorded, the first
@@ -25,7 +26,7 @@ Standard library only (Python 3.6+).
 """
 import json
 
-SHAPES = ("pipe_py", "pipe_sh", "hang", "reading")
+SHAPES = ("pipe_py", "pipe_sh", "hang", "tcp", "reading")
 STEP_KEYS = ("pid", "tid", "waits_on", "fd", "inode", "writes", "waits_for")
 
 
@@ -124,8 +125,9 @@ def text_problems(rec, res, h):
                 st["outermost"]["line"] not in out:
             problems.append("process %d: its Python stack not told"
                             % st["pid"])
-        if st["inode"] and "pipe:[%d]" % st["inode"] not in out:
-            problems.append("pipe:[%d] not named" % st["inode"])
+        what = "%s:[%d]" % (st["waits_on"], st["inode"] or 0)
+        if st["inode"] and what not in out:
+            problems.append("%s not named" % what)
     return problems
 
 

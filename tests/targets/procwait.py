@@ -11,6 +11,9 @@ for whom as the target itself knows it (see tests/live/procwait_check.py).
   hang      the main thread waits for a child that is itself in a pipe
             deadlock with its own child (likely hang: the parent waits
             behind a cycle of 2 other processes)
+  tcp       the main thread and a Python child connected over TCP on
+            127.0.0.1, each in recv() waiting for the other to speak
+            first (deadlock: 2 processes, through the sockets)
   reading   healthy: the main thread reads a child's output as it comes
             (a line every 50 ms), a thread waits for a child that sleeps
             (no verdict)
@@ -18,7 +21,7 @@ for whom as the target itself knows it (see tests/live/procwait_check.py).
 The record (RECORD_PATH, JSON): {"pid", "recorder_native_id", "threads":
 [], "version", "shape", "verdict": "deadlock"|"likely_hang"|"none", "tid" (the main
 thread's native id), "thread_id", "chain": [{"pid", "tid", "waits_on":
-"child"|"pipe", "fd", "inode", "writes", "waits_for", "outermost": a
+"child"|"pipe"|"socket", "fd", "inode", "writes", "waits_for", "outermost": a
 Python peer's outermost frame {"function", "filename", "line"}, else
 null}, ...] (the steps a verdict must name, in order, from the main
 thread's), "cycle_from"}.
@@ -29,6 +32,7 @@ usage: python procwait.py RECORD_PATH SHAPE
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -49,6 +53,16 @@ MIDDLE = ("import subprocess, sys\n"
           " stdout=subprocess.PIPE)\n"
           "p.wait()\n" % WRITER)
 MIDDLE_LINE = 3                 # p.wait()
+# Connects to the parent's port, says its socket's descriptor and inode
+# on stdout, then waits for the parent to speak first (which waits for it
+# to: the tcp shape).
+TCP_CHILD = ("import os, socket, sys\n"
+             "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+             "sys.stdout.write('%d %d\\n' % (s.fileno(),"
+             " os.fstat(s.fileno()).st_ino))\n"
+             "sys.stdout.flush()\n"
+             "s.recv(1)\n")
+TCP_CHILD_LINE = 5              # s.recv(1)
 TALKER = ("import os, sys, time\n"
           "p = os.getppid()\n"
           "while os.getppid() == p:\n"
@@ -84,15 +98,16 @@ def blocked(pid, tid, wchan):
     return state == ["S"] and wchan in task_file(pid, tid, "wchan")
 
 
-def pipe_inode(pid, fd):
+def fd_inode(pid, fd):
+    """The inode of a pipe's or a socket's descriptor."""
     link = os.readlink("/proc/%d/fd/%d" % (pid, fd))
-    return int(link[len("pipe:["):-1]) if link.startswith("pipe:[") else None
+    return int(link[link.index("[") + 1:-1]) if "[" in link else None
 
 
 def step(pid, tid, waits_on, waits_for, fd=None, writes=None, line=None):
     """line: a Python peer's outermost frame's line in its -c code."""
     return {"pid": pid, "tid": tid, "waits_on": waits_on, "fd": fd,
-            "inode": pipe_inode(pid, fd) if fd is not None else None,
+            "inode": fd_inode(pid, fd) if fd is not None else None,
             "writes": writes, "waits_for": waits_for,
             "outermost": None if line is None else {
                 "function": "<module>", "filename": "<string>",
@@ -126,7 +141,19 @@ def chain_of(shape, me, tid, p):
                 step(p.pid, p.pid, "child", kids[0], line=MIDDLE_LINE),
                 step(kids[0], kids[0], "pipe", p.pid, fd=1,
                      writes=True, line=WRITER_LINE)], 1
+    if shape == "tcp":
+        if not TCP_READY or not blocked(p.pid, p.pid, "wait"):
+            return None
+        fd, ino = TCP_READY
+        return [step(me, tid, "socket", p.pid, fd=TCP_CONN[0],
+                     writes=False),
+                dict(step(p.pid, p.pid, "socket", me, writes=False,
+                          line=TCP_CHILD_LINE), fd=fd, inode=ino)], 0
     return None
+
+
+TCP_READY = []                  # the child's socket: fd, inode
+TCP_CONN = []                   # ours: fd
 
 
 def record_when_ready(rec_path, shape, tid, thread_id, p):
@@ -166,6 +193,16 @@ def main():
                              stdout=subprocess.PIPE)
     elif shape == "hang":
         p = subprocess.Popen([py, "-c", MIDDLE])
+    elif shape == "tcp":
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        p = subprocess.Popen([py, "-c", TCP_CHILD,
+                              str(srv.getsockname()[1])],
+                             stdout=subprocess.PIPE)
+        conn = srv.accept()[0]
+        srv.close()
+        TCP_CONN.append(conn.fileno())
     elif shape == "reading":
         p = subprocess.Popen([py, "-c", TALKER], stdout=subprocess.PIPE)
         sleeper = subprocess.Popen([py, "-c", SLEEPER])
@@ -183,6 +220,10 @@ def main():
     if shape == "reading":
         for _ in iter(p.stdout.readline, b""):
             pass
+    if shape == "tcp":
+        line = p.stdout.readline().split()
+        TCP_READY.extend([int(line[0]), int(line[1])])
+        conn.recv(1)
     p.wait()
 
 
