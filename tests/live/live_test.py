@@ -42,6 +42,7 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import fdwait_check  # noqa: E402
+import procwait_check  # noqa: E402
 import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
@@ -1676,6 +1677,8 @@ def interp_checks(report, path, version, workdir, only, first, stale,
         ("deadlocks", lambda: check_deadlocks(report, path, version,
                                               workdir)),
         ("fdwait", lambda: fdwait_check.check_fdwait(
+            report, path, version, workdir, me)),
+        ("procwait", lambda: procwait_check.check_procwait(
             report, path, version, workdir, me)),
         ("record", lambda: record_check.check_record(
             report, path, version, workdir, me)),
