@@ -28,6 +28,7 @@ struct session_nonstop {
 	session_keep_fn keep;
 	void *keep_arg;
 	bool native;
+	bool warm;             /* warm_up() done */
 
 	/* This sample's: */
 	bool stopped;          /* the process is stopped (job control):
@@ -248,6 +249,41 @@ static void native_only_threads(struct session_nonstop *ns)
 	free(tids);
 }
 
+/* Is path a file whose code most stacks run through: the interpreter's
+ * (the executable or libpython), the C library, the dynamic loader? */
+static bool on_most_stacks(const struct session *is, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	static const char *const libs[] = { "libc.so", "libc-", "libpthread",
+					    "ld-linux", "libm.so", "libm-" };
+
+	base = base ? base + 1 : path;
+	if (!strcmp(path, is->rt.binary) || !strcmp(path, is->exe))
+		return true;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (!strncmp(base, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Before the first hold: load the symbol and unwind tables of the files
+ * on most stacks (unwind_symbolize() loads an object's tables), so that
+ * the first thread held does not wait while they are read (tens of
+ * milliseconds).  Other objects (extension modules) load when a stack
+ * first meets them, once.
+ */
+static void warm_up(struct session *is, const struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct unwind_frame f;
+
+		if (m->e[i].x && m->e[i].path[0] == '/' &&
+		    on_most_stacks(is, m->e[i].path))
+			unwind_symbolize(is->unwinder, m->e[i].lo, false, &f);
+	}
+}
+
 int session_nonstop_start(struct session *is, session_keep_fn keep,
 			  void *keep_arg, bool native, struct err *e)
 {
@@ -311,6 +347,10 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 					"not be read";
 		} else {
 			unwind_begin(is->unwinder, &m);
+			if (!ns->warm) {
+				warm_up(is, &m);
+				ns->warm = true;
+			}
 			maps_release(&m);
 		}
 	}
