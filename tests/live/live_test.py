@@ -46,6 +46,7 @@ import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
+import nonstop_check  # noqa: E402
 import container_check  # noqa: E402
 import boundary_check  # noqa: E402
 import core_check  # noqa: E402
@@ -1760,6 +1761,10 @@ def main():
                 if not args.target or "native" in args.target:
                     native_check.check_native(report, path, version,
                                               workdir, sys.modules[__name__])
+                if not args.target or "nonstop" in args.target:
+                    nonstop_check.check_nonstop(report, path, version,
+                                                workdir,
+                                                sys.modules[__name__])
                 if not args.target or "hostile" in args.target:
                     hostile_check.check_hostile(report, path, version,
                                                 workdir,

@@ -6,7 +6,7 @@ usage: python busy_idle.py RECORD_PATH [NIDLE]
 
 The main thread spins in spin() -> step() forever (pure Python, never
 sleeping), counting its steps; NIDLE threads (100 by default) wait on an
-event that is never set.  RECORD_PATH gets, once all run, {"pid",
+event that is never set, SIGUSR1 blocked.  RECORD_PATH gets, once all run, {"pid",
 "busy_native_id", "idle_native_ids"}.
 
 SIGUSR1: the main thread's Python handler appends "SEQ COUNT MONO_NS\\n" to
@@ -55,6 +55,10 @@ def main():
     ready = threading.Lock()
 
     def idle():
+        # SIGUSR1 is the busy thread's: else the kernel hands it to an
+        # idle thread while the busy one is stopped, and that thread
+        # runs (and may be sampled) for a moment.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
         with ready:
             ids.append(threading.get_native_id())
         never.wait()
