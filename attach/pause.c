@@ -21,6 +21,8 @@
  * uninterruptible sleep (D state) may take long; we do not hang on it. */
 #define STOP_TIMEOUT_NS (2LL * 1000 * 1000 * 1000)
 #define RESCAN_ROUNDS 16
+/* How long wait_stop_one() waits on the CPU before it sleeps. */
+#define SPIN_NS (200LL * 1000)
 
 /* The pause the signal handlers must undo.  Written only with the fatal
  * signals unable to see a half-built entry: a task is added before n is
@@ -205,7 +207,7 @@ static bool wait_stop(struct pause_task *t)
  */
 static bool wait_stop_one(struct pause_task *t)
 {
-	long long deadline = now_ns() + STOP_TIMEOUT_NS;
+	long long start = now_ns(), deadline = start + STOP_TIMEOUT_NS;
 	sigset_t chld, old;
 	bool ok = true;
 
@@ -229,6 +231,13 @@ static bool wait_stop_one(struct pause_task *t)
 			stopped(t, status);
 			break;
 		}
+		/* A running thread stops within microseconds of the
+		 * interrupt: wait for that on the CPU, for if we slept, the
+		 * thread would stay stopped until we are scheduled again
+		 * (milliseconds, on a busy machine).  A thread that is not
+		 * on a CPU stops only once it gets one: then sleep. */
+		if (now_ns() - start < SPIN_NS)
+			continue;
 		left = deadline - now_ns();
 		if (left <= 0)
 			break; /* not stopped; keep going */
