@@ -31,7 +31,12 @@ waiting for a CPU) / wall over the recording, from its
 machine's load); its worst single stall, the longest run of 't' (tracing
 stop) states seen by reading its /proc stat file in a tight loop meanwhile
 (a reading every 0.1-0.2 ms: a bound within that); and the samples
-a second reached.  Medians over --runs recordings.
+a second reached; and what snakescope says of its own holds of one
+thread (SNAKESCOPE_TIMING=1; a build that stops the whole process says
+nothing: nan), from the stop to the detach, on average and the longest.
+Medians over --runs recordings.  On a loaded machine the stall seen by
+the target exceeds the holds: a thread stopped while snakescope waits for
+a CPU stays stopped.
 """
 import argparse
 import json
@@ -110,7 +115,8 @@ def stall_run(snakescope, pid, tid, mode, seconds):
         p = subprocess.Popen([snakescope, "record", mode, "--rate", "100",
                               "-d", str(seconds), "-o", os.devnull,
                               str(pid)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, SNAKESCOPE_TIMING="1"))
         worst = 0
         since = None
         while p.poll() is None:
@@ -135,8 +141,16 @@ def stall_run(snakescope, pid, tid, mode, seconds):
         raise RuntimeError(err)
     wall = t1 - t0
     stalled = wall - (run1 - run0) - (wait1 - wait0)
+    h = HOLDS.search(err)
     return (100.0 * max(stalled, 0) / wall, worst / 1e6,
-            int(m.group(1)) / float(m.group(2)))
+            int(m.group(1)) / float(m.group(2)),
+            float(h.group(1)) if h else float("nan"),
+            float(h.group(2)) if h else float("nan"))
+
+
+# what a thread-by-thread build says of its holds (SNAKESCOPE_TIMING)
+HOLDS = re.compile(r"nonstop: \d+ holds of one thread, ([\d.]+) us on "
+                   r"average, longest ([\d.]+) us")
 
 
 def stall_bench(args, builds):
@@ -156,21 +170,24 @@ def stall_bench(args, builds):
             print()
             print("busy thread among 100 idle, record at 100 Hz for %g s "
                   "(medians of %d)" % (args.seconds, args.runs))
-            print("%-8s %-10s %10s %14s %10s" % (
+            print("%-8s %-10s %10s %14s %10s %12s %12s" % (
                 "build", "mode", "stalled %", "worst stall ms",
-                "samples/s"))
+                "samples/s", "hold avg us", "longest us"))
             for name, binary in builds:
                 for mode in ("--native", "--pause"):
                     runs = [stall_run(binary, proc.pid, rec["busy_native_id"],
                                       mode, args.seconds)
                             for _ in range(args.runs)]
-                    print("%-8s %-10s %10.2f %14.2f %10.1f (runs: %s)" % (
-                        name, mode,
-                        statistics.median(r[0] for r in runs),
-                        statistics.median(r[1] for r in runs),
-                        statistics.median(r[2] for r in runs),
-                        "; ".join("%.2f%% %.2fms %.0f/s" % r
-                                  for r in runs)))
+                    print("%-8s %-10s %10.2f %14.2f %10.1f %12.1f %12.1f "
+                          "(runs: %s)" % (
+                              name, mode,
+                              statistics.median(r[0] for r in runs),
+                              statistics.median(r[1] for r in runs),
+                              statistics.median(r[2] for r in runs),
+                              statistics.median(r[3] for r in runs),
+                              statistics.median(r[4] for r in runs),
+                              "; ".join("%.2f%% %.2fms %.0f/s" % r[:3]
+                                        for r in runs)))
                     sys.stdout.flush()
         finally:
             proc.kill()
