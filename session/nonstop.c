@@ -23,12 +23,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A held thread's stack is copied from its stack pointer to the end of
+ * its stack's mapping (where a thread's stack starts), at most this
+ * much; deeper frames are read from the live process. */
+#define STACK_COPY_MAX (1u << 20)
+/* ... and from this far below it (the x86-64 red zone). */
+#define RED_ZONE 128u
+
+/*
+ * The unwinder's reader: the target's memory, but for one range, a
+ * thread's stack, served from a copy taken while it was held.  The
+ * unwinding then runs after the thread is let go: it holds a thread for
+ * a copy of its registers and stack (tens of microseconds), not for the
+ * unwind (a few hundred).  Code and unwind tables do not move.
+ */
+struct stack_copy {
+	struct mem_reader *inner; /* the session's (not owned) */
+	uint64_t lo;
+	size_t len, cap;
+	uint8_t *buf;
+};
+
+static int copy_read(void *priv, uint64_t addr, void *buf, size_t len,
+		     struct err *e)
+{
+	struct stack_copy *c = priv;
+
+	if (c->len && addr >= c->lo && addr - c->lo <= c->len &&
+	    len <= c->len - (addr - c->lo)) {
+		memcpy(buf, c->buf + (addr - c->lo), len);
+		return 0;
+	}
+	return mem_read(c->inner, addr, buf, len, e);
+}
+
+static void copy_free(void *priv)
+{
+	struct stack_copy *c = priv;
+
+	free(c->buf);
+	free(c);
+}
+
+static const struct mem_ops copy_ops = {
+	.read = copy_read,
+	.free = copy_free,
+};
+
 struct session_nonstop {
 	struct session *is;
 	session_keep_fn keep;
 	void *keep_arg;
 	bool native;
 	bool warm;             /* warm_up() done */
+	struct unwinder *unwinder; /* over 'stack' */
+	struct mem_reader *stack_reader;
+	struct stack_copy *stack; /* owned by stack_reader */
+	struct maps maps;      /* this sample's map */
 
 	/* This sample's: */
 	bool stopped;          /* the process is stopped (job control):
@@ -112,22 +163,54 @@ static void let_go(struct session_nonstop *ns)
 		ns->longest_ns = d;
 }
 
-/* While thread tid is held: its native stack into *us, or why not in
- * *e / us->error. */
-static void unwind_held(struct session_nonstop *ns, pid_t tid,
-			struct unwind_stack *us, struct err *e)
+/* While thread tid is held: its registers into *r and its stack into
+ * ns->stack.  False (with why in *e) when they cannot be had. */
+static bool copy_held(struct session_nonstop *ns, pid_t tid,
+		      struct user_regs_struct *r, struct err *e)
 {
-	struct user_regs_struct r;
+	struct stack_copy *c = ns->stack;
+	const struct maps_entry *me;
+	struct mem_span span;
+	uint64_t lo;
 
+	c->len = 0;
 	if (ns->no_unwind)
-		return;
-	if (!ns->holding || !pause_task_regs(&ns->pz, tid, &r))
+		return false;
+	if (!ns->holding || !pause_task_regs(&ns->pz, tid, r)) {
 		err_set(e, SS_EPTRACE, ns->stopped ? "no native stack: the "
 			"target was stopped (SIGSTOP) before snakescope came, "
 			"and unwinding needs it running" : "cannot read the "
 			"registers of thread %d", (int)tid);
-	else
-		unwind_thread(ns->is->unwinder, &r, us, e);
+		return false;
+	}
+	me = maps_find(&ns->maps, r->rsp);
+	if (!me)
+		return true; /* the unwinder reads (and says) what it can */
+	lo = r->rsp - me->lo > RED_ZONE ? r->rsp - RED_ZONE : me->lo;
+	span.addr = lo;
+	span.len = me->hi - lo > STACK_COPY_MAX ? STACK_COPY_MAX :
+		   (size_t)(me->hi - lo);
+	if (span.len > c->cap) {
+		c->buf = xrealloc(c->buf, span.len);
+		c->cap = span.len;
+	}
+	span.buf = c->buf;
+	span.ok = false;
+	if (mem_read_spans(c->inner, &span, 1) == 1) {
+		c->lo = lo;
+		c->len = span.len;
+	}
+	return true;
+}
+
+/* Once the thread is let go: its native stack from what copy_held()
+ * took, into *us. */
+static void unwind_copy(struct session_nonstop *ns,
+			const struct user_regs_struct *r,
+			struct unwind_stack *us, struct err *e)
+{
+	unwind_thread(ns->unwinder, r, us, e);
+	ns->stack->len = 0;
 }
 
 /* Thread t of the snapshot: its native stack merged with its Python
@@ -161,15 +244,18 @@ static void ns_done(void *arg, const struct sample_thread *t,
 	struct session_nonstop *ns = arg;
 	struct session *is = ns->is;
 	struct unwind_stack us = { 0 };
+	struct user_regs_struct r;
 	struct snap_thread *st;
 	struct err e;
+	bool regs;
 
 	err_clear(&e);
-	if (ns->native)
-		unwind_held(ns, (pid_t)t->native_id, &us, &e);
+	regs = ns->native && copy_held(ns, (pid_t)t->native_id, &r, &e);
 	let_go(ns);
 	if (!ns->native)
 		return;
+	if (regs)
+		unwind_copy(ns, &r, &us, &e);
 	/* Let go: the rest is copying. */
 	st = snap_add_thread(ns->snap);
 	st->thread_id = t->thread_id;
@@ -218,8 +304,10 @@ static void native_only_threads(struct session_nonstop *ns)
 	for (size_t i = 0; i < ntids; i++) {
 		struct sample_thread t;
 		struct unwind_stack us = { 0 };
+		struct user_regs_struct r;
 		struct snap_thread *st;
 		struct err e;
+		bool regs;
 
 		if (seen(ns, tids[i]))
 			continue;
@@ -232,8 +320,10 @@ static void native_only_threads(struct session_nonstop *ns)
 		    !ns_hold(ns, &t))
 			continue;
 		err_clear(&e);
-		unwind_held(ns, tids[i], &us, &e);
+		regs = copy_held(ns, tids[i], &r, &e);
 		let_go(ns);
+		if (regs)
+			unwind_copy(ns, &r, &us, &e);
 		st = snap_add_thread(ns->snap);
 		st->native_only = true;
 		st->thread_id = (uint64_t)tids[i];
@@ -280,7 +370,8 @@ static void warm_up(struct session *is, const struct maps *m)
 
 		if (m->e[i].x && m->e[i].path[0] == '/' &&
 		    on_most_stacks(is, m->e[i].path))
-			unwind_symbolize(is->unwinder, m->e[i].lo, false, &f);
+			unwind_symbolize(is->nonstop->unwinder, m->e[i].lo,
+					 false, &f);
 	}
 }
 
@@ -312,9 +403,13 @@ int session_nonstop_start(struct session *is, session_keep_fn keep,
 		session_nonstop_free(is);
 		return rc;
 	}
-	if (native && !is->unwinder)
-		is->unwinder = unwinder_new(is->mem, session_unwind_open, is,
-					    is->root);
+	if (native) {
+		ns->stack = xcalloc(1, sizeof(*ns->stack));
+		ns->stack->inner = is->mem;
+		ns->stack_reader = mem_reader_new(&copy_ops, ns->stack);
+		ns->unwinder = unwinder_new(ns->stack_reader,
+					    session_unwind_open, is, is->root);
+	}
 	return 0;
 }
 
@@ -323,7 +418,6 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 			   struct err *e)
 {
 	struct session_nonstop *ns = is->nonstop;
-	struct maps m;
 	struct err me;
 	int rc;
 
@@ -342,16 +436,16 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 		ns->snap->stopped = ns->stopped;
 		err_clear(&me);
 		/* The map as of now, read before anything is held. */
-		if (is->kind->maps(is, &m, &me)) {
+		maps_release(&ns->maps);
+		if (is->kind->maps(is, &ns->maps, &me)) {
 			ns->no_unwind = "no native stack: the memory map could "
 					"not be read";
 		} else {
-			unwind_begin(is->unwinder, &m);
+			unwind_begin(ns->unwinder, &ns->maps);
 			if (!ns->warm) {
-				warm_up(is, &m);
+				warm_up(is, &ns->maps);
 				ns->warm = true;
 			}
-			maps_release(&m);
 		}
 	}
 	rc = py_sampler_take(is->sampler, now_ns, out, e);
@@ -388,6 +482,9 @@ void session_nonstop_free(struct session *is)
 			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
 			ns->longest_ns / 1e3);
 	snap_free(ns->snap);
+	unwinder_free(ns->unwinder);
+	mem_reader_free(ns->stack_reader);
+	maps_release(&ns->maps);
 	free(ns->seen);
 	free(ns);
 	is->nonstop = NULL;
