@@ -21,8 +21,8 @@ runs while this test, all along:
 Then: record exits 0; every sample is of the busy thread (its TID), whose
 stack holds spin() and step() under main(), and with --native at least
 one C frame (marked native) too, in every sample; and the samples are
-many (at least a fifth of the 300 asked for: a loaded machine is slow,
-but a recording that stalls would fall far below).
+many (at least a tenth of the 300 asked for: a loaded machine, or a
+sanitizer build, is slow; a recording that stalls falls far below).
 
 Python 3.8+ (the target names its threads' TIDs with
 threading.get_native_id()); earlier versions SKIP by name.
@@ -162,9 +162,9 @@ def one_mode(cx, mode):
             problems.append("threads other than the busy one sampled: %s"
                             % sorted(others, key=str)[:10])
         mine = [s for s in samples if s.get("native_id") == busy]
-        if len(mine) < SECONDS * RATE // 5:
+        if len(mine) < SECONDS * RATE // 10:
             problems.append("%d samples of the busy thread, fewer than a "
-                            "fifth of the %d asked (stderr: %s)"
+                            "tenth of the %d asked (stderr: %s)"
                             % (len(mine), SECONDS * RATE, stderr))
         bad = 0
         for s in mine:
