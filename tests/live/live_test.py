@@ -47,6 +47,7 @@ import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
+import nonstop_check  # noqa: E402
 import container_check  # noqa: E402
 import boundary_check  # noqa: E402
 import core_check  # noqa: E402
@@ -1695,6 +1696,8 @@ def interp_checks(report, path, version, workdir, only, first, stale,
         ("habits", lambda: habits_check.check_habits(
             report, path, version, workdir, me)),
         ("native", lambda: native_check.check_native(
+            report, path, version, workdir, me)),
+        ("nonstop", lambda: nonstop_check.check_nonstop(
             report, path, version, workdir, me)),
         ("hostile", lambda: hostile_check.check_hostile(
             report, path, version, workdir, me)),
