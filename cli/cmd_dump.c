@@ -22,11 +22,13 @@ static const char dump_usage[] =
 	"       snakescope dump [options] --core FILE [--exe PATH]\n"
 	"                       [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
-	"Print the Python stack of every thread of process PID, then its\n"
+	"Print the diagnosis of process PID first: the deadlock verdict (see\n"
+	"'snakescope deadlock --help') and one line per thread, or per group\n"
+	"of threads with one stack (who, state, what it waits for and who\n"
+	"holds that, where); then the Python stack of every thread, its\n"
 	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
 	"awaits it (as a tree), and any await cycle (an async deadlock);\n"
-	"then the locks held and waited for and a deadlock verdict (see\n"
-	"'snakescope deadlock --help').\n"
+	"then the locks held and waited for.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --subprocesses  PID and its Python descendants (a multiprocessing\n"
@@ -48,6 +50,8 @@ static const char dump_usage[] =
 	"               state, lock waited for) are one group: the stack\n"
 	"               once, then the members' names and TIDs; and with\n"
 	"               several processes, every process in full\n"
+	"  --no-summary  no diagnosis first: the stacks, tasks and locks,\n"
+	"               then the verdict last\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -79,23 +83,25 @@ static const char dump_usage[] =
 	"used on a terminal unless NO_COLOR is set.\n";
 
 static const char deadlock_usage[] =
-	"usage: snakescope deadlock [--json] [--no-pause] [--no-group] PID\n"
-	"                           [PID...]\n"
-	"       snakescope deadlock [--json] [--no-pause] [--no-group] -p PID\n"
+	"usage: snakescope deadlock [--json] [--no-pause] [--no-group]\n"
+	"                           [--no-summary] PID [PID...]\n"
+	"       snakescope deadlock [options] -p PID\n"
 	"       snakescope deadlock [options] --subprocesses PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
 	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
-	"Print only the lock analysis of process PID: every lock held or\n"
-	"waited for (threading's Lock, RLock, Condition, Semaphore, Event,\n"
-	"Barrier, queue.Queue, thread joins, import locks, asyncio's Lock,\n"
-	"Semaphore, Condition, Event, Queue), its holder and where it was\n"
-	"taken, its waiters and where they wait, then the verdict: a\n"
-	"deadlock (threads or tasks waiting for each other in a cycle, or\n"
-	"threads waiting in Future.result() for work only they could run),\n"
-	"a likely hang (waiting behind an Event, Condition, ... that nothing\n"
-	"will end, or an asyncio loop blocked in a task's synchronous code\n"
-	"with its timers more than 1 s overdue), or none.\n"
+	"Print the verdict of process PID: a deadlock (threads or tasks\n"
+	"waiting for each other in a cycle, or threads waiting in\n"
+	"Future.result() for work only they could run), a likely hang\n"
+	"(waiting behind an Event, Condition, ... that nothing will end, or\n"
+	"an asyncio loop blocked in a task's synchronous code with its\n"
+	"timers more than 1 s overdue), or none; then one line per thread,\n"
+	"or per group of threads with one stack (who, state, what it waits\n"
+	"for, who holds that, where); then every lock held or waited for\n"
+	"(threading's Lock, RLock, Condition, Semaphore, Event, Barrier,\n"
+	"queue.Queue, thread joins, import locks, asyncio's Lock, Semaphore,\n"
+	"Condition, Event, Queue), its holder and where it was taken, its\n"
+	"waiters and where they wait.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --subprocesses  PID and its Python descendants, a verdict each\n"
@@ -104,6 +110,8 @@ static const char deadlock_usage[] =
 	"               read without stopping the process\n"
 	"  --no-group   name every waiting thread; by default threads whose\n"
 	"               stacks are the same are named as one group\n"
+	"  --no-summary  no verdict and thread lines first: the locks, then\n"
+	"               the verdict last\n"
 	"  --core FILE, --exe PATH, --sysroot DIR, --lib-path DIR\n"
 	"               read a core file (see 'snakescope dump --help')\n"
 	"  -h, --help   show this help\n"
@@ -132,6 +140,7 @@ const struct option dump_longopts[] = {
 	{ "no-group", no_argument, NULL, 'G' },
 	{ "native", no_argument, NULL, 'N' },
 	{ "native-all", no_argument, NULL, 'A' },
+	{ "no-summary", no_argument, NULL, 'U' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +166,7 @@ void dump_opts_init(struct dump_opts *d)
 	d->io.locks = true;
 	d->source = true;
 	d->oo.group = true;
+	d->oo.summary = true;
 }
 
 int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
@@ -205,6 +215,9 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 		return 0;
 	case 'G':
 		d->oo.group = false;
+		return 0;
+	case 'U':
+		d->oo.summary = false;
 		return 0;
 	case 'A':
 		d->oo.native_all = true;
@@ -269,7 +282,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c < OPT_CORE && !strchr("jPhNApG", c))
+		if (deadlock && c < OPT_CORE && !strchr("jPhNApGU", c))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -364,6 +377,8 @@ void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
 		    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 		    snap->ntasks == 1 ? "" : "s");
 	out_text_threads_note(sb, snap, &oo);
+	if (oo.summary)
+		out_text_summary(sb, snap, &oo);
 	out_text_locks(sb, snap, &oo);
 }
 

@@ -570,31 +570,26 @@ static void hangs_text(struct strbuf *sb, const struct snapshot *s,
 	free(told);
 }
 
-void out_text_locks(struct strbuf *sb, const struct snapshot *s,
-		    const struct out_opts *o)
+/* The locks held or waited for; *grouped counts the groups of waiters
+ * told as one line. */
+static void lock_list(struct strbuf *sb, const struct snapshot *s,
+		      const struct out_opts *o, size_t *grouped)
+{
+	if (!s->nlocks)
+		return;
+	strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
+		    col(o, C_BOLD), col(o, C_OFF));
+	for (size_t i = 0; i < s->nlocks; i++)
+		lock_entry(sb, s, &s->locks[i], o, grouped);
+}
+
+/* The verdict: every deadlock and likely hang told as a story, or the
+ * line that says there is none ('grouped' as lock_list counted). */
+static void verdicts(struct strbuf *sb, const struct snapshot *s,
+		     const struct out_opts *o, size_t grouped)
 {
 	int verdict = snap_verdict(s);
-	size_t grouped = 0;
 
-	if (!s->locks_read)
-		return;
-	if (o->group && !o->groups) {
-		struct out_opts go = *o;
-		struct thread_groups g;
-
-		thread_groups_build(s, false, &g);
-		go.groups = &g;
-		out_text_locks(sb, s, &go);
-		thread_groups_release(&g);
-		return;
-	}
-	if (s->nlocks) {
-		strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
-			    col(o, C_BOLD), col(o, C_OFF));
-		for (size_t i = 0; i < s->nlocks; i++)
-			lock_entry(sb, s, &s->locks[i], o, &grouped);
-	}
-	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < s->nlock_cycles; i++) {
 		const struct snap_chain *c = &s->lock_cycles[i];
 
@@ -630,4 +625,63 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		strbuf_addstr(sb, ", none in a cycle or behind a wait that "
 			      "nothing will end.\n");
 	}
+}
+
+/* Run fn (out_text_locks or out_text_verdicts) with the groups built
+ * when o asks for them and the caller did not build them. */
+static bool with_groups(struct strbuf *sb, const struct snapshot *s,
+			const struct out_opts *o,
+			void (*fn)(struct strbuf *, const struct snapshot *,
+				   const struct out_opts *))
+{
+	struct out_opts go = *o;
+	struct thread_groups g;
+
+	if (!o->group || o->groups)
+		return false;
+	thread_groups_build(s, false, &g);
+	go.groups = &g;
+	fn(sb, s, &go);
+	thread_groups_release(&g);
+	return true;
+}
+
+void out_text_locks(struct strbuf *sb, const struct snapshot *s,
+		    const struct out_opts *o)
+{
+	size_t grouped = 0;
+
+	if (!s->locks_read || with_groups(sb, s, o, out_text_locks))
+		return;
+	lock_list(sb, s, o, &grouped);
+	if (o->summary)
+		return; /* the verdicts were told first */
+	strbuf_addch(sb, '\n');
+	verdicts(sb, s, o, grouped);
+}
+
+void out_text_verdicts(struct strbuf *sb, const struct snapshot *s,
+		       const struct out_opts *o)
+{
+	struct strbuf scratch;
+	size_t grouped = 0;
+
+	if (!s->locks_read || with_groups(sb, s, o, out_text_verdicts))
+		return;
+	/* "No deadlock" counts the groups the lock list tells as one */
+	strbuf_init(&scratch);
+	lock_list(&scratch, s, o, &grouped);
+	strbuf_release(&scratch);
+	verdicts(sb, s, o, grouped);
+}
+
+void out_text_lock_name(struct strbuf *sb, const struct snap_lock *l)
+{
+	lock_name(sb, l);
+}
+
+void out_text_party(struct strbuf *sb, const struct snapshot *s,
+		    const struct snap_party *who)
+{
+	party(sb, s, who, true);
 }

@@ -58,6 +58,7 @@ import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
 import stall_check  # noqa: E402
+import summary_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
@@ -1754,6 +1755,10 @@ def main():
                 if not args.target or "stall" in args.target:
                     stall_check.check_stall(report, path, version, workdir,
                                             sys.modules[__name__])
+                if not args.target or "summary" in args.target:
+                    summary_check.check_summary(report, path, version,
+                                                workdir,
+                                                sys.modules[__name__])
                 if not args.target or "habits" in args.target:
                     habits_check.check_habits(report, path, version,
                                               workdir, sys.modules[__name__])
