@@ -20,13 +20,14 @@
 #include "model/thread_groups.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { COL_WHO, COL_STATE, COL_WAIT, COL_HOLDER, COL_WHERE, NCOLS };
 
 /* Column caps in code points; the last column is not padded, only cut. */
-static const size_t col_cap[NCOLS] = { 40, 28, 44, 30, 60 };
+static const size_t col_cap[NCOLS] = { 40, 28, 52, 30, 60 };
 static const char *const col_title[NCOLS] = {
 	"THREAD", "STATE", "WAITING FOR", "HELD BY", "WHERE"
 };
@@ -50,6 +51,8 @@ static void cut(struct strbuf *c, size_t cap)
 {
 	size_t n = 0, i;
 
+	if (cap < 4)
+		cap = 4;
 	if (width(c->buf) <= cap)
 		return;
 	for (i = 0; c->buf[i]; i++) {
@@ -79,16 +82,27 @@ static void who_cell(struct strbuf *c, const struct snapshot *s,
 	size_t nr;
 
 	if (n == 1) {
+		char tid[40] = "";
+
+		if (t->native_id >= 0)
+			snprintf(tid, sizeof(tid), " (tid %" PRId64 ")",
+				 t->native_id);
 		if (t->name) {
+			struct strbuf name;
+
+			/* a long name is cut, never its TID */
+			strbuf_init(&name);
+			escape_text(&name, t->name);
+			cut(&name, col_cap[COL_WHO] - strlen(tid) - 2);
 			strbuf_addch(c, '"');
-			escape_text(c, t->name);
+			strbuf_addstr(c, name.buf);
 			strbuf_addch(c, '"');
+			strbuf_release(&name);
 		} else {
 			strbuf_addf(c, "%s%" PRIu64, t->native_only ?
 				    "native " : "", t->thread_id);
 		}
-		if (t->native_id >= 0)
-			strbuf_addf(c, " (tid %" PRId64 ")", t->native_id);
+		strbuf_addstr(c, tid);
 		return;
 	}
 	/* the count first: it survives a cut of the names */
@@ -163,18 +177,22 @@ static void thread_name(struct strbuf *c, const struct snapshot *s,
 /* What it waits for (a lock, a future, the GIL, a socket, pipe or
  * child; "-") in c, and who could end the wait in h (the lock's or the
  * GIL's holder; "unknown" for a lock taken without a with statement;
- * "-"). */
+ * "-", and for a join, whose thread the first cell names). */
 static void wait_cells(struct strbuf *c, struct strbuf *h,
 		       const struct snapshot *s, const struct snap_thread *t)
 {
 	const struct snap_lock *l = snap_find_lock(s, t->waits_for);
 	const char *importing = snap_thread_importing(t);
 
-	if (l) {
-		if (l->type == SNAP_LOCK_THREAD)
-			strbuf_addstr(c, "the end of a thread (join)");
+	if (l && l->type == SNAP_LOCK_THREAD) {
+		/* a join: the thread joined is named once, here */
+		strbuf_addstr(c, "the end of ");
+		if (l->has_holder)
+			out_text_party(c, s, &l->holder);
 		else
-			out_text_lock_name(c, l);
+			strbuf_addf(c, "<thread 0x%" PRIx64 ">", l->address);
+	} else if (l) {
+		out_text_lock_name(c, l);
 		if (l->has_holder)
 			out_text_party(h, s, &l->holder);
 		else if (!snap_lock_type_holderless(l->type))

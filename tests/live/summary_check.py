@@ -172,7 +172,7 @@ def lock_cell(lock):
     if lock["type"] == "import":
         return "<import lock of '%s'>" % lock["name"]
     if lock["type"] == "thread":
-        return "the end of a thread (join)"
+        return 'the end of thread "%s"' % lock["holder"]
     return "0x%x>" % lock["address"]
 
 
@@ -209,6 +209,8 @@ def deadlock_problems(record, out, what):
                                  {}).get("kind", "thread"),
                                 lock["holder"]) if lock.get("holder") \
                 else None
+            if lock["type"] == "thread":
+                held = "-"      # the joined thread is named in its cell
             if held and r["HELD BY"] != held:
                 p.append("%s: %r: HELD BY %r, recorded %r"
                          % (what, who, r["HELD BY"], held))
