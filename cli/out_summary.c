@@ -175,7 +175,7 @@ static void thread_name(struct strbuf *c, const struct snapshot *s,
 }
 
 /* What it waits for (a lock, a future, the GIL, a socket, pipe or
- * child; "-") in c, and who could end the wait in h (the lock's or the
+ * child, an event loop's events; "-") in c, and who could end the wait in h (the lock's or the
  * GIL's holder; "unknown" for a lock taken without a with statement;
  * "-", and for a join, whose thread the first cell names). */
 static void wait_cells(struct strbuf *c, struct strbuf *h,
@@ -224,6 +224,8 @@ static void wait_cells(struct strbuf *c, struct strbuf *h,
 		strbuf_addstr(c, w.buf + (!strncmp(w.buf, " on ", 4) ? 4 :
 					  w.len ? 1 : 0));
 		strbuf_release(&w);
+	} else if (snap_thread_in_selector(t)) {
+		strbuf_addstr(c, "events (an idle event loop)");
 	}
 	if (importing) {
 		strbuf_addstr(c, c->len ? ", importing '" : "importing '");
