@@ -8,9 +8,9 @@ WAITING FOR, HELD BY, WHERE, before the stacks.  On every interpreter:
     heading "Threads (304, ...)" with one row per recorded group ('100
     threads "pool_a_0"-"pool_a_99"') and per thread alone (its name and
     TID), each row's WHERE the recorded innermost frame of its own code
-    (outside threading.py and queue.py), its WAITING FOR the kind of
-    object its function waits on (Event, Lock, Queue, Condition; "-" in
-    time.sleep), all before the first stack; `dump --no-summary PID` has
+    (outside threading.py and queue.py, 2.7's Queue.py), its WAITING
+    FOR the kind of object its function waits on (Event, Lock, Queue,
+    Condition; "-" in time.sleep), all before the first stack; `dump --no-summary PID` has
     no such table, the same other lines, and the verdict after the locks;
   - deadlocks.py (two_locks, three_cycle, join_cycle, hang_chain,
     import_wait): `dump PID` and `deadlock PID` (exit 6 / 7 / 0 as the
@@ -32,9 +32,13 @@ COLUMNS = ("THREAD", "STATE", "WAITING FOR", "HELD BY", "WHERE")
 SCENARIOS = ["two_locks", "three_cycle", "join_cycle", "hang_chain",
              "import_wait"]
 # the kind of object each groups.py function waits on (summary column)
-WAITS = {"park_event": "<threading.Event 0x", "park_lock": "<threading.Lock 0x",
-         "main_park": "<threading.Lock 0x", "park_queue": "<queue.Queue 0x",
-         "park_condition": "<threading.Condition 0x", "park_sleep": "-"}
+# (2.7's Queue waits in its Condition: named so)
+WAITS = {"park_event": ("<threading.Event 0x",),
+         "park_lock": ("<threading.Lock 0x",),
+         "main_park": ("<threading.Lock 0x",),
+         "park_queue": ("<queue.Queue 0x", "<threading.Condition 0x"),
+         "park_condition": ("<threading.Condition 0x",),
+         "park_sleep": "-"}
 VERDICT = re.compile(r"^(Deadlock|Likely hang|No deadlock): ")
 
 
@@ -65,7 +69,7 @@ def own_frame(frames):
     threading.py and queue.py."""
     for f in frames:
         base = os.path.basename(f["filename"])
-        if base not in ("threading.py", "queue.py"):
+        if base.lower() not in ("threading.py", "queue.py"):
             return "%s:%s in %s" % (base, f["line"], f["function"])
     return None
 
@@ -134,7 +138,8 @@ def groups_problems(record, doc, out):
         func = (where or "").rpartition(" in ")[2]
         waits = WAITS.get(func)
         if waits == "-" and r["WAITING FOR"] != "-" or \
-                waits != "-" and not r["WAITING FOR"].startswith(waits or "?"):
+                waits != "-" and not r["WAITING FOR"].startswith(
+                    tuple(waits or ("?",))):
             p.append("dump: %s: WAITING FOR %r, expected %r"
                      % (who, r["WAITING FOR"], waits))
     if len(rows) != len(expect):
