@@ -5,6 +5,7 @@
 #include "session/session.h"
 #include "cli/out.h"
 #include "session/source.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/strbuf.h"
 
@@ -167,6 +168,7 @@ void dump_opts_init(struct dump_opts *d)
 	d->source = true;
 	d->oo.group = true;
 	d->oo.summary = true;
+	d->window = DUMP_WINDOW_DEFAULT;
 }
 
 int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
@@ -260,7 +262,8 @@ void dump_render(struct strbuf *sb, struct session *s,
 }
 
 /* dump's and deadlock's own options, past every letter of dump_longopts */
-enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES };
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES,
+       OPT_WINDOW };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -272,6 +275,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
 		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -294,6 +298,16 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == OPT_SUBPROCESSES) {
 			d->subprocesses = true;
+			continue;
+		}
+		if (c == OPT_WINDOW) {
+			if (!parse_seconds(optarg, &d->window) ||
+			    d->window > 10) {
+				report_error("%s: --window takes a duration up "
+					     "to 10s (200ms, 1s), not '%s'", cmd,
+					     optarg);
+				return EXIT_USAGE;
+			}
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -390,6 +404,42 @@ int deadlock_exit(int verdict)
 	       EXIT_LIKELY_HANG;
 }
 
+/*
+ * A thread holds the GIL at a Python frame while others wait for it:
+ * look again DUMP_WINDOW_LOOKS times over d->window seconds (the
+ * threads only, as paused as the first read) and find the holders that
+ * never let go (snap_find_gil_held).  A look that fails ends the watch
+ * with no verdict: the process may be exiting.
+ */
+static void gil_window(struct session *s, struct snapshot *snap,
+		       const struct dump_opts *d)
+{
+	struct session_opts io = { 0 };
+	struct snapshot *looks[DUMP_WINDOW_LOOKS];
+	uint64_t t0 = clock_mono_ns(), step;
+	size_t n = 0;
+	struct err e;
+
+	if (d->core || d->window <= 0 || !snap_gil_contended(snap))
+		return;
+	io.pause = d->io.pause;
+	/* Paused, the registers tell a futex wait on the GIL for sure (a
+	 * timed wait that the pause interrupts is not seen in /proc). */
+	io.native = d->io.pause;
+	step = (uint64_t)(d->window * 1e9 / DUMP_WINDOW_LOOKS);
+	for (; n < DUMP_WINDOW_LOOKS; n++) {
+		err_clear(&e);
+		if (clock_sleep_until_ns(t0 + step * (n + 1)) ||
+		    session_snapshot(s, &io, &looks[n], &e))
+			break;
+	}
+	if (n == DUMP_WINDOW_LOOKS)
+		snap_find_gil_held(snap, (const struct snapshot *const *)looks,
+				   n, (double)(clock_mono_ns() - t0) / 1e9);
+	for (size_t i = 0; i < n; i++)
+		snap_free(looks[i]);
+}
+
 /* dump and deadlock: the same read, the whole or only the locks. */
 static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 {
@@ -420,6 +470,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	}
 	if (snap->warning)
 		report_warning("%s", snap->warning);
+	gil_window(s, snap, &d);
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (deadlock && !d.json) {

@@ -29,7 +29,16 @@ struct dump_opts {
 	bool subprocesses;
 	char **more_pids;
 	size_t nmore_pids;
+	/* --window: seconds to watch a GIL holder when others wait for the
+	 * GIL (the gil_held verdict of a live process); 0: not at all. */
+	double window;
 };
+
+/* --window's default: long enough for a Python holder to give the GIL
+ * up many times over (every 5 ms), short for the one who waits. */
+#define DUMP_WINDOW_DEFAULT 0.2
+/* Looks at the holder across the window. */
+#define DUMP_WINDOW_LOOKS 4
 
 /* dump's long options (--json, --no-pause and its alias --nonblocking,
  * --tasks, --locals, --repr-width, --full, --no-source, --no-group,

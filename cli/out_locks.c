@@ -494,6 +494,52 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 	}
 }
 
+/* Likely hang: thread "re" (tid 12) has held the GIL for at least 0.2 s
+ * inside a C call while 3 threads wait for it:
+ *   it runs at app.py:9 in slow (C: sre_ucs1_match in _sre.so), running;
+ *   no other Python code of its interpreter runs until the call returns. */
+static void gil_held_story(struct strbuf *sb, const struct snapshot *s,
+			   const struct snap_gil_held *g,
+			   const struct out_opts *o)
+{
+	struct snap_party th = { false, g->thread_id };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+
+	strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN), col(o, C_OFF));
+	party(sb, s, &th, true);
+	if (t && t->native_id >= 0)
+		strbuf_addf(sb, " (tid %" PRId64 ")", t->native_id);
+	strbuf_addf(sb, " has held the GIL for at least %.1f s inside a C "
+		    "call while %zu thread%s wait%s for it:\n  it runs", g->held,
+		    g->waiters, g->waiters == 1 ? "" : "s",
+		    g->waiters == 1 ? "s" : "");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		strbuf_addstr(sb, " at ");
+		place(sb, &at);
+		strbuf_addstr(sb, " in ");
+		escape_text(sb, at.function);
+	}
+	if (g->function) {
+		strbuf_addstr(sb, " (C: ");
+		escape_text(sb, g->function);
+		if (g->library) {
+			strbuf_addstr(sb, " in ");
+			escape_text(sb, g->library);
+		}
+		strbuf_addch(sb, ')');
+	}
+	if (t) {
+		strbuf_addstr(sb, ", ");
+		thread_doing(sb, t);
+	}
+	strbuf_addstr(sb, ";\n    no other Python code of its interpreter runs "
+		      "until the call returns or lets go of the GIL.\n");
+}
+
 static size_t count_kind(const struct snap_chain *c, bool tasks)
 {
 	size_t n = 0;
@@ -612,6 +658,8 @@ static void verdicts(struct strbuf *sb, const struct snapshot *s,
 	hangs_text(sb, s, o);
 	for (size_t i = 0; i < s->nblocked_loops; i++)
 		blocked_loop_story(sb, s, &s->blocked_loops[i], o);
+	for (size_t i = 0; i < s->ngil_held; i++)
+		gil_held_story(sb, s, &s->gil_held[i], o);
 	if (verdict == SNAP_VERDICT_NONE) {
 		size_t waiting = 0;
 

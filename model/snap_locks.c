@@ -89,7 +89,7 @@ int snap_verdict(const struct snapshot *s)
 {
 	if (s->ncycles || s->nlock_cycles || s->nexecutor_deadlocks)
 		return SNAP_VERDICT_DEADLOCK;
-	if (s->nhangs || s->nblocked_loops)
+	if (s->nhangs || s->nblocked_loops || s->ngil_held)
 		return SNAP_VERDICT_LIKELY_HANG;
 	return SNAP_VERDICT_NONE;
 }

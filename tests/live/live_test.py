@@ -59,6 +59,7 @@ import habits_check  # noqa: E402
 import flame_check  # noqa: E402
 import stall_check  # noqa: E402
 import summary_check  # noqa: E402
+import gil_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
@@ -1759,6 +1760,9 @@ def main():
                     summary_check.check_summary(report, path, version,
                                                 workdir,
                                                 sys.modules[__name__])
+                if not args.target or "gil" in args.target:
+                    gil_check.check_gil(report, path, version, workdir,
+                                        sys.modules[__name__])
                 if not args.target or "habits" in args.target:
                     habits_check.check_habits(report, path, version,
                                               workdir, sys.modules[__name__])
