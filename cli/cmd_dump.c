@@ -53,6 +53,9 @@ static const char dump_usage[] =
 	"               several processes, every process in full\n"
 	"  --no-summary  no diagnosis first: the stacks, tasks and locks,\n"
 	"               then the verdict last\n"
+	"  --window T   when a thread holds the GIL while others wait for\n"
+	"               it, look again for T (default 200ms) to tell if it\n"
+	"               holds it inside a C call (a gil_held likely hang)\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -85,7 +88,8 @@ static const char dump_usage[] =
 
 static const char deadlock_usage[] =
 	"usage: snakescope deadlock [--json] [--no-pause] [--no-group]\n"
-	"                           [--no-summary] PID [PID...]\n"
+	"                           [--no-summary] [--native] [--window T]\n"
+	"                           PID [PID...]\n"
 	"       snakescope deadlock [options] -p PID\n"
 	"       snakescope deadlock [options] --subprocesses PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
@@ -94,15 +98,17 @@ static const char deadlock_usage[] =
 	"Print the verdict of process PID: a deadlock (threads or tasks\n"
 	"waiting for each other in a cycle, or threads waiting in\n"
 	"Future.result() for work only they could run), a likely hang\n"
-	"(waiting behind an Event, Condition, ... that nothing will end, or\n"
-	"an asyncio loop blocked in a task's synchronous code with its\n"
-	"timers more than 1 s overdue), or none; then one line per thread,\n"
-	"or per group of threads with one stack (who, state, what it waits\n"
-	"for, who holds that, where); then every lock held or waited for\n"
-	"(threading's Lock, RLock, Condition, Semaphore, Event, Barrier,\n"
-	"queue.Queue, thread joins, import locks, asyncio's Lock, Semaphore,\n"
-	"Condition, Event, Queue), its holder and where it was taken, its\n"
-	"waiters and where they wait.\n"
+	"(waiting behind an Event, Condition, ... that nothing will end, an\n"
+	"asyncio loop blocked in a task's synchronous code with its timers\n"
+	"more than 1 s overdue, or a thread holding the GIL inside a C call\n"
+	"- a regex, an extension - through --window while others wait for\n"
+	"it), or none; then one line per thread, or per group of threads\n"
+	"with one stack (who, state, what it waits for, who holds that,\n"
+	"where); then every lock held or waited for (threading's Lock,\n"
+	"RLock, Condition, Semaphore, Event, Barrier, queue.Queue, thread\n"
+	"joins, import locks, asyncio's Lock, Semaphore, Condition, Event,\n"
+	"Queue), its holder and where it was taken, its waiters and where\n"
+	"they wait.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --subprocesses  PID and its Python descendants, a verdict each\n"
@@ -113,6 +119,9 @@ static const char deadlock_usage[] =
 	"               stacks are the same are named as one group\n"
 	"  --no-summary  no verdict and thread lines first: the locks, then\n"
 	"               the verdict last\n"
+	"  --native     the C function a thread holding the GIL runs\n"
+	"  --window T   how long to watch a thread that holds the GIL while\n"
+	"               others wait for it (default 200ms; see above)\n"
 	"  --core FILE, --exe PATH, --sysroot DIR, --lib-path DIR\n"
 	"               read a core file (see 'snakescope dump --help')\n"
 	"  -h, --help   show this help\n"
@@ -261,6 +270,16 @@ void dump_render(struct strbuf *sb, struct session *s,
 	}
 }
 
+int dump_window_opt(struct dump_opts *d, const char *arg, const char *cmd)
+{
+	if (!parse_seconds(arg, &d->window) || d->window > 10) {
+		report_error("%s: --window takes a duration up to 10s (200ms, "
+			     "1s), not '%s'", cmd, arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* dump's and deadlock's own options, past every letter of dump_longopts */
 enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES,
        OPT_WINDOW };
@@ -301,13 +320,8 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 			continue;
 		}
 		if (c == OPT_WINDOW) {
-			if (!parse_seconds(optarg, &d->window) ||
-			    d->window > 10) {
-				report_error("%s: --window takes a duration up "
-					     "to 10s (200ms, 1s), not '%s'", cmd,
-					     optarg);
+			if (dump_window_opt(d, optarg, cmd))
 				return EXIT_USAGE;
-			}
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -411,8 +425,8 @@ int deadlock_exit(int verdict)
  * never let go (snap_find_gil_held).  A look that fails ends the watch
  * with no verdict: the process may be exiting.
  */
-static void gil_window(struct session *s, struct snapshot *snap,
-		       const struct dump_opts *d)
+void dump_gil_window(struct session *s, struct snapshot *snap,
+		     const struct dump_opts *d)
 {
 	struct session_opts io = { 0 };
 	struct snapshot *looks[DUMP_WINDOW_LOOKS];
@@ -470,7 +484,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	}
 	if (snap->warning)
 		report_warning("%s", snap->warning);
-	gil_window(s, snap, &d);
+	dump_gil_window(s, snap, &d);
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (deadlock && !d.json) {

@@ -80,6 +80,20 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
 		     bool color, const struct dump_opts *d);
 
+/* --window's value: set d->window, or report and return EXIT_USAGE. */
+int dump_window_opt(struct dump_opts *d, const char *arg, const char *cmd);
+
+/*
+ * A live process's snap shows a thread holding the GIL at a Python frame
+ * while another may wait for it: look again (DUMP_WINDOW_LOOKS reads of
+ * its threads, paused as d->io says, over d->window seconds) and add to
+ * snap the holders that never let go (snap_find_gil_held: the gil_held
+ * likely hang).  Nothing for a core file, a window of 0, or when a look
+ * fails (the process may be exiting).
+ */
+void dump_gil_window(struct session *s, struct snapshot *snap,
+		     const struct dump_opts *d);
+
 /* Exit status of deadlock for one verdict (SNAP_VERDICT_*). */
 int deadlock_exit(int verdict);
 
