@@ -21,13 +21,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Does u wait for the GIL?  Seen asleep on the GIL's condition, or, with
+ * its native stack, anywhere in CPython's take_gil() (3.2+; "take_gil",
+ * or an LTO build's "take_gil.lto_priv.0"): a waiter woken by its timed
+ * wait (every switch interval) runs for a moment, or waits for a CPU on
+ * a loaded machine, between two sleeps on the condition. */
+static bool waits_gil(const struct snap_thread *u)
+{
+	if (u->gil == SNAP_GIL_WAITS)
+		return true;
+	for (size_t i = 0; u->has_native && i < u->nnative; i++) {
+		const struct snap_native *n = &u->native[i];
+
+		if (n->kind == SNAP_STACK_PYTHON)
+			return false;
+		if (n->kind == SNAP_STACK_NATIVE && n->function &&
+		    !strncmp(n->function, "take_gil", 8) &&
+		    (!n->function[8] || n->function[8] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static size_t gil_waiters(const struct snapshot *s, int64_t interp)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nthreads; i++)
-		n += s->threads[i].gil == SNAP_GIL_WAITS &&
-		     s->threads[i].interp_id == interp;
+		n += s->threads[i].interp_id == interp &&
+		     waits_gil(&s->threads[i]);
 	return n;
 }
 
@@ -70,7 +92,7 @@ static bool same_place(const struct snap_thread *a,
  * GIL's wait was not told apart. */
 static bool may_wait(const struct snap_thread *u)
 {
-	return u->gil == SNAP_GIL_WAITS || u->os.state == 'R' ||
+	return waits_gil(u) || u->os.state == 'R' ||
 	       !strcmp(u->os.syscall, "futex") ||
 	       !strcmp(u->os.syscall, "restart_syscall");
 }

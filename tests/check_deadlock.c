@@ -560,6 +560,24 @@ START_TEST(test_gil_held)
 	snap_find_gil_held(lone, (const struct snapshot *const *)alone, 2,
 			   0.25);
 	ck_assert_uint_eq(lone->ngil_held, 0);
+	/* a waiter between two sleeps, running in take_gil(): its native
+	 * stack says it waits */
+	s = gil_look(9, false);
+	for (int i = 0; i < 2; i++) {
+		struct snap_thread *w = &alone[i]->threads[1];
+
+		w->os.state = 'R';
+		w->has_native = true;
+		w->native = xcalloc(2, sizeof(*w->native));
+		w->nnative = 1;
+		w->native[0].kind = SNAP_STACK_NATIVE;
+		w->native[0].function = xstrdup(i ? "take_gil.lto_priv.0" :
+						"take_gil_not");
+	}
+	snap_find_gil_held(s, (const struct snapshot *const *)alone, 2, 0.25);
+	ck_assert_uint_eq(s->ngil_held, 1);
+	ck_assert_uint_eq(s->gil_held[0].waiters, 1);
+	snap_free(s);
 	/* no look: no verdict */
 	s = gil_look(9, true);
 	snap_find_gil_held(s, NULL, 0, 0);
