@@ -8,7 +8,8 @@ others wait for it.  gil_held.py, on every interpreter:
     run_regex, with at least one waiter and a held_for of at least the
     window; `deadlock PID` (text) tells it first ('Likely hang: thread
     "regex" ... has held the GIL'); `deadlock --json --native PID` names
-    the C function it runs; with --no-pause, the same verdict;
+    the C function it runs; with --no-pause, the same verdict (in one
+    of three reads: unpaused, a waiter is seen only asleep);
   - alone: the same match with nobody waiting for the GIL: exit 0, no
     gil_held;
   - busy: four Python threads sharing the GIL: exit 0, no gil_held.
@@ -119,13 +120,23 @@ def check_gil(report, interp, version, workdir, h):
                            found[0].get("library")))
         report.check(what + " regex: deadlock --native: the C function",
                      p)
-        res = h.snakescope("deadlock", "--json", "--no-pause", t.pid)
-        doc, found = hangs(res)
-        p = []
-        if res.rc != h.EXIT_LIKELY_HANG or len(found) != 1 or \
-                found[0].get("thread") != t.record["holder"]["thread_id"]:
-            p.append("deadlock --no-pause: exit %s, hangs %r"
-                     % (res.rc, (doc or {}).get("hangs")))
+        # Unpaused, a waiter is seen only asleep on the GIL's condition
+        # (/proc), not while a loaded machine keeps it runnable between
+        # two timed waits: up to three reads.
+        for attempt in range(1, 4):
+            res = h.snakescope("deadlock", "--json", "--no-pause", t.pid)
+            doc, found = hangs(res)
+            p = []
+            if res.rc != h.EXIT_LIKELY_HANG or len(found) != 1 or \
+                    found[0].get("thread") != \
+                    t.record["holder"]["thread_id"]:
+                p.append("deadlock --no-pause: exit %s, hangs %r"
+                         % (res.rc, (doc or {}).get("hangs")))
+            else:
+                break
+        if attempt > 1 and not p:
+            report.note("%s: deadlock --no-pause found it at read %d"
+                        % (what, attempt))
         report.check(what + " regex: deadlock --no-pause: gil_held", p)
     finally:
         t.kill()
