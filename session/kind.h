@@ -129,6 +129,13 @@ struct session_waits *session_waits_take(struct session *s,
 void session_waits_name(struct session *s, struct session_waits *w,
 			struct snapshot *snap);
 
+/* procwait.c: the waits across processes that the snapshot's threads'
+ * waits_on open (a child, a pipe's other end held by one process),
+ * followed through the blocked peers' /proc files into snap->proc_waits
+ * when they come back to a cycle.  Reads /proc only: call it once the
+ * target runs again. */
+void session_proc_waits(struct session *s, struct snapshot *snap);
+
 /* session.c: what both kinds share once the memory and map are set:
  * find the runtime, set up the reader.  On failure s is left for
  * session_close(). */

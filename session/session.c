@@ -284,8 +284,11 @@ static int read_snapshot(struct session *is,
 				(t_unwound - t_unwind) / 1e3,
 				(clock_mono_ns() - t_pause) / 1e3);
 	}
-	if (waits)
+	if (waits) {
 		session_waits_name(is, waits, s);
+		if (!rc && o->locks)
+			session_proc_waits(is, s);
+	}
 	free(os);
 	free(tids);
 	return rc;
