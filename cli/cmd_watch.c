@@ -62,8 +62,8 @@ static const char watch_usage[] =
 	"  --json              one JSON document per line: the dump's, with\n"
 	"                      \"timestamp\" and \"dump\" (N) added\n"
 	"  --no-pause (--nonblocking), --tasks=MODE, --locals,\n"
-	"  --repr-width=N, --full, --no-source, --no-group, --native,\n"
-	"  --native-all\n"
+	"  --repr-width=N, --full, --no-source, --no-group, --no-summary,\n"
+	"  --native, --native-all\n"
 	"                      as for 'snakescope dump'\n"
 	"  -h, --help          show this help\n";
 

@@ -357,6 +357,41 @@ static void json_links(struct json *j, const char *key,
 	json_end_array(j);
 }
 
+/* A hang of kind "gil_held": the thread holding the GIL in a C call,
+ * where (its innermost Python frame; its C function with --native), for
+ * how long at least, and how many threads wait for the GIL. */
+static void json_gil_held(struct json *j, const struct snapshot *s,
+			  const struct snap_gil_held *g)
+{
+	struct snap_party th = { false, g->thread_id };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+
+	json_begin_object(j);
+	json_key_string(j, "kind", "gil_held");
+	json_key_uint(j, "thread", g->thread_id);
+	json_key(j, "at");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		json_place(j, &at);
+	} else {
+		json_null(j);
+	}
+	json_key_string(j, "function", g->function);
+	json_key_string(j, "library", g->library);
+	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
+			NULL);
+	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
+			NULL);
+	json_key(j, "held_for");
+	json_fixed(j, g->held, 3);
+	json_key(j, "waiters");
+	json_uint(j, g->waiters);
+	json_end_object(j);
+}
+
 /* A hang of kind "blocked_loop": the loop, its thread, the task running
  * on it and where, what the thread is blocked in, for how long at least. */
 static void json_blocked_loop(struct json *j, const struct snapshot *s,
@@ -645,6 +680,10 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	for (size_t i = 0; i < s->nblocked_loops; i++) {
 		json_break(j, IND_ENTRY);
 		json_blocked_loop(j, s, &s->blocked_loops[i]);
+	}
+	for (size_t i = 0; i < s->ngil_held; i++) {
+		json_break(j, IND_ENTRY);
+		json_gil_held(j, s, &s->gil_held[i]);
 	}
 	for (size_t i = 0; i < s->nproc_waits; i++) {
 		if (s->proc_waits[i].deadlock)

@@ -96,7 +96,7 @@ int snap_verdict(const struct snapshot *s)
 	if (s->ncycles || s->nlock_cycles || s->nexecutor_deadlocks ||
 	    process_deadlock)
 		return SNAP_VERDICT_DEADLOCK;
-	if (s->nhangs || s->nblocked_loops || process_hang)
+	if (s->nhangs || s->nblocked_loops || process_hang || s->ngil_held)
 		return SNAP_VERDICT_LIKELY_HANG;
 	return SNAP_VERDICT_NONE;
 }

@@ -129,6 +129,11 @@ void snap_free(struct snapshot *s)
 		free(s->loops[i].ready_refs);
 	free(s->loops);
 	free(s->blocked_loops);
+	for (size_t i = 0; i < s->ngil_held; i++) {
+		free(s->gil_held[i].function);
+		free(s->gil_held[i].library);
+	}
+	free(s->gil_held);
 	for (size_t i = 0; i < s->nworks; i++)
 		free(s->works[i].function);
 	free(s->works);

@@ -390,6 +390,19 @@ struct snap_blocked_loop {
  * no hang. */
 #define SNAP_LOOP_STUCK_MIN 1.0
 
+/* A thread that has held the GIL at one Python frame, at one instruction,
+ * inside a C call (a regex, an extension), while other threads waited for
+ * the GIL: no other Python code of its interpreter runs until it returns. */
+struct snap_gil_held {
+	uint64_t thread_id;   /* the holder */
+	double held;          /* seconds it was seen so: a lower bound */
+	size_t waiters;       /* threads seen waiting for the GIL (the most
+				 in one look) */
+	char *function;       /* its innermost C function (--native), or
+				 NULL */
+	char *library;        /* ... and that function's library, or NULL */
+};
+
 /* A work item of a ThreadPoolExecutor: running on a worker, or queued. */
 struct snap_work {
 	uint64_t future;      /* its concurrent.futures.Future */
@@ -516,6 +529,8 @@ struct snapshot {
 	size_t nloops, loops_cap;
 	struct snap_blocked_loop *blocked_loops; /* likely hangs */
 	size_t nblocked_loops;
+	struct snap_gil_held *gil_held; /* likely hangs (snap_find_gil_held) */
+	size_t ngil_held;
 	struct snap_work *works;      /* pool work items, running or
 					 queued */
 	size_t nworks, works_cap;
@@ -582,6 +597,29 @@ void snap_add_loop_works(struct snapshot *s);
  */
 void snap_find_executor_deadlocks(struct snapshot *s);
 
+/*
+ * Is it worth watching s's GIL (snap_find_gil_held)?  True when a thread
+ * holds the GIL with a Python frame while another of its interpreter
+ * waits for it, or may (it runs, or sleeps on a futex that one read of
+ * its system call does not tell from the GIL's).  Pure.
+ */
+bool snap_gil_contended(const struct snapshot *s);
+
+/*
+ * Find in s the threads that held the GIL inside a C call while others
+ * waited for it (model/gil_check.c): 'looks' are nlooks snapshots of the
+ * same process taken after s over 'window' seconds (not owned).  A
+ * holder of s is one when it held the GIL in every look at the same
+ * innermost Python frame and instruction (code, frame, line and
+ * columns), its stack otherwise the same, and at least one thread of its
+ * interpreter waited for the GIL in s or a look: Python code that runs
+ * drops the GIL every switch interval (5 ms) to a waiter, and moves on.
+ * Adds to s->gil_held.  Pure.
+ */
+void snap_find_gil_held(struct snapshot *s,
+			const struct snapshot *const *looks, size_t nlooks,
+			double window);
+
 /* The work item of 'future' in s->works, or NULL. */
 const struct snap_work *snap_find_work(const struct snapshot *s,
 				       uint64_t future);
@@ -601,7 +639,8 @@ bool snap_thread_in_selector(const struct snap_thread *t);
 void snap_locks_release(struct snapshot *s);
 
 /* Deadlock if any lock, await, executor or process cycle, else likely hang
- * if any hang chain, blocked loop or process chain, else none. */
+ * if any hang chain, blocked loop, process chain or GIL held in C, else
+ * none. */
 int snap_verdict(const struct snapshot *s);
 
 /* "none", "likely_hang", "deadlock". */

@@ -60,6 +60,8 @@ import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
 import stall_check  # noqa: E402
+import summary_check  # noqa: E402
+import gil_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
@@ -1692,6 +1694,10 @@ def interp_checks(report, path, version, workdir, only, first, stale,
         ("top", lambda: top_check.check_top(
             report, path, version, workdir, me)),
         ("stall", lambda: stall_check.check_stall(
+            report, path, version, workdir, me)),
+        ("summary", lambda: summary_check.check_summary(
+            report, path, version, workdir, me)),
+        ("gil", lambda: gil_check.check_gil(
             report, path, version, workdir, me)),
         ("habits", lambda: habits_check.check_habits(
             report, path, version, workdir, me)),
