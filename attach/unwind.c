@@ -501,6 +501,7 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 		struct unwind_frame f;
 
 		unwind_symbolize(u, u->regs.rip, false, &f);
+		f.sp = u->regs.rsp;
 		add(out, &f);
 		snprintf(why, sizeof(why), "cannot start unwinding: %s",
 			 unw_strerror(rc));
@@ -523,6 +524,7 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 			return 0;
 		}
 		unwind_symbolize(u, ip, caller, &f);
+		f.sp = sp;
 		add(out, &f);
 		last_sp = sp;
 		/* After a signal frame, the next pc is where the signal hit,

@@ -41,6 +41,8 @@ struct unwind_frame {
 				 (owned by the unwinder) */
 	const char *path;     /* its path as the target maps it, or NULL */
 	uint64_t lib_offset;  /* pc - the object's load bias */
+	uint64_t sp;          /* its stack pointer: its locals lie from there
+				 up to the next frame's; 0 when unknown */
 };
 
 struct unwind_stack {

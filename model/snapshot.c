@@ -18,6 +18,9 @@ void snap_thread_release_frames(struct snap_thread *t)
 	frames_release(t->frames, t->nframes);
 	t->frames = NULL;
 	t->nframes = t->frames_cap = 0;
+	free(t->eval_at);
+	t->eval_at = NULL;
+	t->neval_at = 0;
 }
 
 void snap_thread_release_native(struct snap_thread *t)
@@ -52,6 +55,7 @@ static void thread_release(struct snap_thread *t)
 {
 	snap_thread_release_native(t);
 	frames_release(t->frames, t->nframes);
+	free(t->eval_at);
 	free(t->name);
 	free(t->error);
 	free(t->trace);

@@ -263,8 +263,106 @@ def check_native(report, interp, version, workdir, harness):
         t = harness.Target(interp, "native_target.py", workdir, [d])
         t.record = wait_record(t)
         run_cases(cx, f, t)
+        stack_cases(cx, f, t)
     except Exception:
         f.check("native cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
+    check_stripped(report, interp, version, workdir, harness)
+
+
+def stack_context(cx):
+    """cx, with snakescope finding the evaluation loop by the stack alone
+    (SNAKESCOPE_EVAL=stack), as it must in a stripped interpreter."""
+    from record_check import Context
+
+    class StackContext(Context):
+        def snakescope(self, *args, **kw):
+            kw.setdefault("env", dict(self.h.TARGET_ENV,
+                                      SNAKESCOPE_EVAL="stack"))
+            return Context.snakescope(self, *args, **kw)
+    return StackContext(cx.h, cx.interp, cx.version, cx.workdir)
+
+
+def stack_cases(cx, f, t):
+    """The same cases, the evaluation-loop frames found by where each
+    activation keeps its entry frame (3.12+) or _PyCFrame (3.11) on the
+    C stack instead of by name: the same frames at the same places."""
+    if cx.mm < (3, 11):
+        f.skip("by the stack: before 3.11 no activation of the "
+               "evaluation loop keeps a frame-chain pointer on the C "
+               "stack; the loop is found by name only")
+        return
+    from record_check import Findings
+    g = Findings("by the stack")
+    run_cases(stack_context(cx), g, t)
+    for kind, what, details in g.lines:
+        f.lines.append((kind, "%s: %s" % (f.label, what), details))
+
+
+def stripped_copy(cx, d):
+    """A copy of Debian's static interpreter without its debug symbols:
+    the same binary in d/bin, its standard library and headers linked,
+    nothing under d names the debug files.  The path, or None."""
+    real = os.path.realpath(cx.interp)
+    m = re.search(r"/sid/usr/bin/(python3\.\d+)$", real)
+    if not m:
+        return None
+    usr = os.path.dirname(os.path.dirname(real))
+    name = m.group(1)
+    os.makedirs(os.path.join(d, "bin"))
+    os.makedirs(os.path.join(d, "lib"))
+    os.chmod(d, 0o755)
+    for sub in ("bin", "lib"):
+        os.chmod(os.path.join(d, sub), 0o755)
+    exe = os.path.join(d, "bin", name)
+    subprocess.check_call(["cp", real, exe])
+    os.symlink(os.path.join(usr, "lib", name),
+               os.path.join(d, "lib", name))
+    os.symlink(os.path.join(usr, "include"), os.path.join(d, "include"))
+    return exe
+
+
+def check_stripped(report, interp, version, workdir, harness):
+    """Debian's static 3.14/3.15 without their -dbg files: the evaluation
+    loop has no name (its exported _PyEval_EvalFrameDefault covers a few
+    hundred bytes of it), yet every Python frame is placed where it is
+    with the debug files."""
+    from record_check import Context, Findings, wait_record
+    label = "%s %s: native, stripped" % (version, interp)
+    f = Findings(label)
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    try:
+        d = os.path.join(workdir, "nosym-%d" % harness.serial())
+        exe = stripped_copy(cx, d)
+        if exe is None:
+            f.skip("not a Debian static build with separate debug "
+                   "symbols (Debian sid's python3.14/3.15)")
+            f.report_to(report)
+            return
+        cx = Context(harness, exe, version, workdir)
+        ext, why = build_extension(cx)
+        if ext is None:
+            f.skip("the test extension: %s" % why)
+            f.report_to(report)
+            return
+        t = harness.Target(exe, "native_target.py", workdir, [ext])
+        t.record = wait_record(t)
+        doc = dump_json(cx, t, "--native-all")
+        named = [x for th in doc["threads"] for x in th["frames"]
+                 if x.get("eval") and x.get("function")]
+        f.check("the copy's evaluation loop has no name (no debug file "
+                "found)", ["named %r from %s" % (named[0]["function"],
+                                                 named[0].get(
+                                                     "symbol_source"))]
+                if named else [])
+        run_cases(cx, f, t)
+    except Exception:
+        f.check("stripped cases crashed",
+                traceback.format_exc().splitlines())
     finally:
         if t is not None:
             harness.kill(t.proc)
