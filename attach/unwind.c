@@ -394,6 +394,18 @@ static int acc_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
 	return -UNW_ENOINFO;
 }
 
+/* Does an unwind table cover pc?  Without one libunwind steps by the
+ * frame pointer (x86-64's fallback). */
+static bool has_table(struct unwinder *u, uint64_t pc)
+{
+	struct unwind_obj *o = obj_find(u, pc);
+
+	if (!o)
+		return false;
+	obj_load(u, o);
+	return o->info_ok && pc >= o->text_lo && pc < o->text_hi;
+}
+
 /* ---- public -------------------------------------------------------- */
 
 struct unwinder *unwinder_new(struct mem_reader *mem, unwind_open_fn open_file,
@@ -456,8 +468,16 @@ void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
 	memset(f, 0, sizeof(*f));
 	f->pc = pc;
 	f->source = SYM_SOURCE_NONE;
-	if (!o)
+	if (!o) {
+		const struct maps_entry *me = maps_find(&u->maps, pc);
+
+		/* Anonymous executable memory holds generated code. */
+		if (me && me->x && !me->path[0]) {
+			f->library = "[jit]";
+			f->lib_offset = pc - me->lo;
+		}
 		return;
+	}
 	obj_load(u, o);
 	f->library = o->name;
 	f->path = o->path;
@@ -511,6 +531,7 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 	for (int i = 0; i < UNWIND_MAX_FRAMES; i++) {
 		unw_word_t ip = 0, sp = 0;
 		struct unwind_frame f;
+		bool table;
 
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 ||
 		    unw_get_reg(&cur, UNW_REG_SP, &sp) < 0) {
@@ -525,12 +546,15 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 		}
 		unwind_symbolize(u, ip, caller, &f);
 		f.sp = sp;
+		table = has_table(u, caller ? ip - 1 : ip);
 		add(out, &f);
 		last_sp = sp;
 		/* After a signal frame, the next pc is where the signal hit,
 		 * not a return address. */
 		caller = unw_is_signal_frame(&cur) <= 0;
 		rc = unw_step(&cur);
+		if (rc > 0 && !table)
+			out->frames[out->n - 1].by_fp = true;
 		if (rc == 0)
 			return 0;
 		if (rc < 0) {

@@ -8,7 +8,10 @@
  * snakescope's symbol tables (attach/symbols.h) of the mapped files, which
  * the caller's open function finds (the very file mapped: rootfs.h for a
  * live process, the sysroot for a core), never from libunwind's
- * nearest-symbol guess.
+ * nearest-symbol guess.  Code in an anonymous executable mapping (a JIT's
+ * output: CPython 3.13+'s with PYTHON_JIT=1) is library "[jit]"; where
+ * no unwind table covers a pc, libunwind steps by the frame-pointer
+ * chain, and the frame says so (by_fp).
  *
  * One struct unwinder serves many pauses of one target: libunwind's caches
  * and the symbol tables stay warm while the map does not change.
@@ -43,6 +46,9 @@ struct unwind_frame {
 	uint64_t lib_offset;  /* pc - the object's load bias */
 	uint64_t sp;          /* its stack pointer: its locals lie from there
 				 up to the next frame's; 0 when unknown */
+	bool by_fp;           /* no unwind table covers pc (JIT code, a file
+				 without .eh_frame_hdr): its caller was found
+				 by the frame-pointer chain */
 };
 
 struct unwind_stack {

@@ -75,6 +75,8 @@ struct snap_native {
 	uint64_t sp;      /* NATIVE: its stack pointer, 0 when unknown (not
 			     printed; its locals lie from there up to the
 			     next frame's) */
+	bool by_fp;       /* NATIVE: no unwind table covers pc; its caller
+			     was found by the frame-pointer chain */
 };
 
 /* "none", "symtab", "dynsym", "debuginfo". */

@@ -47,7 +47,8 @@ sys.stdout.write(json.dumps({
 """
 
 NATIVE_KEYS = {"kind", "function", "offset", "library", "library_offset",
-               "address", "symbol_source", "internal", "eval"}
+               "address", "symbol_source", "internal", "eval",
+               "frame_pointer"}
 _built = {}
 
 
@@ -271,6 +272,7 @@ def check_native(report, interp, version, workdir, harness):
             harness.kill(t.proc)
     f.report_to(report)
     check_stripped(report, interp, version, workdir, harness)
+    check_jit(report, interp, version, workdir, harness)
 
 
 def stack_context(cx):
@@ -561,3 +563,79 @@ def record_cases(cx, f, t):
                         "nt_wait_forever:\n" + text[:3000])
     f.check("record --native (folded): Python and C frames in one stack",
             problems)
+
+
+def jit_problems(rec, frames, all_frames):
+    """The JIT case: the lock's wait, then the JIT code ("[jit]", its
+    caller found by the frame pointer), then the thread's Python frames
+    at once; with --native-all, the evaluation loop right under them."""
+    p = check_python(rec, frames)
+    jit = index_of(frames, lambda x: x.get("library") == "[jit]")
+    if jit < 0:
+        return p + ["no [jit] frame"]
+    j = frames[jit]
+    if j.get("function") is not None or j.get("frame_pointer") is not True:
+        p.append("the [jit] frame: function %r, frame_pointer %r"
+                 % (j.get("function"), j.get("frame_pointer")))
+    if index_of(frames, lambda x: x.get("kind") == "python") != jit + 1:
+        p.append("the Python frames do not follow the [jit] frame")
+    if not any(x.get("kind") == "native" for x in frames[:jit]):
+        p.append("no native frame (the lock's wait) above the [jit] one")
+    last = max(i for i, x in enumerate(all_frames)
+               if x.get("kind") == "python")
+    if last + 1 >= len(all_frames) or \
+            all_frames[last + 1].get("eval") is not True:
+        p.append("--native-all: no evaluation-loop frame right under the "
+                 "outermost Python frame")
+    return p
+
+
+def check_jit(report, interp, version, workdir, harness):
+    """CPython's JIT (3.14+ builds with it, PYTHON_JIT=1): a thread
+    blocked in a call made from JIT code."""
+    from record_check import Context, Findings, wait_record
+    f = Findings("%s %s: native, JIT" % (version, interp))
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    if cx.mm < (3, 13):
+        f.skip("no JIT before 3.13")
+        f.report_to(report)
+        return
+    try:
+        # -E would hide PYTHON_JIT.
+        t = harness.Target(interp, "jit_target.py", workdir,
+                           cmd=[interp, "-s", "-B", os.path.join(
+                               harness.TARGETS, "jit_target.py")],
+                           env=dict(harness.TARGET_ENV, PYTHON_JIT="1"))
+        rec = wait_record(t)
+        if not rec.get("jit"):
+            f.skip("built without the JIT (off with PYTHON_JIT=1)")
+        else:
+            for label, c in (("", cx), ("by the stack, ",
+                                        stack_context(cx))):
+                th = by_tid(dump_json(c, t, "--native")).get(rec["tid"])
+                ta = by_tid(dump_json(c, t, "--native-all")).get(
+                    rec["tid"])
+                problems = ["no thread with TID %s" % rec["tid"]] \
+                    if th is None or ta is None else \
+                    jit_problems(rec, th["frames"], ta["frames"])
+                if problems and th is not None:
+                    problems.extend("  " + x for x in show(th["frames"]))
+                f.check("%sdump --native: the JIT code named [jit], its "
+                        "caller by frame pointer, the Python frames "
+                        "after it" % label, problems)
+            r = cx.snakescope("dump", "--native", "--no-source", t.pid)
+            text = r.out.decode("utf-8", "replace")
+            want = re.compile(r"\(C\) \?\? \(\[jit\]\+0x[0-9a-f]+\) "
+                              r"\[no unwind info: caller by frame "
+                              r"pointer\]\n +File \"[^\"]*jit_target\.py\","
+                              r" line \d+, in hot\n")
+            f.check("dump --native text: the [jit] frame, marked, above "
+                    "hot()", [] if r.rc == 0 and want.search(text) else
+                    [r.describe() if r.rc else text[:3000]])
+    except Exception:
+        f.check("JIT cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
