@@ -487,8 +487,10 @@ void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
 	/* A return address may be just past its call's function. */
 	f->function = symtab_find(o->syms, pc - o->bias - (caller ? 1 : 0),
 				  &start, &f->source);
-	if (f->function)
+	if (f->function) {
 		f->offset = pc - o->bias - start;
+		f->function = symtab_demangle(o->syms, f->function);
+	}
 }
 
 static void add(struct unwind_stack *s, const struct unwind_frame *f)

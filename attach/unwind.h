@@ -35,8 +35,9 @@
 
 struct unwind_frame {
 	uint64_t pc;          /* where the frame runs (innermost) or returns */
-	const char *function; /* covering symbol, NULL when none (owned by
-				 the unwinder, valid until unwinder_free) */
+	const char *function; /* covering symbol, C++ names demangled; NULL
+				 when none (owned by the unwinder, valid
+				 until unwinder_free) */
 	uint64_t offset;      /* pc - function start */
 	int source;           /* enum sym_source */
 	const char *library;  /* short name of the mapped file ("libc.so.6",

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 
 #include "tests/check_main.h"
+#include "attach/demangle.h"
 #include "attach/elfsym.h"
 #include "attach/fdwait.h"
 #include "attach/maps.h"
@@ -53,6 +54,39 @@ static FILE *open_data(const char *name)
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	return f;
 }
+
+/* C++ names: readable, bounded; everything else left alone. */
+START_TEST(test_demangle)
+{
+	char *long_name = malloc(DEMANGLE_MAX_IN + 2);
+	char *d;
+
+	if (!demangle_available()) {
+		ck_assert_ptr_null(demangle_cxx("_ZN2nt4waitEv"));
+		free(long_name);
+		return;
+	}
+	d = demangle_cxx("_ZN2nt6WaiterIiE4waitEi");
+	ck_assert_str_eq(d, "nt::Waiter<int>::wait(int)");
+	free(d);
+	/* A compiler's clone of a function (hot/cold splitting). */
+	d = demangle_cxx("_ZN2nt4waitEv.cold");
+	ck_assert_ptr_nonnull(d);
+	ck_assert(!strncmp(d, "nt::wait()", 10));
+	free(d);
+	ck_assert_ptr_null(demangle_cxx("nt_block"));
+	ck_assert_ptr_null(demangle_cxx("_PyEval_EvalFrameDefault"));
+	ck_assert_ptr_null(demangle_cxx("_Z"));
+	ck_assert_ptr_null(demangle_cxx("_ZN2nt"));
+	ck_assert_ptr_null(demangle_cxx(NULL));
+	/* Too long to try. */
+	memset(long_name, 'x', DEMANGLE_MAX_IN + 1);
+	memcpy(long_name, "_ZN", 3);
+	long_name[DEMANGLE_MAX_IN + 1] = '\0';
+	ck_assert_ptr_null(demangle_cxx(long_name));
+	free(long_name);
+}
+END_TEST
 
 START_TEST(test_maps_parse)
 {
@@ -946,6 +980,7 @@ static Suite *attach_suite(void)
 	Suite *s = suite_create("attach");
 	TCase *tc = tcase_create("attach");
 
+	tcase_add_test(tc, test_demangle);
 	tcase_add_test(tc, test_maps_parse);
 	tcase_add_test(tc, test_maps_malformed);
 	tcase_add_test(tc, test_maps_self);

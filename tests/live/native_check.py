@@ -273,6 +273,7 @@ def check_native(report, interp, version, workdir, harness):
     f.report_to(report)
     check_stripped(report, interp, version, workdir, harness)
     check_jit(report, interp, version, workdir, harness)
+    check_cxx(report, interp, version, workdir, harness)
 
 
 def stack_context(cx):
@@ -635,6 +636,61 @@ def check_jit(report, interp, version, workdir, harness):
                     [r.describe() if r.rc else text[:3000]])
     except Exception:
         f.check("JIT cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
+
+
+CXX_WAIT = "nt::Waiter<int>::wait(int)"
+
+
+def check_cxx(report, interp, version, workdir, harness):
+    """A C++ library's frames, demangled: a thread blocked in libc's
+    pause() under nt::Waiter<int>::wait(int), called through ctypes."""
+    import shutil
+    from record_check import Context, Findings, wait_record
+    f = Findings("%s %s: native, C++" % (version, interp))
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    if shutil.which("g++") is None:
+        f.skip("no C++ compiler (g++) to build the test library")
+        f.report_to(report)
+        return
+    try:
+        so = os.path.join(workdir, "libcxxblock.so")
+        if not os.path.exists(so):  # once for every interpreter
+            why = harness.tool(["g++", "-shared", "-fPIC", "-O1", "-g",
+                                "-fno-inline", "-fno-optimize-sibling-calls",
+                                "-o", so, os.path.join(harness.TARGETS,
+                                                       "cxx_block.cpp")])
+            if why is not None:
+                raise RuntimeError("cannot build cxx_block.cpp: %s" % why)
+        t = harness.Target(interp, "cxx_target.py", workdir, [so])
+        rec = wait_record(t)
+        th = by_tid(dump_json(cx, t, "--native")).get(rec["tid"])
+        problems = ["no thread with TID %s" % rec["tid"]] if th is None \
+            else check_python(rec, th["frames"]) + expect_run(
+                th["frames"], [(CXX_WAIT, is_native(CXX_WAIT)),
+                               ("nt_cxx_block", is_native("nt_cxx_block"))])
+        if th is not None:
+            w = index_of(th["frames"], is_native(CXX_WAIT))
+            if w >= 0 and not th["frames"][w].get("library", "").startswith(
+                    "libcxxblock"):
+                problems.append("%s in %r" % (CXX_WAIT,
+                                              th["frames"][w]["library"]))
+            if problems:
+                problems.extend("  " + x for x in show(th["frames"]))
+        f.check("dump --native: the C++ frame demangled, above its extern "
+                "\"C\" caller", problems)
+        r = cx.snakescope("dump", "--native", "--no-source", t.pid)
+        want = "(C) %s+0x" % CXX_WAIT
+        f.check("dump --native text: %s" % want,
+                [] if r.rc == 0 and want.encode() in r.out else
+                [r.describe() if r.rc else
+                 r.out.decode("utf-8", "replace")[:3000]])
+    except Exception:
+        f.check("C++ cases crashed", traceback.format_exc().splitlines())
     finally:
         if t is not None:
             harness.kill(t.proc)
