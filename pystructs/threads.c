@@ -223,7 +223,8 @@ static enum py_walk_step dump_frame(void *arg, const struct py_walk_frame *wf)
 	return PY_WALK_KEEP;
 }
 
-/* Activation 'activation' keeps its entry frame (3.12+) at addr. */
+/* Activation 'activation' keeps its entry frame (3.12+) or _PyCFrame
+ * (3.11) at addr, on its C stack. */
 static void note_eval_at(struct snap_thread *t, uint64_t addr,
 			 unsigned activation)
 {
