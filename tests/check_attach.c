@@ -28,6 +28,8 @@
 #include "attach/maps.h"
 #include "attach/proc.h"
 #include "attach/rootfs.h"
+#include "attach/unwind.h"
+#include "memreader/mem.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/locate.h"
 #include "pystructs/version.h"
@@ -85,6 +87,44 @@ START_TEST(test_demangle)
 	long_name[DEMANGLE_MAX_IN + 1] = '\0';
 	ck_assert_ptr_null(demangle_cxx(long_name));
 	free(long_name);
+}
+END_TEST
+
+static int no_file(void *arg, const struct maps_entry *first, int *fd)
+{
+	(void)arg;
+	(void)first;
+	(void)fd;
+	return SS_EIO;
+}
+
+/* Code in an anonymous executable mapping is JIT code; elsewhere outside
+ * every object there is no library at all. */
+START_TEST(test_unwind_jit_name)
+{
+	static const char text[] =
+		"7f0000000000-7f0000003000 r-xp 00000000 00:00 0 \n"
+		"7f0000003000-7f0000004000 rw-p 00000000 00:00 0 \n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	struct mem_reader *mem = mem_image_new();
+	struct unwinder *u = unwinder_new(mem, no_file, NULL, -1);
+	struct unwind_frame fr;
+	struct maps m = { 0 };
+
+	ck_assert_int_eq(maps_parse(f, &m, NULL), 0);
+	fclose(f);
+	unwind_begin(u, &m);
+	unwind_symbolize(u, 0x7f00000012b1, true, &fr);
+	ck_assert_str_eq(fr.library, "[jit]");
+	ck_assert_uint_eq(fr.lib_offset, 0x12b1);
+	ck_assert_ptr_null(fr.function);
+	unwind_symbolize(u, 0x7f0000003010, true, &fr);
+	ck_assert_ptr_null(fr.library);
+	unwind_symbolize(u, 0x1000, false, &fr);
+	ck_assert_ptr_null(fr.library);
+	maps_release(&m);
+	unwinder_free(u);
+	mem_reader_free(mem);
 }
 END_TEST
 
@@ -981,6 +1021,7 @@ static Suite *attach_suite(void)
 	TCase *tc = tcase_create("attach");
 
 	tcase_add_test(tc, test_demangle);
+	tcase_add_test(tc, test_unwind_jit_name);
 	tcase_add_test(tc, test_maps_parse);
 	tcase_add_test(tc, test_maps_malformed);
 	tcase_add_test(tc, test_maps_self);
