@@ -11,7 +11,8 @@
  * nearest-symbol guess.  Code in an anonymous executable mapping (a JIT's
  * output: CPython 3.13+'s with PYTHON_JIT=1) is library "[jit]"; where
  * no unwind table covers a pc, libunwind steps by the frame-pointer
- * chain, and the frame says so (by_fp).
+ * chain, else the stack above is scanned for a return address, and the
+ * frame says so (caller_by).
  *
  * One struct unwinder serves many pauses of one target: libunwind's caches
  * and the symbol tables stay warm while the map does not change.
@@ -47,9 +48,20 @@ struct unwind_frame {
 	uint64_t lib_offset;  /* pc - the object's load bias */
 	uint64_t sp;          /* its stack pointer: its locals lie from there
 				 up to the next frame's; 0 when unknown */
-	bool by_fp;           /* no unwind table covers pc (JIT code, a file
-				 without .eh_frame_hdr): its caller was found
-				 by the frame-pointer chain */
+	int caller_by;        /* enum unwind_caller_by: how its caller was
+				 found */
+};
+
+/* How a frame's caller was found. */
+enum unwind_caller_by {
+	UNWIND_BY_TABLE = 0, /* the unwind table covering pc (or none: the
+				outermost frame) */
+	UNWIND_BY_FP,        /* no table covers pc (JIT code, a file without
+				.eh_frame_hdr): the frame-pointer chain */
+	UNWIND_BY_SCAN,      /* no table and no frame-pointer chain (3.14's
+				JIT code): the first word above it that is a
+				return address just after a call into code
+				with a table */
 };
 
 struct unwind_stack {

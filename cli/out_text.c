@@ -222,9 +222,10 @@ static void native_line(struct strbuf *sb, const struct snap_native *n,
 	strbuf_addf(sb, ")%s", col(o, C_OFF));
 	/* The frames above are right; the ones below rest on the frame
 	 * pointer the code kept. */
-	if (n->by_fp)
-		strbuf_addf(sb, " %s[no unwind info: caller by frame "
-			    "pointer]%s", col(o, C_WARN), col(o, C_OFF));
+	if (n->caller_by)
+		strbuf_addf(sb, " %s[no unwind info: caller by %s]%s",
+			    col(o, C_WARN), n->caller_by == 1 ? "frame pointer" :
+			    "stack scan", col(o, C_OFF));
 	strbuf_addch(sb, '\n');
 }
 

@@ -49,16 +49,21 @@ static void push_mark(struct snap_thread *t, const char *note)
  * exported _PyEval_EvalFrameDefault of Debian's 3.14), each activation is
  * found by a local it keeps on the C stack (t->eval_at): the native frame
  * whose stack range, from its stack pointer up to the next frame's,
- * holds it.  Fills act[i] with the activation native frame i runs, or
- * -1; returns how many were found.
+ * holds it ('complete': the stack was unwound to its end).  Fills act[i]
+ * with the activation native frame i runs, or -1; returns how many were
+ * found.
  */
 static size_t by_address(const struct snap_thread *t,
-			 const struct snap_native *in, size_t nin, long *act)
+			 const struct snap_native *in, size_t nin,
+			 bool complete, long *act)
 {
 	size_t found = 0, k = 0;
 
 	for (size_t i = 0; i < nin; i++) {
-		uint64_t lo = in[i].sp, hi = UINT64_MAX;
+		/* The outermost frame of a stack unwound to its end holds
+		 * the rest of it; where unwinding stopped early, nothing is
+		 * known above the last frame's locals. */
+		uint64_t lo = in[i].sp, hi = complete ? UINT64_MAX : 0;
 
 		act[i] = -1;
 		if (in[i].kind != SNAP_STACK_NATIVE || !lo)
@@ -75,7 +80,7 @@ static size_t by_address(const struct snap_thread *t,
 			k++;
 		while (k < t->neval_at && !t->eval_at[k])
 			k++;
-		if (k < t->neval_at && t->eval_at[k] >= lo &&
+		if (hi && k < t->neval_at && t->eval_at[k] >= lo &&
 		    t->eval_at[k] < hi) {
 			act[i] = (long)k++;
 			found++;
@@ -103,7 +108,7 @@ void py_native_merge_by(unsigned major, unsigned minor, struct snap_thread *t,
 	for (size_t i = 0; i < nin && !named && how == PY_EVAL_FIND_ANY; i++)
 		named = in[i].kind == SNAP_STACK_NATIVE && in[i].internal &&
 			py_is_eval_function(eval, in[i].function);
-	if (named || (!by_address(t, in, nin, act) &&
+	if (named || (!by_address(t, in, nin, !unwind_error, act) &&
 		      how == PY_EVAL_FIND_ANY))
 		for (size_t i = 0; i < nin; i++)
 			act[i] = in[i].kind == SNAP_STACK_NATIVE &&

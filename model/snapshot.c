@@ -51,6 +51,14 @@ const char *snap_symbol_source_name(int source)
 	return source > 0 && source < 4 ? names[source] : names[0];
 }
 
+const char *snap_caller_by_name(int caller_by)
+{
+	static const char *const names[] = { "unwind_table", "frame_pointer",
+					     "stack_scan" };
+
+	return caller_by > 0 && caller_by < 3 ? names[caller_by] : names[0];
+}
+
 static void thread_release(struct snap_thread *t)
 {
 	snap_thread_release_native(t);

@@ -75,12 +75,18 @@ struct snap_native {
 	uint64_t sp;      /* NATIVE: its stack pointer, 0 when unknown (not
 			     printed; its locals lie from there up to the
 			     next frame's) */
-	bool by_fp;       /* NATIVE: no unwind table covers pc; its caller
-			     was found by the frame-pointer chain */
+	int caller_by;    /* NATIVE: how its caller was found: 0 by an
+			     unwind table, 1 no table covers pc: by the
+			     frame-pointer chain, 2 by a stack scan (JSON
+			     "caller_by") */
 };
 
 /* "none", "symtab", "dynsym", "debuginfo". */
 const char *snap_symbol_source_name(int source);
+
+/* "unwind_table", "frame_pointer", "stack_scan" (struct snap_native's
+ * caller_by). */
+const char *snap_caller_by_name(int caller_by);
 
 /* The GIL as one thread sees it. */
 enum snap_gil {

@@ -117,7 +117,7 @@ static void add_native_frames(struct snap_thread *t,
 		n->lib_offset = f->lib_offset;
 		n->source = f->source;
 		n->sp = f->sp;
-		n->by_fp = f->by_fp;
+		n->caller_by = f->caller_by;
 		n->internal = f->path && !strcmp(f->path, interp_path);
 	}
 }

@@ -48,7 +48,7 @@ sys.stdout.write(json.dumps({
 
 NATIVE_KEYS = {"kind", "function", "offset", "library", "library_offset",
                "address", "symbol_source", "internal", "eval",
-               "frame_pointer"}
+               "caller_by"}
 _built = {}
 
 
@@ -568,16 +568,19 @@ def record_cases(cx, f, t):
 
 def jit_problems(rec, frames, all_frames):
     """The JIT case: the lock's wait, then the JIT code ("[jit]", its
-    caller found by the frame pointer), then the thread's Python frames
-    at once; with --native-all, the evaluation loop right under them."""
+    caller found by the frame pointer (3.15's JIT code keeps one) or by
+    scanning the stack (3.14's does not)), then the thread's Python
+    frames at once; with --native-all, the evaluation loop right under
+    them."""
     p = check_python(rec, frames)
     jit = index_of(frames, lambda x: x.get("library") == "[jit]")
     if jit < 0:
         return p + ["no [jit] frame"]
     j = frames[jit]
-    if j.get("function") is not None or j.get("frame_pointer") is not True:
-        p.append("the [jit] frame: function %r, frame_pointer %r"
-                 % (j.get("function"), j.get("frame_pointer")))
+    if j.get("function") is not None or j.get("caller_by") not in (
+            "frame_pointer", "stack_scan"):
+        p.append("the [jit] frame: function %r, caller_by %r"
+                 % (j.get("function"), j.get("caller_by")))
     if index_of(frames, lambda x: x.get("kind") == "python") != jit + 1:
         p.append("the Python frames do not follow the [jit] frame")
     if not any(x.get("kind") == "native" for x in frames[:jit]):
@@ -623,13 +626,13 @@ def check_jit(report, interp, version, workdir, harness):
                 if problems and th is not None:
                     problems.extend("  " + x for x in show(th["frames"]))
                 f.check("%sdump --native: the JIT code named [jit], its "
-                        "caller by frame pointer, the Python frames "
-                        "after it" % label, problems)
+                        "caller by frame pointer or stack scan, the "
+                        "Python frames after it" % label, problems)
             r = cx.snakescope("dump", "--native", "--no-source", t.pid)
             text = r.out.decode("utf-8", "replace")
             want = re.compile(r"\(C\) \?\? \(\[jit\]\+0x[0-9a-f]+\) "
-                              r"\[no unwind info: caller by frame "
-                              r"pointer\]\n +File \"[^\"]*jit_target\.py\","
+                              r"\[no unwind info: caller by (frame "
+                              r"pointer|stack scan)\]\n +File \"[^\"]*jit_target\.py\","
                               r" line \d+, in hot\n")
             f.check("dump --native text: the [jit] frame, marked, above "
                     "hot()", [] if r.rc == 0 and want.search(text) else
