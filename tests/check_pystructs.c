@@ -776,6 +776,31 @@ START_TEST(test_native_merge)
 	shown(t, false, got, sizeof(got));
 	ck_assert_str_eq(got, "nanosleep -- f");
 
+	/* Unwinding stopped early (JIT code with no way past it): nothing
+	 * is known above the last frame's locals, so it runs no activation
+	 * however far up the entry frame lies. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, NULL, false, 0x1100);
+	t->eval_at = calloc(1, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x1800;
+	t->neval_at = 1;
+	py_native_merge(3, 14, t, "unwinding stopped: no unwind information");
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep ?? -- f");
+	/* Unwound to its end, the outermost frame holds the rest. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, NULL, true, 0x1100);
+	t->eval_at = calloc(1, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x1800;
+	t->neval_at = 1;
+	py_native_merge(3, 14, t, NULL);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep f");
+
 	/* A name that only starts like the loop's is not it. */
 	ck_assert(!py_is_eval_function("_PyEval_EvalFrameDefault",
 				       "_PyEval_EvalFrameDefaultX"));
