@@ -55,10 +55,11 @@ static const char top_usage[] =
 	"  --idle               also count the stacks of threads that are not\n"
 	"                       running (by default a thread counts when it\n"
 	"                       holds the GIL or is on a CPU)\n"
-	"  --pause              stop the process for each sample (exact, but\n"
-	"                       slows it down); by default it runs on\n"
-	"  --nonblocking        the default, said explicitly: never stop the\n"
-	"                       process (refused with --pause)\n"
+	"  --pause              exact stacks: each thread sampled is stopped\n"
+	"                       alone while its stack is read, the others\n"
+	"                       run on; by default nothing is stopped\n"
+	"  --nonblocking        the default, said explicitly: never stop a\n"
+	"                       thread (refused with --pause)\n"
 	"  --once               no terminal UI: sample for one refresh, print\n"
 	"                       the screen as text and exit\n"
 	"  --iterations N       the same, N screens, one per refresh\n"
@@ -128,7 +129,10 @@ static void sample_once(struct top *tp, uint64_t now)
 
 	err_clear(&e);
 	tui_model_begin(&tp->model);
-	rc = session_sample(tp->is, tp->o->pause, now, &tp->sample, &e);
+	/* --pause: each thread read is stopped alone, never the process */
+	rc = tp->o->pause ?
+	     session_nonstop_sample(tp->is, now, &tp->sample, NULL, &e) :
+	     session_sample(tp->is, false, now, &tp->sample, &e);
 	if (rc) {
 		if (rc == SS_EEXITED || session_gone(tp->is))
 			target_exited(tp);
@@ -574,7 +578,9 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
 	err_clear(&e);
 	if (session_open(pid, &tp.is, &e) ||
-	    session_sampler_start(tp.is, keep_thread, &tp, &e)) {
+	    (o->pause ?
+	     session_nonstop_start(tp.is, keep_thread, &tp, false, &e) :
+	     session_sampler_start(tp.is, keep_thread, &tp, &e))) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
 		session_close(tp.is);
 		return err_exit_code(e.code);

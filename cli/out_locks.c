@@ -494,6 +494,92 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 	}
 }
 
+/* Deadlock: 2 processes wait for each other and will never go on:
+ *   process 100 (python3 parent.py), thread "MainThread" (TID 100) at
+ *   parent.py:9 in main, in wait4, waits for child 101 to exit;
+ *   process 101 (cat big), TID 101, in write to pipe:[1234] (fd 1), waits
+ *   for process 100 to read it.
+ * A peer that runs Python has its blocked thread's stack under it. */
+static void proc_wait_story(struct strbuf *sb, const struct snapshot *s,
+			    const struct snap_proc_wait *w,
+			    const struct out_opts *o)
+{
+	size_t n = w->n - w->cycle_from;
+
+	if (w->deadlock)
+		strbuf_addf(sb, "%sDeadlock%s: %zu processes wait for each "
+			    "other and will never go on:\n", col(o, C_WARN),
+			    col(o, C_OFF), n);
+	else
+		strbuf_addf(sb, "%sLikely hang%s: a thread waits behind %zu "
+			    "processes that wait for each other:\n",
+			    col(o, C_WARN), col(o, C_OFF), n);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snap_proc_step *st = &w->steps[i];
+
+		strbuf_addf(sb, "  process %" PRId64, st->pid);
+		if (st->cmdline || st->comm) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, st->cmdline ? st->cmdline : st->comm);
+			strbuf_addch(sb, ')');
+		}
+		if (st->thread_id) {
+			struct snap_party who = { false, st->thread_id };
+			const struct snap_thread *t = snap_party_thread(s, &who);
+			const struct snap_frame *f =
+				t ? snap_thread_user_frame(t) : NULL;
+
+			strbuf_addstr(sb, ", ");
+			party(sb, s, &who, true);
+			strbuf_addf(sb, " (TID %" PRId64 ")", st->tid);
+			if (f) {
+				struct snap_place at = { f->function,
+							 f->filename, f->line };
+
+				strbuf_addstr(sb, " at ");
+				place(sb, &at);
+				strbuf_addstr(sb, " in ");
+				escape_text(sb, f->function);
+			}
+		} else {
+			strbuf_addf(sb, ", TID %" PRId64, st->tid);
+		}
+		strbuf_addstr(sb, ", in ");
+		escape_text(sb, st->syscall ? st->syscall : "?");
+		if (st->kind == SNAP_WAIT_CHILD)
+			strbuf_addf(sb, ", waits for child %" PRId64
+				    " to exit", st->waits_for);
+		else
+			strbuf_addf(sb, " %s %s:[%" PRIu64 "] (fd %d), waits "
+				    "for process %" PRId64 " to %s it",
+				    st->writes ? "to" : "from",
+				    snap_wait_kind_name(st->kind), st->inode,
+				    st->fd, st->waits_for,
+				    st->writes ? "read" : "write to");
+		strbuf_addstr(sb, i + 1 < w->n ? ";\n" : ".\n");
+		if (!st->python)
+			continue;
+		strbuf_addstr(sb, "    its Python ");
+		escape_text(sb, st->python);
+		strbuf_addstr(sb, st->nframes ? " stack (most recent call "
+			      "first):\n" : ", no Python stack\n");
+		for (size_t k = 0; k < st->nframes; k++) {
+			const struct snap_frame *f = &st->frames[k];
+
+			strbuf_addstr(sb, "      File \"");
+			escape_text(sb, f->filename);
+			strbuf_addstr(sb, "\", line ");
+			if (f->line >= 0)
+				strbuf_addf(sb, "%d", f->line);
+			else
+				strbuf_addch(sb, '?');
+			strbuf_addstr(sb, ", in ");
+			escape_text(sb, f->function);
+			strbuf_addch(sb, '\n');
+		}
+	}
+}
+
 static size_t count_kind(const struct snap_chain *c, bool tasks)
 {
 	size_t n = 0;
@@ -614,7 +700,13 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 	}
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		executor_story(sb, s, &s->executor_deadlocks[i], o);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		if (s->proc_waits[i].deadlock)
+			proc_wait_story(sb, s, &s->proc_waits[i], o);
 	hangs_text(sb, s, o);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		if (!s->proc_waits[i].deadlock)
+			proc_wait_story(sb, s, &s->proc_waits[i], o);
 	for (size_t i = 0; i < s->nblocked_loops; i++)
 		blocked_loop_story(sb, s, &s->blocked_loops[i], o);
 	if (verdict == SNAP_VERDICT_NONE) {

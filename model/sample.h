@@ -28,6 +28,9 @@ struct sample_frame {
 	bool native;
 	/* ... in the interpreter's own binary ('record --native-all'). */
 	bool internal;
+	/* The evaluation-loop activation that runs it, innermost 0 (as
+	 * struct snap_frame's; set by the sampler, for a native merge). */
+	unsigned activation;
 };
 
 struct sample_thread {
@@ -46,6 +49,12 @@ struct sample_thread {
 				--idle'); set by whoever chose to keep it */
 	size_t first;        /* its frames: sample->frames[first ..] */
 	size_t nframes;      /* innermost first */
+	/* Thread by thread (py_sampler_opts.hold) only, else NULL: where
+	 * each activation keeps its entry frame on the C stack (3.12+;
+	 * struct snap_thread's eval_at), owned by the sampler, valid until
+	 * the next thread is taken. */
+	const uint64_t *eval_at;
+	size_t neval_at;
 };
 
 struct sample {

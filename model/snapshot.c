@@ -147,6 +147,9 @@ void snap_free(struct snapshot *s)
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		free(s->executor_deadlocks[i].waits);
 	free(s->executor_deadlocks);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		snap_proc_wait_release(&s->proc_waits[i]);
+	free(s->proc_waits);
 	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->threads_note);
@@ -315,4 +318,18 @@ const char *snap_thread_importing(const struct snap_thread *t)
 		if (t->frames[i].importing)
 			return t->frames[i].importing;
 	return NULL;
+}
+
+void snap_proc_wait_release(struct snap_proc_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->steps[i].comm);
+		free(w->steps[i].cmdline);
+		free(w->steps[i].syscall);
+		free(w->steps[i].python);
+		frames_release(w->steps[i].frames, w->steps[i].nframes);
+	}
+	free(w->steps);
+	w->steps = NULL;
+	w->n = 0;
 }

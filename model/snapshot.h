@@ -140,9 +140,13 @@ struct snap_wait {
 	char *proto;       /* "tcp", "tcp6", "udp", "udp6", "unix" */
 	char *local, *peer; /* "127.0.0.1:41234", "[::1]:80" */
 	char *state;       /* "ESTABLISHED", "LISTEN", ... */
-	struct snap_wait_end *ends; /* the other end's holders */
+	struct snap_wait_end *ends; /* the other end's holders (a TCP
+				       socket's on this host too: not
+				       printed) */
 	size_t nends;
 	bool ends_more;    /* more held it than are listed */
+	bool ends_partial; /* the scan for them stopped at a bound: others
+			      may hold it (not printed) */
 	int64_t pid;       /* child */
 	char *cmdline;     /* child: its arguments joined by spaces */
 };
@@ -435,6 +439,52 @@ struct snap_executor_deadlock {
 	size_t n;
 };
 
+/* One process of a wait across processes: its thread blocked in a system
+ * call that only another process can end (a child to exit, a pipe's
+ * other end to read or write).  Strings are /proc's (untrusted: writers
+ * escape them); NULL when not known. */
+struct snap_proc_step {
+	int64_t pid;          /* as we see it */
+	int64_t tid;
+	uint64_t thread_id;   /* the dumped process's thread (its
+				 threading id), 0 for another process */
+	char *comm;
+	char *cmdline;        /* arguments joined by spaces */
+	char *syscall;        /* "wait4", "write", ... */
+	int kind;             /* SNAP_WAIT_CHILD, _PIPE, _FIFO or _SOCKET
+				 (TCP on this host) */
+	int fd;               /* -1 for a child */
+	uint64_t inode;       /* pipe, FIFO, socket (its own end) */
+	bool writes;          /* it writes to the pipe (waits for a reader);
+				 else it reads (waits for a writer) */
+	int64_t waits_for;    /* the process that would end the wait */
+	/* Another process that runs Python: its version and the blocked
+	 * thread's Python stack, innermost first (from a paused read of its
+	 * own); NULL / 0 otherwise, and for the dumped process (its thread
+	 * is in threads[]). */
+	char *python;
+	struct snap_frame *frames;
+	size_t nframes;
+};
+
+/* A chain of waits across processes, from a thread of the dumped one:
+ * steps[i] waits for steps[i + 1]'s process.  A deadlock when the last
+ * step waits for the dumped process itself (steps[0]'s); else a likely
+ * hang: the last waits for steps[cycle_from]'s process, a cycle the
+ * dumped process is stuck behind. */
+struct snap_proc_wait {
+	struct snap_proc_step *steps;
+	size_t n;
+	bool deadlock;
+	size_t cycle_from;
+};
+
+/* At most this many processes in one chain. */
+#define SNAP_PROC_WAIT_MAX 8
+
+/* Free w's steps (snap_free frees s->proc_waits). */
+void snap_proc_wait_release(struct snap_proc_wait *w);
+
 /* Where a snapshot read from a core file comes from. */
 struct snap_core {
 	char *file;          /* the core file, as given */
@@ -496,6 +546,9 @@ struct snapshot {
 	size_t nlock_cycles;
 	struct snap_chain *hangs;     /* likely hangs */
 	size_t nhangs;
+	struct snap_proc_wait *proc_waits; /* waits across processes:
+					     deadlocks and likely hangs */
+	size_t nproc_waits;
 };
 
 /* The lock at 'address', or NULL. */
@@ -564,8 +617,8 @@ bool snap_thread_in_selector(const struct snap_thread *t);
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);
 
-/* Deadlock if any lock, await or executor cycle, else likely hang if any hang
- * chain or blocked loop, else none. */
+/* Deadlock if any lock, await, executor or process cycle, else likely hang
+ * if any hang chain, blocked loop or process chain, else none. */
 int snap_verdict(const struct snapshot *s);
 
 /* "none", "likely_hang", "deadlock". */

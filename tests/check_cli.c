@@ -1077,6 +1077,96 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
+/* A wait across processes: the deadlock (a cycle back to the dumped
+ * process) and the likely hang (a cycle of others behind it), in the text
+ * and JSON, the verdict, and a peer's command line escaped. */
+START_TEST(test_proc_waits)
+{
+	for (int hang = 0; hang < 2; hang++) {
+		struct snapshot *s = pool();
+		struct snap_proc_wait *w;
+		struct out_opts o = { 0 };
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		w = s->proc_waits = xcalloc(1, sizeof(*w));
+		s->nproc_waits = 1;
+		w->n = 2 + hang;
+		w->deadlock = !hang;
+		w->cycle_from = hang ? 1 : 0;
+		w->steps = xcalloc(w->n, sizeof(*w->steps));
+		w->steps[0] = (struct snap_proc_step){
+			.pid = 42, .tid = 100, .thread_id = 7000,
+			.syscall = xstrdup("wait4"), .kind = SNAP_WAIT_CHILD,
+			.fd = -1, .waits_for = 43 };
+		w->steps[1] = (struct snap_proc_step){
+			.pid = 43, .tid = 43, .comm = xstrdup("cat"),
+			.cmdline = xstrdup("cat \033[2Jbig"),
+			.syscall = xstrdup("write"), .kind = SNAP_WAIT_PIPE,
+			.fd = 1, .inode = 1234, .writes = true,
+			.waits_for = hang ? 44 : 42,
+			.python = xstrdup("3.11.2"), .nframes = 1 };
+		w->steps[1].frames = xcalloc(1, sizeof(struct snap_frame));
+		w->steps[1].frames[0] = (struct snap_frame){
+			.function = xstrdup("<module>"),
+			.filename = xstrdup("<string>"), .line = 4,
+			.end_line = -1, .column = -1, .end_column = -1 };
+		if (hang)
+			w->steps[2] = (struct snap_proc_step){
+				.pid = 44, .tid = 45,
+				.syscall = xstrdup("read"),
+				.kind = SNAP_WAIT_PIPE, .fd = 0, .inode = 99,
+				.waits_for = 43 };
+		ck_assert_int_eq(snap_verdict(s), hang ?
+				 SNAP_VERDICT_LIKELY_HANG :
+				 SNAP_VERDICT_DEADLOCK);
+		out_text_locks(&sb, s, &o);
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"Likely hang: a thread waits behind 2 processes that "
+			"wait for each other:\n" :
+			"Deadlock: 2 processes wait for each other and will "
+			"never go on:\n"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "  process 42, thread "
+			"\"MainThread\" (TID 100) at pool.py:20 in main, in "
+			"wait4, waits for child 43 to exit;\n"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "  process 43 (cat "
+			"\\x1b[2Jbig), TID 43, in write to pipe:[1234] (fd 1), "
+			"waits for process "));
+		ck_assert(strstr(sb.buf, " it.\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n") ||
+			strstr(sb.buf, " it;\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n"));
+		if (hang)
+			ck_assert_ptr_nonnull(strstr(sb.buf, "  process 44, TID "
+				"45, in read from pipe:[99] (fd 0), waits for "
+				"process 43 to write to it.\n"));
+		ck_assert_ptr_null(strchr(sb.buf, '\033'));
+		strbuf_reset(&sb);
+		out_json_dump(&sb, s, false, false);
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"{\"kind\": \"process\", \"chain\": [{" :
+			"{\"kind\": \"process\", \"cycle\": [{"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "[{\"pid\": 42, \"tid\": 100, \"thread\": "
+			"7000, \"comm\": null, \"cmdline\": null, \"syscall\": "
+			"\"wait4\", \"waits_on\": \"child\", \"fd\": null, "
+			"\"inode\": null, \"writes\": null, \"waits_for\": 43, "
+			"\"python\": null, \"frames\": null}"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"\"cycle_from\": 1}" : "\"waits_for\": 42, \"python\": "
+			"\"3.11.2\", \"frames\": [{\"kind\": \"python\", "
+			"\"function\": \"<module>\", \"filename\": "
+			"\"<string>\", \"line\": 4, "));
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"\"verdict\": \"likely_hang\"" :
+			"\"verdict\": \"deadlock\""));
+		strbuf_release(&sb);
+		snap_free(s);
+	}
+}
+END_TEST
+
 START_TEST(test_grouped_text)
 {
 	struct snapshot *s = pool();
@@ -1583,6 +1673,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_escape_json);
 	tcase_add_test(tc, test_writers);
 	tcase_add_test(tc, test_waits_on);
+	tcase_add_test(tc, test_proc_waits);
 	tcase_add_test(tc, test_json_members_compact);
 	tcase_add_test(tc, test_source_carets);
 	tcase_add_test(tc, test_parse_pid);
