@@ -1,6 +1,7 @@
 #include <config.h>
 
 #include "attach/symbols.h"
+#include "attach/demangle.h"
 #include "attach/elfsym.h"
 #include "attach/rootfs.h"
 #include "common/strbuf.h"
@@ -31,12 +32,21 @@ struct sym {
 	uint8_t rank;    /* binding: 2 global, 1 weak, 0 local */
 };
 
+/* A demangled name, by the offset of its mangled one in names. */
+struct demangled {
+	uint32_t name;
+	char *text; /* NULL: not a C++ name (the slot is used) */
+	bool used;
+};
+
 struct symtab {
 	struct sym *s;
 	size_t n, cap;
 	char *names;
 	size_t nlen, ncap;
 	char *debug_file;
+	struct demangled *dm; /* open addressing, ndm_cap a power of 2 */
+	size_t ndm, ndm_cap;
 };
 
 /* What identifies an ELF file for its debug file. */
@@ -428,6 +438,9 @@ void symtab_free(struct symtab *st)
 	free(st->s);
 	free(st->names);
 	free(st->debug_file);
+	for (size_t i = 0; i < st->ndm_cap; i++)
+		free(st->dm[i].text);
+	free(st->dm);
 	free(st);
 }
 
@@ -457,6 +470,48 @@ const char *symtab_find(const struct symtab *st, uint64_t vaddr,
 		}
 	}
 	return NULL;
+}
+
+/* The slot of name offset 'name' in the table of dm_cap slots: its own,
+ * or the free one where it goes. */
+static struct demangled *dm_slot(struct demangled *dm, size_t cap,
+				 uint32_t name)
+{
+	size_t i = (name * 2654435761u) & (cap - 1);
+
+	while (dm[i].used && dm[i].name != name)
+		i = (i + 1) & (cap - 1);
+	return &dm[i];
+}
+
+const char *symtab_demangle(struct symtab *st, const char *name)
+{
+	struct demangled *d;
+	uint32_t off;
+
+	if (!name || strncmp(name, "_Z", 2) || name < st->names ||
+	    name >= st->names + st->nlen)
+		return name;
+	off = (uint32_t)(name - st->names);
+	if (2 * (st->ndm + 1) > st->ndm_cap) {
+		size_t cap = st->ndm_cap ? 2 * st->ndm_cap : 64;
+		struct demangled *dm = xcalloc(cap, sizeof(*dm));
+
+		for (size_t i = 0; i < st->ndm_cap; i++)
+			if (st->dm[i].used)
+				*dm_slot(dm, cap, st->dm[i].name) = st->dm[i];
+		free(st->dm);
+		st->dm = dm;
+		st->ndm_cap = cap;
+	}
+	d = dm_slot(st->dm, st->ndm_cap, off);
+	if (!d->used) {
+		d->used = true;
+		d->name = off;
+		d->text = demangle_cxx(name);
+		st->ndm++;
+	}
+	return d->text ? d->text : name;
 }
 
 const char *symtab_debug_file(const struct symtab *st)

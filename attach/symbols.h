@@ -49,6 +49,13 @@ void symtab_free(struct symtab *st);
 const char *symtab_find(const struct symtab *st, uint64_t vaddr,
 			uint64_t *start, int *source);
 
+/*
+ * 'name' (a name symtab_find() returned for st) as a person reads it: a
+ * C++ name demangled (attach/demangle.h), once, kept in st; else 'name'
+ * itself.  Owned by st.
+ */
+const char *symtab_demangle(struct symtab *st, const char *name);
+
 /* The debug file used, or NULL (owned by st). */
 const char *symtab_debug_file(const struct symtab *st);
 

@@ -394,6 +394,165 @@ static int acc_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf,
 	return -UNW_ENOINFO;
 }
 
+/* Does an unwind table cover pc?  Without one libunwind steps by the
+ * frame pointer (x86-64's fallback). */
+static bool has_table(struct unwinder *u, uint64_t pc)
+{
+	struct unwind_obj *o = obj_find(u, pc);
+
+	if (!o)
+		return false;
+	obj_load(u, o);
+	return o->info_ok && pc >= o->text_lo && pc < o->text_hi;
+}
+
+/* Stack scanned above a frame without unwind information or frame
+ * pointer, for its return address. */
+#define SCAN_BYTES 8192
+
+/* Is ret just after an x86-64 call instruction: e8 rel32, or ff /2
+ * (call r/m64, 2 to 7 bytes with a REX prefix and displacement)? */
+static bool after_call(struct unwinder *u, uint64_t ret)
+{
+	uint8_t b[8];
+
+	if (ret < sizeof(b) || mem_read(u->mem, ret - sizeof(b), b, sizeof(b),
+					NULL))
+		return false;
+	if (b[3] == 0xe8)
+		return true;
+	for (unsigned len = 2; len <= 7; len++)
+		if (b[8 - len] == 0xff && ((b[9 - len] >> 3) & 7) == 2)
+			return true;
+	return false;
+}
+
+/* At most this many return-address candidates are tried. */
+#define SCAN_CANDIDATES 16
+
+/*
+ * Does a stack unwound from u->regs (a candidate caller) hold together
+ * to its end: every frame covered by an unwind table, the stack pointer
+ * going up, the last step ending the stack?  Stale return addresses left
+ * on the stack by earlier calls lead to stacks that do not.
+ */
+static bool trial_unwind(struct unwinder *u)
+{
+	unw_cursor_t c;
+	uint64_t last = 0;
+
+	if (unw_init_remote(&c, u->as, u) < 0)
+		return false;
+	for (int i = 0; i < UNWIND_MAX_FRAMES; i++) {
+		unw_word_t ip = 0, sp = 0;
+		int rc;
+
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 ||
+		    unw_get_reg(&c, UNW_REG_SP, &sp) < 0)
+			return false;
+		if (ip == 0)
+			return true;
+		if ((i > 0 && sp <= last) || !has_table(u, ip - 1))
+			return false;
+		last = sp;
+		rc = unw_step(&c);
+		if (rc <= 0)
+			return rc == 0;
+	}
+	return false;
+}
+
+/* Words under a return address looked at for its caller's rbp, and
+ * how far above it that frame pointer may point. */
+#define SCAN_RBP_WORDS 32
+#define SCAN_RBP_REACH (1u << 20)
+/* Trial unwinds one scan may make. */
+#define SCAN_TRIALS 64
+
+/*
+ * u->regs for a caller returning to ret, whose return address is at
+ * 'slot' (the scan began at sp): the stack above must unwind to its end.
+ * The caller's rbp is the one the frame had, or, when the caller's
+ * unwind rule needs it (a frame-pointer function, as 3.14's evaluation
+ * loop in Debian's build), one of the words under the return address
+ * that point just above it (JIT code saves it there, as a frame pointer
+ * or a callee-saved register).
+ */
+static bool try_caller(struct unwinder *u, const struct user_regs_struct *regs,
+		       uint64_t ret, uint64_t slot, uint64_t sp,
+		       unsigned *trials)
+{
+	u->regs = *regs;
+	u->regs.rip = ret;
+	u->regs.rsp = slot + 8;
+	if ((*trials)++ < SCAN_TRIALS && trial_unwind(u))
+		return true;
+	for (uint64_t k = 1; k <= SCAN_RBP_WORDS && slot - 8 * k >= sp; k++) {
+		uint64_t rbp;
+
+		if (mem_read(u->mem, slot - 8 * k, &rbp, sizeof(rbp), NULL))
+			return false;
+		if (rbp <= slot || rbp - slot >= SCAN_RBP_REACH)
+			continue;
+		if ((*trials)++ >= SCAN_TRIALS)
+			return false;
+		u->regs.rbp = rbp;
+		if (trial_unwind(u))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The caller of a frame that has neither unwind information nor a
+ * frame-pointer chain (3.14's JIT code: its entry shim was called from
+ * the evaluation loop, and it calls C from a frame of its own size): the
+ * first word from sp up that returns just after a call into code an
+ * unwind table covers, and from which the rest of the stack unwinds to
+ * its end.  Restarts the cursor there (pc that word, sp above it, the
+ * callee-saved registers as they were); false when none is found within
+ * SCAN_BYTES.
+ */
+static bool scan_for_caller(struct unwinder *u, unw_cursor_t *cur,
+			    uint64_t sp)
+{
+	static const struct { int reg; size_t off; } saved[] = {
+		{ UNW_X86_64_RBX, offsetof(struct user_regs_struct, rbx) },
+		{ UNW_X86_64_RBP, offsetof(struct user_regs_struct, rbp) },
+		{ UNW_X86_64_R12, offsetof(struct user_regs_struct, r12) },
+		{ UNW_X86_64_R13, offsetof(struct user_regs_struct, r13) },
+		{ UNW_X86_64_R14, offsetof(struct user_regs_struct, r14) },
+		{ UNW_X86_64_R15, offsetof(struct user_regs_struct, r15) },
+	};
+	struct user_regs_struct regs = u->regs;
+	unsigned tried = 0, trials = 0;
+	uint64_t words[64];
+
+	/* The registers the frame had, before u->regs changes under the
+	 * cursor (libunwind reads them lazily). */
+	for (size_t k = 0; k < sizeof(saved) / sizeof(*saved); k++) {
+		unw_word_t v;
+
+		if (unw_get_reg(cur, saved[k].reg, &v) == 0)
+			memcpy((char *)&regs + saved[k].off, &v, sizeof(v));
+	}
+	for (uint64_t at = sp; at - sp < SCAN_BYTES; at += sizeof(words)) {
+		if (mem_read(u->mem, at, words, sizeof(words), NULL))
+			return false;
+		for (size_t i = 0; i < sizeof(words) / 8; i++) {
+			uint64_t ret = words[i];
+
+			if (!has_table(u, ret - 1) || !after_call(u, ret))
+				continue;
+			if (tried++ >= SCAN_CANDIDATES)
+				return false;
+			if (try_caller(u, &regs, ret, at + i * 8, sp, &trials))
+				return unw_init_remote(cur, u->as, u) >= 0;
+		}
+	}
+	return false;
+}
+
 /* ---- public -------------------------------------------------------- */
 
 struct unwinder *unwinder_new(struct mem_reader *mem, unwind_open_fn open_file,
@@ -456,8 +615,16 @@ void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
 	memset(f, 0, sizeof(*f));
 	f->pc = pc;
 	f->source = SYM_SOURCE_NONE;
-	if (!o)
+	if (!o) {
+		const struct maps_entry *me = maps_find(&u->maps, pc);
+
+		/* Anonymous executable memory holds generated code. */
+		if (me && me->x && !me->path[0]) {
+			f->library = "[jit]";
+			f->lib_offset = pc - me->lo;
+		}
 		return;
+	}
 	obj_load(u, o);
 	f->library = o->name;
 	f->path = o->path;
@@ -467,8 +634,10 @@ void unwind_symbolize(struct unwinder *u, uint64_t pc, bool caller,
 	/* A return address may be just past its call's function. */
 	f->function = symtab_find(o->syms, pc - o->bias - (caller ? 1 : 0),
 				  &start, &f->source);
-	if (f->function)
+	if (f->function) {
 		f->offset = pc - o->bias - start;
+		f->function = symtab_demangle(o->syms, f->function);
+	}
 }
 
 static void add(struct unwind_stack *s, const struct unwind_frame *f)
@@ -501,6 +670,7 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 		struct unwind_frame f;
 
 		unwind_symbolize(u, u->regs.rip, false, &f);
+		f.sp = u->regs.rsp;
 		add(out, &f);
 		snprintf(why, sizeof(why), "cannot start unwinding: %s",
 			 unw_strerror(rc));
@@ -510,6 +680,7 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 	for (int i = 0; i < UNWIND_MAX_FRAMES; i++) {
 		unw_word_t ip = 0, sp = 0;
 		struct unwind_frame f;
+		bool table;
 
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 ||
 		    unw_get_reg(&cur, UNW_REG_SP, &sp) < 0) {
@@ -523,12 +694,32 @@ int unwind_thread(struct unwinder *u, const struct user_regs_struct *regs,
 			return 0;
 		}
 		unwind_symbolize(u, ip, caller, &f);
+		f.sp = sp;
+		table = has_table(u, caller ? ip - 1 : ip);
 		add(out, &f);
 		last_sp = sp;
 		/* After a signal frame, the next pc is where the signal hit,
 		 * not a return address. */
 		caller = unw_is_signal_frame(&cur) <= 0;
 		rc = unw_step(&cur);
+		if (rc > 0 && !table)
+			out->frames[out->n - 1].caller_by = UNWIND_BY_FP;
+		/* libunwind ends a stack where its frame-pointer fallback
+		 * finds no chain: code without a table is no thread's first
+		 * frame (3.14's JIT code keeps no frame pointer). */
+		if (rc <= 0 && !table && f.library) {
+			if (scan_for_caller(u, &cur, sp)) {
+				out->frames[out->n - 1].caller_by =
+					UNWIND_BY_SCAN;
+				caller = true;
+				continue;
+			}
+			snprintf(why, sizeof(why), "unwinding stopped: no unwind "
+				 "information for %s code, no frame-pointer "
+				 "chain, no return address above it", f.library);
+			stop(out, why);
+			return 0;
+		}
 		if (rc == 0)
 			return 0;
 		if (rc < 0) {

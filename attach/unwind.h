@@ -8,7 +8,11 @@
  * snakescope's symbol tables (attach/symbols.h) of the mapped files, which
  * the caller's open function finds (the very file mapped: rootfs.h for a
  * live process, the sysroot for a core), never from libunwind's
- * nearest-symbol guess.
+ * nearest-symbol guess.  Code in an anonymous executable mapping (a JIT's
+ * output: CPython 3.13+'s with PYTHON_JIT=1) is library "[jit]"; where
+ * no unwind table covers a pc, libunwind steps by the frame-pointer
+ * chain, else the stack above is scanned for a return address, and the
+ * frame says so (caller_by).
  *
  * One struct unwinder serves many pauses of one target: libunwind's caches
  * and the symbol tables stay warm while the map does not change.
@@ -32,8 +36,9 @@
 
 struct unwind_frame {
 	uint64_t pc;          /* where the frame runs (innermost) or returns */
-	const char *function; /* covering symbol, NULL when none (owned by
-				 the unwinder, valid until unwinder_free) */
+	const char *function; /* covering symbol, C++ names demangled; NULL
+				 when none (owned by the unwinder, valid
+				 until unwinder_free) */
 	uint64_t offset;      /* pc - function start */
 	int source;           /* enum sym_source */
 	const char *library;  /* short name of the mapped file ("libc.so.6",
@@ -41,6 +46,22 @@ struct unwind_frame {
 				 (owned by the unwinder) */
 	const char *path;     /* its path as the target maps it, or NULL */
 	uint64_t lib_offset;  /* pc - the object's load bias */
+	uint64_t sp;          /* its stack pointer: its locals lie from there
+				 up to the next frame's; 0 when unknown */
+	int caller_by;        /* enum unwind_caller_by: how its caller was
+				 found */
+};
+
+/* How a frame's caller was found. */
+enum unwind_caller_by {
+	UNWIND_BY_TABLE = 0, /* the unwind table covering pc (or none: the
+				outermost frame) */
+	UNWIND_BY_FP,        /* no table covers pc (JIT code, a file without
+				.eh_frame_hdr): the frame-pointer chain */
+	UNWIND_BY_SCAN,      /* no table and no frame-pointer chain (3.14's
+				JIT code): the first word above it that is a
+				return address just after a call into code
+				with a table */
 };
 
 struct unwind_stack {

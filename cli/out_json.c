@@ -94,6 +94,7 @@ static void json_native(struct json *j, const struct snap_native *n)
 	json_key_string(j, "symbol_source", snap_symbol_source_name(n->source));
 	json_key_bool(j, "internal", n->internal);
 	json_key_bool(j, "eval", n->eval);
+	json_key_string(j, "caller_by", snap_caller_by_name(n->caller_by));
 	json_end_object(j);
 }
 

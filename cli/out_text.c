@@ -191,7 +191,9 @@ static void stack_lines(struct strbuf *sb, const struct snap_thread *t,
 }
 
 /* "    (C) clock_nanosleep+0x5b (libc.so.6)", or with no symbol
- * "    (C) ?? (python3.14+0x1a2b3c)"; marks as "    (note)". */
+ * "    (C) ?? (python3.14+0x1a2b3c)", JIT code "    (C) ?? ([jit]+0x2b1)"
+ * (and " [no unwind info: caller by frame pointer]" where libunwind
+ * fell back to it); marks as "    (note)". */
 static void native_line(struct strbuf *sb, const struct snap_native *n,
 			const struct out_opts *o)
 {
@@ -217,7 +219,14 @@ static void native_line(struct strbuf *sb, const struct snap_native *n,
 	} else {
 		strbuf_addf(sb, "0x%" PRIx64, n->pc);
 	}
-	strbuf_addf(sb, ")%s\n", col(o, C_OFF));
+	strbuf_addf(sb, ")%s", col(o, C_OFF));
+	/* The frames above are right; the ones below rest on the frame
+	 * pointer the code kept. */
+	if (n->caller_by)
+		strbuf_addf(sb, " %s[no unwind info: caller by %s]%s",
+			    col(o, C_WARN), n->caller_by == 1 ? "frame pointer" :
+			    "stack scan", col(o, C_OFF));
+	strbuf_addch(sb, '\n');
 }
 
 static void native_stack_lines(struct strbuf *sb, const struct snap_thread *t,

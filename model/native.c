@@ -3,6 +3,7 @@
 #include "model/native.h"
 #include "common/xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,29 +43,92 @@ static void push_mark(struct snap_thread *t, const char *note)
 	n->note = xstrdup(note);
 }
 
+/*
+ * Without a name for the evaluation loop (a stripped binary without its
+ * debug file; or the name covers a small part of the loop, as the
+ * exported _PyEval_EvalFrameDefault of Debian's 3.14), each activation is
+ * found by a local it keeps on the C stack (t->eval_at): the native frame
+ * whose stack range, from its stack pointer up to the next frame's,
+ * holds it ('complete': the stack was unwound to its end).  Fills act[i]
+ * with the activation native frame i runs, or -1; returns how many were
+ * found.
+ */
+static size_t by_address(const struct snap_thread *t,
+			 const struct snap_native *in, size_t nin,
+			 bool complete, long *act)
+{
+	size_t found = 0, k = 0;
+
+	for (size_t i = 0; i < nin; i++) {
+		/* The outermost frame of a stack unwound to its end holds
+		 * the rest of it; where unwinding stopped early, nothing is
+		 * known above the last frame's locals. */
+		uint64_t lo = in[i].sp, hi = complete ? UINT64_MAX : 0;
+
+		act[i] = -1;
+		if (in[i].kind != SNAP_STACK_NATIVE || !lo)
+			continue;
+		for (size_t j = i + 1; j < nin; j++)
+			if (in[j].kind == SNAP_STACK_NATIVE && in[j].sp) {
+				hi = in[j].sp;
+				break;
+			}
+		/* The stack grows down: outer activations lie higher, so
+		 * one pass over both, innermost first. */
+		while (k < t->neval_at && t->eval_at[k] &&
+		       t->eval_at[k] < lo)
+			k++;
+		while (k < t->neval_at && !t->eval_at[k])
+			k++;
+		if (hi && k < t->neval_at && t->eval_at[k] >= lo &&
+		    t->eval_at[k] < hi) {
+			act[i] = (long)k++;
+			found++;
+		}
+	}
+	return found;
+}
+
 void py_native_merge(unsigned major, unsigned minor, struct snap_thread *t,
 		     const char *unwind_error)
+{
+	py_native_merge_by(major, minor, t, unwind_error, PY_EVAL_FIND_ANY);
+}
+
+void py_native_merge_by(unsigned major, unsigned minor, struct snap_thread *t,
+			const char *unwind_error, enum py_eval_find how)
 {
 	const char *eval = py_eval_function(major, minor);
 	struct snap_native *in = t->native;
 	size_t nin = t->nnative, py = 0;
+	long *act = xcalloc(nin + 1, sizeof(*act));
+	bool named = false;
 	unsigned k = 0;
 
+	for (size_t i = 0; i < nin && !named && how == PY_EVAL_FIND_ANY; i++)
+		named = in[i].kind == SNAP_STACK_NATIVE && in[i].internal &&
+			py_is_eval_function(eval, in[i].function);
+	if (named || (!by_address(t, in, nin, !unwind_error, act) &&
+		      how == PY_EVAL_FIND_ANY))
+		for (size_t i = 0; i < nin; i++)
+			act[i] = in[i].kind == SNAP_STACK_NATIVE &&
+				 in[i].internal &&
+				 py_is_eval_function(eval, in[i].function) ?
+				 (long)k++ : -1;
 	t->native = NULL;
 	t->nnative = t->native_cap = 0;
 	t->has_native = true;
 	for (size_t i = 0; i < nin; i++) {
 		struct snap_native n = in[i];
 
-		n.eval = n.kind == SNAP_STACK_NATIVE && n.internal &&
-			 py_is_eval_function(eval, n.function);
-		if (n.eval) {
-			while (py < t->nframes && t->frames[py].activation <= k)
+		n.eval = act[i] >= 0;
+		if (n.eval)
+			while (py < t->nframes &&
+			       t->frames[py].activation <= (unsigned long)act[i])
 				push_python(t, py++);
-			k++;
-		}
 		push(t, &n);
 	}
+	free(act);
 	free(in);
 	if (unwind_error)
 		push_mark(t, unwind_error);

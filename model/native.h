@@ -6,7 +6,9 @@
  * records which activation runs it (struct snap_frame's activation).  The
  * merge puts the Python frames of the k-th activation, counted from the
  * innermost, just above the k-th evaluation-loop frame.  Pure: reads no
- * memory.
+ * memory.  When the evaluation loop has no name (a stripped
+ * interpreter), its activations are found by where they keep their
+ * entry frame (3.12+) or _PyCFrame (3.11) on the C stack.
  */
 #ifndef SNAKESCOPE_MODEL_NATIVE_H
 #define SNAKESCOPE_MODEL_NATIVE_H
@@ -31,6 +33,21 @@ bool py_is_eval_function(const char *eval, const char *name);
  */
 void py_native_merge(unsigned major, unsigned minor, struct snap_thread *t,
 		     const char *unwind_error);
+
+/* How py_native_merge_by() finds the evaluation-loop frames. */
+enum py_eval_find {
+	PY_EVAL_FIND_ANY = 0, /* by name; without one, by the stack */
+	PY_EVAL_FIND_STACK,   /* by the stack only (tests the fallback) */
+};
+
+/*
+ * py_native_merge(), choosing how.  By the stack: the native frame whose
+ * stack range (its stack pointer up to the next frame's) holds the local
+ * an activation keeps on the C stack (t->eval_at, 3.11+) is that
+ * activation; it needs no symbol, so it serves stripped interpreters.
+ */
+void py_native_merge_by(unsigned major, unsigned minor, struct snap_thread *t,
+			const char *unwind_error, enum py_eval_find how);
 
 /* Is entry i of t's native stack shown?  Without 'all', the
  * interpreter's own frames are hidden: the evaluation loop's (their Python

@@ -49,6 +49,12 @@ struct sample_thread {
 				--idle'); set by whoever chose to keep it */
 	size_t first;        /* its frames: sample->frames[first ..] */
 	size_t nframes;      /* innermost first */
+	/* Thread by thread (py_sampler_opts.hold) only, else NULL: where
+	 * each activation keeps its entry frame on the C stack (3.12+;
+	 * struct snap_thread's eval_at), owned by the sampler, valid until
+	 * the next thread is taken. */
+	const uint64_t *eval_at;
+	size_t neval_at;
 };
 
 struct sample {

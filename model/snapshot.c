@@ -18,6 +18,9 @@ void snap_thread_release_frames(struct snap_thread *t)
 	frames_release(t->frames, t->nframes);
 	t->frames = NULL;
 	t->nframes = t->frames_cap = 0;
+	free(t->eval_at);
+	t->eval_at = NULL;
+	t->neval_at = 0;
 }
 
 void snap_thread_release_native(struct snap_thread *t)
@@ -48,10 +51,19 @@ const char *snap_symbol_source_name(int source)
 	return source > 0 && source < 4 ? names[source] : names[0];
 }
 
+const char *snap_caller_by_name(int caller_by)
+{
+	static const char *const names[] = { "unwind_table", "frame_pointer",
+					     "stack_scan" };
+
+	return caller_by > 0 && caller_by < 3 ? names[caller_by] : names[0];
+}
+
 static void thread_release(struct snap_thread *t)
 {
 	snap_thread_release_native(t);
 	frames_release(t->frames, t->nframes);
+	free(t->eval_at);
 	free(t->name);
 	free(t->error);
 	free(t->trace);

@@ -72,10 +72,21 @@ struct snap_native {
 			     2 dynsym, 3 debuginfo (JSON "symbol_source") */
 	bool internal;    /* in the interpreter's own binary */
 	bool eval;        /* an evaluation-loop activation */
+	uint64_t sp;      /* NATIVE: its stack pointer, 0 when unknown (not
+			     printed; its locals lie from there up to the
+			     next frame's) */
+	int caller_by;    /* NATIVE: how its caller was found: 0 by an
+			     unwind table, 1 no table covers pc: by the
+			     frame-pointer chain, 2 by a stack scan (JSON
+			     "caller_by") */
 };
 
 /* "none", "symtab", "dynsym", "debuginfo". */
 const char *snap_symbol_source_name(int source);
+
+/* "unwind_table", "frame_pointer", "stack_scan" (struct snap_native's
+ * caller_by). */
+const char *snap_caller_by_name(int caller_by);
 
 /* The GIL as one thread sees it. */
 enum snap_gil {
@@ -291,6 +302,12 @@ struct snap_thread {
 	bool native_only;    /* an OS thread that has no Python state */
 	struct snap_native *native;
 	size_t nnative, native_cap;
+	/* Where each evaluation-loop activation keeps a local on the C
+	 * stack, innermost first, 0 where unknown (3.11: its _PyCFrame,
+	 * 3.12+: its entry frame; none before).  Not printed: it finds the
+	 * activations in a native stack whose evaluation loop has no name. */
+	uint64_t *eval_at;
+	size_t neval_at;
 };
 
 /* What a task waits for at its innermost await. */
@@ -672,7 +689,7 @@ struct snap_thread *snap_add_thread(struct snapshot *s);
 struct snap_frame *snap_add_frame(struct snap_thread *t);
 struct snap_task *snap_add_task(struct snapshot *s);
 struct snap_frame *snap_task_add_frame(struct snap_task *t);
-/* Free t's frames (leaving it with none). */
+/* Free t's frames and eval_at (leaving it with none). */
 void snap_thread_release_frames(struct snap_thread *t);
 struct snap_local *snap_frame_add_local(struct snap_frame *f, size_t *cap);
 /* Append a zeroed entry to t's native stack and return it. */

@@ -127,6 +127,10 @@ struct py_sampler {
 	uint64_t *raw_code, *raw_instr;
 	unsigned *raw_act;       /* and their activations */
 	size_t nraw, raw_cap;
+	/* Thread by thread (hold): the held thread's entry frames by
+	 * activation (3.12+), for a native merge without symbols. */
+	uint64_t *entry_at;
+	size_t nentry_at, entry_at_cap;
 	struct mem_span *spans;
 	size_t spans_cap;
 	uint8_t *scratch; /* one frame header */
@@ -848,6 +852,24 @@ static enum py_walk_step walk_frame(void *arg, const struct py_walk_frame *f)
 	return PY_WALK_KEEP;
 }
 
+/* An entry frame of the held thread's walk (3.12+): where its
+ * activation lives on the C stack. */
+static void walk_entry(void *arg, uint64_t addr, unsigned activation)
+{
+	struct py_sampler *s = arg;
+
+	if (activation >= PY_MAX_FRAMES)
+		return;
+	if (activation >= s->nentry_at) {
+		s->entry_at = xgrow(s->entry_at, &s->entry_at_cap,
+				    activation + 1, sizeof(*s->entry_at));
+		memset(s->entry_at + s->nentry_at, 0, (activation + 1 -
+		       s->nentry_at) * sizeof(*s->entry_at));
+		s->nentry_at = activation + 1;
+	}
+	s->entry_at[activation] = addr;
+}
+
 /* Walk one thread's frames into s->raw_*; false when the chain broke. */
 static bool walk(struct py_sampler *s, struct tslot *ts)
 {
@@ -965,6 +987,9 @@ struct py_sampler *py_sampler_new(struct py_proc *p,
 	s->walker.sampling = true;
 	s->walker.header = walk_header;
 	s->walker.header_arg = s;
+	/* Only the held thread's: the others' would need a range each. */
+	if (s->o.hold)
+		s->walker.entry = walk_entry;
 	addrset_init(&s->seen);
 	return s;
 }
@@ -1012,6 +1037,7 @@ void py_sampler_free(struct py_sampler *s)
 	free(s->raw_code);
 	free(s->raw_instr);
 	free(s->raw_act);
+	free(s->entry_at);
 	free(s->spans);
 	free(s->scratch);
 	free((void *)s->o.tids);
@@ -1036,6 +1062,8 @@ static void emit(struct py_sampler *s, struct tslot *ts, size_t from,
 			     out->nthreads + 1, sizeof(*out->threads));
 	t = &out->threads[out->nthreads++];
 	*t = ts->t;
+	t->eval_at = s->o.hold ? s->entry_at : NULL;
+	t->neval_at = s->o.hold ? s->nentry_at : 0;
 	resolve(s, t, from, to, out);
 }
 
@@ -1062,6 +1090,7 @@ static int take_each(struct py_sampler *s, struct sample *out)
 		ts->nextra = 0;
 		ts->pre.n = 0;
 		s->nraw = 0;
+		s->nentry_at = 0;
 		ts->t.first = 0;
 		ts->t.torn = ts->t.truncated = false;
 		if (mem_read(s->p->mem, ts->tstate, ts->ts, s->tsize, NULL)) {

@@ -223,14 +223,64 @@ static enum py_walk_step dump_frame(void *arg, const struct py_walk_frame *wf)
 	return PY_WALK_KEEP;
 }
 
+/* Activation 'activation' keeps its entry frame (3.12+) or _PyCFrame
+ * (3.11) at addr, on its C stack. */
+static void note_eval_at(struct snap_thread *t, uint64_t addr,
+			 unsigned activation)
+{
+	size_t cap = t->neval_at;
+
+	if (activation >= PY_MAX_FRAMES)
+		return;
+	if (activation >= t->neval_at) {
+		t->eval_at = xgrow(t->eval_at, &cap, activation + 1,
+				   sizeof(*t->eval_at));
+		memset(t->eval_at + t->neval_at, 0, (activation + 1 -
+		       t->neval_at) * sizeof(*t->eval_at));
+		t->neval_at = activation + 1;
+	}
+	t->eval_at[activation] = addr;
+}
+
+static void dump_entry(void *arg, uint64_t addr, unsigned activation)
+{
+	note_eval_at(((struct dump_walk *)arg)->t, addr, activation);
+}
+
+/*
+ * 3.11: each activation's _PyCFrame is a local of its C frame, and
+ * tstate->cframe chains them from the innermost by 'previous' (the word
+ * after current_frame in 3.11 and 3.12).  The chain ends at the thread
+ * state's root_cframe, which runs no activation: only as many links as
+ * the walk counted activations are taken.
+ */
+static void read_cframes(struct py_proc *p, uint64_t cframe,
+			 struct snap_thread *t)
+{
+	const struct py_layout *L = &p->L;
+	unsigned n = 0;
+
+	for (size_t i = 0; i < t->nframes; i++)
+		if (t->frames[i].activation + 1 > n)
+			n = t->frames[i].activation + 1;
+	for (unsigned k = 0; k < n && py_ptr_ok(cframe); k++) {
+		note_eval_at(t, cframe, k);
+		if (mem_read_u64(p->mem, cframe + (uint64_t)L->tstate.cframe_frame
+				 + 8, &cframe, NULL))
+			break;
+	}
+}
+
 static void walk_frames(struct py_walker *w, uint64_t frame, uint64_t base,
-			struct snap_thread *t, const struct py_read_opts *o)
+			uint64_t cframe, struct snap_thread *t,
+			const struct py_read_opts *o)
 {
 	struct dump_walk d = { w->p, t, o };
 	struct err e;
 
 	err_clear(&e);
 	w->base = base;
+	w->entry = dump_entry;
 	switch (py_frames_walk(w, frame, dump_frame, &d, &e)) {
 	case PY_WALK_TRUNCATED:
 		t->truncated = true;
@@ -241,6 +291,9 @@ static void walk_frames(struct py_walker *w, uint64_t frame, uint64_t base,
 	case PY_WALK_DONE:
 		break;
 	}
+	w->entry = NULL;
+	if (w->p->L.frame.is_entry != LAYOUT_NONE && cframe)
+		read_cframes(w->p, cframe, t);
 }
 
 static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
@@ -256,6 +309,13 @@ static uint64_t top_frame(struct py_proc *p, const uint8_t *ts)
 }
 
 /* ---- one thread ---------------------------------------------------- */
+
+/* 3.11/3.12: tstate->cframe; 0 otherwise. */
+static uint64_t cframe_of(const struct py_proc *p, const uint8_t *ts)
+{
+	return p->L.tstate.cframe_frame != LAYOUT_NONE ?
+	       py_rd64(ts, p->L.tstate.frame) : 0;
+}
 
 /* 3.15+: the frame every complete walk ends at; 0 before. */
 static uint64_t base_frame(const struct py_proc *p, const uint8_t *ts)
@@ -346,12 +406,14 @@ static void read_stack(struct py_walker *w, uint64_t tstate, uint8_t *ts,
 	bool check = o && o->check_torn;
 
 	for (int attempt = 0;; attempt++) {
-		walk_frames(w, top_frame(p, ts), base_frame(p, ts), t, o);
+		walk_frames(w, top_frame(p, ts), base_frame(p, ts),
+			    cframe_of(p, ts), t, o);
 		if (!check)
 			return;
 		if (mem_read(p->mem, tstate, ts, tsize, NULL))
 			break;
-		walk_frames(w, top_frame(p, ts), base_frame(p, ts), &again, NULL);
+		walk_frames(w, top_frame(p, ts), base_frame(p, ts),
+			    cframe_of(p, ts), &again, NULL);
 		if (same_chain(t, &again)) {
 			drop_frames(&again);
 			return;

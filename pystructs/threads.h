@@ -118,6 +118,10 @@ struct py_walker {
 	uint64_t base;        /* 3.15+: the thread's base frame, which every
 				 complete chain ends at; 0: not checked */
 	uint64_t frame_type;  /* <=3.10, sampling: PyFrame_Type, learnt */
+	/* 3.12+, or NULL: called with fn's arg for each shim / C-stack
+	 * entry frame, the one that closes 'activation' (which lives in
+	 * that activation's C frame). */
+	void (*entry)(void *arg, uint64_t addr, unsigned activation);
 	uint8_t buf[512];
 };
 
@@ -205,6 +209,8 @@ py_frames_walk_inline(struct py_walker *w, uint64_t frame,
 		/* Shim / C-stack entry frames (3.12+) carry no Python code;
 		 * each closes an evaluation-loop activation. */
 		if (owned && h[L->frame.owner] >= L->frame.owner_skip) {
+			if (w->entry)
+				w->entry(arg, last, activation);
 			activation++;
 			continue;
 		}

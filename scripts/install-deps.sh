@@ -13,9 +13,11 @@ set -e
 # browser, zooms and searches (tests/live/flame_check.py).
 # golang-go: `go tool pprof`, Go's own pprof reader, which the live tests
 # read record --format pprof with (tests/live/fleet_check.py).
+# g++: libstdc++'s __cxa_demangle, which names C++ frames of --native
+# (static too: libstdc++.a), and the C++ library native_check.py builds.
 # python3-gunicorn: a gunicorn master and its sync workers, dumped with
 # dump --subprocesses (tests/live/procs_check.py).
-PKGS="gcc make autoconf automake libtool pkg-config libelf-dev libunwind-dev
+PKGS="gcc g++ make autoconf automake libtool pkg-config libelf-dev libunwind-dev
 libncurses-dev check python3 python3-dev python3-jsonschema util-linux
 tmux valgrind strace clang libclang-rt-14-dev
 libc6-dev zlib1g-dev liblzma-dev libzstd-dev liblz4-dev gdb libcap2-bin patchelf groff-base man-db

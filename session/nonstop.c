@@ -279,6 +279,12 @@ static void ns_done(void *arg, const struct sample_thread *t,
 		f->end_line = f->column = f->end_column = -1;
 		f->activation = sf->activation;
 	}
+	if (t->neval_at) {
+		st->eval_at = xcalloc(t->neval_at, sizeof(*st->eval_at));
+		memcpy(st->eval_at, t->eval_at,
+		       t->neval_at * sizeof(*st->eval_at));
+		st->neval_at = t->neval_at;
+	}
 	add_merged(ns, st, &us, &e);
 	unwind_stack_release(&us);
 }

@@ -116,6 +116,8 @@ void session_add_native_frames(struct snap_thread *t,
 		n->library = f->library ? xstrdup(f->library) : NULL;
 		n->lib_offset = f->lib_offset;
 		n->source = f->source;
+		n->sp = f->sp;
+		n->caller_by = f->caller_by;
 		n->internal = f->path && !strcmp(f->path, interp_path);
 	}
 }
@@ -136,10 +138,17 @@ static void read_native(struct session *is, const pid_t *tids,
 			struct snapshot *s)
 {
 	size_t npy = s->nthreads, nheld;
+	enum py_eval_find how;
+	const char *env;
 	const pid_t *held;
 	struct maps m;
 	struct err e;
 
+	/* SNAKESCOPE_EVAL=stack: find the evaluation loop as in a stripped
+	 * interpreter, by the stack alone (the live tests use it). */
+	env = getenv("SNAKESCOPE_EVAL");
+	how = env && !strcmp(env, "stack") ? PY_EVAL_FIND_STACK :
+	      PY_EVAL_FIND_ANY;
 	if (!is->unwinder)
 		is->unwinder = unwinder_new(is->mem, session_unwind_open, is,
 					    is->root);
@@ -180,8 +189,9 @@ static void read_native(struct session *is, const pid_t *tids,
 				"thread %d", (int)tid);
 		else if (unwind_thread(is->unwinder, &r, &us, &e) == 0)
 			session_add_native_frames(t, &us, is->rt.binary);
-		py_native_merge(is->py.L.major, is->py.L.minor, t,
-				us.error ? us.error : e.code ? e.msg : NULL);
+		py_native_merge_by(is->py.L.major, is->py.L.minor, t,
+				   us.error ? us.error : e.code ? e.msg : NULL,
+				   how);
 		unwind_stack_release(&us);
 	}
 	for (size_t j = 0; j < npy; j++)

@@ -22,11 +22,14 @@
 #include <sys/wait.h>
 
 #include "tests/check_main.h"
+#include "attach/demangle.h"
 #include "attach/elfsym.h"
 #include "attach/fdwait.h"
 #include "attach/maps.h"
 #include "attach/proc.h"
 #include "attach/rootfs.h"
+#include "attach/unwind.h"
+#include "memreader/mem.h"
 #include "pystructs/debug_offsets.h"
 #include "pystructs/locate.h"
 #include "pystructs/version.h"
@@ -53,6 +56,77 @@ static FILE *open_data(const char *name)
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	return f;
 }
+
+/* C++ names: readable, bounded; everything else left alone. */
+START_TEST(test_demangle)
+{
+	char *long_name = malloc(DEMANGLE_MAX_IN + 2);
+	char *d;
+
+	if (!demangle_available()) {
+		ck_assert_ptr_null(demangle_cxx("_ZN2nt4waitEv"));
+		free(long_name);
+		return;
+	}
+	d = demangle_cxx("_ZN2nt6WaiterIiE4waitEi");
+	ck_assert_str_eq(d, "nt::Waiter<int>::wait(int)");
+	free(d);
+	/* A compiler's clone of a function (hot/cold splitting). */
+	d = demangle_cxx("_ZN2nt4waitEv.cold");
+	ck_assert_ptr_nonnull(d);
+	ck_assert(!strncmp(d, "nt::wait()", 10));
+	free(d);
+	ck_assert_ptr_null(demangle_cxx("nt_block"));
+	ck_assert_ptr_null(demangle_cxx("_PyEval_EvalFrameDefault"));
+	ck_assert_ptr_null(demangle_cxx("_Z"));
+	ck_assert_ptr_null(demangle_cxx("_ZN2nt"));
+	ck_assert_ptr_null(demangle_cxx(NULL));
+	/* Too long to try. */
+	memset(long_name, 'x', DEMANGLE_MAX_IN + 1);
+	memcpy(long_name, "_ZN", 3);
+	long_name[DEMANGLE_MAX_IN + 1] = '\0';
+	ck_assert_ptr_null(demangle_cxx(long_name));
+	free(long_name);
+}
+END_TEST
+
+static int no_file(void *arg, const struct maps_entry *first, int *fd)
+{
+	(void)arg;
+	(void)first;
+	(void)fd;
+	return SS_EIO;
+}
+
+/* Code in an anonymous executable mapping is JIT code; elsewhere outside
+ * every object there is no library at all. */
+START_TEST(test_unwind_jit_name)
+{
+	static const char text[] =
+		"7f0000000000-7f0000003000 r-xp 00000000 00:00 0 \n"
+		"7f0000003000-7f0000004000 rw-p 00000000 00:00 0 \n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	struct mem_reader *mem = mem_image_new();
+	struct unwinder *u = unwinder_new(mem, no_file, NULL, -1);
+	struct unwind_frame fr;
+	struct maps m = { 0 };
+
+	ck_assert_int_eq(maps_parse(f, &m, NULL), 0);
+	fclose(f);
+	unwind_begin(u, &m);
+	unwind_symbolize(u, 0x7f00000012b1, true, &fr);
+	ck_assert_str_eq(fr.library, "[jit]");
+	ck_assert_uint_eq(fr.lib_offset, 0x12b1);
+	ck_assert_ptr_null(fr.function);
+	unwind_symbolize(u, 0x7f0000003010, true, &fr);
+	ck_assert_ptr_null(fr.library);
+	unwind_symbolize(u, 0x1000, false, &fr);
+	ck_assert_ptr_null(fr.library);
+	maps_release(&m);
+	unwinder_free(u);
+	mem_reader_free(mem);
+}
+END_TEST
 
 START_TEST(test_maps_parse)
 {
@@ -988,6 +1062,8 @@ static Suite *attach_suite(void)
 	Suite *s = suite_create("attach");
 	TCase *tc = tcase_create("attach");
 
+	tcase_add_test(tc, test_demangle);
+	tcase_add_test(tc, test_unwind_jit_name);
 	tcase_add_test(tc, test_maps_parse);
 	tcase_add_test(tc, test_maps_malformed);
 	tcase_add_test(tc, test_maps_self);

@@ -640,6 +640,13 @@ static void add_c(struct snap_thread *t, const char *fn, bool internal)
 	n->internal = internal;
 }
 
+static void add_c_at(struct snap_thread *t, const char *fn, bool internal,
+		     uint64_t sp)
+{
+	add_c(t, fn, internal);
+	t->native[t->nnative - 1].sp = sp;
+}
+
 static void add_py(struct snap_thread *t, const char *fn, unsigned act)
 {
 	struct snap_frame *f = snap_add_frame(t);
@@ -716,6 +723,84 @@ START_TEST(test_native_merge)
 	py_native_merge(3, 15, t, NULL);
 	shown(t, false, got, sizeof(got));
 	ck_assert_str_eq(got, "clock_nanosleep -- f");
+	/* Stripped: no name for the loop; each activation found by where it
+	 * keeps its entry frame, inside the C frame's stack range. */
+	t = snap_add_thread(s);
+	add_py(t, "inner", 0);
+	add_py(t, "cb", 0);
+	add_py(t, "outer", 1);
+	add_py(t, "main", 1);
+	add_c_at(t, "futex_wait", false, 0x1000);
+	add_c_at(t, "ext_block", false, 0x1100);
+	add_c_at(t, NULL, true, 0x1200);
+	add_c_at(t, NULL, true, 0x1300);
+	add_c_at(t, NULL, true, 0x1400);
+	add_c_at(t, "ext_call", false, 0x1500);
+	add_c_at(t, NULL, true, 0x1600);
+	add_c_at(t, "start_thread", false, 0x1700);
+	t->eval_at = calloc(2, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x1350;
+	t->eval_at[1] = 0x1600;
+	t->neval_at = 2;
+	py_native_merge(3, 15, t, NULL);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "futex_wait ext_block inner cb ext_call outer "
+			 "main start_thread");
+	shown(t, true, got, sizeof(got));
+	ck_assert_str_eq(got, "futex_wait ext_block ?? inner cb ?? ?? ext_call "
+			 "outer main ?? start_thread");
+	ck_assert(t->native[5].eval && t->native[10].eval);
+	ck_assert(!t->native[2].eval && !t->native[6].eval);
+
+	/* An activation whose entry frame lies in no C frame: its Python
+	 * frames go with the next one found; none found: the names, then
+	 * the note. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_py(t, "g", 1);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, NULL, true, 0x1100);
+	add_c_at(t, "main", false, 0x1200);
+	t->eval_at = calloc(2, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x10;
+	t->eval_at[1] = 0x1180;
+	t->neval_at = 2;
+	py_native_merge_by(3, 12, t, NULL, PY_EVAL_FIND_STACK);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep f g main");
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, "_PyEval_EvalFrameDefault", true, 0x1100);
+	py_native_merge_by(3, 12, t, NULL, PY_EVAL_FIND_STACK);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep -- f");
+
+	/* Unwinding stopped early (JIT code with no way past it): nothing
+	 * is known above the last frame's locals, so it runs no activation
+	 * however far up the entry frame lies. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, NULL, false, 0x1100);
+	t->eval_at = calloc(1, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x1800;
+	t->neval_at = 1;
+	py_native_merge(3, 14, t, "unwinding stopped: no unwind information");
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep ?? -- f");
+	/* Unwound to its end, the outermost frame holds the rest. */
+	t = snap_add_thread(s);
+	add_py(t, "f", 0);
+	add_c_at(t, "nanosleep", false, 0x1000);
+	add_c_at(t, NULL, true, 0x1100);
+	t->eval_at = calloc(1, sizeof(*t->eval_at));
+	t->eval_at[0] = 0x1800;
+	t->neval_at = 1;
+	py_native_merge(3, 14, t, NULL);
+	shown(t, false, got, sizeof(got));
+	ck_assert_str_eq(got, "nanosleep f");
+
 	/* A name that only starts like the loop's is not it. */
 	ck_assert(!py_is_eval_function("_PyEval_EvalFrameDefault",
 				       "_PyEval_EvalFrameDefaultX"));

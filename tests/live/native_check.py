@@ -47,7 +47,8 @@ sys.stdout.write(json.dumps({
 """
 
 NATIVE_KEYS = {"kind", "function", "offset", "library", "library_offset",
-               "address", "symbol_source", "internal", "eval"}
+               "address", "symbol_source", "internal", "eval",
+               "caller_by"}
 _built = {}
 
 
@@ -263,8 +264,108 @@ def check_native(report, interp, version, workdir, harness):
         t = harness.Target(interp, "native_target.py", workdir, [d])
         t.record = wait_record(t)
         run_cases(cx, f, t)
+        stack_cases(cx, f, t)
     except Exception:
         f.check("native cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
+    check_stripped(report, interp, version, workdir, harness)
+    check_jit(report, interp, version, workdir, harness)
+    check_cxx(report, interp, version, workdir, harness)
+
+
+def stack_context(cx):
+    """cx, with snakescope finding the evaluation loop by the stack alone
+    (SNAKESCOPE_EVAL=stack), as it must in a stripped interpreter."""
+    from record_check import Context
+
+    class StackContext(Context):
+        def snakescope(self, *args, **kw):
+            kw.setdefault("env", dict(self.h.TARGET_ENV,
+                                      SNAKESCOPE_EVAL="stack"))
+            return Context.snakescope(self, *args, **kw)
+    return StackContext(cx.h, cx.interp, cx.version, cx.workdir)
+
+
+def stack_cases(cx, f, t):
+    """The same cases, the evaluation-loop frames found by where each
+    activation keeps its entry frame (3.12+) or _PyCFrame (3.11) on the
+    C stack instead of by name: the same frames at the same places."""
+    if cx.mm < (3, 11):
+        f.skip("by the stack: before 3.11 no activation of the "
+               "evaluation loop keeps a frame-chain pointer on the C "
+               "stack; the loop is found by name only")
+        return
+    from record_check import Findings
+    g = Findings("by the stack")
+    run_cases(stack_context(cx), g, t)
+    for kind, what, details in g.lines:
+        f.lines.append((kind, "%s: %s" % (f.label, what), details))
+
+
+def stripped_copy(cx, d):
+    """A copy of Debian's static interpreter without its debug symbols:
+    the same binary in d/bin, its standard library and headers linked,
+    nothing under d names the debug files.  The path, or None."""
+    real = os.path.realpath(cx.interp)
+    m = re.search(r"/sid/usr/bin/(python3\.\d+)$", real)
+    if not m:
+        return None
+    usr = os.path.dirname(os.path.dirname(real))
+    name = m.group(1)
+    os.makedirs(os.path.join(d, "bin"))
+    os.makedirs(os.path.join(d, "lib"))
+    os.chmod(d, 0o755)
+    for sub in ("bin", "lib"):
+        os.chmod(os.path.join(d, sub), 0o755)
+    exe = os.path.join(d, "bin", name)
+    subprocess.check_call(["cp", real, exe])
+    os.symlink(os.path.join(usr, "lib", name),
+               os.path.join(d, "lib", name))
+    os.symlink(os.path.join(usr, "include"), os.path.join(d, "include"))
+    return exe
+
+
+def check_stripped(report, interp, version, workdir, harness):
+    """Debian's static 3.14/3.15 without their -dbg files: the evaluation
+    loop has no name (its exported _PyEval_EvalFrameDefault covers a few
+    hundred bytes of it), yet every Python frame is placed where it is
+    with the debug files."""
+    from record_check import Context, Findings, wait_record
+    label = "%s %s: native, stripped" % (version, interp)
+    f = Findings(label)
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    try:
+        d = os.path.join(workdir, "nosym-%d" % harness.serial())
+        exe = stripped_copy(cx, d)
+        if exe is None:
+            f.skip("not a Debian static build with separate debug "
+                   "symbols (Debian sid's python3.14/3.15)")
+            f.report_to(report)
+            return
+        cx = Context(harness, exe, version, workdir)
+        ext, why = build_extension(cx)
+        if ext is None:
+            f.skip("the test extension: %s" % why)
+            f.report_to(report)
+            return
+        t = harness.Target(exe, "native_target.py", workdir, [ext])
+        t.record = wait_record(t)
+        doc = dump_json(cx, t, "--native-all")
+        named = [x for th in doc["threads"] for x in th["frames"]
+                 if x.get("eval") and x.get("function")]
+        f.check("the copy's evaluation loop has no name (no debug file "
+                "found)", ["named %r from %s" % (named[0]["function"],
+                                                 named[0].get(
+                                                     "symbol_source"))]
+                if named else [])
+        run_cases(cx, f, t)
+    except Exception:
+        f.check("stripped cases crashed",
+                traceback.format_exc().splitlines())
     finally:
         if t is not None:
             harness.kill(t.proc)
@@ -464,3 +565,137 @@ def record_cases(cx, f, t):
                         "nt_wait_forever:\n" + text[:3000])
     f.check("record --native (folded): Python and C frames in one stack",
             problems)
+
+
+def jit_problems(rec, frames, all_frames):
+    """The JIT case: the lock's wait, then the JIT code ("[jit]", its
+    caller found by the frame pointer (3.15's JIT code keeps one) or by
+    scanning the stack (3.14's does not)), then the thread's Python
+    frames at once; with --native-all, the evaluation loop right under
+    them."""
+    p = check_python(rec, frames)
+    jit = index_of(frames, lambda x: x.get("library") == "[jit]")
+    if jit < 0:
+        return p + ["no [jit] frame"]
+    j = frames[jit]
+    if j.get("function") is not None or j.get("caller_by") not in (
+            "frame_pointer", "stack_scan"):
+        p.append("the [jit] frame: function %r, caller_by %r"
+                 % (j.get("function"), j.get("caller_by")))
+    if index_of(frames, lambda x: x.get("kind") == "python") != jit + 1:
+        p.append("the Python frames do not follow the [jit] frame")
+    if not any(x.get("kind") == "native" for x in frames[:jit]):
+        p.append("no native frame (the lock's wait) above the [jit] one")
+    last = max(i for i, x in enumerate(all_frames)
+               if x.get("kind") == "python")
+    if last + 1 >= len(all_frames) or \
+            all_frames[last + 1].get("eval") is not True:
+        p.append("--native-all: no evaluation-loop frame right under the "
+                 "outermost Python frame")
+    return p
+
+
+def check_jit(report, interp, version, workdir, harness):
+    """CPython's JIT (3.14+ builds with it, PYTHON_JIT=1): a thread
+    blocked in a call made from JIT code."""
+    from record_check import Context, Findings, wait_record
+    f = Findings("%s %s: native, JIT" % (version, interp))
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    if cx.mm < (3, 13):
+        f.skip("no JIT before 3.13")
+        f.report_to(report)
+        return
+    try:
+        # -E would hide PYTHON_JIT.
+        t = harness.Target(interp, "jit_target.py", workdir,
+                           cmd=[interp, "-s", "-B", os.path.join(
+                               harness.TARGETS, "jit_target.py")],
+                           env=dict(harness.TARGET_ENV, PYTHON_JIT="1"))
+        rec = wait_record(t)
+        if not rec.get("jit"):
+            f.skip("built without the JIT (off with PYTHON_JIT=1)")
+        else:
+            for label, c in (("", cx), ("by the stack, ",
+                                        stack_context(cx))):
+                th = by_tid(dump_json(c, t, "--native")).get(rec["tid"])
+                ta = by_tid(dump_json(c, t, "--native-all")).get(
+                    rec["tid"])
+                problems = ["no thread with TID %s" % rec["tid"]] \
+                    if th is None or ta is None else \
+                    jit_problems(rec, th["frames"], ta["frames"])
+                if problems and th is not None:
+                    problems.extend("  " + x for x in show(th["frames"]))
+                f.check("%sdump --native: the JIT code named [jit], its "
+                        "caller by frame pointer or stack scan, the "
+                        "Python frames after it" % label, problems)
+            r = cx.snakescope("dump", "--native", "--no-source", t.pid)
+            text = r.out.decode("utf-8", "replace")
+            want = re.compile(r"\(C\) \?\? \(\[jit\]\+0x[0-9a-f]+\) "
+                              r"\[no unwind info: caller by (frame "
+                              r"pointer|stack scan)\]\n +File \"[^\"]*jit_target\.py\","
+                              r" line \d+, in hot\n")
+            f.check("dump --native text: the [jit] frame, marked, above "
+                    "hot()", [] if r.rc == 0 and want.search(text) else
+                    [r.describe() if r.rc else text[:3000]])
+    except Exception:
+        f.check("JIT cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
+
+
+CXX_WAIT = "nt::Waiter<int>::wait(int)"
+
+
+def check_cxx(report, interp, version, workdir, harness):
+    """A C++ library's frames, demangled: a thread blocked in libc's
+    pause() under nt::Waiter<int>::wait(int), called through ctypes."""
+    import shutil
+    from record_check import Context, Findings, wait_record
+    f = Findings("%s %s: native, C++" % (version, interp))
+    cx = Context(harness, interp, version, workdir)
+    t = None
+    if shutil.which("g++") is None:
+        f.skip("no C++ compiler (g++) to build the test library")
+        f.report_to(report)
+        return
+    try:
+        so = os.path.join(workdir, "libcxxblock.so")
+        if not os.path.exists(so):  # once for every interpreter
+            why = harness.tool(["g++", "-shared", "-fPIC", "-O1", "-g",
+                                "-fno-inline", "-fno-optimize-sibling-calls",
+                                "-o", so, os.path.join(harness.TARGETS,
+                                                       "cxx_block.cpp")])
+            if why is not None:
+                raise RuntimeError("cannot build cxx_block.cpp: %s" % why)
+        t = harness.Target(interp, "cxx_target.py", workdir, [so])
+        rec = wait_record(t)
+        th = by_tid(dump_json(cx, t, "--native")).get(rec["tid"])
+        problems = ["no thread with TID %s" % rec["tid"]] if th is None \
+            else check_python(rec, th["frames"]) + expect_run(
+                th["frames"], [(CXX_WAIT, is_native(CXX_WAIT)),
+                               ("nt_cxx_block", is_native("nt_cxx_block"))])
+        if th is not None:
+            w = index_of(th["frames"], is_native(CXX_WAIT))
+            if w >= 0 and not th["frames"][w].get("library", "").startswith(
+                    "libcxxblock"):
+                problems.append("%s in %r" % (CXX_WAIT,
+                                              th["frames"][w]["library"]))
+            if problems:
+                problems.extend("  " + x for x in show(th["frames"]))
+        f.check("dump --native: the C++ frame demangled, above its extern "
+                "\"C\" caller", problems)
+        r = cx.snakescope("dump", "--native", "--no-source", t.pid)
+        want = "(C) %s+0x" % CXX_WAIT
+        f.check("dump --native text: %s" % want,
+                [] if r.rc == 0 and want.encode() in r.out else
+                [r.describe() if r.rc else
+                 r.out.decode("utf-8", "replace")[:3000]])
+    except Exception:
+        f.check("C++ cases crashed", traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
