@@ -16,6 +16,14 @@
  * an event loop's thread waiting in run_coroutine_threadsafe(...,
  * loop).result() for a coroutine its own loop would start is another
  * (the callback that starts it is an item run by the loop's thread).
+ *
+ * asyncio's bridges join tasks to it: a task awaiting a future chained
+ * to a concurrent.futures.Future (run_in_executor(), to_thread()) waits
+ * like a thread in result(); a future of run_coroutine_threadsafe() with
+ * no work item is set when its task ends, so whoever waits for it waits
+ * for that task; a task awaiting one task waits for it.  A cycle through
+ * them (a worker waiting for a task that awaits the worker's own item)
+ * stays stuck the same way.
  */
 #include <config.h>
 
@@ -63,6 +71,17 @@ const struct snap_frame *snap_thread_user_frame(const struct snap_thread *t)
 	return NULL;
 }
 
+const struct snap_frame *snap_task_user_frame(const struct snap_task *t)
+{
+	for (size_t i = 0; i < t->nframes; i++) {
+		const char *fn = t->frames[i].filename;
+
+		if (fn && !strstr(fn, "/asyncio/"))
+			return &t->frames[i];
+	}
+	return NULL;
+}
+
 void snap_add_loop_works(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++) {
@@ -97,19 +116,46 @@ static size_t thread_index(const struct snapshot *s, uint64_t thread_id)
 	return (size_t)-1;
 }
 
-/* Will 'future' be run by a thread not (yet) found stuck? */
-static bool future_free(const struct snapshot *s, const bool *stuck,
+static size_t task_index(const struct snapshot *s, uint64_t id)
+{
+	for (size_t i = 0; id && i < s->ntasks; i++)
+		if (s->tasks[i].id == id)
+			return i;
+	return (size_t)-1;
+}
+
+/* The task whose end sets 'future' (run_coroutine_threadsafe()), or -1. */
+static size_t setter_task(const struct snapshot *s, uint64_t future)
+{
+	for (size_t i = 0; future && i < s->ntasks; i++)
+		if (s->tasks[i].sets_future == future)
+			return i;
+	return (size_t)-1;
+}
+
+/* The parties of the fixed point: the threads, then the tasks. */
+struct stuck {
+	bool *thread;
+	bool *task;
+};
+
+/* Will 'future' be run by a thread (or set by a task) not (yet) found
+ * stuck? */
+static bool future_free(const struct snapshot *s, const struct stuck *st,
 			uint64_t future)
 {
 	const struct snap_work *w = snap_find_work(s, future);
 	bool any = false;
+	size_t k;
 
-	if (!w)
-		return true;
+	if (!w) {
+		k = setter_task(s, future);
+		return k == (size_t)-1 || !st->task[k];
+	}
 	if (w->running) {
 		size_t u = thread_index(s, w->thread_id);
 
-		return u == (size_t)-1 || !stuck[u];
+		return u == (size_t)-1 || !st->thread[u];
 	}
 	if (!w->executor)
 		return true;
@@ -117,7 +163,7 @@ static bool future_free(const struct snapshot *s, const bool *stuck,
 		if (s->threads[u].executor != w->executor)
 			continue;
 		any = true;
-		if (!stuck[u])
+		if (!st->thread[u])
 			return true;
 	}
 	/* No worker seen: the pool is shut down, or starts one later. */
@@ -127,17 +173,17 @@ static bool future_free(const struct snapshot *s, const bool *stuck,
 /* The future that keeps thread i waiting, 0 when it goes on: result()'s,
  * or in wait() / as_completed() the first that will not be run (all of
  * them must not, when one is enough). */
-static uint64_t blocking_future(const struct snapshot *s, const bool *stuck,
-				size_t i)
+static uint64_t blocking_future(const struct snapshot *s,
+				const struct stuck *st, size_t i)
 {
 	const struct snap_thread *t = &s->threads[i];
 	uint64_t first = 0;
 
 	if (t->waits_future)
-		return future_free(s, stuck, t->waits_future) ? 0 :
+		return future_free(s, st, t->waits_future) ? 0 :
 		       t->waits_future;
 	for (size_t k = 0; k < t->nwaits_futures; k++) {
-		bool free_k = future_free(s, stuck, t->waits_futures[k]);
+		bool free_k = future_free(s, st, t->waits_futures[k]);
 
 		if (free_k && t->waits_any)
 			return 0;
@@ -149,17 +195,78 @@ static uint64_t blocking_future(const struct snapshot *s, const bool *stuck,
 	return first;
 }
 
-/* Is thread i, stuck so far, freed by a thread that is not stuck? */
-static bool freed(const struct snapshot *s, const bool *stuck, size_t i)
+/* Does task i wait for something the fixed point follows: a future
+ * chained to a concurrent.futures.Future, or one other task? */
+static bool task_waits(const struct snapshot *s, size_t i)
 {
-	return !blocking_future(s, stuck, i);
+	const struct snap_await *w = &s->tasks[i].awaiting;
+
+	return s->tasks[i].state == SNAP_TASK_WAITING &&
+	       (w->cfuture || (w->kind == SNAP_AWAIT_TASK && w->ntasks == 1));
+}
+
+/* Is task i, stuck so far, freed by a party that is not stuck? */
+static bool task_freed(const struct snapshot *s, const struct stuck *st,
+		       size_t i)
+{
+	const struct snap_await *w = &s->tasks[i].awaiting;
+	size_t k;
+
+	if (w->cfuture)
+		return future_free(s, st, w->cfuture);
+	k = task_index(s, w->tasks[0]);
+	return k == (size_t)-1 || !st->task[k];
+}
+
+static void add_thread_wait(const struct snapshot *s, const struct stuck *st,
+			    size_t i, struct snap_future_wait *fw)
+{
+	const struct snap_work *w;
+	size_t k;
+
+	fw->thread_id = s->threads[i].thread_id;
+	fw->future = blocking_future(s, st, i);
+	w = snap_find_work(s, fw->future);
+	if (w && w->running) {
+		fw->run_by = w->thread_id;
+		fw->loop = w->loop;
+	} else if (w) {
+		fw->executor = w->executor;
+	} else if ((k = setter_task(s, fw->future)) != (size_t)-1) {
+		fw->set_by_task = s->tasks[k].id;
+	}
+}
+
+static void add_task_wait(const struct snapshot *s, size_t i,
+			  struct snap_future_wait *fw)
+{
+	const struct snap_task *t = &s->tasks[i];
+	const struct snap_work *w;
+	size_t k;
+
+	fw->task = t->id;
+	fw->thread_id = t->has_thread ? t->thread_id : 0;
+	if (!t->awaiting.cfuture) {
+		fw->awaits_task = t->awaiting.tasks[0];
+		return;
+	}
+	fw->future = t->awaiting.cfuture;
+	w = snap_find_work(s, fw->future);
+	if (w && w->running) {
+		fw->run_by = w->thread_id;
+		fw->loop = w->loop;
+	} else if (w) {
+		fw->executor = w->executor;
+	} else if ((k = setter_task(s, fw->future)) != (size_t)-1) {
+		fw->set_by_task = s->tasks[k].id;
+	}
 }
 
 void snap_find_executor_deadlocks(struct snapshot *s)
 {
-	bool *stuck = xcalloc(s->nthreads + 1, sizeof(*stuck));
+	struct stuck st;
 	struct snap_executor_deadlock *d;
-	bool changed = true;
+	bool changed = true, bridged = false;
 	size_t n = 0;
 
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
@@ -167,42 +274,50 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 	free(s->executor_deadlocks);
 	s->executor_deadlocks = NULL;
 	s->nexecutor_deadlocks = 0;
+	st.thread = xcalloc(s->nthreads + 1, sizeof(*st.thread));
+	st.task = xcalloc(s->ntasks + 1, sizeof(*st.task));
 	for (size_t i = 0; i < s->nthreads; i++)
-		stuck[i] = (s->threads[i].waits_future ||
-			    s->threads[i].nwaits_futures) &&
-			   !s->threads[i].future_timeout;
-	/* Each pass frees at least one thread or ends: at most n passes. */
-	for (size_t pass = 0; changed && pass <= s->nthreads; pass++) {
+		st.thread[i] = (s->threads[i].waits_future ||
+				s->threads[i].nwaits_futures) &&
+			       !s->threads[i].future_timeout;
+	for (size_t i = 0; i < s->ntasks; i++)
+		st.task[i] = task_waits(s, i);
+	/* Each pass frees at least one party or ends: at most n passes. */
+	for (size_t pass = 0; changed && pass <= s->nthreads + s->ntasks;
+	     pass++) {
 		changed = false;
 		for (size_t i = 0; i < s->nthreads; i++)
-			if (stuck[i] && freed(s, stuck, i)) {
-				stuck[i] = false;
+			if (st.thread[i] && !blocking_future(s, &st, i)) {
+				st.thread[i] = false;
+				changed = true;
+			}
+		for (size_t i = 0; i < s->ntasks; i++)
+			if (st.task[i] && task_freed(s, &st, i)) {
+				st.task[i] = false;
 				changed = true;
 			}
 	}
-	for (size_t i = 0; i < s->nthreads; i++)
-		n += stuck[i];
-	if (n) {
+	/* Tasks that only await tasks are await cycles (snap_find_cycles):
+	 * here only when a thread or a bridge is stuck with them. */
+	for (size_t i = 0; i < s->nthreads; i++) {
+		n += st.thread[i];
+		bridged = bridged || st.thread[i];
+	}
+	for (size_t i = 0; i < s->ntasks; i++) {
+		n += st.task[i];
+		bridged = bridged || (st.task[i] && s->tasks[i].awaiting.cfuture);
+	}
+	if (n && bridged) {
 		d = s->executor_deadlocks = xcalloc(1, sizeof(*d));
 		s->nexecutor_deadlocks = 1;
 		d->waits = xcalloc(n, sizeof(*d->waits));
-		for (size_t i = 0; i < s->nthreads; i++) {
-			const struct snap_work *w;
-			struct snap_future_wait *fw;
-
-			if (!stuck[i])
-				continue;
-			fw = &d->waits[d->n++];
-			fw->thread_id = s->threads[i].thread_id;
-			fw->future = blocking_future(s, stuck, i);
-			w = snap_find_work(s, fw->future);
-			if (w && w->running) {
-				fw->run_by = w->thread_id;
-				fw->loop = w->loop;
-			}
-			else if (w)
-				fw->executor = w->executor;
-		}
+		for (size_t i = 0; i < s->nthreads; i++)
+			if (st.thread[i])
+				add_thread_wait(s, &st, i, &d->waits[d->n++]);
+		for (size_t i = 0; i < s->ntasks; i++)
+			if (st.task[i])
+				add_task_wait(s, i, &d->waits[d->n++]);
 	}
-	free(stuck);
+	free(st.thread);
+	free(st.task);
 }

@@ -462,6 +462,75 @@ START_TEST(test_loop_waits_itself)
 }
 END_TEST
 
+static struct snap_task *bridge_task(struct snapshot *s, uint64_t id,
+				     int kind, uint64_t awaits)
+{
+	struct snap_task *t = snap_add_task(s);
+
+	t->id = id;
+	t->state = SNAP_TASK_WAITING;
+	t->has_thread = true;
+	t->thread_id = 2;
+	t->awaiting.kind = kind;
+	if (kind == SNAP_AWAIT_TASK) {
+		t->awaiting.tasks = xcalloc(1, sizeof(*t->awaiting.tasks));
+		t->awaiting.tasks[0] = awaits;
+		t->awaiting.ntasks = 1;
+	}
+	return t;
+}
+
+/* asyncio's bridges: task A awaits run_in_executor() of F1, which worker
+ * 1 runs; the worker waits in result() for F2 of
+ * run_coroutine_threadsafe(), set when task H ends; H awaits A.  All
+ * three stuck.  Not when H awaits a task that only sleeps (k 1), nor
+ * for a plain await cycle with no thread or bridge in it (k 2). */
+START_TEST(test_executor_bridges)
+{
+	for (int k = 0; k < 3; k++) {
+		struct snapshot *s = pool_snap(2);
+		struct snap_future_wait *w;
+
+		if (k < 2) {
+			s->threads[0].executor = 0xe0;
+			s->threads[0].runs_future = 0xf1;
+			s->threads[0].waits_future = 0xf2;
+			work(s, 0xf1, 0xe0, 1);
+			bridge_task(s, 0xa0, SNAP_AWAIT_FUTURE, 0)
+				->awaiting.cfuture = 0xf1;
+			bridge_task(s, 0xb0, SNAP_AWAIT_TASK,
+				    k == 0 ? 0xa0 : 0xc0)->sets_future = 0xf2;
+			bridge_task(s, 0xc0, SNAP_AWAIT_SLEEP, 0);
+		} else {
+			bridge_task(s, 0xa0, SNAP_AWAIT_TASK, 0xb0);
+			bridge_task(s, 0xb0, SNAP_AWAIT_TASK, 0xa0);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k) {
+			ck_assert_msg(s->nexecutor_deadlocks == 0, "k %d", k);
+			snap_free(s);
+			continue;
+		}
+		ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+		ck_assert_uint_eq(s->executor_deadlocks[0].n, 3);
+		w = s->executor_deadlocks[0].waits;
+		ck_assert_uint_eq(w[0].thread_id, 1);
+		ck_assert_uint_eq(w[0].task, 0);
+		ck_assert_uint_eq(w[0].future, 0xf2);
+		ck_assert_uint_eq(w[0].set_by_task, 0xb0);
+		ck_assert_uint_eq(w[1].task, 0xa0);
+		ck_assert_uint_eq(w[1].thread_id, 2);
+		ck_assert_uint_eq(w[1].future, 0xf1);
+		ck_assert_uint_eq(w[1].run_by, 1);
+		ck_assert_uint_eq(w[2].task, 0xb0);
+		ck_assert_uint_eq(w[2].future, 0);
+		ck_assert_uint_eq(w[2].awaits_task, 0xa0);
+		ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_DEADLOCK);
+		snap_free(s);
+	}
+}
+END_TEST
+
 /* wait() / as_completed(): worker 1 waits for F2 (queued in its own
  * pool) and F3 (run by busy thread 2).  All needed: stuck on F2; one is
  * enough: F3 will come, no deadlock; F3 gone too: stuck. */
@@ -519,6 +588,7 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_executor_full_pool);
 	tcase_add_test(tc, test_loop_waits_itself);
 	tcase_add_test(tc, test_executor_wait_many);
+	tcase_add_test(tc, test_executor_bridges);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
