@@ -399,7 +399,8 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 
 /* A deadlock of kind "executor": each thread (or task: "task" not null),
  * the future it waits for, who runs it, where it is queued or which task
- * sets it (or the task it awaits). */
+ * sets it (or the task it awaits, or the lock it waits for and its
+ * holder). */
 static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 				   const struct snap_executor_deadlock *d)
 {
@@ -427,6 +428,8 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 		json_addr_or_null(j, "executor", fw->executor);
 		json_addr_or_null(j, "set_by_task", fw->set_by_task);
 		json_addr_or_null(j, "awaits_task", fw->awaits_task);
+		json_addr_or_null(j, "lock", fw->lock);
+		json_addr_or_null(j, "held_by", fw->held_by);
 		json_key(j, "at");
 		if (f) {
 			struct snap_place at = { f->function, f->filename,

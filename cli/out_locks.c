@@ -455,7 +455,7 @@ static void frame_at(struct strbuf *sb, const struct snap_frame *f)
 
 /* What a party of an executor deadlock waits for: "waits for future 0x..
  * (inner) at app.py:9 in outer", "awaits to_thread(f) at ...", "awaits
- * task "h" at ...". */
+ * task "h" at ...", "waits for <threading.Lock 0x..> at ...". */
 static void executor_waits(struct strbuf *sb, const struct snapshot *s,
 			   const struct snap_future_wait *fw)
 {
@@ -467,7 +467,15 @@ static void executor_waits(struct strbuf *sb, const struct snapshot *s,
 	const char *fn = w ? w->function : NULL;
 
 	party(sb, s, &who, true);
-	if (fw->awaits_task) {
+	if (fw->lock) {
+		const struct snap_lock *l = snap_find_lock(s, fw->lock);
+
+		strbuf_addstr(sb, " waits for ");
+		if (l)
+			lock_name(sb, l);
+		else
+			strbuf_addf(sb, "lock 0x%" PRIx64, fw->lock);
+	} else if (fw->awaits_task) {
 		struct snap_party by = { true, fw->awaits_task };
 
 		strbuf_addstr(sb, " awaits ");
@@ -500,7 +508,9 @@ static void executor_waits(struct strbuf *sb, const struct snapshot *s,
  *   task "a" awaits to_thread(g) (future 0x..) at app.py:20 in a,
  *   running on thread "w";
  *   thread "w" waits for future 0x.. at app.py:12 in g, set when task
- *   "h" ends (run_coroutine_threadsafe()). */
+ *   "h" ends (run_coroutine_threadsafe());
+ *   thread "x" waits for <threading.Lock 0x..> at app.py:30 in f, held by
+ *   thread "m". */
 static void executor_story(struct strbuf *sb, const struct snapshot *s,
 			   const struct snap_executor_deadlock *d,
 			   const struct out_opts *o)
@@ -525,7 +535,12 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 
 		strbuf_addstr(sb, "  ");
 		executor_waits(sb, s, fw);
-		if (fw->awaits_task) {
+		if (fw->lock) {
+			struct snap_party by = { false, fw->held_by };
+
+			strbuf_addstr(sb, ", held by ");
+			party(sb, s, &by, true);
+		} else if (fw->awaits_task) {
 			/* nothing more: the awaited task has its own line */
 		} else if (fw->run_by && fw->loop) {
 			struct snap_party by = { false, fw->run_by };

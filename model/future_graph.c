@@ -133,6 +133,26 @@ static size_t setter_task(const struct snapshot *s, uint64_t future)
 	return (size_t)-1;
 }
 
+/* The thread holding the lock thread i waits for, for good (a Lock or
+ * RLock whose holder is a thread, no timeout), or (size_t)-1; its
+ * address in *lock. */
+static size_t lock_holder(const struct snapshot *s, size_t i, uint64_t *lock)
+{
+	const struct snap_thread *t = &s->threads[i];
+	const struct snap_lock *l = snap_find_lock(s, t->waits_for);
+	struct snap_party me = { false, t->thread_id };
+
+	if (t->waits_future || t->nwaits_futures || !l || !l->has_holder ||
+	    l->holder.is_task || snap_lock_type_holderless(l->type))
+		return (size_t)-1;
+	for (size_t k = 0; k < l->nwaiters; k++)
+		if (snap_same_party(&l->waiters[k].who, &me) &&
+		    l->waiters[k].timeout)
+			return (size_t)-1;
+	*lock = l->address;
+	return thread_index(s, l->holder.id);
+}
+
 /* The parties of the fixed point: the threads, then the tasks. */
 struct stuck {
 	bool *thread;
@@ -218,6 +238,39 @@ static bool task_freed(const struct snapshot *s, const struct stuck *st,
 	return k == (size_t)-1 || !st->task[k];
 }
 
+/* Is thread i free: its future will be run or set, or the holder of its
+ * lock is free? */
+static bool thread_freed(const struct snapshot *s, const struct stuck *st,
+			 size_t i)
+{
+	uint64_t lock;
+	size_t h;
+
+	if (s->threads[i].waits_future || s->threads[i].nwaits_futures)
+		return !blocking_future(s, st, i);
+	h = lock_holder(s, i, &lock);
+	return h == (size_t)-1 || !st->thread[h];
+}
+
+/* Do the holders from thread i's lock lead to a stuck thread that waits
+ * for a future (not a lock cycle of its own)? */
+static bool lock_reaches_future(const struct snapshot *s,
+				const struct stuck *st, size_t i)
+{
+	uint64_t lock;
+
+	for (size_t step = 0; step <= s->nthreads; step++) {
+		size_t h = lock_holder(s, i, &lock);
+
+		if (h == (size_t)-1)
+			return st->thread[i] &&
+			       (s->threads[i].waits_future ||
+				s->threads[i].nwaits_futures);
+		i = h;
+	}
+	return false;
+}
+
 static void add_thread_wait(const struct snapshot *s, const struct stuck *st,
 			    size_t i, struct snap_future_wait *fw)
 {
@@ -225,6 +278,11 @@ static void add_thread_wait(const struct snapshot *s, const struct stuck *st,
 	size_t k;
 
 	fw->thread_id = s->threads[i].thread_id;
+	if (!s->threads[i].waits_future && !s->threads[i].nwaits_futures) {
+		k = lock_holder(s, i, &fw->lock);
+		fw->held_by = k != (size_t)-1 ? s->threads[k].thread_id : 0;
+		return;
+	}
 	fw->future = blocking_future(s, st, i);
 	w = snap_find_work(s, fw->future);
 	if (w && w->running) {
@@ -276,10 +334,14 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 	s->nexecutor_deadlocks = 0;
 	st.thread = xcalloc(s->nthreads + 1, sizeof(*st.thread));
 	st.task = xcalloc(s->ntasks + 1, sizeof(*st.task));
-	for (size_t i = 0; i < s->nthreads; i++)
-		st.thread[i] = (s->threads[i].waits_future ||
-				s->threads[i].nwaits_futures) &&
-			       !s->threads[i].future_timeout;
+	for (size_t i = 0; i < s->nthreads; i++) {
+		uint64_t lock;
+
+		st.thread[i] = ((s->threads[i].waits_future ||
+				 s->threads[i].nwaits_futures) &&
+				!s->threads[i].future_timeout) ||
+			       lock_holder(s, i, &lock) != (size_t)-1;
+	}
 	for (size_t i = 0; i < s->ntasks; i++)
 		st.task[i] = task_waits(s, i);
 	/* Each pass frees at least one party or ends: at most n passes. */
@@ -287,7 +349,7 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 	     pass++) {
 		changed = false;
 		for (size_t i = 0; i < s->nthreads; i++)
-			if (st.thread[i] && !blocking_future(s, &st, i)) {
+			if (st.thread[i] && thread_freed(s, &st, i)) {
 				st.thread[i] = false;
 				changed = true;
 			}
@@ -300,8 +362,14 @@ void snap_find_executor_deadlocks(struct snapshot *s)
 	/* Tasks that only await tasks are await cycles (snap_find_cycles):
 	 * here only when a thread or a bridge is stuck with them. */
 	for (size_t i = 0; i < s->nthreads; i++) {
+		bool futures = s->threads[i].waits_future ||
+			       s->threads[i].nwaits_futures;
+
+		/* A lock waiter only behind a future's waiter. */
+		if (st.thread[i] && !futures && !lock_reaches_future(s, &st, i))
+			st.thread[i] = false;
 		n += st.thread[i];
-		bridged = bridged || st.thread[i];
+		bridged = bridged || (st.thread[i] && futures);
 	}
 	for (size_t i = 0; i < s->ntasks; i++) {
 		n += st.task[i];

@@ -426,6 +426,10 @@ struct snap_future_wait {
 				 'future' (run_in_executor(), to_thread()),
 				 or, future 0, the task awaits_task */
 	uint64_t awaits_task;
+	uint64_t lock;        /* not 0 (future 0): the thread waits for this
+				 threading lock (a struct snap_lock), held
+				 by thread held_by */
+	uint64_t held_by;
 };
 
 /* Threads waiting for futures that only threads of the set could run:
@@ -594,7 +598,10 @@ void snap_add_loop_works(struct snapshot *s);
  * a run_coroutine_threadsafe() future whose task is stuck).  Tasks join
  * in: one awaiting a future chained to a concurrent.futures.Future
  * (snap_await.cfuture) is free when that future is, one awaiting a task
- * when that task is.  The rest, if any thread or bridged task is among
+ * when that task is; a thread waiting for a threading Lock or RLock held
+ * by another thread (no timeout) is free when the holder is, and is
+ * listed only when its holders lead to a thread or task stuck on a
+ * future (a pure lock cycle is snap_locks.c's).  The rest, if any thread or bridged task is among
  * them, are one deadlock in s->executor_deadlocks (model/
  * future_graph.c).  Pure.
  */

@@ -295,10 +295,11 @@ def _check_executor(c, want, executors):
             c.add("executor deadlock: %s: executor %s, expected %s"
                   % (c.who(ref), _hex(e.get("executor")),
                      _hex(w["executor"])))
-        for key in ("set_by_task", "awaits_task"):
+        for key in ("set_by_task", "awaits_task", "held_by"):
             if key not in w:
                 continue
-            by = ("task", e.get(key)) if _is_int(e.get(key)) else None
+            kind = "thread" if key == "held_by" else "task"
+            by = (kind, e.get(key)) if _is_int(e.get(key)) else None
             want_by = c.party[w[key]] if w[key] else None
             if by != want_by:
                 c.add("executor deadlock: %s: %s %s, expected %s"

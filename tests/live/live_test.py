@@ -1200,7 +1200,7 @@ DEADLOCK_SCENARIOS = ["two_locks", "three_cycle", "rlock_wait",
                       "blocked_loop", "blocked_loop_lock", "healthy_loop",
                       "executor_self", "executor_full", "executor_wait",
                       "healthy_pool", "loop_waits_itself",
-                      "bridge_executor", "bridge_to_thread",
+                      "bridge_executor", "bridge_to_thread", "bridge_lock",
                       "healthy_bridges"]
 EXIT_DEADLOCK, EXIT_LIKELY_HANG = 6, 7
 VERDICT_EXIT = {"none": EXIT_OK, "deadlock": EXIT_DEADLOCK,
@@ -1212,7 +1212,7 @@ def deadlock_unavailable(scenario, mm):
         return "2.7 has one import lock in C, not per-module _ModuleLocks"
     if scenario in ("async_locks", "blocked_loop", "blocked_loop_lock",
                     "healthy_loop", "loop_waits_itself", "bridge_executor",
-                    "healthy_bridges") and mm < (3, 8):
+                    "bridge_lock", "healthy_bridges") and mm < (3, 8):
         return "asyncio tasks are read from 3.8"
     if scenario == "bridge_to_thread" and mm < (3, 9):
         return ("asyncio.to_thread() is 3.9+"

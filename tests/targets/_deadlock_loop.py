@@ -30,6 +30,13 @@ own so that Python 2.7 can still parse deadlocks.py).
                      and asyncio.run()'s task that awaits first].
   bridge_to_thread   the same through asyncio.to_thread(g) (3.9+): the
                      worker is the default executor's ("asyncio_0").
+  bridge_lock        thread "locker" holds threading.Lock L and waits in
+                     run_coroutine_threadsafe(lk_coro(), loop).result();
+                     that task ("lk_coro") awaits to_thread (3.8:
+                     run_in_executor) of lk_f, which takes L on the
+                     default executor's worker ("asyncio_0").  deadlock,
+                     kind executor [locker -> lk_coro -> asyncio_0 ->
+                     locker].
   healthy_bridges    task "offloader" awaits to_thread (3.8:
                      run_in_executor) of short work in a loop, thread
                      "caller" waits in run_coroutine_threadsafe(coro,
@@ -468,6 +475,110 @@ async def main_bridge(path, scenario, marks, helpers):
 
 
 # --------------------------------------------------------------------------
+# bridge_lock
+
+def lk_f(lock):
+    """On the worker: takes the lock the waiting thread holds."""
+    with lock:  # mark:bridge_lock.f.wait
+        pass
+
+
+async def lk_coro(loop, lock, named):
+    asyncio.current_task().set_name("lk_coro")
+    named.append(asyncio.current_task())
+    if sys.version_info >= (3, 9):
+        await asyncio.to_thread(lk_f, lock)  # mark:bridge_lock.coro.to_thread
+    else:
+        await loop.run_in_executor(None, lk_f, lock)  # mark:bridge_lock.coro.executor
+
+
+def lk_locker(loop, lock, named):
+    """Holds the lock while it waits for a coroutine that needs it."""
+    with lock:
+        asyncio.run_coroutine_threadsafe(lk_coro(loop, lock, named), loop).result()  # mark:bridge_lock.locker.wait
+
+
+def record_bridge_lock(path, loop, locker, named, marks, helpers):
+    settle, write_record, fail = helpers
+    code = lk_f.__code__
+    line = marks["bridge_lock.f.wait"]
+    state = {}
+
+    def look():
+        w = bridge_worker(loop, None)
+        if w is None:
+            return None, ["no worker (yet)"]
+        state["worker"] = w
+        problems = []
+        frames = sys._current_frames()
+        f = frames.get(w.ident)
+        while f is not None and f.f_code is not code:
+            f = f.f_back
+        if f is None or f.f_lineno != line:
+            problems.append("%s: not (yet) at line %d of lk_f"
+                            % (w.name, line))
+        snap = (_record.stack_of(frames.get(w.ident)),
+                _record.stack_of(frames.get(locker.ident)))
+        del frames, f
+        return snap, problems
+
+    prev = settle(look, "bridge_lock: worker")
+    worker = state["worker"]
+    task = named[0]
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "bridge_lock",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {worker.name: {"kind": "thread", "id": worker.ident},
+                    "locker": {"kind": "thread", "id": locker.ident},
+                    "lk_coro": {"kind": "task", "id": id(task)}},
+        "verdict": "deadlock",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "executor": [
+            {"party": "locker", "function": None, "run_by": None,
+             "executor": None, "set_by_task": "lk_coro",
+             "awaits_task": None, "held_by": None,
+             "at": place(lk_locker, marks, "bridge_lock.locker.wait")},
+            {"party": "lk_coro", "function": "lk_f",
+             "run_by": worker.name, "executor": None,
+             "set_by_task": None, "awaits_task": None, "held_by": None,
+             "at": place(lk_coro, marks,
+                         "bridge_lock.coro.to_thread"
+                         if sys.version_info >= (3, 9)
+                         else "bridge_lock.coro.executor")},
+            {"party": worker.name, "function": None, "run_by": None,
+             "executor": None, "set_by_task": None, "awaits_task": None,
+             "held_by": "locker",
+             "at": place(lk_f, marks, "bridge_lock.f.wait")},
+        ],
+        "locks": [],
+    })
+    snap, problems = look()
+    if problems or snap != prev:
+        fail(["bridge_lock: the worker moved after it settled"] + problems)
+
+
+async def main_bridge_lock(path, marks, helpers):
+    loop = asyncio.get_running_loop()
+    lock = threading.Lock()
+    named = []
+    locker = threading.Thread(target=lk_locker, name="locker",
+                              args=(loop, lock, named))
+    locker.daemon = True
+    locker.start()
+    r = threading.Thread(target=record_bridge_lock, name="recorder",
+                         args=(path, loop, locker, named, marks, helpers))
+    r.daemon = True
+    r.start()
+    await asyncio.sleep(3600)
+
+
+# --------------------------------------------------------------------------
 # healthy_bridges
 
 HEALTHY_BRIDGE_ROUNDS = 200
@@ -538,7 +649,7 @@ async def main_healthy_bridges(path, helpers):
 
 SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
              "loop_waits_itself", "bridge_executor", "bridge_to_thread",
-             "healthy_bridges")
+             "bridge_lock", "healthy_bridges")
 
 
 def run(path, scenario, find_markers, settle, write_record, fail):
@@ -552,6 +663,8 @@ def run(path, scenario, find_markers, settle, write_record, fail):
         asyncio.run(main_lwi(path, marks, helpers))
     elif scenario in ("bridge_executor", "bridge_to_thread"):
         asyncio.run(main_bridge(path, scenario, marks, helpers))
+    elif scenario == "bridge_lock":
+        asyncio.run(main_bridge_lock(path, marks, helpers))
     elif scenario == "healthy_bridges":
         asyncio.run(main_healthy_bridges(path, helpers))
     else:

@@ -694,7 +694,7 @@ EXECUTOR_SCENARIOS = {
 # In _deadlock_loop.py (asyncio, 3.8+).
 LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
                   "loop_waits_itself", "bridge_executor", "bridge_to_thread",
-                  "healthy_bridges")
+                  "bridge_lock", "healthy_bridges")
 
 # --------------------------------------------------------------------------
 # recorder thread
