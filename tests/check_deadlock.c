@@ -581,6 +581,41 @@ START_TEST(test_executor_bridge_lock)
 }
 END_TEST
 
+/* 100,000 threads, each waiting for the next one's lock; the last waits
+ * for a future the first runs: one executor deadlock of all of them, in
+ * linear time.  Closing the chain with a lock instead (k 1): a lock
+ * cycle, no executor deadlock. */
+START_TEST(test_executor_long_lock_chain)
+{
+	size_t n = 100000;
+
+	for (int k = 0; k < 2; k++) {
+		struct snapshot *s = threads_and_locks(n);
+
+		for (size_t i = 1; i <= n; i++)
+			hold(s, LOCK(i), false, i);
+		for (size_t i = 1; i < n; i++)
+			wait_on(s, i, LOCK(i + 1), false);
+		if (k == 0) {
+			s->threads[n - 1].waits_future = 0xf1;
+			work(s, 0xf1, 0, 1);
+		} else {
+			wait_on(s, n, LOCK(1), false);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k == 0) {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].n, n);
+			ck_assert_uint_eq(
+				s->executor_deadlocks[0].waits[n - 1].run_by, 1);
+		} else {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 0);
+		}
+		snap_free(s);
+	}
+}
+END_TEST
+
 /* wait() / as_completed(): worker 1 waits for F2 (queued in its own
  * pool) and F3 (run by busy thread 2).  All needed: stuck on F2; one is
  * enough: F3 will come, no deadlock; F3 gone too: stuck. */
@@ -640,6 +675,7 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_executor_wait_many);
 	tcase_add_test(tc, test_executor_bridges);
 	tcase_add_test(tc, test_executor_bridge_lock);
+	tcase_add_test(tc, test_executor_long_lock_chain);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
