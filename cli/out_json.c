@@ -433,8 +433,10 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 	json_end_object(j);
 }
 
-/* A deadlock of kind "executor": each thread, the future it waits for,
- * who runs it or where it is queued. */
+/* A deadlock of kind "executor": each thread (or task: "task" not null),
+ * the future it waits for, who runs it, where it is queued or which task
+ * sets it (or the task it awaits, or the lock it waits for and its
+ * holder). */
 static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 				   const struct snap_executor_deadlock *d)
 {
@@ -444,18 +446,26 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 	json_begin_array(j);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct snap_future_wait *fw = &d->waits[i];
-		struct snap_party who = { false, fw->thread_id };
+		struct snap_party who = { fw->task != 0,
+					  fw->task ? fw->task : fw->thread_id };
 		const struct snap_thread *t = snap_party_thread(s, &who);
-		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
+		const struct snap_task *k = snap_party_task(s, &who);
+		const struct snap_frame *f = k ? snap_task_user_frame(k) :
+					     t ? snap_thread_user_frame(t) : NULL;
 		const struct snap_work *w = snap_find_work(s, fw->future);
 
 		json_begin_object(j);
-		json_key_uint(j, "thread", fw->thread_id);
-		json_key_uint(j, "future", fw->future);
+		json_addr_or_null(j, "thread", fw->thread_id);
+		json_addr_or_null(j, "task", fw->task);
+		json_addr_or_null(j, "future", fw->future);
 		json_key_string(j, "function", w ? w->function : NULL);
 		json_addr_or_null(j, "run_by", fw->run_by);
 		json_addr_or_null(j, "loop", fw->loop);
 		json_addr_or_null(j, "executor", fw->executor);
+		json_addr_or_null(j, "set_by_task", fw->set_by_task);
+		json_addr_or_null(j, "awaits_task", fw->awaits_task);
+		json_addr_or_null(j, "lock", fw->lock);
+		json_addr_or_null(j, "held_by", fw->held_by);
 		json_key(j, "at");
 		if (f) {
 			struct snap_place at = { f->function, f->filename,

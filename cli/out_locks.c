@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include "common/escape.h"
+#include "common/strbuf.h"
 #include "common/xalloc.h"
 #include "cli/out.h"
 #include "model/thread_groups.h"
@@ -426,42 +427,122 @@ static void blocked_loop_story(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addstr(sb, ".\n");
 }
 
+/* Does task t wait in asyncio.to_thread() (rather than a bare
+ * run_in_executor() or wrap_future())? */
+static bool in_to_thread(const struct snap_task *t)
+{
+	return t->nframes && t->frames[0].function &&
+	       t->frames[0].filename &&
+	       !strcmp(t->frames[0].function, "to_thread") &&
+	       str_ends_with(t->frames[0].filename, "/asyncio/threads.py");
+}
+
+/* " at app.py:9 in outer" */
+static void frame_at(struct strbuf *sb, const struct snap_frame *f)
+{
+	struct snap_place at;
+
+	if (!f)
+		return;
+	at.function = f->function;
+	at.filename = f->filename;
+	at.line = f->line;
+	strbuf_addstr(sb, " at ");
+	place(sb, &at);
+	strbuf_addstr(sb, " in ");
+	escape_text(sb, f->function);
+}
+
+/* What a party of an executor deadlock waits for: "waits for future 0x..
+ * (inner) at app.py:9 in outer", "awaits to_thread(f) at ...", "awaits
+ * task "h" at ...", "waits for <threading.Lock 0x..> at ...". */
+static void executor_waits(struct strbuf *sb, const struct snapshot *s,
+			   const struct snap_future_wait *fw)
+{
+	struct snap_party who = { fw->task != 0,
+				  fw->task ? fw->task : fw->thread_id };
+	const struct snap_thread *t = snap_party_thread(s, &who);
+	const struct snap_task *k = snap_party_task(s, &who);
+	const struct snap_work *w = snap_find_work(s, fw->future);
+	const char *fn = w ? w->function : NULL;
+
+	party(sb, s, &who, true);
+	if (fw->lock) {
+		const struct snap_lock *l = snap_find_lock(s, fw->lock);
+
+		strbuf_addstr(sb, " waits for ");
+		if (l)
+			lock_name(sb, l);
+		else
+			strbuf_addf(sb, "lock 0x%" PRIx64, fw->lock);
+	} else if (fw->awaits_task) {
+		struct snap_party by = { true, fw->awaits_task };
+
+		strbuf_addstr(sb, " awaits ");
+		party(sb, s, &by, true);
+	} else if (k && in_to_thread(k)) {
+		strbuf_addstr(sb, " awaits to_thread(");
+		escape_text(sb, fn ? fn : "?");
+		strbuf_addf(sb, ") (future 0x%" PRIx64 ")", fw->future);
+	} else if (k) {
+		strbuf_addf(sb, " awaits future 0x%" PRIx64, fw->future);
+		strbuf_addstr(sb, " of run_in_executor(");
+		escape_text(sb, fn ? fn : "?");
+		strbuf_addch(sb, ')');
+	} else {
+		strbuf_addf(sb, " waits for future 0x%" PRIx64, fw->future);
+		if (fn) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, fn);
+			strbuf_addch(sb, ')');
+		}
+	}
+	frame_at(sb, k ? snap_task_user_frame(k) :
+		 t ? snap_thread_user_frame(t) : NULL);
+}
+
 /* Deadlock: 2 threads wait for futures that only they could run:
  *   thread "w" waits for future 0x.. (inner) at app.py:9 in outer, queued
- *   in ThreadPoolExecutor 0x.., whose workers are all among these: ... */
+ *   in ThreadPoolExecutor 0x.., whose workers are all among these: ...
+ * With asyncio's bridges, tasks too:
+ *   task "a" awaits to_thread(g) (future 0x..) at app.py:20 in a,
+ *   running on thread "w";
+ *   thread "w" waits for future 0x.. at app.py:12 in g, set when task
+ *   "h" ends (run_coroutine_threadsafe());
+ *   thread "x" waits for <threading.Lock 0x..> at app.py:30 in f, held by
+ *   thread "m". */
 static void executor_story(struct strbuf *sb, const struct snapshot *s,
 			   const struct snap_executor_deadlock *d,
 			   const struct out_opts *o)
 {
-	strbuf_addf(sb, "%sDeadlock%s: %zu thread%s wait%s for futures that "
-		    "only %s could run:\n", col(o, C_WARN), col(o, C_OFF),
-		    d->n, d->n == 1 ? "" : "s", d->n == 1 ? "s" : "",
-		    d->n == 1 ? "it" : "they");
+	size_t ntasks = 0, nthreads;
+
+	for (size_t i = 0; i < d->n; i++)
+		ntasks += d->waits[i].task != 0;
+	nthreads = d->n - ntasks;
+	strbuf_addf(sb, "%sDeadlock%s: ", col(o, C_WARN), col(o, C_OFF));
+	if (nthreads)
+		strbuf_addf(sb, "%zu thread%s", nthreads,
+			    nthreads == 1 ? "" : "s");
+	if (nthreads && ntasks)
+		strbuf_addstr(sb, " and ");
+	if (ntasks)
+		strbuf_addf(sb, "%zu task%s", ntasks, ntasks == 1 ? "" : "s");
+	strbuf_addf(sb, " wait%s for futures that only %s could run:\n",
+		    d->n == 1 ? "s" : "", d->n == 1 ? "it" : "they");
 	for (size_t i = 0; i < d->n; i++) {
 		const struct snap_future_wait *fw = &d->waits[i];
-		struct snap_party who = { false, fw->thread_id };
-		const struct snap_thread *t = snap_party_thread(s, &who);
-		const struct snap_frame *f = t ? snap_thread_user_frame(t) : NULL;
-		const struct snap_work *w = snap_find_work(s, fw->future);
 
 		strbuf_addstr(sb, "  ");
-		party(sb, s, &who, true);
-		strbuf_addf(sb, " waits for future 0x%" PRIx64, fw->future);
-		if (w && w->function) {
-			strbuf_addstr(sb, " (");
-			escape_text(sb, w->function);
-			strbuf_addch(sb, ')');
-		}
-		if (f) {
-			struct snap_place at = { f->function, f->filename,
-						 f->line };
+		executor_waits(sb, s, fw);
+		if (fw->lock) {
+			struct snap_party by = { false, fw->held_by };
 
-			strbuf_addstr(sb, " at ");
-			place(sb, &at);
-			strbuf_addstr(sb, " in ");
-			escape_text(sb, f->function);
-		}
-		if (fw->run_by && fw->loop) {
+			strbuf_addstr(sb, ", held by ");
+			party(sb, s, &by, true);
+		} else if (fw->awaits_task) {
+			/* nothing more: the awaited task has its own line */
+		} else if (fw->run_by && fw->loop) {
 			struct snap_party by = { false, fw->run_by };
 
 			strbuf_addf(sb, ",\n    to be started by the event loop "
@@ -473,6 +554,12 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 
 			strbuf_addstr(sb, ", running on ");
 			party(sb, s, &by, true);
+		} else if (fw->set_by_task) {
+			struct snap_party by = { true, fw->set_by_task };
+
+			strbuf_addstr(sb, ",\n    set when ");
+			party(sb, s, &by, true);
+			strbuf_addstr(sb, " ends (run_coroutine_threadsafe())");
 		} else {
 			bool first = true;
 

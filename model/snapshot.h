@@ -336,6 +336,9 @@ struct snap_await {
 	int kind;           /* enum snap_await_kind */
 	uint64_t object;    /* the lock / event / queue / group / future */
 	uint64_t future;    /* the future the task's step waits on, or 0 */
+	uint64_t cfuture;   /* FUTURE: the concurrent.futures.Future that
+			       future is chained to (asyncio.wrap_future():
+			       run_in_executor(), to_thread()), or 0 */
 	uint64_t *tasks;    /* tasks awaited (task, gather, taskgroup) */
 	size_t ntasks;
 	bool has_delay;
@@ -363,6 +366,9 @@ struct snap_task {
 	size_t nawaited_by;
 	char *error;        /* why the task may be incomplete, or NULL */
 	uint64_t waits_for; /* the struct snap_lock it waits on, or 0 */
+	uint64_t sets_future; /* the concurrent.futures.Future a done
+				 callback of the task sets when it ends
+				 (run_coroutine_threadsafe()), or 0 */
 };
 
 /* An await cycle: tasks[0] awaits tasks[1] ... awaits tasks[0]. */
@@ -442,6 +448,18 @@ struct snap_future_wait {
 				 thread of the loop that will, or 0 */
 	uint64_t loop;        /* that loop, or 0 */
 	uint64_t executor;    /* else: the executor it is queued in */
+	uint64_t set_by_task; /* else: the task whose end sets the future
+				 (run_coroutine_threadsafe()), or 0 */
+	uint64_t task;        /* not 0: the party is this task, not the
+				 thread thread_id (its loop's, 0 unknown);
+				 it awaits an asyncio future chained to
+				 'future' (run_in_executor(), to_thread()),
+				 or, future 0, the task awaits_task */
+	uint64_t awaits_task;
+	uint64_t lock;        /* not 0 (future 0): the thread waits for this
+				 threading lock (a struct snap_lock), held
+				 by thread held_by */
+	uint64_t held_by;
 };
 
 /* Threads waiting for futures that only threads of the set could run:
@@ -608,8 +626,15 @@ void snap_add_loop_works(struct snapshot *s);
  * Find the threads blocked for good in Future.result() (no timeout): a
  * thread is free when it waits for no future, when its future is run by
  * a free thread, when it is queued in an executor with a free worker, or
- * when no worker runs or holds it (someone else may set it); the rest,
- * if any, are one deadlock in s->executor_deadlocks (model/
+ * when no worker runs or holds it (someone else may set it, unless it is
+ * a run_coroutine_threadsafe() future whose task is stuck).  Tasks join
+ * in: one awaiting a future chained to a concurrent.futures.Future
+ * (snap_await.cfuture) is free when that future is, one awaiting a task
+ * when that task is; a thread waiting for a threading Lock or RLock held
+ * by another thread (no timeout) is free when the holder is, and is
+ * listed only when its holders lead to a thread or task stuck on a
+ * future (a pure lock cycle is snap_locks.c's).  The rest, if any thread or bridged task is among
+ * them, are one deadlock in s->executor_deadlocks (model/
  * future_graph.c).  Pure.
  */
 void snap_find_executor_deadlocks(struct snapshot *s);
@@ -647,6 +672,10 @@ struct snap_work *snap_add_work(struct snapshot *s);
 /* The innermost frame of t outside threading and concurrent.futures (the
  * code that waits), or NULL. */
 const struct snap_frame *snap_thread_user_frame(const struct snap_thread *t);
+
+/* The innermost frame of task t outside asyncio's own code (where it
+ * awaits to_thread() or run_in_executor()), or NULL. */
+const struct snap_frame *snap_task_user_frame(const struct snap_task *t);
 
 /* True if the thread waits in an event loop's selector (select, poll,
  * epoll), i.e. its loop is idle between turns. */

@@ -983,6 +983,75 @@ static void awaiters_of(struct actx *a, const struct fut *f, int depth,
 	free(items);
 }
 
+/* ---- bridges to concurrent.futures -------------------------------- */
+
+/* A concurrent.futures.Future?  Its class is named "Future" like
+ * asyncio's Python one (classify() says FK_PYFUT), but it has the
+ * _condition that result() waits on. */
+static bool is_cfuture(struct actx *a, uint64_t obj)
+{
+	char tn[TNAME];
+
+	return py_ptr_ok(obj) &&
+	       !py_type_name(a->p, obj, tn, sizeof(tn), NULL) &&
+	       !strcmp(tn, "Future") && attr(a, obj, "_condition");
+}
+
+/* The concurrent.futures.Future a cell of the closure of callback cb
+ * holds, or 0. */
+static uint64_t closure_cfuture(struct actx *a, uint64_t cb)
+{
+	struct py_proc *p = a->p;
+	uint64_t closure, *cells = NULL, v = 0;
+	char tn[TNAME];
+	size_t n = 0;
+
+	if (py_type_name(p, cb, tn, sizeof(tn), NULL) ||
+	    strcmp(tn, "function") ||
+	    py_field(p, cb, p->L.container.function_closure, &closure, NULL) ||
+	    !closure || py_tuple_items(p, closure, 16, &cells, &n, NULL))
+		return 0;
+	for (size_t i = 0; i < n && !v; i++) {
+		uint64_t obj;
+
+		if (!py_field(p, cells[i], p->L.container.cell_ref, &obj, NULL) &&
+		    is_cfuture(a, obj))
+			v = obj;
+	}
+	free(cells);
+	return v;
+}
+
+/*
+ * The concurrent.futures.Future that asyncio.futures._chain_future() tied
+ * f to, or 0: its done callbacks _call_check_cancel (f the destination:
+ * wrap_future(), so run_in_executor() and to_thread()) and
+ * _call_set_state (f the source: the task of run_coroutine_threadsafe())
+ * are closures whose cells hold the other future.
+ */
+static uint64_t chained_cfuture(struct actx *a, const struct fut *f)
+{
+	uint64_t *items = NULL, v = 0;
+	size_t n = 0;
+
+	if (f->callback0)
+		v = closure_cfuture(a, f->callback0);
+	if (v || !f->callbacks ||
+	    py_list_items(a->p, f->callbacks, CALLBACKS_MAX, &items, &n, NULL))
+		return v;
+	for (size_t i = 0; i < n && !v; i++) {
+		uint64_t *pair = NULL;
+		size_t np = 0;
+
+		/* (callback, context) tuples */
+		if (!py_tuple_items(a->p, items[i], 2, &pair, &np, NULL) && np)
+			v = closure_cfuture(a, pair[0]);
+		free(pair);
+	}
+	free(items);
+	return v;
+}
+
 /* ---- finding the tasks -------------------------------------------- */
 
 static void add_cand(struct actx *a, uint64_t task, int64_t interp_id,
@@ -1221,6 +1290,15 @@ static void read_task(struct actx *a, size_t ci)
 		}
 		describe_wait(a, t, &f);
 	}
+	if (t->awaiting.kind == SNAP_AWAIT_FUTURE) {
+		uint64_t af = t->awaiting.future;
+		int ak = classify(a, af);
+		struct fut aw;
+
+		if (is_future_kind(ak) && !fut_read(a, af, ak, &aw, NULL))
+			t->awaiting.cfuture = chained_cfuture(a, &aw);
+	}
+	t->sets_future = chained_cfuture(a, &f);
 	for (size_t i = 0; i < n; i++) {
 		free(chain[i].function);
 		free(chain[i].filename);

@@ -98,6 +98,18 @@ static char *work_function(struct py_proc *p, uint64_t item)
 	    !py_tuple_items(p, task, 3, &parts, &n, NULL) && n)
 		fn = parts[0];
 	free(parts);
+	parts = NULL;
+	/* asyncio.to_thread(f, ...) submits partial(context.run, f, ...):
+	 * the first function among its arguments is f. */
+	if (fn && is_type(p, fn, "functools.partial") &&
+	    !py_field(p, fn, p->L.container.partial_args, &task, NULL) &&
+	    !py_tuple_items(p, task, 8, &parts, &n, NULL)) {
+		fn = 0;
+		for (size_t i = 0; i < n && !fn; i++)
+			if (is_type(p, parts[i], "function"))
+				fn = parts[i];
+		free(parts);
+	}
 	if (!fn || !is_type(p, fn, "function") ||
 	    py_field(p, fn, p->L.container.function_code, &code, NULL) ||
 	    !(c = py_code_get(p, code, NULL)))

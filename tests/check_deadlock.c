@@ -4,7 +4,8 @@
  * what is not one, a cycle through an await, and a 100,000-long chain;
  * event loops blocked by a synchronous call (model/loop_check.c) and
  * loops that are not; threads waiting for futures only they could run
- * (model/future_graph.c) and those that will go on; a GIL held inside a C
+ * (model/future_graph.c) and those that will go on, with the tasks and
+ * threading locks asyncio's bridges join to them; a GIL held inside a C
  * call while others wait (model/gil_check.c), and what is not one.
  */
 #include <config.h>
@@ -464,6 +465,159 @@ START_TEST(test_loop_waits_itself)
 }
 END_TEST
 
+static struct snap_task *bridge_task(struct snapshot *s, uint64_t id,
+				     int kind, uint64_t awaits)
+{
+	struct snap_task *t = snap_add_task(s);
+
+	t->id = id;
+	t->state = SNAP_TASK_WAITING;
+	t->has_thread = true;
+	t->thread_id = 2;
+	t->awaiting.kind = kind;
+	if (kind == SNAP_AWAIT_TASK) {
+		t->awaiting.tasks = xcalloc(1, sizeof(*t->awaiting.tasks));
+		t->awaiting.tasks[0] = awaits;
+		t->awaiting.ntasks = 1;
+	}
+	return t;
+}
+
+/* asyncio's bridges: task A awaits run_in_executor() of F1, which worker
+ * 1 runs; the worker waits in result() for F2 of
+ * run_coroutine_threadsafe(), set when task H ends; H awaits A.  All
+ * three stuck.  Not when H awaits a task that only sleeps (k 1), nor
+ * for a plain await cycle with no thread or bridge in it (k 2). */
+START_TEST(test_executor_bridges)
+{
+	for (int k = 0; k < 3; k++) {
+		struct snapshot *s = pool_snap(2);
+		struct snap_future_wait *w;
+
+		if (k < 2) {
+			s->threads[0].executor = 0xe0;
+			s->threads[0].runs_future = 0xf1;
+			s->threads[0].waits_future = 0xf2;
+			work(s, 0xf1, 0xe0, 1);
+			bridge_task(s, 0xa0, SNAP_AWAIT_FUTURE, 0)
+				->awaiting.cfuture = 0xf1;
+			bridge_task(s, 0xb0, SNAP_AWAIT_TASK,
+				    k == 0 ? 0xa0 : 0xc0)->sets_future = 0xf2;
+			bridge_task(s, 0xc0, SNAP_AWAIT_SLEEP, 0);
+		} else {
+			bridge_task(s, 0xa0, SNAP_AWAIT_TASK, 0xb0);
+			bridge_task(s, 0xb0, SNAP_AWAIT_TASK, 0xa0);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k) {
+			ck_assert_msg(s->nexecutor_deadlocks == 0, "k %d", k);
+			snap_free(s);
+			continue;
+		}
+		ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+		ck_assert_uint_eq(s->executor_deadlocks[0].n, 3);
+		w = s->executor_deadlocks[0].waits;
+		ck_assert_uint_eq(w[0].thread_id, 1);
+		ck_assert_uint_eq(w[0].task, 0);
+		ck_assert_uint_eq(w[0].future, 0xf2);
+		ck_assert_uint_eq(w[0].set_by_task, 0xb0);
+		ck_assert_uint_eq(w[1].task, 0xa0);
+		ck_assert_uint_eq(w[1].thread_id, 2);
+		ck_assert_uint_eq(w[1].future, 0xf1);
+		ck_assert_uint_eq(w[1].run_by, 1);
+		ck_assert_uint_eq(w[2].task, 0xb0);
+		ck_assert_uint_eq(w[2].future, 0);
+		ck_assert_uint_eq(w[2].awaits_task, 0xa0);
+		ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_DEADLOCK);
+		snap_free(s);
+	}
+}
+END_TEST
+
+/* A threading lock in the cycle: thread 1 holds LOCK(1) and waits for
+ * F2, set when task H ends; H awaits to_thread() of F1, run by worker 2,
+ * which waits for LOCK(1): all three stuck, the worker's entry names the
+ * lock and its holder.  Thread 3 and 4 in a lock cycle of their own (k 1)
+ * stay out of it, and with a timeout on the worker's wait (k 2) nothing
+ * is stuck. */
+START_TEST(test_executor_bridge_lock)
+{
+	for (int k = 0; k < 3; k++) {
+		struct snapshot *s = threads_and_locks(4);
+		struct snap_future_wait *w;
+
+		hold(s, LOCK(1), false, 1);
+		s->threads[0].waits_future = 0xf2;
+		s->threads[1].executor = 0xe0;
+		s->threads[1].runs_future = 0xf1;
+		wait_on(s, 2, LOCK(1), k == 2);
+		work(s, 0xf1, 0xe0, 2);
+		bridge_task(s, 0xb0, SNAP_AWAIT_FUTURE, 0)->awaiting.cfuture =
+			0xf1;
+		s->tasks[0].sets_future = 0xf2;
+		if (k == 1) {
+			hold(s, LOCK(3), false, 3);
+			hold(s, LOCK(4), false, 4);
+			wait_on(s, 3, LOCK(4), false);
+			wait_on(s, 4, LOCK(3), false);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k == 2) {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 0);
+			snap_free(s);
+			continue;
+		}
+		ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+		ck_assert_uint_eq(s->executor_deadlocks[0].n, 3);
+		w = s->executor_deadlocks[0].waits;
+		ck_assert_uint_eq(w[0].thread_id, 1);
+		ck_assert_uint_eq(w[0].set_by_task, 0xb0);
+		ck_assert_uint_eq(w[1].thread_id, 2);
+		ck_assert_uint_eq(w[1].future, 0);
+		ck_assert_uint_eq(w[1].lock, LOCK(1));
+		ck_assert_uint_eq(w[1].held_by, 1);
+		ck_assert_uint_eq(w[2].task, 0xb0);
+		ck_assert_uint_eq(w[2].run_by, 2);
+		snap_free(s);
+	}
+}
+END_TEST
+
+/* 100,000 threads, each waiting for the next one's lock; the last waits
+ * for a future the first runs: one executor deadlock of all of them, in
+ * linear time.  Closing the chain with a lock instead (k 1): a lock
+ * cycle, no executor deadlock. */
+START_TEST(test_executor_long_lock_chain)
+{
+	size_t n = 100000;
+
+	for (int k = 0; k < 2; k++) {
+		struct snapshot *s = threads_and_locks(n);
+
+		for (size_t i = 1; i <= n; i++)
+			hold(s, LOCK(i), false, i);
+		for (size_t i = 1; i < n; i++)
+			wait_on(s, i, LOCK(i + 1), false);
+		if (k == 0) {
+			s->threads[n - 1].waits_future = 0xf1;
+			work(s, 0xf1, 0, 1);
+		} else {
+			wait_on(s, n, LOCK(1), false);
+		}
+		snap_find_executor_deadlocks(s);
+		if (k == 0) {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 1);
+			ck_assert_uint_eq(s->executor_deadlocks[0].n, n);
+			ck_assert_uint_eq(
+				s->executor_deadlocks[0].waits[n - 1].run_by, 1);
+		} else {
+			ck_assert_uint_eq(s->nexecutor_deadlocks, 0);
+		}
+		snap_free(s);
+	}
+}
+END_TEST
+
 /* wait() / as_completed(): worker 1 waits for F2 (queued in its own
  * pool) and F3 (run by busy thread 2).  All needed: stuck on F2; one is
  * enough: F3 will come, no deadlock; F3 gone too: stuck. */
@@ -611,6 +765,9 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_loop_waits_itself);
 	tcase_add_test(tc, test_executor_wait_many);
 	tcase_add_test(tc, test_gil_held);
+	tcase_add_test(tc, test_executor_bridges);
+	tcase_add_test(tc, test_executor_bridge_lock);
+	tcase_add_test(tc, test_executor_long_lock_chain);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

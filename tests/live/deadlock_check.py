@@ -260,9 +260,9 @@ def _check_hang(c, names, hangs):
 
 
 def _check_executor(c, want, executors):
-    """The one executor deadlock against the record's threads: each one's
-    future's function, who runs it or the pool it is queued in, and where
-    the thread waits."""
+    """The one executor deadlock against the record's threads and tasks:
+    each one's future's function, who runs it, the pool it is queued in or
+    the task that sets it (or the task awaited), and where it waits."""
     if len(executors) != 1:
         c.add("expected exactly one executor deadlock, found %d"
               % len(executors))
@@ -270,7 +270,9 @@ def _check_executor(c, want, executors):
             return
     got = {}
     for e in executors[0].get("threads") or []:
-        if isinstance(e, dict) and _is_int(e.get("thread")):
+        if isinstance(e, dict) and _is_int(e.get("task")):
+            got[("task", e["task"])] = e
+        elif isinstance(e, dict) and _is_int(e.get("thread")):
             got[("thread", e["thread"])] = e
         else:
             c.add("executor deadlock: malformed thread %r" % (e,))
@@ -293,6 +295,15 @@ def _check_executor(c, want, executors):
             c.add("executor deadlock: %s: executor %s, expected %s"
                   % (c.who(ref), _hex(e.get("executor")),
                      _hex(w["executor"])))
+        for key in ("set_by_task", "awaits_task", "held_by"):
+            if key not in w:
+                continue
+            kind = "thread" if key == "held_by" else "task"
+            by = (kind, e.get(key)) if _is_int(e.get(key)) else None
+            want_by = c.party[w[key]] if w[key] else None
+            if by != want_by:
+                c.add("executor deadlock: %s: %s %s, expected %s"
+                      % (c.who(ref), key, c.who(by), c.who(want_by)))
         if "loop" in w and e.get("loop") != w["loop"]:
             c.add("executor deadlock: %s: loop %s, expected %s"
                   % (c.who(ref), _hex(e.get("loop")), _hex(w["loop"])))

@@ -1202,7 +1202,9 @@ DEADLOCK_SCENARIOS = ["two_locks", "three_cycle", "rlock_wait",
                       "hang_chain", "self_lock", "async_locks", "healthy",
                       "blocked_loop", "blocked_loop_lock", "healthy_loop",
                       "executor_self", "executor_full", "executor_wait",
-                      "healthy_pool", "loop_waits_itself"]
+                      "healthy_pool", "loop_waits_itself",
+                      "bridge_executor", "bridge_to_thread", "bridge_lock",
+                      "healthy_bridges"]
 EXIT_DEADLOCK, EXIT_LIKELY_HANG = 6, 7
 VERDICT_EXIT = {"none": EXIT_OK, "deadlock": EXIT_DEADLOCK,
                 "likely_hang": EXIT_LIKELY_HANG}
@@ -1212,8 +1214,13 @@ def deadlock_unavailable(scenario, mm):
     if scenario == "import_wait" and mm < (3, 0):
         return "2.7 has one import lock in C, not per-module _ModuleLocks"
     if scenario in ("async_locks", "blocked_loop", "blocked_loop_lock",
-                    "healthy_loop", "loop_waits_itself") and mm < (3, 8):
+                    "healthy_loop", "loop_waits_itself", "bridge_executor",
+                    "bridge_lock", "healthy_bridges") and mm < (3, 8):
         return "asyncio tasks are read from 3.8"
+    if scenario == "bridge_to_thread" and mm < (3, 9):
+        return ("asyncio.to_thread() is 3.9+"
+                + ("" if mm >= (3, 8) else "; asyncio tasks are read "
+                   "from 3.8"))
     if scenario in ("executor_self", "executor_full", "executor_wait",
                     "healthy_pool"):
         if mm < (3, 0):

@@ -22,6 +22,26 @@ own so that Python 2.7 can still parse deadlocks.py).
                      the loop would start coro only once waiter returns.
                      deadlock, kind executor [MainThread, to be run by
                      its own loop]; no timer, so no blocked_loop.
+  bridge_executor    task "first" awaits loop.run_in_executor(pool, g)
+                     on a one-worker pool (thread "bridge_0"); g calls
+                     run_coroutine_threadsafe(h(first), loop).result();
+                     h's task (named "helper") awaits "first".  deadlock,
+                     kind executor [first -> bridge_0 -> helper -> first,
+                     and asyncio.run()'s task that awaits first].
+  bridge_to_thread   the same through asyncio.to_thread(g) (3.9+): the
+                     worker is the default executor's ("asyncio_0").
+  bridge_lock        thread "locker" holds threading.Lock L and waits in
+                     run_coroutine_threadsafe(lk_coro(), loop).result();
+                     that task ("lk_coro") awaits to_thread (3.8:
+                     run_in_executor) of lk_f, which takes L on the
+                     default executor's worker ("asyncio_0").  deadlock,
+                     kind executor [locker -> lk_coro -> asyncio_0 ->
+                     locker].
+  healthy_bridges    task "offloader" awaits to_thread (3.8:
+                     run_in_executor) of short work in a loop, thread
+                     "caller" waits in run_coroutine_threadsafe(coro,
+                     loop).result() for short coroutines in a loop;
+                     recorded after 200 rounds of each.  none.
 
 The recorder is a plain thread.  For the blocked scenarios it polls until
 MainThread's innermost frame is blocker's blocking line and the loop's
@@ -332,8 +352,304 @@ async def main_lwi(path, marks, helpers):
     await task
 
 
+# --------------------------------------------------------------------------
+# bridge_executor, bridge_to_thread
+
+async def bridge_helper(first, named):
+    """Runs as run_coroutine_threadsafe()'s task: awaits the task whose
+    worker waits for it."""
+    asyncio.current_task().set_name("helper")
+    named.append(asyncio.current_task())
+    await first  # mark:bridge.helper.wait
+
+
+def bridge_g(loop, first, named):
+    """On the worker: waits for a coroutine that awaits its caller."""
+    asyncio.run_coroutine_threadsafe(bridge_helper(first[0], named), loop).result()  # mark:bridge.g.wait
+
+
+async def bridge_first(loop, pool, first, named):
+    if pool is None:
+        await asyncio.to_thread(bridge_g, loop, first, named)  # mark:bridge.first.to_thread
+    else:
+        await loop.run_in_executor(pool, bridge_g, loop, first, named)  # mark:bridge.first.executor
+
+
+def bridge_worker(loop, pool):
+    """The thread that runs bridge_g: the pool's only one, or the default
+    executor's (asyncio_0)."""
+    pool = pool or loop._default_executor
+    threads = list(pool._threads) if pool is not None else []
+    return threads[0] if len(threads) == 1 else None
+
+
+def record_bridge(path, scenario, loop, pool, first, named, main, marks,
+                  helpers):
+    settle, write_record, fail = helpers
+    code = bridge_g.__code__
+    line = marks["bridge.g.wait"]
+    state = {}
+
+    def look():
+        problems = []
+        w = bridge_worker(loop, pool)
+        if w is None:
+            return None, ["no worker (yet)"]
+        state["worker"] = w
+        frames = sys._current_frames()
+        f = frames.get(w.ident)
+        while f is not None and f.f_code is not code:
+            f = f.f_back
+        if f is None or f.f_lineno != line:
+            problems.append("%s: not (yet) at line %d of bridge_g"
+                            % (w.name, line))
+        if not named:
+            problems.append("helper: not started")
+        snap = _record.stack_of(frames.get(w.ident))
+        del frames, f
+        return snap, problems
+
+    prev = settle(look, "%s: worker" % scenario)
+    worker = state["worker"]
+    helper = named[0]
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": scenario,
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {worker.name: {"kind": "thread", "id": worker.ident},
+                    "first": {"kind": "task", "id": id(first[0])},
+                    "helper": {"kind": "task", "id": id(helper)},
+                    main.get_name(): {"kind": "task", "id": id(main)}},
+        "verdict": "deadlock",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "executor": [
+            {"party": "first", "function": "bridge_g",
+             "run_by": worker.name, "executor": None,
+             "set_by_task": None, "awaits_task": None,
+             "at": place(bridge_first, marks,
+                         "bridge.first.to_thread" if pool is None
+                         else "bridge.first.executor")},
+            {"party": worker.name, "function": None, "run_by": None,
+             "executor": None, "set_by_task": "helper",
+             "awaits_task": None,
+             "at": place(bridge_g, marks, "bridge.g.wait")},
+            {"party": "helper", "function": None, "run_by": None,
+             "executor": None, "set_by_task": None,
+             "awaits_task": "first",
+             "at": place(bridge_helper, marks, "bridge.helper.wait")},
+            # asyncio.run()'s task, stuck behind them
+            {"party": main.get_name(), "function": None, "run_by": None,
+             "executor": None, "set_by_task": None,
+             "awaits_task": "first",
+             "at": place(main_bridge, marks, "bridge.main.wait")},
+        ],
+        "locks": [],
+    })
+    snap, problems = look()
+    if problems or snap != prev:
+        fail(["%s: the worker moved after it settled" % scenario]
+             + problems)
+
+
+async def main_bridge(path, scenario, marks, helpers):
+    import concurrent.futures
+    loop = asyncio.get_running_loop()
+    pool = None
+    if scenario == "bridge_executor":
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="bridge")
+    first, named = [], []
+    first.append(loop.create_task(bridge_first(loop, pool, first, named),
+                                  name="first"))
+    r = threading.Thread(target=record_bridge, name="recorder",
+                         args=(path, scenario, loop, pool, first, named,
+                               asyncio.current_task(), marks, helpers))
+    r.daemon = True
+    r.start()
+    await first[0]  # mark:bridge.main.wait
+
+
+# --------------------------------------------------------------------------
+# bridge_lock
+
+def lk_f(lock):
+    """On the worker: takes the lock the waiting thread holds."""
+    with lock:  # mark:bridge_lock.f.wait
+        pass
+
+
+async def lk_coro(loop, lock, named):
+    asyncio.current_task().set_name("lk_coro")
+    named.append(asyncio.current_task())
+    if sys.version_info >= (3, 9):
+        await asyncio.to_thread(lk_f, lock)  # mark:bridge_lock.coro.to_thread
+    else:
+        await loop.run_in_executor(None, lk_f, lock)  # mark:bridge_lock.coro.executor
+
+
+def lk_locker(loop, lock, named):
+    """Holds the lock while it waits for a coroutine that needs it."""
+    with lock:
+        asyncio.run_coroutine_threadsafe(lk_coro(loop, lock, named), loop).result()  # mark:bridge_lock.locker.wait
+
+
+def record_bridge_lock(path, loop, locker, named, marks, helpers):
+    settle, write_record, fail = helpers
+    code = lk_f.__code__
+    line = marks["bridge_lock.f.wait"]
+    state = {}
+
+    def look():
+        w = bridge_worker(loop, None)
+        if w is None:
+            return None, ["no worker (yet)"]
+        state["worker"] = w
+        problems = []
+        frames = sys._current_frames()
+        f = frames.get(w.ident)
+        while f is not None and f.f_code is not code:
+            f = f.f_back
+        if f is None or f.f_lineno != line:
+            problems.append("%s: not (yet) at line %d of lk_f"
+                            % (w.name, line))
+        snap = (_record.stack_of(frames.get(w.ident)),
+                _record.stack_of(frames.get(locker.ident)))
+        del frames, f
+        return snap, problems
+
+    prev = settle(look, "bridge_lock: worker")
+    worker = state["worker"]
+    task = named[0]
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "bridge_lock",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {worker.name: {"kind": "thread", "id": worker.ident},
+                    "locker": {"kind": "thread", "id": locker.ident},
+                    "lk_coro": {"kind": "task", "id": id(task)}},
+        "verdict": "deadlock",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "executor": [
+            {"party": "locker", "function": None, "run_by": None,
+             "executor": None, "set_by_task": "lk_coro",
+             "awaits_task": None, "held_by": None,
+             "at": place(lk_locker, marks, "bridge_lock.locker.wait")},
+            {"party": "lk_coro", "function": "lk_f",
+             "run_by": worker.name, "executor": None,
+             "set_by_task": None, "awaits_task": None, "held_by": None,
+             "at": place(lk_coro, marks,
+                         "bridge_lock.coro.to_thread"
+                         if sys.version_info >= (3, 9)
+                         else "bridge_lock.coro.executor")},
+            {"party": worker.name, "function": None, "run_by": None,
+             "executor": None, "set_by_task": None, "awaits_task": None,
+             "held_by": "locker",
+             "at": place(lk_f, marks, "bridge_lock.f.wait")},
+        ],
+        "locks": [],
+    })
+    snap, problems = look()
+    if problems or snap != prev:
+        fail(["bridge_lock: the worker moved after it settled"] + problems)
+
+
+async def main_bridge_lock(path, marks, helpers):
+    loop = asyncio.get_running_loop()
+    lock = threading.Lock()
+    named = []
+    locker = threading.Thread(target=lk_locker, name="locker",
+                              args=(loop, lock, named))
+    locker.daemon = True
+    locker.start()
+    r = threading.Thread(target=record_bridge_lock, name="recorder",
+                         args=(path, loop, locker, named, marks, helpers))
+    r.daemon = True
+    r.start()
+    await asyncio.sleep(3600)
+
+
+# --------------------------------------------------------------------------
+# healthy_bridges
+
+HEALTHY_BRIDGE_ROUNDS = 200
+
+
+def short_work():
+    return sum(range(1000))
+
+
+async def short_coro():
+    await asyncio.sleep(0)
+    return 1
+
+
+async def offloader(loop, counts):
+    while True:
+        if sys.version_info >= (3, 9):
+            await asyncio.to_thread(short_work)
+        else:
+            await loop.run_in_executor(None, short_work)
+        counts[0] += 1
+
+
+def caller(loop, counts):
+    while True:
+        asyncio.run_coroutine_threadsafe(short_coro(), loop).result()
+        counts[1] += 1
+
+
+def record_healthy_bridges(path, loop, task, counts, helpers):
+    settle, write_record, fail = helpers
+    deadline = time.time() + 25.0
+    while min(counts) < HEALTHY_BRIDGE_ROUNDS:
+        if time.time() > deadline:
+            fail(["healthy_bridges: %r rounds in 25 s" % counts])
+        time.sleep(0.01)
+    write_record(path, {
+        "pid": os.getpid(),
+        "version": sys.version.split()[0],
+        "scenario": "healthy_bridges",
+        "recorder_native_id": _record.native_id(),
+        "threads": [],
+        "file": os.path.abspath(__file__),
+        "parties": {"offloader": {"kind": "task", "id": id(task)},
+                    "MainThread": {"kind": "thread",
+                                   "id": threading.main_thread().ident}},
+        "verdict": "none",
+        "cycle": None,
+        "hang_chain": None,
+        "blocked_loop": None,
+        "locks": [],
+    })
+
+
+async def main_healthy_bridges(path, helpers):
+    loop = asyncio.get_running_loop()
+    counts = [0, 0]
+    task = loop.create_task(offloader(loop, counts), name="offloader")
+    c = threading.Thread(target=caller, name="caller", args=(loop, counts))
+    c.daemon = True
+    c.start()
+    r = threading.Thread(target=record_healthy_bridges, name="recorder",
+                         args=(path, loop, task, counts, helpers))
+    r.daemon = True
+    r.start()
+    await task
+
+
 SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
-             "loop_waits_itself")
+             "loop_waits_itself", "bridge_executor", "bridge_to_thread",
+             "bridge_lock", "healthy_bridges")
 
 
 def run(path, scenario, find_markers, settle, write_record, fail):
@@ -345,5 +661,11 @@ def run(path, scenario, find_markers, settle, write_record, fail):
         asyncio.run(main_healthy(path, helpers))
     elif scenario == "loop_waits_itself":
         asyncio.run(main_lwi(path, marks, helpers))
+    elif scenario in ("bridge_executor", "bridge_to_thread"):
+        asyncio.run(main_bridge(path, scenario, marks, helpers))
+    elif scenario == "bridge_lock":
+        asyncio.run(main_bridge_lock(path, marks, helpers))
+    elif scenario == "healthy_bridges":
+        asyncio.run(main_healthy_bridges(path, helpers))
     else:
         asyncio.run(main_blocked(path, scenario, marks, helpers))

@@ -693,7 +693,8 @@ EXECUTOR_SCENARIOS = {
 
 # In _deadlock_loop.py (asyncio, 3.8+).
 LOOP_SCENARIOS = ("blocked_loop", "blocked_loop_lock", "healthy_loop",
-                  "loop_waits_itself")
+                  "loop_waits_itself", "bridge_executor", "bridge_to_thread",
+                  "bridge_lock", "healthy_bridges")
 
 # --------------------------------------------------------------------------
 # recorder thread
@@ -755,8 +756,10 @@ def main():
         _deadlock_async.run(path, find_markers, settle, write_record, fail)
         return
     if scenario in LOOP_SCENARIOS:
-        if sys.version_info < (3, 8):
-            sys.stderr.write("%s needs Python 3.8+\n" % scenario)
+        if sys.version_info < (3, 8) or (scenario == "bridge_to_thread"
+                                         and sys.version_info < (3, 9)):
+            sys.stderr.write("%s needs Python %s+\n" % (
+                scenario, "3.9" if scenario == "bridge_to_thread" else "3.8"))
             sys.exit(2)
         import _deadlock_loop
         _deadlock_loop.run(path, scenario, find_markers, settle,
