@@ -1017,7 +1017,15 @@ def case_selection(cx, f):
                     if key == "--idle" and n_writer < 0.8 * n_main:
                         problems.append("--idle should sample the sleeping "
                                         "stats-writer as often as main")
-                    if key != "--idle" and n_writer > 0.2 * n_main:
+                    # But 2.7's GIL is released and taken back every 100
+                    # bytecodes, waking its waiters each time: a writer
+                    # woken to write its stats is runnable again and
+                    # again until it gets the GIL, the more so while
+                    # --pause holds the busy main thread, its holder, for
+                    # a sample; runnable counts as running, as in the
+                    # default mode (16 writer samples to 24 seen in CI).
+                    if key != "--idle" and n_writer > 0.2 * n_main and \
+                            not (key == "--pause" and cx.mm < (3, 0)):
                         problems.append("the sleeping stats-writer was "
                                         "sampled without --idle")
             f.check(what, problems[:20])
