@@ -52,7 +52,16 @@ static const char dump_usage[] =
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
 	"               threads that never ran Python; needs the pause\n"
+	"               (or --nonstop)\n"
 	"  --native-all the same, keeping the interpreter's own C frames\n"
+	"  --nonstop    instead of pausing the whole process, stop each\n"
+	"               thread alone for its own read (and, with --native,\n"
+	"               a copy of its registers and stack, unwound after)\n"
+	"               and let it go before the next: for processes with\n"
+	"               very many threads.  Each thread's stack is of one\n"
+	"               instant, its own; the threads' are not of one, and\n"
+	"               the output says so (the lock verdicts too, which\n"
+	"               compare threads read at different instants)\n"
 	"  --core FILE  read a core file (gcore, the kernel's, systemd-\n"
 	"               coredump's; plain or .zst, .lz4, .xz, .gz) instead\n"
 	"               of a process: the files it had mapped are read from\n"
@@ -222,7 +231,7 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 
 int dump_opts_check(const struct dump_opts *d, const char *cmd)
 {
-	if (d->io.native && !d->io.pause) {
+	if (d->io.native && !d->io.pause && !d->io.nonstop) {
 		report_error("%s: --native needs the process paused (its "
 			     "threads' registers are read with ptrace); drop "
 			     "--no-pause", cmd);
@@ -250,7 +259,8 @@ void dump_render(struct strbuf *sb, struct session *s,
 }
 
 /* dump's and deadlock's own options, past every letter of dump_longopts */
-enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES };
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES,
+       OPT_NONSTOP };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -262,6 +272,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
 		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+		{ "nonstop", no_argument, NULL, OPT_NONSTOP },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -272,7 +283,8 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c < OPT_CORE && !strchr("jPhNApG", c))
+		if (deadlock && ((c < OPT_CORE && !strchr("jPhNApG", c)) ||
+				 c == OPT_NONSTOP))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -284,6 +296,10 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == OPT_SUBPROCESSES) {
 			d->subprocesses = true;
+			continue;
+		}
+		if (c == OPT_NONSTOP) {
+			d->io.nonstop = true;
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -311,6 +327,20 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 	}
 	d->copts.lib_paths = d->lib_paths;
+	if (d->io.nonstop && !d->io.pause) {
+		report_error("%s: --nonstop stops each thread alone for its "
+			     "read, --no-pause stops none: give one of them",
+			     cmd);
+		return EXIT_USAGE;
+	}
+	if (d->io.nonstop && d->core) {
+		report_error("%s: --nonstop reads a running process thread by "
+			     "thread; a core file does not run", cmd);
+		return EXIT_USAGE;
+	}
+	/* Thread by thread stands for the whole process's pause. */
+	if (d->io.nonstop)
+		d->io.pause = false;
 	rc = dump_opts_check(d, cmd);
 	if (rc)
 		return rc;
