@@ -240,6 +240,21 @@ int dump_opts_check(const struct dump_opts *d, const char *cmd)
 	return 0;
 }
 
+int dump_nonstop_check(struct dump_opts *d, const char *cmd)
+{
+	if (!d->io.nonstop)
+		return 0;
+	if (!d->io.pause) {
+		report_error("%s: --nonstop stops each thread alone for its "
+			     "read, --no-pause stops none: give one of them",
+			     cmd);
+		return EXIT_USAGE;
+	}
+	/* Thread by thread stands for the whole process's pause. */
+	d->io.pause = false;
+	return 0;
+}
+
 void dump_render(struct strbuf *sb, struct session *s,
 		 const struct snapshot *snap, bool color,
 		 const struct dump_opts *d)
@@ -327,21 +342,14 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 	}
 	d->copts.lib_paths = d->lib_paths;
-	if (d->io.nonstop && !d->io.pause) {
-		report_error("%s: --nonstop stops each thread alone for its "
-			     "read, --no-pause stops none: give one of them",
-			     cmd);
-		return EXIT_USAGE;
-	}
 	if (d->io.nonstop && d->core) {
 		report_error("%s: --nonstop reads a running process thread by "
 			     "thread; a core file does not run", cmd);
 		return EXIT_USAGE;
 	}
-	/* Thread by thread stands for the whole process's pause. */
-	if (d->io.nonstop)
-		d->io.pause = false;
-	rc = dump_opts_check(d, cmd);
+	rc = dump_nonstop_check(d, cmd);
+	if (!rc)
+		rc = dump_opts_check(d, cmd);
 	if (rc)
 		return rc;
 	if (!d->core && (d->copts.exe || d->copts.sysroot ||
