@@ -8,7 +8,9 @@
  * that thread, so what is read while it alone is held is one instant of
  * its own stack, native and Python alike.  What the threads' stacks are
  * to each other is not one instant; a sample does not need it, a dump's
- * verdicts do (they stay whole-process pauses: session_snapshot()).
+ * verdicts do: a dump pauses the whole process unless asked otherwise
+ * (dump --nonstop: session_nonstop_threads(), the same holds over a
+ * snapshot's read, which is then marked per_thread).
  */
 #include <config.h>
 
@@ -114,12 +116,12 @@ static bool ns_keep(void *arg, const struct sample_thread *t)
 	return !ns->keep || ns->keep(ns->keep_arg, t);
 }
 
+static bool hold_tid(struct session_nonstop *ns, pid_t tid);
+
 /* Stop thread t alone, unless there is no need or no way: a process
  * stopped by job control does not move (and its registers cannot be had
  * without waking it), a thread of unknown TID cannot be stopped (read as
  * it is; the sampler marks a stack that tears).  False leaves t out. */
-static bool hold_tid(struct session_nonstop *ns, pid_t tid);
-
 static bool ns_hold(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
