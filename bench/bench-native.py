@@ -5,7 +5,8 @@ cold and warm; the rate `record --native` reaches; and how long record
 
 usage: bench/bench-native.py [--runs N] [--interp PATH] [--threads LIST]
                              [--stall-only] [--before SNAKESCOPE]
-                             [--seconds S]
+                             [--seconds S] [--dump-stall-only]
+                             [--dump-idle N]
 
 A generated target runs T threads (T in 1, 10, 100, 500 by default), each
 blocked three Python calls deep in a lock wait.  For each T, `snakescope
@@ -37,6 +38,17 @@ nothing: nan), from the stop to the detach, on average and the longest.
 Medians over --runs recordings.  On a loaded machine the stall seen by
 the target exceeds the holds: a thread stopped while snakescope waits for
 a CPU stays stopped.
+
+The dump's stall (--dump-stall-only: that alone): busy_idle.py with N
+idle threads (--dump-idle, default 500) is dumped --runs times with each
+of `dump --native` (the whole process paused: one instant) and `dump
+--native --nonstop` (one thread at a time).  For each dump: its wall
+time; the busy thread's total stall over the dump, wall - CPU time - time
+waiting for a CPU (its schedstat), and its stops seen, in total and the
+longest, runs of 't' states read from its stat file meanwhile (a reading
+every 0.1-0.2 ms: a hold shorter than that may go unseen); and what
+snakescope says of its hold (SNAKESCOPE_TIMING=1): the whole pause, or
+the longest hold of one thread.  Medians over the runs.
 """
 import argparse
 import json
@@ -153,6 +165,86 @@ HOLDS = re.compile(r"nonstop: \d+ holds of one thread, ([\d.]+) us on "
                    r"average, longest ([\d.]+) us")
 
 
+PAUSED_FOR = re.compile(r"paused for ([\d.]+) us")
+
+
+def dump_stall_run(snakescope, pid, tid, opts):
+    """(dump wall ms, busy thread stalled ms, stops seen ms, worst stall
+    seen ms, snakescope's longest hold ms) of one dump."""
+    fd = os.open("/proc/%d/task/%d/stat" % (pid, tid), os.O_RDONLY)
+    try:
+        run0, wait0 = schedstat(pid, tid)
+        t0 = time.monotonic_ns()
+        p = subprocess.Popen([snakescope, "dump"] + opts + [str(pid)],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, SNAKESCOPE_TIMING="1"))
+        worst = seen = 0
+        since = None
+        while p.poll() is None:
+            time.sleep(0.00005)  # not a tight loop (see stall_run)
+            data = os.pread(fd, 512, 0)
+            now = time.monotonic_ns()
+            stopped = data[data.rindex(b")") + 2:][:1] == b"t"
+            if stopped and since is None:
+                since = now
+            elif not stopped and since is not None:
+                worst = max(worst, now - since)
+                seen += now - since
+                since = None
+        t1 = time.monotonic_ns()
+        run1, wait1 = schedstat(pid, tid)
+    finally:
+        os.close(fd)
+    err = p.stderr.read()
+    if p.returncode != 0:
+        raise RuntimeError(err)
+    wall = t1 - t0
+    stalled = wall - (run1 - run0) - (wait1 - wait0)
+    h = HOLDS.search(err)
+    held = float(h.group(2)) if h else \
+        max(float(x) for x in PAUSED_FOR.findall(err))
+    return (wall / 1e6, max(stalled, 0) / 1e6, seen / 1e6, worst / 1e6,
+            held / 1e3)
+
+
+def dump_stall_bench(args):
+    """The dump's stall table: busy_idle.py with --dump-idle threads."""
+    snakescope = os.path.join(benchlib.TOP, "snakescope")
+    with tempfile.TemporaryDirectory() as tmp:
+        record = os.path.join(tmp, "busy_idle.json")
+        proc = subprocess.Popen([args.interp, "-B", os.path.join(
+            benchlib.TOP, "tests", "targets", "busy_idle.py"), record,
+            str(args.dump_idle)], stdout=subprocess.DEVNULL)
+        try:
+            while not os.path.exists(record):
+                if proc.poll() is not None:
+                    raise RuntimeError("busy_idle.py did not start")
+                time.sleep(0.05)
+            with open(record) as f:
+                rec = json.load(f)
+            print()
+            print("busy thread among %d idle, dumped (medians of %d)"
+                  % (args.dump_idle, args.runs))
+            print("%-20s %8s %11s %11s %11s %11s" % (
+                "dump", "wall ms", "stalled ms", "seen ms", "worst ms",
+                "hold ms"))
+            for opts in (["--native"], ["--native", "--nonstop"]):
+                runs = [dump_stall_run(snakescope, proc.pid,
+                                       rec["busy_native_id"], opts)
+                        for _ in range(args.runs)]
+                print("%-20s %8.1f %11.2f %11.2f %11.2f %11.2f (runs: %s)"
+                      % ((" ".join(opts),) + tuple(
+                          statistics.median(r[i] for r in runs)
+                          for i in range(5)) + ("; ".join(
+                              "%.0f/%.1f/%.1f" % (r[0], r[1], r[3])
+                              for r in runs),)))
+                sys.stdout.flush()
+        finally:
+            proc.kill()
+            proc.wait()
+
+
 def stall_bench(args, builds):
     """The stall table: busy_idle.py, per build and mode."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,12 +296,17 @@ def main():
     ap.add_argument("--before", help="another snakescope binary (main's) "
                     "whose stalls to show beside this build's")
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--dump-stall-only", action="store_true")
+    ap.add_argument("--dump-idle", type=int, default=500)
     args = ap.parse_args()
     snakescope = os.path.join(benchlib.TOP, "snakescope")
     builds = ([("before", args.before)] if args.before else []) + [
         ("this", snakescope)]
     if args.stall_only:
         stall_bench(args, builds)
+        return
+    if args.dump_stall_only:
+        dump_stall_bench(args)
         return
     print("interpreter: %s (%s)" % (args.interp,
                                     benchlib.version_of(args.interp)[1]))
@@ -263,6 +360,7 @@ def main():
         print("%7d %12.1f %12.1f %12.1f" % (n, native, paused,
                                             paused / native))
     stall_bench(args, builds)
+    dump_stall_bench(args)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,16 @@ static const char dump_usage[] =
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
 	"               threads that never ran Python; needs the pause\n"
+	"               (or --nonstop)\n"
 	"  --native-all the same, keeping the interpreter's own C frames\n"
+	"  --nonstop    instead of pausing the whole process, stop each\n"
+	"               thread alone for its own read (and, with --native,\n"
+	"               a copy of its registers and stack, unwound after)\n"
+	"               and let it go before the next: for processes with\n"
+	"               very many threads.  Each thread's stack is of one\n"
+	"               instant, its own; the threads' are not of one, and\n"
+	"               the output says so (the lock verdicts too, which\n"
+	"               compare threads read at different instants)\n"
 	"  --core FILE  read a core file (gcore, the kernel's, systemd-\n"
 	"               coredump's; plain or .zst, .lz4, .xz, .gz) instead\n"
 	"               of a process: the files it had mapped are read from\n"
@@ -247,12 +256,27 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 
 int dump_opts_check(const struct dump_opts *d, const char *cmd)
 {
-	if (d->io.native && !d->io.pause) {
+	if (d->io.native && !d->io.pause && !d->io.nonstop) {
 		report_error("%s: --native needs the process paused (its "
 			     "threads' registers are read with ptrace); drop "
 			     "--no-pause", cmd);
 		return EXIT_USAGE;
 	}
+	return 0;
+}
+
+int dump_nonstop_check(struct dump_opts *d, const char *cmd)
+{
+	if (!d->io.nonstop)
+		return 0;
+	if (!d->io.pause) {
+		report_error("%s: --nonstop stops each thread alone for its "
+			     "read, --no-pause stops none: give one of them",
+			     cmd);
+		return EXIT_USAGE;
+	}
+	/* Thread by thread stands for the whole process's pause. */
+	d->io.pause = false;
 	return 0;
 }
 
@@ -286,7 +310,7 @@ int dump_window_opt(struct dump_opts *d, const char *arg, const char *cmd)
 
 /* dump's and deadlock's own options, past every letter of dump_longopts */
 enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES,
-       OPT_WINDOW };
+       OPT_WINDOW, OPT_NONSTOP };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -299,6 +323,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
 		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 		{ "window", required_argument, NULL, OPT_WINDOW },
+		{ "nonstop", no_argument, NULL, OPT_NONSTOP },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -309,7 +334,8 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c < OPT_CORE && !strchr("jPhNApGU", c))
+		if (deadlock && ((c < OPT_CORE && !strchr("jPhNApGU", c)) ||
+				 c == OPT_NONSTOP))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -326,6 +352,10 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		if (c == OPT_WINDOW) {
 			if (dump_window_opt(d, optarg, cmd))
 				return EXIT_USAGE;
+			continue;
+		}
+		if (c == OPT_NONSTOP) {
+			d->io.nonstop = true;
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -353,7 +383,14 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 	}
 	d->copts.lib_paths = d->lib_paths;
-	rc = dump_opts_check(d, cmd);
+	if (d->io.nonstop && d->core) {
+		report_error("%s: --nonstop reads a running process thread by "
+			     "thread; a core file does not run", cmd);
+		return EXIT_USAGE;
+	}
+	rc = dump_nonstop_check(d, cmd);
+	if (!rc)
+		rc = dump_opts_check(d, cmd);
 	if (rc)
 		return rc;
 	if (!d->core && (d->copts.exe || d->copts.sysroot ||

@@ -276,6 +276,7 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 	static const struct option own[] = {
 		{ "delay", required_argument, NULL, 'D' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "nonstop", no_argument, NULL, 'n' },
 	};
 	struct option longopts[DUMP_LONGOPTS_MAX];
 	int c, rc;
@@ -288,6 +289,10 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 		if (c == 'h') {
 			fputs(run_usage, stdout);
 			return -1;
+		}
+		if (c == 'n') {
+			d->io.nonstop = true;
+			continue;
 		}
 		if (c == 'D') {
 			if (!parse_seconds(optarg, delay)) {
@@ -312,7 +317,8 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 		report_error("run dump: unexpected '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	return dump_opts_check(d, "run dump");
+	rc = dump_nonstop_check(d, "run dump");
+	return rc ? rc : dump_opts_check(d, "run dump");
 }
 
 static int record_cb(pid_t pid, const void *arg)

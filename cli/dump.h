@@ -66,6 +66,11 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd);
  * with --no-pause).  Returns 0 or EXIT_USAGE after reporting. */
 int dump_opts_check(const struct dump_opts *d, const char *cmd);
 
+/* dump's and run dump's --nonstop, once the options are read: refused
+ * with --no-pause (EXIT_USAGE after reporting), else it stands for the
+ * pause (d->io.pause cleared).  0 without --nonstop. */
+int dump_nonstop_check(struct dump_opts *d, const char *cmd);
+
 /*
  * Parse the options and the process of 'snakescope dump' (deadlock:
  * 'snakescope deadlock', which takes fewer) from argv (argv[0] is the

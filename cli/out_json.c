@@ -615,6 +615,12 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	}
 	json_key_bool(j, "paused", s->paused);
 	json_break(j, IND_TOP);
+	/* "instant": one instant of the whole process (paused, or a core);
+	 * "per-thread": each thread stopped alone for its read (--nonstop);
+	 * "unpaused": read as it ran, frames that changed marked torn. */
+	json_key_string(j, "consistency", s->paused || s->core ? "instant" :
+			s->per_thread ? "per-thread" : "unpaused");
+	json_break(j, IND_TOP);
 	json_key_bool(j, "stopped", s->stopped);
 	json_break(j, IND_TOP);
 	json_key(j, "threads");

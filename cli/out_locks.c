@@ -852,6 +852,11 @@ static void verdicts(struct strbuf *sb, const struct snapshot *s,
 		strbuf_addstr(sb, ", none in a cycle or behind a wait that "
 			      "nothing will end.\n");
 	}
+	if (s->per_thread)
+		strbuf_addstr(sb, "(Read thread by thread: the threads' waits "
+			      "are of different instants, and one may have "
+			      "ended before another was read; a paused dump "
+			      "compares one instant.)\n");
 }
 
 /* Run fn (out_text_locks or out_text_verdicts) with the groups built

@@ -606,7 +606,12 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 	}
 	strbuf_addf(sb, ", %zu thread%s%s\n", s->nthreads,
 		    s->nthreads == 1 ? "" : "s",
-		    s->core || s->paused ? "" : ", read without pausing");
+		    s->core || s->paused || s->per_thread ? "" :
+		    ", read without pausing");
+	if (s->per_thread)
+		strbuf_addstr(sb, "Read thread by thread (--nonstop): each "
+			      "thread's stack is of its own instant, not one "
+			      "instant of the whole process\n");
 	if (s->stopped)
 		strbuf_addstr(sb, "Stopped (SIGSTOP, job control or a "
 			      "debugger): read as it is, and left stopped\n");

@@ -547,6 +547,10 @@ struct snapshot {
 	struct snap_core *core; /* read from a core file: which; NULL for a
 				   live process */
 	bool paused;       /* read with the target stopped */
+	bool per_thread;   /* read thread by thread (dump --nonstop): each
+			      thread stopped alone for its own read, so its
+			      stack is of one instant, the threads' stacks
+			      (and what the verdicts compare) are not */
 	bool stopped;      /* it was stopped before we came (SIGSTOP, job
 			      control, a debugger) and was left so */
 	struct snap_thread *threads; /* main thread first */

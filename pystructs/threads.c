@@ -498,8 +498,10 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 	/* The list is newest first; report in creation order. */
 	while (n-- > 0) {
 		const struct snap_os_thread *os;
+		struct py_read_opts one;
 		struct snap_thread *t;
 		struct err te;
+		bool held;
 
 		err_clear(&te);
 		t = snap_add_thread(s);
@@ -511,12 +513,25 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 		t->tstate = list[n];
 		t->thread_id = py_rd64(ts, L->tstate.thread_id);
 		read_native_id(p, ts, o, t);
+		held = o && o->hold && o->hold(o->hold_arg, t);
+		/* Held: its state as of the hold, and nothing can tear. */
+		if (held && mem_read(p->mem, list[n], ts, tsize, &te)) {
+			note_error(t, &te);
+			o->done(o->hold_arg, t);
+			continue;
+		}
+		if (held) {
+			one = *o;
+			one.check_torn = false;
+		}
 		t->name = take_name(&names, t->thread_id);
 		os = os_of(o, t->native_id);
 		if (os)
 			t->os = *os;
 		py_thread_state_fill(p, &facts, ts, list[n], t);
-		read_stack(w, list[n], ts, tsize, t, o);
+		read_stack(w, list[n], ts, tsize, t, held ? &one : o);
+		if (o && o->hold)
+			o->done(o->hold_arg, t);
 	}
 	py_thread_names_free(names.v, names.n);
 	py_interp_facts_release(&facts);

@@ -63,6 +63,15 @@ struct py_read_opts {
 	size_t repr_width;   /* their reprs' width (0: the default) */
 	bool check_torn;     /* reading unpaused: re-read each stack and
 				mark frames that changed meanwhile */
+	/* Thread by thread (dump --nonstop), or NULL: hold(hold_arg, t) is
+	 * asked once t's TID is known (t->native_id), before its stack is
+	 * read; true when t alone is stopped now, and then its thread state
+	 * is read again and its stack once, as paused (check_torn only for
+	 * the threads not held).  done(hold_arg, t) follows every hold(),
+	 * once t's stack is read, to let it go. */
+	bool (*hold)(void *arg, struct snap_thread *t);
+	void (*done)(void *arg, struct snap_thread *t);
+	void *hold_arg;
 };
 
 int py_read_threads(struct py_proc *p, const struct py_read_opts *o,

@@ -154,6 +154,17 @@ void session_add_native_frames(struct snap_thread *t,
 /* nonstop.c: free s->nonstop. */
 void session_nonstop_free(struct session *s);
 
+/* nonstop.c: a snapshot's threads read one at a time (session_opts.
+ * nonstop): ro as for py_read_threads(), its hold hooks set here; with
+ * native, each held thread's registers and stack copied before it is let
+ * go and unwound after, then the OS threads that run no Python, the same
+ * way.  s->stopped must be set (a stopped process is read as it is).
+ * SS_EINVAL for a core; SS_EPERM when a thread cannot be stopped. */
+struct py_read_opts;
+int session_nonstop_threads(struct session *s, struct py_read_opts *ro,
+			    bool native, struct snapshot *snap,
+			    struct err *e);
+
 /* session.c: what both kinds share once the memory and map are set:
  * find the runtime, set up the reader.  On failure s is left for
  * session_close(). */

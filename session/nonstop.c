@@ -8,7 +8,9 @@
  * that thread, so what is read while it alone is held is one instant of
  * its own stack, native and Python alike.  What the threads' stacks are
  * to each other is not one instant; a sample does not need it, a dump's
- * verdicts do (they stay whole-process pauses: session_snapshot()).
+ * verdicts do: a dump pauses the whole process unless asked otherwise
+ * (dump --nonstop: session_nonstop_threads(), the same holds over a
+ * snapshot's read, which is then marked per_thread).
  */
 #include <config.h>
 
@@ -18,6 +20,7 @@
 #include "common/clock.h"
 #include "common/xalloc.h"
 #include "model/native.h"
+#include "pystructs/threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +116,8 @@ static bool ns_keep(void *arg, const struct sample_thread *t)
 	return !ns->keep || ns->keep(ns->keep_arg, t);
 }
 
+static bool hold_tid(struct session_nonstop *ns, pid_t tid);
+
 /* Stop thread t alone, unless there is no need or no way: a process
  * stopped by job control does not move (and its registers cannot be had
  * without waking it), a thread of unknown TID cannot be stopped (read as
@@ -120,16 +125,24 @@ static bool ns_keep(void *arg, const struct sample_thread *t)
 static bool ns_hold(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
-	struct err e;
-	int rc;
 
 	ns->holding = false;
 	ns->state = t->native_id > 0 ?
 		session_thread_state(ns->is, (pid_t)t->native_id) : 0;
 	if (ns->stopped || t->native_id <= 0)
 		return true;
+	return hold_tid(ns, (pid_t)t->native_id);
+}
+
+/* Stop thread tid alone: true when it is held now.  The first failure
+ * that is not the thread's going is kept in ns->rc. */
+static bool hold_tid(struct session_nonstop *ns, pid_t tid)
+{
+	struct err e;
+	int rc;
+
 	err_clear(&e);
-	rc = pause_thread(ns->is->pid, (pid_t)t->native_id, &ns->pz, &e);
+	rc = pause_thread(ns->is->pid, tid, &ns->pz, &e);
 	/* The hold counts from the stop: until then the thread ran. */
 	ns->held_at = clock_mono_ns();
 	if (rc < 0 && !ns->rc) {
@@ -221,7 +234,7 @@ static void add_merged(struct session_nonstop *ns, struct snap_thread *st,
 	struct session *is = ns->is;
 
 	session_add_native_frames(st, us, is->rt.binary);
-	py_native_merge(is->sampling.L.major, is->sampling.L.minor, st,
+	py_native_merge(is->py.L.major, is->py.L.minor, st,
 			ns->no_unwind ? ns->no_unwind : us->error ? us->error :
 			e->code ? e->msg : NULL);
 }
@@ -369,16 +382,138 @@ static bool on_most_stacks(const struct session *is, const char *path)
  * milliseconds).  Other objects (extension modules) load when a stack
  * first meets them, once.
  */
-static void warm_up(struct session *is, const struct maps *m)
+static void warm_up(struct session_nonstop *ns, const struct maps *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		struct unwind_frame f;
 
 		if (m->e[i].x && m->e[i].path[0] == '/' &&
-		    on_most_stacks(is, m->e[i].path))
-			unwind_symbolize(is->nonstop->unwinder, m->e[i].lo,
-					 false, &f);
+		    on_most_stacks(ns->is, m->e[i].path))
+			unwind_symbolize(ns->unwinder, m->e[i].lo, false, &f);
 	}
+}
+
+/* The unwinder over a held thread's stack copy (native). */
+static void open_unwinder(struct session_nonstop *ns)
+{
+	struct session *is = ns->is;
+
+	ns->stack = xcalloc(1, sizeof(*ns->stack));
+	ns->stack->inner = is->mem;
+	ns->stack_reader = mem_reader_new(&copy_ops, ns->stack);
+	ns->unwinder = unwinder_new(ns->stack_reader, session_unwind_open, is,
+				    is->root);
+}
+
+/* Before the threads are read: this read's map, for the stack copies
+ * and the unwinder (native). */
+static void begin_native(struct session_nonstop *ns)
+{
+	struct session *is = ns->is;
+	struct err me;
+
+	err_clear(&me);
+	/* The map as of now, read before anything is held. */
+	maps_release(&ns->maps);
+	if (is->kind->maps(is, &ns->maps, &me)) {
+		ns->no_unwind = "no native stack: the memory map could not be "
+				"read";
+	} else {
+		unwind_begin(ns->unwinder, &ns->maps);
+		if (!ns->warm) {
+			warm_up(ns, &ns->maps);
+			ns->warm = true;
+		}
+	}
+}
+
+static void ns_free(struct session_nonstop *ns)
+{
+	pause_resume(&ns->pz);
+	snap_free(ns->snap);
+	unwinder_free(ns->unwinder);
+	mem_reader_free(ns->stack_reader);
+	maps_release(&ns->maps);
+	free(ns->seen);
+	free(ns);
+}
+
+/* ---- a dump's threads, one at a time (session_nonstop_threads()) ---- */
+
+static bool dump_hold(void *arg, struct snap_thread *t)
+{
+	struct session_nonstop *ns = arg;
+
+	ns->holding = false;
+	if (t->native_id > 0) {
+		ns->seen = xgrow(ns->seen, &ns->seen_cap, ns->nseen + 1,
+				 sizeof(*ns->seen));
+		ns->seen[ns->nseen++] = t->native_id;
+	}
+	/* Stopped by job control it does not move: read as it is. */
+	if (ns->stopped || t->native_id <= 0)
+		return false;
+	return hold_tid(ns, (pid_t)t->native_id);
+}
+
+static void dump_done(void *arg, struct snap_thread *t)
+{
+	struct session_nonstop *ns = arg;
+	struct unwind_stack us = { 0 };
+	struct user_regs_struct r;
+	struct err e;
+	bool regs;
+
+	err_clear(&e);
+	regs = ns->native && copy_held(ns, (pid_t)t->native_id, &r, &e);
+	let_go(ns);
+	if (!ns->native)
+		return;
+	if (regs)
+		unwind_copy(ns, &r, &us, &e);
+	add_merged(ns, t, &us, &e);
+	unwind_stack_release(&us);
+}
+
+int session_nonstop_threads(struct session *is, struct py_read_opts *ro,
+			    bool native, struct snapshot *s, struct err *e)
+{
+	struct session_nonstop *ns;
+	int rc;
+
+	if (is->kind != &session_live)
+		return err_set(e, SS_EINVAL, "%s: a core file does not run: "
+			       "there is nothing to read thread by thread",
+			       is->name);
+	ns = xcalloc(1, sizeof(*ns));
+	ns->is = is;
+	ns->native = native;
+	ns->snap = s;
+	ns->stopped = s->stopped;
+	if (native) {
+		open_unwinder(ns);
+		begin_native(ns);
+	}
+	ro->check_torn = true; /* for the threads that cannot be held */
+	ro->hold = dump_hold;
+	ro->done = dump_done;
+	ro->hold_arg = ns;
+	rc = py_read_threads(&is->py, ro, s, e);
+	if (!rc && native)
+		native_only_threads(ns);
+	if (!rc && ns->rc) {
+		rc = ns->rc;
+		*e = ns->err;
+	}
+	ns->snap = NULL; /* the caller's */
+	if (getenv("SNAKESCOPE_TIMING"))
+		fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
+			"thread, %.1f us on average, longest %.1f us\n",
+			(unsigned long long)ns->nholds, ns->nholds ?
+			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
+			ns->longest_ns / 1e3);
+	ns_free(ns);
+	return rc;
 }
 
 int session_nonstop_start(struct session *is, session_keep_fn keep,
@@ -409,13 +544,8 @@ int session_nonstop_start(struct session *is, session_keep_fn keep,
 		session_nonstop_free(is);
 		return rc;
 	}
-	if (native) {
-		ns->stack = xcalloc(1, sizeof(*ns->stack));
-		ns->stack->inner = is->mem;
-		ns->stack_reader = mem_reader_new(&copy_ops, ns->stack);
-		ns->unwinder = unwinder_new(ns->stack_reader,
-					    session_unwind_open, is, is->root);
-	}
+	if (native)
+		open_unwinder(ns);
 	return 0;
 }
 
@@ -424,7 +554,6 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 			   struct err *e)
 {
 	struct session_nonstop *ns = is->nonstop;
-	struct err me;
 	int rc;
 
 	if (snap)
@@ -440,19 +569,7 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 		ns->snap = snap_new();
 		ns->snap->pid = is->pid;
 		ns->snap->stopped = ns->stopped;
-		err_clear(&me);
-		/* The map as of now, read before anything is held. */
-		maps_release(&ns->maps);
-		if (is->kind->maps(is, &ns->maps, &me)) {
-			ns->no_unwind = "no native stack: the memory map could "
-					"not be read";
-		} else {
-			unwind_begin(ns->unwinder, &ns->maps);
-			if (!ns->warm) {
-				warm_up(is, &ns->maps);
-				ns->warm = true;
-			}
-		}
+		begin_native(ns);
 	}
 	rc = py_sampler_take(is->sampler, now_ns, out, e);
 	if (!rc && ns->native)
@@ -480,18 +597,12 @@ void session_nonstop_free(struct session *is)
 
 	if (!ns)
 		return;
-	pause_resume(&ns->pz);
 	if (getenv("SNAKESCOPE_TIMING"))
 		fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
 			"thread, %.1f us on average, longest %.1f us\n",
 			(unsigned long long)ns->nholds, ns->nholds ?
 			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
 			ns->longest_ns / 1e3);
-	snap_free(ns->snap);
-	unwinder_free(ns->unwinder);
-	mem_reader_free(ns->stack_reader);
-	maps_release(&ns->maps);
-	free(ns->seen);
-	free(ns);
+	ns_free(ns);
 	is->nonstop = NULL;
 }

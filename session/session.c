@@ -241,6 +241,7 @@ static int read_snapshot(struct session *is,
 		mem_cache_enable(py->mem, true);
 	} else {
 		s->stopped = is->kind->stopped(is);
+		s->per_thread = o->nonstop;
 	}
 	ro.tids = tids;
 	ro.ntids = ntids;
@@ -250,11 +251,14 @@ static int read_snapshot(struct session *is,
 	ro.repr_width = o->repr_width;
 	ro.check_torn = !o->pause;
 	s->warning = syscall_gap(is->pid, os, ntids);
-	rc = py_read_threads(py, &ro, s, e);
+	if (o->nonstop && !o->pause)
+		rc = session_nonstop_threads(is, &ro, o->native, s, e);
+	else
+		rc = py_read_threads(py, &ro, s, e);
 	t_unwind = clock_mono_ns();
 	if (!rc && o->native && o->pause && !stopped)
 		read_native(is, tids, os, ntids, s);
-	else if (!rc && o->native)
+	else if (!rc && o->native && !o->nonstop)
 		for (size_t j = 0; j < s->nthreads; j++)
 			py_native_merge(py->L.major, py->L.minor, &s->threads[j],
 					"no native stack: the target was "

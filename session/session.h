@@ -48,7 +48,11 @@ struct session_opts {
 	bool locals;       /* every frame's variables */
 	size_t repr_width; /* their reprs' width (0: default) */
 	bool native;       /* every thread's native stack, Python frames
-			      merged in (needs pause) */
+			      merged in (needs pause, or nonstop) */
+	bool nonstop;      /* instead of pause: each thread stopped alone
+			      for its own read (and native unwind), let go
+			      before the next; tasks and locks read after,
+			      unpaused (a live process only) */
 };
 
 /* A process found to run Python, kept open for many reads. */

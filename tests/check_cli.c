@@ -332,6 +332,26 @@ START_TEST(test_writers)
 	free(s->host);
 	s->host = NULL;
 
+	/* How consistent the read is: said in both outputs (--nonstop). */
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"consistency\": \"instant\""));
+	s->paused = false;
+	s->per_thread = true;
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"paused\": false,\n"
+				     " \"consistency\": \"per-thread\","));
+	strbuf_reset(&sb);
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\nRead thread by thread "
+				     "(--nonstop): each thread's stack is of "
+				     "its own instant"));
+	ck_assert_ptr_null(strstr(sb.buf, "read without pausing"));
+	s->per_thread = false;
+	strbuf_reset(&sb);
+	out_json_dump(&sb, s, false, false);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"consistency\": \"unpaused\""));
+	s->paused = true;
+
 	/* A target in a container: its own numbers next to ours. */
 	s->ns_pid = 1;
 	s->threads[0].ns_native_id = 7;
@@ -1294,6 +1314,27 @@ START_TEST(test_dump_parse)
 	{
 		ARGV("dump", "--subprocesses", "--core", "core.1");
 		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		/* Thread by thread stands for the whole pause. */
+		ARGV("dump", "--native", "--nonstop", "94");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid), 0);
+		ck_assert(d.io.nonstop && d.io.native && !d.io.pause);
+	}
+	{
+		ARGV("dump", "--nonstop", "--no-pause", "94");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("dump", "--nonstop", "--core", "core.1");
+		ck_assert_int_eq(dump_parse(argc_, a, false, &d, &pid),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("deadlock", "--nonstop", "94");
+		ck_assert_int_eq(dump_parse(argc_, a, true, &d, &pid),
 				 EXIT_USAGE);
 	}
 }

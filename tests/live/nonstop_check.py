@@ -24,6 +24,19 @@ one C frame (marked native) too, in every sample; and the samples are
 many (at least a tenth of the 300 asked for: a loaded machine, or a
 sanitizer build, is slow; a recording that stalls falls far below).
 
+For each of `dump --native --nonstop --json` and `dump --nonstop --json`
+(and once `dump --nonstop` in text), on the same target, while the dump
+runs this test reads the state of every thread of the target over and
+over: a dump held each thread once, so a thread A seen in a tracing stop,
+then another B, then A again, was stopped with B at once - a failure (a
+whole-process pause is seen so at once).  Then: dump exits 0; the
+document says "consistency": "per-thread" and "paused": false (the text,
+"Read thread by thread"); every idle thread's Python frames are the stack
+the thread's own record gives (function, file, line, in order); the busy
+thread's are [step,] spin, main, <module>; every thread has C frames with
+--native, none without; no frame is marked torn.  --nonstop --no-pause is
+refused (exit 2).
+
 Python 3.8+ (the target names its threads' TIDs with
 threading.get_native_id()); earlier versions SKIP by name.
 
@@ -200,6 +213,138 @@ def one_mode(cx, mode):
     return problems
 
 
+def all_tids(pid):
+    try:
+        return [int(x) for x in os.listdir("/proc/%d/task" % pid)]
+    except OSError:
+        return []
+
+
+def watch_one_at_a_time(pid, proc):
+    """Read every thread's state until proc exits: (rounds, stops seen,
+    [problems]).  A thread is held once in a dump: A in 't', then B, then
+    A again means A was held across B's stop."""
+    tids = all_tids(pid)
+    held = None
+    rounds = seen = 0
+    problems = []
+    deadline = time.monotonic() + WAIT
+    while proc.poll() is None and time.monotonic() < deadline:
+        rounds += 1
+        for tid in tids:
+            if task_state(pid, tid) != "t":
+                continue
+            seen += 1
+            if held is not None and held != tid and \
+                    task_state(pid, held) == "t" and not problems:
+                problems.append("threads %d and %d were stopped at once"
+                                % (held, tid))
+            held = tid
+    return rounds, seen, problems
+
+
+def same_python(want, got):
+    """Problems of the Python frames got (JSON) against the recorded
+    stack want ([co_name, file, line], innermost first)."""
+    if len(got) != len(want):
+        return ["%d Python frames, the thread recorded %d: %r"
+                % (len(got), len(want), got)]
+    for g, (fn, filename, line) in zip(got, want):
+        if (g.get("function") or "").split(".")[-1] != fn or \
+                g.get("filename") != filename or g.get("line") != line:
+            return ["Python frame %s:%s %s, recorded %s:%s %s"
+                    % (g.get("filename"), g.get("line"), g.get("function"),
+                       filename, line, fn)]
+    return []
+
+
+def one_dump(cx, t, rec, opts):
+    """Problems of one `dump OPTS --json` of the busy_idle target t."""
+    h = cx["h"]
+    pid, busy = rec["pid"], rec["busy_native_id"]
+    out = os.path.join(cx["workdir"], "nonstop-dump-%d.json" % h.serial())
+    with open(out, "wb") as fo, open(out + ".stderr", "wb") as fe:
+        r = subprocess.Popen([h.SNAKESCOPE, "dump"] + opts + [str(pid)],
+                             stdin=subprocess.DEVNULL, stdout=fo,
+                             stderr=fe, env=h.TARGET_ENV)
+    rounds, seen, problems = watch_one_at_a_time(pid, r)
+    if r.poll() is None:
+        r.kill()
+        r.wait()
+        return ["dump %s did not finish within %gs" % (" ".join(opts), WAIT)]
+    with open(out, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    with open(out + ".stderr", "rb") as f:
+        stderr = f.read().decode("utf-8", "replace").strip()
+    if r.returncode != 0:
+        return ["dump %s: exit status %s; stderr: %s"
+                % (" ".join(opts), r.returncode, stderr)]
+    what = "dump %s" % " ".join(opts)
+    problems = ["%s: %s" % (what, p) for p in problems]
+    if "--json" not in opts:
+        if "\nRead thread by thread (--nonstop)" not in text:
+            problems.append("%s: no \"Read thread by thread\" line: %r"
+                            % (what, text[:300]))
+        return problems
+    doc = json.loads(text)
+    native = "--native" in opts
+    if doc.get("consistency") != "per-thread" or doc.get("paused") is not \
+            False:
+        problems.append("%s: \"consistency\": %r, \"paused\": %r" % (
+            what, doc.get("consistency"), doc.get("paused")))
+    threads = dict((th.get("native_id"), th) for th in doc["threads"])
+    stacks = rec["idle_stacks"]
+    for tid in [busy] + sorted(int(x) for x in stacks):
+        th = threads.get(tid)
+        if th is None:
+            problems.append("%s: thread %d is not in the dump" % (what, tid))
+            continue
+        frames = th.get("frames") or []
+        py = [f for f in frames if f.get("kind", "python") == "python"]
+        if tid == busy:
+            names = [f.get("function") for f in py]
+            bad = names[-3:] != ["spin", "main", "<module>"] or \
+                names[:-3] not in ([], ["step"])
+            bad = ["the busy thread's Python frames: %r" % names] if bad \
+                else []
+        else:
+            bad = same_python(stacks[str(tid)], py)
+        if native != any(f.get("kind") == "native" for f in frames):
+            bad.append("C frames %s" % ("missing" if native else
+                                        "without --native"))
+        if th.get("torn") or any(f.get("torn") for f in frames):
+            bad.append("frames marked torn: its hold did not keep it")
+        if bad:
+            problems.append("%s: thread %d: %s" % (what, tid, "; ".join(bad)))
+            if len(problems) > 5:
+                break
+    cx["report"].note("%s: nonstop: %s: %d threads, %d stops seen in %d "
+                      "rounds of state reads" % (cx["label"], what,
+                                                 len(threads), seen, rounds))
+    return problems
+
+
+def dump_modes(cx):
+    """Problems of the dumps --nonstop of one busy_idle target."""
+    h = cx["h"]
+    problems = []
+    t = h.Target(cx["interp"], "busy_idle.py", cx["workdir"], [str(NIDLE)])
+    try:
+        rec = wait_record(t.record_path, t.proc)
+        for opts in (["--native", "--nonstop", "--json"],
+                     ["--nonstop", "--json"], ["--nonstop"]):
+            problems += one_dump(cx, t, rec, opts)
+        r = subprocess.run([h.SNAKESCOPE, "dump", "--nonstop", "--no-pause",
+                            str(rec["pid"])], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, env=h.TARGET_ENV)
+        if r.returncode != 2:
+            problems.append("dump --nonstop --no-pause: exit status %d, "
+                            "not 2 (refused)" % r.returncode)
+    finally:
+        t.kill()
+    return problems
+
+
 def check_nonstop(report, interp, version, workdir, harness):
     label = "%s %s" % (version, interp)
     mm = harness.major_minor(version)
@@ -209,6 +354,9 @@ def check_nonstop(report, interp, version, workdir, harness):
                         "time: only checked on 3.8+ (busy_idle.py names "
                         "its threads' TIDs with threading.get_native_id())"
                         % (label, mode))
+        report.skip("%s: nonstop: dump --nonstop stops one thread at a "
+                    "time: only checked on 3.8+ (busy_idle.py names its "
+                    "threads' TIDs with threading.get_native_id())" % label)
         return
     cx = {"h": harness, "interp": interp, "workdir": workdir,
           "report": report, "label": label}
@@ -224,3 +372,14 @@ def check_nonstop(report, interp, version, workdir, harness):
             report.fail(what, problems)
         else:
             report.ok(what)
+    what = ("%s: nonstop: dump [--native] --nonstop stops one thread at a "
+            "time (never two at once; each thread's stack its own record's; "
+            "marked per-thread)" % label)
+    try:
+        problems = dump_modes(cx)
+    except Exception:
+        problems = traceback.format_exc().splitlines()
+    if problems:
+        report.fail(what, problems)
+    else:
+        report.ok(what)

@@ -7,7 +7,9 @@ usage: python busy_idle.py RECORD_PATH [NIDLE]
 The main thread spins in spin() -> step() forever (pure Python, never
 sleeping), counting its steps; NIDLE threads (100 by default) wait on an
 event that is never set, SIGUSR1 blocked.  RECORD_PATH gets, once all run, {"pid",
-"busy_native_id", "idle_native_ids"}.
+"busy_native_id", "idle_native_ids", "idle_stacks"}: idle_stacks maps each
+idle thread's TID (a string) to its Python stack once it waits for good,
+[[co_name, filename, line], ...] innermost first (for `dump --nonstop`).
 
 SIGUSR1: the main thread's Python handler appends "SEQ COUNT MONO_NS\\n" to
 RECORD_PATH.signals, SEQ counting the signals handled from 1, COUNT the
@@ -47,6 +49,32 @@ def spin():
         steps += 1
 
 
+def idle_stacks(nidle):
+    """{TID: stack} of the idle threads once each waits in Event.wait()
+    and two looks 10 ms apart agree (a thread may still be on its way
+    in)."""
+    tids = dict((t.ident, t.native_id) for t in threading.enumerate()
+                if t.name.startswith("idle-"))
+    last = None
+    while True:
+        now = {}
+        for ident, f in sys._current_frames().items():
+            if ident not in tids:
+                continue
+            stack = []
+            while f is not None:
+                stack.append([f.f_code.co_name, f.f_code.co_filename,
+                              f.f_lineno])
+                f = f.f_back
+            now[str(tids[ident])] = stack
+        waiting = [s for s in now.values()
+                   if [x[0] for x in s[:3]] == ["wait", "wait", "idle"]]
+        if len(waiting) == nidle and now == last:
+            return now
+        last = now
+        time.sleep(0.01)
+
+
 def main():
     path = sys.argv[1]
     nidle = int(sys.argv[2]) if len(sys.argv) > 2 else 100
@@ -77,7 +105,8 @@ def main():
     with open(tmp, "w") as f:
         json.dump({"pid": os.getpid(),
                    "busy_native_id": threading.get_native_id(),
-                   "idle_native_ids": ids}, f)
+                   "idle_native_ids": ids,
+                   "idle_stacks": idle_stacks(nidle)}, f)
     os.rename(tmp, path)
     spin()
 
