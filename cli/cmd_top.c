@@ -32,10 +32,15 @@
 #define CATCH_UP 10
 /* How long a key is waited for when nothing else is due (paused). */
 #define IDLE_WAIT_MS 500
+/* Processes shown at most (a bound on a tree the user does not
+ * control: a fork bomb under the PID). */
+#define TOP_MAX_PROCS 256
 
 static const char top_usage[] =
 	"usage: snakescope top [options] PID\n"
 	"       snakescope top [options] -p PID\n"
+	"       snakescope top [options] --subprocesses PID\n"
+	"       snakescope top [options] PID PID...\n"
 	"       snakescope top [options] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"A live view of process PID: its threads (state, GIL, CPU), the\n"
@@ -49,6 +54,11 @@ static const char top_usage[] =
 	"\n"
 	"  -p, --pid PID        the process to show (the same as the operand\n"
 	"                       PID)\n"
+	"  --subprocesses       PID and its Python descendants (a\n"
+	"                       multiprocessing pool, a server's workers),\n"
+	"                       in one view with a PID column; processes\n"
+	"                       that start later are added (looked for at\n"
+	"                       each refresh), those that exit are dropped\n"
 	"  -r, --rate HZ        samples per second (default 100)\n"
 	"  -i, --refresh S      redraw every S seconds (default 1; + and -\n"
 	"                       change it)\n"
@@ -68,13 +78,34 @@ static const char top_usage[] =
 	"  -h, --help           show this help\n"
 	"\n"
 	"Pausing the view (space) stops the sampling too: nothing is read\n"
-	"from the process until it is resumed.\n";
+	"from the process until it is resumed.\n"
+	"\n"
+	"Several processes (PIDs, or --subprocesses): their threads in one\n"
+	"list with a PID column, the functions of all of them together, the\n"
+	"PID column naming the process where a function's time goes most\n"
+	"(\"+N\": N others have it too); the stack and tasks panes show the\n"
+	"selected thread's process.\n";
+
+/* One process shown. */
+struct top_proc {
+	struct top *tp;
+	pid_t pid;
+	struct session *is;    /* samples, and snapshots, each with caches of
+				  its own */
+	bool gone;             /* exited (or no longer readable) */
+	bool forgotten;        /* ... and its threads dropped from the model */
+};
 
 struct top {
 	const struct top_opts *o;
 	pid_t pid;
-	struct session *is;    /* samples, and snapshots, each with caches of
-				  its own */
+	struct top_proc *procs; /* [0]: pid; then the others, as found */
+	size_t nprocs, procs_cap;
+	size_t nlive;
+	bool many;             /* several processes (PID column) */
+	bool procs_left_out;   /* past TOP_MAX_PROCS */
+	pid_t *skipped;        /* descendants that are not Python */
+	size_t nskipped, skipped_cap;
 	struct sample sample;
 	struct tui_model model;
 	struct tui_view view;
@@ -100,12 +131,13 @@ struct top {
  * (holds the GIL, or is on a CPU), or always with --idle. */
 static bool keep_thread(void *arg, const struct sample_thread *t)
 {
-	struct top *tp = arg;
+	struct top_proc *pr = arg;
+	struct top *tp = pr->tp;
 	char state = 0;
 	bool active = t->holds_gil;
 
 	if (!active && t->native_id > 0) {
-		state = session_thread_state(tp->is, (pid_t)t->native_id);
+		state = session_thread_state(pr->is, (pid_t)t->native_id);
 		active = state == 'R';
 	}
 	tui_model_observe(&tp->model, t, state, active);
@@ -121,16 +153,185 @@ static void target_exited(struct top *tp)
 	tui_model_gone(&tp->model);
 }
 
+static void proc_gone(struct top *tp, struct top_proc *pr);
+
+/* One round of several processes: a sample of each.  A process that
+ * exited is dropped, not an error; a round is counted when at least one
+ * process was read. */
+static void sample_many(struct top *tp, uint64_t now)
+{
+	bool any = false, failed = false;
+
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		struct top_proc *pr = &tp->procs[i];
+		struct err e;
+		int rc;
+
+		if (pr->gone)
+			continue;
+		err_clear(&e);
+		tui_model_process(&tp->model, pr->pid);
+		rc = session_sample(pr->is, tp->o->pause, now, &tp->sample, &e);
+		if (rc) {
+			if (rc == SS_EEXITED || session_gone(pr->is))
+				proc_gone(tp, pr);
+			else
+				failed = true;
+			continue;
+		}
+		tui_model_add(&tp->model, &tp->sample);
+		any = true;
+	}
+	if (any)
+		tui_model_end(&tp->model);
+	else if (failed)
+		tui_model_error(&tp->model);
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+static bool known_pid(const struct top *tp, pid_t pid)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		if (tp->procs[i].pid == pid)
+			return true;
+	for (size_t i = 0; i < tp->nskipped; i++)
+		if (tp->skipped[i] == pid)
+			return true;
+	return false;
+}
+
+/* Open process pid and start its sampler: 0, or the error (in e). */
+static int add_proc(struct top *tp, pid_t pid, struct err *e)
+{
+	struct top_proc *pr;
+	struct session *is = NULL;
+	int rc;
+
+	if (tp->nprocs == TOP_MAX_PROCS) {
+		tp->procs_left_out = true;
+		return 0;
+	}
+	rc = session_open(pid, &is, e);
+	if (rc) {
+		session_close(is);
+		return rc;
+	}
+	/* procs moves as it grows: the samplers are handed stable
+	 * pointers (procs is allocated once, at its bound, when several
+	 * processes are shown). */
+	pr = &tp->procs[tp->nprocs];
+	memset(pr, 0, sizeof(*pr));
+	pr->tp = tp;
+	pr->pid = pid;
+	pr->is = is;
+	rc = session_sampler_start(is, keep_thread, pr, e);
+	if (rc) {
+		session_close(is);
+		return rc;
+	}
+	tp->nprocs++;
+	tp->nlive++;
+	return 0;
+}
+
+/* Look for new descendants of the processes shown (--subprocesses),
+ * breadth first: a child found now is looked into in the same pass.  A
+ * child that is not Python (a shell, a compiler) is skipped for good;
+ * one that cannot be read yet (just forked, not yet exec'd) is tried
+ * again at the next scan. */
+static void scan_children(struct top *tp)
+{
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		pid_t *kids;
+		size_t n;
+
+		if (tp->procs[i].gone)
+			continue;
+		n = session_children(tp->procs[i].pid, &kids);
+		for (size_t k = 0; k < n; k++) {
+			struct err e;
+			int rc;
+
+			if (known_pid(tp, kids[k]))
+				continue;
+			err_clear(&e);
+			rc = add_proc(tp, kids[k], &e);
+			if (rc == SS_ENOTPY || rc == SS_EUNSUPPORTED ||
+			    rc == SS_EBADBUILD || rc == SS_EPERM) {
+				tp->skipped = xgrow(tp->skipped,
+						    &tp->skipped_cap,
+						    tp->nskipped + 1,
+						    sizeof(*tp->skipped));
+				tp->skipped[tp->nskipped++] = kids[k];
+			}
+		}
+		free(kids);
+	}
+}
+
+/* Drop the threads of the processes gone since the last time (before the
+ * view takes its rows from the model). */
+static void forget_gone(struct top *tp)
+{
+	if (!tp->many || tp->exited)
+		return;
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		struct top_proc *pr = &tp->procs[i];
+
+		if (pr->gone && !pr->forgotten) {
+			tui_model_forget(&tp->model, pr->pid);
+			pr->forgotten = true;
+		}
+	}
+}
+
+/* The process whose stack and tasks are shown: the selected thread's,
+ * else the first. */
+static struct top_proc *shown_proc(struct top *tp)
+{
+	if (tp->view.has_thread)
+		for (size_t i = 0; i < tp->nprocs; i++)
+			if (tp->procs[i].pid == tp->view.thread_pid)
+				return &tp->procs[i];
+	return &tp->procs[0];
+}
+
+static struct top_proc *proc_of(struct top *tp, int pid)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		if (tp->procs[i].pid == pid)
+			return &tp->procs[i];
+	return NULL;
+}
+
+/* Process pr ended (several processes): its threads go at the next
+ * render; the view ends when none is left. */
+static void proc_gone(struct top *tp, struct top_proc *pr)
+{
+	if (pr->gone)
+		return;
+	pr->gone = true;
+	if (!--tp->nlive)
+		target_exited(tp);
+}
+
 static void sample_once(struct top *tp, uint64_t now)
 {
+	struct top_proc *pr = &tp->procs[0];
 	struct err e;
 	int rc;
 
 	err_clear(&e);
 	tui_model_begin(&tp->model);
-	rc = session_sample(tp->is, tp->o->pause, now, &tp->sample, &e);
+	if (tp->many) {
+		sample_many(tp, now);
+		return;
+	}
+	tui_model_process(&tp->model, pr->pid);
+	rc = session_sample(pr->is, tp->o->pause, now, &tp->sample, &e);
 	if (rc) {
-		if (rc == SS_EEXITED || session_gone(tp->is))
+		if (rc == SS_EEXITED || session_gone(pr->is))
 			target_exited(tp);
 		else
 			tui_model_error(&tp->model);
@@ -147,12 +348,13 @@ static void read_cpu(struct top *tp, uint64_t now)
 
 	for (size_t i = 0; i < tp->model.nthreads; i++) {
 		struct tui_thread *t = &tp->model.threads[i];
+		struct top_proc *pr = proc_of(tp, t->pid);
 		uint64_t ticks;
 		char state;
 
-		if (!t->alive || t->native_id <= 0)
+		if (!t->alive || t->native_id <= 0 || !pr || pr->gone)
 			continue;
-		if (!session_thread_cpu(tp->is, (pid_t)t->native_id, &state,
+		if (!session_thread_cpu(pr->is, (pid_t)t->native_id, &state,
 					&ticks))
 			continue;
 		t->state = state;
@@ -195,17 +397,20 @@ static void split_task_lines(struct top *tp)
 static void take_snapshot(struct top *tp)
 {
 	struct session_opts io = { 0 };
+	struct top_proc *pr = shown_proc(tp);
 	struct snapshot *s = NULL;
 	struct err e;
 
-	if (tp->exited)
+	if (tp->exited || pr->gone)
 		return;
 	err_clear(&e);
 	io.pause = tp->o->pause || tp->view.locals;
 	io.tasks = true;
 	io.locals = tp->view.locals;
-	if (session_snapshot(tp->is, &io, &s, &e)) {
-		if (e.code == SS_EEXITED || session_gone(tp->is))
+	if (session_snapshot(pr->is, &io, &s, &e)) {
+		if (tp->many && (e.code == SS_EEXITED || session_gone(pr->is)))
+			proc_gone(tp, pr);
+		else if (e.code == SS_EEXITED || session_gone(pr->is))
 			target_exited(tp);
 		return;
 	}
@@ -244,19 +449,24 @@ static void render(struct top *tp, uint64_t now)
 	uint32_t keep = tp->view.drilled ? tp->view.drill_code : UINT32_MAX;
 
 	/* Before the view takes its rows from the model: indexes change. */
+	forget_gone(tp);
 	if (tui_model_prune(&tp->model, &keep) && tp->view.drilled)
 		tp->view.drill_code = keep;
 
 	info.pid = tp->pid;
+	info.nprocs = tp->nlive;
 	info.version = tp->version;
 	info.elapsed = secs;
 	info.rate = secs > 0 ? (double)tp->model.rounds / secs : 0;
 	info.secs_per_sample = tp->model.rounds ?
 			       secs / (double)tp->model.rounds :
 			       1 / tp->o->rate;
-	info.note = tp->exited ? "process exited" :
+	info.note = tp->exited ? (tp->many ? "processes exited" :
+				  "process exited") :
 		    tp->sample.threads_left_out ? "threads left out: a thread "
-		    "list longer than its bound" : NULL;
+		    "list longer than its bound" :
+		    tp->procs_left_out ? "processes left out: more than 256" :
+		    NULL;
 	info.snap = tp->snap;
 	info.task_lines = tp->task_lines;
 	info.ntask_lines = tp->ntask_lines;
@@ -314,6 +524,8 @@ static int run_text(struct top *tp)
 		}
 		if (tp->exited && !tp->ended)
 			tp->ended = now;
+		if (tp->o->subprocesses && !tp->exited)
+			scan_children(tp);
 		read_cpu(tp, now);
 		take_snapshot(tp);
 		render(tp, now);
@@ -368,6 +580,8 @@ static int run_tui(struct top *tp)
 		}
 		now = clock_mono_ns();
 		if (!tp->view.paused && now >= redraw_at) {
+			if (tp->o->subprocesses && !tp->exited)
+				scan_children(tp);
 			read_cpu(tp, now);
 			take_snapshot(tp);
 			dirty = true;
@@ -454,6 +668,7 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		{ "pause", no_argument, NULL, 'P' },
 		{ "nonblocking", no_argument, NULL, 'B' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "subprocesses", no_argument, NULL, 'S' },
 		{ "once", no_argument, NULL, '1' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
@@ -503,6 +718,9 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		case 'p':
 			pid_opt = optarg;
 			break;
+		case 'S':
+			o->subprocesses = true;
+			break;
 		case '1':
 			o->iterations = 1;
 			break;
@@ -539,8 +757,57 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 			     "sample");
 		return EXIT_USAGE;
 	}
+	if (need_pid && !pid_opt && optind + 1 < argc) {
+		/* Several processes, each operand a PID. */
+		if (o->subprocesses) {
+			report_error("top: --subprocesses takes one PID, the "
+				     "parent, not '%s' too", argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		for (int i = optind; i < argc; i++)
+			if (!parse_pid(argv[i], pid)) {
+				report_error("top: '%s' is not a process ID (a "
+					     "positive number)", argv[i]);
+				return EXIT_USAGE;
+			}
+		o->more_pids = &argv[optind + 1];
+		o->nmore_pids = (size_t)(argc - optind - 1);
+		parse_pid(argv[optind], pid);
+		return 0;
+	}
 	return take_pid_or_program("top", pid_opt, need_pid, argc, argv,
 				   optind, pid);
+}
+
+static void close_procs(struct top *tp)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		session_close(tp->procs[i].is);
+	free(tp->procs);
+	free(tp->skipped);
+}
+
+/* The processes besides the first: the other PIDs given (each must be
+ * read: an error is reported and ends top, as for the first), and with
+ * --subprocesses the descendants found now.  Returns 0 or -1. */
+static int open_others(struct top *tp, const struct top_opts *o)
+{
+	for (size_t i = 0; i < o->nmore_pids; i++) {
+		struct err e;
+		pid_t p;
+
+		if (!parse_pid(o->more_pids[i], &p) || known_pid(tp, p))
+			continue;
+		err_clear(&e);
+		if (add_proc(tp, p, &e)) {
+			report_error("%s", e.msg[0] ? e.msg :
+				     err_describe(e.code));
+			return -1;
+		}
+	}
+	if (o->subprocesses)
+		scan_children(tp);
+	return 0;
 }
 
 /* The text screens' size: --size, else the terminal's, else 120x40. */
@@ -572,24 +839,34 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tp.o = o;
 	tp.pid = pid;
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
+	tp.many = o->subprocesses || o->nmore_pids;
+	/* Allocated once: the samplers keep pointers into it. */
+	tp.procs = xcalloc(tp.many ? TOP_MAX_PROCS : 1, sizeof(*tp.procs));
 	err_clear(&e);
-	if (session_open(pid, &tp.is, &e) ||
-	    session_sampler_start(tp.is, keep_thread, &tp, &e)) {
+	rc = add_proc(&tp, pid, &e);
+	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
-		session_close(tp.is);
+		free(tp.procs);
 		return err_exit_code(e.code);
+	}
+	if (open_others(&tp, o)) {
+		close_procs(&tp);
+		return EXIT_USAGE;
 	}
 	tui_model_init(&tp.model);
 	tui_view_init(&tp.view);
+	tp.view.procs = tp.many;
 	tui_view_set_refresh(&tp.view, o->refresh);
 	strbuf_init(&tp.tasks_text);
-	tp.source = session_source(tp.is);
+	tp.source = session_source(tp.procs[0].is);
 	text_size(o, &rows, &cols);
 	tui_frame_init(&tp.frame, rows, cols, tui_term_utf8());
 	catch_stop_signals();
 	tp.start = clock_mono_ns();
 	rc = o->iterations ? run_text(&tp) : run_tui(&tp);
-	if (!o->iterations && tp.exited)
+	if (!o->iterations && tp.exited && tp.many)
+		fprintf(stderr, "snakescope: the processes exited\n");
+	else if (!o->iterations && tp.exited)
 		fprintf(stderr, "snakescope: process %d exited\n", (int)pid);
 	tui_frame_release(&tp.frame);
 	tui_view_release(&tp.view);
@@ -600,7 +877,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	free(tp.task_lines);
 	strbuf_release(&tp.tasks_text);
 	source_free(tp.source);
-	session_close(tp.is);
+	close_procs(&tp);
 	return rc;
 }
 

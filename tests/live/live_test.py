@@ -1751,6 +1751,10 @@ def main():
                 if not args.target or "top" in args.target:
                     top_check.check_top(report, path, version, workdir,
                                         sys.modules[__name__])
+                if not args.target or "topprocs" in args.target:
+                    top_check.check_top_procs(report, path, version,
+                                              workdir,
+                                              sys.modules[__name__])
                 if not args.target or "stall" in args.target:
                     stall_check.check_stall(report, path, version, workdir,
                                             sys.modules[__name__])
