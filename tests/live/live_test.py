@@ -61,6 +61,7 @@ import stall_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
+import watchprocs_check  # noqa: E402
 import merge_check  # noqa: E402
 import taskstack_check  # noqa: E402
 
@@ -1798,6 +1799,10 @@ def main():
                 if not args.target or "procs" in args.target:
                     procs_check.check_procs(report, path, version, workdir,
                                             sys.modules[__name__])
+                if not args.target or "watchprocs" in args.target:
+                    watchprocs_check.check_watch_procs(
+                        report, path, version, workdir,
+                        sys.modules[__name__])
                 if not args.target or "merge" in args.target:
                     merge_check.check_merge(report, path, version,
                                             workdir, sys.modules[__name__])

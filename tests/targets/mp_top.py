@@ -1,12 +1,16 @@
 """Live-test target for `snakescope top --subprocesses` and `watch` of
 several processes: a parent with forked children, one of them busy.
 
-usage: python mp_top.py RECORD_PATH [IDLE]   (runs until killed)
+usage: python mp_top.py RECORD_PATH [IDLE [MODE]]   (runs until killed)
 
 The parent forks (the 'fork' start method, asked for explicitly where the
 context API exists: 3.14 made 'forkserver' the default on Linux) one busy
 child, spinning in busy_child() for good, and IDLE (default 2) idle
-children, sleeping in idle_child().  The busy child tells the parent its
+children, sleeping in idle_child().  MODE "steps" (the default is
+"spin") makes the busy child go on in steps instead: step_a() and step_b()
+in turn, each a short sleep (its stack changes all the time: progress),
+until it gets SIGUSR1; then it sleeps in stuck_here() for good (a stall).
+The busy child tells the parent its
 own word on where it is (its pid, and the function, file and first line
 of the frame it runs, from sys._getframe()); then the parent writes
 RECORD_PATH atomically (tmp + rename):
@@ -34,14 +38,36 @@ import sys
 import time
 
 
-def busy_child(conn):
+def busy_child(conn, mode):
     f = sys._getframe()
+    stop = []
+    # The parent's handlers came with the fork: this child's own.
+    signal.signal(signal.SIGUSR1, lambda signum, frame: stop.append(1))
+    signal.signal(signal.SIGUSR2, signal.SIG_DFL)
     conn.send((os.getpid(), f.f_code.co_name, f.f_code.co_filename,
                f.f_code.co_firstlineno))
     conn.close()
+    if mode == "steps":
+        while not stop:
+            step_a()
+            step_b()
+        stuck_here()
     x = 0
     while True:
         x += 1
+
+
+def step_a():
+    time.sleep(0.02)
+
+
+def step_b():
+    time.sleep(0.02)
+
+
+def stuck_here():
+    while True:
+        time.sleep(3600)
 
 
 def idle_child():
@@ -62,11 +88,12 @@ def write_file(path, text):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
-        sys.stderr.write("usage: mp_top.py RECORD_PATH [IDLE]\n")
+    if len(sys.argv) not in (2, 3, 4):
+        sys.stderr.write("usage: mp_top.py RECORD_PATH [IDLE [MODE]]\n")
         sys.exit(2)
     path = sys.argv[1]
-    nidle = int(sys.argv[2]) if len(sys.argv) == 3 else 2
+    nidle = int(sys.argv[2]) if len(sys.argv) >= 3 else 2
+    mode = sys.argv[3] if len(sys.argv) == 4 else "spin"
     get_context = getattr(multiprocessing, "get_context", None)
     ctx = get_context("fork") if get_context is not None else multiprocessing
     want = []
@@ -88,7 +115,7 @@ def main():
     signal.signal(signal.SIGUSR2, note)
 
     mine, theirs = ctx.Pipe()
-    busy = ctx.Process(target=busy_child, args=(theirs,))
+    busy = ctx.Process(target=busy_child, args=(theirs, mode))
     busy.start()
     children.append(busy)
     idle = [ctx.Process(target=idle_child) for _ in range(nidle)]
@@ -101,6 +128,7 @@ def main():
         "busy": pid, "idle": [c.pid for c in idle],
         "busy_function": function, "file": filename,
         "busy_first_line": first_line, "idle_function": "idle_child",
+        "mode": mode, "stuck_function": "stuck_here",
         "start_method": "fork"}, sort_keys=True))
     late = None
     while True:
