@@ -93,18 +93,21 @@ struct top_proc {
 	struct session *is;    /* samples, and snapshots, each with caches of
 				  its own */
 	bool gone;             /* exited (or no longer readable) */
-	bool forgotten;        /* ... and its threads dropped from the model */
+	bool forgotten;        /* ... and its threads dropped from the model,
+				  its session closed: the slot is free */
 };
 
 struct top {
 	const struct top_opts *o;
 	pid_t pid;
-	struct top_proc *procs; /* [0]: pid; then the others, as found */
-	size_t nprocs, procs_cap;
+	struct top_proc *procs; /* [0]: pid; then the others, as found (a
+				   free slot taken again) */
+	size_t nprocs;
 	size_t nlive;
 	bool many;             /* several processes (PID column) */
 	bool procs_left_out;   /* past TOP_MAX_PROCS */
-	pid_t *skipped;        /* descendants that are not Python */
+	pid_t *skipped;        /* children that are not Python (of the last
+				  scan: a PID is not kept past its process) */
 	size_t nskipped, skipped_cap;
 	struct sample sample;
 	struct tui_model model;
@@ -190,13 +193,18 @@ static void sample_many(struct top *tp, uint64_t now)
 
 /* ---- processes -------------------------------------------------------- */
 
-static bool known_pid(const struct top *tp, pid_t pid)
+static bool shown_pid(const struct top *tp, pid_t pid)
 {
 	for (size_t i = 0; i < tp->nprocs; i++)
-		if (tp->procs[i].pid == pid)
+		if (tp->procs[i].pid == pid && !tp->procs[i].forgotten)
 			return true;
-	for (size_t i = 0; i < tp->nskipped; i++)
-		if (tp->skipped[i] == pid)
+	return false;
+}
+
+static bool pid_in(const pid_t *v, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
 			return true;
 	return false;
 }
@@ -204,11 +212,18 @@ static bool known_pid(const struct top *tp, pid_t pid)
 /* Open process pid and start its sampler: 0, or the error (in e). */
 static int add_proc(struct top *tp, pid_t pid, struct err *e)
 {
-	struct top_proc *pr;
+	struct top_proc *pr = NULL;
 	struct session *is = NULL;
 	int rc;
 
-	if (tp->nprocs == TOP_MAX_PROCS) {
+	/* A process gone leaves a free slot: a server that replaces its
+	 * workers for days is not cut at TOP_MAX_PROCS.  procs is
+	 * allocated once, at its bound: the samplers keep pointers into
+	 * it. */
+	for (size_t i = 0; i < tp->nprocs && !pr; i++)
+		if (tp->procs[i].forgotten)
+			pr = &tp->procs[i];
+	if (!pr && tp->nprocs == (tp->many ? TOP_MAX_PROCS : 1)) {
 		tp->procs_left_out = true;
 		return 0;
 	}
@@ -217,10 +232,8 @@ static int add_proc(struct top *tp, pid_t pid, struct err *e)
 		session_close(is);
 		return rc;
 	}
-	/* procs moves as it grows: the samplers are handed stable
-	 * pointers (procs is allocated once, at its bound, when several
-	 * processes are shown). */
-	pr = &tp->procs[tp->nprocs];
+	if (!pr)
+		pr = &tp->procs[tp->nprocs];
 	memset(pr, 0, sizeof(*pr));
 	pr->tp = tp;
 	pr->pid = pid;
@@ -228,20 +241,25 @@ static int add_proc(struct top *tp, pid_t pid, struct err *e)
 	rc = session_sampler_start(is, keep_thread, pr, e);
 	if (rc) {
 		session_close(is);
+		pr->forgotten = true; /* still free */
 		return rc;
 	}
-	tp->nprocs++;
+	if (pr == &tp->procs[tp->nprocs])
+		tp->nprocs++;
 	tp->nlive++;
 	return 0;
 }
 
 /* Look for new descendants of the processes shown (--subprocesses),
  * breadth first: a child found now is looked into in the same pass.  A
- * child that is not Python (a shell, a compiler) is skipped for good;
- * one that cannot be read yet (just forked, not yet exec'd) is tried
- * again at the next scan. */
+ * child that is not Python (a shell, a compiler) or a zombie is skipped
+ * for as long as it is a child; one that cannot be read yet (just
+ * forked, not yet exec'd) is tried again at the next scan. */
 static void scan_children(struct top *tp)
 {
+	pid_t *skip = NULL;
+	size_t nskip = 0, skip_cap = 0;
+
 	for (size_t i = 0; i < tp->nprocs; i++) {
 		pid_t *kids;
 		size_t n;
@@ -250,24 +268,30 @@ static void scan_children(struct top *tp)
 			continue;
 		n = session_children(tp->procs[i].pid, &kids);
 		for (size_t k = 0; k < n; k++) {
+			bool was = pid_in(tp->skipped, tp->nskipped, kids[k]);
 			struct err e;
-			int rc;
+			int rc = 0;
 
-			if (known_pid(tp, kids[k]))
+			if (!was && shown_pid(tp, kids[k]))
 				continue;
-			err_clear(&e);
-			rc = add_proc(tp, kids[k], &e);
-			if (rc == SS_ENOTPY || rc == SS_EUNSUPPORTED ||
-			    rc == SS_EBADBUILD || rc == SS_EPERM) {
-				tp->skipped = xgrow(tp->skipped,
-						    &tp->skipped_cap,
-						    tp->nskipped + 1,
-						    sizeof(*tp->skipped));
-				tp->skipped[tp->nskipped++] = kids[k];
+			if (!was) {
+				err_clear(&e);
+				rc = add_proc(tp, kids[k], &e);
+			}
+			if (was || rc == SS_ENOTPY || rc == SS_EUNSUPPORTED ||
+			    rc == SS_EBADBUILD || rc == SS_EPERM ||
+			    rc == SS_EZOMBIE) {
+				skip = xgrow(skip, &skip_cap, nskip + 1,
+					     sizeof(*skip));
+				skip[nskip++] = kids[k];
 			}
 		}
 		free(kids);
 	}
+	free(tp->skipped);
+	tp->skipped = skip;
+	tp->nskipped = nskip;
+	tp->skipped_cap = skip_cap;
 }
 
 /* Drop the threads of the processes gone since the last time (before the
@@ -281,6 +305,8 @@ static void forget_gone(struct top *tp)
 
 		if (pr->gone && !pr->forgotten) {
 			tui_model_forget(&tp->model, pr->pid);
+			session_close(pr->is);
+			pr->is = NULL;
 			pr->forgotten = true;
 		}
 	}
@@ -292,7 +318,8 @@ static struct top_proc *shown_proc(struct top *tp)
 {
 	if (tp->view.has_thread)
 		for (size_t i = 0; i < tp->nprocs; i++)
-			if (tp->procs[i].pid == tp->view.thread_pid)
+			if (tp->procs[i].pid == tp->view.thread_pid &&
+			    !tp->procs[i].forgotten)
 				return &tp->procs[i];
 	return &tp->procs[0];
 }
@@ -300,7 +327,7 @@ static struct top_proc *shown_proc(struct top *tp)
 static struct top_proc *proc_of(struct top *tp, int pid)
 {
 	for (size_t i = 0; i < tp->nprocs; i++)
-		if (tp->procs[i].pid == pid)
+		if (tp->procs[i].pid == pid && !tp->procs[i].forgotten)
 			return &tp->procs[i];
 	return NULL;
 }
@@ -796,7 +823,7 @@ static int open_others(struct top *tp, const struct top_opts *o)
 		struct err e;
 		pid_t p;
 
-		if (!parse_pid(o->more_pids[i], &p) || known_pid(tp, p))
+		if (!parse_pid(o->more_pids[i], &p) || shown_pid(tp, p))
 			continue;
 		err_clear(&e);
 		if (add_proc(tp, p, &e)) {
