@@ -485,6 +485,24 @@ static int many_dump(pid_t pid, const pid_t *pids, size_t npids,
 	return 0;
 }
 
+/* The first process (the parent) must be one that can be read, as the
+ * one process of a watch of one: 0, or the exit status after saying
+ * why not. */
+static int first_readable(pid_t pid)
+{
+	struct session *is = NULL;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = session_open(pid, &is, &e);
+	session_close(is);
+	if (!rc)
+		return 0;
+	report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
+	return err_exit_code(rc);
+}
+
 /* watch --every of several processes: each dump, the processes found
  * again. */
 static int watch_many(pid_t pid, const struct watch_opts *o)
@@ -494,8 +512,10 @@ static int watch_many(pid_t pid, const struct watch_opts *o)
 	uint64_t next;
 	unsigned long n = 0, written = 0;
 	bool color, exited = false;
-	int status = 0;
+	int status = first_readable(pid);
 
+	if (status)
+		return status;
 	if (o->output && !(out = fopen(o->output, "a"))) {
 		report_error("cannot write '%s': %s", o->output, strerror(errno));
 		return 1;
@@ -563,14 +583,26 @@ static struct stall_proc *stall_proc_find(struct stall_procs *ps, pid_t pid)
 
 /* The processes as o->d says (found again: new descendants are opened,
  * those that are not Python or gone are kept without a session, so that
- * they are not tried again).  A process that cannot be read for another
+ * they are not tried again, for as long as they are listed; those no
+ * longer listed are dropped).  A process that cannot be read for another
  * reason (just forked) is tried again next time. */
 static void stall_procs_update(struct stall_procs *ps, pid_t pid,
 			       const struct watch_opts *o)
 {
 	pid_t *pids;
-	size_t npids = dump_many_collect(&o->d, pid, &pids, true);
+	size_t npids = dump_many_collect(&o->d, pid, &pids, true), k = 0;
 
+	for (size_t i = 0; i < ps->n; i++) {
+		bool listed = false;
+
+		for (size_t j = 0; j < npids && !listed; j++)
+			listed = pids[j] == ps->v[i].pid;
+		if (listed)
+			ps->v[k++] = ps->v[i];
+		else
+			session_close(ps->v[i].is);
+	}
+	ps->n = k;
 	for (size_t i = 0; i < npids && ps->n < WATCH_MAX_PROCS; i++) {
 		struct session *is = NULL;
 		struct err e;
@@ -689,18 +721,13 @@ static int watch_stall_many(pid_t pid, const struct watch_opts *o)
 
 	stall_procs_update(&ps, pid, o);
 	if (!ps.n || !ps.v[0].is || ps.v[0].pid != pid) {
-		struct session *is = NULL;
-		struct err e;
-
-		/* The first process must be readable, as with one: say
-		 * why not. */
-		err_clear(&e);
-		rc = session_open(pid, &is, &e);
-		session_close(is);
-		report_error("%s", rc ? (e.msg[0] ? e.msg : err_describe(rc)) :
-			     "cannot sample the process");
+		status = first_readable(pid);
+		if (!status) {
+			report_error("cannot sample process %d", (int)pid);
+			status = 1;
+		}
 		stall_procs_release(&ps);
-		return rc ? err_exit_code(rc) : 1;
+		return status;
 	}
 	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
 		!getenv("NO_COLOR");
