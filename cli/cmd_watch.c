@@ -80,11 +80,11 @@ static const char watch_usage[] =
 	"Several processes (PIDs, or --subprocesses): each dump is all of\n"
 	"them, as 'snakescope dump PID PID...' prints them (a summary, the\n"
 	"processes alike told once; --json: one line, {\"timestamp\",\n"
-	"\"dump\", \"processes\", \"groups\"}), headed '# TIMESTAMP pid PID\n"
-	"dump N (K processes)', PID the first, which must be readable; a\n"
-	"process gone or not read later is told in its place; the watch\n"
-	"ends when none is left.  --on-stall:\n"
-	"a stall is no progress in any of them for T, or a deadlock in one.\n";
+	"\"dump\", \"processes\", \"groups\"}), headed '# TIMESTAMP pid\n"
+	"PID dump N (K processes)', PID the first, which must be readable;\n"
+	"a process gone or not read later is told in its place; the watch\n"
+	"ends when none is left.  With --on-stall a stall is no progress in\n"
+	"any of them for T, or a deadlock in one.\n";
 
 /* "2026-11-21T23:10:00.123+01:00" */
 static void iso_now(char *buf, size_t size)
