@@ -150,8 +150,16 @@ bool fdwait_read(pid_t pid, int fd, struct fdwait_net *net,
 				fdwait_net_inet(text, out->inode, i & 1, i < 2,
 						out);
 
-			if (found)
+			if (found) {
+				/* Connected on this host: the socket at the
+				 * other end, for the holders' scan. */
+				if (i < 2 && out->peer[0] &&
+				    !strcmp(out->state, "ESTABLISHED") &&
+				    !fdwait_net_inet_peer(text, out, i & 1,
+							  &out->peer_inode))
+					out->peer_inode = 0;
 				break;
+			}
 		}
 	} else if (link[0] == '/') {
 		out->kind = have_st && S_ISFIFO(st.st_mode) ? FDWAIT_FIFO :
@@ -185,34 +193,52 @@ static bool other_end(pid_t p, const char *name, int *mode,
 	return true;
 }
 
+/* Is f looked for in the scan: a pipe, a FIFO, a TCP socket whose other
+ * end is on this host? */
+static bool scanned(const struct fdwait_fd *f)
+{
+	return f->kind == FDWAIT_PIPE || f->kind == FDWAIT_FIFO ||
+		(f->kind == FDWAIT_SOCKET && f->peer_inode);
+}
+
 /* Scan process p's descriptors (its open /proc/P/fd directory fdd) for
- * the other ends of f[], adding p to ends[i] once for each it holds. */
-static void scan_process(pid_t pid, pid_t p, DIR *fdd,
+ * the other ends of f[], adding p to ends[i] once for each it holds;
+ * *total counts the descriptors of the whole scan, *cut is set when p's
+ * were more than FDWAIT_SCAN_FDS.  Returns false when the whole scan is
+ * at its bound. */
+static bool scan_process(pid_t pid, pid_t p, DIR *fdd,
 			 const struct fdwait_fd *f, size_t nf,
-			 struct fdwait_ends *ends)
+			 struct fdwait_ends *ends, size_t *total, bool *cut)
 {
 	struct dirent *fe;
 	size_t fds = 0;
 
-	while ((fe = readdir(fdd)) && fds++ < FDWAIT_SCAN_FDS) {
+	while ((fe = readdir(fdd))) {
 		struct stat st;
 		int mode = -2;
 
+		if ((*total)++ >= FDWAIT_SCAN_TOTAL)
+			return false;
+		if (fds++ >= FDWAIT_SCAN_FDS) {
+			*cut = true;
+			return true;
+		}
 		if (fe->d_name[0] == '.' ||
 		    fstatat(dirfd(fdd), fe->d_name, &st, 0))
 			continue;
 		for (size_t i = 0; i < nf; i++) {
 			struct fdwait_ends *e = &ends[i];
+			bool sock = f[i].kind == FDWAIT_SOCKET;
 
-			if ((f[i].kind != FDWAIT_PIPE &&
-			     f[i].kind != FDWAIT_FIFO) ||
-			    st.st_ino != f[i].inode || st.st_dev != f[i].dev ||
+			if (!scanned(&f[i]) ||
+			    st.st_ino != (sock ? f[i].peer_inode : f[i].inode) ||
+			    st.st_dev != f[i].dev ||
 			    (p == pid && atoi(fe->d_name) == f[i].fd))
 				continue;
 			/* Once per process: it is scanned in one go. */
 			if (e->n && e->last == p)
 				continue;
-			if (!other_end(p, fe->d_name, &mode, &f[i]))
+			if (!sock && !other_end(p, fe->d_name, &mode, &f[i]))
 				continue;
 			if (e->n < FDWAIT_ENDS_MAX) {
 				e->h[e->n].pid = p;
@@ -224,21 +250,23 @@ static void scan_process(pid_t pid, pid_t p, DIR *fdd,
 			e->last = p;
 		}
 	}
+	return true;
 }
 
 void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		       struct fdwait_ends *ends)
 {
-	size_t procs = 0, want = 0;
+	size_t procs = 0, want = 0, total = 0;
+	bool whole = true, cut = false;
 	struct dirent *de;
 	DIR *d;
 
 	memset(ends, 0, nf * sizeof(*ends));
 	for (size_t i = 0; i < nf; i++)
-		want += f[i].kind == FDWAIT_PIPE || f[i].kind == FDWAIT_FIFO;
+		want += scanned(&f[i]);
 	if (!want || !(d = opendir("/proc")))
 		return;
-	while ((de = readdir(d)) && procs < FDWAIT_SCAN_PROCS) {
+	while (whole && (de = readdir(d))) {
 		char path[64], *end;
 		long p = strtol(de->d_name, &end, 10);
 		DIR *fdd;
@@ -246,7 +274,10 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 
 		if (*end || p <= 0 || p > INT32_MAX)
 			continue;
-		procs++;
+		if (procs++ >= FDWAIT_SCAN_PROCS) {
+			whole = false;
+			break;
+		}
 		snprintf(path, sizeof(path), "/proc/%ld/fd", p);
 		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0)
@@ -256,10 +287,23 @@ void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 			close(dfd);
 			continue;
 		}
-		scan_process(pid, (pid_t)p, fdd, f, nf, ends);
+		whole = scan_process(pid, (pid_t)p, fdd, f, nf, ends, &total,
+				     &cut);
 		closedir(fdd);
 	}
 	closedir(d);
+	for (size_t i = 0; i < nf && (!whole || cut); i++)
+		ends[i].partial = true;
+}
+
+bool fdwait_task_call(pid_t pid, pid_t tid, long *nr, uint64_t args[6])
+{
+	char path[80], text[512];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		 (int)tid);
+	return read_text(path, text, sizeof(text)) > 0 &&
+		fdwait_syscall_text(text, nr, args);
 }
 
 const char *fdwait_resumed_call(pid_t pid, pid_t tid)
@@ -287,6 +331,29 @@ long fdwait_same_call(long nr, const char *name)
 #endif
 	proc_syscall_name(nr, now, sizeof(now));
 	return strcmp(now, name) ? -1 : nr;
+}
+
+bool fdwait_call_named(const char *name)
+{
+	/* fdwait_classify()'s calls, by number: this architecture's. */
+	static const long calls[] = {
+		SYS_read, SYS_readv, SYS_pread64, SYS_write, SYS_writev,
+		SYS_pwrite64, SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg,
+		SYS_sendto, SYS_sendmsg, SYS_sendmmsg, SYS_accept,
+		SYS_accept4, SYS_connect, SYS_flock, SYS_fcntl,
+#ifdef SYS_poll
+		SYS_poll,
+#endif
+		SYS_ppoll, SYS_wait4, SYS_waitid,
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		proc_syscall_name(calls[i], buf, sizeof(buf));
+		if (!strcmp(buf, name))
+			return true;
+	}
+	return false;
 }
 
 pid_t fdwait_child(pid_t pid, long id)

@@ -84,6 +84,23 @@ const char *fdwait_resumed_call(pid_t pid, pid_t tid);
  * on to another call. */
 long fdwait_same_call(long nr, const char *name);
 
+/* Could a thread /proc says is blocked in the call named `name` wait on
+ * something fdwait_classify() names (a read, a send, an accept, a poll,
+ * a wait4 ...)?  False for a futex, a sleep, epoll_wait: their registers
+ * need not be read while the target is held. */
+bool fdwait_call_named(const char *name);
+
+/*
+ * Another process's thread, which we do not hold: the call it is blocked
+ * in and its six arguments, from the text of /proc/PID/task/TID/syscall
+ * ("NR A0 A1 A2 A3 A4 A5 SP PC", in hex but NR).  False when the text
+ * says it runs or sleeps outside a call ("running", "-1 SP PC"), or does
+ * not parse.
+ */
+bool fdwait_syscall_text(const char *text, long *nr, uint64_t args[6]);
+/* The same, read from the file of task tid of pid (root's, mode 0400). */
+bool fdwait_task_call(pid_t pid, pid_t tid, long *nr, uint64_t args[6]);
+
 /* What a descriptor is. */
 enum fdwait_kind {
 	FDWAIT_NONE = 0,
@@ -110,6 +127,8 @@ struct fdwait_fd {
 	char peer[FDWAIT_ADDR_MAX];  /* "" when not connected */
 	char state[16];           /* TCP: "ESTABLISHED", "LISTEN", ...;
 				     unix: "LISTEN" or "" */
+	uint64_t peer_inode;      /* TCP: the other end's socket on this
+				     host (its network namespace), 0 none */
 };
 
 /*
@@ -141,15 +160,18 @@ struct fdwait_holder {
 	char comm[16];
 };
 
-/* Bounds of fdwait_other_ends()'s scan of /proc. */
+/* Bounds of fdwait_other_ends()'s scan of /proc: processes, descriptors
+ * of one process, descriptors in all. */
 #define FDWAIT_SCAN_PROCS 32768
 #define FDWAIT_SCAN_FDS 65536
+#define FDWAIT_SCAN_TOTAL (1u << 20)
 #define FDWAIT_ENDS_MAX 8
 
 /* The holders of one pipe's or FIFO's other end. */
 struct fdwait_ends {
 	struct fdwait_holder h[FDWAIT_ENDS_MAX]; /* in PID order */
 	size_t n;     /* how many hold it (more than listed: > ENDS_MAX) */
+	bool partial; /* the scan stopped at a bound: others may hold it */
 	pid_t last;   /* (the scan's own) */
 };
 
@@ -158,8 +180,10 @@ struct fdwait_ends {
  * other end into ends[i]: those with a descriptor of the same inode
  * opened the other way (for writing when f[i] reads, for reading when it
  * writes; both when unknown), pid itself included, its own f[i].fd
- * excepted.  One scan of /proc for all of them; processes we may not
- * read are skipped.  Other kinds get none.
+ * excepted; for a TCP socket with a peer_inode, those holding that
+ * socket.  One scan of /proc for all of them; processes we may not
+ * read are skipped.  Other kinds get none.  A scan stopped at one of its
+ * bounds (FDWAIT_SCAN_*) marks every ends[i] partial.
  */
 void fdwait_other_ends(pid_t pid, const struct fdwait_fd *f, size_t nf,
 		       struct fdwait_ends *ends);
@@ -179,6 +203,15 @@ bool fdwait_link_inode(const char *link, const char *type, uint64_t *ino);
  */
 bool fdwait_net_inet(const char *text, uint64_t ino, bool v6, bool tcp,
 		     struct fdwait_fd *out);
+
+/*
+ * The other end of TCP socket f (its local and peer addresses filled) on
+ * this host, in the text of the same /proc/net/tcp (tcp6: v6): the inode
+ * of the socket whose addresses are f's the other way.  False when no
+ * line has them (the peer is on another host, or f is not connected).
+ */
+bool fdwait_net_inet_peer(const char *text, const struct fdwait_fd *f,
+			  bool v6, uint64_t *ino);
 
 /* The socket of inode ino in the text of /proc/net/unix: its bound path
  * (abstract names start with '@'; "" unbound) and "LISTEN" for a

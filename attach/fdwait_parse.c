@@ -256,6 +256,39 @@ bool fdwait_net_inet(const char *text, uint64_t ino, bool v6, bool tcp,
 	return false;
 }
 
+/* One line of /proc/net/tcp (tcp6): its inode when its local address is
+ * `local` and its peer `peer` (texts as inet_addr_text() gives them). */
+static bool inet_pair_line(const char *line, const char *local,
+			   const char *peer, bool v6, uint64_t *ino)
+{
+	const char *p = line, *f[10];
+	size_t len[10];
+	char a[FDWAIT_ADDR_MAX], b[FDWAIT_ADDR_MAX];
+
+	for (int i = 0; i < 10; i++)
+		if (!(f[i] = field(&p, &len[i])))
+			return false;
+	if (!isdigit((unsigned char)f[9][0]) || len[9] > 20 ||
+	    !inet_addr_text(f[1], len[1], v6, a, sizeof(a)) ||
+	    !inet_addr_text(f[2], len[2], v6, b, sizeof(b)) ||
+	    strcmp(a, local) || strcmp(b, peer))
+		return false;
+	*ino = strtoull(f[9], NULL, 10);
+	return *ino != 0;
+}
+
+bool fdwait_net_inet_peer(const char *text, const struct fdwait_fd *f,
+			  bool v6, uint64_t *ino)
+{
+	if (!f->local[0] || !f->peer[0])
+		return false;
+	/* The other end's line has the two addresses the other way. */
+	for (const char *p = *text ? text : NULL; p; p = next_line(p))
+		if (inet_pair_line(p, f->peer, f->local, v6, ino))
+			return true;
+	return false;
+}
+
 bool fdwait_net_unix(const char *text, uint64_t ino, struct fdwait_fd *out)
 {
 	for (const char *p = *text ? text : NULL; p; p = next_line(p))
@@ -282,4 +315,30 @@ pid_t fdwait_nspid_at(const char *status, int level)
 		p = end;
 	}
 	return 0;
+}
+
+bool fdwait_syscall_text(const char *text, long *nr, uint64_t args[6])
+{
+	char *end;
+	long n;
+
+	/* strtol would take a leading '-' of "-1 SP PC": no call. */
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	n = strtol(text, &end, 10);
+	if (end == text || *end != ' ' || n < 0)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		const char *p = end;
+
+		while (*p == ' ')
+			p++;
+		if (p[0] != '0' || p[1] != 'x')
+			return false;
+		args[i] = strtoull(p, &end, 16);
+		if (end == p + 2)
+			return false;
+	}
+	*nr = n;
+	return true;
 }

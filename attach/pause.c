@@ -4,7 +4,9 @@
 #include "attach/proc.h"
 #include "common/xalloc.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
  * uninterruptible sleep (D state) may take long; we do not hang on it. */
 #define STOP_TIMEOUT_NS (2LL * 1000 * 1000 * 1000)
 #define RESCAN_ROUNDS 16
+/* How long wait_stop_one() waits on the CPU before it sleeps. */
+#define SPIN_NS (200LL * 1000)
 
 /* The pause the signal handlers must undo.  Written only with the fatal
  * signals unable to see a half-built entry: a task is added before n is
@@ -149,6 +153,18 @@ static int seize_one(struct pause *p, pid_t tid, struct err *e)
 	return 0;
 }
 
+/* t has reached a ptrace-stop, as status says. */
+static void stopped(struct pause_task *t, int status)
+{
+	int sig = WSTOPSIG(status);
+
+	t->stopped = true;
+	/* A signal-delivery-stop (not our interrupt, not a group-stop
+	 * event) holds a signal for the target: give it back at detach. */
+	if ((status >> 16) == 0 && sig != SIGTRAP)
+		t->pending_sig = sig;
+}
+
 /* Wait for t's ptrace-stop.  Returns false if the thread exited. */
 static bool wait_stop(struct pause_task *t)
 {
@@ -176,17 +192,61 @@ static bool wait_stop(struct pause_task *t)
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return false;
 		if (WIFSTOPPED(status)) {
-			int sig = WSTOPSIG(status);
-
-			t->stopped = true;
-			/* A signal-delivery-stop (not our interrupt, not a
-			 * group-stop event) holds a signal for the target:
-			 * give it back at detach. */
-			if ((status >> 16) == 0 && sig != SIGTRAP)
-				t->pending_sig = sig;
+			stopped(t, status);
 			return true;
 		}
 	}
+}
+
+/*
+ * wait_stop() for one thread, woken by the SIGCHLD its stop sends us
+ * (blocked meanwhile, so that it waits for sigtimedwait(), whatever its
+ * disposition) rather than by polling: a thread stopped alone is held
+ * only as long as it must, not until the next poll.  Nothing else in
+ * snakescope handles SIGCHLD; one for another child only wakes the loop.
+ */
+static bool wait_stop_one(struct pause_task *t)
+{
+	long long start = now_ns(), deadline = start + STOP_TIMEOUT_NS;
+	sigset_t chld, old;
+	bool ok = true;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, &old);
+	for (;;) {
+		int status;
+		pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
+		long long left;
+		struct timespec ts;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r > 0 && (WIFEXITED(status) ||
+					WIFSIGNALED(status)))) {
+			ok = false;
+			break;
+		}
+		if (r > 0 && WIFSTOPPED(status)) {
+			stopped(t, status);
+			break;
+		}
+		/* A running thread stops within microseconds of the
+		 * interrupt: wait for that on the CPU, for if we slept, the
+		 * thread would stay stopped until we are scheduled again
+		 * (milliseconds, on a busy machine).  A thread that is not
+		 * on a CPU stops only once it gets one: then sleep. */
+		if (now_ns() - start < SPIN_NS)
+			continue;
+		left = deadline - now_ns();
+		if (left <= 0)
+			break; /* not stopped; keep going */
+		ts.tv_sec = left / 1000000000LL;
+		ts.tv_nsec = left % 1000000000LL;
+		sigtimedwait(&chld, NULL, &ts);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
 }
 
 int pause_target(pid_t pid, struct pause *p, struct err *e)
@@ -238,6 +298,27 @@ int pause_target(pid_t pid, struct pause *p, struct err *e)
 fail:
 	pause_resume(p);
 	return rc;
+}
+
+int pause_thread(pid_t pid, pid_t tid, struct pause *p, struct err *e)
+{
+	int rc;
+
+	assert(!p->n && !p->task);
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	/* seize_one() bounds p->n by PAUSE_MAX_THREADS; one entry is all
+	 * this pause ever holds, so it never reaches a second */
+	p->task = xcalloc(1, sizeof(*p->task));
+	guard_pause = p;
+	rc = seize_one(p, tid, e);
+	if (rc == 0 && !wait_stop_one(&p->task[0]))
+		p->task[0].tid = -1; /* exited; nothing to detach */
+	if (rc < 0) {
+		pause_resume(p);
+		return rc;
+	}
+	return rc == 0 && p->task[0].tid > 0 && p->task[0].stopped ? 0 : 1;
 }
 
 bool pause_task_regs(const struct pause *p, pid_t tid,

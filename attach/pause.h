@@ -53,7 +53,21 @@ int pause_target(pid_t pid, struct pause *p, struct err *e);
 bool pause_task_regs(const struct pause *p, pid_t tid,
 		     struct user_regs_struct *regs);
 
-/* Resume everything pause_target() stopped.  Safe to call twice. */
+/*
+ * Stop thread tid of process pid alone (PTRACE_SEIZE + PTRACE_INTERRUPT),
+ * the rest of the process running on: for reading one thread's registers
+ * and stacks while the others work.  p must hold no thread (as left by
+ * memset or pause_resume()): one thread at a time.  Returns 0 with the
+ * thread stopped (pause_task_regs() works; pause_resume() lets it go, and
+ * the fatal-signal guard does too), 1 when it is gone or did not stop in
+ * time (nothing to read; pause_resume() all the same), or an error:
+ * SS_EPERM (another tracer, or permission), SS_EPTRACE.  Not for a
+ * process stopped by job control: the caller checks that first.
+ */
+int pause_thread(pid_t pid, pid_t tid, struct pause *p, struct err *e);
+
+/* Resume everything pause_target() or pause_thread() stopped.  Safe to
+ * call twice. */
 void pause_resume(struct pause *p);
 
 /* Install the fatal-signal handlers that resume a paused target. */

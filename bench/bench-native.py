@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """What `dump --native` costs: the pause, and native unwinding per thread,
-cold and warm; and the rate `record --native` reaches.
+cold and warm; the rate `record --native` reaches; and how long record
+--native and --pause hold a busy thread.
 
 usage: bench/bench-native.py [--runs N] [--interp PATH] [--threads LIST]
+                             [--stall-only] [--before SNAKESCOPE]
+                             [--seconds S]
 
 A generated target runs T threads (T in 1, 10, 100, 500 by default), each
 blocked three Python calls deep in a lock wait.  For each T, `snakescope
@@ -17,8 +20,26 @@ thread), unwind cold and warm (us per thread), and the ratio cold/warm.
 Then, per T, the samples a second of `record --rate max --idle -d 1`
 with --native and with --pause (Python stacks only, also paused), medians
 over --runs, and their ratio.
+
+The stall (--stall-only: that alone): tests/targets/busy_idle.py, a main
+thread spinning in pure Python among 100 idle threads, is recorded with
+`record --native` and `record --pause` at 100 Hz for S seconds (default
+3), by this build and, with --before, by another binary (main's).  For
+each recording: the busy thread's stalled share, (wall - CPU time - time
+waiting for a CPU) / wall over the recording, from its
+/proc/PID/task/TID/schedstat (what a stopped thread loses, whatever the
+machine's load); its worst single stall, the longest run of 't' (tracing
+stop) states seen by reading its /proc stat file in a tight loop meanwhile
+(a reading every 0.1-0.2 ms: a bound within that); and the samples
+a second reached; and what snakescope says of its own holds of one
+thread (SNAKESCOPE_TIMING=1; a build that stops the whole process says
+nothing: nan), from the stop to the detach, on average and the longest.
+Medians over --runs recordings.  On a loaded machine the stall seen by
+the target exceeds the holds: a thread stopped while snakescope waits for
+a CPU stays stopped.
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -78,14 +99,118 @@ def record_rate(snakescope, pid, mode):
     return int(m.group(1)) / float(m.group(2))
 
 
+def schedstat(pid, tid):
+    """(CPU ns, ns waiting for a CPU) of thread tid."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, tid)) as f:
+        run, wait, _ = f.read().split()
+    return int(run), int(wait)
+
+
+def stall_run(snakescope, pid, tid, mode, seconds):
+    """(stalled %, worst stall ms, samples/s) of one recording."""
+    fd = os.open("/proc/%d/task/%d/stat" % (pid, tid), os.O_RDONLY)
+    try:
+        run0, wait0 = schedstat(pid, tid)
+        t0 = time.monotonic_ns()
+        p = subprocess.Popen([snakescope, "record", mode, "--rate", "100",
+                              "-d", str(seconds), "-o", os.devnull,
+                              str(pid)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, SNAKESCOPE_TIMING="1"))
+        worst = 0
+        since = None
+        while p.poll() is None:
+            # not a tight loop: on a machine of 2 CPUs it would take one
+            # from the target or snakescope
+            time.sleep(0.00005)
+            data = os.pread(fd, 512, 0)
+            now = time.monotonic_ns()
+            stopped = data[data.rindex(b")") + 2:][:1] == b"t"
+            if stopped and since is None:
+                since = now
+            elif not stopped and since is not None:
+                worst = max(worst, now - since)
+                since = None
+        t1 = time.monotonic_ns()
+        run1, wait1 = schedstat(pid, tid)
+    finally:
+        os.close(fd)
+    err = p.stderr.read()
+    m = SUMMARY.search(err)
+    if p.returncode != 0 or not m:
+        raise RuntimeError(err)
+    wall = t1 - t0
+    stalled = wall - (run1 - run0) - (wait1 - wait0)
+    h = HOLDS.search(err)
+    return (100.0 * max(stalled, 0) / wall, worst / 1e6,
+            int(m.group(1)) / float(m.group(2)),
+            float(h.group(1)) if h else float("nan"),
+            float(h.group(2)) if h else float("nan"))
+
+
+# what a thread-by-thread build says of its holds (SNAKESCOPE_TIMING)
+HOLDS = re.compile(r"nonstop: \d+ holds of one thread, ([\d.]+) us on "
+                   r"average, longest ([\d.]+) us")
+
+
+def stall_bench(args, builds):
+    """The stall table: busy_idle.py, per build and mode."""
+    with tempfile.TemporaryDirectory() as tmp:
+        record = os.path.join(tmp, "busy_idle.json")
+        proc = subprocess.Popen([args.interp, "-B", os.path.join(
+            benchlib.TOP, "tests", "targets", "busy_idle.py"), record],
+            stdout=subprocess.DEVNULL)
+        try:
+            while not os.path.exists(record):
+                if proc.poll() is not None:
+                    raise RuntimeError("busy_idle.py did not start")
+                time.sleep(0.05)
+            with open(record) as f:
+                rec = json.load(f)
+            print()
+            print("busy thread among 100 idle, record at 100 Hz for %g s "
+                  "(medians of %d)" % (args.seconds, args.runs))
+            print("%-8s %-10s %10s %14s %10s %12s %12s" % (
+                "build", "mode", "stalled %", "worst stall ms",
+                "samples/s", "hold avg us", "longest us"))
+            for name, binary in builds:
+                for mode in ("--native", "--pause"):
+                    runs = [stall_run(binary, proc.pid, rec["busy_native_id"],
+                                      mode, args.seconds)
+                            for _ in range(args.runs)]
+                    print("%-8s %-10s %10.2f %14.2f %10.1f %12.1f %12.1f "
+                          "(runs: %s)" % (
+                              name, mode,
+                              statistics.median(r[0] for r in runs),
+                              statistics.median(r[1] for r in runs),
+                              statistics.median(r[2] for r in runs),
+                              statistics.median(r[3] for r in runs),
+                              statistics.median(r[4] for r in runs),
+                              "; ".join("%.2f%% %.2fms %.0f/s" % r[:3]
+                                        for r in runs)))
+                    sys.stdout.flush()
+        finally:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--interp", default="/root/.pyenv/versions/3.12.1/bin/"
                     "python")
     ap.add_argument("--threads", default="1,10,100,500")
+    ap.add_argument("--stall-only", action="store_true")
+    ap.add_argument("--before", help="another snakescope binary (main's) "
+                    "whose stalls to show beside this build's")
+    ap.add_argument("--seconds", type=float, default=3.0)
     args = ap.parse_args()
     snakescope = os.path.join(benchlib.TOP, "snakescope")
+    builds = ([("before", args.before)] if args.before else []) + [
+        ("this", snakescope)]
+    if args.stall_only:
+        stall_bench(args, builds)
+        return
     print("interpreter: %s (%s)" % (args.interp,
                                     benchlib.version_of(args.interp)[1]))
     print("%7s %8s %10s %10s %10s %12s %12s %10s" % (
@@ -137,6 +262,7 @@ def main():
     for n, native, paused in rates:
         print("%7d %12.1f %12.1f %12.1f" % (n, native, paused,
                                             paused / native))
+    stall_bench(args, builds)
 
 
 if __name__ == "__main__":

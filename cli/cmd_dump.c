@@ -5,6 +5,7 @@
 #include "session/session.h"
 #include "cli/out.h"
 #include "session/source.h"
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/strbuf.h"
 
@@ -22,11 +23,13 @@ static const char dump_usage[] =
 	"       snakescope dump [options] --core FILE [--exe PATH]\n"
 	"                       [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
-	"Print the Python stack of every thread of process PID, then its\n"
+	"Print the diagnosis of process PID first: the deadlock verdict (see\n"
+	"'snakescope deadlock --help') and one line per thread, or per group\n"
+	"of threads with one stack (who, state, what it waits for and who\n"
+	"holds that, where); then the Python stack of every thread, its\n"
 	"asyncio tasks: each task's coroutine stack, what it waits for, who\n"
 	"awaits it (as a tree), and any await cycle (an async deadlock);\n"
-	"then the locks held and waited for and a deadlock verdict (see\n"
-	"'snakescope deadlock --help').\n"
+	"then the locks held and waited for.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --subprocesses  PID and its Python descendants (a multiprocessing\n"
@@ -48,6 +51,11 @@ static const char dump_usage[] =
 	"               state, lock waited for) are one group: the stack\n"
 	"               once, then the members' names and TIDs; and with\n"
 	"               several processes, every process in full\n"
+	"  --no-summary  no diagnosis first: the stacks, tasks and locks,\n"
+	"               then the verdict last\n"
+	"  --window T   when a thread holds the GIL while others wait for\n"
+	"               it, look again for T (default 200ms) to tell if it\n"
+	"               holds it inside a C call (a gil_held likely hang)\n"
 	"  --native     each thread's whole stack: its C frames (libraries,\n"
 	"               extension modules, the interpreter) with the Python\n"
 	"               frames in place of the evaluation loop's, and the\n"
@@ -79,23 +87,30 @@ static const char dump_usage[] =
 	"used on a terminal unless NO_COLOR is set.\n";
 
 static const char deadlock_usage[] =
-	"usage: snakescope deadlock [--json] [--no-pause] [--no-group] PID\n"
-	"                           [PID...]\n"
-	"       snakescope deadlock [--json] [--no-pause] [--no-group] -p PID\n"
+	"usage: snakescope deadlock [--json] [--no-pause] [--no-group]\n"
+	"                           [--no-summary] [--native] [--window T]\n"
+	"                           PID [PID...]\n"
+	"       snakescope deadlock [options] -p PID\n"
 	"       snakescope deadlock [options] --subprocesses PID\n"
 	"       snakescope deadlock [--json] --core FILE [--exe PATH]\n"
 	"                           [--sysroot DIR] [--lib-path DIR]...\n"
 	"\n"
-	"Print only the lock analysis of process PID: every lock held or\n"
-	"waited for (threading's Lock, RLock, Condition, Semaphore, Event,\n"
-	"Barrier, queue.Queue, thread joins, import locks, asyncio's Lock,\n"
-	"Semaphore, Condition, Event, Queue), its holder and where it was\n"
-	"taken, its waiters and where they wait, then the verdict: a\n"
-	"deadlock (threads or tasks waiting for each other in a cycle, or\n"
-	"threads waiting in Future.result() for work only they could run),\n"
-	"a likely hang (waiting behind an Event, Condition, ... that nothing\n"
-	"will end, or an asyncio loop blocked in a task's synchronous code\n"
-	"with its timers more than 1 s overdue), or none.\n"
+	"Print the verdict of process PID: a deadlock (threads or tasks\n"
+	"waiting for each other in a cycle, threads waiting in\n"
+	"Future.result() for work only they could run, or processes\n"
+	"waiting for each other: a child to exit, a pipe's or a local TCP\n"
+	"connection's other end), a likely hang (waiting behind an Event,\n"
+	"Condition, ... that nothing will end, or behind other processes\n"
+	"waiting for each other, an asyncio loop blocked in a task's\n"
+	"synchronous code with its timers more than 1 s overdue, or a\n"
+	"thread holding the GIL inside a C call - a regex, an extension -\n"
+	"through --window while others wait for it), or none; then one\n"
+	"line per thread, or per group of threads with one stack (who,\n"
+	"state, what it waits for, who holds that, where); then every lock\n"
+	"held or waited for (threading's Lock, RLock, Condition, Semaphore,\n"
+	"Event, Barrier, queue.Queue, thread joins, import locks, asyncio's\n"
+	"Lock, Semaphore, Condition, Event, Queue), its holder and where it\n"
+	"was taken, its waiters and where they wait.\n"
 	"\n"
 	"  -p, --pid PID  the process to read (the same as the operand PID)\n"
 	"  --subprocesses  PID and its Python descendants, a verdict each\n"
@@ -104,6 +119,11 @@ static const char deadlock_usage[] =
 	"               read without stopping the process\n"
 	"  --no-group   name every waiting thread; by default threads whose\n"
 	"               stacks are the same are named as one group\n"
+	"  --no-summary  no verdict and thread lines first: the locks, then\n"
+	"               the verdict last\n"
+	"  --native     the C function a thread holding the GIL runs\n"
+	"  --window T   how long to watch a thread that holds the GIL while\n"
+	"               others wait for it (default 200ms; see above)\n"
 	"  --core FILE, --exe PATH, --sysroot DIR, --lib-path DIR\n"
 	"               read a core file (see 'snakescope dump --help')\n"
 	"  -h, --help   show this help\n"
@@ -132,6 +152,7 @@ const struct option dump_longopts[] = {
 	{ "no-group", no_argument, NULL, 'G' },
 	{ "native", no_argument, NULL, 'N' },
 	{ "native-all", no_argument, NULL, 'A' },
+	{ "no-summary", no_argument, NULL, 'U' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -157,6 +178,8 @@ void dump_opts_init(struct dump_opts *d)
 	d->io.locks = true;
 	d->source = true;
 	d->oo.group = true;
+	d->oo.summary = true;
+	d->window = DUMP_WINDOW_DEFAULT;
 }
 
 int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
@@ -206,6 +229,9 @@ int dump_opt(struct dump_opts *d, int c, const char *arg, const char *cmd)
 	case 'G':
 		d->oo.group = false;
 		return 0;
+	case 'U':
+		d->oo.summary = false;
+		return 0;
 	case 'A':
 		d->oo.native_all = true;
 		/* fall through */
@@ -246,8 +272,19 @@ void dump_render(struct strbuf *sb, struct session *s,
 	}
 }
 
+int dump_window_opt(struct dump_opts *d, const char *arg, const char *cmd)
+{
+	if (!parse_seconds(arg, &d->window) || d->window > 10) {
+		report_error("%s: --window takes a duration up to 10s (200ms, "
+			     "1s), not '%s'", cmd, arg);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* dump's and deadlock's own options, past every letter of dump_longopts */
-enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES };
+enum { OPT_CORE = 256, OPT_EXE, OPT_SYSROOT, OPT_LIB_PATH, OPT_SUBPROCESSES,
+       OPT_WINDOW };
 
 int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	       pid_t *pid)
@@ -259,6 +296,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "lib-path", required_argument, NULL, OPT_LIB_PATH },
 		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+		{ "window", required_argument, NULL, OPT_WINDOW },
 	};
 	const char *cmd = deadlock ? "deadlock" : "dump";
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -269,7 +307,7 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 	dump_opts_init(d);
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+hp:", longopts, NULL)) != -1) {
-		if (deadlock && c < OPT_CORE && !strchr("jPhNApG", c))
+		if (deadlock && c < OPT_CORE && !strchr("jPhNApGU", c))
 			c = '?';
 		if (c == 'h') {
 			fputs(deadlock ? deadlock_usage : dump_usage, stdout);
@@ -281,6 +319,11 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
 		}
 		if (c == OPT_SUBPROCESSES) {
 			d->subprocesses = true;
+			continue;
+		}
+		if (c == OPT_WINDOW) {
+			if (dump_window_opt(d, optarg, cmd))
+				return EXIT_USAGE;
 			continue;
 		}
 		if (c == OPT_CORE || c == OPT_EXE || c == OPT_SYSROOT) {
@@ -364,6 +407,8 @@ void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
 		    snap->nthreads == 1 ? "" : "s", snap->ntasks,
 		    snap->ntasks == 1 ? "" : "s");
 	out_text_threads_note(sb, snap, &oo);
+	if (oo.summary)
+		out_text_summary(sb, snap, &oo);
 	out_text_locks(sb, snap, &oo);
 }
 
@@ -373,6 +418,42 @@ int deadlock_exit(int verdict)
 		return 0;
 	return verdict == SNAP_VERDICT_DEADLOCK ? EXIT_DEADLOCK :
 	       EXIT_LIKELY_HANG;
+}
+
+/*
+ * A thread holds the GIL at a Python frame while others wait for it:
+ * look again DUMP_WINDOW_LOOKS times over d->window seconds (the
+ * threads only, as paused as the first read) and find the holders that
+ * never let go (snap_find_gil_held).  A look that fails ends the watch
+ * with no verdict: the process may be exiting.
+ */
+void dump_gil_window(struct session *s, struct snapshot *snap,
+		     const struct dump_opts *d)
+{
+	struct session_opts io = { 0 };
+	struct snapshot *looks[DUMP_WINDOW_LOOKS];
+	uint64_t t0 = clock_mono_ns(), step;
+	size_t n = 0;
+	struct err e;
+
+	if (d->core || d->window <= 0 || !snap_gil_contended(snap))
+		return;
+	io.pause = d->io.pause;
+	/* Paused, the registers tell a futex wait on the GIL for sure (a
+	 * timed wait that the pause interrupts is not seen in /proc). */
+	io.native = d->io.pause;
+	step = (uint64_t)(d->window * 1e9 / DUMP_WINDOW_LOOKS);
+	for (; n < DUMP_WINDOW_LOOKS; n++) {
+		err_clear(&e);
+		if (clock_sleep_until_ns(t0 + step * (n + 1)) ||
+		    session_snapshot(s, &io, &looks[n], &e))
+			break;
+	}
+	if (n == DUMP_WINDOW_LOOKS)
+		snap_find_gil_held(snap, (const struct snapshot *const *)looks,
+				   n, (double)(clock_mono_ns() - t0) / 1e9);
+	for (size_t i = 0; i < n; i++)
+		snap_free(looks[i]);
 }
 
 /* dump and deadlock: the same read, the whole or only the locks. */
@@ -405,6 +486,7 @@ static int dump_or_deadlock(int argc, char **argv, bool deadlock)
 	}
 	if (snap->warning)
 		report_warning("%s", snap->warning);
+	dump_gil_window(s, snap, &d);
 	color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	strbuf_init(&sb);
 	if (deadlock && !d.json) {

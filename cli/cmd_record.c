@@ -85,15 +85,19 @@ static const char record_usage[] =
 	"                       loop's frames, <task main>, main, <task\n"
 	"                       worker>, worker, ... (only running stacks:\n"
 	"                       with --idle, a waiting task is not drawn)\n"
-	"  --pause              stop the process for each sample (exact, but\n"
-	"                       slows it down); by default it runs on\n"
-	"  --nonblocking        the default, said explicitly: never stop the\n"
-	"                       process (refused with --pause, --native)\n"
+	"  --pause              exact stacks: each thread sampled is stopped\n"
+	"                       alone while its stack is read (tens of\n"
+	"                       microseconds), the others run on; with\n"
+	"                       --tasks the process stops; by default\n"
+	"                       nothing is stopped\n"
+	"  --nonblocking        the default, said explicitly: never stop a\n"
+	"                       thread (refused with --pause, --native)\n"
 	"  --native             whole stacks: each thread's C frames\n"
 	"                       (libraries, extensions, the kernel's entry)\n"
-	"                       with its Python frames in place; pauses the\n"
-	"                       process for each sample, like --pause, and\n"
-	"                       also counts threads that run no Python\n"
+	"                       with its Python frames in place; stops each\n"
+	"                       thread sampled alone, like --pause, while\n"
+	"                       its stacks are read and unwound, and also\n"
+	"                       counts threads that run no Python\n"
 	"  --native-all         the same, keeping the interpreter's own C\n"
 	"                       frames (the evaluation loop, calls, the GIL)\n"
 	"  --subprocesses       also sample its child processes that run\n"
@@ -285,6 +289,19 @@ static void target_free(struct target *tg)
 	free(tg);
 }
 
+/* --native and --pause stop one wanted thread at a time, never the
+ * process (session_nonstop_start()); --pause --tasks stops the process,
+ * since a task's awaiters are other threads' data. */
+static int sampling_start(struct target *tg, struct err *e)
+{
+	const struct record_opts *o = tg->o;
+
+	if (o->native || (o->pause && !o->tasks))
+		return session_nonstop_start(tg->is, keep_thread, tg,
+					     o->native, e);
+	return session_sampler_start(tg->is, keep_thread, tg, e);
+}
+
 static struct target *target_open(pid_t pid, const struct record_opts *o,
 				  struct err *e)
 {
@@ -292,9 +309,7 @@ static struct target *target_open(pid_t pid, const struct record_opts *o,
 
 	tg->pid = pid;
 	tg->o = o;
-	if (session_open(pid, &tg->is, e) ||
-	    /* --native: each sample is a whole snapshot */
-	    (!o->native && session_sampler_start(tg->is, keep_thread, tg, e))) {
+	if (session_open(pid, &tg->is, e) || sampling_start(tg, e)) {
 		target_free(tg);
 		return NULL;
 	}
@@ -621,17 +636,8 @@ static void splice_tasks(struct recorder *r, const struct task_chain *chains,
 	*out = tmp;
 }
 
-/* Is this thread of a --native snapshot wanted (see keep_thread)?  Its
- * state was read before the pause. */
-static bool keep_snap_thread(const struct record_opts *o,
-			     const struct snap_thread *t)
-{
-	if (o->gil)
-		return t->holds_gil;
-	return o->idle || t->holds_gil || t->os.state == 'R';
-}
-
-/* r->sample from a --native snapshot: each wanted thread's whole stack as
+/* r->sample from a --native snapshot: each thread's whole stack (all
+ * wanted: keep_thread chose them before they were read) as
  * the dump shows it, innermost first; a note in it ("unwinding stopped")
  * becomes a frame of its own, in brackets.  Thread names stay the
  * snapshot's: valid until it is freed. */
@@ -645,8 +651,6 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 		const struct snap_thread *t = &snap->threads[i];
 		struct sample_thread *st;
 
-		if (!keep_snap_thread(r->o, t))
-			continue;
 		s->threads = xgrow(s->threads, &s->threads_cap, s->nthreads + 1,
 				   sizeof(*s->threads));
 		st = &s->threads[s->nthreads++];
@@ -688,20 +692,15 @@ static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
 	}
 }
 
-/* One --native sample of tg: a whole snapshot, paused. */
-static int sample_native(struct recorder *r, struct target *tg,
+/* One --native sample of tg: each wanted thread stopped alone, in
+ * turn, for its native and Python stacks. */
+static int sample_native(struct recorder *r, struct target *tg, uint64_t t,
 			 struct snapshot **snap, struct err *e)
 {
-	struct session_opts io = { 0 };
-	int rc;
+	int rc = session_nonstop_sample(tg->is, t, &r->sample, snap, e);
 
-	io.pause = true;
-	io.native = true;
-	rc = session_snapshot(tg->is, &io, snap, e);
-	if (!rc) {
+	if (!rc)
 		sample_of_snapshot(r, *snap);
-		r->sample.threads_left_out = (*snap)->threads_note != NULL;
-	}
 	return rc;
 }
 
@@ -732,10 +731,12 @@ static void sample_target(struct recorder *r, struct target *tg, uint64_t t)
 	err_clear(&e);
 	tg->nidle = 0;
 	if (r->o->native)
-		rc = sample_native(r, tg, &snap, &e);
+		rc = sample_native(r, tg, t, &snap, &e);
 	else if (r->o->tasks)
 		rc = session_sample_tasks(tg->is, r->o->pause, t, &r->sample,
 					  &chains, &nchains, &e);
+	else if (r->o->pause)
+		rc = session_nonstop_sample(tg->is, t, &r->sample, NULL, &e);
 	else
 		rc = session_sample(tg->is, r->o->pause, t, &r->sample, &e);
 	if (!rc && !r->o->native)
@@ -1099,8 +1100,8 @@ int record_parse(int argc, char **argv, struct record_opts *o, pid_t *pid,
 	}
 	if (nonblocking && o->pause) {
 		report_error("record: --nonblocking (the default: the process "
-			     "runs on) contradicts --%s, which stops it for "
-			     "each sample", o->native ? "native" : "pause");
+			     "runs on) contradicts --%s, which stops each "
+			     "thread it samples", o->native ? "native" : "pause");
 		return EXIT_USAGE;
 	}
 	return take_pid_or_program("record", pid_opt, need_pid, argc, argv,

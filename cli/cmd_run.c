@@ -258,6 +258,7 @@ static int dump_once(pid_t pid, const void *arg)
 		report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
 		return err_exit_code(rc);
 	}
+	dump_gil_window(s, snap, d);
 	strbuf_init(&sb);
 	dump_render(&sb, s, snap, isatty(STDOUT_FILENO) &&
 		    !getenv("NO_COLOR"), d);
@@ -274,11 +275,12 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 {
 	static const struct option own[] = {
 		{ "delay", required_argument, NULL, 'D' },
+		{ "window", required_argument, NULL, 'w' },
 	};
 	struct option longopts[DUMP_LONGOPTS_MAX];
 	int c, rc;
 
-	dump_longopts_after(longopts, own, 1);
+	dump_longopts_after(longopts, own, sizeof(own) / sizeof(own[0]));
 	dump_opts_init(d);
 	*delay = 1;
 	getopt_reset();
@@ -293,6 +295,11 @@ static int parse_dump(int argc, char **argv, struct dump_opts *d,
 					     "not '%s'", optarg);
 				return EXIT_USAGE;
 			}
+			continue;
+		}
+		if (c == 'w') {
+			if (dump_window_opt(d, optarg, "run dump"))
+				return EXIT_USAGE;
 			continue;
 		}
 		rc = dump_opt(d, c, optarg, "run dump");

@@ -65,10 +65,11 @@ static const char top_usage[] =
 	"  --idle               also count the stacks of threads that are not\n"
 	"                       running (by default a thread counts when it\n"
 	"                       holds the GIL or is on a CPU)\n"
-	"  --pause              stop the process for each sample (exact, but\n"
-	"                       slows it down); by default it runs on\n"
-	"  --nonblocking        the default, said explicitly: never stop the\n"
-	"                       process (refused with --pause)\n"
+	"  --pause              exact stacks: each thread sampled is stopped\n"
+	"                       alone while its stack is read, the others\n"
+	"                       run on; by default nothing is stopped\n"
+	"  --nonblocking        the default, said explicitly: never stop a\n"
+	"                       thread (refused with --pause)\n"
 	"  --once               no terminal UI: sample for one refresh, print\n"
 	"                       the screen as text and exit\n"
 	"  --iterations N       the same, N screens, one per refresh\n"
@@ -158,6 +159,16 @@ static void target_exited(struct top *tp)
 
 static void proc_gone(struct top *tp, struct top_proc *pr);
 
+/* A sample of pr into tp->sample.  --pause: each thread read is stopped
+ * alone, never the process. */
+static int proc_sample(struct top *tp, struct top_proc *pr, uint64_t now,
+		       struct err *e)
+{
+	return tp->o->pause ?
+	       session_nonstop_sample(pr->is, now, &tp->sample, NULL, e) :
+	       session_sample(pr->is, false, now, &tp->sample, e);
+}
+
 /* One round of several processes: a sample of each.  A process that
  * exited is dropped, not an error; a round is counted when at least one
  * process was read. */
@@ -174,7 +185,7 @@ static void sample_many(struct top *tp, uint64_t now)
 			continue;
 		err_clear(&e);
 		tui_model_process(&tp->model, pr->pid);
-		rc = session_sample(pr->is, tp->o->pause, now, &tp->sample, &e);
+		rc = proc_sample(tp, pr, now, &e);
 		if (rc) {
 			if (rc == SS_EEXITED || session_gone(pr->is))
 				proc_gone(tp, pr);
@@ -238,7 +249,9 @@ static int add_proc(struct top *tp, pid_t pid, struct err *e)
 	pr->tp = tp;
 	pr->pid = pid;
 	pr->is = is;
-	rc = session_sampler_start(is, keep_thread, pr, e);
+	rc = tp->o->pause ?
+	     session_nonstop_start(is, keep_thread, pr, false, e) :
+	     session_sampler_start(is, keep_thread, pr, e);
 	if (rc) {
 		session_close(is);
 		pr->forgotten = true; /* still free */
@@ -356,7 +369,7 @@ static void sample_once(struct top *tp, uint64_t now)
 		return;
 	}
 	tui_model_process(&tp->model, pr->pid);
-	rc = session_sample(pr->is, tp->o->pause, now, &tp->sample, &e);
+	rc = proc_sample(tp, pr, now, &e);
 	if (rc) {
 		if (rc == SS_EEXITED || session_gone(pr->is))
 			target_exited(tp);

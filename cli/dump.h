@@ -30,7 +30,16 @@ struct dump_opts {
 	bool subprocesses;
 	char **more_pids;
 	size_t nmore_pids;
+	/* --window: seconds to watch a GIL holder when others wait for the
+	 * GIL (the gil_held verdict of a live process); 0: not at all. */
+	double window;
 };
+
+/* --window's default: long enough for a Python holder to give the GIL
+ * up many times over (every 5 ms), short for the one who waits. */
+#define DUMP_WINDOW_DEFAULT 0.2
+/* Looks at the holder across the window. */
+#define DUMP_WINDOW_LOOKS 4
 
 /* dump's long options (--json, --no-pause and its alias --nonblocking,
  * --tasks, --locals, --repr-width, --full, --no-source, --no-group,
@@ -71,6 +80,20 @@ int dump_parse(int argc, char **argv, bool deadlock, struct dump_opts *d,
  * lock analysis. */
 void deadlock_render(struct strbuf *sb, const struct snapshot *snap,
 		     bool color, const struct dump_opts *d);
+
+/* --window's value: set d->window, or report and return EXIT_USAGE. */
+int dump_window_opt(struct dump_opts *d, const char *arg, const char *cmd);
+
+/*
+ * A live process's snap shows a thread holding the GIL at a Python frame
+ * while another may wait for it: look again (DUMP_WINDOW_LOOKS reads of
+ * its threads, paused as d->io says, over d->window seconds) and add to
+ * snap the holders that never let go (snap_find_gil_held: the gil_held
+ * likely hang).  Nothing for a core file, a window of 0, or when a look
+ * fails (the process may be exiting).
+ */
+void dump_gil_window(struct session *s, struct snapshot *snap,
+		     const struct dump_opts *d);
 
 /* Exit status of deadlock for one verdict (SNAP_VERDICT_*). */
 int deadlock_exit(int verdict);

@@ -129,6 +129,7 @@ static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 	if (r->snap->warning && !quiet)
 		report_warning("process %d: %s", (int)r->pid,
 			       r->snap->warning);
+	dump_gil_window(s, r->snap, d);
 	if (deadlock && !d->json)
 		deadlock_render(&r->text, r->snap, color, d);
 	else if (!d->json && shown(rs, i, group))

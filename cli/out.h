@@ -33,6 +33,10 @@ struct out_opts {
 	/* The groups, when the caller built them (else the writers build
 	 * them for the call when 'group' says so); not owned. */
 	const struct thread_groups *groups;
+	/* Diagnosis first (dump and deadlock; false: --no-summary): the
+	 * verdicts and a line per thread or group (out_text_summary) open
+	 * the text, and the locks section leaves the verdicts out. */
+	bool summary;
 };
 
 /* ANSI colours of the text writers, through col(). */
@@ -83,6 +87,34 @@ void out_text_tasks(struct strbuf *sb, const struct snapshot *s,
  * deadlock`.  Nothing when the locks were not read. */
 void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		    const struct out_opts *o);
+
+/* The verdicts alone: every deadlock and likely hang as a story, or the
+ * "No deadlock" line.  Nothing when the locks were not read. */
+void out_text_verdicts(struct strbuf *sb, const struct snapshot *s,
+		       const struct out_opts *o);
+
+/*
+ * The diagnosis that opens the text when o->summary: the verdicts, then
+ * one line per thread (per group when o->groups or o->group) in columns:
+ * who, state, what it waits for and who holds that, and where (its
+ * innermost frame of its own code).  At most OUT_SUMMARY_ROWS lines; the
+ * rest are counted.  Called by out_text_dump and deadlock's text.
+ */
+#define OUT_SUMMARY_ROWS 60
+void out_text_summary(struct strbuf *sb, const struct snapshot *s,
+		      const struct out_opts *o);
+
+/* "<threading.Lock 0x7f..>", "<import lock of 'm'>" (out_locks.c). */
+void out_text_lock_name(struct strbuf *sb, const struct snap_lock *l);
+
+/* 'thread "alpha"', 'task "t1"', or the party's id when unnamed. */
+void out_text_party(struct strbuf *sb, const struct snapshot *s,
+		    const struct snap_party *who);
+
+/* What a blocked system call waits on, as the State line tells it after
+ * the call's name: " on TCP a -> b (fd 5)", " for child 12 (cmd)";
+ * nothing when w is NULL (out_text.c). */
+void out_text_wait(struct strbuf *sb, const struct snap_wait *w);
 
 /*
  * The JSON documents' "schema_version".  Bumped when a member is removed

@@ -357,6 +357,41 @@ static void json_links(struct json *j, const char *key,
 	json_end_array(j);
 }
 
+/* A hang of kind "gil_held": the thread holding the GIL in a C call,
+ * where (its innermost Python frame; its C function with --native), for
+ * how long at least, and how many threads wait for the GIL. */
+static void json_gil_held(struct json *j, const struct snapshot *s,
+			  const struct snap_gil_held *g)
+{
+	struct snap_party th = { false, g->thread_id };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+
+	json_begin_object(j);
+	json_key_string(j, "kind", "gil_held");
+	json_key_uint(j, "thread", g->thread_id);
+	json_key(j, "at");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		json_place(j, &at);
+	} else {
+		json_null(j);
+	}
+	json_key_string(j, "function", g->function);
+	json_key_string(j, "library", g->library);
+	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
+			NULL);
+	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
+			NULL);
+	json_key(j, "held_for");
+	json_fixed(j, g->held, 3);
+	json_key(j, "waiters");
+	json_uint(j, g->waiters);
+	json_end_object(j);
+}
+
 /* A hang of kind "blocked_loop": the loop, its thread, the task running
  * on it and where, what the thread is blocked in, for how long at least. */
 static void json_blocked_loop(struct json *j, const struct snapshot *s,
@@ -432,6 +467,57 @@ static void json_executor_deadlock(struct json *j, const struct snapshot *s,
 		json_end_object(j);
 	}
 	json_end_array(j);
+	json_end_object(j);
+}
+
+/* A deadlock or a hang of kind "process": each process of the chain,
+ * its thread, the call it blocks in, what on, and whom it waits for; a
+ * peer that runs Python, its version and that thread's frames (null
+ * otherwise, and for the dumped process: its thread is in "threads"). */
+static void json_proc_wait(struct json *j, const struct snap_proc_wait *w)
+{
+	json_begin_object(j);
+	json_key_string(j, "kind", "process");
+	json_key(j, w->deadlock ? "cycle" : "chain");
+	json_begin_array(j);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snap_proc_step *st = &w->steps[i];
+
+		json_begin_object(j);
+		json_key_int(j, "pid", st->pid);
+		json_key_int(j, "tid", st->tid);
+		json_addr_or_null(j, "thread", st->thread_id);
+		json_key_string(j, "comm", st->comm);
+		json_key_string(j, "cmdline", st->cmdline);
+		json_key_string(j, "syscall", st->syscall);
+		json_key_string(j, "waits_on", snap_wait_kind_name(st->kind));
+		json_key(j, "fd");
+		if (st->fd >= 0)
+			json_int(j, st->fd);
+		else
+			json_null(j);
+		json_addr_or_null(j, "inode", st->inode);
+		json_key(j, "writes");
+		if (st->kind == SNAP_WAIT_CHILD)
+			json_null(j);
+		else
+			json_bool(j, st->writes);
+		json_key_int(j, "waits_for", st->waits_for);
+		json_key_string(j, "python", st->python);
+		json_key(j, "frames");
+		if (st->python) {
+			json_begin_array(j);
+			for (size_t k = 0; k < st->nframes; k++)
+				json_frame(j, &st->frames[k], false);
+			json_end_array(j);
+		} else {
+			json_null(j);
+		}
+		json_end_object(j);
+	}
+	json_end_array(j);
+	if (!w->deadlock)
+		json_key_int(j, "cycle_from", (int64_t)w->cycle_from);
 	json_end_object(j);
 }
 
@@ -574,6 +660,12 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 		json_break(j, IND_ENTRY);
 		json_executor_deadlock(j, s, &s->executor_deadlocks[i]);
 	}
+	for (size_t i = 0; i < s->nproc_waits; i++) {
+		if (!s->proc_waits[i].deadlock)
+			continue;
+		json_break(j, IND_ENTRY);
+		json_proc_wait(j, &s->proc_waits[i]);
+	}
 	json_end_array(j);
 	json_break(j, IND_TOP);
 	json_key(j, "hangs");
@@ -588,6 +680,16 @@ void out_json_members(struct json *j, const struct snapshot *s, bool locals,
 	for (size_t i = 0; i < s->nblocked_loops; i++) {
 		json_break(j, IND_ENTRY);
 		json_blocked_loop(j, s, &s->blocked_loops[i]);
+	}
+	for (size_t i = 0; i < s->ngil_held; i++) {
+		json_break(j, IND_ENTRY);
+		json_gil_held(j, s, &s->gil_held[i]);
+	}
+	for (size_t i = 0; i < s->nproc_waits; i++) {
+		if (s->proc_waits[i].deadlock)
+			continue;
+		json_break(j, IND_ENTRY);
+		json_proc_wait(j, &s->proc_waits[i]);
 	}
 	json_end_array(j);
 	json_break(j, IND_TOP);

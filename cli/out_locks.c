@@ -494,6 +494,138 @@ static void executor_story(struct strbuf *sb, const struct snapshot *s,
 	}
 }
 
+/* Likely hang: thread "re" (tid 12) has held the GIL for at least 0.2 s
+ * inside a C call while 3 threads wait for it:
+ *   it runs at app.py:9 in slow (C: sre_ucs1_match in _sre.so), running;
+ *   no other Python code of its interpreter runs until the call returns. */
+static void gil_held_story(struct strbuf *sb, const struct snapshot *s,
+			   const struct snap_gil_held *g,
+			   const struct out_opts *o)
+{
+	struct snap_party th = { false, g->thread_id };
+	const struct snap_thread *t = snap_party_thread(s, &th);
+
+	strbuf_addf(sb, "%sLikely hang%s: ", col(o, C_WARN), col(o, C_OFF));
+	party(sb, s, &th, true);
+	if (t && t->native_id >= 0)
+		strbuf_addf(sb, " (tid %" PRId64 ")", t->native_id);
+	strbuf_addf(sb, " has held the GIL for at least %.1f s inside a C "
+		    "call while %zu thread%s wait%s for it:\n  it runs", g->held,
+		    g->waiters, g->waiters == 1 ? "" : "s",
+		    g->waiters == 1 ? "s" : "");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		strbuf_addstr(sb, " at ");
+		place(sb, &at);
+		strbuf_addstr(sb, " in ");
+		escape_text(sb, at.function);
+	}
+	if (g->function) {
+		strbuf_addstr(sb, " (C: ");
+		escape_text(sb, g->function);
+		if (g->library) {
+			strbuf_addstr(sb, " in ");
+			escape_text(sb, g->library);
+		}
+		strbuf_addch(sb, ')');
+	}
+	if (t) {
+		strbuf_addstr(sb, ", ");
+		thread_doing(sb, t);
+	}
+	strbuf_addstr(sb, ";\n    no other Python code of its interpreter runs "
+		      "until the call returns or lets go of the GIL.\n");
+}
+
+/* Deadlock: 2 processes wait for each other and will never go on:
+ *   process 100 (python3 parent.py), thread "MainThread" (TID 100) at
+ *   parent.py:9 in main, in wait4, waits for child 101 to exit;
+ *   process 101 (cat big), TID 101, in write to pipe:[1234] (fd 1), waits
+ *   for process 100 to read it.
+ * A peer that runs Python has its blocked thread's stack under it. */
+static void proc_wait_story(struct strbuf *sb, const struct snapshot *s,
+			    const struct snap_proc_wait *w,
+			    const struct out_opts *o)
+{
+	size_t n = w->n - w->cycle_from;
+
+	if (w->deadlock)
+		strbuf_addf(sb, "%sDeadlock%s: %zu processes wait for each "
+			    "other and will never go on:\n", col(o, C_WARN),
+			    col(o, C_OFF), n);
+	else
+		strbuf_addf(sb, "%sLikely hang%s: a thread waits behind %zu "
+			    "processes that wait for each other:\n",
+			    col(o, C_WARN), col(o, C_OFF), n);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct snap_proc_step *st = &w->steps[i];
+
+		strbuf_addf(sb, "  process %" PRId64, st->pid);
+		if (st->cmdline || st->comm) {
+			strbuf_addstr(sb, " (");
+			escape_text(sb, st->cmdline ? st->cmdline : st->comm);
+			strbuf_addch(sb, ')');
+		}
+		if (st->thread_id) {
+			struct snap_party who = { false, st->thread_id };
+			const struct snap_thread *t = snap_party_thread(s, &who);
+			const struct snap_frame *f =
+				t ? snap_thread_user_frame(t) : NULL;
+
+			strbuf_addstr(sb, ", ");
+			party(sb, s, &who, true);
+			strbuf_addf(sb, " (TID %" PRId64 ")", st->tid);
+			if (f) {
+				struct snap_place at = { f->function,
+							 f->filename, f->line };
+
+				strbuf_addstr(sb, " at ");
+				place(sb, &at);
+				strbuf_addstr(sb, " in ");
+				escape_text(sb, f->function);
+			}
+		} else {
+			strbuf_addf(sb, ", TID %" PRId64, st->tid);
+		}
+		strbuf_addstr(sb, ", in ");
+		escape_text(sb, st->syscall ? st->syscall : "?");
+		if (st->kind == SNAP_WAIT_CHILD)
+			strbuf_addf(sb, ", waits for child %" PRId64
+				    " to exit", st->waits_for);
+		else
+			strbuf_addf(sb, " %s %s:[%" PRIu64 "] (fd %d), waits "
+				    "for process %" PRId64 " to %s it",
+				    st->writes ? "to" : "from",
+				    snap_wait_kind_name(st->kind), st->inode,
+				    st->fd, st->waits_for,
+				    st->writes ? "read" : "write to");
+		strbuf_addstr(sb, i + 1 < w->n ? ";\n" : ".\n");
+		if (!st->python)
+			continue;
+		strbuf_addstr(sb, "    its Python ");
+		escape_text(sb, st->python);
+		strbuf_addstr(sb, st->nframes ? " stack (most recent call "
+			      "first):\n" : ", no Python stack\n");
+		for (size_t k = 0; k < st->nframes; k++) {
+			const struct snap_frame *f = &st->frames[k];
+
+			strbuf_addstr(sb, "      File \"");
+			escape_text(sb, f->filename);
+			strbuf_addstr(sb, "\", line ");
+			if (f->line >= 0)
+				strbuf_addf(sb, "%d", f->line);
+			else
+				strbuf_addch(sb, '?');
+			strbuf_addstr(sb, ", in ");
+			escape_text(sb, f->function);
+			strbuf_addch(sb, '\n');
+		}
+	}
+}
+
 static size_t count_kind(const struct snap_chain *c, bool tasks)
 {
 	size_t n = 0;
@@ -570,31 +702,26 @@ static void hangs_text(struct strbuf *sb, const struct snapshot *s,
 	free(told);
 }
 
-void out_text_locks(struct strbuf *sb, const struct snapshot *s,
-		    const struct out_opts *o)
+/* The locks held or waited for; *grouped counts the groups of waiters
+ * told as one line. */
+static void lock_list(struct strbuf *sb, const struct snapshot *s,
+		      const struct out_opts *o, size_t *grouped)
+{
+	if (!s->nlocks)
+		return;
+	strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
+		    col(o, C_BOLD), col(o, C_OFF));
+	for (size_t i = 0; i < s->nlocks; i++)
+		lock_entry(sb, s, &s->locks[i], o, grouped);
+}
+
+/* The verdict: every deadlock and likely hang told as a story, or the
+ * line that says there is none ('grouped' as lock_list counted). */
+static void verdicts(struct strbuf *sb, const struct snapshot *s,
+		     const struct out_opts *o, size_t grouped)
 {
 	int verdict = snap_verdict(s);
-	size_t grouped = 0;
 
-	if (!s->locks_read)
-		return;
-	if (o->group && !o->groups) {
-		struct out_opts go = *o;
-		struct thread_groups g;
-
-		thread_groups_build(s, false, &g);
-		go.groups = &g;
-		out_text_locks(sb, s, &go);
-		thread_groups_release(&g);
-		return;
-	}
-	if (s->nlocks) {
-		strbuf_addf(sb, "\n%sLocks%s (held or waited for):\n",
-			    col(o, C_BOLD), col(o, C_OFF));
-		for (size_t i = 0; i < s->nlocks; i++)
-			lock_entry(sb, s, &s->locks[i], o, &grouped);
-	}
-	strbuf_addch(sb, '\n');
 	for (size_t i = 0; i < s->nlock_cycles; i++) {
 		const struct snap_chain *c = &s->lock_cycles[i];
 
@@ -614,9 +741,17 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 	}
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		executor_story(sb, s, &s->executor_deadlocks[i], o);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		if (s->proc_waits[i].deadlock)
+			proc_wait_story(sb, s, &s->proc_waits[i], o);
 	hangs_text(sb, s, o);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		if (!s->proc_waits[i].deadlock)
+			proc_wait_story(sb, s, &s->proc_waits[i], o);
 	for (size_t i = 0; i < s->nblocked_loops; i++)
 		blocked_loop_story(sb, s, &s->blocked_loops[i], o);
+	for (size_t i = 0; i < s->ngil_held; i++)
+		gil_held_story(sb, s, &s->gil_held[i], o);
 	if (verdict == SNAP_VERDICT_NONE) {
 		size_t waiting = 0;
 
@@ -630,4 +765,63 @@ void out_text_locks(struct strbuf *sb, const struct snapshot *s,
 		strbuf_addstr(sb, ", none in a cycle or behind a wait that "
 			      "nothing will end.\n");
 	}
+}
+
+/* Run fn (out_text_locks or out_text_verdicts) with the groups built
+ * when o asks for them and the caller did not build them. */
+static bool with_groups(struct strbuf *sb, const struct snapshot *s,
+			const struct out_opts *o,
+			void (*fn)(struct strbuf *, const struct snapshot *,
+				   const struct out_opts *))
+{
+	struct out_opts go = *o;
+	struct thread_groups g;
+
+	if (!o->group || o->groups)
+		return false;
+	thread_groups_build(s, false, &g);
+	go.groups = &g;
+	fn(sb, s, &go);
+	thread_groups_release(&g);
+	return true;
+}
+
+void out_text_locks(struct strbuf *sb, const struct snapshot *s,
+		    const struct out_opts *o)
+{
+	size_t grouped = 0;
+
+	if (!s->locks_read || with_groups(sb, s, o, out_text_locks))
+		return;
+	lock_list(sb, s, o, &grouped);
+	if (o->summary)
+		return; /* the verdicts were told first */
+	strbuf_addch(sb, '\n');
+	verdicts(sb, s, o, grouped);
+}
+
+void out_text_verdicts(struct strbuf *sb, const struct snapshot *s,
+		       const struct out_opts *o)
+{
+	struct strbuf scratch;
+	size_t grouped = 0;
+
+	if (!s->locks_read || with_groups(sb, s, o, out_text_verdicts))
+		return;
+	/* "No deadlock" counts the groups the lock list tells as one */
+	strbuf_init(&scratch);
+	lock_list(&scratch, s, o, &grouped);
+	strbuf_release(&scratch);
+	verdicts(sb, s, o, grouped);
+}
+
+void out_text_lock_name(struct strbuf *sb, const struct snap_lock *l)
+{
+	lock_name(sb, l);
+}
+
+void out_text_party(struct strbuf *sb, const struct snapshot *s,
+		    const struct snap_party *who)
+{
+	party(sb, s, who, true);
 }

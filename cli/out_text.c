@@ -323,6 +323,11 @@ static void wait_text(struct strbuf *sb, const struct snap_wait *w)
 		strbuf_addstr(sb, ", ...");
 }
 
+void out_text_wait(struct strbuf *sb, const struct snap_wait *w)
+{
+	wait_text(sb, w);
+}
+
 /* "State: idle, blocked in futex; traced by tracer" */
 static void state_line(struct strbuf *sb, const struct snap_thread *t,
 		       const struct out_opts *o)
@@ -562,6 +567,18 @@ void out_text_threads_note(struct strbuf *sb, const struct snapshot *s,
 	strbuf_addch(sb, '\n');
 }
 
+/* Below the header: the diagnosis (o->summary), the threads, the tasks
+ * and the locks. */
+static void dump_body(struct strbuf *sb, const struct snapshot *s,
+		      const struct out_opts *o)
+{
+	if (o->summary)
+		out_text_summary(sb, s, o);
+	threads_text(sb, s, o);
+	out_text_tasks(sb, s, o);
+	out_text_locks(sb, s, o);
+}
+
 void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 		   const struct out_opts *o)
 {
@@ -596,13 +613,9 @@ void out_text_dump(struct strbuf *sb, const struct snapshot *s,
 
 		thread_groups_build(s, false, &g);
 		go.groups = &g;
-		threads_text(sb, s, &go);
-		out_text_tasks(sb, s, &go);
-		out_text_locks(sb, s, &go);
+		dump_body(sb, s, &go);
 		thread_groups_release(&g);
 		return;
 	}
-	threads_text(sb, s, o);
-	out_text_tasks(sb, s, o);
-	out_text_locks(sb, s, o);
+	dump_body(sb, s, o);
 }

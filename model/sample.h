@@ -28,6 +28,9 @@ struct sample_frame {
 	bool native;
 	/* ... in the interpreter's own binary ('record --native-all'). */
 	bool internal;
+	/* The evaluation-loop activation that runs it, innermost 0 (as
+	 * struct snap_frame's; set by the sampler, for a native merge). */
+	unsigned activation;
 };
 
 struct sample_thread {

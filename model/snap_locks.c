@@ -87,9 +87,16 @@ const char *snap_verdict_name(int verdict)
 
 int snap_verdict(const struct snapshot *s)
 {
-	if (s->ncycles || s->nlock_cycles || s->nexecutor_deadlocks)
+	bool process_deadlock = false, process_hang = false;
+
+	for (size_t i = 0; i < s->nproc_waits; i++) {
+		process_deadlock |= s->proc_waits[i].deadlock;
+		process_hang |= !s->proc_waits[i].deadlock;
+	}
+	if (s->ncycles || s->nlock_cycles || s->nexecutor_deadlocks ||
+	    process_deadlock)
 		return SNAP_VERDICT_DEADLOCK;
-	if (s->nhangs || s->nblocked_loops)
+	if (s->nhangs || s->nblocked_loops || process_hang || s->ngil_held)
 		return SNAP_VERDICT_LIKELY_HANG;
 	return SNAP_VERDICT_NONE;
 }

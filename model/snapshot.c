@@ -129,12 +129,20 @@ void snap_free(struct snapshot *s)
 		free(s->loops[i].ready_refs);
 	free(s->loops);
 	free(s->blocked_loops);
+	for (size_t i = 0; i < s->ngil_held; i++) {
+		free(s->gil_held[i].function);
+		free(s->gil_held[i].library);
+	}
+	free(s->gil_held);
 	for (size_t i = 0; i < s->nworks; i++)
 		free(s->works[i].function);
 	free(s->works);
 	for (size_t i = 0; i < s->nexecutor_deadlocks; i++)
 		free(s->executor_deadlocks[i].waits);
 	free(s->executor_deadlocks);
+	for (size_t i = 0; i < s->nproc_waits; i++)
+		snap_proc_wait_release(&s->proc_waits[i]);
+	free(s->proc_waits);
 	snap_locks_release(s);
 	free(s->tasks_note);
 	free(s->threads_note);
@@ -303,4 +311,18 @@ const char *snap_thread_importing(const struct snap_thread *t)
 		if (t->frames[i].importing)
 			return t->frames[i].importing;
 	return NULL;
+}
+
+void snap_proc_wait_release(struct snap_proc_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->steps[i].comm);
+		free(w->steps[i].cmdline);
+		free(w->steps[i].syscall);
+		free(w->steps[i].python);
+		frames_release(w->steps[i].frames, w->steps[i].nframes);
+	}
+	free(w->steps);
+	w->steps = NULL;
+	w->n = 0;
 }

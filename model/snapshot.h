@@ -129,9 +129,13 @@ struct snap_wait {
 	char *proto;       /* "tcp", "tcp6", "udp", "udp6", "unix" */
 	char *local, *peer; /* "127.0.0.1:41234", "[::1]:80" */
 	char *state;       /* "ESTABLISHED", "LISTEN", ... */
-	struct snap_wait_end *ends; /* the other end's holders */
+	struct snap_wait_end *ends; /* the other end's holders (a TCP
+				       socket's on this host too: not
+				       printed) */
 	size_t nends;
 	bool ends_more;    /* more held it than are listed */
+	bool ends_partial; /* the scan for them stopped at a bound: others
+			      may hold it (not printed) */
 	int64_t pid;       /* child */
 	char *cmdline;     /* child: its arguments joined by spaces */
 };
@@ -386,6 +390,19 @@ struct snap_blocked_loop {
  * no hang. */
 #define SNAP_LOOP_STUCK_MIN 1.0
 
+/* A thread that has held the GIL at one Python frame, at one instruction,
+ * inside a C call (a regex, an extension), while other threads waited for
+ * the GIL: no other Python code of its interpreter runs until it returns. */
+struct snap_gil_held {
+	uint64_t thread_id;   /* the holder */
+	double held;          /* seconds it was seen so: a lower bound */
+	size_t waiters;       /* threads seen waiting for the GIL (the most
+				 in one look) */
+	char *function;       /* its innermost C function (--native), or
+				 NULL */
+	char *library;        /* ... and that function's library, or NULL */
+};
+
 /* A work item of a ThreadPoolExecutor: running on a worker, or queued. */
 struct snap_work {
 	uint64_t future;      /* its concurrent.futures.Future */
@@ -417,6 +434,52 @@ struct snap_executor_deadlock {
 	struct snap_future_wait *waits;
 	size_t n;
 };
+
+/* One process of a wait across processes: its thread blocked in a system
+ * call that only another process can end (a child to exit, a pipe's
+ * other end to read or write).  Strings are /proc's (untrusted: writers
+ * escape them); NULL when not known. */
+struct snap_proc_step {
+	int64_t pid;          /* as we see it */
+	int64_t tid;
+	uint64_t thread_id;   /* the dumped process's thread (its
+				 threading id), 0 for another process */
+	char *comm;
+	char *cmdline;        /* arguments joined by spaces */
+	char *syscall;        /* "wait4", "write", ... */
+	int kind;             /* SNAP_WAIT_CHILD, _PIPE, _FIFO or _SOCKET
+				 (TCP on this host) */
+	int fd;               /* -1 for a child */
+	uint64_t inode;       /* pipe, FIFO, socket (its own end) */
+	bool writes;          /* it writes to the pipe (waits for a reader);
+				 else it reads (waits for a writer) */
+	int64_t waits_for;    /* the process that would end the wait */
+	/* Another process that runs Python: its version and the blocked
+	 * thread's Python stack, innermost first (from a paused read of its
+	 * own); NULL / 0 otherwise, and for the dumped process (its thread
+	 * is in threads[]). */
+	char *python;
+	struct snap_frame *frames;
+	size_t nframes;
+};
+
+/* A chain of waits across processes, from a thread of the dumped one:
+ * steps[i] waits for steps[i + 1]'s process.  A deadlock when the last
+ * step waits for the dumped process itself (steps[0]'s); else a likely
+ * hang: the last waits for steps[cycle_from]'s process, a cycle the
+ * dumped process is stuck behind. */
+struct snap_proc_wait {
+	struct snap_proc_step *steps;
+	size_t n;
+	bool deadlock;
+	size_t cycle_from;
+};
+
+/* At most this many processes in one chain. */
+#define SNAP_PROC_WAIT_MAX 8
+
+/* Free w's steps (snap_free frees s->proc_waits). */
+void snap_proc_wait_release(struct snap_proc_wait *w);
 
 /* Where a snapshot read from a core file comes from. */
 struct snap_core {
@@ -466,6 +529,8 @@ struct snapshot {
 	size_t nloops, loops_cap;
 	struct snap_blocked_loop *blocked_loops; /* likely hangs */
 	size_t nblocked_loops;
+	struct snap_gil_held *gil_held; /* likely hangs (snap_find_gil_held) */
+	size_t ngil_held;
 	struct snap_work *works;      /* pool work items, running or
 					 queued */
 	size_t nworks, works_cap;
@@ -479,6 +544,9 @@ struct snapshot {
 	size_t nlock_cycles;
 	struct snap_chain *hangs;     /* likely hangs */
 	size_t nhangs;
+	struct snap_proc_wait *proc_waits; /* waits across processes:
+					     deadlocks and likely hangs */
+	size_t nproc_waits;
 };
 
 /* The lock at 'address', or NULL. */
@@ -529,6 +597,29 @@ void snap_add_loop_works(struct snapshot *s);
  */
 void snap_find_executor_deadlocks(struct snapshot *s);
 
+/*
+ * Is it worth watching s's GIL (snap_find_gil_held)?  True when a thread
+ * holds the GIL with a Python frame while another of its interpreter
+ * waits for it, or may (it runs, or sleeps on a futex that one read of
+ * its system call does not tell from the GIL's).  Pure.
+ */
+bool snap_gil_contended(const struct snapshot *s);
+
+/*
+ * Find in s the threads that held the GIL inside a C call while others
+ * waited for it (model/gil_check.c): 'looks' are nlooks snapshots of the
+ * same process taken after s over 'window' seconds (not owned).  A
+ * holder of s is one when it held the GIL in every look at the same
+ * innermost Python frame and instruction (code, frame, line and
+ * columns), its stack otherwise the same, and at least one thread of its
+ * interpreter waited for the GIL in s or a look: Python code that runs
+ * drops the GIL every switch interval (5 ms) to a waiter, and moves on.
+ * Adds to s->gil_held.  Pure.
+ */
+void snap_find_gil_held(struct snapshot *s,
+			const struct snapshot *const *looks, size_t nlooks,
+			double window);
+
 /* The work item of 'future' in s->works, or NULL. */
 const struct snap_work *snap_find_work(const struct snapshot *s,
 				       uint64_t future);
@@ -547,8 +638,9 @@ bool snap_thread_in_selector(const struct snap_thread *t);
 /* Free s's locks, lock cycles and hangs (snap_free does it too). */
 void snap_locks_release(struct snapshot *s);
 
-/* Deadlock if any lock, await or executor cycle, else likely hang if any hang
- * chain or blocked loop, else none. */
+/* Deadlock if any lock, await, executor or process cycle, else likely hang
+ * if any hang chain, blocked loop, process chain or GIL held in C, else
+ * none. */
 int snap_verdict(const struct snapshot *s);
 
 /* "none", "likely_hang", "deadlock". */

@@ -125,6 +125,7 @@ struct py_sampler {
 	/* The frames walked this sample: code objects and instructions
 	 * (3.11+ instr_ptr; <=3.10 f_lasti). */
 	uint64_t *raw_code, *raw_instr;
+	unsigned *raw_act;       /* and their activations */
 	size_t nraw, raw_cap;
 	struct mem_span *spans;
 	size_t spans_cap;
@@ -423,8 +424,11 @@ static void spec_spans(struct py_sampler *s, struct tslot *ts, size_t *n)
 	ts->spec_word_span = ts->chunk_span = ts->extra_span = SIZE_MAX;
 	ts->pre_span = SIZE_MAX;
 	ts->nspec_extra = 0;
-	if (!ts->keep)
+	/* Thread by thread, nothing is read before its hold. */
+	if (!ts->keep || s->o.hold) {
+		ts->spec_cframe = 0;
 		return;
+	}
 	if (ts->spec_cframe) {
 		ts->spec_word_span = *n;
 		span_add(s, n, ts->spec_cframe +
@@ -715,8 +719,15 @@ static void fill_threads(struct py_sampler *s, uint64_t now)
 	}
 }
 
-/* 3.11+: the current chunks of the wanted threads, one batch. */
-static void read_chunks(struct py_sampler *s)
+/* Is slot i read in this pass: every wanted one, or only slot 'only'? */
+static bool in_pass(const struct py_sampler *s, size_t i, size_t only)
+{
+	return s->slots[i].keep && (only == SIZE_MAX || i == only);
+}
+
+/* 3.11+: the current chunks of the wanted threads (or of slot 'only'),
+ * one batch. */
+static void read_chunks(struct py_sampler *s, size_t only)
 {
 	const struct py_layout *L = &s->p->L;
 	size_t n = 0;
@@ -727,6 +738,8 @@ static void read_chunks(struct py_sampler *s)
 		uint64_t top = py_rd64(ts->ts, L->tstate.datastack_top);
 		size_t len;
 
+		if (only != SIZE_MAX && i != only)
+			continue;
 		ts->span = SIZE_MAX;
 		if (!ts->keep || !py_ptr_ok(c) ||
 		    top <= c + (uint64_t)L->chunk.data || top - c > MAX_CHUNK_READ) {
@@ -753,14 +766,16 @@ static void read_chunks(struct py_sampler *s)
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
 
+		if (only != SIZE_MAX && i != only)
+			continue;
 		if (ts->span != SIZE_MAX && s->spans[ts->span].ok)
 			ts->chunk.len = s->spans[ts->span].len;
 	}
 }
 
 /* 3.11/3.12: tstate->cframe->current_frame, one batch; else the frame
- * pointer in the thread state. */
-static void read_top_frames(struct py_sampler *s)
+ * pointer in the thread state.  Of every thread, or of slot 'only'. */
+static void read_top_frames(struct py_sampler *s, size_t only)
 {
 	const struct py_layout *L = &s->p->L;
 	size_t n = 0;
@@ -769,6 +784,8 @@ static void read_top_frames(struct py_sampler *s)
 		struct tslot *ts = &s->slots[i];
 		uint64_t f = py_rd64(ts->ts, L->tstate.frame);
 
+		if (only != SIZE_MAX && i != only)
+			continue;
 		ts->frame = L->tstate.cframe_frame == LAYOUT_NONE ? f : 0;
 		if (!ts->keep || L->tstate.cframe_frame == LAYOUT_NONE ||
 		    !py_ptr_ok(f))
@@ -790,7 +807,7 @@ static void read_top_frames(struct py_sampler *s)
 			*(uint64_t *)s->spans[i].buf = 0;
 	/* Without a cframe in use the read-ahead word means nothing. */
 	for (size_t i = 0; i < s->nslots; i++)
-		if (!s->slots[i].keep)
+		if (!in_pass(s, i, only))
 			s->slots[i].spec_cframe = 0;
 }
 
@@ -815,8 +832,11 @@ static enum py_walk_step walk_frame(void *arg, const struct py_walk_frame *f)
 				    sizeof(*s->raw_code));
 		s->raw_instr = xrealloc(s->raw_instr,
 					s->raw_cap * sizeof(*s->raw_instr));
+		s->raw_act = xrealloc(s->raw_act,
+				      s->raw_cap * sizeof(*s->raw_act));
 	}
 	s->raw_code[i] = f->code;
+	s->raw_act[i] = f->activation;
 	if (L->frame.kind == LAYOUT_FRAME_OBJECT) {
 		int32_t lasti;
 
@@ -902,6 +922,7 @@ static void resolve(struct py_sampler *s, struct sample_thread *t,
 		f->filename = c->filename;
 		f->native = false;
 		f->internal = false;
+		f->activation = s->raw_act[i];
 	}
 	t->nframes = out->nframes - t->first;
 }
@@ -990,12 +1011,76 @@ void py_sampler_free(struct py_sampler *s)
 	py_thread_names_free(s->names, s->nnames);
 	free(s->raw_code);
 	free(s->raw_instr);
+	free(s->raw_act);
 	free(s->spans);
 	free(s->scratch);
 	free((void *)s->o.tids);
 	addrset_release(&s->seen);
 	mem_cache_enable(s->p->mem, false);
 	free(s);
+}
+
+static bool uses_chunks(const struct py_layout *L)
+{
+	return L->frame.kind == LAYOUT_FRAME_INTERP &&
+	       L->tstate.datastack_chunk != LAYOUT_NONE;
+}
+
+/* Append slot ts's thread to out, its raw frames from..to resolved. */
+static void emit(struct py_sampler *s, struct tslot *ts, size_t from,
+		 size_t to, struct sample *out)
+{
+	struct sample_thread *t;
+
+	out->threads = xgrow(out->threads, &out->threads_cap,
+			     out->nthreads + 1, sizeof(*out->threads));
+	t = &out->threads[out->nthreads++];
+	*t = ts->t;
+	resolve(s, t, from, to, out);
+}
+
+/*
+ * Thread by thread (py_sampler_opts.hold): each wanted thread held, its
+ * thread state read again (what the list's read saw may be older than
+ * the hold), its stack read and resolved, and let go, before the next.
+ * Pages cached before a hold may be older than it: dropped at each.
+ */
+static int take_each(struct py_sampler *s, struct sample *out)
+{
+	for (size_t i = 0; i < s->nslots; i++) {
+		struct tslot *ts = &s->slots[i];
+
+		if (!ts->keep)
+			continue;
+		if (!s->o.hold(s->o.keep_arg, &ts->t)) {
+			ts->keep = false;
+			continue;
+		}
+		mem_cache_reset(s->p->mem);
+		ts->spec_cframe = 0;
+		ts->chunk.len = 0;
+		ts->nextra = 0;
+		ts->pre.n = 0;
+		s->nraw = 0;
+		ts->t.first = 0;
+		ts->t.torn = ts->t.truncated = false;
+		if (mem_read(s->p->mem, ts->tstate, ts->ts, s->tsize, NULL)) {
+			/* gone while held: no stack */
+			ts->t.torn = true;
+		} else {
+			read_top_frames(s, i);
+			if (uses_chunks(&s->p->L))
+				read_chunks(s, i);
+			if (!walk(s, ts))
+				ts->t.torn = true;
+			prefetch_plan(s, ts);
+		}
+		codes_check(s);
+		emit(s, ts, 0, s->nraw, out);
+		s->o.done(s->o.keep_arg, &out->threads[out->nthreads - 1],
+			  out);
+	}
+	return 0;
 }
 
 int py_sampler_take(struct py_sampler *s, uint64_t now, struct sample *out,
@@ -1022,10 +1107,11 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct sample *out,
 		return rc;
 	out->threads_left_out = s->left_out;
 	fill_threads(s, now);
-	read_top_frames(s);
-	if (s->p->L.frame.kind == LAYOUT_FRAME_INTERP &&
-	    s->p->L.tstate.datastack_chunk != LAYOUT_NONE)
-		read_chunks(s);
+	if (s->o.hold)
+		return take_each(s, out);
+	read_top_frames(s, SIZE_MAX);
+	if (uses_chunks(&s->p->L))
+		read_chunks(s, SIZE_MAX);
 	s->nraw = 0;
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
@@ -1040,16 +1126,10 @@ int py_sampler_take(struct py_sampler *s, uint64_t now, struct sample *out,
 	codes_check(s);
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
-		struct sample_thread *t;
 		size_t from = ts->t.first, n = ts->t.nframes;
 
-		if (!ts->keep)
-			continue;
-		out->threads = xgrow(out->threads, &out->threads_cap,
-				     out->nthreads + 1, sizeof(*out->threads));
-		t = &out->threads[out->nthreads++];
-		*t = ts->t;
-		resolve(s, t, from, from + n, out);
+		if (ts->keep)
+			emit(s, ts, from, from + n, out);
 	}
 	return 0;
 }

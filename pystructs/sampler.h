@@ -34,6 +34,12 @@
  * so that leaving a thread out costs nothing more. */
 typedef bool (*py_sample_keep_fn)(void *arg, const struct sample_thread *t);
 
+/* Thread by thread (see py_sampler_opts.hold): before a wanted thread's
+ * stack is read, and after (its frames are out->frames[t->first ..]). */
+typedef bool (*py_sample_hold_fn)(void *arg, const struct sample_thread *t);
+typedef void (*py_sample_done_fn)(void *arg, const struct sample_thread *t,
+				  const struct sample *out);
+
 struct py_sampler_opts {
 	py_sample_keep_fn keep; /* NULL: every thread */
 	void *keep_arg;
@@ -42,6 +48,15 @@ struct py_sampler_opts {
 	size_t ntids;
 	const struct py_ns *ns; /* in another PID namespace: its TIDs
 				   (target.h; not owned), else NULL */
+	/* NULL: the wanted threads are read together, in batches.  Else
+	 * one at a time: hold(keep_arg, t) (it may stop thread t alone;
+	 * false leaves t out), then t's thread state is read again and
+	 * its stack read with nothing read ahead before the hold, then
+	 * done(keep_arg, t, out) (it lets t go), then the next thread.
+	 * Costlier than the batches, but each thread's stack is of the
+	 * instant it was held. */
+	py_sample_hold_fn hold;
+	py_sample_done_fn done;
 };
 
 struct py_sampler;

@@ -87,6 +87,9 @@ struct session {
 	struct py_sampler *sampler;
 	struct py_task_tracer *tracer; /* session_sample_tasks()'s */
 	bool tracer_tried;
+	/* Thread by thread (nonstop.c): what a sample read that way
+	 * keeps while its threads are held one after the other. */
+	struct session_nonstop *nonstop;
 
 	/* session_write_core() (snapshot.c): run while a snapshot's read
 	 * still holds the target, after the read; its result is the read's
@@ -128,6 +131,28 @@ struct session_waits *session_waits_take(struct session *s,
 					 size_t n);
 void session_waits_name(struct session *s, struct session_waits *w,
 			struct snapshot *snap);
+
+/* procwait.c: the waits across processes that the snapshot's threads'
+ * waits_on open (a child, a pipe's other end held by one process),
+ * followed through the blocked peers' /proc files into snap->proc_waits
+ * when they come back to a cycle.  Reads /proc only: call it once the
+ * target runs again. */
+void session_proc_waits(struct session *s, struct snapshot *snap);
+
+/* session.c: start is->sampler (once; a later call changes nothing)
+ * with so's keep, hold and done; the TIDs, namespace and reader are the
+ * session's. */
+int session_sampler_open(struct session *s, const struct py_sampler_opts *so,
+			 struct err *e);
+
+/* session.c: append us's frames to t's native stack (before the merge);
+ * frames of interp_path (the interpreter's binary) are marked internal. */
+void session_add_native_frames(struct snap_thread *t,
+			       const struct unwind_stack *us,
+			       const char *interp_path);
+
+/* nonstop.c: free s->nonstop. */
+void session_nonstop_free(struct session *s);
 
 /* session.c: what both kinds share once the memory and map are set:
  * find the runtime, set up the reader.  On failure s is left for

@@ -101,9 +101,9 @@ static char *syscall_gap(pid_t pid, const struct snap_os_thread *os,
 }
 
 
-static void add_native_frames(struct snap_thread *t,
-			      const struct unwind_stack *us,
-			      const char *interp_path)
+void session_add_native_frames(struct snap_thread *t,
+			       const struct unwind_stack *us,
+			       const char *interp_path)
 {
 	for (size_t i = 0; i < us->n; i++) {
 		const struct unwind_frame *f = &us->frames[i];
@@ -179,7 +179,7 @@ static void read_native(struct session *is, const pid_t *tids,
 			err_set(&e, SS_EPTRACE, "cannot read the registers of "
 				"thread %d", (int)tid);
 		else if (unwind_thread(is->unwinder, &r, &us, &e) == 0)
-			add_native_frames(t, &us, is->rt.binary);
+			session_add_native_frames(t, &us, is->rt.binary);
 		py_native_merge(is->py.L.major, is->py.L.minor, t,
 				us.error ? us.error : e.code ? e.msg : NULL);
 		unwind_stack_release(&us);
@@ -284,8 +284,11 @@ static int read_snapshot(struct session *is,
 				(t_unwound - t_unwind) / 1e3,
 				(clock_mono_ns() - t_pause) / 1e3);
 	}
-	if (waits)
+	if (waits) {
 		session_waits_name(is, waits, s);
+		if (!rc && o->locks)
+			session_proc_waits(is, s);
+	}
 	free(os);
 	free(tids);
 	return rc;
@@ -391,6 +394,7 @@ void session_close(struct session *is)
 	if (!is)
 		return;
 	py_sampler_free(is->sampler);
+	session_nonstop_free(is);
 	py_task_tracer_free(is->tracer);
 	if (is->sampling_ready)
 		py_proc_release(&is->sampling);
@@ -528,6 +532,16 @@ int session_sampler_start(struct session *is, session_keep_fn keep,
 			  void *keep_arg, struct err *e)
 {
 	struct py_sampler_opts so = { 0 };
+
+	so.keep = keep;
+	so.keep_arg = keep_arg;
+	return session_sampler_open(is, &so, e);
+}
+
+int session_sampler_open(struct session *is, const struct py_sampler_opts *o,
+			 struct err *e)
+{
+	struct py_sampler_opts so = *o;
 	pid_t *tids = NULL;
 	size_t ntids = 0;
 	int rc;
@@ -541,8 +555,6 @@ int session_sampler_start(struct session *is, session_keep_fn keep,
 	/* The layout the snapshot reader settled (3.14+ asyncio words). */
 	is->sampling.L = is->py.L;
 	is->kind->tids(is, &tids, &ntids, NULL);
-	so.keep = keep;
-	so.keep_arg = keep_arg;
 	so.tids = tids;
 	so.ntids = ntids;
 	so.ns = is->has_ns ? &is->ns : NULL;

@@ -176,6 +176,34 @@ int session_sample_tasks(struct session *s, bool pause, uint64_t now_ns,
 			 struct sample *out, const struct task_chain **chains,
 			 size_t *nchains, struct err *e);
 
+/*
+ * Sampling thread by thread, instead of session_sampler_start(): each
+ * wanted thread (keep, as there) is stopped alone, its Python stack read
+ * (and with native, its registers taken and its native stack unwound),
+ * and let go before the next; the process as a whole never stops, and a
+ * thread that is not wanted is never touched.  Each thread's stack is of
+ * one instant, its own; the threads' instants differ.  A live process
+ * only (SS_EINVAL for a core, or when sampling started already).  Once
+ * per session; 0 or an error.
+ */
+int session_nonstop_start(struct session *s, session_keep_fn keep,
+			  void *keep_arg, bool native, struct err *e);
+
+/*
+ * One sample that way into *out (as session_sample(), whose 'pause' it
+ * stands for); with native, also *snap (free with snap_free()): the
+ * wanted threads, and the wanted OS threads that run no Python
+ * (native_only), each with its native stack merged with its Python
+ * frames (has_native; frames carry function, file and line only) and
+ * its /proc state before it was stopped (os.state).  Every thread
+ * stopped is let go before this returns, and by the fatal-signal guard.
+ * Returns 0, or an SS_E* code (SS_EEXITED; SS_EPERM when a thread could
+ * not be stopped: another tracer).
+ */
+int session_nonstop_sample(struct session *s, uint64_t now_ns,
+			   struct sample *out, struct snapshot **snap,
+			   struct err *e);
+
 /* The source files the target names, read as it sees them (source.h),
  * for as long as s is open: free with source_free() before closing s. */
 struct source_cache *session_source(struct session *s);

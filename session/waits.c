@@ -40,9 +40,13 @@ struct session_waits *session_waits_take(struct session *s,
 		uint64_t args[6];
 		long nr;
 
-		/* Blocked before the pause, and still in the same call. */
+		/* Blocked before the pause in a call that may wait on a
+		 * descriptor or a child (the registers of the rest - futex
+		 * waits, sleeps - are not read while the target is held),
+		 * and still in the same call. */
 		if ((os[i].state != 'S' && os[i].state != 'D') ||
-		    !os[i].syscall[0] || !s->kind->regs(s, tids[i], &r) ||
+		    !fdwait_call_named(os[i].syscall) ||
+		    !s->kind->regs(s, tids[i], &r) ||
 		    !proc_regs_args(&r, &nr, args))
 			continue;
 		nr = fdwait_same_call(nr, os[i].syscall);
@@ -104,6 +108,7 @@ static struct snap_wait *wait_of_fd(const struct fdwait_fd *f,
 	w->peer = dup_or_null(f->peer);
 	w->state = dup_or_null(f->state);
 	w->ends_more = e->n > FDWAIT_ENDS_MAX;
+	w->ends_partial = e->partial;
 	w->nends = e->n > FDWAIT_ENDS_MAX ? FDWAIT_ENDS_MAX : e->n;
 	if (w->nends)
 		w->ends = xcalloc(w->nends, sizeof(*w->ends));

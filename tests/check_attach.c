@@ -638,7 +638,9 @@ static const char net_tcp[] =
 	"   1: 0100007F:A332 0500000A:1538 01 00000000:00000000 00:00000000 "
 	"00000000  1000        0 67890 1 0000000000000000 20 4 30 10 -1\n"
 	"   2: 0100007F:A333 0500000A:1538 08 00000000:00000000 00:00000000 "
-	"00000000  1000        0 678901 1 0000000000000000 20 4 30 10 -1\n";
+	"00000000  1000        0 678901 1 0000000000000000 20 4 30 10 -1\n"
+	"   3: 0500000A:1538 0100007F:A332 01 00000000:00000000 00:00000000 "
+	"00000000  1000        0 77777 1 0000000000000000 20 4 30 10 -1\n";
 static const char net_tcp6[] =
 	"  sl  local_address                         remote_address        "
 	"                st tx_queue rx_queue tr tm->when retrnsmt   uid  "
@@ -674,6 +676,18 @@ START_TEST(test_fdwait_net)
 	ck_assert_str_eq(f.local, "127.0.0.1:8080");
 	ck_assert_str_eq(f.peer, "");
 	ck_assert_str_eq(f.state, "LISTEN");
+	/* The other end on this host: the addresses the other way. */
+	{
+		uint64_t ino = 0;
+
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert(fdwait_net_inet(net_tcp, 67890, false, true, &f));
+		ck_assert(fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert_uint_eq(ino, 77777);
+		ck_assert(fdwait_net_inet(net_tcp, 678901, false, true, &f));
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, false, &ino));
+		ck_assert(!fdwait_net_inet_peer(net_tcp, &f, true, &ino));
+	}
 	ck_assert(fdwait_net_inet(net_tcp, 678901, false, true, &f));
 	ck_assert_str_eq(f.state, "CLOSE_WAIT");
 	ck_assert(fdwait_net_inet(net_tcp, 12345, false, false, &f));
@@ -792,6 +806,34 @@ START_TEST(test_fdwait_parsers)
 	args[0] = P_PGID;
 	ck_assert(!fdwait_classify(SYS_waitid, args, &c));
 
+	/* Only calls that may wait on a descriptor or a child have their
+	 * registers read while held. */
+	ck_assert(fdwait_call_named("read"));
+	ck_assert(fdwait_call_named("wait4"));
+	ck_assert(fdwait_call_named("poll") || fdwait_call_named("ppoll"));
+	ck_assert(fdwait_call_named("accept4"));
+	ck_assert(!fdwait_call_named("futex"));
+	ck_assert(!fdwait_call_named("clock_nanosleep"));
+	ck_assert(!fdwait_call_named("epoll_wait"));
+	ck_assert(!fdwait_call_named(""));
+	/* Another process's thread: its syscall file. */
+	{
+		long nr = 0;
+
+		ck_assert(fdwait_syscall_text("61 0xffffffff 0x7ffd1c 0x0 0x0 "
+					      "0x0 0x0 0x7ffd00 0x7f12\n", &nr,
+					      args));
+		ck_assert_int_eq(nr, 61);
+		ck_assert_uint_eq(args[0], 0xffffffffu);
+		ck_assert_uint_eq(args[1], 0x7ffd1c);
+		ck_assert(!fdwait_syscall_text("-1 0x7ffd00 0x7f12\n", &nr,
+					       args));
+		ck_assert(!fdwait_syscall_text("running\n", &nr, args));
+		ck_assert(!fdwait_syscall_text("1 0x1 0x2\n", &nr, args));
+		ck_assert(!fdwait_syscall_text("1 0x1 0x 0x0 0x0 0x0 0x0",
+					       &nr, args));
+		ck_assert(!fdwait_syscall_text("", &nr, args));
+	}
 	/* A poll() resumed after a pause: restart_syscall, told by wchan. */
 	ck_assert(fdwait_wchan_poll("poll_schedule_timeout.constprop.0"));
 	ck_assert(fdwait_wchan_poll("do_sys_poll"));

@@ -533,6 +533,112 @@ START_TEST(test_lasti_overflow)
 }
 END_TEST
 
+/* ---- the sampler, thread by thread -------------------------------- */
+
+/* What the hold and done callbacks saw, in order. */
+struct holds {
+	uint64_t held[8], done[8];
+	size_t nheld, ndone;
+	bool refuse_second; /* hold() says no to the second thread */
+	bool overlapped;    /* a hold came before the last one's done */
+};
+
+static bool log_hold(void *arg, const struct sample_thread *t)
+{
+	struct holds *h = arg;
+
+	h->overlapped |= h->nheld != h->ndone;
+	h->held[h->nheld++] = t->thread_id;
+	if (h->refuse_second && h->nheld == 2) {
+		h->ndone++; /* nothing held: no done() comes */
+		return false;
+	}
+	return true;
+}
+
+static void log_done(void *arg, const struct sample_thread *t,
+		     const struct sample *out)
+{
+	struct holds *h = arg;
+
+	ck_assert_uint_eq(t->first + t->nframes, out->nframes);
+	h->done[h->ndone++] = t->thread_id;
+}
+
+/* Two threads, two and three frames deep: read thread by thread, each is
+ * held and let go before the next, and the sample is the one read in
+ * batches (the same frames, lines, keys and activations); a thread its
+ * hold refuses is left out. */
+START_TEST(test_sampler_thread_by_thread)
+{
+	struct image_runtime r;
+	struct py_sampler_opts so = { 0 };
+	struct py_sampler *smp;
+	struct sample batch = { 0 }, each = { 0 };
+	struct holds h;
+	uint64_t a, b, c;
+
+	setup_version(versions[_i].major, versions[_i].minor);
+	r = image_runtime(&im);
+	a = make_code("a");
+	b = make_code("b");
+	c = make_code("c");
+	image_set_top_frame(&im, r.ts[0], make_frame(a, make_frame(b, 0)));
+	image_set_top_frame(&im, r.ts[1],
+			    make_frame(c, make_frame(a, make_frame(b, 0))));
+	start(r.runtime);
+
+	smp = py_sampler_new(&P, &so);
+	ck_assert_int_eq(py_sampler_take(smp, 1, &batch, NULL), 0);
+	py_sampler_free(smp);
+	ck_assert_uint_eq(batch.nthreads, 2);
+
+	memset(&h, 0, sizeof(h));
+	so.hold = log_hold;
+	so.done = log_done;
+	so.keep_arg = &h;
+	smp = py_sampler_new(&P, &so);
+	ck_assert_int_eq(py_sampler_take(smp, 1, &each, NULL), 0);
+	ck_assert(!h.overlapped);
+	ck_assert_uint_eq(h.nheld, 2);
+	ck_assert_uint_eq(h.ndone, 2);
+	ck_assert_uint_eq(each.nthreads, batch.nthreads);
+	ck_assert_uint_eq(each.nframes, batch.nframes);
+	for (size_t i = 0; i < each.nthreads; i++) {
+		ck_assert_uint_eq(h.held[i], each.threads[i].thread_id);
+		ck_assert_uint_eq(h.done[i], each.threads[i].thread_id);
+		ck_assert_uint_eq(each.threads[i].thread_id,
+				  batch.threads[i].thread_id);
+		ck_assert_uint_eq(each.threads[i].nframes,
+				  batch.threads[i].nframes);
+		ck_assert_int_eq(each.threads[i].torn, batch.threads[i].torn);
+	}
+	/* frame objects (<=3.10) of this image are not typed as frames:
+	 * the sampler's walk stops at them, in both ways alike */
+	if (im.L->frame.kind == LAYOUT_FRAME_INTERP)
+		ck_assert_uint_eq(each.threads[0].nframes +
+				  each.threads[1].nframes, 5);
+	for (size_t i = 0; i < each.nframes; i++) {
+		ck_assert_int_eq(each.frames[i].line, batch.frames[i].line);
+		ck_assert_uint_eq(each.frames[i].activation,
+				  batch.frames[i].activation);
+	}
+
+	/* A second sample, the second thread refused. */
+	memset(&h, 0, sizeof(h));
+	h.refuse_second = true;
+	ck_assert_int_eq(py_sampler_take(smp, 2, &each, NULL), 0);
+	ck_assert_uint_eq(h.nheld, 2);
+	ck_assert_uint_eq(each.nthreads, 1);
+	ck_assert_uint_eq(each.threads[0].thread_id, h.held[0]);
+
+	py_sampler_free(smp);
+	sample_release(&batch);
+	sample_release(&each);
+	finish();
+}
+END_TEST
+
 static Suite *bounds_suite(void)
 {
 	Suite *s = suite_create("bounds");
@@ -546,6 +652,7 @@ static Suite *bounds_suite(void)
 	tcase_add_test(tc, test_locals_of_unreadable_frame);
 	tcase_add_test(tc, test_debug_offsets_fields_fit);
 	tcase_add_test(tc, test_lasti_overflow);
+	tcase_add_loop_test(tc, test_sampler_thread_by_thread, 0, NVERSIONS);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1077,6 +1077,96 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
+/* A wait across processes: the deadlock (a cycle back to the dumped
+ * process) and the likely hang (a cycle of others behind it), in the text
+ * and JSON, the verdict, and a peer's command line escaped. */
+START_TEST(test_proc_waits)
+{
+	for (int hang = 0; hang < 2; hang++) {
+		struct snapshot *s = pool();
+		struct snap_proc_wait *w;
+		struct out_opts o = { 0 };
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		w = s->proc_waits = xcalloc(1, sizeof(*w));
+		s->nproc_waits = 1;
+		w->n = 2 + hang;
+		w->deadlock = !hang;
+		w->cycle_from = hang ? 1 : 0;
+		w->steps = xcalloc(w->n, sizeof(*w->steps));
+		w->steps[0] = (struct snap_proc_step){
+			.pid = 42, .tid = 100, .thread_id = 7000,
+			.syscall = xstrdup("wait4"), .kind = SNAP_WAIT_CHILD,
+			.fd = -1, .waits_for = 43 };
+		w->steps[1] = (struct snap_proc_step){
+			.pid = 43, .tid = 43, .comm = xstrdup("cat"),
+			.cmdline = xstrdup("cat \033[2Jbig"),
+			.syscall = xstrdup("write"), .kind = SNAP_WAIT_PIPE,
+			.fd = 1, .inode = 1234, .writes = true,
+			.waits_for = hang ? 44 : 42,
+			.python = xstrdup("3.11.2"), .nframes = 1 };
+		w->steps[1].frames = xcalloc(1, sizeof(struct snap_frame));
+		w->steps[1].frames[0] = (struct snap_frame){
+			.function = xstrdup("<module>"),
+			.filename = xstrdup("<string>"), .line = 4,
+			.end_line = -1, .column = -1, .end_column = -1 };
+		if (hang)
+			w->steps[2] = (struct snap_proc_step){
+				.pid = 44, .tid = 45,
+				.syscall = xstrdup("read"),
+				.kind = SNAP_WAIT_PIPE, .fd = 0, .inode = 99,
+				.waits_for = 43 };
+		ck_assert_int_eq(snap_verdict(s), hang ?
+				 SNAP_VERDICT_LIKELY_HANG :
+				 SNAP_VERDICT_DEADLOCK);
+		out_text_locks(&sb, s, &o);
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"Likely hang: a thread waits behind 2 processes that "
+			"wait for each other:\n" :
+			"Deadlock: 2 processes wait for each other and will "
+			"never go on:\n"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "  process 42, thread "
+			"\"MainThread\" (TID 100) at pool.py:20 in main, in "
+			"wait4, waits for child 43 to exit;\n"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "  process 43 (cat "
+			"\\x1b[2Jbig), TID 43, in write to pipe:[1234] (fd 1), "
+			"waits for process "));
+		ck_assert(strstr(sb.buf, " it.\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n") ||
+			strstr(sb.buf, " it;\n    its Python 3.11.2 "
+			"stack (most recent call first):\n      File "
+			"\"<string>\", line 4, in <module>\n"));
+		if (hang)
+			ck_assert_ptr_nonnull(strstr(sb.buf, "  process 44, TID "
+				"45, in read from pipe:[99] (fd 0), waits for "
+				"process 43 to write to it.\n"));
+		ck_assert_ptr_null(strchr(sb.buf, '\033'));
+		strbuf_reset(&sb);
+		out_json_dump(&sb, s, false, false);
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"{\"kind\": \"process\", \"chain\": [{" :
+			"{\"kind\": \"process\", \"cycle\": [{"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, "[{\"pid\": 42, \"tid\": 100, \"thread\": "
+			"7000, \"comm\": null, \"cmdline\": null, \"syscall\": "
+			"\"wait4\", \"waits_on\": \"child\", \"fd\": null, "
+			"\"inode\": null, \"writes\": null, \"waits_for\": 43, "
+			"\"python\": null, \"frames\": null}"));
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"\"cycle_from\": 1}" : "\"waits_for\": 42, \"python\": "
+			"\"3.11.2\", \"frames\": [{\"kind\": \"python\", "
+			"\"function\": \"<module>\", \"filename\": "
+			"\"<string>\", \"line\": 4, "));
+		ck_assert_ptr_nonnull(strstr(sb.buf, hang ?
+			"\"verdict\": \"likely_hang\"" :
+			"\"verdict\": \"deadlock\""));
+		strbuf_release(&sb);
+		snap_free(s);
+	}
+}
+END_TEST
+
 START_TEST(test_grouped_text)
 {
 	struct snapshot *s = pool();
@@ -1623,6 +1713,109 @@ START_TEST(test_merge_exit_status)
 }
 END_TEST
 
+/* Thread 'i' (1-based) of s waits at app.py:line for the lock at
+ * s->locks[k]; held: its holder is thread 'by' (0: none). */
+static void summary_wait(struct snapshot *s, uint64_t i, size_t k, int line,
+			 uint64_t by)
+{
+	struct snap_lock *l = &s->locks[k];
+	struct snap_lock_waiter *w;
+
+	s->threads[i - 1].waits_for = l->address;
+	snprintf(s->threads[i - 1].os.syscall,
+		 sizeof(s->threads[i - 1].os.syscall), "futex");
+	s->threads[i - 1].os.state = 'S';
+	l->waiters = xrealloc(l->waiters, (l->nwaiters + 1) *
+			      sizeof(*l->waiters));
+	w = &l->waiters[l->nwaiters++];
+	memset(w, 0, sizeof(*w));
+	w->who.id = i;
+	w->at.function = xstrdup("f");
+	w->at.filename = xstrdup("/app/app.py");
+	w->at.line = line;
+	if (by) {
+		l->has_holder = true;
+		l->holder.id = by;
+	}
+}
+
+/* Diagnosis first: the verdict, then a line per thread (who, state, what
+ * it waits for, its holder, where) before the stacks; names escaped;
+ * rows bounded; --no-summary: the old order, verdict last. */
+START_TEST(test_summary)
+{
+	struct snapshot *s = snap_new();
+	struct out_opts o = { 0 };
+	struct strbuf sb;
+	const char *verdict, *table, *stacks, *row;
+
+	s->locks = xcalloc(2, sizeof(*s->locks));
+	for (uint64_t i = 1; i <= 70; i++) {
+		struct snap_thread *t = snap_add_thread(s);
+		struct snap_frame *f = snap_add_frame(t);
+
+		t->thread_id = i;
+		t->native_id = (int64_t)(100 + i);
+		t->os.state = 'S';
+		f->function = xstrdup("f");
+		f->filename = xstrdup("/app/app.py");
+		f->line = (int)i;
+	}
+	s->threads[0].name = xstrdup("al\033[2Jpha");
+	s->threads[1].name = xstrdup("beta");
+	s->locks[0].address = 0x1000;
+	s->locks[0].type = SNAP_LOCK_LOCK;
+	s->locks[1].address = 0x2000;
+	s->locks[1].type = SNAP_LOCK_LOCK;
+	s->nlocks = 2;
+	s->locks_read = true;
+	summary_wait(s, 1, 1, 12, 2);
+	summary_wait(s, 2, 0, 20, 1);
+	snap_find_deadlocks(s);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_DEADLOCK);
+
+	strbuf_init(&sb);
+	o.summary = true;
+	out_text_dump(&sb, s, &o);
+	verdict = strstr(sb.buf, "Deadlock: 2 threads wait for each other");
+	table = strstr(sb.buf, "Threads (70):\n  THREAD ");
+	stacks = strstr(sb.buf, "\nThread 1 ");
+	ck_assert_ptr_nonnull(verdict);
+	ck_assert_ptr_nonnull(table);
+	ck_assert_ptr_nonnull(stacks);
+	ck_assert(verdict < table && table < stacks);
+	/* the verdict is told once, first */
+	ck_assert_ptr_null(strstr(verdict + 1, "Deadlock: "));
+	ck_assert_ptr_nonnull(strstr(table, "HELD BY"));
+	/* columns as wide as their widest cell, then two spaces */
+	row = strstr(table, "\n  \"al\\x1b[2Jpha\" (tid 101)  blocked in futex"
+		     "  <threading.Lock 0x2000>  thread \"beta\"          "
+		     "app.py:12 in f\n");
+	ck_assert_ptr_nonnull(row);
+	ck_assert_ptr_nonnull(strstr(table, "<threading.Lock 0x1000>  thread "
+				     "\"al\\x1b[2Jpha\"  app.py:20 in f\n"));
+	ck_assert_ptr_nonnull(strstr(table, "\n  3 (tid 103)  "));
+	/* OUT_SUMMARY_ROWS lines, the rest counted */
+	ck_assert_ptr_nonnull(strstr(table, "\n  ... and 10 more threads\n"));
+	ck_assert_ptr_null(strstr(table, "\n  61 (tid 161)"));
+	ck_assert_ptr_null(strchr(sb.buf, '\033'));
+
+	strbuf_reset(&sb);
+	o.summary = false;
+	out_text_dump(&sb, s, &o);
+	ck_assert_ptr_null(strstr(sb.buf, "HELD BY"));
+	verdict = strstr(sb.buf, "Deadlock: 2 threads");
+	ck_assert_ptr_nonnull(verdict);
+	table = strstr(sb.buf, "\nLocks (held or waited for):");
+	stacks = strstr(sb.buf, "\nThread 1 ");
+	ck_assert_ptr_nonnull(table);
+	ck_assert_ptr_nonnull(stacks);
+	ck_assert(stacks < table && table < verdict);
+	strbuf_release(&sb);
+	snap_free(s);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -1632,6 +1825,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_escape_json);
 	tcase_add_test(tc, test_writers);
 	tcase_add_test(tc, test_waits_on);
+	tcase_add_test(tc, test_summary);
+	tcase_add_test(tc, test_proc_waits);
 	tcase_add_test(tc, test_json_members_compact);
 	tcase_add_test(tc, test_source_carets);
 	tcase_add_test(tc, test_parse_pid);

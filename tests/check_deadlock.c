@@ -4,12 +4,14 @@
  * what is not one, a cycle through an await, and a 100,000-long chain;
  * event loops blocked by a synchronous call (model/loop_check.c) and
  * loops that are not; threads waiting for futures only they could run
- * (model/future_graph.c) and those that will go on.
+ * (model/future_graph.c) and those that will go on; a GIL held inside a C
+ * call while others wait (model/gil_check.c), and what is not one.
  */
 #include <config.h>
 
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -501,6 +503,95 @@ START_TEST(test_executor_wait_many)
 }
 END_TEST
 
+/* A snapshot of a GIL holder (thread 1, in a C call at app.py:'line')
+ * and a thread waiting for the GIL (thread 2, when 'waiter'). */
+static struct snapshot *gil_look(int line, bool waiter)
+{
+	struct snapshot *s = snap_new();
+	struct snap_thread *t = snap_add_thread(s);
+	struct snap_frame *f = snap_add_frame(t);
+
+	t->thread_id = 1;
+	t->holds_gil = true;
+	t->gil = SNAP_GIL_HOLDS;
+	t->os.state = 'R';
+	f->function = xstrdup("slow");
+	f->filename = xstrdup("app.py");
+	f->line = line;
+	f->code = 0x100;
+	f->addr = 0x200;
+	t = snap_add_thread(s);
+	t->thread_id = 2;
+	t->gil = waiter ? SNAP_GIL_WAITS : SNAP_GIL_NONE;
+	t->os.state = 'S';
+	snprintf(t->os.syscall, sizeof(t->os.syscall), waiter ? "futex" :
+		 "read");
+	return s;
+}
+
+START_TEST(test_gil_held)
+{
+	struct snapshot *s = gil_look(9, true);
+	struct snapshot *same[2] = { gil_look(9, false), gil_look(9, true) };
+	struct snapshot *moved[2] = { gil_look(9, true), gil_look(10, true) };
+	struct snapshot *alone[2] = { gil_look(9, false), gil_look(9, false) };
+	struct snapshot *lone = gil_look(9, false);
+
+	ck_assert(snap_gil_contended(s));
+	/* the same place in every look, someone waiting: held in C */
+	snap_find_gil_held(s, (const struct snapshot *const *)same, 2, 0.25);
+	ck_assert_uint_eq(s->ngil_held, 1);
+	ck_assert_uint_eq(s->gil_held[0].thread_id, 1);
+	ck_assert_uint_eq(s->gil_held[0].waiters, 1);
+	ck_assert(s->gil_held[0].held == 0.25);
+	ck_assert_ptr_null(s->gil_held[0].function);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_LIKELY_HANG);
+	snap_free(s);
+
+	/* its frame moved on: Python runs */
+	s = gil_look(9, true);
+	snap_find_gil_held(s, (const struct snapshot *const *)moved, 2, 0.25);
+	ck_assert_uint_eq(s->ngil_held, 0);
+	ck_assert_int_eq(snap_verdict(s), SNAP_VERDICT_NONE);
+	snap_free(s);
+
+	/* nobody waits, ever: a long C call harms no one */
+	ck_assert(!snap_gil_contended(lone));
+	snap_find_gil_held(lone, (const struct snapshot *const *)alone, 2,
+			   0.25);
+	ck_assert_uint_eq(lone->ngil_held, 0);
+	/* a waiter between two sleeps, running in take_gil(): its native
+	 * stack says it waits */
+	s = gil_look(9, false);
+	for (int i = 0; i < 2; i++) {
+		struct snap_thread *w = &alone[i]->threads[1];
+
+		w->os.state = 'R';
+		w->has_native = true;
+		w->native = xcalloc(2, sizeof(*w->native));
+		w->nnative = 1;
+		w->native[0].kind = SNAP_STACK_NATIVE;
+		w->native[0].function = xstrdup(i ? "take_gil.lto_priv.0" :
+						"take_gil_not");
+	}
+	snap_find_gil_held(s, (const struct snapshot *const *)alone, 2, 0.25);
+	ck_assert_uint_eq(s->ngil_held, 1);
+	ck_assert_uint_eq(s->gil_held[0].waiters, 1);
+	snap_free(s);
+	/* no look: no verdict */
+	s = gil_look(9, true);
+	snap_find_gil_held(s, NULL, 0, 0);
+	ck_assert_uint_eq(s->ngil_held, 0);
+	snap_free(s);
+	snap_free(lone);
+	for (int i = 0; i < 2; i++) {
+		snap_free(same[i]);
+		snap_free(moved[i]);
+		snap_free(alone[i]);
+	}
+}
+END_TEST
+
 static Suite *deadlock_suite(void)
 {
 	Suite *s = suite_create("deadlock");
@@ -519,6 +610,7 @@ static Suite *deadlock_suite(void)
 	tcase_add_test(tc, test_executor_full_pool);
 	tcase_add_test(tc, test_loop_waits_itself);
 	tcase_add_test(tc, test_executor_wait_many);
+	tcase_add_test(tc, test_gil_held);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;

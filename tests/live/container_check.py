@@ -151,7 +151,7 @@ def text_problems(out, record):
                         "namespace)'" % record["pid"])
     lines = out.splitlines()
     for i, line in enumerate(lines):
-        if "in main_park" in line:
+        if line.startswith("    File ") and "in main_park" in line:
             if i + 1 >= len(lines) or \
                     lines[i + 1].strip() != "lock.acquire()":
                 problems.append("main_park's source line not shown (read "

@@ -149,7 +149,11 @@ def check_gcore(report, interp, version, workdir, h):
     label = "%s %s: core file (gcore) of threads.py" % (version, interp)
     d = os.path.join(workdir, "gcore-%d" % h.serial())
     os.makedirs(d)
-    t = h.ready_target(report, interp, "threads.py", workdir, label, cwd=d)
+    # One malloc arena: with one per thread (64 MiB of address space each)
+    # gdb writes a core of about a gigabyte, and compressing it took most
+    # of this check's time.
+    t = h.ready_target(report, interp, "threads.py", workdir, label, cwd=d,
+                       env=dict(h.TARGET_ENV, MALLOC_ARENA_MAX="1"))
     if t is None:
         return
     sig = None
@@ -323,6 +327,14 @@ def check_crash(report, interp, version, workdir, h):
             time.sleep(0.01)
         with open(record_path) as f:
             record = json.load(f)
+        # The recorder thread exits after writing the record; a crash
+        # before it has gone would put it in the core.
+        tid = record.get("recorder_native_id")
+        if tid is not None and not h.wait_until(
+                lambda: not os.path.exists("/proc/%d/task/%d" % (p.pid, tid)),
+                max(1.0, deadline - time.monotonic())):
+            report.fail(label, ["the recorder thread did not exit"])
+            return
         open(record_path + ".go", "w").close()
         p.wait(timeout=60)
     finally:

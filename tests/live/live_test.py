@@ -42,10 +42,12 @@ import tasks_check  # noqa: E402
 import frames_check  # noqa: E402
 import deadlock_check  # noqa: E402
 import fdwait_check  # noqa: E402
+import procwait_check  # noqa: E402
 import record_check  # noqa: E402
 import fleet_check  # noqa: E402
 import top_check  # noqa: E402
 import native_check  # noqa: E402
+import nonstop_check  # noqa: E402
 import container_check  # noqa: E402
 import boundary_check  # noqa: E402
 import core_check  # noqa: E402
@@ -58,6 +60,8 @@ import static_check  # noqa: E402
 import habits_check  # noqa: E402
 import flame_check  # noqa: E402
 import stall_check  # noqa: E402
+import summary_check  # noqa: E402
+import gil_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
@@ -1648,6 +1652,104 @@ def ptrace_usable():
     return None
 
 
+def interp_checks(report, path, version, workdir, only, first, stale,
+                  heavy):
+    """The checks run on each supported interpreter, in order, as (name,
+    thunk) pairs; --target NAME runs only those named (the targets
+    check_interpreter dumps are chosen by the same names).  heavy: None,
+    or the interpreter that stands for this one in the checks of
+    snakescope's own limits (see representatives), which then do not run
+    here."""
+    me = sys.modules[__name__]
+
+    def unless_heavy(name, thunk):
+        if heavy is None:
+            return thunk
+        return lambda: report.skip(
+            "%s %s: %s: run on %s, which has the same layouts (HEAVY_CHECKS;"
+            " --heavy-everywhere runs them here too)"
+            % (version, path, name, heavy))
+
+    def stress():
+        stress_check.check_stress(report, path, version, workdir, me,
+                                  first=first, stale=stale)
+    return [
+        ("targets", lambda: check_interpreter(report, path, version,
+                                              workdir, only)),
+        ("contention", lambda: check_contention(report, path, version,
+                                                workdir)),
+        ("deadlocks", lambda: check_deadlocks(report, path, version,
+                                              workdir)),
+        ("fdwait", lambda: fdwait_check.check_fdwait(
+            report, path, version, workdir, me)),
+        ("procwait", lambda: procwait_check.check_procwait(
+            report, path, version, workdir, me)),
+        ("record", lambda: record_check.check_record(
+            report, path, version, workdir, me)),
+        ("taskstack", lambda: taskstack_check.check_taskstack(
+            report, path, version, workdir, me)),
+        ("flame", lambda: flame_check.check_flame_browser(
+            report, path, version, workdir, me, first=first)),
+        ("fleet", lambda: fleet_check.check_fleet(
+            report, path, version, workdir, me)),
+        ("top", lambda: top_check.check_top(
+            report, path, version, workdir, me)),
+        ("topprocs", lambda: top_check.check_top_procs(
+            report, path, version, workdir, me)),
+        ("stall", lambda: stall_check.check_stall(
+            report, path, version, workdir, me)),
+        ("summary", lambda: summary_check.check_summary(
+            report, path, version, workdir, me)),
+        ("gil", lambda: gil_check.check_gil(
+            report, path, version, workdir, me)),
+        ("habits", lambda: habits_check.check_habits(
+            report, path, version, workdir, me)),
+        ("native", lambda: native_check.check_native(
+            report, path, version, workdir, me)),
+        ("nonstop", lambda: nonstop_check.check_nonstop(
+            report, path, version, workdir, me)),
+        ("hostile", lambda: hostile_check.check_hostile(
+            report, path, version, workdir, me)),
+        ("container", lambda: container_check.check_container(
+            report, path, version, workdir, me)),
+        ("core", lambda: core_check.check_core(
+            report, path, version, workdir, me)),
+        ("snapshot", lambda: snapshot_check.check_snapshot(
+            report, path, version, workdir, me)),
+        ("boundary", lambda: boundary_check.check_boundary(
+            report, path, version, workdir, me)),
+        # first and stale carry cases of their own: those run anyway
+        ("stress", stress if first or stale else
+         unless_heavy("stress", stress)),
+        ("thousands", unless_heavy("thousands", lambda:
+                                   thousands_check.check_thousands(
+                                       report, path, version, workdir, me))),
+        ("groups", lambda: groups_check.check_groups(
+            report, path, version, workdir, me)),
+        ("procs", lambda: procs_check.check_procs(
+            report, path, version, workdir, me)),
+        ("watchprocs", lambda: watchprocs_check.check_watch_procs(
+            report, path, version, workdir, me)),
+        ("merge", lambda: merge_check.check_merge(
+            report, path, version, workdir, me)),
+        ("access", lambda: access_check.check_access(
+            report, path, version, workdir, me)),
+    ]
+
+
+def run_checks(report, timings, only, checks):
+    """Run each (name, thunk) of checks that only (a list of names, or
+    None for all) lets through -- "targets" always runs, it narrows
+    itself -- adding the seconds each took to timings[name], so that the
+    summary shows where the suite's time goes."""
+    for name, thunk in checks:
+        if only and name != "targets" and name not in only:
+            continue
+        t = time.monotonic()
+        thunk()
+        timings[name] = timings.get(name, 0.0) + time.monotonic() - t
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--interp", action="append", default=[],
@@ -1661,6 +1763,10 @@ def main():
     ap.add_argument("--no-ways", action="store_true",
                     help="skip stripped copies, -m, venv, shebang and "
                     "embedding")
+    ap.add_argument("--heavy-everywhere", action="store_true",
+                    help="run the checks of snakescope's own limits (%s) "
+                    "on every interpreter, not on one of each layout"
+                    % ", ".join(HEAVY_CHECKS))
     args = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -1670,6 +1776,8 @@ def main():
 
     t0 = time.monotonic()
     report = Report()
+    timings = {}        # check name -> seconds, over every interpreter
+    interp_time = {}    # interpreter label -> seconds
     workdir = tempfile.mkdtemp(prefix="snakescope-live-")
     os.chmod(workdir, 0o755)
     try:
@@ -1712,8 +1820,10 @@ def main():
 
         first = None
         stale = stale_interpreters(interps, ranges)
+        reps = representatives(interps, ranges)
         for path, version, err in interps:
             report.current = "%s %s" % (version or "?", path)
+            started = time.monotonic()
             if version is None:
                 report.skip("interpreter %s: does not run: %s" % (path, err))
                 continue
@@ -1726,92 +1836,17 @@ def main():
             else:
                 if first is None and mm >= (3, 8):
                     first = path
-                check_interpreter(report, path, version, workdir,
-                                  args.target)
-                if not args.target or "contention" in args.target:
-                    check_contention(report, path, version, workdir)
-                if not args.target or "deadlocks" in args.target:
-                    check_deadlocks(report, path, version, workdir)
-                if not args.target or "fdwait" in args.target:
-                    fdwait_check.check_fdwait(report, path, version, workdir,
-                                              sys.modules[__name__])
-                if not args.target or "record" in args.target:
-                    record_check.check_record(report, path, version, workdir,
-                                              sys.modules[__name__])
-                if not args.target or "taskstack" in args.target:
-                    taskstack_check.check_taskstack(report, path, version,
-                                                    workdir,
-                                                    sys.modules[__name__])
-                if not args.target or "flame" in args.target:
-                    flame_check.check_flame_browser(
-                        report, path, version, workdir,
-                        sys.modules[__name__], first=path == first)
-                if not args.target or "fleet" in args.target:
-                    fleet_check.check_fleet(report, path, version, workdir,
-                                            sys.modules[__name__])
-                if not args.target or "top" in args.target:
-                    top_check.check_top(report, path, version, workdir,
-                                        sys.modules[__name__])
-                if not args.target or "topprocs" in args.target:
-                    top_check.check_top_procs(report, path, version,
-                                              workdir,
-                                              sys.modules[__name__])
-                if not args.target or "stall" in args.target:
-                    stall_check.check_stall(report, path, version, workdir,
-                                            sys.modules[__name__])
-                if not args.target or "habits" in args.target:
-                    habits_check.check_habits(report, path, version,
-                                              workdir, sys.modules[__name__])
-                if not args.target or "native" in args.target:
-                    native_check.check_native(report, path, version,
-                                              workdir, sys.modules[__name__])
-                if not args.target or "hostile" in args.target:
-                    hostile_check.check_hostile(report, path, version,
-                                                workdir,
-                                                sys.modules[__name__])
-                if not args.target or "container" in args.target:
-                    container_check.check_container(
-                        report, path, version, workdir,
-                        sys.modules[__name__])
-                if not args.target or "core" in args.target:
-                    core_check.check_core(report, path, version, workdir,
-                                          sys.modules[__name__])
-                if not args.target or "snapshot" in args.target:
-                    snapshot_check.check_snapshot(report, path, version,
-                                                  workdir,
-                                                  sys.modules[__name__])
-                if not args.target or "boundary" in args.target:
-                    boundary_check.check_boundary(
-                        report, path, version, workdir,
-                        sys.modules[__name__])
-                if not args.target or "stress" in args.target:
-                    stress_check.check_stress(
-                        report, path, version, workdir,
-                        sys.modules[__name__], first=path == first,
-                        stale=path in stale)
-                if not args.target or "thousands" in args.target:
-                    thousands_check.check_thousands(
-                        report, path, version, workdir,
-                        sys.modules[__name__])
-                if not args.target or "groups" in args.target:
-                    groups_check.check_groups(report, path, version,
-                                              workdir, sys.modules[__name__])
-                if not args.target or "procs" in args.target:
-                    procs_check.check_procs(report, path, version, workdir,
-                                            sys.modules[__name__])
-                if not args.target or "watchprocs" in args.target:
-                    watchprocs_check.check_watch_procs(
-                        report, path, version, workdir,
-                        sys.modules[__name__])
-                if not args.target or "merge" in args.target:
-                    merge_check.check_merge(report, path, version,
-                                            workdir, sys.modules[__name__])
-                if not args.target or "access" in args.target:
-                    access_check.check_access(report, path, version,
-                                              workdir,
-                                              sys.modules[__name__])
+                run_checks(report, timings, args.target,
+                           interp_checks(report, path, version, workdir,
+                                         args.target, first=path == first,
+                                         stale=path in stale,
+                                         heavy=None if args.heavy_everywhere
+                                         else reps.get(path)))
                 if not args.no_ways:
-                    check_ways(report, path, version, workdir)
+                    run_checks(report, timings, None, [
+                        ("ways", lambda: check_ways(report, path, version,
+                                                    workdir))])
+            interp_time[report.current] = time.monotonic() - started
 
         report.current = None
         if not args.no_ways:
@@ -1824,16 +1859,19 @@ def main():
                         "supported interpreter found")
         else:
             report.note("bad-input and signal cases use %s" % first)
-            check_bad_inputs(report, first, workdir)
-            check_signals(report, first, workdir)
-            static_check.check_static(report, sys.modules[__name__], first,
-                                      workdir)
-            privs_check.check_privileges(
-                report, sys.modules[__name__],
-                [(p, v) for p, v, _ in interps if v and
-                 major_minor(v) and in_ranges(major_minor(v), ranges)],
-                first, workdir)
-        return summary(report, t0)
+            me = sys.modules[__name__]
+            supported = [(p, v) for p, v, _ in interps if v and
+                         major_minor(v) and in_ranges(major_minor(v), ranges)]
+            run_checks(report, timings, None, [
+                ("bad-input", lambda: check_bad_inputs(report, first,
+                                                       workdir)),
+                ("signals", lambda: check_signals(report, first, workdir)),
+                ("static", lambda: static_check.check_static(
+                    report, me, first, workdir)),
+                ("privileges", lambda: privs_check.check_privileges(
+                    report, me, supported, first, workdir)),
+            ])
+        return summary(report, t0, timings, interp_time)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         return 1
@@ -1841,6 +1879,37 @@ def main():
         kill_all()
         shutil.rmtree(workdir, ignore_errors=True)
         privs_check.remove_user()
+
+
+# The checks of snakescope's own limits and robustness -- 5,000 threads,
+# targets that churn threads, fork and exit at random -- rather than of
+# how it reads an interpreter's layouts: they run on one interpreter of
+# each layout (see representatives), which keeps the suite short.
+HEAVY_CHECKS = ("thousands", "stress")
+
+
+def representatives(interps, ranges):
+    """{path: the path that stands for it} for each supported interpreter
+    that is not its layout's representative.  A layout is a minor
+    version, and 3.6 to 3.10 (frame objects, the same thread list) are
+    one; its representative is the newest of them, of that version the
+    shortest path (the plain build: /opt/py/3.14 before 3.14-dbg and
+    3.14-shared).  Every other check runs on every interpreter."""
+    groups = {}
+    for path, v, _ in interps:
+        mm = v and major_minor(v)
+        if not mm or not in_ranges(mm, ranges):
+            continue
+        key = (3, 10) if (3, 6) <= mm <= (3, 10) else mm
+        groups.setdefault(key, []).append((mm, path))
+    reps = {}
+    for members in groups.values():
+        best = min(members, key=lambda m: (tuple(-x for x in m[0]),
+                                           len(m[1]), m[1]))
+        for _, path in members:
+            if path != best[1]:
+                reps[path] = best[1]
+    return reps
 
 
 def stale_interpreters(interps, ranges):
@@ -1859,12 +1928,19 @@ def stale_interpreters(interps, ranges):
     return pick
 
 
-def summary(report, t0):
+def summary(report, t0, timings=None, interp_time=None):
+    interp_time = interp_time or {}
     if report.per_interp:
         print("# per interpreter:", flush=True)
         for label, c in report.per_interp.items():
-            print("#   %-48s %3d ok, %d failed, %d skipped"
-                  % (label, c["ok"], c["FAIL"], c["SKIP"]), flush=True)
+            print("#   %-48s %3d ok, %d failed, %d skipped%s"
+                  % (label, c["ok"], c["FAIL"], c["SKIP"],
+                     "  %5.0f s" % interp_time[label]
+                     if label in interp_time else ""), flush=True)
+    if timings:
+        print("# seconds per check, over every interpreter:", flush=True)
+        for name, secs in sorted(timings.items(), key=lambda x: -x[1]):
+            print("#   %-12s %6.1f" % (name, secs), flush=True)
     c = report.counts
     print("# %d ok, %d failed, %d skipped in %.1f s"
           % (c["ok"], c["FAIL"], c["SKIP"], time.monotonic() - t0),

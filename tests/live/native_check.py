@@ -363,7 +363,8 @@ def run_cases(cx, f, t):
             r"\(C\) nt_call\+0x[0-9a-f]+ \(_nativetest",
             r'File "%s", line \d+, in (\S+\.)?cb_outer' % re.escape(
                 rec["file"])]
-    block = text.split("callback")
+    # its own block (the summary's line for it comes first)
+    block = re.split(r'(?m)^Thread \d+ "callback"', text)
     problems = []
     if r.rc != 0:
         problems.append(r.describe())

@@ -1,0 +1,491 @@
+/*
+ * nonstop.c - samples read thread by thread: each wanted thread stopped
+ * alone (attach/pause.h's pause_thread()), its Python stack read and, for
+ * native stacks, its registers taken and its stack unwound, then let go
+ * before the next is stopped.  The process as a whole never stops.
+ *
+ * Why this is exact: a thread's Python frame stack is changed only by
+ * that thread, so what is read while it alone is held is one instant of
+ * its own stack, native and Python alike.  What the threads' stacks are
+ * to each other is not one instant; a sample does not need it, a dump's
+ * verdicts do (they stay whole-process pauses: session_snapshot()).
+ */
+#include <config.h>
+
+#include "session/session.h"
+#include "session/kind.h"
+#include "attach/maps.h"
+#include "common/clock.h"
+#include "common/xalloc.h"
+#include "model/native.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A held thread's stack is copied from its stack pointer to the end of
+ * its stack's mapping (where a thread's stack starts), at most this
+ * much; deeper frames are read from the live process. */
+#define STACK_COPY_MAX (1u << 20)
+/* ... and from this far below it (the x86-64 red zone). */
+#define RED_ZONE 128u
+
+/*
+ * The unwinder's reader: the target's memory, but for one range, a
+ * thread's stack, served from a copy taken while it was held.  The
+ * unwinding then runs after the thread is let go: it holds a thread for
+ * a copy of its registers and stack (tens of microseconds), not for the
+ * unwind (a few hundred).  Code and unwind tables do not move.
+ */
+struct stack_copy {
+	struct mem_reader *inner; /* the session's (not owned) */
+	uint64_t lo;
+	size_t len, cap;
+	uint8_t *buf;
+};
+
+static int copy_read(void *priv, uint64_t addr, void *buf, size_t len,
+		     struct err *e)
+{
+	struct stack_copy *c = priv;
+
+	if (c->len && addr >= c->lo && addr - c->lo <= c->len &&
+	    len <= c->len - (addr - c->lo)) {
+		memcpy(buf, c->buf + (addr - c->lo), len);
+		return 0;
+	}
+	return mem_read(c->inner, addr, buf, len, e);
+}
+
+static void copy_free(void *priv)
+{
+	struct stack_copy *c = priv;
+
+	free(c->buf);
+	free(c);
+}
+
+static const struct mem_ops copy_ops = {
+	.read = copy_read,
+	.free = copy_free,
+};
+
+struct session_nonstop {
+	struct session *is;
+	session_keep_fn keep;
+	void *keep_arg;
+	bool native;
+	bool warm;             /* warm_up() done */
+	struct unwinder *unwinder; /* over 'stack' */
+	struct mem_reader *stack_reader;
+	struct stack_copy *stack; /* owned by stack_reader */
+	struct maps maps;      /* this sample's map */
+
+	/* This sample's: */
+	bool stopped;          /* the process is stopped (job control):
+				  read as it is, nothing held */
+	struct snapshot *snap; /* native: the merged stacks */
+	const char *no_unwind; /* native: why nothing is unwound, or NULL */
+	int64_t *seen;         /* the Python threads' TIDs */
+	size_t nseen, seen_cap;
+	int rc;                /* the first failure to hold a thread */
+	struct err err;
+
+	/* The thread held now, between hold() and done(): */
+	struct pause pz;
+	bool holding;
+	char state;            /* its /proc state before the hold */
+	uint64_t held_at;      /* when its hold began (clock_mono_ns()) */
+
+	/* For SNAKESCOPE_TIMING: holds, and how long they lasted. */
+	uint64_t nholds, held_ns, longest_ns;
+};
+
+static bool ns_keep(void *arg, const struct sample_thread *t)
+{
+	struct session_nonstop *ns = arg;
+
+	if (t->native_id > 0) {
+		ns->seen = xgrow(ns->seen, &ns->seen_cap, ns->nseen + 1,
+				 sizeof(*ns->seen));
+		ns->seen[ns->nseen++] = t->native_id;
+	}
+	return !ns->keep || ns->keep(ns->keep_arg, t);
+}
+
+/* Stop thread t alone, unless there is no need or no way: a process
+ * stopped by job control does not move (and its registers cannot be had
+ * without waking it), a thread of unknown TID cannot be stopped (read as
+ * it is; the sampler marks a stack that tears).  False leaves t out. */
+static bool ns_hold(void *arg, const struct sample_thread *t)
+{
+	struct session_nonstop *ns = arg;
+	struct err e;
+	int rc;
+
+	ns->holding = false;
+	ns->state = t->native_id > 0 ?
+		session_thread_state(ns->is, (pid_t)t->native_id) : 0;
+	if (ns->stopped || t->native_id <= 0)
+		return true;
+	err_clear(&e);
+	rc = pause_thread(ns->is->pid, (pid_t)t->native_id, &ns->pz, &e);
+	/* The hold counts from the stop: until then the thread ran. */
+	ns->held_at = clock_mono_ns();
+	if (rc < 0 && !ns->rc) {
+		ns->rc = rc;
+		ns->err = e;
+	}
+	if (rc != 0) {
+		pause_resume(&ns->pz); /* gone, or refused: nothing held */
+		return false;
+	}
+	ns->holding = true;
+	return true;
+}
+
+/* Let the held thread go, if one is. */
+static void let_go(struct session_nonstop *ns)
+{
+	uint64_t d;
+
+	if (!ns->holding)
+		return;
+	/* Until the detach: it wakes the thread, which may well take our
+	 * CPU at once (a woken thread preempts its waker), so that the call
+	 * returns only later, with the thread long running. */
+	d = clock_mono_ns() - ns->held_at;
+	pause_resume(&ns->pz);
+	ns->holding = false;
+	ns->nholds++;
+	ns->held_ns += d;
+	if (d > ns->longest_ns)
+		ns->longest_ns = d;
+}
+
+/* While thread tid is held: its registers into *r and its stack into
+ * ns->stack.  False (with why in *e) when they cannot be had. */
+static bool copy_held(struct session_nonstop *ns, pid_t tid,
+		      struct user_regs_struct *r, struct err *e)
+{
+	struct stack_copy *c = ns->stack;
+	const struct maps_entry *me;
+	struct mem_span span;
+	uint64_t lo;
+
+	c->len = 0;
+	if (ns->no_unwind)
+		return false;
+	if (!ns->holding || !pause_task_regs(&ns->pz, tid, r)) {
+		err_set(e, SS_EPTRACE, ns->stopped ? "no native stack: the "
+			"target was stopped (SIGSTOP) before snakescope came, "
+			"and unwinding needs it running" : "cannot read the "
+			"registers of thread %d", (int)tid);
+		return false;
+	}
+	me = maps_find(&ns->maps, r->rsp);
+	if (!me)
+		return true; /* the unwinder reads (and says) what it can */
+	lo = r->rsp - me->lo > RED_ZONE ? r->rsp - RED_ZONE : me->lo;
+	span.addr = lo;
+	span.len = me->hi - lo > STACK_COPY_MAX ? STACK_COPY_MAX :
+		   (size_t)(me->hi - lo);
+	if (span.len > c->cap) {
+		c->buf = xrealloc(c->buf, span.len);
+		c->cap = span.len;
+	}
+	span.buf = c->buf;
+	span.ok = false;
+	if (mem_read_spans(c->inner, &span, 1) == 1) {
+		c->lo = lo;
+		c->len = span.len;
+	}
+	return true;
+}
+
+/* Once the thread is let go: its native stack from what copy_held()
+ * took, into *us. */
+static void unwind_copy(struct session_nonstop *ns,
+			const struct user_regs_struct *r,
+			struct unwind_stack *us, struct err *e)
+{
+	unwind_thread(ns->unwinder, r, us, e);
+	ns->stack->len = 0;
+}
+
+/* Thread t of the snapshot: its native stack merged with its Python
+ * frames (none for a thread without Python). */
+static void add_merged(struct session_nonstop *ns, struct snap_thread *st,
+		       struct unwind_stack *us, const struct err *e)
+{
+	struct session *is = ns->is;
+
+	session_add_native_frames(st, us, is->rt.binary);
+	py_native_merge(is->sampling.L.major, is->sampling.L.minor, st,
+			ns->no_unwind ? ns->no_unwind : us->error ? us->error :
+			e->code ? e->msg : NULL);
+}
+
+static void fill_name(struct session *is, struct snap_thread *st,
+		      const char *name)
+{
+	char comm[64];
+
+	if (name)
+		st->name = xstrdup(name);
+	else if (st->native_id > 0 &&
+		 is->kind->comm(is, (pid_t)st->native_id, comm, sizeof(comm)))
+		st->name = xstrdup(comm);
+}
+
+static void ns_done(void *arg, const struct sample_thread *t,
+		    const struct sample *out)
+{
+	struct session_nonstop *ns = arg;
+	struct session *is = ns->is;
+	struct unwind_stack us = { 0 };
+	struct user_regs_struct r;
+	struct snap_thread *st;
+	struct err e;
+	bool regs;
+
+	err_clear(&e);
+	regs = ns->native && copy_held(ns, (pid_t)t->native_id, &r, &e);
+	let_go(ns);
+	if (!ns->native)
+		return;
+	if (regs)
+		unwind_copy(ns, &r, &us, &e);
+	/* Let go: the rest is copying. */
+	st = snap_add_thread(ns->snap);
+	st->thread_id = t->thread_id;
+	st->native_id = t->native_id;
+	st->ns_native_id = is->has_ns && t->native_id > 0 ?
+		proc_nsmap_ns(&is->nsmap, (pid_t)t->native_id) : -1;
+	st->interp_id = t->interp_id;
+	st->holds_gil = t->holds_gil;
+	st->os.state = ns->state;
+	st->tstate = t->tstate;
+	st->torn = t->torn;
+	st->truncated = t->truncated;
+	fill_name(is, st, t->name);
+	for (size_t i = 0; i < t->nframes; i++) {
+		const struct sample_frame *sf = &out->frames[t->first + i];
+		struct snap_frame *f = snap_add_frame(st);
+
+		f->function = xstrdup(sf->function ? sf->function : "<unknown>");
+		f->filename = xstrdup(sf->filename ? sf->filename : "");
+		f->line = sf->line;
+		f->end_line = f->column = f->end_column = -1;
+		f->activation = sf->activation;
+	}
+	add_merged(ns, st, &us, &e);
+	unwind_stack_release(&us);
+}
+
+static bool seen(const struct session_nonstop *ns, pid_t tid)
+{
+	for (size_t i = 0; i < ns->nseen; i++)
+		if (ns->seen[i] == tid)
+			return true;
+	return false;
+}
+
+/* The OS threads that run no Python: those wanted, held and unwound one
+ * at a time as the Python ones were. */
+static void native_only_threads(struct session_nonstop *ns)
+{
+	struct session *is = ns->is;
+	pid_t *tids = NULL;
+	size_t ntids = 0;
+
+	if (is->kind->tids(is, &tids, &ntids, NULL))
+		return;
+	for (size_t i = 0; i < ntids; i++) {
+		struct sample_thread t;
+		struct unwind_stack us = { 0 };
+		struct user_regs_struct r;
+		struct snap_thread *st;
+		struct err e;
+		bool regs;
+
+		if (seen(ns, tids[i]))
+			continue;
+		memset(&t, 0, sizeof(t));
+		t.thread_id = (uint64_t)tids[i];
+		t.native_id = tids[i];
+		t.interp_id = -1;
+		t.native_only = true;
+		if ((ns->keep && !ns->keep(ns->keep_arg, &t)) ||
+		    !ns_hold(ns, &t))
+			continue;
+		err_clear(&e);
+		regs = copy_held(ns, tids[i], &r, &e);
+		let_go(ns);
+		if (regs)
+			unwind_copy(ns, &r, &us, &e);
+		st = snap_add_thread(ns->snap);
+		st->native_only = true;
+		st->thread_id = (uint64_t)tids[i];
+		st->native_id = tids[i];
+		st->ns_native_id = is->has_ns ?
+			proc_nsmap_ns(&is->nsmap, tids[i]) : -1;
+		st->interp_id = -1;
+		st->os.state = ns->state;
+		fill_name(is, st, NULL);
+		add_merged(ns, st, &us, &e);
+		unwind_stack_release(&us);
+	}
+	free(tids);
+}
+
+/* Is path a file whose code most stacks run through: the interpreter's
+ * (the executable or libpython), the C library, the dynamic loader? */
+static bool on_most_stacks(const struct session *is, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	static const char *const libs[] = { "libc.so", "libc-", "libpthread",
+					    "ld-linux", "libm.so", "libm-" };
+
+	base = base ? base + 1 : path;
+	if (!strcmp(path, is->rt.binary) || !strcmp(path, is->exe))
+		return true;
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (!strncmp(base, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/*
+ * Before the first hold: load the symbol and unwind tables of the files
+ * on most stacks (unwind_symbolize() loads an object's tables), so that
+ * the first thread held does not wait while they are read (tens of
+ * milliseconds).  Other objects (extension modules) load when a stack
+ * first meets them, once.
+ */
+static void warm_up(struct session *is, const struct maps *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		struct unwind_frame f;
+
+		if (m->e[i].x && m->e[i].path[0] == '/' &&
+		    on_most_stacks(is, m->e[i].path))
+			unwind_symbolize(is->nonstop->unwinder, m->e[i].lo,
+					 false, &f);
+	}
+}
+
+int session_nonstop_start(struct session *is, session_keep_fn keep,
+			  void *keep_arg, bool native, struct err *e)
+{
+	struct py_sampler_opts so = { 0 };
+	struct session_nonstop *ns;
+	int rc;
+
+	if (is->kind != &session_live)
+		return err_set(e, SS_EINVAL, "%s: a core file is not "
+			       "sampled", is->name);
+	if (is->nonstop || is->sampler)
+		return err_set(e, SS_EINVAL, "%s: sampling already started",
+			       is->name);
+	ns = xcalloc(1, sizeof(*ns));
+	ns->is = is;
+	ns->keep = keep;
+	ns->keep_arg = keep_arg;
+	ns->native = native;
+	so.keep = ns_keep;
+	so.hold = ns_hold;
+	so.done = ns_done;
+	so.keep_arg = ns;
+	is->nonstop = ns;
+	rc = session_sampler_open(is, &so, e);
+	if (rc) {
+		session_nonstop_free(is);
+		return rc;
+	}
+	if (native) {
+		ns->stack = xcalloc(1, sizeof(*ns->stack));
+		ns->stack->inner = is->mem;
+		ns->stack_reader = mem_reader_new(&copy_ops, ns->stack);
+		ns->unwinder = unwinder_new(ns->stack_reader,
+					    session_unwind_open, is, is->root);
+	}
+	return 0;
+}
+
+int session_nonstop_sample(struct session *is, uint64_t now_ns,
+			   struct sample *out, struct snapshot **snap,
+			   struct err *e)
+{
+	struct session_nonstop *ns = is->nonstop;
+	struct err me;
+	int rc;
+
+	if (snap)
+		*snap = NULL;
+	if (!ns)
+		return err_set(e, SS_EINVAL, "session_nonstop_start() first");
+	ns->nseen = 0;
+	ns->rc = 0;
+	err_clear(&ns->err);
+	ns->stopped = is->kind->stopped(is);
+	ns->no_unwind = NULL;
+	if (ns->native) {
+		ns->snap = snap_new();
+		ns->snap->pid = is->pid;
+		ns->snap->stopped = ns->stopped;
+		err_clear(&me);
+		/* The map as of now, read before anything is held. */
+		maps_release(&ns->maps);
+		if (is->kind->maps(is, &ns->maps, &me)) {
+			ns->no_unwind = "no native stack: the memory map could "
+					"not be read";
+		} else {
+			unwind_begin(ns->unwinder, &ns->maps);
+			if (!ns->warm) {
+				warm_up(is, &ns->maps);
+				ns->warm = true;
+			}
+		}
+	}
+	rc = py_sampler_take(is->sampler, now_ns, out, e);
+	if (!rc && ns->native)
+		native_only_threads(ns);
+	if (!rc && ns->rc) {
+		rc = ns->rc;
+		*e = ns->err;
+	}
+	if (rc && is->kind->gone(is))
+		rc = err_set(e, SS_EEXITED, "process %d exited while being "
+			     "read", (int)is->pid);
+	if (ns->native) {
+		if (!rc && snap)
+			*snap = ns->snap;
+		else
+			snap_free(ns->snap);
+		ns->snap = NULL;
+	}
+	return rc;
+}
+
+void session_nonstop_free(struct session *is)
+{
+	struct session_nonstop *ns = is->nonstop;
+
+	if (!ns)
+		return;
+	pause_resume(&ns->pz);
+	if (getenv("SNAKESCOPE_TIMING"))
+		fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
+			"thread, %.1f us on average, longest %.1f us\n",
+			(unsigned long long)ns->nholds, ns->nholds ?
+			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
+			ns->longest_ns / 1e3);
+	snap_free(ns->snap);
+	unwinder_free(ns->unwinder);
+	mem_reader_free(ns->stack_reader);
+	maps_release(&ns->maps);
+	free(ns->seen);
+	free(ns);
+	is->nonstop = NULL;
+}
