@@ -32,10 +32,15 @@
 #define CATCH_UP 10
 /* How long a key is waited for when nothing else is due (paused). */
 #define IDLE_WAIT_MS 500
+/* Processes shown at most (a bound on a tree the user does not
+ * control: a fork bomb under the PID). */
+#define TOP_MAX_PROCS 256
 
 static const char top_usage[] =
 	"usage: snakescope top [options] PID\n"
 	"       snakescope top [options] -p PID\n"
+	"       snakescope top [options] --subprocesses PID\n"
+	"       snakescope top [options] PID PID...\n"
 	"       snakescope top [options] -- PROGRAM [ARGS...]\n"
 	"\n"
 	"A live view of process PID: its threads (state, GIL, CPU), the\n"
@@ -49,6 +54,11 @@ static const char top_usage[] =
 	"\n"
 	"  -p, --pid PID        the process to show (the same as the operand\n"
 	"                       PID)\n"
+	"  --subprocesses       PID and its Python descendants (a\n"
+	"                       multiprocessing pool, a server's workers),\n"
+	"                       in one view with a PID column; processes\n"
+	"                       that start later are added (looked for at\n"
+	"                       each refresh), those that exit are dropped\n"
 	"  -r, --rate HZ        samples per second (default 100)\n"
 	"  -i, --refresh S      redraw every S seconds (default 1; + and -\n"
 	"                       change it)\n"
@@ -69,13 +79,37 @@ static const char top_usage[] =
 	"  -h, --help           show this help\n"
 	"\n"
 	"Pausing the view (space) stops the sampling too: nothing is read\n"
-	"from the process until it is resumed.\n";
+	"from the process until it is resumed.\n"
+	"\n"
+	"Several processes (PIDs, or --subprocesses): their threads in one\n"
+	"list with a PID column, the functions of all of them together, the\n"
+	"PID column naming the process where a function's time goes most\n"
+	"(\"+N\": N others have it too); the stack and tasks panes show the\n"
+	"selected thread's process.\n";
+
+/* One process shown. */
+struct top_proc {
+	struct top *tp;
+	pid_t pid;
+	struct session *is;    /* samples, and snapshots, each with caches of
+				  its own */
+	bool gone;             /* exited (or no longer readable) */
+	bool forgotten;        /* ... and its threads dropped from the model,
+				  its session closed: the slot is free */
+};
 
 struct top {
 	const struct top_opts *o;
 	pid_t pid;
-	struct session *is;    /* samples, and snapshots, each with caches of
-				  its own */
+	struct top_proc *procs; /* [0]: pid; then the others, as found (a
+				   free slot taken again) */
+	size_t nprocs;
+	size_t nlive;
+	bool many;             /* several processes (PID column) */
+	bool procs_left_out;   /* past TOP_MAX_PROCS */
+	pid_t *skipped;        /* children that are not Python (of the last
+				  scan: a PID is not kept past its process) */
+	size_t nskipped, skipped_cap;
 	struct sample sample;
 	struct tui_model model;
 	struct tui_view view;
@@ -101,12 +135,13 @@ struct top {
  * (holds the GIL, or is on a CPU), or always with --idle. */
 static bool keep_thread(void *arg, const struct sample_thread *t)
 {
-	struct top *tp = arg;
+	struct top_proc *pr = arg;
+	struct top *tp = pr->tp;
 	char state = 0;
 	bool active = t->holds_gil;
 
 	if (!active && t->native_id > 0) {
-		state = session_thread_state(tp->is, (pid_t)t->native_id);
+		state = session_thread_state(pr->is, (pid_t)t->native_id);
 		active = state == 'R';
 	}
 	tui_model_observe(&tp->model, t, state, active);
@@ -122,19 +157,221 @@ static void target_exited(struct top *tp)
 	tui_model_gone(&tp->model);
 }
 
+static void proc_gone(struct top *tp, struct top_proc *pr);
+
+/* A sample of pr into tp->sample.  --pause: each thread read is stopped
+ * alone, never the process. */
+static int proc_sample(struct top *tp, struct top_proc *pr, uint64_t now,
+		       struct err *e)
+{
+	return tp->o->pause ?
+	       session_nonstop_sample(pr->is, now, &tp->sample, NULL, e) :
+	       session_sample(pr->is, false, now, &tp->sample, e);
+}
+
+/* One round of several processes: a sample of each.  A process that
+ * exited is dropped, not an error; a round is counted when at least one
+ * process was read. */
+static void sample_many(struct top *tp, uint64_t now)
+{
+	bool any = false, failed = false;
+
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		struct top_proc *pr = &tp->procs[i];
+		struct err e;
+		int rc;
+
+		if (pr->gone)
+			continue;
+		err_clear(&e);
+		tui_model_process(&tp->model, pr->pid);
+		rc = proc_sample(tp, pr, now, &e);
+		if (rc) {
+			if (rc == SS_EEXITED || session_gone(pr->is))
+				proc_gone(tp, pr);
+			else
+				failed = true;
+			continue;
+		}
+		tui_model_add(&tp->model, &tp->sample);
+		any = true;
+	}
+	if (any)
+		tui_model_end(&tp->model);
+	else if (failed)
+		tui_model_error(&tp->model);
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+static bool shown_pid(const struct top *tp, pid_t pid)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		if (tp->procs[i].pid == pid && !tp->procs[i].forgotten)
+			return true;
+	return false;
+}
+
+static bool pid_in(const pid_t *v, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == pid)
+			return true;
+	return false;
+}
+
+/* Open process pid and start its sampler: 0, or the error (in e). */
+static int add_proc(struct top *tp, pid_t pid, struct err *e)
+{
+	struct top_proc *pr = NULL;
+	struct session *is = NULL;
+	int rc;
+
+	/* A process gone leaves a free slot: a server that replaces its
+	 * workers for days is not cut at TOP_MAX_PROCS.  procs is
+	 * allocated once, at its bound: the samplers keep pointers into
+	 * it. */
+	for (size_t i = 0; i < tp->nprocs && !pr; i++)
+		if (tp->procs[i].forgotten)
+			pr = &tp->procs[i];
+	if (!pr && tp->nprocs == (tp->many ? TOP_MAX_PROCS : 1)) {
+		tp->procs_left_out = true;
+		return 0;
+	}
+	rc = session_open(pid, &is, e);
+	if (rc) {
+		session_close(is);
+		return rc;
+	}
+	if (!pr)
+		pr = &tp->procs[tp->nprocs];
+	memset(pr, 0, sizeof(*pr));
+	pr->tp = tp;
+	pr->pid = pid;
+	pr->is = is;
+	rc = tp->o->pause ?
+	     session_nonstop_start(is, keep_thread, pr, false, e) :
+	     session_sampler_start(is, keep_thread, pr, e);
+	if (rc) {
+		session_close(is);
+		pr->forgotten = true; /* still free */
+		return rc;
+	}
+	if (pr == &tp->procs[tp->nprocs])
+		tp->nprocs++;
+	tp->nlive++;
+	return 0;
+}
+
+/* Look for new descendants of the processes shown (--subprocesses),
+ * breadth first: a child found now is looked into in the same pass.  A
+ * child that is not Python (a shell, a compiler) or a zombie is skipped
+ * for as long as it is a child; one that cannot be read yet (just
+ * forked, not yet exec'd) is tried again at the next scan. */
+static void scan_children(struct top *tp)
+{
+	pid_t *skip = NULL;
+	size_t nskip = 0, skip_cap = 0;
+
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		pid_t *kids;
+		size_t n;
+
+		if (tp->procs[i].gone)
+			continue;
+		n = session_children(tp->procs[i].pid, &kids);
+		for (size_t k = 0; k < n; k++) {
+			bool was = pid_in(tp->skipped, tp->nskipped, kids[k]);
+			struct err e;
+			int rc = 0;
+
+			if (!was && shown_pid(tp, kids[k]))
+				continue;
+			if (!was) {
+				err_clear(&e);
+				rc = add_proc(tp, kids[k], &e);
+			}
+			if (was || rc == SS_ENOTPY || rc == SS_EUNSUPPORTED ||
+			    rc == SS_EBADBUILD || rc == SS_EPERM ||
+			    rc == SS_EZOMBIE) {
+				skip = xgrow(skip, &skip_cap, nskip + 1,
+					     sizeof(*skip));
+				skip[nskip++] = kids[k];
+			}
+		}
+		free(kids);
+	}
+	free(tp->skipped);
+	tp->skipped = skip;
+	tp->nskipped = nskip;
+	tp->skipped_cap = skip_cap;
+}
+
+/* Drop the threads of the processes gone since the last time (before the
+ * view takes its rows from the model). */
+static void forget_gone(struct top *tp)
+{
+	if (!tp->many || tp->exited)
+		return;
+	for (size_t i = 0; i < tp->nprocs; i++) {
+		struct top_proc *pr = &tp->procs[i];
+
+		if (pr->gone && !pr->forgotten) {
+			tui_model_forget(&tp->model, pr->pid);
+			session_close(pr->is);
+			pr->is = NULL;
+			pr->forgotten = true;
+		}
+	}
+}
+
+/* The process whose stack and tasks are shown: the selected thread's,
+ * else the first. */
+static struct top_proc *shown_proc(struct top *tp)
+{
+	if (tp->view.has_thread)
+		for (size_t i = 0; i < tp->nprocs; i++)
+			if (tp->procs[i].pid == tp->view.thread_pid &&
+			    !tp->procs[i].forgotten)
+				return &tp->procs[i];
+	return &tp->procs[0];
+}
+
+static struct top_proc *proc_of(struct top *tp, int pid)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		if (tp->procs[i].pid == pid && !tp->procs[i].forgotten)
+			return &tp->procs[i];
+	return NULL;
+}
+
+/* Process pr ended (several processes): its threads go at the next
+ * render; the view ends when none is left. */
+static void proc_gone(struct top *tp, struct top_proc *pr)
+{
+	if (pr->gone)
+		return;
+	pr->gone = true;
+	if (!--tp->nlive)
+		target_exited(tp);
+}
+
 static void sample_once(struct top *tp, uint64_t now)
 {
+	struct top_proc *pr = &tp->procs[0];
 	struct err e;
 	int rc;
 
 	err_clear(&e);
 	tui_model_begin(&tp->model);
-	/* --pause: each thread read is stopped alone, never the process */
-	rc = tp->o->pause ?
-	     session_nonstop_sample(tp->is, now, &tp->sample, NULL, &e) :
-	     session_sample(tp->is, false, now, &tp->sample, &e);
+	if (tp->many) {
+		sample_many(tp, now);
+		return;
+	}
+	tui_model_process(&tp->model, pr->pid);
+	rc = proc_sample(tp, pr, now, &e);
 	if (rc) {
-		if (rc == SS_EEXITED || session_gone(tp->is))
+		if (rc == SS_EEXITED || session_gone(pr->is))
 			target_exited(tp);
 		else
 			tui_model_error(&tp->model);
@@ -151,12 +388,13 @@ static void read_cpu(struct top *tp, uint64_t now)
 
 	for (size_t i = 0; i < tp->model.nthreads; i++) {
 		struct tui_thread *t = &tp->model.threads[i];
+		struct top_proc *pr = proc_of(tp, t->pid);
 		uint64_t ticks;
 		char state;
 
-		if (!t->alive || t->native_id <= 0)
+		if (!t->alive || t->native_id <= 0 || !pr || pr->gone)
 			continue;
-		if (!session_thread_cpu(tp->is, (pid_t)t->native_id, &state,
+		if (!session_thread_cpu(pr->is, (pid_t)t->native_id, &state,
 					&ticks))
 			continue;
 		t->state = state;
@@ -199,17 +437,20 @@ static void split_task_lines(struct top *tp)
 static void take_snapshot(struct top *tp)
 {
 	struct session_opts io = { 0 };
+	struct top_proc *pr = shown_proc(tp);
 	struct snapshot *s = NULL;
 	struct err e;
 
-	if (tp->exited)
+	if (tp->exited || pr->gone)
 		return;
 	err_clear(&e);
 	io.pause = tp->o->pause || tp->view.locals;
 	io.tasks = true;
 	io.locals = tp->view.locals;
-	if (session_snapshot(tp->is, &io, &s, &e)) {
-		if (e.code == SS_EEXITED || session_gone(tp->is))
+	if (session_snapshot(pr->is, &io, &s, &e)) {
+		if (tp->many && (e.code == SS_EEXITED || session_gone(pr->is)))
+			proc_gone(tp, pr);
+		else if (e.code == SS_EEXITED || session_gone(pr->is))
 			target_exited(tp);
 		return;
 	}
@@ -248,19 +489,24 @@ static void render(struct top *tp, uint64_t now)
 	uint32_t keep = tp->view.drilled ? tp->view.drill_code : UINT32_MAX;
 
 	/* Before the view takes its rows from the model: indexes change. */
+	forget_gone(tp);
 	if (tui_model_prune(&tp->model, &keep) && tp->view.drilled)
 		tp->view.drill_code = keep;
 
 	info.pid = tp->pid;
+	info.nprocs = tp->nlive;
 	info.version = tp->version;
 	info.elapsed = secs;
 	info.rate = secs > 0 ? (double)tp->model.rounds / secs : 0;
 	info.secs_per_sample = tp->model.rounds ?
 			       secs / (double)tp->model.rounds :
 			       1 / tp->o->rate;
-	info.note = tp->exited ? "process exited" :
+	info.note = tp->exited ? (tp->many ? "processes exited" :
+				  "process exited") :
 		    tp->sample.threads_left_out ? "threads left out: a thread "
-		    "list longer than its bound" : NULL;
+		    "list longer than its bound" :
+		    tp->procs_left_out ? "processes left out: more than 256" :
+		    NULL;
 	info.snap = tp->snap;
 	info.task_lines = tp->task_lines;
 	info.ntask_lines = tp->ntask_lines;
@@ -318,6 +564,8 @@ static int run_text(struct top *tp)
 		}
 		if (tp->exited && !tp->ended)
 			tp->ended = now;
+		if (tp->o->subprocesses && !tp->exited)
+			scan_children(tp);
 		read_cpu(tp, now);
 		take_snapshot(tp);
 		render(tp, now);
@@ -372,6 +620,8 @@ static int run_tui(struct top *tp)
 		}
 		now = clock_mono_ns();
 		if (!tp->view.paused && now >= redraw_at) {
+			if (tp->o->subprocesses && !tp->exited)
+				scan_children(tp);
 			read_cpu(tp, now);
 			take_snapshot(tp);
 			dirty = true;
@@ -458,6 +708,7 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		{ "pause", no_argument, NULL, 'P' },
 		{ "nonblocking", no_argument, NULL, 'B' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "subprocesses", no_argument, NULL, 'S' },
 		{ "once", no_argument, NULL, '1' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
@@ -507,6 +758,9 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		case 'p':
 			pid_opt = optarg;
 			break;
+		case 'S':
+			o->subprocesses = true;
+			break;
 		case '1':
 			o->iterations = 1;
 			break;
@@ -543,8 +797,57 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 			     "sample");
 		return EXIT_USAGE;
 	}
+	if (need_pid && !pid_opt && optind + 1 < argc) {
+		/* Several processes, each operand a PID. */
+		if (o->subprocesses) {
+			report_error("top: --subprocesses takes one PID, the "
+				     "parent, not '%s' too", argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		for (int i = optind; i < argc; i++)
+			if (!parse_pid(argv[i], pid)) {
+				report_error("top: '%s' is not a process ID (a "
+					     "positive number)", argv[i]);
+				return EXIT_USAGE;
+			}
+		o->more_pids = &argv[optind + 1];
+		o->nmore_pids = (size_t)(argc - optind - 1);
+		parse_pid(argv[optind], pid);
+		return 0;
+	}
 	return take_pid_or_program("top", pid_opt, need_pid, argc, argv,
 				   optind, pid);
+}
+
+static void close_procs(struct top *tp)
+{
+	for (size_t i = 0; i < tp->nprocs; i++)
+		session_close(tp->procs[i].is);
+	free(tp->procs);
+	free(tp->skipped);
+}
+
+/* The processes besides the first: the other PIDs given (each must be
+ * read: an error is reported and ends top, as for the first), and with
+ * --subprocesses the descendants found now.  Returns 0 or -1. */
+static int open_others(struct top *tp, const struct top_opts *o)
+{
+	for (size_t i = 0; i < o->nmore_pids; i++) {
+		struct err e;
+		pid_t p;
+
+		if (!parse_pid(o->more_pids[i], &p) || shown_pid(tp, p))
+			continue;
+		err_clear(&e);
+		if (add_proc(tp, p, &e)) {
+			report_error("%s", e.msg[0] ? e.msg :
+				     err_describe(e.code));
+			return -1;
+		}
+	}
+	if (o->subprocesses)
+		scan_children(tp);
+	return 0;
 }
 
 /* The text screens' size: --size, else the terminal's, else 120x40. */
@@ -576,26 +879,34 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tp.o = o;
 	tp.pid = pid;
 	tp.clk_tck = sysconf(_SC_CLK_TCK);
+	tp.many = o->subprocesses || o->nmore_pids;
+	/* Allocated once: the samplers keep pointers into it. */
+	tp.procs = xcalloc(tp.many ? TOP_MAX_PROCS : 1, sizeof(*tp.procs));
 	err_clear(&e);
-	if (session_open(pid, &tp.is, &e) ||
-	    (o->pause ?
-	     session_nonstop_start(tp.is, keep_thread, &tp, false, &e) :
-	     session_sampler_start(tp.is, keep_thread, &tp, &e))) {
+	rc = add_proc(&tp, pid, &e);
+	if (rc) {
 		report_error("%s", e.msg[0] ? e.msg : err_describe(e.code));
-		session_close(tp.is);
+		free(tp.procs);
 		return err_exit_code(e.code);
+	}
+	if (open_others(&tp, o)) {
+		close_procs(&tp);
+		return EXIT_USAGE;
 	}
 	tui_model_init(&tp.model);
 	tui_view_init(&tp.view);
+	tp.view.procs = tp.many;
 	tui_view_set_refresh(&tp.view, o->refresh);
 	strbuf_init(&tp.tasks_text);
-	tp.source = session_source(tp.is);
+	tp.source = session_source(tp.procs[0].is);
 	text_size(o, &rows, &cols);
 	tui_frame_init(&tp.frame, rows, cols, tui_term_utf8());
 	catch_stop_signals();
 	tp.start = clock_mono_ns();
 	rc = o->iterations ? run_text(&tp) : run_tui(&tp);
-	if (!o->iterations && tp.exited)
+	if (!o->iterations && tp.exited && tp.many)
+		fprintf(stderr, "snakescope: the processes exited\n");
+	else if (!o->iterations && tp.exited)
 		fprintf(stderr, "snakescope: process %d exited\n", (int)pid);
 	tui_frame_release(&tp.frame);
 	tui_view_release(&tp.view);
@@ -606,7 +917,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	free(tp.task_lines);
 	strbuf_release(&tp.tasks_text);
 	source_free(tp.source);
-	session_close(tp.is);
+	close_procs(&tp);
 	return rc;
 }
 

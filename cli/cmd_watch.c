@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/strbuf.h"
+#include "common/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -21,11 +22,16 @@
 #include <unistd.h>
 
 #define NS CLOCK_NS_PER_S
+/* Processes an --on-stall watch of several samples at most (a bound on
+ * a tree the user does not control). */
+#define WATCH_MAX_PROCS 256
 
 static const char watch_usage[] =
 	"usage: snakescope watch [options] --every T PID\n"
 	"       snakescope watch [options] --every T -p PID\n"
 	"       snakescope watch [options] --on-stall T PID\n"
+	"       snakescope watch [options] (--every T | --on-stall T)\n"
+	"                        --subprocesses PID | PID PID...\n"
 	"\n"
 	"Take a full dump of process PID (what 'snakescope dump' prints,\n"
 	"with the same options) every T, each headed by a line\n"
@@ -36,6 +42,10 @@ static const char watch_usage[] =
 	"\n"
 	"  -p, --pid PID       the process to watch (the same as the operand\n"
 	"                      PID)\n"
+	"  --subprocesses      PID and its Python descendants, looked for\n"
+	"                      again at each dump (and each --on-stall\n"
+	"                      sample): each dump is theirs, as 'snakescope\n"
+	"                      dump --subprocesses' prints it\n"
 	"  -e, --every T       interval: 0.5, 10s, 500ms, 2m, 1h\n"
 	"  --on-stall T        instead of --every: sample the stacks without\n"
 	"                      pausing (--rate a second) and dump once when no\n"
@@ -65,7 +75,16 @@ static const char watch_usage[] =
 	"  --repr-width=N, --full, --no-source, --no-group, --no-summary,\n"
 	"  --native, --native-all\n"
 	"                      as for 'snakescope dump'\n"
-	"  -h, --help          show this help\n";
+	"  -h, --help          show this help\n"
+	"\n"
+	"Several processes (PIDs, or --subprocesses): each dump is all of\n"
+	"them, as 'snakescope dump PID PID...' prints them (a summary, the\n"
+	"processes alike told once; --json: one line, {\"timestamp\",\n"
+	"\"dump\", \"processes\", \"groups\"}), headed '# TIMESTAMP pid\n"
+	"PID dump N (K processes)', PID the first, which must be readable;\n"
+	"a process gone or not read later is told in its place; the watch\n"
+	"ends when none is left.  With --on-stall a stall is no progress in\n"
+	"any of them for T, or a deadlock in one.\n";
 
 /* "2026-11-21T23:10:00.123+01:00" */
 static void iso_now(char *buf, size_t size)
@@ -90,9 +109,13 @@ struct dump_why {
 
 /* The header of a text dump: "# TIMESTAMP pid PID dump N", and why. */
 static void text_header(struct strbuf *sb, const char *stamp, pid_t pid,
-			unsigned long n, const struct dump_why *why)
+			unsigned long n, const struct dump_why *why,
+			size_t nprocs)
 {
 	strbuf_addf(sb, "# %s pid %d dump %lu", stamp, (int)pid, n);
+	if (nprocs)
+		strbuf_addf(sb, " (%zu process%s)", nprocs,
+			    nprocs == 1 ? "" : "es");
 	if (why && why->deadlock)
 		strbuf_addstr(sb, ": deadlock");
 	else if (why)
@@ -152,7 +175,7 @@ static int one_dump(struct session *is, pid_t pid,
 		if (o->d.json) {
 			json_line(sb, stamp, n, NULL, msg, o, why);
 		} else {
-			text_header(sb, stamp, pid, n, why);
+			text_header(sb, stamp, pid, n, why, 0);
 			strbuf_addstr(sb, "dump failed: ");
 			escape_text(sb, msg);
 			strbuf_addstr(sb, "\n\n");
@@ -173,7 +196,7 @@ static int one_dump(struct session *is, pid_t pid,
 	} else {
 		strbuf_init(&doc);
 		dump_render(&doc, is, snap, color, &o->d);
-		text_header(sb, stamp, pid, n, why);
+		text_header(sb, stamp, pid, n, why, 0);
 		strbuf_add(sb, doc.buf, doc.len);
 		strbuf_addch(sb, '\n');
 		strbuf_release(&doc);
@@ -392,6 +415,400 @@ static int watch_stall(pid_t pid, const struct watch_opts *o)
 	return status;
 }
 
+/* ---- several processes --------------------------------------------------- */
+
+struct many_head {
+	const char *stamp;
+	unsigned long n;
+	const struct dump_why *why;
+};
+
+/* A --json line's first members: as json_line() writes them. */
+static void many_json_head(struct json *j, void *arg)
+{
+	const struct many_head *h = arg;
+
+	json_key_string(j, "timestamp", h->stamp);
+	json_key_uint(j, "dump", h->n);
+	if (h->why) {
+		json_key_string(j, "reason", h->why->deadlock ? "deadlock" :
+				"stall");
+		if (!h->why->deadlock) {
+			json_key(j, "stalled_s");
+			json_fixed(j, h->why->stalled_s, 3);
+		}
+	}
+}
+
+/* Dump n of several processes (pids; pid the first, or the parent) with
+ * its header, into sb; why: an --on-stall dump's reason, else NULL.
+ * Returns 0, SS_EEXITED when none of them is left, or 1 when a
+ * deadlock's dump finds none in its own (paused) reads: nothing is
+ * written then. */
+static int many_dump(pid_t pid, const pid_t *pids, size_t npids,
+		     const struct watch_opts *o, bool color, unsigned long n,
+		     const struct dump_why *why, struct strbuf *sb)
+{
+	struct dump_opts d = o->d;
+	struct dump_many_out mo = { 0 };
+	struct many_head head;
+	struct strbuf doc;
+	char stamp[64];
+
+	iso_now(stamp, sizeof(stamp));
+	head.stamp = stamp;
+	head.n = n;
+	head.why = why;
+	mo.color = color;
+	mo.quiet = true;
+	mo.compact = true;
+	mo.head = many_json_head;
+	mo.head_arg = &head;
+	strbuf_init(&doc);
+	dump_many_render(&d, pids, npids, false, &doc, &mo);
+	if (mo.all_gone) {
+		strbuf_release(&doc);
+		return SS_EEXITED;
+	}
+	/* The unpaused checks that saw the deadlock may have read a
+	 * moment that never held together; the dump's reads decide. */
+	if (why && why->deadlock && o->d.io.locks &&
+	    mo.worst != SNAP_VERDICT_DEADLOCK) {
+		strbuf_release(&doc);
+		return 1;
+	}
+	if (!o->d.json)
+		text_header(sb, stamp, pid, n, why, mo.nprocs);
+	strbuf_add(sb, doc.buf, doc.len);
+	if (!o->d.json)
+		strbuf_addch(sb, '\n');
+	strbuf_release(&doc);
+	return 0;
+}
+
+/* The first process (the parent) must be one that can be read, as the
+ * one process of a watch of one: 0, or the exit status after saying
+ * why not. */
+static int first_readable(pid_t pid)
+{
+	struct session *is = NULL;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = session_open(pid, &is, &e);
+	session_close(is);
+	if (!rc)
+		return 0;
+	report_error("%s", e.msg[0] ? e.msg : err_describe(rc));
+	return err_exit_code(rc);
+}
+
+/* watch --every of several processes: each dump, the processes found
+ * again. */
+static int watch_many(pid_t pid, const struct watch_opts *o)
+{
+	struct strbuf sb;
+	FILE *out = stdout;
+	uint64_t next;
+	unsigned long n = 0, written = 0;
+	bool color, exited = false;
+	int status = first_readable(pid);
+
+	if (status)
+		return status;
+	if (o->output && !(out = fopen(o->output, "a"))) {
+		report_error("cannot write '%s': %s", o->output, strerror(errno));
+		return 1;
+	}
+	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
+		!getenv("NO_COLOR");
+	catch_stop_signals();
+	strbuf_init(&sb);
+	next = clock_mono_ns();
+	while (!stop_signal && (!o->count || n < o->count)) {
+		pid_t *pids;
+		size_t npids = dump_many_collect(&o->d, pid, &pids, true);
+		int rc;
+
+		strbuf_reset(&sb);
+		rc = many_dump(pid, pids, npids, o, color, ++n, NULL, &sb);
+		free(pids);
+		if (rc) {
+			exited = true;
+			break;
+		}
+		if (fwrite(sb.buf, 1, sb.len, out) != sb.len || fflush(out)) {
+			report_error("cannot write output: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		written++;
+		if (o->count && n >= o->count)
+			break;
+		next += (uint64_t)(o->every * NS);
+		if (next < clock_mono_ns())
+			next = clock_mono_ns(); /* a slow dump: no burst after it */
+		while (!stop_signal && clock_sleep_until_ns(next))
+			;
+	}
+	if (exited)
+		fprintf(stderr, "snakescope: the processes exited; the watch "
+			"ends after %lu dump%s\n", written,
+			written == 1 ? "" : "s");
+	strbuf_release(&sb);
+	if (out != stdout)
+		fclose(out);
+	return status;
+}
+
+/* A process an --on-stall watch of several samples. */
+struct stall_proc {
+	pid_t pid;
+	struct session *is;  /* NULL: gone, or not Python (never tried
+				again) */
+};
+
+struct stall_procs {
+	struct stall_proc *v;
+	size_t n, cap;
+};
+
+static struct stall_proc *stall_proc_find(struct stall_procs *ps, pid_t pid)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].pid == pid)
+			return &ps->v[i];
+	return NULL;
+}
+
+/* The processes as o->d says (found again: new descendants are opened,
+ * those that are not Python or gone are kept without a session, so that
+ * they are not tried again, for as long as they are listed; those no
+ * longer listed are dropped).  A process that cannot be read for another
+ * reason (just forked) is tried again next time. */
+static void stall_procs_update(struct stall_procs *ps, pid_t pid,
+			       const struct watch_opts *o)
+{
+	pid_t *pids;
+	size_t npids = dump_many_collect(&o->d, pid, &pids, true), k = 0;
+
+	for (size_t i = 0; i < ps->n; i++) {
+		bool listed = false;
+
+		for (size_t j = 0; j < npids && !listed; j++)
+			listed = pids[j] == ps->v[i].pid;
+		if (listed)
+			ps->v[k++] = ps->v[i];
+		else
+			session_close(ps->v[i].is);
+	}
+	ps->n = k;
+	for (size_t i = 0; i < npids && ps->n < WATCH_MAX_PROCS; i++) {
+		struct session *is = NULL;
+		struct err e;
+		int rc;
+
+		if (stall_proc_find(ps, pids[i]))
+			continue;
+		err_clear(&e);
+		rc = session_open(pids[i], &is, &e);
+		if (!rc)
+			rc = session_sampler_start(is, NULL, NULL, &e);
+		if (rc) {
+			session_close(is);
+			is = NULL;
+			if (rc != SS_ENOTPY && rc != SS_EUNSUPPORTED &&
+			    rc != SS_EBADBUILD && rc != SS_EPERM &&
+			    rc != SS_ENOPROC && rc != SS_EEXITED &&
+			    rc != SS_EZOMBIE)
+				continue;
+		}
+		ps->v = xgrow(ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v));
+		ps->v[ps->n].pid = pids[i];
+		ps->v[ps->n++].is = is;
+	}
+	free(pids);
+}
+
+static void stall_procs_release(struct stall_procs *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		session_close(ps->v[i].is);
+	free(ps->v);
+}
+
+static uint64_t mix_fp(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+	return h;
+}
+
+/*
+ * One sample of every process: the fingerprint of them all (each one's,
+ * with its PID, in order; so a process that comes or goes is progress
+ * too).  Returns 0, 1 when a sample failed (one bad read is not a stall,
+ * nor progress; *err_msg says why), or SS_EEXITED when none is left.
+ */
+static int stall_sample_many(struct stall_procs *ps, uint64_t now,
+			     struct sample *sample, uint64_t *fp, bool *torn,
+			     bool *empty, char *err_msg, size_t size)
+{
+	size_t live = 0;
+	bool failed = false;
+
+	*fp = 0;
+	*torn = false;
+	*empty = true;
+	for (size_t i = 0; i < ps->n; i++) {
+		struct stall_proc *p = &ps->v[i];
+		struct err e;
+		bool t;
+		int rc;
+
+		if (!p->is)
+			continue;
+		err_clear(&e);
+		rc = session_sample(p->is, false, now, sample, &e);
+		if (rc && (rc == SS_EEXITED || session_gone(p->is))) {
+			session_close(p->is);
+			p->is = NULL;
+			continue;
+		}
+		live++;
+		if (rc) {
+			if (!failed)
+				snprintf(err_msg, size, "process %d: %s",
+					 (int)p->pid, e.msg[0] ? e.msg :
+					 err_describe(rc));
+			failed = true;
+			continue;
+		}
+		if (!sample->nthreads)
+			continue;
+		*empty = false;
+		*fp = mix_fp(mix_fp(*fp, (uint64_t)p->pid),
+			     stall_fingerprint(sample, &t));
+		*torn |= t;
+	}
+	if (!live)
+		return SS_EEXITED;
+	return failed ? 1 : 0;
+}
+
+/* An unpaused deadlock check of every process: true when one has a
+ * deadlock verdict. */
+static bool deadlock_many(const struct stall_procs *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].is && deadlock_now(ps->v[i].is))
+			return true;
+	return false;
+}
+
+/* watch --on-stall of several processes: a stall is no progress in any
+ * of them for T (one fingerprint of all), or a deadlock in one. */
+static int watch_stall_many(pid_t pid, const struct watch_opts *o)
+{
+	struct stall_procs ps = { 0 };
+	struct sample sample = { 0 };
+	struct stall st;
+	struct strbuf sb;
+	char path[4096], msg[1100];
+	uint64_t next, now, fp, step = NS / o->rate, last_scan;
+	unsigned long n = 0, failed = 0;
+	bool color, torn, empty, exited = false;
+	int rc, status = 0;
+
+	stall_procs_update(&ps, pid, o);
+	if (!ps.n || !ps.v[0].is || ps.v[0].pid != pid) {
+		status = first_readable(pid);
+		if (!status) {
+			report_error("cannot sample process %d", (int)pid);
+			status = 1;
+		}
+		stall_procs_release(&ps);
+		return status;
+	}
+	color = !o->output && !o->d.json && isatty(STDOUT_FILENO) &&
+		!getenv("NO_COLOR");
+	catch_stop_signals();
+	strbuf_init(&sb);
+	next = last_scan = clock_mono_ns();
+	stall_init(&st, o->on_stall, next);
+	while (!stop_signal && (!o->count || n < o->count)) {
+		struct dump_why why = { 0 };
+		bool dump = false;
+
+		now = clock_mono_ns();
+		/* New descendants, at most once a second (a scan opens
+		 * each new one). */
+		if (o->d.subprocesses && now - last_scan >= NS) {
+			stall_procs_update(&ps, pid, o);
+			last_scan = now;
+		}
+		rc = stall_sample_many(&ps, now, &sample, &fp, &torn, &empty,
+				       msg, sizeof(msg));
+		if (rc == SS_EEXITED) {
+			exited = true;
+			break;
+		}
+		if (rc) {
+			if (!failed++)
+				report_warning("cannot sample %s", msg);
+		} else if (!empty) {
+			why.stalled_s = stall_age(&st, now);
+			dump = stall_feed(&st, fp, torn, now);
+		}
+		if (!dump && stall_check_due(&st, now) &&
+		    stall_verdict(&st, deadlock_many(&ps))) {
+			why.deadlock = true;
+			dump = true;
+		}
+		if (dump) {
+			pid_t *pids = xcalloc(ps.n + 1, sizeof(*pids));
+			size_t np = 0;
+
+			for (size_t i = 0; i < ps.n; i++)
+				if (ps.v[i].is)
+					pids[np++] = ps.v[i].pid;
+			strbuf_reset(&sb);
+			rc = many_dump(pid, pids, np, o, color, n + 1, &why,
+				       &sb);
+			free(pids);
+			if (rc == SS_EEXITED) {
+				exited = true;
+				break;
+			}
+			if (rc == 1) {
+				stall_verdict(&st, false);
+			} else {
+				if (write_stall_dump(o, ++n, &sb, path,
+						     sizeof(path))) {
+					status = 1;
+					break;
+				}
+				if (why.deadlock)
+					stall_dumped(&st);
+				if (o->exec)
+					run_exec(o->exec, path, pid, &why);
+			}
+		}
+		next += step;
+		if (next < clock_mono_ns())
+			next = clock_mono_ns(); /* a slow dump: no burst after it */
+		while (!stop_signal && clock_sleep_until_ns(next))
+			;
+	}
+	if (exited)
+		fprintf(stderr, "snakescope: the processes exited; the watch "
+			"ends after %lu dump%s\n", n, n == 1 ? "" : "s");
+	sample_release(&sample);
+	strbuf_release(&sb);
+	stall_procs_release(&ps);
+	return status;
+}
+
 int watch_run(pid_t pid, const struct watch_opts *o)
 {
 	struct session *is;
@@ -403,6 +820,9 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 	bool color, exited = false;
 	int rc, status = 0;
 
+	if (o->d.subprocesses || o->d.nmore_pids)
+		return o->on_stall > 0 ? watch_stall_many(pid, o) :
+		       watch_many(pid, o);
 	if (o->on_stall > 0)
 		return watch_stall(pid, o);
 	err_clear(&e);
@@ -458,7 +878,7 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 
 /* watch's own options without a letter, past every letter of
  * dump_longopts */
-enum { OPT_ON_STALL = 256, OPT_RATE, OPT_EXEC };
+enum { OPT_ON_STALL = 256, OPT_RATE, OPT_EXEC, OPT_SUBPROCESSES };
 
 int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		bool need_pid)
@@ -471,6 +891,7 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		{ "on-stall", required_argument, NULL, OPT_ON_STALL },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "exec", required_argument, NULL, OPT_EXEC },
+		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	};
 	const char *pid_opt = NULL;
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -532,6 +953,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		case OPT_EXEC:
 			o->exec = optarg;
 			break;
+		case OPT_SUBPROCESSES:
+			o->d.subprocesses = true;
+			break;
 		default:
 			rc = dump_opt(&o->d, c, optarg, "watch");
 			if (rc > 0)
@@ -559,6 +983,24 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 	if (!(o->on_stall > 0) && (rate_given || o->exec)) {
 		report_error("watch: --rate and --exec go with --on-stall T");
 		return EXIT_USAGE;
+	}
+	if (need_pid && !pid_opt && optind + 1 < argc) {
+		/* Several processes, each operand a PID. */
+		if (o->d.subprocesses) {
+			report_error("watch: --subprocesses takes one PID, the "
+				     "parent, not '%s' too", argv[optind + 1]);
+			return EXIT_USAGE;
+		}
+		for (int i = optind; i < argc; i++)
+			if (!parse_pid(argv[i], pid)) {
+				report_error("watch: '%s' is not a process ID "
+					     "(a positive number)", argv[i]);
+				return EXIT_USAGE;
+			}
+		o->d.more_pids = &argv[optind + 1];
+		o->d.nmore_pids = (size_t)(argc - optind - 1);
+		parse_pid(argv[optind], pid);
+		return 0;
 	}
 	if (need_pid)
 		return take_pid("watch", pid_opt, argc, argv, optind, pid);

@@ -11,6 +11,7 @@
 
 #include "session/session.h"
 #include "cli/out.h"
+#include "common/json.h"
 #include "common/strbuf.h"
 
 #define DUMP_MAX_LIB_PATHS 32
@@ -113,6 +114,45 @@ int deadlock_exit(int verdict);
  * when none was read.
  */
 int dump_many(struct dump_opts *d, pid_t pid, bool deadlock);
+
+/*
+ * The processes dump_many() reads: pid and d->more_pids, or with
+ * d->subprocesses pid and its descendants, breadth first (children, then
+ * theirs), each once, at most 4096 (quiet: without saying so when more
+ * are left out).  Returns their number; *out is malloc'ed.
+ */
+size_t dump_many_collect(const struct dump_opts *d, pid_t pid, pid_t **out,
+			 bool quiet);
+
+/* How dump_many_render() writes, and what it found. */
+struct dump_many_out {
+	/* in */
+	bool color;
+	bool quiet;          /* no message on stderr for a process not
+				read (the text and JSON tell it) */
+	bool compact;        /* JSON on one line */
+	/* JSON: members written first in the document (a watch's
+	 * "timestamp", "dump"), or NULL */
+	void (*head)(struct json *j, void *arg);
+	void *head_arg;
+	/* out */
+	size_t nprocs;       /* processes told (descendants that are not
+				Python, or gone, left out) */
+	size_t nread;
+	int worst;           /* SNAP_VERDICT_* of those read */
+	int first_status;    /* exit status of the first not read, or 0 */
+	bool all_gone;       /* none read, and each because it is gone */
+};
+
+/*
+ * Read processes pids[0..npids) (pids[0] the parent with
+ * d->subprocesses) in turn and append to sb what dump_many() prints of
+ * them (text, or d->json the JSON document).  The processes are paused
+ * one at a time, as d->io says.
+ */
+void dump_many_render(struct dump_opts *d, const pid_t *pids, size_t npids,
+		      bool deadlock, struct strbuf *sb,
+		      struct dump_many_out *mo);
 
 /* The dump's text or JSON document for snap, read from session s (its
  * source lines), as 'snakescope dump' prints it. */

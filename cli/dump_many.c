@@ -37,11 +37,8 @@ static bool listed(const pid_t *v, size_t n, pid_t pid)
 	return false;
 }
 
-/* The processes to read: pid and the other operands, or with
- * --subprocesses pid and its descendants, breadth first (children, then
- * theirs) as session_children() lists them, each once.  Returns their
- * number; *out is malloc'ed. */
-static size_t collect(const struct dump_opts *d, pid_t pid, pid_t **out)
+size_t dump_many_collect(const struct dump_opts *d, pid_t pid, pid_t **out,
+			 bool quiet)
 {
 	size_t n = 0, cap = 0;
 	pid_t *v = NULL;
@@ -68,7 +65,7 @@ static size_t collect(const struct dump_opts *d, pid_t pid, pid_t **out)
 			}
 		free(kids);
 	}
-	if (n == DUMP_MAX_PROCS)
+	if (n == DUMP_MAX_PROCS && !quiet)
 		report_warning("at most %d processes are read; the others "
 			       "are left out", DUMP_MAX_PROCS);
 	*out = v;
@@ -93,7 +90,8 @@ static bool shown(const struct proc_read *r, size_t i, bool group)
  * Python (a shell, a compiler) or is gone already is no error: false,
  * and it is left out. */
 static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
-		     bool deadlock, bool descendant, bool color)
+		     bool deadlock, bool descendant, bool color, bool quiet,
+		     bool *gone)
 {
 	struct proc_read *r = &rs[i];
 	bool group = d->oo.group && !d->io.locals;
@@ -110,6 +108,8 @@ static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 	if (rc) {
 		session_close(s);
 		r->snap = NULL;
+		*gone = rc == SS_ENOPROC || rc == SS_EEXITED ||
+			rc == SS_EZOMBIE;
 		if (descendant && (rc == SS_ENOTPY || rc == SS_EUNSUPPORTED ||
 				   rc == SS_EBADBUILD || rc == SS_ENOPROC ||
 				   rc == SS_EEXITED || rc == SS_EZOMBIE))
@@ -117,13 +117,16 @@ static bool read_one(struct proc_read *rs, size_t i, struct dump_opts *d,
 		r->error = xstrdup(e.msg[0] ? e.msg : err_describe(rc));
 		r->status = err_exit_code(rc);
 		snprintf(tag, sizeof(tag), "process %d", (int)r->pid);
-		if (strstr(r->error, tag))
+		if (quiet)
+			;
+		else if (strstr(r->error, tag))
 			report_error("%s", r->error);
 		else
 			report_error("%s: %s", tag, r->error);
 		return true;
 	}
-	if (r->snap->warning)
+	*gone = false;
+	if (r->snap->warning && !quiet)
 		report_warning("process %d: %s", (int)r->pid,
 			       r->snap->warning);
 	dump_gil_window(s, r->snap, d);
@@ -279,12 +282,15 @@ static void json_group(struct json *j, const struct proc_read *r,
 }
 
 static void json_all(struct strbuf *sb, const struct proc_read *r, size_t n,
-		     const struct proc_groups *g, const struct dump_opts *d)
+		     const struct proc_groups *g, const struct dump_opts *d,
+		     const struct dump_many_out *mo)
 {
 	struct json j;
 
-	json_init(&j, sb, JSON_PRETTY);
+	json_init(&j, sb, mo->compact ? JSON_COMPACT : JSON_PRETTY);
 	json_begin_object(&j);
+	if (mo->head)
+		mo->head(&j, mo->head_arg);
 	json_key(&j, "processes");
 	json_begin_array(&j);
 	for (size_t i = 0; i < n; i++) {
@@ -310,73 +316,74 @@ static void json_all(struct strbuf *sb, const struct proc_read *r, size_t n,
 	strbuf_addch(sb, '\n');
 }
 
-int dump_many(struct dump_opts *d, pid_t pid, bool deadlock)
+void dump_many_render(struct dump_opts *d, const pid_t *pids, size_t npids,
+		      bool deadlock, struct strbuf *sb,
+		      struct dump_many_out *mo)
 {
-	bool color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	bool group = d->oo.group && !d->io.locals;
 	const struct snapshot **snaps;
 	struct proc_groups g;
 	struct proc_read *r;
-	struct strbuf sb;
-	pid_t *pids;
-	size_t npids, n = 0, nread = 0;
-	int worst = SNAP_VERDICT_NONE, first_status = 0;
+	size_t n = 0;
 
-	npids = collect(d, pid, &pids);
-	r = xcalloc(npids, sizeof(*r));
+	mo->nread = 0;
+	mo->worst = SNAP_VERDICT_NONE;
+	mo->first_status = 0;
+	mo->all_gone = true;
+	r = xcalloc(npids + 1, sizeof(*r));
 	for (size_t i = 0; i < npids; i++) {
+		bool gone = false;
+
 		r[n].pid = pids[i];
 		if (!read_one(r, n, d, deadlock, d->subprocesses && i > 0,
-			      color)) {
+			      mo->color, mo->quiet, &gone)) {
 			strbuf_release(&r[n].text);
 			continue;
 		}
+		mo->all_gone &= gone;
 		if (r[n].snap) {
 			int v = snap_verdict(r[n].snap);
 
-			nread++;
-			if (v > worst)
-				worst = v;
-		} else if (!first_status) {
-			first_status = r[n].status;
+			mo->nread++;
+			if (v > mo->worst)
+				mo->worst = v;
+		} else if (!mo->first_status) {
+			mo->first_status = r[n].status;
 		}
 		n++;
 	}
-	free(pids);
+	mo->nprocs = n;
 	snaps = xcalloc(n + 1, sizeof(*snaps));
 	for (size_t i = 0; i < n; i++)
 		snaps[i] = r[i].snap;
 	proc_groups_build(snaps, n, &g);
-	strbuf_init(&sb);
 	if (d->json) {
-		json_all(&sb, r, n, &g, d);
+		json_all(sb, r, n, &g, d, mo);
 	} else if (deadlock) {
 		/* Verdicts are per process: every one in full. */
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				strbuf_addch(&sb, '\n');
+				strbuf_addch(sb, '\n');
 			if (r[i].snap)
-				strbuf_add(&sb, r[i].text.buf, r[i].text.len);
+				strbuf_add(sb, r[i].text.buf, r[i].text.len);
 			else {
-				strbuf_addf(&sb, "Process %d: not read: ",
+				strbuf_addf(sb, "Process %d: not read: ",
 					    (int)r[i].pid);
-				escape_text(&sb, r[i].error);
-				strbuf_addch(&sb, '\n');
+				escape_text(sb, r[i].error);
+				strbuf_addch(sb, '\n');
 			}
 		}
 	} else {
-		text_summary(&sb, r, n, &g);
+		text_summary(sb, r, n, &g);
 		if (group) {
 			for (size_t k = 0; k < g.n; k++)
-				text_one(&sb, r, g.v[k].members[0],
+				text_one(sb, r, g.v[k].members[0],
 					 &g.v[k]);
 		} else {
 			for (size_t i = 0; i < n; i++)
-				text_one(&sb, r, i, NULL);
+				text_one(sb, r, i, NULL);
 		}
 	}
-	fwrite(sb.buf, 1, sb.len, stdout);
-	strbuf_release(&sb);
 	proc_groups_release(&g);
 	free(snaps);
 	for (size_t i = 0; i < n; i++) {
@@ -386,11 +393,27 @@ int dump_many(struct dump_opts *d, pid_t pid, bool deadlock)
 		strbuf_release(&r[i].text);
 	}
 	free(r);
+}
+
+int dump_many(struct dump_opts *d, pid_t pid, bool deadlock)
+{
+	struct dump_many_out mo = { 0 };
+	struct strbuf sb;
+	pid_t *pids;
+	size_t npids;
+
+	mo.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	npids = dump_many_collect(d, pid, &pids, false);
+	strbuf_init(&sb);
+	dump_many_render(d, pids, npids, deadlock, &sb, &mo);
+	free(pids);
+	fwrite(sb.buf, 1, sb.len, stdout);
+	strbuf_release(&sb);
 	if (fflush(stdout) != 0) {
 		report_error("cannot write output");
 		return 1;
 	}
-	if (!nread)
-		return first_status ? first_status : 1;
-	return deadlock ? deadlock_exit(worst) : 0;
+	if (!mo.nread)
+		return mo.first_status ? mo.first_status : 1;
+	return deadlock ? deadlock_exit(mo.worst) : 0;
 }

@@ -16,6 +16,12 @@ struct top_opts {
 	long iterations; /* 0: interactive */
 	int rows, cols;  /* --size */
 	bool color;
+	/* Several processes: --subprocesses (the PID's descendants, found
+	 * again as they come), and PIDs after the first (argv's, not
+	 * copied). */
+	bool subprocesses;
+	char **more_pids;
+	size_t nmore_pids;
 };
 
 /*
@@ -27,8 +33,8 @@ struct top_opts {
 int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 	      bool need_pid);
 
-/* Show pid until quit (interactive) or for o->iterations screens;
- * returns the exit status. */
+/* Show pid (and, as o says, other processes) until quit (interactive)
+ * or for o->iterations screens; returns the exit status. */
 int top_run(pid_t pid, const struct top_opts *o);
 
 #endif

@@ -1449,6 +1449,55 @@ START_TEST(test_watch_top_parse)
 		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
 				 EXIT_USAGE);
 	}
+	/* Several processes: PIDs, or --subprocesses with one. */
+	{
+		ARGV("top", "--once", "10", "11", "12");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
+		ck_assert_int_eq(pid, 10);
+		ck_assert_uint_eq(t.nmore_pids, 2);
+		ck_assert_str_eq(t.more_pids[1], "12");
+		ck_assert(!t.subprocesses);
+	}
+	{
+		ARGV("top", "--subprocesses", "13");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
+		ck_assert_int_eq(pid, 13);
+		ck_assert(t.subprocesses);
+		ck_assert_uint_eq(t.nmore_pids, 0);
+	}
+	{
+		ARGV("top", "--subprocesses", "13", "14");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("top", "13", "x14");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("watch", "--every", "1s", "20", "21");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert_int_eq(pid, 20);
+		ck_assert_uint_eq(w.d.nmore_pids, 1);
+		ck_assert_str_eq(w.d.more_pids[0], "21");
+	}
+	{
+		ARGV("watch", "--on-stall", "2s", "--subprocesses", "22");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert_int_eq(pid, 22);
+		ck_assert(w.d.subprocesses);
+	}
+	{
+		ARGV("watch", "--every", "1s", "--subprocesses", "22", "23");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
+		ARGV("watch", "--every", "1s", "22", "-3");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
 }
 END_TEST
 

@@ -500,6 +500,110 @@ static void render_text(struct tui_model *m, struct tui_view *v,
 	tui_frame_release(&f);
 }
 
+/* Several processes (top --subprocesses): a forked child's main thread
+ * has its parent's thread id and each session numbers its code keys on
+ * its own; (pid, id) and (pid, key) keep them apart. */
+START_TEST(test_model_processes)
+{
+	/* key 1 is "hot" in the parent, "spin" in the child */
+	static const struct fake_frame child_spin[] = {
+		{ 1, "spin", 61 }, { 3, "main", 31 },
+	};
+	struct tui_model m;
+	struct tui_view v;
+	struct tui_info info = { 0 };
+	struct sample s = { 0 };
+	struct strbuf out;
+	size_t nprocs;
+	uint32_t spin = UINT32_MAX, hot = UINT32_MAX;
+
+	tui_model_init(&m);
+	for (int i = 0; i < 4; i++) {
+		tui_model_begin(&m);
+		tui_model_process(&m, 100);
+		sample_clear(&s);
+		sample_thread(&s, 7, 100, "MainThread", false,
+			      i == 0 ? stack_hot : NULL, i == 0 ? 3 : 0);
+		for (size_t k = 0; k < s.nthreads; k++)
+			tui_model_observe(&m, &s.threads[k], 'S',
+					  s.threads[k].nframes);
+		tui_model_add(&m, &s);
+		tui_model_process(&m, 101);
+		sample_clear(&s);
+		sample_thread(&s, 7, 101, "MainThread", true, child_spin, 2);
+		for (size_t k = 0; k < s.nthreads; k++)
+			tui_model_observe(&m, &s.threads[k], 'R', true);
+		tui_model_add(&m, &s);
+		tui_model_end(&m);
+	}
+	ck_assert_uint_eq(m.nthreads, 2);
+	ck_assert_int_eq(m.threads[0].pid, 100);
+	ck_assert_int_eq(m.threads[1].pid, 101);
+	ck_assert_uint_eq(m.threads[0].samples, 1);
+	ck_assert_uint_eq(m.threads[1].samples, 4);
+	ck_assert_uint_eq(entry(&m, TUI_ALL_THREADS, "spin",
+				TUI_WHOLE_FUNCTION)->own, 4);
+	ck_assert_uint_eq(entry(&m, TUI_ALL_THREADS, "hot",
+				TUI_WHOLE_FUNCTION)->own, 1);
+	for (uint32_t c = 0; c < m.ncodes; c++) {
+		if (!strcmp(m.codes[c].function, "spin"))
+			spin = c;
+		if (!strcmp(m.codes[c].function, "hot"))
+			hot = c;
+	}
+	ck_assert_uint_ne(spin, UINT32_MAX);
+	ck_assert_int_eq(tui_model_top_pid(&m, spin, TUI_WHOLE_FUNCTION,
+					   &nprocs), 101);
+	ck_assert_uint_eq(nprocs, 1);
+	ck_assert_int_eq(tui_model_top_pid(&m, hot, TUI_WHOLE_FUNCTION,
+					   &nprocs), 100);
+	/* main: in both, more in the child */
+	for (uint32_t c = 0; c < m.ncodes; c++)
+		if (!strcmp(m.codes[c].function, "main")) {
+			ck_assert_int_eq(tui_model_top_pid(&m, c,
+					 TUI_WHOLE_FUNCTION, &nprocs), 101);
+			ck_assert_uint_eq(nprocs, 2);
+		}
+
+	/* The screen: a PID column in both tables, spin on top with its
+	 * process, the processes counted. */
+	tui_view_init(&v);
+	v.procs = true;
+	strbuf_init(&out);
+	info.pid = 100;
+	info.nprocs = 2;
+	info.rate = 1;
+	render_text(&m, &v, &info, 24, 120, false, &out);
+	ck_assert(strstr(out.buf, "processes 2"));
+	ck_assert(strstr(out.buf, "101 spin"));
+	ck_assert(strstr(out.buf, "101+1 main"));
+	ck_assert(strstr(out.buf, "     101      101  MainThread"));
+	/* selecting the child's thread selects it, not the parent's of the
+	 * same id */
+	v.focus = TUI_PANE_THREADS;
+	tui_view_key(&v, &m, TUI_KEY_DOWN);
+	ck_assert_int_eq(v.thread_pid, 101);
+	ck_assert_uint_eq(tui_view_scope(&v, &m), TUI_ALL_THREADS);
+	v.per_thread = true;
+	ck_assert_uint_eq(tui_view_scope(&v, &m), 1);
+
+	/* The child exits: its thread goes, the counts stay. */
+	tui_model_forget(&m, 101);
+	ck_assert_uint_eq(m.nthreads, 1);
+	ck_assert_int_eq(m.threads[0].pid, 100);
+	ck_assert_uint_eq(entry(&m, TUI_ALL_THREADS, "spin",
+				TUI_WHOLE_FUNCTION)->own, 4);
+	info.nprocs = 1;
+	render_text(&m, &v, &info, 24, 120, false, &out);
+	ck_assert(strstr(out.buf, "processes 1"));
+	ck_assert(!strstr(out.buf, "     101      101  MainThread"));
+	strbuf_release(&out);
+	tui_view_release(&v);
+	tui_model_release(&m);
+	sample_release(&s);
+}
+END_TEST
+
 START_TEST(test_screen_render)
 {
 	static char *tasks[] = { "root", "  child-a" };
@@ -670,6 +774,7 @@ static Suite *tui_suite(void)
 	tcase_add_test(tc, test_model_reset_and_gone);
 	tcase_add_test(tc, test_model_prune);
 	tcase_add_test(tc, test_model_cpu);
+	tcase_add_test(tc, test_model_processes);
 	tcase_add_test(tc, test_view_sort_filter);
 	tcase_add_test(tc, test_view_threads_and_drill);
 	tcase_add_test(tc, test_view_threads_live_first);

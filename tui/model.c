@@ -172,6 +172,8 @@ static uint32_t code_index(struct tui_model *m, const struct sample_frame *f)
 {
 	const char *fn = f->function ? f->function : "<unknown>";
 	const char *file = f->filename ? f->filename : "<unknown>";
+	/* Each process's session numbers its codes on its own. */
+	uint64_t key = (uint64_t)(uint32_t)m->pid << 32 | f->code_key;
 	struct tui_code *c;
 	size_t h, k;
 	uint32_t i;
@@ -183,9 +185,9 @@ static uint32_t code_index(struct tui_model *m, const struct sample_frame *f)
 		m->nkeys = 0;
 	}
 	code_indexes_grow(m, m->nkeys + m->ncodes + 1);
-	k = mix64(f->code_key) & (m->code_nslots - 1);
+	k = mix64(key) & (m->code_nslots - 1);
 	while (m->key_slots[k].index) {
-		if (m->key_slots[k].key == f->code_key)
+		if (m->key_slots[k].key == key)
 			return m->key_slots[k].index - 1;
 		k = (k + 1) & (m->code_nslots - 1);
 	}
@@ -209,7 +211,7 @@ static uint32_t code_index(struct tui_model *m, const struct sample_frame *f)
 			break;
 		}
 	}
-	m->key_slots[k].key = f->code_key;
+	m->key_slots[k].key = key;
 	m->key_slots[k].index = i + 1;
 	m->nkeys++;
 	return i;
@@ -269,11 +271,14 @@ static size_t thread_index(struct tui_model *m, uint64_t thread_id,
 	struct tui_thread *t;
 
 	/* Threads come in the same order round after round: try the one
-	 * after the last first. */
-	if (hint < m->nthreads && m->threads[hint].thread_id == thread_id)
+	 * after the last first.  A forked child's main thread has its
+	 * parent's thread id: the process tells them apart. */
+	if (hint < m->nthreads && m->threads[hint].thread_id == thread_id &&
+	    m->threads[hint].pid == m->pid)
 		return hint;
 	for (size_t i = 0; i < m->nthreads; i++)
-		if (m->threads[i].thread_id == thread_id)
+		if (m->threads[i].thread_id == thread_id &&
+		    m->threads[i].pid == m->pid)
 			return i;
 	/* Past MAX_THREADS, at each power of two: a process with more live
 	 * threads than that (none is dropped) compacts once per doubling,
@@ -285,6 +290,7 @@ static size_t thread_index(struct tui_model *m, uint64_t thread_id,
 	t = &m->threads[m->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->thread_id = thread_id;
+	t->pid = m->pid;
 	t->native_id = -1;
 	t->cpu_pct = -1;
 	t->alive = true;
@@ -298,6 +304,62 @@ void tui_model_begin(struct tui_model *m)
 	m->round_id++;
 	m->hint = 0;
 	m->round_gil = m->round_active = false;
+}
+
+void tui_model_process(struct tui_model *m, int pid)
+{
+	m->pid = pid;
+}
+
+void tui_model_forget(struct tui_model *m, int pid)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < m->nthreads; i++)
+		if (m->threads[i].pid == pid) {
+			m->threads[i].alive = false;
+			any = true;
+		}
+	if (any)
+		compact_threads(m);
+}
+
+int tui_model_top_pid(const struct tui_model *m, uint32_t code, int32_t line,
+		      size_t *nprocs)
+{
+	/* A few processes at most have one function hot: a short list of
+	 * (pid, total) is enough. */
+	struct { int pid; uint64_t total; } seen[TUI_TOP_PIDS];
+	size_t nseen = 0;
+	int best = 0;
+	uint64_t best_total = 0;
+
+	for (size_t i = 0; i < m->nentries; i++) {
+		const struct tui_entry *en = &m->entries[i];
+		int pid;
+		size_t k;
+
+		if (en->thread == TUI_ALL_THREADS || en->code != code ||
+		    en->line != line || en->thread >= m->nthreads ||
+		    !en->total)
+			continue;
+		pid = m->threads[en->thread].pid;
+		for (k = 0; k < nseen && seen[k].pid != pid; k++)
+			;
+		if (k == nseen) {
+			if (nseen == TUI_TOP_PIDS)
+				continue;
+			seen[nseen].pid = pid;
+			seen[nseen++].total = 0;
+		}
+		seen[k].total += en->total;
+		if (seen[k].total > best_total) {
+			best_total = seen[k].total;
+			best = pid;
+		}
+	}
+	*nprocs = nseen;
+	return best;
 }
 
 size_t tui_model_observe(struct tui_model *m, const struct sample_thread *st,

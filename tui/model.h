@@ -4,7 +4,8 @@
  * and no target here: the sampler's output goes in, tables come out, so
  * the model is tested with made-up samples.
  *
- * Counting.  A round is one sample of the process.  In a round, each
+ * Counting.  A round is one sample of the process (of each process,
+ * when several are shown: see tui_model_process).  In a round, each
  * thread is first observed (tui_model_observe: its name, state, whether it
  * holds the GIL, whether it is active), then the stacks of the threads
  * that were sampled are added (tui_model_add).  For a function, "own" is
@@ -28,6 +29,7 @@
 #define TUI_ALL_THREADS UINT32_MAX
 
 struct tui_thread {
+	int pid;              /* its process (top of several processes) */
 	uint64_t thread_id;
 	int64_t native_id;    /* TID, -1 when unknown */
 	char *name;           /* threading's name or NULL (owned) */
@@ -78,7 +80,7 @@ struct tui_model {
 	/* open-addressing indexes (+1; 0 empty): codes by text, codes by
 	 * the sampler's keys (several keys may name one code), entries */
 	uint32_t *code_slots;
-	struct tui_key_slot { uint32_t key, index; } *key_slots;
+	struct tui_key_slot { uint64_t key; uint32_t index; } *key_slots;
 	size_t code_nslots, nkeys;
 	uint32_t *entry_slots;
 	size_t entry_nslots;
@@ -91,6 +93,7 @@ struct tui_model {
 	uint64_t stamp;
 	uint64_t round_id;      /* increases by one per round, never reset */
 	/* the round under way */
+	int pid;                /* the process observed (tui_model_process) */
 	size_t hint;            /* where the next thread is likely */
 	bool round_gil, round_active;
 };
@@ -103,6 +106,32 @@ void tui_model_reset(struct tui_model *m);
 
 /* Start a round. */
 void tui_model_begin(struct tui_model *m);
+
+/*
+ * Several processes (top --subprocesses): the threads observed and the
+ * stacks added from now on are process pid's.  Threads are told apart by
+ * (pid, thread id), and the sampler's code keys, which each process's
+ * session numbers on its own, by (pid, key).  A round is then one sample
+ * of every process: begin, for each process tui_model_process, observe
+ * and add, then end.  Without a call, pid is 0 (one process).
+ */
+void tui_model_process(struct tui_model *m, int pid);
+
+/* Process pid ended: its threads are dropped (with their own entries;
+ * the all-threads counts stay).  Thread indexes change: call it before
+ * the view computes its rows. */
+void tui_model_forget(struct tui_model *m, int pid);
+
+/*
+ * The process with the most samples of (code, line) in its threads'
+ * entries (line TUI_WHOLE_FUNCTION: the whole function), by total, and
+ * in *nprocs how many processes have any; 0 (and *nprocs 0) when no
+ * thread entry has it.  The first TUI_TOP_PIDS processes met are
+ * counted (*nprocs == TUI_TOP_PIDS: that many or more).  O(entries).
+ */
+#define TUI_TOP_PIDS 16
+int tui_model_top_pid(const struct tui_model *m, uint32_t code, int32_t line,
+		      size_t *nprocs);
 
 /*
  * Note a thread in this round: t as the sampler reports it, state its

@@ -344,6 +344,8 @@ static void render_header(struct tui_frame *f, const struct tui_view *v,
 
 	put(&p, TUI_A_BOLD, "snakescope top");
 	putf(&p, TUI_A_NORMAL, "  pid %d", (int)info->pid);
+	if (v->procs)
+		putf(&p, TUI_A_NORMAL, "  processes %zu", info->nprocs);
 	if (v->paused)
 		put(&p, TUI_A_WARN, "  PAUSED");
 	if (info->note)
@@ -446,12 +448,17 @@ static void render_threads(struct tui_frame *f, const struct tui_view *v,
 	const struct tui_pane_state *ps = &v->pane[TUI_PANE_THREADS];
 	const struct tui_rect *r = &ps->r;
 	bool st = r->w >= 60;
-	int wname = r->w - 8 - 1 - (st ? 10 : 0) - 6 - 1 - 8 - 1 - 6 - 2;
+	int wname = r->w - 8 - 1 - (st ? 10 : 0) - 6 - 1 - 8 - 1 - 6 - 2 -
+		    (v->procs ? 9 : 0);
 	struct pen p;
 
 	if (wname > 40)
 		wname = 40;
 	p = pen_at(f, r->y, r->x, r->w, title_attr(v, TUI_PANE_THREADS));
+	if (v->procs) {
+		put_cell(&p, TUI_A_NORMAL, "PID", 8, true);
+		pad(&p, 1);
+	}
 	put_title(&p, f, "TID", 8, true, v->thread_sort == TUI_TCOL_TID,
 		  v->thread_desc);
 	pad(&p, 2);
@@ -482,6 +489,11 @@ static void render_threads(struct tui_frame *f, const struct tui_view *v,
 		look = t->alive ? TUI_A_NORMAL : TUI_A_DIM;
 		p = pen_at(f, r->y + y, r->x, r->w,
 			   pane_row_attr(v, TUI_PANE_THREADS, row));
+		if (v->procs) {
+			snprintf(buf, sizeof(buf), "%d", t->pid);
+			put_cell(&p, look, buf, 8, true);
+			pad(&p, 1);
+		}
 		if (t->native_id > 0)
 			snprintf(buf, sizeof(buf), "%lld", (long long)t->native_id);
 		else
@@ -512,6 +524,25 @@ static void render_threads(struct tui_frame *f, const struct tui_view *v,
 	}
 }
 
+/* The functions table's PID cell: the process where the row's time
+ * goes most ("1234"), "+N" when N others have it too. */
+static void put_pid(struct pen *p, const struct tui_model *m,
+		    const struct tui_entry *en)
+{
+	char buf[32];
+	size_t nprocs;
+	int pid = tui_model_top_pid(m, en->code, en->line, &nprocs);
+
+	if (!pid)
+		snprintf(buf, sizeof(buf), "-");
+	else if (nprocs > 1)
+		snprintf(buf, sizeof(buf), "%d+%zu%s", pid, nprocs - 1,
+			 nprocs == TUI_TOP_PIDS ? "+" : "");
+	else
+		snprintf(buf, sizeof(buf), "%d", pid);
+	put_cell(p, TUI_A_NORMAL, buf, 10, true);
+}
+
 static void render_funcs(struct tui_frame *f, const struct tui_view *v,
 			 const struct tui_model *m, const struct tui_info *info)
 {
@@ -519,7 +550,7 @@ static void render_funcs(struct tui_frame *f, const struct tui_view *v,
 	const struct tui_rect *r = &ps->r;
 	uint64_t denom = tui_model_samples_of(m, tui_view_scope(v, m));
 	bool times = r->w >= 72;
-	int rest = r->w - 7 - 8 - (times ? 18 : 0) - 1;
+	int rest = r->w - 7 - 8 - (times ? 18 : 0) - 1 - (v->procs ? 11 : 0);
 	int wfunc = rest * 9 / 20, wfile = rest - wfunc - 1;
 	struct pen p;
 
@@ -534,6 +565,10 @@ static void render_funcs(struct tui_frame *f, const struct tui_view *v,
 		put_cell(&p, TUI_A_NORMAL, "OWN", 8, true);
 		pad(&p, 1);
 		put_cell(&p, TUI_A_NORMAL, "TOTAL", 8, true);
+		pad(&p, 1);
+	}
+	if (v->procs) {
+		put_cell(&p, TUI_A_NORMAL, "PID", 10, true);
 		pad(&p, 1);
 	}
 	put_title(&p, f, "FUNCTION", wfunc, false,
@@ -582,6 +617,10 @@ static void render_funcs(struct tui_frame *f, const struct tui_view *v,
 			put_cell(&p, TUI_A_NORMAL, buf, 8, true);
 			pad(&p, 1);
 		}
+		if (v->procs) {
+			put_pid(&p, m, en);
+			pad(&p, 1);
+		}
 		put_cell(&p, TUI_A_BOLD, c->function, wfunc, false);
 		pad(&p, 1);
 		line = en->line == TUI_WHOLE_FUNCTION ? c->first_line : en->line;
@@ -601,6 +640,10 @@ const struct snap_thread *tui_selected_stack(const struct tui_view *v,
 					     const struct tui_info *info)
 {
 	if (!info->snap || !v->has_thread)
+		return NULL;
+	/* Of several processes, the snapshot is of one: the selected
+	 * thread's, or not yet (the selection just moved). */
+	if (v->procs && info->snap->pid != v->thread_pid)
 		return NULL;
 	for (size_t i = 0; i < info->snap->nthreads; i++)
 		if (info->snap->threads[i].thread_id == v->thread_id)

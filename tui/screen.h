@@ -64,6 +64,7 @@ void tui_line_copy(struct tui_line *dst, const struct tui_line *src);
 /* Everything the screen shows besides the model and the view. */
 struct tui_info {
 	pid_t pid;
+	size_t nprocs;          /* processes shown (view->procs) */
 	const char *version;    /* Python's, "3.12.1" */
 	double elapsed;         /* seconds sampled (pauses left out) */
 	double rate;            /* samples a second achieved */

@@ -64,12 +64,26 @@ const char *tui_func_col_name(int col)
 
 /* ---- rows ------------------------------------------------------------- */
 
+/* Is t the selected thread?  (A forked child's main thread has its
+ * parent's thread id: the process tells them apart.) */
+static bool is_selected(const struct tui_view *v, const struct tui_thread *t)
+{
+	return t->thread_id == v->thread_id && t->pid == v->thread_pid;
+}
+
+static void select_thread(struct tui_view *v, const struct tui_thread *t)
+{
+	v->has_thread = true;
+	v->thread_id = t->thread_id;
+	v->thread_pid = t->pid;
+}
+
 uint32_t tui_view_scope(const struct tui_view *v, const struct tui_model *m)
 {
 	if (!v->per_thread || !v->has_thread)
 		return TUI_ALL_THREADS;
 	for (size_t i = 0; i < m->nthreads; i++)
-		if (m->threads[i].thread_id == v->thread_id)
+		if (is_selected(v, &m->threads[i]))
 			return (uint32_t)i;
 	return TUI_ALL_THREADS;
 }
@@ -234,19 +248,17 @@ void tui_view_update(struct tui_view *v, const struct tui_model *m,
 	tp->nrows = n;
 	/* The selection follows its thread wherever the sort puts it; a
 	 * thread gone since keeps the same row. */
-	if (!v->has_thread && n) {
-		v->has_thread = true;
-		v->thread_id = m->threads[v->thread_rows[0]].thread_id;
-	}
+	if (!v->has_thread && n)
+		select_thread(v, &m->threads[v->thread_rows[0]]);
 	for (size_t r = 0; r < n; r++) {
-		if (m->threads[v->thread_rows[r]].thread_id == v->thread_id) {
+		if (is_selected(v, &m->threads[v->thread_rows[r]])) {
 			tp->sel = r;
 			break;
 		}
 	}
 	clamp_pane(tp);
 	if (n)
-		v->thread_id = m->threads[v->thread_rows[tp->sel]].thread_id;
+		select_thread(v, &m->threads[v->thread_rows[tp->sel]]);
 
 	if (v->drilled && v->drill_code >= m->ncodes)
 		v->drilled = false; /* the counts were reset */
@@ -382,8 +394,7 @@ static unsigned follow_thread(struct tui_view *v, const struct tui_model *m)
 
 	if (v->focus != TUI_PANE_THREADS || !p->nrows || p->sel >= m->nthreads)
 		return TUI_REDRAW;
-	v->has_thread = true;
-	v->thread_id = m->threads[v->thread_rows[p->sel]].thread_id;
+	select_thread(v, &m->threads[v->thread_rows[p->sel]]);
 	v->pane[TUI_PANE_STACK].sel = v->pane[TUI_PANE_STACK].top = 0;
 	return TUI_REDRAW | TUI_SNAPSHOT;
 }
@@ -469,8 +480,7 @@ static unsigned act_enter(struct tui_view *v, const struct tui_model *m)
 		/* Drill into the thread: its functions. */
 		if (!p->nrows)
 			return 0;
-		v->has_thread = true;
-		v->thread_id = m->threads[v->thread_rows[p->sel]].thread_id;
+		select_thread(v, &m->threads[v->thread_rows[p->sel]]);
 		v->per_thread = true;
 		v->focus = TUI_PANE_FUNCS;
 		v->pane[TUI_PANE_FUNCS].sel = v->pane[TUI_PANE_FUNCS].top = 0;

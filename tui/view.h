@@ -93,6 +93,8 @@ struct tui_view {
 	bool native;
 	bool has_thread;                /* a thread is selected: */
 	uint64_t thread_id;             /* ... this one */
+	int thread_pid;                 /* ... of this process */
+	bool procs;                     /* several processes: PID columns */
 	bool drilled;                   /* functions: one function's lines */
 	uint32_t drill_code;            /* its index in the model's codes */
 	int refresh_idx;                /* into tui_refresh_steps */

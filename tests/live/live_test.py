@@ -65,6 +65,7 @@ import gil_check  # noqa: E402
 import thousands_check  # noqa: E402
 import groups_check  # noqa: E402
 import procs_check  # noqa: E402
+import watchprocs_check  # noqa: E402
 import merge_check  # noqa: E402
 import taskstack_check  # noqa: E402
 
@@ -1700,6 +1701,8 @@ def interp_checks(report, path, version, workdir, only, first, stale,
             report, path, version, workdir, me)),
         ("top", lambda: top_check.check_top(
             report, path, version, workdir, me)),
+        ("topprocs", lambda: top_check.check_top_procs(
+            report, path, version, workdir, me)),
         ("stall", lambda: stall_check.check_stall(
             report, path, version, workdir, me)),
         ("summary", lambda: summary_check.check_summary(
@@ -1731,6 +1734,8 @@ def interp_checks(report, path, version, workdir, only, first, stale,
         ("groups", lambda: groups_check.check_groups(
             report, path, version, workdir, me)),
         ("procs", lambda: procs_check.check_procs(
+            report, path, version, workdir, me)),
+        ("watchprocs", lambda: watchprocs_check.check_watch_procs(
             report, path, version, workdir, me)),
         ("merge", lambda: merge_check.check_merge(
             report, path, version, workdir, me)),

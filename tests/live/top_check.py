@@ -32,6 +32,7 @@ Standard library only (Python 3.6+).
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import traceback
@@ -396,3 +397,223 @@ def check_top(report, interp, version, workdir, harness):
             harness.kill(t.proc)
     f.report_to(report)
     report.note("%s: top cases took %.1f s" % (label, time.monotonic() - t0))
+
+
+# ---- several processes (top --subprocesses, top PID PID...) ------------
+
+# own%, total%, [own, total,] PID[+N[+]], function, file:line
+PROC_ROW_RE = re.compile(r"^\s*([0-9.]+)\s+([0-9.]+)\s+(?:\S+\s+\S+\s+)?"
+                         r"(\d+|-)(?:\+(\d+)\+?)?\s+(\S+)\s+(\S+)\s*$")
+PROCS_RE = re.compile(r"processes (\d+)")
+
+
+def proc_func_rows(screen):
+    """[(pid or None, function, file:line)] of the functions table of a
+    view of several processes (the PID column: where the time goes
+    most)."""
+    rows, inside = [], False
+    for line in screen.splitlines():
+        if re.match(r"^\s*OWN%", line):
+            inside = True
+            continue
+        if not inside:
+            continue
+        m = PROC_ROW_RE.match(line)
+        if not m:
+            break
+        rows.append((None if m.group(3) == "-" else int(m.group(3)),
+                     m.group(5), m.group(6)))
+    return rows
+
+
+def proc_thread_pids(screen):
+    """{pid: state} of the thread list's rows (PID, TID, name, state)."""
+    out = {}
+    for line in screen.splitlines():
+        m = re.match(r"^\s*(\d+)\s+(\d+)\s+\S+\s+(running|sleeping|disk|"
+                     r"stopped|traced|zombie|idle|exited|\?)\s", line)
+        if m:
+            out[int(m.group(1))] = m.group(3)
+    return out
+
+
+def procs_problems(record, screen, pids, first=True):
+    """Problems of a screen of mp_top.py's processes pids: the header
+    counts them; each is in the thread list; the first function row (or,
+    without first, a row) is the busy child's function, at its file and
+    first line, its PID the busy child's (the target's own word)."""
+    problems = []
+    head = screen.splitlines()[0] if screen else ""
+    m = PROCS_RE.search(head)
+    if not m or int(m.group(1)) != len(pids):
+        problems.append("header %r should say 'processes %d'"
+                        % (head, len(pids)))
+    listed = proc_thread_pids(screen)
+    for pid in pids:
+        if pid not in listed:
+            problems.append("process %d not in the thread list" % pid)
+    rows = proc_func_rows(screen)
+    want = (record["busy"], record["busy_function"],
+            "%s:%d" % (os.path.basename(record["file"]),
+                       record["busy_first_line"]))
+    busy = [r for r in rows if r[1] == want[1]]
+    if first and (not rows or rows[0][1] != want[1]):
+        problems.append("first function row should be %s: %r"
+                        % (want[1], rows[:3]))
+    elif not busy:
+        problems.append("no %s among the functions: %r" % (want[1], rows[:5]))
+    elif busy[0][0] != want[0] or not busy[0][2].endswith(want[2]):
+        problems.append("%s row: PID %s at %s, the target says PID %d "
+                        "at ...%s" % (want[1], busy[0][0], busy[0][2],
+                                      want[0], want[2]))
+    if problems:
+        problems.append("screen:\n" + screen)
+    return problems
+
+
+def read_late(path, old, timeout=WAIT):
+    """The target's .late file once it differs from old, else None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(path) as fh:
+                text = fh.read().strip()
+            if text and text != old:
+                return text
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return None
+
+
+def check_procs_text(cx, f, t):
+    rec = t.record
+    everyone = [rec["pid"], rec["busy"]] + rec["idle"]
+    r = cx.h.run([cx.h.SNAKESCOPE, "top", "--once", "--refresh", "1",
+                  "--size", "160x40", "--subprocesses", str(t.pid)],
+                 timeout=30, env=cx.h.TARGET_ENV)
+    screen = r.out.decode("utf-8", "replace")
+    save(cx, "procs-once", screen)
+    problems = []
+    if r.rc != 0:
+        problems.append("exit status %s, stderr %r" % (r.rc, r.err[-500:]))
+    problems += procs_problems(rec, screen, everyone)
+    f.check("top --once --subprocesses: every process, the busy child's "
+            "function first with its PID", problems)
+
+    pair = [rec["idle"][0], rec["busy"]]
+    r = cx.h.run([cx.h.SNAKESCOPE, "top", "--once", "--refresh", "1",
+                  "--size", "160x40"] + [str(p) for p in pair],
+                 timeout=30, env=cx.h.TARGET_ENV)
+    screen = r.out.decode("utf-8", "replace")
+    save(cx, "procs-pair", screen)
+    problems = []
+    if r.rc != 0:
+        problems.append("exit status %s, stderr %r" % (r.rc, r.err[-500:]))
+    problems += procs_problems(rec, screen, pair)
+    for pid in everyone:
+        if pid not in pair and pid in proc_thread_pids(screen):
+            problems.append("process %d listed, not asked for" % pid)
+    f.check("top --once PID PID: those two, the busy child's function "
+            "first with its PID", problems)
+
+
+def check_procs_tmux(cx, f, t):
+    rec = t.record
+    everyone = [rec["pid"], rec["busy"]] + rec["idle"]
+    late_path = t.record_path + ".late"
+    tm = Tmux(cx.h, "topprocs")
+    exit_path = os.path.join(cx.workdir, "top-exit-%d" % cx.h.serial())
+    tm.start("%s top --refresh 0.25 --subprocesses %d; echo $? > %s; "
+             "sleep 30" % (cx.h.SNAKESCOPE, t.pid, exit_path), cols=160)
+    try:
+        screen, last = tm.wait(lambda s: not procs_problems(rec, s,
+                                                            everyone))
+        save(cx, "procs-1-start", last)
+        f.check("tmux --subprocesses: every process, the busy child's "
+                "function on top with its PID",
+                [] if screen else procs_problems(rec, last, everyone))
+        if screen is None:
+            return
+
+        # A process that starts later appears...
+        os.kill(t.pid, signal.SIGUSR1)
+        late = read_late(late_path, None)
+        if late is None or not late.isdigit():
+            f.check("tmux --subprocesses: a child started later", [
+                "the target wrote no late child's PID: %r" % late])
+            return
+        late = int(late)
+        screen, last = tm.wait(lambda s: not procs_problems(
+            rec, s, everyone + [late]))
+        save(cx, "procs-2-late", last)
+        f.check("tmux --subprocesses: a child started later appears "
+                "(processes %d)" % (len(everyone) + 1),
+                [] if screen else procs_problems(rec, last,
+                                                 everyone + [late]))
+
+        # ... and goes when it exits, without an error.
+        os.kill(t.pid, signal.SIGUSR2)
+        gone = read_late(late_path, str(late))
+        screen, last = tm.wait(
+            lambda s: not procs_problems(rec, s, everyone) and
+            late not in proc_thread_pids(s))
+        save(cx, "procs-3-gone", last)
+        problems = [] if gone == "gone" else [
+            "the target did not end its late child: %r" % gone]
+        if screen is None:
+            problems += ["process %d still listed or the others changed"
+                         % late] + procs_problems(rec, last, everyone)
+        elif "exited" in screen.splitlines()[0]:
+            problems.append("header says exited: %r"
+                            % screen.splitlines()[0])
+        f.check("tmux --subprocesses: the late child goes when it exits, "
+                "the others stay", problems)
+
+        tm.keys("q")
+        status = wait_file(exit_path)
+        f.check("tmux --subprocesses: 'q' exits with status 0",
+                [] if status == "0" else ["exit status %r" % status])
+    finally:
+        tm.kill()
+
+
+def check_top_procs(report, interp, version, workdir, harness):
+    """top of several processes, against tests/targets/mp_top.py (a
+    parent, one busy child and two idle ones; a late child on SIGUSR1,
+    ended on SIGUSR2):
+
+    text    `top --once --subprocesses PID`: exit 0; 'processes 4' in the
+            header; every process in the thread list (its PID column);
+            the first function row is the busy child's function at its
+            file and first line with the busy child's PID, as the child
+            itself reported them; `top --once IDLE BUSY`: the same of
+            those two, the others not listed
+    tmux    `top --subprocesses PID` in a 160x40 tmux pane: the same
+            screen; a child started later appears ('processes 5', its
+            PID listed); when it exits it goes ('processes 4'), without
+            'exited' in the header; 'q' exits with status 0
+
+    SKIP (tmux part) when tmux is not installed."""
+    from record_check import Context, Findings, wait_record
+    label = "%s %s: top --subprocesses" % (version, interp)
+    cx = Context(harness, interp, version, workdir)
+    f = Findings(label)
+    t = None
+    t0 = time.monotonic()
+    try:
+        t = harness.Target(interp, "mp_top.py", workdir)
+        t.record = wait_record(t)
+        check_procs_text(cx, f, t)
+        if TMUX:
+            check_procs_tmux(cx, f, t)
+        else:
+            f.skip("top --subprocesses in tmux: tmux is not installed")
+    except Exception:
+        f.check("top --subprocesses cases crashed",
+                traceback.format_exc().splitlines())
+    finally:
+        if t is not None:
+            harness.kill(t.proc)
+    f.report_to(report)
+    report.note("%s: cases took %.1f s" % (label, time.monotonic() - t0))
