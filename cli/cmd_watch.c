@@ -304,6 +304,41 @@ static int write_stall_dump(const struct watch_opts *o, unsigned long n,
 	return 0;
 }
 
+/* What follows a stall's dump, rc being one_dump()'s or many_dump()'s
+ * (not SS_EEXITED): 1, the paused read did not confirm the deadlock, and
+ * the stall is armed again; else dump *n + 1 is written, a deadlock is
+ * marked dumped and --exec runs.  Returns -1 when the dump could not be
+ * written (reported). */
+static int stall_dump_done(struct stall *st, const struct watch_opts *o,
+			   int rc, unsigned long *n, const struct strbuf *sb,
+			   pid_t pid, const struct dump_why *why)
+{
+	char path[4096];
+
+	if (rc == 1) {
+		stall_verdict(st, false);
+		return 0;
+	}
+	if (write_stall_dump(o, ++*n, sb, path, sizeof(path)))
+		return -1;
+	if (why->deadlock)
+		stall_dumped(st);
+	if (o->exec)
+		run_exec(o->exec, path, pid, why);
+	return 0;
+}
+
+/* Sleep until the next sample or dump is due, *next + step; after a
+ * slow dump, from now (no burst after it).  A stop signal ends it. */
+static void wait_tick(uint64_t *next, uint64_t step)
+{
+	*next += step;
+	if (*next < clock_mono_ns())
+		*next = clock_mono_ns();
+	while (!stop_signal && clock_sleep_until_ns(*next))
+		;
+}
+
 /* A deadlock check: an unpaused read of the locks, cheaper than a dump's
  * and taken only once every T.  False when the read fails. */
 static bool deadlock_now(struct session *is)
@@ -329,7 +364,6 @@ static int watch_stall(pid_t pid, const struct watch_opts *o)
 	struct stall st;
 	struct strbuf sb;
 	struct err e;
-	char path[4096];
 	uint64_t next, now, fp, step = NS / o->rate;
 	unsigned long n = 0, failed = 0;
 	bool color, torn, exited = false;
@@ -386,25 +420,12 @@ static int watch_stall(pid_t pid, const struct watch_opts *o)
 				exited = true;
 				break;
 			}
-			if (rc == 1) {
-				stall_verdict(&st, false);
-			} else {
-				if (write_stall_dump(o, ++n, &sb, path,
-						     sizeof(path))) {
-					status = 1;
-					break;
-				}
-				if (why.deadlock)
-					stall_dumped(&st);
-				if (o->exec)
-					run_exec(o->exec, path, pid, &why);
+			if (stall_dump_done(&st, o, rc, &n, &sb, pid, &why)) {
+				status = 1;
+				break;
 			}
 		}
-		next += step;
-		if (next < clock_mono_ns())
-			next = clock_mono_ns(); /* a slow dump: no burst after it */
-		while (!stop_signal && clock_sleep_until_ns(next))
-			;
+		wait_tick(&next, step);
 	}
 	if (exited)
 		fprintf(stderr, "snakescope: process %d exited; the watch ends "
@@ -546,11 +567,7 @@ static int watch_many(pid_t pid, const struct watch_opts *o)
 		written++;
 		if (o->count && n >= o->count)
 			break;
-		next += (uint64_t)(o->every * NS);
-		if (next < clock_mono_ns())
-			next = clock_mono_ns(); /* a slow dump: no burst after it */
-		while (!stop_signal && clock_sleep_until_ns(next))
-			;
+		wait_tick(&next, (uint64_t)(o->every * NS));
 	}
 	if (exited)
 		fprintf(stderr, "snakescope: the processes exited; the watch "
@@ -714,7 +731,7 @@ static int watch_stall_many(pid_t pid, const struct watch_opts *o)
 	struct sample sample = { 0 };
 	struct stall st;
 	struct strbuf sb;
-	char path[4096], msg[1100];
+	char msg[1100];
 	uint64_t next, now, fp, step = NS / o->rate, last_scan;
 	unsigned long n = 0, failed = 0;
 	bool color, torn, empty, exited = false;
@@ -780,25 +797,12 @@ static int watch_stall_many(pid_t pid, const struct watch_opts *o)
 				exited = true;
 				break;
 			}
-			if (rc == 1) {
-				stall_verdict(&st, false);
-			} else {
-				if (write_stall_dump(o, ++n, &sb, path,
-						     sizeof(path))) {
-					status = 1;
-					break;
-				}
-				if (why.deadlock)
-					stall_dumped(&st);
-				if (o->exec)
-					run_exec(o->exec, path, pid, &why);
+			if (stall_dump_done(&st, o, rc, &n, &sb, pid, &why)) {
+				status = 1;
+				break;
 			}
 		}
-		next += step;
-		if (next < clock_mono_ns())
-			next = clock_mono_ns(); /* a slow dump: no burst after it */
-		while (!stop_signal && clock_sleep_until_ns(next))
-			;
+		wait_tick(&next, step);
 	}
 	if (exited)
 		fprintf(stderr, "snakescope: the processes exited; the watch "
@@ -855,11 +859,7 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 		written++;
 		if (o->count && n >= o->count)
 			break;
-		next += (uint64_t)(o->every * NS);
-		if (next < clock_mono_ns())
-			next = clock_mono_ns(); /* a slow dump: no burst after it */
-		while (!stop_signal && clock_sleep_until_ns(next))
-			;
+		wait_tick(&next, (uint64_t)(o->every * NS));
 		if (session_gone(is)) {
 			exited = true;
 			break;
