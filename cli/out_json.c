@@ -358,6 +358,30 @@ static void json_links(struct json *j, const char *key,
 	json_end_array(j);
 }
 
+/* "at": thread t's innermost frame, or null (no thread, no frame). */
+static void json_thread_at(struct json *j, const struct snap_thread *t)
+{
+	json_key(j, "at");
+	if (t && t->nframes) {
+		struct snap_place at = { t->frames[0].function,
+					 t->frames[0].filename,
+					 t->frames[0].line };
+
+		json_place(j, &at);
+	} else {
+		json_null(j);
+	}
+}
+
+/* "os_state" and "syscall" of thread t, null where unknown. */
+static void json_thread_os(struct json *j, const struct snap_thread *t)
+{
+	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
+			NULL);
+	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
+			NULL);
+}
+
 /* A hang of kind "gil_held": the thread holding the GIL in a C call,
  * where (its innermost Python frame; its C function with --native), for
  * how long at least, and how many threads wait for the GIL. */
@@ -370,22 +394,10 @@ static void json_gil_held(struct json *j, const struct snapshot *s,
 	json_begin_object(j);
 	json_key_string(j, "kind", "gil_held");
 	json_key_uint(j, "thread", g->thread_id);
-	json_key(j, "at");
-	if (t && t->nframes) {
-		struct snap_place at = { t->frames[0].function,
-					 t->frames[0].filename,
-					 t->frames[0].line };
-
-		json_place(j, &at);
-	} else {
-		json_null(j);
-	}
+	json_thread_at(j, t);
 	json_key_string(j, "function", g->function);
 	json_key_string(j, "library", g->library);
-	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
-			NULL);
-	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
-			NULL);
+	json_thread_os(j, t);
 	json_key(j, "held_for");
 	json_fixed(j, g->held, 3);
 	json_key(j, "waiters");
@@ -410,20 +422,8 @@ static void json_blocked_loop(struct json *j, const struct snapshot *s,
 	json_addr_or_null(j, "task", b->has_task ? b->task : 0);
 	json_key_string(j, "coroutine", k && k->nframes ?
 			k->frames[k->nframes - 1].function : NULL);
-	json_key(j, "at");
-	if (t && t->nframes) {
-		struct snap_place at = { t->frames[0].function,
-					 t->frames[0].filename,
-					 t->frames[0].line };
-
-		json_place(j, &at);
-	} else {
-		json_null(j);
-	}
-	json_key_string(j, "os_state", t ? snap_os_state_name(t->os.state) :
-			NULL);
-	json_key_string(j, "syscall", t && t->os.syscall[0] ? t->os.syscall :
-			NULL);
+	json_thread_at(j, t);
+	json_thread_os(j, t);
 	json_key(j, "stuck_for");
 	json_fixed(j, b->stuck, 3);
 	json_key(j, "ready");
