@@ -226,6 +226,23 @@ static void unwind_copy(struct session_nonstop *ns,
 	ns->stack->len = 0;
 }
 
+/* Done with the held thread tid: with --native its registers and stack
+ * copied, then let go, then the copy unwound into *us.  False without
+ * --native (nothing to unwind). */
+static bool let_go_unwound(struct session_nonstop *ns, pid_t tid,
+			   struct unwind_stack *us, struct err *e)
+{
+	struct user_regs_struct r;
+	bool regs = ns->native && copy_held(ns, tid, &r, e);
+
+	let_go(ns);
+	if (!ns->native)
+		return false;
+	if (regs)
+		unwind_copy(ns, &r, us, e);
+	return true;
+}
+
 /* Thread t of the snapshot: its native stack merged with its Python
  * frames (none for a thread without Python). */
 static void add_merged(struct session_nonstop *ns, struct snap_thread *st,
@@ -257,18 +274,12 @@ static void ns_done(void *arg, const struct sample_thread *t,
 	struct session_nonstop *ns = arg;
 	struct session *is = ns->is;
 	struct unwind_stack us = { 0 };
-	struct user_regs_struct r;
 	struct snap_thread *st;
 	struct err e;
-	bool regs;
 
 	err_clear(&e);
-	regs = ns->native && copy_held(ns, (pid_t)t->native_id, &r, &e);
-	let_go(ns);
-	if (!ns->native)
+	if (!let_go_unwound(ns, (pid_t)t->native_id, &us, &e))
 		return;
-	if (regs)
-		unwind_copy(ns, &r, &us, &e);
 	/* Let go: the rest is copying. */
 	st = snap_add_thread(ns->snap);
 	st->thread_id = t->thread_id;
@@ -460,17 +471,11 @@ static void dump_done(void *arg, struct snap_thread *t)
 {
 	struct session_nonstop *ns = arg;
 	struct unwind_stack us = { 0 };
-	struct user_regs_struct r;
 	struct err e;
-	bool regs;
 
 	err_clear(&e);
-	regs = ns->native && copy_held(ns, (pid_t)t->native_id, &r, &e);
-	let_go(ns);
-	if (!ns->native)
+	if (!let_go_unwound(ns, (pid_t)t->native_id, &us, &e))
 		return;
-	if (regs)
-		unwind_copy(ns, &r, &us, &e);
 	add_merged(ns, t, &us, &e);
 	unwind_stack_release(&us);
 }
