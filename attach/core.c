@@ -170,7 +170,10 @@ static int unzstd(int in, struct sink *s, uint8_t *ib, uint8_t *ob,
 			rc = sink_write(s, ob, zo.pos, e);
 			if (rc)
 				goto out;
-		} while (zi.pos < zi.size || zo.pos == zo.size);
+			/* A full output chunk may have more behind it,
+			 * unless the frame ended with it: a call past the
+			 * end would start a next frame and say so. */
+		} while (zi.pos < zi.size || (zo.pos == zo.size && last));
 	}
 	if (!rc && last != 0)
 		rc = truncated(s, e);
@@ -218,7 +221,8 @@ static int unlz4(int in, struct sink *s, uint8_t *ib, uint8_t *ob,
 				goto out;
 			if (!isz && !osz)
 				break; /* wants more input */
-		} while (left > 0 || osz == CORE_CHUNK);
+			/* as in unzstd(): not past the frame's end */
+		} while (left > 0 || (osz == CORE_CHUNK && hint));
 	}
 	if (!rc && hint != 0)
 		rc = truncated(s, e);
@@ -331,7 +335,8 @@ static int ungzip(int in, struct sink *s, uint8_t *ib, uint8_t *ob,
 				ended = true;
 			else if (ret == Z_BUF_ERROR)
 				break; /* wants more input */
-		} while (zs.avail_in > 0 || zs.avail_out == 0);
+			/* as in unzstd(): not past a member's end */
+		} while (zs.avail_in > 0 || (zs.avail_out == 0 && !ended));
 	}
 	if (!rc && !ended)
 		rc = truncated(s, e);

@@ -677,6 +677,32 @@ START_TEST(test_core_compressed)
 }
 END_TEST
 
+/* A core whose size is a multiple of the decoders' 64 KiB output chunk:
+ * the frame ends as a chunk fills, and a call past it, at the start of
+ * no next frame, once made every format but xz say "truncated". */
+START_TEST(test_core_compressed_chunk_end)
+{
+	size_t len, padded, zlen;
+	uint8_t *bytes = std_core(&len);
+	uint8_t *z;
+	char name[40];
+	struct core *c;
+	struct err e;
+
+	padded = (len / 65536 + 2) * 65536;
+	bytes = xrealloc(bytes, padded);
+	memset(bytes + len, 0, padded - len);
+	z = compress_as(_i, bytes, padded, &zlen);
+	snprintf(name, sizeof(name), "chunk.core.%s", fmt_names[_i]);
+	ck_assert_msg(open_bytes(name, z, zlen, &c, &e) == 0, "%s", e.msg);
+	ck_assert_uint_eq(c->size, padded);
+	check_std(c);
+	core_free(c);
+	free(z);
+	free(bytes);
+}
+END_TEST
+
 /* ---- malformed cores ------------------------------------------------- */
 
 /* Expect bytes to be refused with code and a message containing what. */
@@ -1162,6 +1188,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_core_build_id);
 	tcase_add_test(tc, test_mem_segments);
 	tcase_add_loop_test(tc, test_core_compressed, 0, 4);
+	tcase_add_loop_test(tc, test_core_compressed_chunk_end, 0, 4);
 	tcase_add_test(tc, test_core_malformed);
 	tcase_add_test(tc, test_core_bad_notes);
 	tcase_add_test(tc, test_core_truncated);
