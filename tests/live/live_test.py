@@ -1664,23 +1664,17 @@ def interp_checks(report, path, version, workdir, only, first, stale,
     """The checks run on each supported interpreter, in order, as (name,
     thunk) pairs; --target NAME runs only those named (the targets
     check_interpreter dumps are chosen by the same names).  heavy: None,
-    or the interpreter that stands for this one in the checks of
-    snakescope's own limits (see representatives), which then do not run
-    here."""
+    or the interpreter that stands for this one in HEAVY_CHECKS (see
+    representatives), which then do not run here."""
     me = sys.modules[__name__]
 
-    def unless_heavy(name, thunk):
-        if heavy is None:
-            return thunk
+    def elsewhere(name):
         return lambda: report.skip(
             "%s %s: %s: run on %s, which has the same layouts (HEAVY_CHECKS;"
             " --heavy-everywhere runs them here too)"
             % (version, path, name, heavy))
 
-    def stress():
-        stress_check.check_stress(report, path, version, workdir, me,
-                                  first=first, stale=stale)
-    return [
+    checks = [
         ("targets", lambda: check_interpreter(report, path, version,
                                               workdir, only)),
         ("contention", lambda: check_contention(report, path, version,
@@ -1725,12 +1719,11 @@ def interp_checks(report, path, version, workdir, only, first, stale,
             report, path, version, workdir, me)),
         ("boundary", lambda: boundary_check.check_boundary(
             report, path, version, workdir, me)),
-        # first and stale carry cases of their own: those run anyway
-        ("stress", stress if first or stale else
-         unless_heavy("stress", stress)),
-        ("thousands", unless_heavy("thousands", lambda:
-                                   thousands_check.check_thousands(
-                                       report, path, version, workdir, me))),
+        ("stress", lambda: stress_check.check_stress(
+            report, path, version, workdir, me, first=first,
+            stale=stale)),
+        ("thousands", lambda: thousands_check.check_thousands(
+            report, path, version, workdir, me)),
         ("groups", lambda: groups_check.check_groups(
             report, path, version, workdir, me)),
         ("procs", lambda: procs_check.check_procs(
@@ -1742,6 +1735,12 @@ def interp_checks(report, path, version, workdir, only, first, stale,
         ("access", lambda: access_check.check_access(
             report, path, version, workdir, me)),
     ]
+    if heavy is None:
+        return checks
+    # first and stale carry stress cases of their own: those run anyway
+    return [(name, elsewhere(name) if name in HEAVY_CHECKS and
+             not (name == "stress" and (first or stale)) else thunk)
+            for name, thunk in checks]
 
 
 def run_checks(report, timings, only, checks):
@@ -1771,7 +1770,7 @@ def main():
                     help="skip stripped copies, -m, venv, shebang and "
                     "embedding")
     ap.add_argument("--heavy-everywhere", action="store_true",
-                    help="run the checks of snakescope's own limits (%s) "
+                    help="run the checks of snakescope's own mechanisms (%s) "
                     "on every interpreter, not on one of each layout"
                     % ", ".join(HEAVY_CHECKS))
     args = ap.parse_args()
@@ -1888,11 +1887,15 @@ def main():
         privs_check.remove_user()
 
 
-# The checks of snakescope's own limits and robustness -- 5,000 threads,
-# targets that churn threads, fork and exit at random -- rather than of
-# how it reads an interpreter's layouts: they run on one interpreter of
-# each layout (see representatives), which keeps the suite short.
-HEAVY_CHECKS = ("thousands", "stress")
+# The checks of snakescope's own mechanisms rather than of how it reads an
+# interpreter's layouts -- its limits (5,000 threads), targets that churn
+# threads, fork and exit at random, the fleet formats' writers, habits of
+# the command line, watch --on-stall's state machine, top and watch of
+# several processes -- run on one interpreter of each layout (see
+# representatives), which keeps the suite short; what they read of a
+# target is checked on every interpreter by the others.
+HEAVY_CHECKS = ("thousands", "stress", "fleet", "habits", "stall",
+                "topprocs", "watchprocs")
 
 
 def representatives(interps, ranges):
