@@ -1490,8 +1490,10 @@ def check_traced(report, t):
             problems.append("target stopped: %s" % task_states(t.pid))
         report.check("target traced by another process: dump --no-pause "
                      "works", problems)
-        res = snakescope("record", "--pause", "-d", "0.3", "-o", os.devnull,
-                         t.pid)
+        # --idle: record --pause stops only the threads it samples, and
+        # without --idle the parked main thread is not one of them.
+        res = snakescope("record", "--pause", "--idle", "-d", "0.3", "-o",
+                         os.devnull, t.pid)
         problems = expect_exit(res, [EXIT_OK])
         for pat in (r"^snakescope: warning: process %d: a sample failed: "
                     r".*traced by process %d \(python" % (t.pid, tracer.pid),
