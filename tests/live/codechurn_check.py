@@ -155,11 +155,15 @@ def record_problems(scan, gens, t_open):
 ROW_RE = re.compile(r"^\s*[0-9.]+\s+[0-9.]+\s+([0-9.]+)(m?s|m|h)\s+"
                     r"([0-9.]+)(m?s|m|h)\s+(gen_\d{6})\s+(\S+)\s*$")
 UNIT = {"s": 1.0, "ms": 0.001, "m": 60.0, "h": 3600.0}
+RATE_RE = re.compile(r"\s([0-9.]+)/s\s+samples\s")
 
 
 def screen_gens(screen):
-    """(gens in the STACK pane, {gen: total seconds} of function rows)."""
+    """(gens in the STACK pane, {gen: total seconds} of function rows,
+    seconds one sample stands for: 1 / the header's rate, or None)."""
     stack, rows, in_stack = [], {}, False
+    m = RATE_RE.search(screen)
+    interval = 1.0 / float(m.group(1)) if m and float(m.group(1)) else None
     for line in screen.splitlines():
         if line.startswith("STACK of"):
             in_stack = True
@@ -173,7 +177,7 @@ def screen_gens(screen):
             m = re.match(r"^\s+(gen_\d{6})\s", line)
             if m:
                 stack.append(int(GEN_RE.match(m.group(1)).group(1)))
-    return stack, rows
+    return stack, rows, interval
 
 
 class TopScan(object):
@@ -183,16 +187,17 @@ class TopScan(object):
         self.refresh = refresh
         self.screens = 0
         self.stack = []     # (t_before, t_after, n)
-        self.rows = {}      # n -> largest total seconds shown
+        self.rows = {}      # n -> (largest total seconds shown, the
+                            # seconds a sample stood for on that screen)
 
     def feed(self, screen, t0, t1):
         self.screens += 1
-        stack, rows = screen_gens(screen)
+        stack, rows, interval = screen_gens(screen)
         for n in stack:
             self.stack.append((t0, t1, n))
         for n, secs in rows.items():
-            if secs > self.rows.get(n, -1):
-                self.rows[n] = secs
+            if secs > self.rows.get(n, (-1, None))[0]:
+                self.rows[n] = (secs, interval)
 
 
 def top_problems(scan, gens):
@@ -212,8 +217,14 @@ def top_problems(scan, gens):
     if unknown:
         problems.append("STACK showed generations never run: %s"
                         % unknown[:5])
-    over = [(n, s) for n, s in scan.rows.items() if n in gens and
-            s > 1.5 * (gens[n][1] - gens[n][0]) + 0.1]
+    # A row counts its samples times the average interval (the header's
+    # 1 / rate); samples come in bursts when the machine is loaded, so a
+    # generation may be seen a sample or two more than its life at the
+    # average rate would give (seen: 0.20 s for a life of 0.06 s, two
+    # CI shares running at once).
+    over = [(n, s) for n, (s, interval) in scan.rows.items() if n in gens
+            and s > 1.5 * (gens[n][1] - gens[n][0]) +
+            max(0.1, 2 * (interval or 0))]
     for n, s in over[:5]:
         problems.append("row gen_%06d counts %.2f s, it lived %.2f s"
                         % (n, s, gens[n][1] - gens[n][0]))

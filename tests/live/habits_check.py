@@ -82,17 +82,26 @@ def alive(pid):
 # --------------------------------------------------------------------------
 # a program started by snakescope
 
+def is_work(frames):
+    """Is a stack profile_mix's work: a frame of loop or stats_writer, or
+    of code nested in them (3.11+ qualified names: stats_writer's
+    generator expression, a stack read without a stop may hold alone, a
+    moment after the generator is unlinked from its caller; seen once on
+    3.11 under load)?"""
+    return any(fr[0].split(".", 1)[0] in ("loop", "stats_writer")
+               for fr in frames)
+
+
 def program_stacks(cx, record, stacks):
     """Problems of the stacks of profile_mix.py recorded from its start:
     those of its work (in loop or stats_writer) as folded_structure wants
     them; the others are its start-up: the interpreter's (no frame of
     profile_mix.py: site, encodings, importlib) or its own imports and
     set-up (rooted at its <module>)."""
-    work = [s for s in stacks
-            if any(fr[0] in ("loop", "stats_writer") for fr in s[1])]
+    work = [s for s in stacks if is_work(s[1])]
     problems = folded_structure(cx, record, work, "stack")
     for _, frames, _ in stacks:
-        if any(fr[0] in ("loop", "stats_writer") for fr in frames) or \
+        if is_work(frames) or \
                 not any(fr[1] == record["file"] for fr in frames):
             continue
         if frames[0][:2] != ("<module>", record["file"]):

@@ -316,7 +316,8 @@ def stack_problems(cx, record, frames, where):
     descend x (depth+1), loop, then hot or cold (or nothing); or the stats
     writer thread's, which runs stats_writer (not checked further)."""
     names = [f[0] for f in frames]
-    if "stats_writer" in names:
+    # stats_writer, or code nested in it (3.11+ qualified names)
+    if any(n.split(".", 1)[0] == "stats_writer" for n in names):
         return []
     # A thread caught starting or ending (only threading's own frames,
     # as 2.7 under load shows): nothing of the target's to check.
