@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@
  * uninterruptible sleep (D state) may take long; we do not hang on it. */
 #define STOP_TIMEOUT_NS (2LL * 1000 * 1000 * 1000)
 #define RESCAN_ROUNDS 16
-/* How long wait_stop_one() waits on the CPU before it sleeps. */
+/* How long wait_stop_one() waits on the CPU before it sleeps; at
+ * real-time priority (see hold_priority_raise()). */
 #define SPIN_NS (200LL * 1000)
+#define SPIN_RT_NS (20LL * 1000)
 
 /* The pause the signal handlers must undo.  Written only with the fatal
  * signals unable to see a half-built entry: a task is added before n is
@@ -199,21 +202,77 @@ static bool wait_stop(struct pause_task *t)
 }
 
 /*
- * wait_stop() for one thread, woken by the SIGCHLD its stop sends us
- * (blocked meanwhile, so that it waits for sigtimedwait(), whatever its
- * disposition) rather than by polling: a thread stopped alone is held
- * only as long as it must, not until the next poll.  Nothing else in
- * snakescope handles SIGCHLD; one for another child only wakes the loop.
+ * While a thread is held alone, snakescope runs at real-time priority
+ * (SCHED_FIFO 1): on a loaded machine, a waker that lost its CPU to
+ * another task, or woke late at the thread's stop, would keep the
+ * thread stopped a time slice (milliseconds), not the tens of
+ * microseconds its read takes.  Raised before the seize, back to
+ * snakescope's own policy after the detach.  It needs CAP_SYS_NICE
+ * (privs_drop() keeps it); refused once, it is not tried again and
+ * holds run at the ordinary priority.  SCHED_RESET_ON_FORK: a program
+ * record starts never inherits it.
+ */
+static struct {
+	bool refused;
+	bool raised;
+	int policy; /* snakescope's own, as sched_getscheduler() says */
+	struct sched_param param;
+} hold_prio;
+
+static void hold_priority_raise(void)
+{
+	struct sched_param rt = { .sched_priority = 1 };
+	int policy;
+
+	if (hold_prio.refused || hold_prio.raised)
+		return;
+	policy = sched_getscheduler(0);
+	if (policy < 0 || sched_getparam(0, &hold_prio.param) < 0 ||
+	    (policy & ~SCHED_RESET_ON_FORK) == SCHED_FIFO ||
+	    (policy & ~SCHED_RESET_ON_FORK) == SCHED_RR) {
+		hold_prio.refused = true; /* already real-time: leave it */
+		return;
+	}
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK,
+			       &rt) < 0) {
+		hold_prio.refused = true;
+		return;
+	}
+	hold_prio.policy = policy;
+	hold_prio.raised = true;
+}
+
+static void hold_priority_restore(void)
+{
+	if (!hold_prio.raised)
+		return;
+	hold_prio.raised = false;
+	if (sched_setscheduler(0, hold_prio.policy, &hold_prio.param) < 0)
+		hold_prio.refused = true;
+}
+
+/*
+ * wait_stop() for one thread.  A running thread stops within
+ * microseconds of the interrupt: wait for that on the CPU (briefly at
+ * real-time priority, where spinning could keep the thread itself from
+ * our CPU), then sleep until the SIGCHLD its stop sends us (blocked
+ * meanwhile, so that it waits for sigtimedwait(), whatever its
+ * disposition) rather than poll: a thread stopped alone is held only as
+ * long as it must, not until the next poll.  The signal is blocked only
+ * once we must sleep (two system calls fewer for a thread that stops
+ * while we spin); a SIGCHLD discarded before that is made up for by the
+ * waitpid() that follows the blocking.  Nothing else in snakescope
+ * handles SIGCHLD; one for another child only wakes the loop.
  */
 static bool wait_stop_one(struct pause_task *t)
 {
 	long long start = now_ns(), deadline = start + STOP_TIMEOUT_NS;
+	long long spin = hold_prio.raised ? SPIN_RT_NS : SPIN_NS;
 	sigset_t chld, old;
-	bool ok = true;
+	bool ok = true, blocked = false;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &chld, &old);
 	for (;;) {
 		int status;
 		pid_t r = waitpid(t->tid, &status, __WALL | WNOHANG);
@@ -231,13 +290,13 @@ static bool wait_stop_one(struct pause_task *t)
 			stopped(t, status);
 			break;
 		}
-		/* A running thread stops within microseconds of the
-		 * interrupt: wait for that on the CPU, for if we slept, the
-		 * thread would stay stopped until we are scheduled again
-		 * (milliseconds, on a busy machine).  A thread that is not
-		 * on a CPU stops only once it gets one: then sleep. */
-		if (now_ns() - start < SPIN_NS)
+		if (now_ns() - start < spin)
 			continue;
+		if (!blocked) {
+			pthread_sigmask(SIG_BLOCK, &chld, &old);
+			blocked = true;
+			continue; /* a stop before the block: seen now */
+		}
 		left = deadline - now_ns();
 		if (left <= 0)
 			break; /* not stopped; keep going */
@@ -245,7 +304,8 @@ static bool wait_stop_one(struct pause_task *t)
 		ts.tv_nsec = left % 1000000000LL;
 		sigtimedwait(&chld, NULL, &ts);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (blocked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ok;
 }
 
@@ -310,7 +370,9 @@ int pause_thread(pid_t pid, pid_t tid, struct pause *p, struct err *e)
 	/* seize_one() bounds p->n by PAUSE_MAX_THREADS; one entry is all
 	 * this pause ever holds, so it never reaches a second */
 	p->task = xcalloc(1, sizeof(*p->task));
+	p->one = true;
 	guard_pause = p;
+	hold_priority_raise();
 	rc = seize_one(p, tid, e);
 	if (rc == 0 && !wait_stop_one(&p->task[0]))
 		p->task[0].tid = -1; /* exited; nothing to detach */
@@ -340,7 +402,10 @@ void pause_resume(struct pause *p)
 				wait_stop(&p->task[i]);
 		detach_all(p);
 	}
+	if (p->one)
+		hold_priority_restore();
 	free(p->task);
 	p->task = NULL;
 	p->n = 0;
+	p->one = false;
 }

@@ -37,6 +37,8 @@ struct pause_task {
 struct pause {
 	pid_t pid;
 	bool already_stopped; /* target was stopped before we came */
+	bool one;             /* pause_thread()'s: held at real-time
+				 priority, where it may be had */
 	size_t n;
 	struct pause_task *task; /* PAUSE_MAX_THREADS entries, never moved */
 };
@@ -62,7 +64,10 @@ bool pause_task_regs(const struct pause *p, pid_t tid,
  * the fatal-signal guard does too), 1 when it is gone or did not stop in
  * time (nothing to read; pause_resume() all the same), or an error:
  * SS_EPERM (another tracer, or permission), SS_EPTRACE.  Not for a
- * process stopped by job control: the caller checks that first.
+ * process stopped by job control: the caller checks that first.  From
+ * the seize to pause_resume(), snakescope runs at real-time priority
+ * (SCHED_FIFO 1, with CAP_SYS_NICE), so that the hold is not stretched
+ * by other tasks taking its CPU.
  */
 int pause_thread(pid_t pid, pid_t tid, struct pause *p, struct err *e);
 

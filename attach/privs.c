@@ -54,7 +54,8 @@ uint64_t privs_kept(void)
 {
 	uint64_t keep = bit(PRIVS_CAP_SYS_PTRACE) |
 			bit(PRIVS_CAP_DAC_READ_SEARCH) |
-			bit(PRIVS_CAP_DAC_OVERRIDE);
+			bit(PRIVS_CAP_DAC_OVERRIDE) |
+			bit(PRIVS_CAP_SYS_NICE);
 
 	/* PR_CAPBSET_READ fails (EINVAL) for a capability the kernel does
 	 * not know. */

@@ -21,12 +21,15 @@
  * CAP_DAC_READ_SEARCH (read the target's binaries and sources through
  * /proc/PID/root), CAP_DAC_OVERRIDE (write -o files where root can) and,
  * to open a deleted binary through /proc/PID/map_files, CAP_CHECKPOINT_
- * RESTORE (Linux 5.9+; CAP_SYS_ADMIN on older kernels).
+ * RESTORE (Linux 5.9+; CAP_SYS_ADMIN on older kernels), and CAP_SYS_NICE
+ * (a thread held alone is held at real-time priority: attach/pause.h).
+ * None grants more over another process than CAP_SYS_PTRACE does.
  */
 #define PRIVS_CAP_DAC_OVERRIDE 1
 #define PRIVS_CAP_DAC_READ_SEARCH 2
 #define PRIVS_CAP_SYS_ADMIN 21
 #define PRIVS_CAP_SYS_PTRACE 19
+#define PRIVS_CAP_SYS_NICE 23
 #define PRIVS_CAP_CHECKPOINT_RESTORE 40
 
 /* The set privs_drop() keeps on this kernel. */

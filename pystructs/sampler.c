@@ -1067,43 +1067,62 @@ static void emit(struct py_sampler *s, struct tslot *ts, size_t from,
 	resolve(s, t, from, to, out);
 }
 
+/* Thread by thread: slot i's thread state and raw frames, read while
+ * its thread is held.  False when its thread state is gone. */
+static bool read_held(struct py_sampler *s, size_t i)
+{
+	struct tslot *ts = &s->slots[i];
+
+	mem_cache_reset(s->p->mem);
+	ts->spec_cframe = 0;
+	ts->chunk.len = 0;
+	ts->nextra = 0;
+	ts->pre.n = 0;
+	s->nraw = 0;
+	s->nentry_at = 0;
+	ts->t.first = 0;
+	ts->t.torn = ts->t.truncated = false;
+	if (mem_read(s->p->mem, ts->tstate, ts->ts, s->tsize, NULL)) {
+		ts->t.torn = true; /* gone while held: no stack */
+		return false;
+	}
+	read_top_frames(s, i);
+	if (uses_chunks(&s->p->L))
+		read_chunks(s, i);
+	if (!walk(s, ts))
+		ts->t.torn = true;
+	return true;
+}
+
 /*
  * Thread by thread (py_sampler_opts.hold): each wanted thread held, its
  * thread state read again (what the list's read saw may be older than
- * the hold), its stack read and resolved, and let go, before the next.
+ * the hold) and its frame chain read, then released; its code objects
+ * checked and its frames resolved after (code objects do not change
+ * under a running thread), then done, before the next thread.  A release
+ * that says the read was not of one instant has it read again, once.
  * Pages cached before a hold may be older than it: dropped at each.
  */
 static int take_each(struct py_sampler *s, struct sample *out)
 {
 	for (size_t i = 0; i < s->nslots; i++) {
 		struct tslot *ts = &s->slots[i];
+		bool read = false;
 
+		for (int again = 0; ts->keep && again < 2; again++) {
+			if (!s->o.hold(s->o.keep_arg, &ts->t)) {
+				ts->keep = false;
+				break;
+			}
+			read = read_held(s, i);
+			if (!s->o.release ||
+			    s->o.release(s->o.keep_arg, &ts->t))
+				break;
+		}
 		if (!ts->keep)
 			continue;
-		if (!s->o.hold(s->o.keep_arg, &ts->t)) {
-			ts->keep = false;
-			continue;
-		}
-		mem_cache_reset(s->p->mem);
-		ts->spec_cframe = 0;
-		ts->chunk.len = 0;
-		ts->nextra = 0;
-		ts->pre.n = 0;
-		s->nraw = 0;
-		s->nentry_at = 0;
-		ts->t.first = 0;
-		ts->t.torn = ts->t.truncated = false;
-		if (mem_read(s->p->mem, ts->tstate, ts->ts, s->tsize, NULL)) {
-			/* gone while held: no stack */
-			ts->t.torn = true;
-		} else {
-			read_top_frames(s, i);
-			if (uses_chunks(&s->p->L))
-				read_chunks(s, i);
-			if (!walk(s, ts))
-				ts->t.torn = true;
+		if (read)
 			prefetch_plan(s, ts);
-		}
 		codes_check(s);
 		emit(s, ts, 0, s->nraw, out);
 		s->o.done(s->o.keep_arg, &out->threads[out->nthreads - 1],

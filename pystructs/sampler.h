@@ -35,8 +35,11 @@
 typedef bool (*py_sample_keep_fn)(void *arg, const struct sample_thread *t);
 
 /* Thread by thread (see py_sampler_opts.hold): before a wanted thread's
- * stack is read, and after (its frames are out->frames[t->first ..]). */
+ * stack is read, once its frame chain is read (its frames not yet
+ * resolved), and after (its frames are out->frames[t->first ..]). */
 typedef bool (*py_sample_hold_fn)(void *arg, const struct sample_thread *t);
+typedef bool (*py_sample_release_fn)(void *arg,
+				     const struct sample_thread *t);
 typedef void (*py_sample_done_fn)(void *arg, const struct sample_thread *t,
 				  const struct sample *out);
 
@@ -51,11 +54,16 @@ struct py_sampler_opts {
 	/* NULL: the wanted threads are read together, in batches.  Else
 	 * one at a time: hold(keep_arg, t) (it may stop thread t alone;
 	 * false leaves t out), then t's thread state is read again and
-	 * its stack read with nothing read ahead before the hold, then
-	 * done(keep_arg, t, out) (it lets t go), then the next thread.
-	 * Costlier than the batches, but each thread's stack is of the
-	 * instant it was held. */
+	 * its frame chain read with nothing read ahead before the hold,
+	 * then release(keep_arg, t) (it lets t go: what is left, checking
+	 * code objects and resolving frames, needs no hold; false: the
+	 * read may not be of one instant, read it again, from hold(), at
+	 * most once more), then done(keep_arg, t, out), then the next
+	 * thread.  Costlier than the batches, but each thread's stack is
+	 * of the instant it was held.  release may be NULL (done lets t
+	 * go). */
 	py_sample_hold_fn hold;
+	py_sample_release_fn release;
 	py_sample_done_fn done;
 };
 

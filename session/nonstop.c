@@ -99,6 +99,12 @@ struct session_nonstop {
 	bool holding;
 	char state;            /* its /proc state before the hold */
 	uint64_t held_at;      /* when its hold began (clock_mono_ns()) */
+	/* What was taken of it while held, for the unwind after (native):
+	 * its registers (if regs_ok; its stack is in 'stack'), or why
+	 * not. */
+	struct user_regs_struct regs;
+	bool regs_ok;
+	struct err copy_err;
 
 	/* For SNAKESCOPE_TIMING: holds, and how long they lasted. */
 	uint64_t nholds, held_ns, longest_ns;
@@ -227,19 +233,27 @@ static void unwind_copy(struct session_nonstop *ns,
 }
 
 /* Done with the held thread tid: with --native its registers and stack
- * copied, then let go, then the copy unwound into *us.  False without
- * --native (nothing to unwind). */
-static bool let_go_unwound(struct session_nonstop *ns, pid_t tid,
-			   struct unwind_stack *us, struct err *e)
+ * copied (into ns->regs and ns->stack; ns->copy_err says why not), then
+ * let go. */
+static void let_go_copied(struct session_nonstop *ns, pid_t tid)
 {
-	struct user_regs_struct r;
-	bool regs = ns->native && copy_held(ns, tid, &r, e);
-
+	err_clear(&ns->copy_err);
+	ns->regs_ok = ns->native && copy_held(ns, tid, &ns->regs,
+					      &ns->copy_err);
 	let_go(ns);
+}
+
+/* Once let go: what let_go_copied() took unwound into *us (why not in
+ * *e).  False without --native (nothing to unwind). */
+static bool unwind_copied(struct session_nonstop *ns,
+			  struct unwind_stack *us, struct err *e)
+{
+	*e = ns->copy_err;
 	if (!ns->native)
 		return false;
-	if (regs)
-		unwind_copy(ns, &r, us, e);
+	if (ns->regs_ok)
+		unwind_copy(ns, &ns->regs, us, e);
+	ns->regs_ok = false;
 	return true;
 }
 
@@ -268,6 +282,16 @@ static void fill_name(struct session *is, struct snap_thread *st,
 		st->name = xstrdup(comm);
 }
 
+/* Thread t's frame chain is read: its frames are resolved after it is
+ * let go. */
+static bool ns_release(void *arg, const struct sample_thread *t)
+{
+	struct session_nonstop *ns = arg;
+
+	let_go_copied(ns, (pid_t)t->native_id);
+	return true;
+}
+
 static void ns_done(void *arg, const struct sample_thread *t,
 		    const struct sample *out)
 {
@@ -277,10 +301,8 @@ static void ns_done(void *arg, const struct sample_thread *t,
 	struct snap_thread *st;
 	struct err e;
 
-	err_clear(&e);
-	if (!let_go_unwound(ns, (pid_t)t->native_id, &us, &e))
+	if (!unwind_copied(ns, &us, &e))
 		return;
-	/* Let go: the rest is copying. */
 	st = snap_add_thread(ns->snap);
 	st->thread_id = t->thread_id;
 	st->native_id = t->native_id;
@@ -334,10 +356,8 @@ static void native_only_threads(struct session_nonstop *ns)
 	for (size_t i = 0; i < ntids; i++) {
 		struct sample_thread t;
 		struct unwind_stack us = { 0 };
-		struct user_regs_struct r;
 		struct snap_thread *st;
 		struct err e;
-		bool regs;
 
 		if (seen(ns, tids[i]))
 			continue;
@@ -349,11 +369,8 @@ static void native_only_threads(struct session_nonstop *ns)
 		if ((ns->keep && !ns->keep(ns->keep_arg, &t)) ||
 		    !ns_hold(ns, &t))
 			continue;
-		err_clear(&e);
-		regs = copy_held(ns, tids[i], &r, &e);
-		let_go(ns);
-		if (regs)
-			unwind_copy(ns, &r, &us, &e);
+		let_go_copied(ns, tids[i]);
+		unwind_copied(ns, &us, &e);
 		st = snap_add_thread(ns->snap);
 		st->native_only = true;
 		st->thread_id = (uint64_t)tids[i];
@@ -473,8 +490,8 @@ static void dump_done(void *arg, struct snap_thread *t)
 	struct unwind_stack us = { 0 };
 	struct err e;
 
-	err_clear(&e);
-	if (!let_go_unwound(ns, (pid_t)t->native_id, &us, &e))
+	let_go_copied(ns, (pid_t)t->native_id);
+	if (!unwind_copied(ns, &us, &e))
 		return;
 	add_merged(ns, t, &us, &e);
 	unwind_stack_release(&us);
@@ -541,6 +558,7 @@ int session_nonstop_start(struct session *is, session_keep_fn keep,
 	ns->native = native;
 	so.keep = ns_keep;
 	so.hold = ns_hold;
+	so.release = ns_release;
 	so.done = ns_done;
 	so.keep_arg = ns;
 	is->nonstop = ns;

@@ -535,22 +535,48 @@ END_TEST
 
 /* ---- the sampler, thread by thread -------------------------------- */
 
-/* What the hold and done callbacks saw, in order. */
+/* What the hold, release and done callbacks saw, in order. */
 struct holds {
 	uint64_t held[8], done[8];
-	size_t nheld, ndone;
+	size_t nheld, ndone, nreleased;
 	bool refuse_second; /* hold() says no to the second thread */
+	bool again_first;   /* release() asks the first thread read again */
 	bool overlapped;    /* a hold came before the last one's done */
+	char order[32];     /* 'h', 'r', 'd': the calls, in order */
+	size_t norder;
 };
+
+static void log_call(struct holds *h, char c)
+{
+	if (h->norder < sizeof(h->order) - 1)
+		h->order[h->norder++] = c;
+}
 
 static bool log_hold(void *arg, const struct sample_thread *t)
 {
 	struct holds *h = arg;
 
+	log_call(h, 'h');
 	h->overlapped |= h->nheld != h->ndone;
 	h->held[h->nheld++] = t->thread_id;
 	if (h->refuse_second && h->nheld == 2) {
 		h->ndone++; /* nothing held: no done() comes */
+		return false;
+	}
+	return true;
+}
+
+/* Released once its frame chain is read: held (again_first: the first
+ * thread's first read said not of one instant, held again). */
+static bool log_release(void *arg, const struct sample_thread *t)
+{
+	struct holds *h = arg;
+
+	log_call(h, 'r');
+	ck_assert_uint_eq(h->held[h->nheld - 1], t->thread_id);
+	h->nreleased++;
+	if (h->again_first && h->nreleased == 1) {
+		h->nheld--; /* held again: counted once */
 		return false;
 	}
 	return true;
@@ -561,6 +587,7 @@ static void log_done(void *arg, const struct sample_thread *t,
 {
 	struct holds *h = arg;
 
+	log_call(h, 'd');
 	ck_assert_uint_eq(t->first + t->nframes, out->nframes);
 	h->done[h->ndone++] = t->thread_id;
 }
@@ -595,6 +622,7 @@ START_TEST(test_sampler_thread_by_thread)
 
 	memset(&h, 0, sizeof(h));
 	so.hold = log_hold;
+	so.release = log_release;
 	so.done = log_done;
 	so.keep_arg = &h;
 	smp = py_sampler_new(&P, &so);
@@ -602,6 +630,7 @@ START_TEST(test_sampler_thread_by_thread)
 	ck_assert(!h.overlapped);
 	ck_assert_uint_eq(h.nheld, 2);
 	ck_assert_uint_eq(h.ndone, 2);
+	ck_assert_str_eq(h.order, "hrdhrd");
 	ck_assert_uint_eq(each.nthreads, batch.nthreads);
 	ck_assert_uint_eq(each.nframes, batch.nframes);
 	for (size_t i = 0; i < each.nthreads; i++) {
@@ -631,6 +660,18 @@ START_TEST(test_sampler_thread_by_thread)
 	ck_assert_uint_eq(h.nheld, 2);
 	ck_assert_uint_eq(each.nthreads, 1);
 	ck_assert_uint_eq(each.threads[0].thread_id, h.held[0]);
+	ck_assert_str_eq(h.order, "hrdh");
+
+	/* A third, the first thread's read not of one instant: read again
+	 * (held, released), once, then resolved as the batch's. */
+	memset(&h, 0, sizeof(h));
+	h.again_first = true;
+	ck_assert_int_eq(py_sampler_take(smp, 3, &each, NULL), 0);
+	ck_assert_str_eq(h.order, "hrhrdhrd");
+	ck_assert_uint_eq(each.nthreads, 2);
+	ck_assert_uint_eq(each.nframes, batch.nframes);
+	for (size_t i = 0; i < each.nframes; i++)
+		ck_assert_int_eq(each.frames[i].line, batch.frames[i].line);
 
 	py_sampler_free(smp);
 	sample_release(&batch);

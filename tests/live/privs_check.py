@@ -12,6 +12,10 @@
   - It never writes to the target: under strace, dump --native --locals
     and record make no process_vm_writev, no PTRACE_POKE* or PTRACE_SET*
     request and open no /proc/PID/mem for writing.
+  - It holds a thread alone at real-time priority, and only then: under
+    strace, record --pause raises itself to SCHED_FIFO before each
+    PTRACE_SEIZE and goes back to SCHED_OTHER after the thread's detach,
+    never raised twice in a row, and not raised at its end.
 
 Needs root, useradd and setpriv (strace for the last case); each case
 without them is skipped by name.  Standard library only (Python 3.6+).
@@ -27,7 +31,7 @@ import time
 
 USER = "snakescope-test"
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE = 1, 2, 19
-CAP_SYS_ADMIN, CAP_CHECKPOINT_RESTORE = 21, 40
+CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_CHECKPOINT_RESTORE = 21, 23, 40
 _created = [False]      # whether test_user() created USER
 
 
@@ -167,9 +171,10 @@ def kernel_knows(cap):
 
 def check_capabilities(report, h, t):
     what = "run by root, keeps only CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, " \
-        "CAP_DAC_OVERRIDE and CAP_CHECKPOINT_RESTORE (else CAP_SYS_ADMIN)"
+        "CAP_DAC_OVERRIDE, CAP_SYS_NICE and CAP_CHECKPOINT_RESTORE (else " \
+        "CAP_SYS_ADMIN)"
     kept = (1 << CAP_SYS_PTRACE) | (1 << CAP_DAC_READ_SEARCH) | \
-        (1 << CAP_DAC_OVERRIDE)
+        (1 << CAP_DAC_OVERRIDE) | (1 << CAP_SYS_NICE)
     kept |= (1 << CAP_CHECKPOINT_RESTORE) \
         if kernel_knows(CAP_CHECKPOINT_RESTORE) else (1 << CAP_SYS_ADMIN)
     p = h.spawn([h.SNAKESCOPE, "watch", str(t.pid), "--every", "10"])
@@ -257,6 +262,59 @@ def check_no_writes(report, h, t, workdir):
     report.check(what, problems)
 
 
+# The policy: SCHED_OTHER back (maybe |SCHED_RESET_ON_FORK); strace
+# prints SCHED_FIFO|SCHED_RESET_ON_FORK as a number (0x40000001).
+SCHED_RE = re.compile(r"sched_setscheduler\(0, ([^,]+),")
+
+
+def check_realtime_holds(report, h, t, workdir):
+    what = "holds a thread at real-time priority, and only while it " \
+        "holds one (strace: SCHED_FIFO before each PTRACE_SEIZE, " \
+        "SCHED_OTHER after its detach)"
+    if shutil.which("strace") is None:
+        report.skip(what + ": strace not found")
+        return
+    asan = [o for o in os.environ.get("ASAN_OPTIONS", "").split(":") if o]
+    env = dict(os.environ, ASAN_OPTIONS=":".join(asan + ["detect_leaks=0"]))
+    log = os.path.join(workdir, "strace-%d.log" % h.serial())
+    out = os.path.join(workdir, "strace-%d.folded" % h.serial())
+    res = h.run(["strace", "-qq", "-o", log, "-e",
+                 "trace=ptrace,sched_setscheduler", h.SNAKESCOPE, "record",
+                 str(t.pid), "--pause", "--rate", "50", "--duration", "0.5",
+                 "-o", out], timeout=60, env=env)
+    if res.timed_out or res.rc != h.EXIT_OK:
+        report.fail(what, ["expected exit status 0"] + res.describe())
+        return
+    with open(log) as f:
+        text = f.read()
+    problems, raised, raises, seizes = [], False, 0, 0
+    for line in text.splitlines():
+        m = SCHED_RE.search(line)
+        if m and not m.group(1).startswith("SCHED_OTHER"):
+            if raised:
+                problems.append("raised twice: %s" % line.strip()[:160])
+            raised, raises = True, raises + 1
+        elif m:
+            raised = False
+        elif "PTRACE_SEIZE" in line:
+            seizes += 1
+            if not raised:
+                problems.append("a seize at ordinary priority: %s"
+                                % line.strip()[:160])
+        elif "PTRACE_DETACH" in line and not raised:
+            problems.append("a detach after the priority went back: %s"
+                            % line.strip()[:160])
+    if not seizes:
+        problems.append("strace saw no PTRACE_SEIZE: is it tracing?")
+    if raises != seizes:
+        problems.append("%d raises for %d seizes" % (raises, seizes))
+    if raised:
+        problems.append("still at real-time priority at the end")
+    if not h.wait_until(lambda: not h.stopped_tasks(t.pid), 1.0):
+        problems.append("target left stopped: %s" % h.task_states(t.pid))
+    report.check(what, problems[:5])
+
+
 def check_privileges(report, h, interps, first, workdir):
     """interps: (path, version) of every supported interpreter; first: the
     one the bad-input cases use."""
@@ -280,5 +338,6 @@ def check_privileges(report, h, interps, first, workdir):
         check_capabilities(report, h, t)
         check_setuid(report, h, t, workdir, ids)
         check_no_writes(report, h, t, workdir)
+        check_realtime_holds(report, h, t, workdir)
     finally:
         t.kill()
