@@ -124,10 +124,20 @@ void proc_stat_files_init(struct proc_stat_files *f, pid_t pid)
 	f->pid = pid;
 }
 
+/* Close entry slot's files and drop it. */
+static void entry_drop(struct proc_stat_files *f, size_t slot)
+{
+	close(f->v[slot].fd);
+	for (int k = 0; k < 2; k++)
+		if (f->v[slot].quiet[k] >= 0)
+			close(f->v[slot].quiet[k]);
+	f->v[slot] = f->v[--f->n];
+}
+
 void proc_stat_files_release(struct proc_stat_files *f)
 {
-	for (size_t i = 0; i < f->n; i++)
-		close(f->v[i].fd);
+	while (f->n)
+		entry_drop(f, f->n - 1);
 	free(f->v);
 	memset(f, 0, sizeof(*f));
 }
@@ -159,6 +169,7 @@ static int stat_fd(struct proc_stat_files *f, pid_t tid, size_t *slot)
 	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof(*f->v));
 	f->v[f->n].tid = tid;
 	f->v[f->n].fd = fd;
+	f->v[f->n].quiet[0] = f->v[f->n].quiet[1] = -2;
 	f->n++;
 	return fd;
 }
@@ -177,9 +188,7 @@ static bool stat_read(struct proc_stat_files *f, pid_t tid, char *buf,
 	if (slot >= f->n) {
 		close(fd);
 	} else if (n <= 0) {
-		/* Gone (ESRCH): forget its file. */
-		close(fd);
-		f->v[slot] = f->v[--f->n];
+		entry_drop(f, slot); /* gone (ESRCH): forget its files */
 	}
 	if (n <= 0)
 		return false;
@@ -211,6 +220,91 @@ bool proc_stat_files_read(struct proc_stat_files *f, pid_t tid,
 			 "%*u %llu %llu", &utime, &stime) == 2)
 		out->cpu_ticks = utime + stime;
 	return true;
+}
+
+static const char *const quiet_names[2] = { "schedstat", "syscall" };
+
+/* tid's quiet file k (quiet_names) for entry slot (SIZE_MAX: none),
+ * kept open in the entry when it has a place there (*temp false), else
+ * to be closed by the caller; -1 when it cannot be opened. */
+static int quiet_fd(struct proc_stat_files *f, size_t slot, pid_t tid,
+		    int k, bool *temp)
+{
+	bool keep = slot < f->n && slot < PROC_QUIET_FDS;
+	char path[80];
+	int fd;
+
+	*temp = !keep;
+	if (keep && f->v[slot].quiet[k] != -2)
+		return f->v[slot].quiet[k];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)f->pid,
+		 (int)tid, quiet_names[k]);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (keep)
+		f->v[slot].quiet[k] = fd < 0 ? -1 : fd;
+	return fd;
+}
+
+/* The third field of a schedstat file: times switched onto a CPU (0:
+ * unreadable, or the kernel keeps no scheduler statistics). */
+static uint64_t switches_read(int fd)
+{
+	unsigned long long run, wait, count;
+	char buf[128];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (sscanf(buf, "%llu %llu %llu", &run, &wait, &count) != 3)
+		return 0;
+	return count;
+}
+
+bool proc_quiet_begin(struct proc_stat_files *f, pid_t tid,
+		      struct proc_quiet *q)
+{
+	size_t slot;
+	char buf[256];
+	bool temp;
+	int fd, sfd = stat_fd(f, tid, &slot);
+	ssize_t n;
+
+	memset(q, 0, sizeof(*q));
+	q->fd = -1;
+	if (sfd < 0)
+		return false;
+	if (slot >= f->n)
+		close(sfd); /* a stat file not kept: the rest is not either */
+	q->tid = tid;
+	q->fd = quiet_fd(f, slot, tid, 0, &q->temp);
+	if (q->fd < 0)
+		return false;
+	q->switches = switches_read(q->fd);
+	fd = quiet_fd(f, slot, tid, 1, &temp);
+	if (fd < 0 || !q->switches) {
+		proc_quiet_end(q);
+		return false;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (temp)
+		close(fd);
+	if (n <= 0 || !strncmp(buf, "running", 7)) {
+		proc_quiet_end(q);
+		return false;
+	}
+	return true;
+}
+
+bool proc_quiet_end(struct proc_quiet *q)
+{
+	bool same = q->fd >= 0 && q->switches &&
+		    switches_read(q->fd) == q->switches;
+
+	if (q->temp && q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	return same;
 }
 
 size_t proc_children(pid_t pid, pid_t **out)

@@ -44,15 +44,42 @@ pid_t proc_task_tracer(pid_t pid, pid_t tid);
  * PROC_STAT_FDS stay open; others are opened per call.
  */
 #define PROC_STAT_FDS 256
+/* ... and of the first PROC_QUIET_FDS, the files proc_quiet_begin()
+ * reads (-2: not opened yet, -1: cannot be). */
+#define PROC_QUIET_FDS 128
 struct proc_stat_files {
 	pid_t pid;
-	struct { pid_t tid; int fd; } *v;
+	struct { pid_t tid; int fd; int quiet[2]; } *v;
 	size_t n, cap;
 };
 void proc_stat_files_init(struct proc_stat_files *f, pid_t pid);
 void proc_stat_files_release(struct proc_stat_files *f);
 /* As proc_task_state(); a task that is gone has its file closed. */
 char proc_stat_files_state(struct proc_stat_files *f, pid_t tid);
+
+/*
+ * A read of a thread's memory without stopping it, that is one instant
+ * all the same: the thread is off CPU when the read begins and is not
+ * switched onto one before it ends, so nothing it does changes what is
+ * read (only a thread changes its own Python stack).
+ *
+ * proc_quiet_begin() takes the thread's count of switches onto a CPU
+ * (/proc/PID/task/TID/schedstat, third field), then asks whether it is
+ * off CPU now (/proc/.../syscall: the kernel writes "running" for a
+ * task that is not inactive); true when it is: read it, then
+ * proc_quiet_end() is true when the count has not moved.  False from
+ * either: stop it to read it.  Needs the kernel's scheduler statistics
+ * (a count of 0 says they are off) and ptrace access to the files.
+ */
+struct proc_quiet {
+	pid_t tid;
+	uint64_t switches;
+	int fd;    /* schedstat, open from begin to end */
+	bool temp; /* fd is not kept: end closes it */
+};
+bool proc_quiet_begin(struct proc_stat_files *f, pid_t tid,
+		      struct proc_quiet *q);
+bool proc_quiet_end(struct proc_quiet *q);
 
 /* A task's state letter and the CPU time it has used (user + system, in
  * clock ticks: sysconf(_SC_CLK_TCK) a second). */

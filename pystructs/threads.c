@@ -429,6 +429,29 @@ static void read_stack(struct py_walker *w, uint64_t tstate, uint8_t *ts,
 
 /* ---- interpreters and threads ------------------------------------- */
 
+/* Thread by thread: done() said t's read was not of one instant (a
+ * thread read without a stop ran meanwhile): its thread state and stack
+ * read again, once, as hold() has it now. */
+static void read_again(struct py_walker *w, uint64_t tstate, uint8_t *ts,
+		       size_t tsize, struct snap_thread *t,
+		       const struct py_read_opts *o)
+{
+	struct py_read_opts one = *o;
+	bool held;
+	struct err te;
+
+	err_clear(&te);
+	snap_thread_release_frames(t);
+	held = o->hold(o->hold_arg, t);
+	if (mem_read(w->p->mem, tstate, ts, tsize, &te)) {
+		note_error(t, &te);
+	} else {
+		one.check_torn = o->check_torn && !held;
+		read_stack(w, tstate, ts, tsize, t, &one);
+	}
+	o->done(o->hold_arg, t);
+}
+
 /* An interpreter's thread list went on past the bound: the threads
  * beyond it are not in the snapshot, and the snapshot says so. */
 static void note_threads_left_out(struct snapshot *s, int64_t interp_id,
@@ -530,8 +553,8 @@ static int read_interp(struct py_walker *w, uint64_t interp, int64_t index,
 			t->os = *os;
 		py_thread_state_fill(p, &facts, ts, list[n], t);
 		read_stack(w, list[n], ts, tsize, t, held ? &one : o);
-		if (o && o->hold)
-			o->done(o->hold_arg, t);
+		if (o && o->hold && !o->done(o->hold_arg, t))
+			read_again(w, list[n], ts, tsize, t, o);
 	}
 	py_thread_names_free(names.v, names.n);
 	py_interp_facts_release(&facts);

@@ -65,12 +65,14 @@ struct py_read_opts {
 				mark frames that changed meanwhile */
 	/* Thread by thread (dump --nonstop), or NULL: hold(hold_arg, t) is
 	 * asked once t's TID is known (t->native_id), before its stack is
-	 * read; true when t alone is stopped now, and then its thread state
-	 * is read again and its stack once, as paused (check_torn only for
-	 * the threads not held).  done(hold_arg, t) follows every hold(),
-	 * once t's stack is read, to let it go. */
+	 * read; true when t alone is stopped now, or is off CPU and done()
+	 * will say whether it stayed so, and then its thread state is read
+	 * again and its stack once, as paused (check_torn only for the
+	 * threads not held).  done(hold_arg, t) follows every hold(), once
+	 * t's stack is read, to let it go; false: the read was not of one
+	 * instant, read t's stack again (hold() and done() again), once. */
 	bool (*hold)(void *arg, struct snap_thread *t);
-	void (*done)(void *arg, struct snap_thread *t);
+	bool (*done)(void *arg, struct snap_thread *t);
 	void *hold_arg;
 };
 

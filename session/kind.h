@@ -151,6 +151,13 @@ void session_add_native_frames(struct snap_thread *t,
 			       const struct unwind_stack *us,
 			       const char *interp_path);
 
+/* live.c: a read of thread tid without a stop that is one instant all
+ * the same (attach/proc.h's proc_quiet_begin()): begin is true when tid
+ * is off CPU now; read it, then end is true when it stayed off.  Nothing
+ * else may read s's /proc files between the two. */
+bool session_quiet_begin(struct session *s, pid_t tid, struct proc_quiet *q);
+bool session_quiet_end(struct session *s, struct proc_quiet *q);
+
 /* nonstop.c: free s->nonstop. */
 void session_nonstop_free(struct session *s);
 

@@ -242,6 +242,17 @@ fail:
 
 /* ---- what only a live process has ------------------------------------ */
 
+bool session_quiet_begin(struct session *s, pid_t tid, struct proc_quiet *q)
+{
+	return proc_quiet_begin(&s->stat, tid, q);
+}
+
+bool session_quiet_end(struct session *s, struct proc_quiet *q)
+{
+	(void)s;
+	return proc_quiet_end(q);
+}
+
 char session_thread_state(struct session *s, pid_t tid)
 {
 	return proc_stat_files_state(&s->stat, tid);

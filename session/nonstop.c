@@ -11,6 +11,13 @@
  * verdicts do: a dump pauses the whole process unless asked otherwise
  * (dump --nonstop: session_nonstop_threads(), the same holds over a
  * snapshot's read, which is then marked per_thread).
+ *
+ * A thread that cannot move is not stopped at all: without native stacks
+ * (which need its registers), a thread off CPU (state S or D) is read as
+ * it is, and the read is one instant when the kernel says it was not
+ * switched onto a CPU meanwhile (session_quiet_begin()); else it is read
+ * again, stopped.  Most threads of a large process wait most of the
+ * time: they are never stopped.
  */
 #include <config.h>
 
@@ -97,6 +104,10 @@ struct session_nonstop {
 	/* The thread held now, between hold() and done(): */
 	struct pause pz;
 	bool holding;
+	bool quiet;            /* read without a stop: q says how long */
+	struct proc_quiet q;
+	pid_t again;           /* its read without a stop was not one
+				  instant: stop it to read it again */
 	char state;            /* its /proc state before the hold */
 	uint64_t held_at;      /* when its hold began (clock_mono_ns()) */
 	/* What was taken of it while held, for the unwind after (native):
@@ -106,8 +117,9 @@ struct session_nonstop {
 	bool regs_ok;
 	struct err copy_err;
 
-	/* For SNAKESCOPE_TIMING: holds, and how long they lasted. */
-	uint64_t nholds, held_ns, longest_ns;
+	/* For SNAKESCOPE_TIMING: holds, and how long they lasted; reads
+	 * without a stop, and those read again. */
+	uint64_t nholds, held_ns, longest_ns, nquiet, nagain;
 };
 
 static bool ns_keep(void *arg, const struct sample_thread *t)
@@ -124,20 +136,51 @@ static bool ns_keep(void *arg, const struct sample_thread *t)
 
 static bool hold_tid(struct session_nonstop *ns, pid_t tid);
 
+/* Can thread tid, in state ns->state, be read without a stop?  Then
+ * ns->quiet is set, until quiet_end(). */
+static bool quiet_begin(struct session_nonstop *ns, pid_t tid)
+{
+	ns->quiet = false;
+	if (ns->native || tid == ns->again ||
+	    (ns->state != 'S' && ns->state != 'D'))
+		return false;
+	ns->quiet = session_quiet_begin(ns->is, tid, &ns->q);
+	return ns->quiet;
+}
+
+/* After the read of a thread read without a stop: true when it is of
+ * one instant, else it is to be read again (stopped). */
+static bool quiet_end(struct session_nonstop *ns, pid_t tid)
+{
+	if (!ns->quiet)
+		return true;
+	ns->quiet = false;
+	if (session_quiet_end(ns->is, &ns->q)) {
+		ns->nquiet++;
+		return true;
+	}
+	ns->again = tid;
+	ns->nagain++;
+	return false;
+}
+
 /* Stop thread t alone, unless there is no need or no way: a process
  * stopped by job control does not move (and its registers cannot be had
- * without waking it), a thread of unknown TID cannot be stopped (read as
- * it is; the sampler marks a stack that tears).  False leaves t out. */
+ * without waking it), a thread off CPU is read without a stop where it
+ * can be (quiet_begin()), a thread of unknown TID cannot be stopped
+ * (read as it is; the sampler marks a stack that tears).  False leaves t
+ * out. */
 static bool ns_hold(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
+	pid_t tid = (pid_t)t->native_id;
 
 	ns->holding = false;
-	ns->state = t->native_id > 0 ?
-		session_thread_state(ns->is, (pid_t)t->native_id) : 0;
-	if (ns->stopped || t->native_id <= 0)
+	ns->state = tid > 0 ? session_thread_state(ns->is, tid) : 0;
+	if (ns->stopped || tid <= 0 || quiet_begin(ns, tid))
 		return true;
-	return hold_tid(ns, (pid_t)t->native_id);
+	ns->again = 0;
+	return hold_tid(ns, tid);
 }
 
 /* Stop thread tid alone: true when it is held now.  The first failure
@@ -283,11 +326,13 @@ static void fill_name(struct session *is, struct snap_thread *st,
 }
 
 /* Thread t's frame chain is read: its frames are resolved after it is
- * let go. */
+ * let go.  False when a read without a stop was not one instant. */
 static bool ns_release(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
 
+	if (ns->quiet)
+		return quiet_end(ns, (pid_t)t->native_id);
 	let_go_copied(ns, (pid_t)t->native_id);
 	return true;
 }
@@ -471,30 +516,53 @@ static void ns_free(struct session_nonstop *ns)
 static bool dump_hold(void *arg, struct snap_thread *t)
 {
 	struct session_nonstop *ns = arg;
+	pid_t tid = (pid_t)t->native_id;
 
 	ns->holding = false;
-	if (t->native_id > 0) {
+	ns->quiet = false;
+	if (tid > 0 && tid != ns->again) {
 		ns->seen = xgrow(ns->seen, &ns->seen_cap, ns->nseen + 1,
 				 sizeof(*ns->seen));
-		ns->seen[ns->nseen++] = t->native_id;
+		ns->seen[ns->nseen++] = tid;
 	}
 	/* Stopped by job control it does not move: read as it is. */
-	if (ns->stopped || t->native_id <= 0)
+	if (ns->stopped || tid <= 0)
 		return false;
-	return hold_tid(ns, (pid_t)t->native_id);
+	if (!ns->native) {
+		ns->state = session_thread_state(ns->is, tid);
+		if (quiet_begin(ns, tid))
+			return true;
+	}
+	ns->again = 0;
+	return hold_tid(ns, tid);
 }
 
-static void dump_done(void *arg, struct snap_thread *t)
+static bool dump_done(void *arg, struct snap_thread *t)
 {
 	struct session_nonstop *ns = arg;
 	struct unwind_stack us = { 0 };
 	struct err e;
 
+	if (ns->quiet)
+		return quiet_end(ns, (pid_t)t->native_id);
 	let_go_copied(ns, (pid_t)t->native_id);
 	if (!unwind_copied(ns, &us, &e))
-		return;
+		return true;
 	add_merged(ns, t, &us, &e);
 	unwind_stack_release(&us);
+	return true;
+}
+
+/* SNAKESCOPE_TIMING: how threads were read. */
+static void print_timing(const struct session_nonstop *ns)
+{
+	fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
+		"thread, %.1f us on average, longest %.1f us; %llu reads of a "
+		"thread off CPU without a stop, %llu read again stopped\n",
+		(unsigned long long)ns->nholds, ns->nholds ?
+		ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
+		ns->longest_ns / 1e3, (unsigned long long)ns->nquiet,
+		(unsigned long long)ns->nagain);
 }
 
 int session_nonstop_threads(struct session *is, struct py_read_opts *ro,
@@ -529,11 +597,7 @@ int session_nonstop_threads(struct session *is, struct py_read_opts *ro,
 	}
 	ns->snap = NULL; /* the caller's */
 	if (getenv("SNAKESCOPE_TIMING"))
-		fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
-			"thread, %.1f us on average, longest %.1f us\n",
-			(unsigned long long)ns->nholds, ns->nholds ?
-			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
-			ns->longest_ns / 1e3);
+		print_timing(ns);
 	ns_free(ns);
 	return rc;
 }
@@ -621,11 +685,7 @@ void session_nonstop_free(struct session *is)
 	if (!ns)
 		return;
 	if (getenv("SNAKESCOPE_TIMING"))
-		fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
-			"thread, %.1f us on average, longest %.1f us\n",
-			(unsigned long long)ns->nholds, ns->nholds ?
-			ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
-			ns->longest_ns / 1e3);
+		print_timing(ns);
 	ns_free(ns);
 	is->nonstop = NULL;
 }
