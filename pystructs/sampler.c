@@ -1067,6 +1067,36 @@ static void emit(struct py_sampler *s, struct tslot *ts, size_t from,
 	resolve(s, t, from, to, out);
 }
 
+/*
+ * 3.11/3.12, thread by thread: each activation's _PyCFrame, a local of
+ * its C frame, is where it lives on the C stack (3.11's entry frames are
+ * in the data stack, not the C stack): tstate->cframe chains them from
+ * the innermost by 'previous' (the word after current_frame) down to the
+ * thread state's root_cframe, which runs no activation.  Read while the
+ * thread is held, as many links as the walk counted activations.
+ */
+static void held_cframes(struct py_sampler *s, struct tslot *ts)
+{
+	const struct py_layout *L = &s->p->L;
+	uint64_t cframe;
+	unsigned n = 0;
+
+	if (L->tstate.cframe_frame == LAYOUT_NONE ||
+	    L->frame.is_entry == LAYOUT_NONE)
+		return;
+	for (size_t i = 0; i < s->nraw; i++)
+		if (s->raw_act[i] + 1 > n)
+			n = s->raw_act[i] + 1;
+	cframe = py_rd64(ts->ts, L->tstate.frame);
+	for (unsigned k = 0; k < n && py_ptr_ok(cframe); k++) {
+		walk_entry(s, cframe, k);
+		if (mem_read_u64(s->p->mem, cframe +
+				 (uint64_t)L->tstate.cframe_frame + 8, &cframe,
+				 NULL))
+			break;
+	}
+}
+
 /* Thread by thread: slot i's thread state and raw frames, read while
  * its thread is held.  False when its thread state is gone. */
 static bool read_held(struct py_sampler *s, size_t i)
@@ -1091,6 +1121,7 @@ static bool read_held(struct py_sampler *s, size_t i)
 		read_chunks(s, i);
 	if (!walk(s, ts))
 		ts->t.torn = true;
+	held_cframes(s, ts);
 	return true;
 }
 

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "memreader/maps.h"
 #include "memreader/mem.h"
+#include "model/native.h"
 #include "model/snapshot.h"
 #include "pystructs/asyncio.h"
 #include "pystructs/pyproc.h"
@@ -157,6 +158,12 @@ void session_add_native_frames(struct snap_thread *t,
  * else may read s's /proc files between the two. */
 bool session_quiet_begin(struct session *s, pid_t tid, struct proc_quiet *q);
 bool session_quiet_end(struct session *s, struct proc_quiet *q);
+
+/* session.c: how the evaluation loop's frames are found in a native
+ * stack: by name where it has one, else by the stack; by the stack alone
+ * with SNAKESCOPE_EVAL=stack (as in a stripped interpreter: the live
+ * tests use it). */
+enum py_eval_find session_eval_find(void);
 
 /* nonstop.c: free s->nonstop. */
 void session_nonstop_free(struct session *s);

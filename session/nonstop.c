@@ -308,9 +308,10 @@ static void add_merged(struct session_nonstop *ns, struct snap_thread *st,
 	struct session *is = ns->is;
 
 	session_add_native_frames(st, us, is->rt.binary);
-	py_native_merge(is->py.L.major, is->py.L.minor, st,
-			ns->no_unwind ? ns->no_unwind : us->error ? us->error :
-			e->code ? e->msg : NULL);
+	py_native_merge_by(is->py.L.major, is->py.L.minor, st,
+			   ns->no_unwind ? ns->no_unwind : us->error ?
+			   us->error : e->code ? e->msg : NULL,
+			   session_eval_find());
 }
 
 static void fill_name(struct session *is, struct snap_thread *st,

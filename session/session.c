@@ -131,6 +131,14 @@ int session_unwind_open(void *arg, const struct maps_entry *first, int *fd)
 	return is->kind->open_file(is, first, fd, NULL);
 }
 
+enum py_eval_find session_eval_find(void)
+{
+	const char *env = getenv("SNAKESCOPE_EVAL");
+
+	return env && !strcmp(env, "stack") ? PY_EVAL_FIND_STACK :
+	       PY_EVAL_FIND_ANY;
+}
+
 /* The held target's native stacks: merged into its Python threads, and
  * a thread of its own for each OS thread that has no Python state. */
 static void read_native(struct session *is, const pid_t *tids,
@@ -138,17 +146,11 @@ static void read_native(struct session *is, const pid_t *tids,
 			struct snapshot *s)
 {
 	size_t npy = s->nthreads, nheld;
-	enum py_eval_find how;
-	const char *env;
+	enum py_eval_find how = session_eval_find();
 	const pid_t *held;
 	struct maps m;
 	struct err e;
 
-	/* SNAKESCOPE_EVAL=stack: find the evaluation loop as in a stripped
-	 * interpreter, by the stack alone (the live tests use it). */
-	env = getenv("SNAKESCOPE_EVAL");
-	how = env && !strcmp(env, "stack") ? PY_EVAL_FIND_STACK :
-	      PY_EVAL_FIND_ANY;
 	if (!is->unwinder)
 		is->unwinder = unwinder_new(is->mem, session_unwind_open, is,
 					    is->root);
