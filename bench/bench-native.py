@@ -5,7 +5,7 @@ cold and warm; the rate `record --native` reaches; and how long record
 
 usage: bench/bench-native.py [--runs N] [--interp PATH] [--threads LIST]
                              [--stall-only] [--before SNAKESCOPE]
-                             [--seconds S] [--dump-stall-only]
+                             [--seconds S] [--load N] [--dump-stall-only]
                              [--dump-idle N]
 
 A generated target runs T threads (T in 1, 10, 100, 500 by default), each
@@ -29,15 +29,17 @@ thread spinning in pure Python among 100 idle threads, is recorded with
 each recording: the busy thread's stalled share, (wall - CPU time - time
 waiting for a CPU) / wall over the recording, from its
 /proc/PID/task/TID/schedstat (what a stopped thread loses, whatever the
-machine's load); its worst single stall, the longest run of 't' (tracing
-stop) states seen by reading its /proc stat file in a tight loop meanwhile
-(a reading every 0.1-0.2 ms: a bound within that); and the samples
-a second reached; and what snakescope says of its own holds of one
+machine's load); its worst single stall seen, the longest run of 't'
+(tracing stop) states read from its /proc stat file meanwhile, from the
+first reading of the run to its last (a lower bound: the reader itself
+may wait for a CPU between readings, and two stops close together with
+no reading between look like one); and the samples a second reached; and what snakescope says of its own holds of one
 thread (SNAKESCOPE_TIMING=1; a build that stops the whole process says
 nothing: nan), from the stop to the detach, on average and the longest.
 Medians over --runs recordings.  On a loaded machine the stall seen by
 the target exceeds the holds: a thread stopped while snakescope waits for
-a CPU stays stopped.
+a CPU stays stopped.  --load N runs N processes spinning on a CPU all
+along (the machine loaded on purpose, the same for every build).
 
 The dump's stall (--dump-stall-only: that alone): busy_idle.py with N
 idle threads (--dump-idle, default 500) is dumped --runs times with each
@@ -130,7 +132,7 @@ def stall_run(snakescope, pid, tid, mode, seconds):
                              stderr=subprocess.PIPE, text=True,
                              env=dict(os.environ, SNAKESCOPE_TIMING="1"))
         worst = 0
-        since = None
+        since = last = None
         while p.poll() is None:
             # not a tight loop: on a machine of 2 CPUs it would take one
             # from the target or snakescope
@@ -138,10 +140,12 @@ def stall_run(snakescope, pid, tid, mode, seconds):
             data = os.pread(fd, 512, 0)
             now = time.monotonic_ns()
             stopped = data[data.rindex(b")") + 2:][:1] == b"t"
-            if stopped and since is None:
-                since = now
-            elif not stopped and since is not None:
-                worst = max(worst, now - since)
+            if stopped:
+                since = now if since is None else since
+                last = now
+            elif since is not None:
+                # first to last reading of the run: a lower bound
+                worst = max(worst, last - since)
                 since = None
         t1 = time.monotonic_ns()
         run1, wait1 = schedstat(pid, tid)
@@ -245,8 +249,22 @@ def dump_stall_bench(args):
             proc.wait()
 
 
+SPIN = "while True:\n    pass\n"
+
+
 def stall_bench(args, builds):
     """The stall table: busy_idle.py, per build and mode."""
+    spinners = [subprocess.Popen([sys.executable, "-c", SPIN])
+                for _ in range(args.load)]
+    try:
+        stall_table(args, builds)
+    finally:
+        for s in spinners:
+            s.kill()
+            s.wait()
+
+
+def stall_table(args, builds):
     with tempfile.TemporaryDirectory() as tmp:
         record = os.path.join(tmp, "busy_idle.json")
         proc = subprocess.Popen([args.interp, "-B", os.path.join(
@@ -261,7 +279,9 @@ def stall_bench(args, builds):
                 rec = json.load(f)
             print()
             print("busy thread among 100 idle, record at 100 Hz for %g s "
-                  "(medians of %d)" % (args.seconds, args.runs))
+                  "(medians of %d)%s" % (args.seconds, args.runs,
+                                         ", beside %d spinning processes"
+                                         % args.load if args.load else ""))
             print("%-8s %-10s %10s %14s %10s %12s %12s" % (
                 "build", "mode", "stalled %", "worst stall ms",
                 "samples/s", "hold avg us", "longest us"))
@@ -296,6 +316,9 @@ def main():
     ap.add_argument("--before", help="another snakescope binary (main's) "
                     "whose stalls to show beside this build's")
     ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--load", type=int, default=0,
+                    help="processes spinning on a CPU during the stall "
+                    "table")
     ap.add_argument("--dump-stall-only", action="store_true")
     ap.add_argument("--dump-idle", type=int, default=500)
     args = ap.parse_args()
