@@ -71,10 +71,12 @@ static const char watch_usage[] =
 	"                      with --count 1, else FILE.1, FILE.2, ...\n"
 	"  --json              one JSON document per line: the dump's, with\n"
 	"                      \"timestamp\" and \"dump\" (N) added\n"
-	"  --no-pause (--nonblocking), --tasks=MODE, --locals,\n"
+	"  --no-pause (--nonblocking), --nonstop, --tasks=MODE, --locals,\n"
 	"  --repr-width=N, --full, --no-source, --no-group, --no-summary,\n"
 	"  --native, --native-all\n"
-	"                      as for 'snakescope dump'\n"
+	"                      as for 'snakescope dump' (--nonstop: each\n"
+	"                      dump read thread by thread, the process never\n"
+	"                      stopped as a whole)\n"
 	"  -h, --help          show this help\n"
 	"\n"
 	"Several processes (PIDs, or --subprocesses): each dump is all of\n"
@@ -878,7 +880,8 @@ int watch_run(pid_t pid, const struct watch_opts *o)
 
 /* watch's own options without a letter, past every letter of
  * dump_longopts */
-enum { OPT_ON_STALL = 256, OPT_RATE, OPT_EXEC, OPT_SUBPROCESSES };
+enum { OPT_ON_STALL = 256, OPT_RATE, OPT_EXEC, OPT_SUBPROCESSES,
+       OPT_NONSTOP };
 
 int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		bool need_pid)
@@ -892,6 +895,7 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "exec", required_argument, NULL, OPT_EXEC },
 		{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+		{ "nonstop", no_argument, NULL, OPT_NONSTOP },
 	};
 	const char *pid_opt = NULL;
 	struct option longopts[DUMP_LONGOPTS_MAX];
@@ -956,6 +960,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 		case OPT_SUBPROCESSES:
 			o->d.subprocesses = true;
 			break;
+		case OPT_NONSTOP:
+			o->d.io.nonstop = true;
+			break;
 		default:
 			rc = dump_opt(&o->d, c, optarg, "watch");
 			if (rc > 0)
@@ -968,7 +975,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, pid_t *pid,
 			}
 		}
 	}
-	rc = dump_opts_check(&o->d, "watch");
+	rc = dump_nonstop_check(&o->d, "watch");
+	if (!rc)
+		rc = dump_opts_check(&o->d, "watch");
 	if (rc)
 		return rc;
 	if (o->every > 0 && o->on_stall > 0) {

@@ -1425,6 +1425,17 @@ START_TEST(test_watch_top_parse)
 				 EXIT_USAGE);
 	}
 	{
+		/* Each dump thread by thread, as dump --nonstop. */
+		ARGV("watch", "--nonstop", "--native", "--every", "2", "96");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true), 0);
+		ck_assert(w.d.io.nonstop && w.d.io.native && !w.d.io.pause);
+	}
+	{
+		ARGV("watch", "--nonstop", "--no-pause", "--every", "2", "96");
+		ck_assert_int_eq(watch_parse(argc_, a, &w, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
 		ARGV("top", "--once", "-p", "98", "--nonblocking");
 		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
 		ck_assert_int_eq(pid, 98);

@@ -39,7 +39,9 @@ document says "consistency": "per-thread" and "paused": false (the text,
 "Read thread by thread"); every idle thread's Python frames are the stack
 the thread's own record gives (function, file, line, in order); the busy
 thread's are [step,] spin, main, <module>; every thread has C frames with
---native, none without; no frame is marked torn.  Without --native the
+--native, none without; no frame is marked torn.  `watch --nonstop
+--json --every 0.3 --count 3` gives three such documents, no idle thread
+seen stopped.  Without --native the
 idle threads are read without a stop: snakescope's own count
 (SNAKESCOPE_TIMING) must say so of at least 90 of the 100, and no idle
 thread may be seen stopped.  --nonstop --no-pause is refused (exit 2).
@@ -395,6 +397,59 @@ def one_dump(cx, t, rec, opts):
     return problems
 
 
+def watch_nonstop(cx, rec):
+    """Problems of `watch --nonstop --json --every 0.3 --count 3`: three
+    dumps read thread by thread, each idle thread's stack its record's,
+    no idle thread ever seen stopped."""
+    h = cx["h"]
+    pid = rec["pid"]
+    what = "watch --nonstop --json"
+    out = os.path.join(cx["workdir"], "nonstop-watch-%d.json" % h.serial())
+    with open(out, "wb") as fo, open(out + ".stderr", "wb") as fe:
+        r = subprocess.Popen([h.SNAKESCOPE, "watch", "--nonstop", "--json",
+                              "--every", "0.3", "--count", "3", str(pid)],
+                             stdin=subprocess.DEVNULL, stdout=fo,
+                             stderr=fe, env=h.TARGET_ENV)
+    rounds, seen, problems, stopped = watch_one_at_a_time(pid, r)
+    if r.poll() is None:
+        r.kill()
+        r.wait()
+        return ["%s did not finish within %gs" % (what, WAIT)]
+    with open(out + ".stderr", "rb") as f:
+        stderr = f.read().decode("utf-8", "replace").strip()
+    if r.returncode != 0:
+        return ["%s: exit status %s; stderr: %s"
+                % (what, r.returncode, stderr)]
+    problems = ["%s: %s" % (what, p) for p in problems]
+    stopped &= set(rec["idle_native_ids"])
+    if stopped:
+        problems.append("%s: idle threads seen stopped: %s"
+                        % (what, sorted(stopped)[:10]))
+    with open(out) as f:
+        docs = [json.loads(line) for line in f if line.strip()]
+    if len(docs) != 3:
+        problems.append("%s: %d documents, not 3" % (what, len(docs)))
+    for doc in docs:
+        if doc.get("consistency") != "per-thread":
+            problems.append("%s: dump %s: \"consistency\": %r"
+                            % (what, doc.get("dump"),
+                               doc.get("consistency")))
+        threads = dict((th.get("native_id"), th) for th in doc["threads"])
+        for tid, want in sorted(rec["idle_stacks"].items()):
+            th = threads.get(int(tid))
+            bad = ["not in the dump"] if th is None else same_python(
+                want, [f for f in th.get("frames") or []
+                       if f.get("kind", "python") == "python"])
+            if bad:
+                problems.append("%s: dump %s: thread %s: %s"
+                                % (what, doc.get("dump"), tid, bad[0]))
+                break
+    cx["report"].note("%s: nonstop: %s: %d dumps, %d stops seen in %d "
+                      "rounds of state reads" % (cx["label"], what,
+                                                 len(docs), seen, rounds))
+    return problems[:6]
+
+
 def dump_modes(cx):
     """Problems of the dumps --nonstop of one busy_idle target."""
     h = cx["h"]
@@ -405,6 +460,7 @@ def dump_modes(cx):
         for opts in (["--native", "--nonstop", "--json"],
                      ["--nonstop", "--json"], ["--nonstop"]):
             problems += one_dump(cx, t, rec, opts)
+        problems += watch_nonstop(cx, rec)
         r = subprocess.run([h.SNAKESCOPE, "dump", "--nonstop", "--no-pause",
                             str(rec["pid"])], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=h.TARGET_ENV)
