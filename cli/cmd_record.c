@@ -29,8 +29,6 @@
 /* The progress line on a terminal is redrawn this often. */
 #define PROGRESS_NS (NS / 4)
 #define MAX_TARGETS 256
-/* The first of the recorder's own code keys (see struct recorder). */
-#define NAME_KEY_BASE 0x80000000u
 /* Samples a late recording may take back to back to keep its rate. */
 #define CATCH_UP 10
 
@@ -236,14 +234,8 @@ struct recorder {
 	bool tty;               /* a progress line is on stderr */
 	/* --native, and --tasks' marks and awaiters' frames: every
 	 * distinct (function, file) of the stacks, keyed for the profile as
-	 * the sampler keys code objects (from NAME_KEY_BASE up, apart from
-	 * the sampler's keys, which count from 1) */
-	struct name_key {
-		uint64_t hash;
-		char *function, *filename;
-		uint32_t key; /* 0: empty slot */
-	} *keys;
-	size_t keys_cap, nkeys;
+	 * the sampler keys code objects (model/sample.h) */
+	struct sample_names names;
 };
 
 /* Is this thread wanted (see --idle, --gil)?  Before its stack is read. */
@@ -452,110 +444,6 @@ static void scan_children(struct recorder *r)
 
 /* ---- --native ------------------------------------------------------ */
 
-static uint64_t name_hash(const char *function, const char *filename)
-{
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-
-	for (const char *s = function; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL; /* not a byte of UTF-8 */
-	for (const char *s = filename; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
-
-static struct name_key *key_slot(struct name_key *slots, size_t cap,
-				 uint64_t hash, const char *function,
-				 const char *filename)
-{
-	size_t i = (size_t)hash & (cap - 1);
-
-	while (slots[i].key && (slots[i].hash != hash ||
-				strcmp(slots[i].function, function) ||
-				strcmp(slots[i].filename, filename)))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-/* The profile's key of frames named (function, filename): one per name
- * for the whole recording, as the sampler's code keys are.  The entry's
- * strings are copies that live as long as the recording; the entry itself
- * moves at the next insertion. */
-static const struct name_key *name_key(struct recorder *r,
-				       const char *function,
-				       const char *filename)
-{
-	uint64_t h = name_hash(function, filename);
-	struct name_key *k;
-
-	if (2 * (r->nkeys + 1) > r->keys_cap) {
-		size_t cap = r->keys_cap ? 2 * r->keys_cap : 1024;
-		struct name_key *slots = xcalloc(cap, sizeof(*slots));
-
-		for (size_t i = 0; i < r->keys_cap; i++)
-			if (r->keys[i].key)
-				*key_slot(slots, cap, r->keys[i].hash,
-					  r->keys[i].function,
-					  r->keys[i].filename) = r->keys[i];
-		free(r->keys);
-		r->keys = slots;
-		r->keys_cap = cap;
-	}
-	k = key_slot(r->keys, r->keys_cap, h, function, filename);
-	if (!k->key) {
-		k->hash = h;
-		k->function = xstrdup(function);
-		k->filename = xstrdup(filename);
-		k->key = NAME_KEY_BASE + (uint32_t)++r->nkeys;
-	}
-	return k;
-}
-
-static void keys_release(struct recorder *r)
-{
-	for (size_t i = 0; i < r->keys_cap; i++) {
-		free(r->keys[i].function);
-		free(r->keys[i].filename);
-	}
-	free(r->keys);
-}
-
-static void add_frame(struct recorder *r, const char *function,
-		      const char *filename, int line, bool native,
-		      bool internal)
-{
-	struct sample *s = &r->sample;
-	const struct name_key *k = name_key(r, function, filename);
-	struct sample_frame *f;
-
-	s->frames = xgrow(s->frames, &s->frames_cap, s->nframes + 1,
-			  sizeof(*s->frames));
-	f = &s->frames[s->nframes++];
-	f->code_key = k->key;
-	f->line = line;
-	f->first_line = -1;
-	f->function = k->function;
-	f->filename = k->filename;
-	f->native = native;
-	f->internal = internal;
-}
-
-/* A frame keyed by its names (name_key), into *f. */
-static void keyed_frame(struct recorder *r, const char *function,
-			const char *filename, int line, int first_line,
-			bool native, struct sample_frame *f)
-{
-	const struct name_key *k = name_key(r, function, filename);
-
-	memset(f, 0, sizeof(*f));
-	f->code_key = k->key;
-	f->line = line;
-	f->first_line = first_line;
-	f->function = k->function;
-	f->filename = k->filename;
-	f->native = native;
-}
-
 /* --tasks: chain c as task_stack links in r->links (its frames in
  * r->lframes, keyed); returns how many. */
 static size_t task_links(struct recorder *r, const struct task_chain *c)
@@ -576,14 +464,17 @@ static size_t task_links(struct recorder *r, const struct task_chain *c)
 
 		strbuf_reset(&mark);
 		strbuf_addf(&mark, "<task %s>", tl->name);
-		keyed_frame(r, mark.buf, "snakescope", -1, -1, true, &l->mark);
+		sample_named_frame(&r->names, mark.buf, "snakescope", -1, -1,
+				   true, &l->mark);
 		l->frames = &r->lframes[used];
 		l->nframes = tl->nframes;
 		for (size_t k = 0; k < tl->nframes; k++)
-			keyed_frame(r, tl->frames[k].function,
-				    tl->frames[k].filename, tl->frames[k].line,
-				    tl->frames[k].first_line, false,
-				    &r->lframes[used++]);
+			sample_named_frame(&r->names,
+					   tl->frames[k].function,
+					   tl->frames[k].filename,
+					   tl->frames[k].line,
+					   tl->frames[k].first_line, false,
+					   &r->lframes[used++]);
 	}
 	strbuf_release(&mark);
 	return c->nlinks;
@@ -641,57 +532,6 @@ static void splice_tasks(struct recorder *r, const struct task_chain *chains,
  * the dump shows it, innermost first; a note in it ("unwinding stopped")
  * becomes a frame of its own, in brackets.  Thread names stay the
  * snapshot's: valid until it is freed. */
-static void sample_of_snapshot(struct recorder *r, const struct snapshot *snap)
-{
-	struct sample *s = &r->sample;
-	struct strbuf note;
-
-	s->nthreads = s->nframes = 0;
-	for (size_t i = 0; i < snap->nthreads; i++) {
-		const struct snap_thread *t = &snap->threads[i];
-		struct sample_thread *st;
-
-		s->threads = xgrow(s->threads, &s->threads_cap, s->nthreads + 1,
-				   sizeof(*s->threads));
-		st = &s->threads[s->nthreads++];
-		memset(st, 0, sizeof(*st));
-		/* a thread without Python has no ident: its TID stands in
-		 * (JSON says null) */
-		st->native_only = t->native_only;
-		st->thread_id = t->native_only ? (uint64_t)t->native_id :
-			t->thread_id;
-		st->native_id = t->native_id;
-		st->name = t->name;
-		st->interp_id = t->interp_id;
-		st->holds_gil = t->holds_gil;
-		st->idle = !t->holds_gil && t->os.state != 'R';
-		st->truncated = t->truncated;
-		st->first = s->nframes;
-		for (size_t k = 0; k < t->nnative; k++) {
-			const struct snap_native *n = &t->native[k];
-
-			if (!py_native_shown(t, k, r->o->native_all))
-				continue;
-			if (n->kind == SNAP_STACK_PYTHON && n->py < t->nframes)
-				add_frame(r, t->frames[n->py].function,
-					  t->frames[n->py].filename,
-					  t->frames[n->py].line, false, false);
-			else if (n->kind == SNAP_STACK_NATIVE)
-				add_frame(r, n->function ? n->function : "??",
-					  n->library ? n->library : "??", -1,
-					  true, n->internal);
-			else if (n->kind == SNAP_STACK_MARK && n->note) {
-				strbuf_init(&note);
-				strbuf_addf(&note, "[%s]", n->note);
-				add_frame(r, note.buf, "snakescope", -1, true,
-					  false);
-				strbuf_release(&note);
-			}
-		}
-		st->nframes = s->nframes - st->first;
-	}
-}
-
 /* One --native sample of tg: each wanted thread stopped alone, in
  * turn, for its native and Python stacks. */
 static int sample_native(struct recorder *r, struct target *tg, uint64_t t,
@@ -700,7 +540,8 @@ static int sample_native(struct recorder *r, struct target *tg, uint64_t t,
 	int rc = session_nonstop_sample(tg->is, t, &r->sample, snap, e);
 
 	if (!rc)
-		sample_of_snapshot(r, *snap);
+		sample_of_snapshot(&r->sample, &r->names, *snap,
+				   r->o->native_all);
 	return rc;
 }
 
@@ -941,7 +782,7 @@ int record_run(pid_t pid, const struct record_opts *o)
 	sample_release(&r.spliced);
 	free(r.links);
 	free(r.lframes);
-	keys_release(&r);
+	sample_names_release(&r.names);
 	strbuf_release(&r.line);
 	return status;
 }

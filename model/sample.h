@@ -71,4 +71,44 @@ struct sample {
 /* Free the sample's arrays (not the strings it borrows) and empty it. */
 void sample_release(struct sample *s);
 
+/*
+ * Frames named, not read from code objects (C frames, marks, frames of
+ * a snapshot): each distinct (function, file) keyed for the whole
+ * session as the sampler keys code objects, from SAMPLE_NAME_KEY_BASE up
+ * (the sampler's keys count from 1), its strings copied once and kept
+ * until sample_names_release().
+ */
+#define SAMPLE_NAME_KEY_BASE 0x80000000u
+struct sample_names {
+	struct sample_name {
+		uint64_t hash;
+		char *function, *filename;
+		uint32_t key; /* 0: empty slot */
+	} *slots;
+	size_t cap, n;
+};
+void sample_names_release(struct sample_names *t);
+
+/* f, zeroed, then keyed and named (function, filename) by t. */
+void sample_named_frame(struct sample_names *t, const char *function,
+			const char *filename, int line, int first_line,
+			bool native, struct sample_frame *f);
+
+/* Append such a frame to s->frames. */
+void sample_add_named(struct sample *s, struct sample_names *t,
+		      const char *function, const char *filename, int line,
+		      bool native, bool internal);
+
+/*
+ * A sample of snapshot snap's threads (read with native stacks, the
+ * Python frames merged in: model/native.h), into s (emptied first): each
+ * thread's whole stack, the interpreter's own C frames too with
+ * native_all; a C frame is (symbol or "??", library or "??"), a mark
+ * "[note]" of "snakescope".  Its strings are t's and snap's: valid while
+ * both are.
+ */
+struct snapshot;
+void sample_of_snapshot(struct sample *s, struct sample_names *t,
+			const struct snapshot *snap, bool native_all);
+
 #endif
