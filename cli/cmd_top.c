@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "common/xalloc.h"
+#include "model/native.h"
 #include "model/sample.h"
 #include "session/session.h"
 #include "tui/model.h"
@@ -67,9 +68,16 @@ static const char top_usage[] =
 	"                       holds the GIL or is on a CPU)\n"
 	"  --pause              exact stacks: each thread sampled is stopped\n"
 	"                       alone while its stack is read, the others\n"
-	"                       run on; by default nothing is stopped\n"
+	"                       run on (a waiting thread is read without a\n"
+	"                       stop); by default nothing is stopped\n"
+	"  --native             C frames too, in the functions and the stack:\n"
+	"                       each thread sampled is stopped alone for its\n"
+	"                       registers and stack (as record --native),\n"
+	"                       never the process; C threads are shown too\n"
+	"  --native-all         the same, keeping the interpreter's own C\n"
+	"                       frames\n"
 	"  --nonblocking        the default, said explicitly: never stop a\n"
-	"                       thread (refused with --pause)\n"
+	"                       thread (refused with --pause and --native)\n"
 	"  --once               no terminal UI: sample for one refresh, print\n"
 	"                       the screen as text and exit\n"
 	"  --iterations N       the same, N screens, one per refresh\n"
@@ -93,6 +101,8 @@ struct top_proc {
 	pid_t pid;
 	struct session *is;    /* samples, and snapshots, each with caches of
 				  its own */
+	struct snapshot *native; /* --native: the last sample's stacks (the
+				    sample borrows its threads' names) */
 	bool gone;             /* exited (or no longer readable) */
 	bool forgotten;        /* ... and its threads dropped from the model,
 				  its session closed: the slot is free */
@@ -111,6 +121,7 @@ struct top {
 				  scan: a PID is not kept past its process) */
 	size_t nskipped, skipped_cap;
 	struct sample sample;
+	struct sample_names names; /* --native: C frames keyed */
 	struct tui_model model;
 	struct tui_view view;
 	struct tui_frame frame;
@@ -160,13 +171,25 @@ static void target_exited(struct top *tp)
 static void proc_gone(struct top *tp, struct top_proc *pr);
 
 /* A sample of pr into tp->sample.  --pause: each thread read is stopped
- * alone, never the process. */
+ * alone, never the process; --native: the same, and each one's C frames
+ * merged with its Python ones. */
 static int proc_sample(struct top *tp, struct top_proc *pr, uint64_t now,
 		       struct err *e)
 {
-	return tp->o->pause ?
-	       session_nonstop_sample(pr->is, now, &tp->sample, NULL, e) :
-	       session_sample(pr->is, false, now, &tp->sample, e);
+	int rc;
+
+	if (!tp->o->native)
+		return tp->o->pause ?
+		       session_nonstop_sample(pr->is, now, &tp->sample, NULL,
+					      e) :
+		       session_sample(pr->is, false, now, &tp->sample, e);
+	snap_free(pr->native);
+	pr->native = NULL;
+	rc = session_nonstop_sample(pr->is, now, &tp->sample, &pr->native, e);
+	if (!rc)
+		sample_of_snapshot(&tp->sample, &tp->names, pr->native,
+				   tp->o->native_all);
+	return rc;
 }
 
 /* One round of several processes: a sample of each.  A process that
@@ -249,8 +272,8 @@ static int add_proc(struct top *tp, pid_t pid, struct err *e)
 	pr->tp = tp;
 	pr->pid = pid;
 	pr->is = is;
-	rc = tp->o->pause ?
-	     session_nonstop_start(is, keep_thread, pr, false, e) :
+	rc = tp->o->pause || tp->o->native ?
+	     session_nonstop_start(is, keep_thread, pr, tp->o->native, e) :
 	     session_sampler_start(is, keep_thread, pr, e);
 	if (rc) {
 		session_close(is);
@@ -320,6 +343,8 @@ static void forget_gone(struct top *tp)
 			tui_model_forget(&tp->model, pr->pid);
 			session_close(pr->is);
 			pr->is = NULL;
+			snap_free(pr->native);
+			pr->native = NULL;
 			pr->forgotten = true;
 		}
 	}
@@ -444,7 +469,10 @@ static void take_snapshot(struct top *tp)
 	if (tp->exited || pr->gone)
 		return;
 	err_clear(&e);
-	io.pause = tp->o->pause || tp->view.locals;
+	/* --pause and --native: thread by thread, never the process */
+	io.nonstop = tp->o->pause || tp->o->native;
+	io.pause = !io.nonstop && tp->view.locals;
+	io.native = tp->o->native && tp->view.native;
 	io.tasks = true;
 	io.locals = tp->view.locals;
 	if (session_snapshot(pr->is, &io, &s, &e)) {
@@ -454,6 +482,9 @@ static void take_snapshot(struct top *tp)
 			target_exited(tp);
 		return;
 	}
+	/* the stack pane lists one stack: C frames among the Python ones */
+	for (size_t i = 0; io.native && i < s->nthreads; i++)
+		py_native_flatten(&s->threads[i], tp->o->native_all);
 	snap_free(tp->snap);
 	tp->snap = s;
 	/* A program caught starting up may not have told its micro version
@@ -706,6 +737,8 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		{ "refresh", required_argument, NULL, 'i' },
 		{ "idle", no_argument, NULL, 'I' },
 		{ "pause", no_argument, NULL, 'P' },
+		{ "native", no_argument, NULL, 'N' },
+		{ "native-all", no_argument, NULL, 'A' },
 		{ "nonblocking", no_argument, NULL, 'B' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "subprocesses", no_argument, NULL, 'S' },
@@ -752,6 +785,12 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 		case 'P':
 			o->pause = true;
 			break;
+		case 'A':
+			o->native_all = true;
+			/* fall through */
+		case 'N':
+			o->native = true;
+			break;
 		case 'B':
 			nonblocking = true;
 			break;
@@ -791,10 +830,10 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 			return EXIT_USAGE;
 		}
 	}
-	if (nonblocking && o->pause) {
-		report_error("top: --nonblocking (the default: the process runs "
-			     "on) contradicts --pause, which stops it for each "
-			     "sample");
+	if (nonblocking && (o->pause || o->native)) {
+		report_error("top: --nonblocking (the default: no thread is "
+			     "stopped) contradicts %s, which stops each thread "
+			     "sampled", o->pause ? "--pause" : "--native");
 		return EXIT_USAGE;
 	}
 	if (need_pid && !pid_opt && optind + 1 < argc) {
@@ -821,8 +860,10 @@ int top_parse(int argc, char **argv, struct top_opts *o, pid_t *pid,
 
 static void close_procs(struct top *tp)
 {
-	for (size_t i = 0; i < tp->nprocs; i++)
+	for (size_t i = 0; i < tp->nprocs; i++) {
 		session_close(tp->procs[i].is);
+		snap_free(tp->procs[i].native);
+	}
 	free(tp->procs);
 	free(tp->skipped);
 }
@@ -895,6 +936,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	}
 	tui_model_init(&tp.model);
 	tui_view_init(&tp.view);
+	tp.view.native_available = tp.view.native = o->native;
 	tp.view.procs = tp.many;
 	tui_view_set_refresh(&tp.view, o->refresh);
 	strbuf_init(&tp.tasks_text);
@@ -912,6 +954,7 @@ int top_run(pid_t pid, const struct top_opts *o)
 	tui_view_release(&tp.view);
 	tui_model_release(&tp.model);
 	sample_release(&tp.sample);
+	sample_names_release(&tp.names);
 	snap_free(tp.snap);
 	free(tp.version);
 	free(tp.task_lines);

@@ -13,6 +13,8 @@ struct top_opts {
 	double refresh;
 	bool idle;
 	bool pause;
+	bool native;     /* C frames too: each thread read is stopped alone */
+	bool native_all; /* ... the interpreter's own too */
 	long iterations; /* 0: interactive */
 	int rows, cols;  /* --size */
 	bool color;

@@ -4,6 +4,7 @@
 #include "common/xalloc.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,4 +150,53 @@ bool py_native_shown(const struct snap_thread *t, size_t i, bool all)
 	const struct snap_native *n = &t->native[i];
 
 	return all || n->kind != SNAP_STACK_NATIVE || (!n->eval && !n->internal);
+}
+
+/* A frame of no Python code, named (function, filename). */
+static void named_frame(struct snap_frame *f, const char *function,
+			const char *filename)
+{
+	memset(f, 0, sizeof(*f));
+	f->function = xstrdup(function);
+	f->filename = xstrdup(filename);
+	f->line = f->end_line = f->column = f->end_column = -1;
+}
+
+void py_native_flatten(struct snap_thread *t, bool all)
+{
+	size_t n = 0, cap = t->nnative;
+	struct snap_frame *v;
+
+	if (!cap)
+		return;
+	v = xcalloc(cap, sizeof(*v));
+	for (size_t k = 0; k < t->nnative; k++) {
+		const struct snap_native *e = &t->native[k];
+		size_t len;
+		char *note;
+
+		if (!py_native_shown(t, k, all))
+			continue;
+		if (e->kind == SNAP_STACK_PYTHON && e->py < t->nframes &&
+		    t->frames[e->py].function) {
+			/* moved: what is left behind holds nothing */
+			v[n++] = t->frames[e->py];
+			memset(&t->frames[e->py], 0, sizeof(t->frames[e->py]));
+		} else if (e->kind == SNAP_STACK_NATIVE) {
+			named_frame(&v[n++], e->function ? e->function : "??",
+				    e->library ? e->library : "??");
+		} else if (e->kind == SNAP_STACK_MARK && e->note) {
+			len = strlen(e->note) + 3;
+			note = xmalloc(len);
+			snprintf(note, len, "[%s]", e->note);
+			named_frame(&v[n], "", "snakescope");
+			free(v[n].function);
+			v[n++].function = note;
+		}
+	}
+	snap_thread_release_frames(t);
+	snap_thread_release_native(t);
+	t->frames = v;
+	t->nframes = n;
+	t->frames_cap = cap;
 }

@@ -54,4 +54,14 @@ void py_native_merge_by(unsigned major, unsigned minor, struct snap_thread *t,
  * frames stand in for them) and the rest (calls, builtins, the GIL). */
 bool py_native_shown(const struct snap_thread *t, size_t i, bool all);
 
+/*
+ * For a view that lists one stack (top's): t's frames become its whole
+ * merged stack as shown (py_native_shown()), innermost first: its Python
+ * frames where they run (with their locals), each C frame a frame of its
+ * library (function its symbol or "??", filename the library or "??",
+ * line -1), a mark "[note]" of "snakescope"; t's native entries are
+ * dropped.  A thread without native entries is left as it is.
+ */
+void py_native_flatten(struct snap_thread *t, bool all);
+
 #endif

@@ -1455,6 +1455,17 @@ START_TEST(test_watch_top_parse)
 				 EXIT_USAGE);
 	}
 	{
+		/* C frames: thread by thread, without --pause */
+		ARGV("top", "--native-all", "99");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true), 0);
+		ck_assert(t.native && t.native_all && !t.pause);
+	}
+	{
+		ARGV("top", "--native", "--nonblocking", "99");
+		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),
+				 EXIT_USAGE);
+	}
+	{
 		ARGV("top", "--once");
 		ck_assert_int_eq(top_parse(argc_, a, &t, NULL, false), 0);
 		ck_assert_int_eq(top_parse(argc_, a, &t, &pid, true),

@@ -200,6 +200,7 @@ static uint32_t code_index(struct tui_model *m, const struct sample_frame *f)
 			c->function = xstrdup(fn);
 			c->filename = xstrdup(file);
 			c->first_line = f->first_line;
+			c->native = f->native;
 			m->code_slots[h] = (uint32_t)m->ncodes;
 			i = (uint32_t)(m->ncodes - 1);
 			break;

@@ -51,8 +51,10 @@ struct tui_thread {
  * kept here, since the sampler's are only valid until its next sample. */
 struct tui_code {
 	char *function;
-	char *filename;
-	int first_line;
+	char *filename;       /* a C function's: its library */
+	int first_line;       /* -1: not known (a C function, or a Python
+				 one read with the C frames) */
+	bool native;          /* a C function (top --native) */
 	uint64_t seen_round;  /* the last round a stack had it */
 };
 

@@ -624,8 +624,13 @@ static void render_funcs(struct tui_frame *f, const struct tui_view *v,
 		put_cell(&p, TUI_A_BOLD, c->function, wfunc, false);
 		pad(&p, 1);
 		line = en->line == TUI_WHOLE_FUNCTION ? c->first_line : en->line;
+		/* A C function has no line; a Python one read with the C
+		 * frames has no first line known; an instruction may have
+		 * no line (?). */
 		if (line >= 0)
 			snprintf(where, sizeof(where), ":%d", line);
+		else if (c->native || en->line == TUI_WHOLE_FUNCTION)
+			where[0] = 0;
 		else
 			snprintf(where, sizeof(where), ":?");
 		/* The line number always shows; the path gives way. */

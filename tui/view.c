@@ -608,11 +608,13 @@ static unsigned act_native(struct tui_view *v, const struct tui_model *m)
 {
 	if (!v->native_available) {
 		snprintf(v->message, sizeof(v->message),
-			 "native frames: not available (this build reads "
-			 "Python frames only)");
+			 "native frames: start top with --native (each "
+			 "thread read is then stopped alone)");
 		return TUI_REDRAW;
 	}
 	v->native = !v->native;
+	snprintf(v->message, sizeof(v->message), "stack: %s",
+		 v->native ? "Python and C frames" : "Python frames only");
 	return TUI_REDRAW | TUI_SNAPSHOT;
 }
 
@@ -662,7 +664,8 @@ static const struct keydef {
 	{ { 'r' }, "r", "reset the counters", act_reset },
 	{ { '+' }, "+", "refresh more often", act_faster },
 	{ { '-' }, "-", "refresh less often", act_slower },
-	{ { 'n' }, "n", "native frames, when available", act_native },
+	{ { 'n' }, "n", "C frames in the stack, or not (top --native)",
+	  act_native },
 	{ { '?', 'h' }, "? h", "this help (any key closes it)", act_help },
 };
 #define NKEYDEFS (sizeof(keydefs) / sizeof(keydefs[0]))

@@ -89,8 +89,9 @@ struct tui_view {
 	bool paused;                    /* view (and sampling) paused */
 	bool help;
 	bool locals;                    /* show the selected frame's locals */
-	bool native_available;          /* 'n' has native frames to show */
-	bool native;
+	bool native_available;          /* 'n' has native frames to show
+					   (top --native) */
+	bool native;                    /* the stack pane shows them */
 	bool has_thread;                /* a thread is selected: */
 	uint64_t thread_id;             /* ... this one */
 	int thread_pid;                 /* ... of this process */

@@ -249,6 +249,110 @@ def thread_checks(name, rec, frames):
     return p
 
 
+NTLIB = re.compile(r"^_nativetest")
+TOP_ROW = re.compile(r"^\s*[0-9.]+\s+[0-9.]+\s+[0-9.]+\w+\s+[0-9.]+\w+\s+"
+                     r"(\S+)\s+(\S+)\s*$")
+
+
+def top_cases(cx, f, t):
+    """top --native --idle, as text screens: the functions hold the
+    extension's C functions (of its library), the C thread's, and the
+    Python functions of the record's stacks (of the target's file); not
+    the interpreter's own C frames (only with --native-all); the stack
+    pane of the first thread (the main one, in main_sleep) holds a C
+    frame of the C library above main_sleep."""
+    rec = t.record
+    r = cx.snakescope("top", "--native", "--idle", "--iterations", "2",
+                      "--size", "250x90", "--no-color", t.pid)
+    what = "top --native --idle: C functions among the Python ones, " \
+        "and in the stack"
+    if r.rc != 0:
+        f.check(what, ["exit status %s" % r.rc] + r.describe())
+        return
+    text = r.out.decode("utf-8", "replace")
+    screen = text[text.rfind("snakescope top "):]
+    rows = {}
+    for line in screen.splitlines():
+        if line.startswith("STACK of"):
+            break
+        m = TOP_ROW.match(line)
+        if m:
+            rows[m.group(1)] = m.group(2)
+    p = []
+    for fn in ("nt_wait_forever", "nt_c_thread_loop"):
+        if not NTLIB.search(rows.get(fn, "")):
+            p.append("no row %s of the extension's library: %r"
+                     % (fn, rows.get(fn)))
+    base = os.path.basename(rec["file"])
+    for fn in ("ext_block", "cb_outer", "cb_inner", "main_sleep"):
+        if not rows.get(fn, "").endswith(base):
+            p.append("no row %s of %s: %r" % (fn, base, rows.get(fn)))
+    inner = [fn for fn in rows if fn == "_PyEval_EvalFrameDefault"]
+    if inner:
+        p.append("the interpreter's own frames without --native-all: %s"
+                 % inner)
+    stack = screen[screen.find("STACK of"):].splitlines()
+    libc = index_of(stack, lambda s: bool(re.search(r"\s+libc[.-]", s)))
+    main = index_of(stack, lambda s: s.strip().startswith("main_sleep "))
+    if not (0 <= libc < main):
+        p.append("the stack pane: expected a frame of libc (at %d) above "
+                 "main_sleep (at %d)" % (libc, main))
+    if p:
+        p += ["screen:"] + ["  " + s for s in screen.splitlines()[:60]]
+    f.check(what, p)
+    top_tmux(cx, f, t)
+
+
+def stack_has_libc(screen):
+    """Does the stack pane hold a frame of the C library?"""
+    i = screen.find("STACK of")
+    return i >= 0 and bool(re.search(r"^\s+\S+\s+libc[.-]",
+                                     screen[i:], re.M))
+
+
+def top_tmux(cx, f, t):
+    """top --native --idle in a tmux pane, as a person: the stack pane
+    shows C frames; 'n' hides them (Python frames only), 'n' brings them
+    back; 'q' exits 0."""
+    import top_check
+    what = "top --native in tmux: 'n' hides the stack's C frames and " \
+        "shows them again; 'q' exits 0"
+    if top_check.TMUX is None:
+        f.skip(what + ": tmux is not installed")
+        return
+    tm = top_check.Tmux(cx.h, "native")
+    exit_path = os.path.join(cx.workdir, "top-native-exit-%d"
+                             % cx.h.serial())
+    tm.start("%s top --native --idle --refresh 0.25 %s; echo $? > %s; "
+             "sleep 30" % (cx.h.SNAKESCOPE, t.pid, exit_path), 160, 50)
+    p = []
+    try:
+        screen, last = tm.wait(lambda s: stack_has_libc(s) and
+                               "main_sleep" in s)
+        if screen is None:
+            p.append("no C frame of libc in the stack pane:\n" + last)
+        else:
+            tm.keys("n")
+            screen, last = tm.wait(lambda s: "Python frames only" in s and
+                                   "main_sleep" in s and
+                                   not stack_has_libc(s))
+            if screen is None:
+                p.append("'n' left C frames in the stack:\n" + last)
+            tm.keys("n")
+            screen, last = tm.wait(lambda s: "Python and C frames" in s
+                                   and stack_has_libc(s))
+            if screen is None:
+                p.append("'n' again did not bring the C frames back:\n"
+                         + last)
+        tm.keys("q")
+        rc = top_check.wait_file(exit_path)
+        if rc != "0":
+            p.append("exit status %r after 'q'" % rc)
+    finally:
+        tm.kill()
+    f.check(what, p)
+
+
 def check_native(report, interp, version, workdir, harness):
     from record_check import Context, Findings, wait_record
     label = "%s %s: native" % (version, interp)
@@ -265,6 +369,7 @@ def check_native(report, interp, version, workdir, harness):
         t.record = wait_record(t)
         run_cases(cx, f, t)
         stack_cases(cx, f, t)
+        top_cases(cx, f, t)
     except Exception:
         f.check("native cases crashed", traceback.format_exc().splitlines())
     finally:

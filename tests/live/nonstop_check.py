@@ -41,7 +41,8 @@ the thread's own record gives (function, file, line, in order); the busy
 thread's are [step,] spin, main, <module>; every thread has C frames with
 --native, none without; no frame is marked torn.  `watch --nonstop
 --json --every 0.3 --count 3` gives three such documents, no idle thread
-seen stopped.  Without --native the
+seen stopped; `top --pause --idle` (3 text screens), whose stack pane is
+read thread by thread too, stops no idle thread either.  Without --native the
 idle threads are read without a stop: snakescope's own count
 (SNAKESCOPE_TIMING) must say so of at least 90 of the 100, and no idle
 thread may be seen stopped.  --nonstop --no-pause is refused (exit 2).
@@ -450,6 +451,45 @@ def watch_nonstop(cx, rec):
     return problems[:6]
 
 
+def top_pause(cx, rec):
+    """Problems of `top --pause --idle --iterations 3 --refresh 0.5` (as
+    text): its samples and its stack pane's reads alike never stop the
+    process, and the idle threads, off CPU, are never stopped at all."""
+    h = cx["h"]
+    pid = rec["pid"]
+    what = "top --pause --idle"
+    out = os.path.join(cx["workdir"], "nonstop-top-%d.txt" % h.serial())
+    with open(out, "wb") as fo, open(out + ".stderr", "wb") as fe:
+        r = subprocess.Popen([h.SNAKESCOPE, "top", "--pause", "--idle",
+                              "--iterations", "3", "--refresh", "0.5",
+                              "--size", "120x40", str(pid)],
+                             stdin=subprocess.DEVNULL, stdout=fo,
+                             stderr=fe, env=h.TARGET_ENV)
+    rounds, seen, problems, stopped = watch_one_at_a_time(pid, r)
+    if r.poll() is None:
+        r.kill()
+        r.wait()
+        return ["%s did not finish within %gs" % (what, WAIT)]
+    with open(out + ".stderr", "rb") as f:
+        stderr = f.read().decode("utf-8", "replace").strip()
+    if r.returncode != 0:
+        return ["%s: exit status %s; stderr: %s"
+                % (what, r.returncode, stderr)]
+    problems = ["%s: %s" % (what, p) for p in problems]
+    stopped &= set(rec["idle_native_ids"])
+    if stopped:
+        problems.append("%s: idle threads seen stopped: %s"
+                        % (what, sorted(stopped)[:10]))
+    with open(out, "rb") as f:
+        text = f.read().decode("utf-8", "replace")
+    if text.count("snakescope top ") != 3 or "STACK of" not in text:
+        problems.append("%s: expected 3 screens with a stack pane: %r"
+                        % (what, text[:300]))
+    cx["report"].note("%s: nonstop: %s: %d stops seen in %d rounds of "
+                      "state reads" % (cx["label"], what, seen, rounds))
+    return problems
+
+
 def dump_modes(cx):
     """Problems of the dumps --nonstop of one busy_idle target."""
     h = cx["h"]
@@ -461,6 +501,7 @@ def dump_modes(cx):
                      ["--nonstop", "--json"], ["--nonstop"]):
             problems += one_dump(cx, t, rec, opts)
         problems += watch_nonstop(cx, rec)
+        problems += top_pause(cx, rec)
         r = subprocess.run([h.SNAKESCOPE, "dump", "--nonstop", "--no-pause",
                             str(rec["pid"])], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, env=h.TARGET_ENV)
@@ -505,9 +546,9 @@ def check_nonstop(report, interp, version, workdir, harness):
             report.fail(what, problems)
         else:
             report.ok(what)
-    what = ("%s: nonstop: dump [--native] --nonstop stops one thread at a "
-            "time (never two at once; each thread's stack its own record's; "
-            "marked per-thread)" % label)
+    what = ("%s: nonstop: dump [--native] --nonstop, watch --nonstop and "
+            "top --pause stop one thread at a time (never two at once; each "
+            "thread's stack its own record's; marked per-thread)" % label)
     try:
         problems = dump_modes(cx)
     except Exception:
