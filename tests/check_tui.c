@@ -422,8 +422,15 @@ START_TEST(test_view_threads_and_drill)
 	ck_assert_int_eq(tui_view_key(&v, &m, 'Z'), 0);
 	tui_view_key(&v, &m, '+');
 	ck_assert(tui_view_refresh(&v) < 1);
-	tui_view_key(&v, &m, 'n');
-	ck_assert(strstr(v.message, "not available"));
+	/* 'n': without --native it says how to have C frames; with, it
+	 * toggles them and asks for a snapshot */
+	ck_assert_int_eq(tui_view_key(&v, &m, 'n') & TUI_SNAPSHOT, 0);
+	ck_assert(strstr(v.message, "--native"));
+	v.native_available = v.native = true;
+	ck_assert(tui_view_key(&v, &m, 'n') & TUI_SNAPSHOT);
+	ck_assert(!v.native && strstr(v.message, "Python frames only"));
+	ck_assert(tui_view_key(&v, &m, 'n') & TUI_SNAPSHOT);
+	ck_assert(v.native && strstr(v.message, "C frames"));
 	tui_view_key(&v, &m, '?');
 	ck_assert(v.help);
 	tui_view_key(&v, &m, 'x');
