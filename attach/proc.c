@@ -261,6 +261,31 @@ static uint64_t switches_read(int fd)
 	return count;
 }
 
+/* A syscall file's "NR ARG1 .. ARG6 SP PC" (or "-1 SP PC") into q. */
+static bool syscall_line(char *buf, size_t n, struct proc_quiet *q)
+{
+	unsigned long long v[8] = { 0 };
+	long nr;
+
+	buf[n] = 0;
+	if (sscanf(buf, "%ld", &nr) != 1)
+		return false;
+	if (nr < 0) {
+		if (sscanf(buf, "%*d %llx %llx", &v[6], &v[7]) != 2)
+			return false;
+	} else if (sscanf(buf, "%*d %llx %llx %llx %llx %llx %llx %llx %llx",
+			  &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+			  &v[7]) != 8) {
+		return false;
+	}
+	q->nr = nr;
+	for (int i = 0; i < 6; i++)
+		q->args[i] = v[i];
+	q->sp = v[6];
+	q->pc = v[7];
+	return true;
+}
+
 bool proc_quiet_begin(struct proc_stat_files *f, pid_t tid,
 		      struct proc_quiet *q)
 {
@@ -289,7 +314,8 @@ bool proc_quiet_begin(struct proc_stat_files *f, pid_t tid,
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (temp)
 		close(fd);
-	if (n <= 0 || !strncmp(buf, "running", 7)) {
+	if (n <= 0 || !strncmp(buf, "running", 7) ||
+	    !syscall_line(buf, (size_t)n, q)) {
 		proc_quiet_end(q);
 		return false;
 	}

@@ -76,6 +76,11 @@ struct proc_quiet {
 	uint64_t switches;
 	int fd;    /* schedstat, open from begin to end */
 	bool temp; /* fd is not kept: end closes it */
+	/* Where it waits, as the syscall file says: the call's number (-1:
+	 * in none, a page fault) and arguments, its stack pointer and
+	 * program counter. */
+	long nr;
+	uint64_t args[6], sp, pc;
 };
 bool proc_quiet_begin(struct proc_stat_files *f, pid_t tid,
 		      struct proc_quiet *q);

@@ -18,6 +18,11 @@
  * switched onto a CPU meanwhile (session_quiet_begin()); else it is read
  * again, stopped.  Most threads of a large process wait most of the
  * time: they are never stopped.
+ *
+ * With native stacks, a thread blocked in a system call is held once:
+ * it cannot change its registers or its stack, so the stack unwound then
+ * serves again for as long as the kernel says it has not run since (see
+ * struct still); its Python frames are read without a stop as above.
  */
 #include <config.h>
 
@@ -32,6 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+
+/* Threads whose native stack is kept for use again, at most. */
+#define STILL_MAX 4096
 
 /* A held thread's stack is copied from its stack pointer to the end of
  * its stack's mapping (where a thread's stack starts), at most this
@@ -80,6 +89,29 @@ static const struct mem_ops copy_ops = {
 	.free = copy_free,
 };
 
+/*
+ * The native stack of a thread blocked in a system call, as unwound at
+ * its last hold.  Once let go, the thread goes back to sleep in the same
+ * call: when the kernel's syscall file then says so (the same number
+ * and arguments, or restart_syscall, at the same stack pointer and
+ * program counter as the registers taken), its count of switches onto
+ * a CPU is the baseline: right after the hold, or at a later sample if
+ * it was not asleep yet (a loaded machine).  A later sample that finds
+ * the count unchanged knows the thread has not run since: its stack is
+ * this one.  Once the count moves, the thread is held again.
+ */
+struct still {
+	pid_t tid;
+	struct user_regs_struct regs; /* as held */
+	bool ran;                    /* ran since its baseline: hold it */
+	uint64_t switches;           /* the baseline; 0: none yet */
+	struct unwind_frame *frames; /* innermost first (names: the
+					unwinder's) */
+	size_t n;
+	char *error;                 /* why unwinding stopped, or NULL */
+	uint64_t stamp;              /* the sample it was last met in */
+};
+
 struct session_nonstop {
 	struct session *is;
 	session_keep_fn keep;
@@ -117,9 +149,17 @@ struct session_nonstop {
 	bool regs_ok;
 	struct err copy_err;
 
+	/* Native: the stacks of threads blocked in a system call (sorted
+	 * by TID), this sample's number, the one used for the thread now
+	 * read (NULL: none). */
+	struct still *still;
+	size_t nstill, still_cap;
+	uint64_t stamp;
+	struct still *reuse;
+
 	/* For SNAKESCOPE_TIMING: holds, and how long they lasted; reads
-	 * without a stop, and those read again. */
-	uint64_t nholds, held_ns, longest_ns, nquiet, nagain;
+	 * without a stop, those read again, native stacks used again. */
+	uint64_t nholds, held_ns, longest_ns, nquiet, nagain, nreused;
 };
 
 static bool ns_keep(void *arg, const struct sample_thread *t)
@@ -164,6 +204,128 @@ static bool quiet_end(struct session_nonstop *ns, pid_t tid)
 	return false;
 }
 
+/* ---- native stacks of threads that do not run (struct still) ------- */
+
+static int cmp_still(const void *a, const void *b)
+{
+	pid_t x = ((const struct still *)a)->tid;
+	pid_t y = ((const struct still *)b)->tid;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct still *still_find(struct session_nonstop *ns, pid_t tid)
+{
+	struct still key = { .tid = tid };
+
+	return ns->nstill ? bsearch(&key, ns->still, ns->nstill,
+				    sizeof(*ns->still), cmp_still) : NULL;
+}
+
+static void still_release(struct still *s)
+{
+	free(s->frames);
+	free(s->error);
+}
+
+/* After a sample: forget the threads it did not meet (gone, or no
+ * longer wanted). */
+static void still_sweep(struct session_nonstop *ns)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ns->nstill; i++) {
+		if (ns->still[i].stamp == ns->stamp)
+			ns->still[k++] = ns->still[i];
+		else
+			still_release(&ns->still[i]);
+	}
+	ns->nstill = k;
+}
+
+/* Is the thread asleep where registers r say it was held: in the same
+ * system call (or restarting it), at the same stack pointer and program
+ * counter? */
+static bool same_call(const struct proc_quiet *q,
+		      const struct user_regs_struct *r)
+{
+	const uint64_t args[6] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8,
+				   r->r9 };
+
+	if ((long long)r->orig_rax < 0 || q->sp != r->rsp || q->pc != r->rip)
+		return false;
+	if (q->nr == SYS_restart_syscall)
+		return true;
+	return q->nr == (long)r->orig_rax &&
+	       !memcmp(q->args, args, sizeof(args));
+}
+
+/* Native: can thread tid (state ns->state) be read without a stop, its
+ * kept stack used again?  Then ns->quiet and ns->reuse are set. */
+static bool still_begin(struct session_nonstop *ns, pid_t tid)
+{
+	struct still *s;
+
+	if (!ns->native || ns->no_unwind || tid == ns->again ||
+	    (ns->state != 'S' && ns->state != 'D'))
+		return false;
+	s = still_find(ns, tid);
+	if (!s || s->ran || !session_quiet_begin(ns->is, tid, &ns->q))
+		return false;
+	/* not asleep yet when let go: the baseline, late */
+	if (!s->switches && same_call(&ns->q, &s->regs))
+		s->switches = ns->q.switches;
+	if (!s->switches || ns->q.switches != s->switches) {
+		session_quiet_end(ns->is, &ns->q);
+		s->ran = s->switches != 0; /* it ran: hold it */
+		return false;
+	}
+	ns->quiet = true;
+	ns->reuse = s;
+	return true;
+}
+
+/* Thread tid, held in state S or D with registers r, was unwound into
+ * us: keep its stack, with the baseline if it is back asleep where it
+ * was held. */
+static void still_keep(struct session_nonstop *ns, pid_t tid,
+		       const struct user_regs_struct *r,
+		       const struct unwind_stack *us)
+{
+	struct still *s = still_find(ns, tid);
+	struct proc_quiet q;
+
+	if (!s) {
+		if (ns->nstill >= STILL_MAX)
+			return;
+		ns->still = xgrow(ns->still, &ns->still_cap, ns->nstill + 1,
+				  sizeof(*ns->still));
+		s = &ns->still[ns->nstill++];
+		memset(s, 0, sizeof(*s));
+		s->tid = tid;
+		/* kept sorted: one insertion per thread, once */
+		qsort(ns->still, ns->nstill, sizeof(*ns->still), cmp_still);
+		s = still_find(ns, tid);
+	}
+	still_release(s);
+	s->frames = NULL;
+	if (us->n) {
+		s->frames = xmalloc(us->n * sizeof(*us->frames));
+		memcpy(s->frames, us->frames, us->n * sizeof(*us->frames));
+	}
+	s->n = us->n;
+	s->error = us->error ? xstrdup(us->error) : NULL;
+	s->stamp = ns->stamp;
+	s->regs = *r;
+	s->ran = false;
+	s->switches = 0;
+	if (session_quiet_begin(ns->is, tid, &q)) {
+		if (same_call(&q, r))
+			s->switches = q.switches;
+		session_quiet_end(ns->is, &q);
+	}
+}
+
 /* Stop thread t alone, unless there is no need or no way: a process
  * stopped by job control does not move (and its registers cannot be had
  * without waking it), a thread off CPU is read without a stop where it
@@ -176,8 +338,10 @@ static bool ns_hold(void *arg, const struct sample_thread *t)
 	pid_t tid = (pid_t)t->native_id;
 
 	ns->holding = false;
+	ns->reuse = NULL;
 	ns->state = tid > 0 ? session_thread_state(ns->is, tid) : 0;
-	if (ns->stopped || tid <= 0 || quiet_begin(ns, tid))
+	if (ns->stopped || tid <= 0 || quiet_begin(ns, tid) ||
+	    still_begin(ns, tid))
 		return true;
 	ns->again = 0;
 	return hold_tid(ns, tid);
@@ -300,6 +464,38 @@ static bool unwind_copied(struct session_nonstop *ns,
 	return true;
 }
 
+/*
+ * Once thread tid is let go: its native stack into *us (why not in *e),
+ * the kept one when it was not held (ns->reuse: *us borrows it, *kept
+ * is set, not to be released), else the one unwound from what was
+ * copied while it was held, kept in turn when it waits (state S or D).
+ * False without --native.
+ */
+static bool native_stack(struct session_nonstop *ns, pid_t tid,
+			 struct unwind_stack *us, struct err *e, bool *kept)
+{
+	struct still *s = ns->reuse;
+	struct user_regs_struct r = ns->regs;
+	bool waits = ns->regs_ok && (ns->state == 'S' || ns->state == 'D');
+
+	*kept = s != NULL;
+	err_clear(e);
+	if (s) {
+		ns->reuse = NULL;
+		s->stamp = ns->stamp;
+		us->frames = s->frames;
+		us->n = us->cap = s->n;
+		us->error = s->error;
+		ns->nreused++;
+		return true;
+	}
+	if (!unwind_copied(ns, us, e))
+		return false;
+	if (waits)
+		still_keep(ns, tid, &r, us);
+	return true;
+}
+
 /* Thread t of the snapshot: its native stack merged with its Python
  * frames (none for a thread without Python). */
 static void add_merged(struct session_nonstop *ns, struct snap_thread *st,
@@ -332,8 +528,14 @@ static bool ns_release(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
 
+	if (ns->quiet && !quiet_end(ns, (pid_t)t->native_id)) {
+		if (ns->reuse)
+			ns->reuse->ran = true; /* it ran: hold it */
+		ns->reuse = NULL;
+		return false;
+	}
 	if (ns->quiet)
-		return quiet_end(ns, (pid_t)t->native_id);
+		return true;
 	let_go_copied(ns, (pid_t)t->native_id);
 	return true;
 }
@@ -346,8 +548,9 @@ static void ns_done(void *arg, const struct sample_thread *t,
 	struct unwind_stack us = { 0 };
 	struct snap_thread *st;
 	struct err e;
+	bool kept;
 
-	if (!unwind_copied(ns, &us, &e))
+	if (!native_stack(ns, (pid_t)t->native_id, &us, &e, &kept))
 		return;
 	st = snap_add_thread(ns->snap);
 	st->thread_id = t->thread_id;
@@ -378,7 +581,8 @@ static void ns_done(void *arg, const struct sample_thread *t,
 		st->neval_at = t->neval_at;
 	}
 	add_merged(ns, st, &us, &e);
-	unwind_stack_release(&us);
+	if (!kept)
+		unwind_stack_release(&us);
 }
 
 static bool seen(const struct session_nonstop *ns, pid_t tid)
@@ -404,6 +608,7 @@ static void native_only_threads(struct session_nonstop *ns)
 		struct unwind_stack us = { 0 };
 		struct snap_thread *st;
 		struct err e;
+		bool kept;
 
 		if (seen(ns, tids[i]))
 			continue;
@@ -415,8 +620,15 @@ static void native_only_threads(struct session_nonstop *ns)
 		if ((ns->keep && !ns->keep(ns->keep_arg, &t)) ||
 		    !ns_hold(ns, &t))
 			continue;
-		let_go_copied(ns, tids[i]);
-		unwind_copied(ns, &us, &e);
+		if (ns->quiet) {
+			/* nothing read: its kept stack is of now */
+			ns->quiet = false;
+			session_quiet_end(is, &ns->q);
+			ns->nquiet++;
+		} else {
+			let_go_copied(ns, tids[i]);
+		}
+		native_stack(ns, tids[i], &us, &e, &kept);
 		st = snap_add_thread(ns->snap);
 		st->native_only = true;
 		st->thread_id = (uint64_t)tids[i];
@@ -427,7 +639,8 @@ static void native_only_threads(struct session_nonstop *ns)
 		st->os.state = ns->state;
 		fill_name(is, st, NULL);
 		add_merged(ns, st, &us, &e);
-		unwind_stack_release(&us);
+		if (!kept)
+			unwind_stack_release(&us);
 	}
 	free(tids);
 }
@@ -503,6 +716,9 @@ static void begin_native(struct session_nonstop *ns)
 
 static void ns_free(struct session_nonstop *ns)
 {
+	for (size_t i = 0; i < ns->nstill; i++)
+		still_release(&ns->still[i]);
+	free(ns->still);
 	pause_resume(&ns->pz);
 	snap_free(ns->snap);
 	unwinder_free(ns->unwinder);
@@ -559,11 +775,13 @@ static void print_timing(const struct session_nonstop *ns)
 {
 	fprintf(stderr, "snakescope timing: nonstop: %llu holds of one "
 		"thread, %.1f us on average, longest %.1f us; %llu reads of a "
-		"thread off CPU without a stop, %llu read again stopped\n",
+		"thread off CPU without a stop, %llu read again stopped; %llu "
+		"native stacks of a thread that had not run used again\n",
 		(unsigned long long)ns->nholds, ns->nholds ?
 		ns->held_ns / 1e3 / (double)ns->nholds : 0.0,
 		ns->longest_ns / 1e3, (unsigned long long)ns->nquiet,
-		(unsigned long long)ns->nagain);
+		(unsigned long long)ns->nagain,
+		(unsigned long long)ns->nreused);
 }
 
 int session_nonstop_threads(struct session *is, struct py_read_opts *ro,
@@ -653,6 +871,7 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 	err_clear(&ns->err);
 	ns->stopped = is->kind->stopped(is);
 	ns->no_unwind = NULL;
+	ns->stamp++;
 	if (ns->native) {
 		ns->snap = snap_new();
 		ns->snap->pid = is->pid;
@@ -662,6 +881,8 @@ int session_nonstop_sample(struct session *is, uint64_t now_ns,
 	rc = py_sampler_take(is->sampler, now_ns, out, e);
 	if (!rc && ns->native)
 		native_only_threads(ns);
+	if (!rc)
+		still_sweep(ns);
 	if (!rc && ns->rc) {
 		rc = ns->rc;
 		*e = ns->err;

@@ -415,6 +415,68 @@ START_TEST(test_debug_offsets_newer)
 }
 END_TEST
 
+/* Wait (2 s at most) until proc_quiet_begin() says child is off CPU. */
+static bool quiet_wait(struct proc_stat_files *f, pid_t child,
+		       struct proc_quiet *q)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (proc_quiet_begin(f, child, q))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* A child blocked in read() on a pipe is off CPU, in that call: read
+ * without a stop, it stays so; woken by a byte (it reads it and blocks
+ * again), the count of its switches onto a CPU moves. */
+START_TEST(test_proc_quiet)
+{
+	struct proc_stat_files f;
+	struct proc_quiet q;
+	int fds[2];
+	pid_t child;
+	char c = 'x';
+
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		close(fds[1]);
+		while (read(fds[0], &c, 1) == 1)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	proc_stat_files_init(&f, child);
+	ck_assert(quiet_wait(&f, child, &q));
+	ck_assert_int_eq(q.nr, SYS_read);
+	ck_assert_uint_eq(q.args[0], (uint64_t)fds[0]);
+	ck_assert_uint_eq(q.args[2], 1);
+	ck_assert(q.sp && q.pc && q.switches);
+	usleep(20000);
+	ck_assert(proc_quiet_end(&q)); /* it did not run */
+
+	ck_assert(quiet_wait(&f, child, &q));
+	ck_assert_int_eq(write(fds[1], &c, 1), 1);
+	/* it reads the byte, and blocks again */
+	for (int i = 0; i < 2000; i++) {
+		struct proc_quiet again;
+		bool asleep = proc_quiet_begin(&f, child, &again);
+
+		if (asleep)
+			proc_quiet_end(&again);
+		if (asleep && again.switches != q.switches)
+			break;
+		usleep(1000);
+	}
+	ck_assert(!proc_quiet_end(&q)); /* it ran */
+	close(fds[1]);
+	waitpid(child, NULL, 0);
+	proc_stat_files_release(&f);
+}
+END_TEST
+
 START_TEST(test_proc_nspid)
 {
 	struct proc_nsmap m;
@@ -1077,6 +1139,7 @@ static Suite *attach_suite(void)
 	tcase_add_test(tc, test_debug_offsets_newer);
 	tcase_add_test(tc, test_proc_check);
 	tcase_add_test(tc, test_proc_nspid);
+	tcase_add_test(tc, test_proc_quiet);
 	tcase_add_test(tc, test_proc_access_hint);
 	tcase_add_test(tc, test_fdwait_net);
 	tcase_add_test(tc, test_fdwait_parsers);

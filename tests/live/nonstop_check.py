@@ -513,6 +513,119 @@ def dump_modes(cx):
     return problems
 
 
+TIMING = re.compile(r"nonstop: (\d+) holds of one thread.*; (\d+) reads of "
+                    r"a thread off CPU without a stop, (\d+) read again "
+                    r"stopped; (\d+) native stacks of a thread that had "
+                    r"not run used again")
+SUMMARY = re.compile(r"snakescope: (\d+) samples in")
+
+
+def timed_record(cx, pid, args, out):
+    """record ARGS of pid with SNAKESCOPE_TIMING=1: (samples, holds,
+    quiet reads, read again, stacks used again), or a problem string."""
+    h = cx["h"]
+    r = subprocess.run([h.SNAKESCOPE, "record"] + args + ["-o", out,
+                                                          str(pid)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       env=dict(h.TARGET_ENV, SNAKESCOPE_TIMING="1"),
+                       timeout=WAIT + 10)
+    err = r.stderr.decode("utf-8", "replace")
+    m, s = TIMING.search(err), SUMMARY.search(err)
+    if r.returncode != 0 or not m or not s:
+        return "record %s: exit status %s; stderr: %s" % (
+            " ".join(args), r.returncode, err.strip()[-600:])
+    return (int(s.group(1)),) + tuple(int(x) for x in m.groups())
+
+
+def still_idle(cx):
+    """Problems of record --native --idle on busy_idle.py: an idle thread
+    is held once, its stack then used again while it does not run."""
+    h = cx["h"]
+    t = h.Target(cx["interp"], "busy_idle.py", cx["workdir"], [str(NIDLE)])
+    try:
+        rec = wait_record(t.record_path, t.proc)
+        out = os.path.join(cx["workdir"], "still-%d.folded" % h.serial())
+        got = timed_record(cx, rec["pid"], ["--native", "--idle", "--rate",
+                                             "20", "-d", "3"], out)
+    finally:
+        t.kill()
+    if isinstance(got, str):
+        return [got]
+    samples, holds, _, _, reused = got
+    problems = []
+    # each sample holds the busy thread; an idle one once (twice when it
+    # was not yet back asleep when its baseline was taken)
+    if holds > samples + 2 * NIDLE:
+        problems.append("busy_idle: %d holds in %d samples of 1 busy and "
+                        "%d idle threads: idle threads held again and "
+                        "again" % (holds, samples, NIDLE))
+    # (a loaded machine may take seconds for the first sample, which
+    # holds every thread: too few samples say nothing of the rest)
+    if samples >= 5 and reused < (samples - 2) * NIDLE * 8 // 10:
+        problems.append("busy_idle: %d native stacks used again in %d "
+                        "samples of %d idle threads" % (reused, samples,
+                                                        NIDLE))
+    cx["report"].note("%s: nonstop: record --native --idle of busy_idle: "
+                      "%d samples, %d holds, %d stacks used again"
+                      % (cx["label"], samples, holds, reused))
+    return problems
+
+
+def wakers(cx):
+    """Problems of record --native --idle -f json on wakers.py: threads
+    that wake every 3 ms, between time.sleep (nap) and a lock's timed
+    wait (hold); a stack used again after its thread moved on would give
+    a sample whose C frames are the other call's."""
+    h = cx["h"]
+    t = h.Target(cx["interp"], "wakers.py", cx["workdir"], [])
+    try:
+        rec = wait_record(t.record_path, t.proc)
+        out = os.path.join(cx["workdir"], "wakers-%d.json" % h.serial())
+        got = timed_record(cx, rec["pid"], ["--native", "--idle", "--rate",
+                                             "max", "-d", "2", "-f",
+                                             "json"], out)
+    finally:
+        t.kill()
+    if isinstance(got, str):
+        return [got]
+    samples, holds, quiet, again, reused = got
+    problems, seen, bad = [], {}, []
+    tids = set(rec["waker_native_ids"])
+    with open(out) as f:
+        for line in f:
+            s = json.loads(line)
+            if s.get("native_id") not in tids:
+                continue
+            py = [fr.get("function") for fr in s["frames"]
+                  if not fr.get("native")]
+            c = " ".join(fr.get("function") or "" for fr in s["frames"]
+                         if fr.get("native"))
+            call = [fn for fn in py if fn in ("nap", "hold")][:1]
+            if not call:
+                continue
+            seen[call[0]] = seen.get(call[0], 0) + 1
+            if (call[0] == "nap" and "sem_" in c) or \
+                    (call[0] == "hold" and ("nanosleep" in c or
+                                            "select" in c)):
+                bad.append("%s with C frames %s" % (call[0], c[:200]))
+    if bad:
+        problems.append("wakers: %d samples pair one call's Python frame "
+                        "with the other's C frames, e.g. %s"
+                        % (len(bad), bad[:2]))
+    if seen.get("nap", 0) < 10 or seen.get("hold", 0) < 10:
+        problems.append("wakers: too few samples in nap and hold: %s"
+                        % seen)
+    if not reused:
+        problems.append("wakers: no native stack used again (%d samples, "
+                        "%d holds)" % (samples, holds))
+    cx["report"].note("%s: nonstop: record --native --idle of wakers: %d "
+                      "samples, %d holds, %d stacks used again, %d read "
+                      "again; nap %d, hold %d"
+                      % (cx["label"], samples, holds, reused, again,
+                         seen.get("nap", 0), seen.get("hold", 0)))
+    return problems
+
+
 def check_nonstop(report, interp, version, workdir, harness):
     label = "%s %s" % (version, interp)
     mm = harness.major_minor(version)
@@ -525,6 +638,9 @@ def check_nonstop(report, interp, version, workdir, harness):
         report.skip("%s: nonstop: dump --nonstop stops one thread at a "
                     "time: only checked on 3.8+ (busy_idle.py names its "
                     "threads' TIDs with threading.get_native_id())" % label)
+        report.skip("%s: nonstop: record --native --idle uses the stack of "
+                    "a thread that has not run: only checked on 3.8+ "
+                    "(threading.get_native_id())" % label)
         return
     cx = {"h": harness, "interp": interp, "workdir": workdir,
           "report": report, "label": label}
@@ -546,6 +662,19 @@ def check_nonstop(report, interp, version, workdir, harness):
             report.fail(what, problems)
         else:
             report.ok(what)
+    what = ("%s: nonstop: record --native --idle holds a waiting thread "
+            "once, then uses its stack while the kernel says it has not "
+            "run (busy_idle: holds and stacks used again counted; wakers: "
+            "no sample pairs one call's Python frame with another's C "
+            "frames)" % label)
+    try:
+        problems = still_idle(cx) + wakers(cx)
+    except Exception:
+        problems = traceback.format_exc().splitlines()
+    if problems:
+        report.fail(what, problems)
+    else:
+        report.ok(what)
     what = ("%s: nonstop: dump [--native] --nonstop, watch --nonstop and "
             "top --pause stop one thread at a time (never two at once; each "
             "thread's stack its own record's; marked per-thread)" % label)
