@@ -101,6 +101,21 @@ def signals_handled(path):
         return []
 
 
+def ended(r, out, what):
+    """[problems] of process r once its watcher is done: killed when still
+    running, or its exit status when not 0 (with OUT.stderr)."""
+    if r.poll() is None:
+        r.kill()
+        r.wait()
+        return ["%s did not finish within %gs" % (what, WAIT)]
+    with open(out + ".stderr", "rb") as f:
+        stderr = f.read().decode("utf-8", "replace").strip()
+    if r.returncode != 0:
+        return ["%s: exit status %s; stderr: %s"
+                % (what, r.returncode, stderr)]
+    return []
+
+
 def one_mode(cx, args):
     """Problems of one recording with args (--native, --pause, --pause
     --idle)."""
@@ -145,15 +160,11 @@ def one_mode(cx, args):
                     time, "monotonic_ns") else int(time.monotonic() * 1e9))
                 os.kill(pid, signal.SIGUSR1)
                 next_signal = time.monotonic() + SIGNAL_EVERY
-        if r.poll() is None:
-            r.kill()
-            r.wait()
-            return ["record %s did not finish within %gs" % (mode, WAIT)]
+        failed = ended(r, out, "record %s" % mode)
+        if failed:
+            return failed
         with open(out + ".stderr", "rb") as f:
             stderr = f.read().decode("utf-8", "replace").strip()
-        if r.returncode != 0:
-            return ["record %s: exit status %s; stderr: %s"
-                    % (mode, r.returncode, stderr)]
         if stopped_idle:
             problems.append(
                 "idle threads seen stopped during record %s (%d reads of "
@@ -340,18 +351,14 @@ def one_dump(cx, t, rec, opts):
                              stdin=subprocess.DEVNULL, stdout=fo,
                              stderr=fe, env=env)
     rounds, seen, problems, stopped = watch_one_at_a_time(pid, r)
-    if r.poll() is None:
-        r.kill()
-        r.wait()
-        return ["dump %s did not finish within %gs" % (" ".join(opts), WAIT)]
+    what = "dump %s" % " ".join(opts)
+    failed = ended(r, out, what)
+    if failed:
+        return failed
     with open(out, "rb") as f:
         text = f.read().decode("utf-8", "replace")
     with open(out + ".stderr", "rb") as f:
         stderr = f.read().decode("utf-8", "replace").strip()
-    if r.returncode != 0:
-        return ["dump %s: exit status %s; stderr: %s"
-                % (" ".join(opts), r.returncode, stderr)]
-    what = "dump %s" % " ".join(opts)
     problems = ["%s: %s" % (what, p) for p in problems]
     if "--native" not in opts:
         problems += quiet_problems(what, stderr, stopped & idle)
@@ -398,34 +405,41 @@ def one_dump(cx, t, rec, opts):
     return problems
 
 
-def watch_nonstop(cx, rec):
-    """Problems of `watch --nonstop --json --every 0.3 --count 3`: three
-    dumps read thread by thread, each idle thread's stack its record's,
-    no idle thread ever seen stopped."""
+def run_watched(cx, rec, what, ext, argv):
+    """snakescope ARGV PID on busy_idle's record rec, every thread's state
+    read all along: (output path, rounds, stops seen, problems: two
+    threads stopped at once, idle threads seen stopped), or [problems]
+    when it failed."""
     h = cx["h"]
     pid = rec["pid"]
-    what = "watch --nonstop --json"
-    out = os.path.join(cx["workdir"], "nonstop-watch-%d.json" % h.serial())
+    out = os.path.join(cx["workdir"], "nonstop-%s-%d.%s"
+                       % (argv[0], h.serial(), ext))
     with open(out, "wb") as fo, open(out + ".stderr", "wb") as fe:
-        r = subprocess.Popen([h.SNAKESCOPE, "watch", "--nonstop", "--json",
-                              "--every", "0.3", "--count", "3", str(pid)],
+        r = subprocess.Popen([h.SNAKESCOPE] + argv + [str(pid)],
                              stdin=subprocess.DEVNULL, stdout=fo,
                              stderr=fe, env=h.TARGET_ENV)
     rounds, seen, problems, stopped = watch_one_at_a_time(pid, r)
-    if r.poll() is None:
-        r.kill()
-        r.wait()
-        return ["%s did not finish within %gs" % (what, WAIT)]
-    with open(out + ".stderr", "rb") as f:
-        stderr = f.read().decode("utf-8", "replace").strip()
-    if r.returncode != 0:
-        return ["%s: exit status %s; stderr: %s"
-                % (what, r.returncode, stderr)]
+    failed = ended(r, out, what)
+    if failed:
+        return failed
     problems = ["%s: %s" % (what, p) for p in problems]
     stopped &= set(rec["idle_native_ids"])
     if stopped:
         problems.append("%s: idle threads seen stopped: %s"
                         % (what, sorted(stopped)[:10]))
+    return out, rounds, seen, problems
+
+
+def watch_nonstop(cx, rec):
+    """Problems of `watch --nonstop --json --every 0.3 --count 3`: three
+    dumps read thread by thread, each idle thread's stack its record's,
+    no idle thread ever seen stopped."""
+    what = "watch --nonstop --json"
+    got = run_watched(cx, rec, what, "json", [
+        "watch", "--nonstop", "--json", "--every", "0.3", "--count", "3"])
+    if isinstance(got, list):
+        return got
+    out, rounds, seen, problems = got
     with open(out) as f:
         docs = [json.loads(line) for line in f if line.strip()]
     if len(docs) != 3:
@@ -455,31 +469,13 @@ def top_pause(cx, rec):
     """Problems of `top --pause --idle --iterations 3 --refresh 0.5` (as
     text): its samples and its stack pane's reads alike never stop the
     process, and the idle threads, off CPU, are never stopped at all."""
-    h = cx["h"]
-    pid = rec["pid"]
     what = "top --pause --idle"
-    out = os.path.join(cx["workdir"], "nonstop-top-%d.txt" % h.serial())
-    with open(out, "wb") as fo, open(out + ".stderr", "wb") as fe:
-        r = subprocess.Popen([h.SNAKESCOPE, "top", "--pause", "--idle",
-                              "--iterations", "3", "--refresh", "0.5",
-                              "--size", "120x40", str(pid)],
-                             stdin=subprocess.DEVNULL, stdout=fo,
-                             stderr=fe, env=h.TARGET_ENV)
-    rounds, seen, problems, stopped = watch_one_at_a_time(pid, r)
-    if r.poll() is None:
-        r.kill()
-        r.wait()
-        return ["%s did not finish within %gs" % (what, WAIT)]
-    with open(out + ".stderr", "rb") as f:
-        stderr = f.read().decode("utf-8", "replace").strip()
-    if r.returncode != 0:
-        return ["%s: exit status %s; stderr: %s"
-                % (what, r.returncode, stderr)]
-    problems = ["%s: %s" % (what, p) for p in problems]
-    stopped &= set(rec["idle_native_ids"])
-    if stopped:
-        problems.append("%s: idle threads seen stopped: %s"
-                        % (what, sorted(stopped)[:10]))
+    got = run_watched(cx, rec, what, "txt", [
+        "top", "--pause", "--idle", "--iterations", "3", "--refresh", "0.5",
+        "--size", "120x40"])
+    if isinstance(got, list):
+        return got
+    out, rounds, seen, problems = got
     with open(out, "rb") as f:
         text = f.read().decode("utf-8", "replace")
     if text.count("snakescope top ") != 3 or "STACK of" not in text:
@@ -626,6 +622,18 @@ def wakers(cx):
     return problems
 
 
+def run_case(report, what, problems_of):
+    """Report the case 'what' by its problems (a crash is one)."""
+    try:
+        problems = problems_of()
+    except Exception:
+        problems = traceback.format_exc().splitlines()
+    if problems:
+        report.fail(what, problems)
+    else:
+        report.ok(what)
+
+
 def check_nonstop(report, interp, version, workdir, harness):
     label = "%s %s" % (version, interp)
     mm = harness.major_minor(version)
@@ -654,35 +662,14 @@ def check_nonstop(report, interp, version, workdir, harness):
                     "stop (never seen stopped, each sample its own record's "
                     "stack; the busy one working on, signals handled on "
                     "time)" % (label, mode))
-        try:
-            problems = one_mode(cx, args)
-        except Exception:
-            problems = traceback.format_exc().splitlines()
-        if problems:
-            report.fail(what, problems)
-        else:
-            report.ok(what)
-    what = ("%s: nonstop: record --native --idle holds a waiting thread "
-            "once, then uses its stack while the kernel says it has not "
-            "run (busy_idle: holds and stacks used again counted; wakers: "
-            "no sample pairs one call's Python frame with another's C "
-            "frames)" % label)
-    try:
-        problems = still_idle(cx) + wakers(cx)
-    except Exception:
-        problems = traceback.format_exc().splitlines()
-    if problems:
-        report.fail(what, problems)
-    else:
-        report.ok(what)
-    what = ("%s: nonstop: dump [--native] --nonstop, watch --nonstop and "
-            "top --pause stop one thread at a time (never two at once; each "
-            "thread's stack its own record's; marked per-thread)" % label)
-    try:
-        problems = dump_modes(cx)
-    except Exception:
-        problems = traceback.format_exc().splitlines()
-    if problems:
-        report.fail(what, problems)
-    else:
-        report.ok(what)
+        run_case(report, what, lambda: one_mode(cx, args))
+    run_case(report, "%s: nonstop: record --native --idle holds a waiting "
+             "thread once, then uses its stack while the kernel says it has "
+             "not run (busy_idle: holds and stacks used again counted; "
+             "wakers: no sample pairs one call's Python frame with "
+             "another's C frames)" % label,
+             lambda: still_idle(cx) + wakers(cx))
+    run_case(report, "%s: nonstop: dump [--native] --nonstop, watch "
+             "--nonstop and top --pause stop one thread at a time (never two "
+             "at once; each thread's stack its own record's; marked "
+             "per-thread)" % label, lambda: dump_modes(cx))
