@@ -228,6 +228,33 @@ static void still_release(struct still *s)
 	free(s->error);
 }
 
+/* A new entry for tid, in its place by TID (NULL past STILL_MAX). */
+static struct still *still_insert(struct session_nonstop *ns, pid_t tid)
+{
+	size_t lo = 0, hi = ns->nstill;
+	struct still *s;
+
+	if (ns->nstill >= STILL_MAX)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ns->still[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	ns->still = xgrow(ns->still, &ns->still_cap, ns->nstill + 1,
+			  sizeof(*ns->still));
+	memmove(&ns->still[lo + 1], &ns->still[lo],
+		(ns->nstill - lo) * sizeof(*ns->still));
+	ns->nstill++;
+	s = &ns->still[lo];
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
+	return s;
+}
+
 /* After a sample: forget the threads it did not meet (gone, or no
  * longer wanted). */
 static void still_sweep(struct session_nonstop *ns)
@@ -296,16 +323,9 @@ static void still_keep(struct session_nonstop *ns, pid_t tid,
 	struct proc_quiet q;
 
 	if (!s) {
-		if (ns->nstill >= STILL_MAX)
+		s = still_insert(ns, tid);
+		if (!s)
 			return;
-		ns->still = xgrow(ns->still, &ns->still_cap, ns->nstill + 1,
-				  sizeof(*ns->still));
-		s = &ns->still[ns->nstill++];
-		memset(s, 0, sizeof(*s));
-		s->tid = tid;
-		/* kept sorted: one insertion per thread, once */
-		qsort(ns->still, ns->nstill, sizeof(*ns->still), cmp_still);
-		s = still_find(ns, tid);
 	}
 	still_release(s);
 	s->frames = NULL;
