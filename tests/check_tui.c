@@ -58,6 +58,7 @@ static void sample_thread(struct sample *s, uint64_t id, int64_t tid,
 					    sizeof(*s->frames));
 		}
 		f = &s->frames[s->nframes++];
+		memset(f, 0, sizeof(*f));
 		f->code_key = fr[i].key;
 		f->line = fr[i].line;
 		f->first_line = 10 * (int)fr[i].key;
