@@ -548,14 +548,14 @@ static bool ns_release(void *arg, const struct sample_thread *t)
 {
 	struct session_nonstop *ns = arg;
 
-	if (ns->quiet && !quiet_end(ns, (pid_t)t->native_id)) {
+	if (ns->quiet) {
+		if (quiet_end(ns, (pid_t)t->native_id))
+			return true;
 		if (ns->reuse)
 			ns->reuse->ran = true; /* it ran: hold it */
 		ns->reuse = NULL;
 		return false;
 	}
-	if (ns->quiet)
-		return true;
 	let_go_copied(ns, (pid_t)t->native_id);
 	return true;
 }
